@@ -1,0 +1,106 @@
+import { VodkitError } from './errors.ts';
+import type {
+  CreateJobRequest,
+  EncoderJob,
+  FileRecord,
+  HealthStatus,
+  Page,
+  Video,
+} from './types.ts';
+
+export interface ClientOptions {
+  /** Where the Vodkit server answers, e.g. `http://localhost:8080`. Empty string: same origin. */
+  baseUrl: string;
+  /** An API JWT, or a function that returns a fresh one (called before every request). */
+  token?: string | (() => string | Promise<string>);
+  fetch?: typeof fetch;
+}
+
+/** A small typed client over the v1 HTTP API; it throws `VodkitError` with the server's code. */
+export class VodkitClient {
+  readonly #base: string;
+  readonly #token: ClientOptions['token'];
+  readonly #fetch: typeof fetch;
+
+  constructor(options: ClientOptions) {
+    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** The tus endpoint to hand to tus-js-client or `<vod-uploader>`. */
+  get uploadEndpoint(): string {
+    return `${this.#base}/v1/uploads`;
+  }
+
+  health(): Promise<HealthStatus> {
+    return this.#request('GET', '/healthz');
+  }
+
+  getFile(fileId: string): Promise<FileRecord> {
+    return this.#request('GET', `/v1/files/${encodeURIComponent(fileId)}`);
+  }
+
+  listFiles(page = 1, perPage = 20): Promise<Page<FileRecord>> {
+    return this.#request('GET', `/v1/files?page=${page}&perPage=${perPage}`);
+  }
+
+  deleteFile(fileId: string): Promise<void> {
+    return this.#request('DELETE', `/v1/files/${encodeURIComponent(fileId)}`);
+  }
+
+  createJob(body: CreateJobRequest): Promise<EncoderJob> {
+    return this.#request('POST', '/v1/encoder/jobs', body);
+  }
+
+  getJob(jobId: string): Promise<EncoderJob> {
+    return this.#request('GET', `/v1/encoder/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  listJobs(page = 1, perPage = 20): Promise<Page<EncoderJob>> {
+    return this.#request('GET', `/v1/encoder/jobs?page=${page}&perPage=${perPage}`);
+  }
+
+  cancelJob(jobId: string): Promise<EncoderJob> {
+    return this.#request('DELETE', `/v1/encoder/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  getVideo(videoId: string): Promise<Video> {
+    return this.#request('GET', `/v1/videos/${encodeURIComponent(videoId)}`);
+  }
+
+  async #authHeader(): Promise<Record<string, string>> {
+    if (!this.#token) return {};
+    const token = typeof this.#token === 'function' ? await this.#token() : this.#token;
+    return { authorization: `Bearer ${token}` };
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = await this.#authHeader();
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.#fetch(`${this.#base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new VodkitError(0, 'network_error', err instanceof Error ? err.message : String(err));
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    const json: unknown = text ? JSON.parse(text) : undefined;
+    if (!res.ok) {
+      const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)
+        ?.error;
+      throw new VodkitError(
+        res.status,
+        (error?.code ?? 'internal') as VodkitError['code'],
+        error?.message ?? res.statusText,
+        error?.details,
+      );
+    }
+    return json as T;
+  }
+}

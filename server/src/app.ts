@@ -1,0 +1,122 @@
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { type Db, openDatabase } from './db/database.ts';
+import { FilesRepo } from './db/files.ts';
+import { JobsRepo } from './db/jobs.ts';
+import { KeysRepo } from './db/keys.ts';
+import { ApiError } from './errors.ts';
+import demoRoutes from './routes/demo.ts';
+import filesRoutes from './routes/files.ts';
+import healthRoutes from './routes/health.ts';
+import jobsRoutes from './routes/jobs.ts';
+import streamRoutes from './routes/stream.ts';
+import uploadsRoutes from './routes/uploads.ts';
+import videosRoutes from './routes/videos.ts';
+import { AuthService } from './services/auth.ts';
+import { EncodingService } from './services/encoding.ts';
+import { EventBus } from './services/events.ts';
+import { FileService } from './services/files.ts';
+import { VideoService } from './services/videos.ts';
+import { LocalStorage } from './storage/local.ts';
+
+/** Everything a route plugin may use: services (and the config for URLs), never the db or fs directly. */
+export interface AppContext {
+  config: Config;
+  /** The version line of the ffmpeg that was found at boot, for /healthz. */
+  ffmpegVersion: string | null;
+  db: Db;
+  storage: LocalStorage;
+  auth: AuthService;
+  events: EventBus;
+  files: FileService;
+  encoding: EncodingService;
+  videos: VideoService;
+}
+
+export interface BuildOptions {
+  /** Passed to fastify's logger; false in tests. */
+  logger?: boolean;
+  /** Start the encoding workers (default true). Tests of pure HTTP shape may turn them off. */
+  startWorkers?: boolean;
+  ffmpegVersion?: string | null;
+}
+
+/** Builds the whole app without listening: `main.ts` listens, tests use `inject()` or listen on port 0. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: config.logLevel },
+    // tus PATCH bodies stream straight to disk; this limit is only for JSON bodies.
+    bodyLimit: 1024 * 1024,
+    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+  });
+
+  const db = openDatabase(config.dataDir);
+  const storage = new LocalStorage(config.dataDir);
+  const keys = new KeysRepo(db);
+  const filesRepo = new FilesRepo(db);
+  const jobsRepo = new JobsRepo(db);
+  const events = new EventBus();
+  const auth = new AuthService(keys);
+  const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
+  const encoding = new EncodingService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
+  const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo });
+  const ctx: AppContext = {
+    config,
+    ffmpegVersion: options.ffmpegVersion ?? null,
+    db,
+    storage,
+    auth,
+    events,
+    files,
+    encoding,
+    videos,
+  };
+
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof ApiError) return reply.status(err.status).send(err.toBody());
+    const e = err as { validation?: unknown; statusCode?: number; message?: string; code?: string };
+    if (e.validation) {
+      return reply.status(400).send({ error: { code: 'validation_failed', message: e.message ?? 'invalid request' } });
+    }
+    if (e.statusCode === 415 || e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.status(415).send({ error: { code: 'unsupported_media', message: e.message ?? 'unsupported content type' } });
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      const code = e.statusCode === 413 ? 'upload_too_large' : e.statusCode === 404 ? 'not_found' : 'validation_failed';
+      return reply.status(e.statusCode).send({ error: { code, message: e.message ?? 'bad request' } });
+    }
+    // 5xx: log everything, show nothing of it.
+    request.log.error({ err }, 'unhandled error');
+    return reply.status(500).send({ error: { code: 'internal', message: 'internal server error' } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+
+  // The API is called from customers' pages on other origins, with an Authorization header.
+  await app.register(cors, {
+    origin: true,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    exposedHeaders: ['Location', 'Upload-Offset', 'Upload-Length', 'Upload-Metadata', 'Tus-Resumable', 'Tus-Version', 'Tus-Max-Size', 'Tus-Extension', 'Upload-Expires'],
+    maxAge: 86400,
+  });
+
+  await app.register(healthRoutes, ctx);
+  await app.register(uploadsRoutes, ctx);
+  await app.register(filesRoutes, ctx);
+  await app.register(jobsRoutes, ctx);
+  await app.register(videosRoutes, ctx);
+  await app.register(streamRoutes, ctx);
+  if (config.demo) await app.register(demoRoutes, ctx);
+
+  app.addHook('onReady', async () => {
+    await files.reconcile();
+    if (options.startWorkers !== false) encoding.start();
+  });
+  app.addHook('onClose', async () => {
+    await encoding.stop();
+    db.close();
+  });
+  return app;
+}

@@ -1,0 +1,86 @@
+import path from 'node:path';
+
+/** Everything the server reads from the environment, validated once at boot. The only reader of process.env. */
+export interface Config {
+  /** `VOD_PORT`, default 8080. */
+  port: number;
+  /** `VOD_HOST`, default 0.0.0.0. */
+  host: string;
+  /** `VOD_DATA_DIR`, default ./data: uploads, outputs, the SQLite database, dev-key.json. */
+  dataDir: string;
+  /** `VOD_PUBLIC_URL`: the origin viewers reach; default http://localhost:<port>. Used in playback URLs. */
+  publicUrl: string;
+  /** `FFMPEG_PATH`, else `ffmpeg` on the PATH. */
+  ffmpegPath: string;
+  /** `FFPROBE_PATH`, else `ffprobe` on the PATH. */
+  ffprobePath: string;
+  /** `VOD_MAX_UPLOAD_BYTES`, default 20 GiB: larger uploads get 413. */
+  maxUploadBytes: number;
+  /** `VOD_ENCODE_CONCURRENCY`, default 1: encoding jobs run at once (each uses every core). */
+  encodeConcurrency: number;
+  /** `VOD_PROBE_TIMEOUT_MS`, default 15000: ffprobe is killed after this. */
+  probeTimeoutMs: number;
+  /** `VOD_ENCODE_TIMEOUT_MS`, default 6 hours: an ffmpeg job is killed after this. */
+  encodeTimeoutMs: number;
+  /** `VOD_MAX_DURATION_S`, default 4 hours: longer sources are rejected. */
+  maxDurationSeconds: number;
+  /** `VOD_MAX_PIXELS`, default 8192×4320: larger frames are rejected. */
+  maxPixels: number;
+  /** `VOD_DEMO` (default on; `0` turns it off): serve the demo site and its tiny app server. */
+  demo: boolean;
+  /** `VOD_DEMO_DIR`, default <repo>/demo/dist: the built demo site. */
+  demoDir: string;
+  /** `VOD_LOG_LEVEL`, default info. */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Reads and validates the configuration; throws ConfigError naming the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = int(env, 'VOD_PORT', 8080, 0, 65535);
+  const publicUrl = (env.VOD_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    const url = new URL(publicUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw new ConfigError(`VOD_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  }
+  const logLevel = (env.VOD_LOG_LEVEL || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`VOD_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  return {
+    port,
+    host: env.VOD_HOST || '0.0.0.0',
+    dataDir: path.resolve(env.VOD_DATA_DIR || 'data'),
+    publicUrl,
+    ffmpegPath: env.FFMPEG_PATH || 'ffmpeg',
+    ffprobePath: env.FFPROBE_PATH || 'ffprobe',
+    maxUploadBytes: int(env, 'VOD_MAX_UPLOAD_BYTES', 20 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    encodeConcurrency: int(env, 'VOD_ENCODE_CONCURRENCY', 1, 1, 64),
+    probeTimeoutMs: int(env, 'VOD_PROBE_TIMEOUT_MS', 15_000, 100, 600_000),
+    encodeTimeoutMs: int(env, 'VOD_ENCODE_TIMEOUT_MS', 6 * 3600_000, 1000, 7 * 24 * 3600_000),
+    maxDurationSeconds: int(env, 'VOD_MAX_DURATION_S', 4 * 3600, 1, 7 * 24 * 3600),
+    maxPixels: int(env, 'VOD_MAX_PIXELS', 8192 * 4320, 1, 1 << 30),
+    demo: env.VOD_DEMO !== '0' && env.VOD_DEMO !== 'false',
+    demoDir: path.resolve(env.VOD_DEMO_DIR || path.join(repoRoot, 'demo/dist')),
+    logLevel,
+  };
+}

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/**
+ * Migrations run in order, once each; `PRAGMA user_version` remembers how many ran.
+ * Append new ones; never edit one that has shipped.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE api_keys (
+    api_key    TEXT PRIMARY KEY,
+    secret     TEXT NOT NULL,
+    name       TEXT,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  CREATE TABLE files (
+    file_id        TEXT PRIMARY KEY,
+    api_key        TEXT NOT NULL,
+    filename       TEXT,
+    filetype       TEXT,
+    title          TEXT,
+    size           INTEGER NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('probing', 'ready', 'rejected')),
+    metadata       TEXT,
+    reason_code    TEXT,
+    reason_message TEXT,
+    probe_ms       REAL,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+  );
+  CREATE INDEX files_by_key ON files (api_key, created_at);
+  CREATE TABLE jobs (
+    job_id        TEXT PRIMARY KEY,
+    video_id      TEXT NOT NULL UNIQUE,
+    file_id       TEXT NOT NULL,
+    api_key       TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'completed', 'failed', 'cancelled')),
+    progress      REAL NOT NULL DEFAULT 0,
+    request       TEXT NOT NULL,
+    renditions    TEXT NOT NULL DEFAULT '[]',
+    playable      INTEGER NOT NULL DEFAULT 0,
+    protected     INTEGER NOT NULL DEFAULT 0,
+    webhook_url   TEXT,
+    user_data     TEXT,
+    error_code    TEXT,
+    error_message TEXT,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    lease_owner   TEXT,
+    lease_until   INTEGER,
+    created_at    TEXT NOT NULL,
+    started_at    TEXT,
+    finished_at   TEXT
+  );
+  CREATE INDEX jobs_by_key ON jobs (api_key, created_at);
+  CREATE INDEX jobs_by_status ON jobs (status, created_at);
+  CREATE INDEX jobs_by_file ON jobs (file_id);
+  `,
+];
+
+/** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */
+export function openDatabase(dataDir: string): Db {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, 'vodkit.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let i = current; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i]!);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+}
+
+/** ISO-8601 timestamps everywhere: sortable as text and readable in the API. */
+export function now(): string {
+  return new Date().toISOString();
+}

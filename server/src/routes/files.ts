@@ -1,0 +1,5 @@
+// STUB — to be written.
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../app.ts';
+
+export default async function filesRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PERMISSIONS, type Permission } from '@vodkit/api';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import type { KeysRepo } from '../db/keys.ts';
+import { ApiError } from '../errors.ts';
+import { newId } from '../ids.ts';
+
+/** Who made a request, as proven by a verified API JWT. */
+export interface Principal {
+  apiKey: string;
+  permissions: ReadonlySet<Permission>;
+}
+
+/** Seconds of clock skew tolerated between the app server that signed a token and us. */
+const CLOCK_TOLERANCE_S = 30;
+
+export interface DevKey {
+  apiKey: string;
+  secret: string;
+}
+
+export class AuthService {
+  constructor(private readonly keys: KeysRepo) {}
+
+  createKey(name: string | null = null): DevKey {
+    const apiKey = newId(24);
+    const secret = randomBytes(32).toString('base64url');
+    this.keys.insert(apiKey, secret, name);
+    return { apiKey, secret };
+  }
+
+  /**
+   * On an empty database, creates the development key and writes `<dataDir>/dev-key.json`.
+   * Returns the key when it was created now, null otherwise.
+   */
+  ensureDevKey(dataDir: string): DevKey | null {
+    if (this.keys.count() > 0) return null;
+    const key = this.createKey('development');
+    fs.writeFileSync(path.join(dataDir, 'dev-key.json'), `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
+    return key;
+  }
+
+  /** Verifies `Authorization: <jwt>` or `Bearer <jwt>`; every failure is an ApiError naming its cause. */
+  async authenticate(header: string | undefined): Promise<Principal> {
+    if (!header) throw new ApiError('auth_missing', 'an Authorization header with an API token is required');
+    const token = header.replace(/^Bearer\s+/i, '').trim();
+    const { apikey, secret } = this.#keyOf(token);
+    let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+    try {
+      ({ payload } = await jwtVerify(token, secret, {
+        algorithms: ['HS256'],
+        clockTolerance: CLOCK_TOLERANCE_S,
+        requiredClaims: ['exp'],
+      }));
+    } catch (err) {
+      throw joseToApiError(err);
+    }
+    if (payload.aud !== undefined) {
+      // A playback token is no API token, even though the same secret signed it.
+      throw new ApiError('auth_malformed', 'this token has an audience: it is not an API token');
+    }
+    const permissions = payload.permissions;
+    if (!Array.isArray(permissions) || !permissions.every((p) => PERMISSIONS.includes(p as Permission))) {
+      throw new ApiError('auth_malformed', `"permissions" must be a list of ${PERMISSIONS.join(', ')}`);
+    }
+    return { apiKey: apikey, permissions: new Set(permissions as Permission[]) };
+  }
+
+  /** Throws 403 when the principal lacks the permission (`allow_admin` implies every other). */
+  require(principal: Principal, permission: Permission): void {
+    if (principal.permissions.has(permission) || principal.permissions.has('allow_admin')) return;
+    throw new ApiError('permission_denied', `this token lacks the "${permission}" permission`);
+  }
+
+  /** Finds the secret for a token's `apikey` claim, refusing anything but HS256 before looking. */
+  #keyOf(token: string): { apikey: string; secret: Uint8Array } {
+    let alg: unknown;
+    let apikey: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+      apikey = decodeJwt(token).apikey;
+    } catch {
+      throw new ApiError('auth_malformed', 'the token is not a well-formed JWT');
+    }
+    if (alg !== 'HS256') throw new ApiError('auth_bad_algorithm', `tokens must be signed with HS256, not ${String(alg)}`);
+    if (typeof apikey !== 'string' || !apikey) throw new ApiError('auth_malformed', 'the token has no "apikey" claim');
+    const key = this.keys.get(apikey);
+    if (!key) throw new ApiError('auth_unknown_key', 'the token names an API key this server does not know');
+    if (key.revokedAt) throw new ApiError('auth_revoked_key', 'the API key of this token has been revoked');
+    return { apikey, secret: new TextEncoder().encode(key.secret) };
+  }
+}
+
+function joseToApiError(err: unknown): ApiError {
+  if (err instanceof joseErrors.JWTExpired) return new ApiError('auth_expired', 'the token has expired');
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return new ApiError('auth_bad_signature', 'the token signature does not match its API key');
+  }
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    return new ApiError('auth_malformed', `the token claim "${err.claim}" is invalid: ${err.reason}`);
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
+    return new ApiError('auth_bad_algorithm', 'tokens must be signed with HS256');
+  }
+  return new ApiError('auth_malformed', 'the token could not be verified');
+}

@@ -1,0 +1,22 @@
+// STUB — to be replaced by the encoding work.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.ts';
+import type { FilesRepo } from '../db/files.ts';
+import type { JobsRepo } from '../db/jobs.ts';
+import type { LocalStorage } from '../storage/local.ts';
+import type { EventBus } from './events.ts';
+
+export interface EncodingServiceDeps {
+  config: Config;
+  storage: LocalStorage;
+  files: FilesRepo;
+  jobs: JobsRepo;
+  events: EventBus;
+  log: FastifyBaseLogger;
+}
+
+export class EncodingService {
+  constructor(readonly deps: EncodingServiceDeps) {}
+  start(): void {}
+  async stop(): Promise<void> {}
+}

@@ -1,0 +1,31 @@
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const here = import.meta.dirname;
+/** Where `npm run dev` proxies API calls: the server started beside it. */
+const apiTarget = process.env.VOD_API_URL ?? `http://localhost:${process.env.VOD_PORT ?? 8080}`;
+
+export default defineConfig(({ mode }) =>
+  mode === 'test'
+    ? {
+        // vitest: unit and integration tests that sit beside the code; Playwright owns e2e/.
+        root: here,
+        test: {
+          include: ['server/**/*.test.ts', 'packages/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // ffmpeg uses every core: running test files one at a time keeps timings sane on 2 cores.
+          fileParallelism: false,
+        },
+      }
+    : {
+        // The demo site; `npm run build` writes demo/dist, which the server serves on the API's port.
+        root: path.join(here, 'demo'),
+        build: { outDir: path.join(here, 'demo/dist'), emptyOutDir: true, target: 'es2022' },
+        server: {
+          proxy: Object.fromEntries(
+            ['/v1', '/stream', '/embed', '/healthz', '/oembed', '/demo-app'].map((p) => [p, { target: apiTarget }]),
+          ),
+        },
+      },
+);

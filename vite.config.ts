@@ -24,7 +24,10 @@ export default defineConfig(({ mode }) =>
         build: { outDir: path.join(here, 'demo/dist'), emptyOutDir: true, target: 'es2022' },
         server: {
           proxy: Object.fromEntries(
-            ['/v1', '/stream', '/embed', '/healthz', '/oembed', '/demo-app'].map((p) => [p, { target: apiTarget }]),
+            ['/v1', '/stream', '/embed', '/healthz', '/oembed', '/demo-app'].map((p) => [
+              p,
+              { target: apiTarget },
+            ]),
           ),
         },
       },

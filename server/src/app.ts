@@ -13,16 +13,25 @@ import jobsRoutes from './routes/jobs.ts';
 import streamRoutes from './routes/stream.ts';
 import uploadsRoutes from './routes/uploads.ts';
 import videosRoutes from './routes/videos.ts';
-import { AuthService } from './services/auth.ts';
+import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
 import { VideoService } from './services/videos.ts';
 import { LocalStorage } from './storage/local.ts';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's services, for main.ts, the CLI and tests. */
+    vodkit: AppContext;
+  }
+}
+
 /** Everything a route plugin may use: services (and the config for URLs), never the db or fs directly. */
 export interface AppContext {
   config: Config;
+  /** The development key when this boot created it (empty data dir), for main.ts to print. */
+  createdDevKey: DevKey | null;
   /** The version line of the ffmpeg that was found at boot, for /healthz. */
   ffmpegVersion: string | null;
   db: Db;
@@ -59,10 +68,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const events = new EventBus();
   const auth = new AuthService(keys);
   const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
-  const encoding = new EncodingService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
+  const encoding = new EncodingService({
+    config,
+    storage,
+    files: filesRepo,
+    jobs: jobsRepo,
+    events,
+    log: app.log,
+  });
   const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo });
   const ctx: AppContext = {
     config,
+    createdDevKey: auth.ensureDevKey(config.dataDir),
     ffmpegVersion: options.ffmpegVersion ?? null,
     db,
     storage,
@@ -77,13 +94,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (err instanceof ApiError) return reply.status(err.status).send(err.toBody());
     const e = err as { validation?: unknown; statusCode?: number; message?: string; code?: string };
     if (e.validation) {
-      return reply.status(400).send({ error: { code: 'validation_failed', message: e.message ?? 'invalid request' } });
+      return reply
+        .status(400)
+        .send({ error: { code: 'validation_failed', message: e.message ?? 'invalid request' } });
     }
     if (e.statusCode === 415 || e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.status(415).send({ error: { code: 'unsupported_media', message: e.message ?? 'unsupported content type' } });
+      return reply
+        .status(415)
+        .send({ error: { code: 'unsupported_media', message: e.message ?? 'unsupported content type' } });
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      const code = e.statusCode === 413 ? 'upload_too_large' : e.statusCode === 404 ? 'not_found' : 'validation_failed';
+      const code =
+        e.statusCode === 413 ? 'upload_too_large' : e.statusCode === 404 ? 'not_found' : 'validation_failed';
       return reply.status(e.statusCode).send({ error: { code, message: e.message ?? 'bad request' } });
     }
     // 5xx: log everything, show nothing of it.
@@ -91,14 +113,28 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     return reply.status(500).send({ error: { code: 'internal', message: 'internal server error' } });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` } }),
+    reply
+      .status(404)
+      .send({
+        error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` },
+      }),
   );
 
   // The API is called from customers' pages on other origins, with an Authorization header.
   await app.register(cors, {
     origin: true,
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
-    exposedHeaders: ['Location', 'Upload-Offset', 'Upload-Length', 'Upload-Metadata', 'Tus-Resumable', 'Tus-Version', 'Tus-Max-Size', 'Tus-Extension', 'Upload-Expires'],
+    exposedHeaders: [
+      'Location',
+      'Upload-Offset',
+      'Upload-Length',
+      'Upload-Metadata',
+      'Tus-Resumable',
+      'Tus-Version',
+      'Tus-Max-Size',
+      'Tus-Extension',
+      'Upload-Expires',
+    ],
     maxAge: 86400,
   });
 
@@ -110,6 +146,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(streamRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
 
+  app.decorate('vodkit', ctx);
   app.addHook('onReady', async () => {
     await files.reconcile();
     if (options.startWorkers !== false) encoding.start();

@@ -1,12 +1,5 @@
 import { VodkitError } from './errors.ts';
-import type {
-  CreateJobRequest,
-  EncoderJob,
-  FileRecord,
-  HealthStatus,
-  Page,
-  Video,
-} from './types.ts';
+import type { CreateJobRequest, EncoderJob, FileRecord, HealthStatus, Page, Video } from './types.ts';
 
 export interface ClientOptions {
   /** Where the Vodkit server answers, e.g. `http://localhost:8080`. Empty string: same origin. */

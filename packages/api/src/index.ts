@@ -1,3 +1,3 @@
+export { type ClientOptions, VodkitClient } from './client.ts';
 export * from './errors.ts';
 export * from './types.ts';
-export { VodkitClient, type ClientOptions } from './client.ts';

@@ -70,7 +70,13 @@ export class FilesRepo {
       .run(JSON.stringify(metadata), probeMs, now(), fileId);
   }
 
-  markRejected(fileId: string, code: string, message: string, probeMs: number | null, metadata?: MediaMetadata): void {
+  markRejected(
+    fileId: string,
+    code: string,
+    message: string,
+    probeMs: number | null,
+    metadata?: MediaMetadata,
+  ): void {
     this.db
       .prepare(
         `UPDATE files SET status = 'rejected', reason_code = ?, reason_message = ?, probe_ms = ?, metadata = ?,

@@ -38,7 +38,9 @@ export class AuthService {
   ensureDevKey(dataDir: string): DevKey | null {
     if (this.keys.count() > 0) return null;
     const key = this.createKey('development');
-    fs.writeFileSync(path.join(dataDir, 'dev-key.json'), `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(dataDir, 'dev-key.json'), `${JSON.stringify(key, null, 2)}\n`, {
+      mode: 0o600,
+    });
     return key;
   }
 
@@ -84,8 +86,10 @@ export class AuthService {
     } catch {
       throw new ApiError('auth_malformed', 'the token is not a well-formed JWT');
     }
-    if (alg !== 'HS256') throw new ApiError('auth_bad_algorithm', `tokens must be signed with HS256, not ${String(alg)}`);
-    if (typeof apikey !== 'string' || !apikey) throw new ApiError('auth_malformed', 'the token has no "apikey" claim');
+    if (alg !== 'HS256')
+      throw new ApiError('auth_bad_algorithm', `tokens must be signed with HS256, not ${String(alg)}`);
+    if (typeof apikey !== 'string' || !apikey)
+      throw new ApiError('auth_malformed', 'the token has no "apikey" claim');
     const key = this.keys.get(apikey);
     if (!key) throw new ApiError('auth_unknown_key', 'the token names an API key this server does not know');
     if (key.revokedAt) throw new ApiError('auth_revoked_key', 'the API key of this token has been revoked');

@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface ClipOptions {
+  /** Seconds, default 3. */
+  duration?: number;
+  width?: number;
+  height?: number;
+  fps?: number;
+  /** Video codec args, default H.264 (libx264 ultrafast, yuv420p). */
+  video?: string[] | null;
+  /** Audio codec args, default AAC; null for no audio. */
+  audio?: string[] | null;
+  /** Extra output args (e.g. `-metadata:s:v rotate=90`). */
+  extra?: string[];
+}
+
+/** A fresh temp directory, removed by the caller (or left for the OS). */
+export function tempDir(prefix = 'vodkit-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * Generates a small clip with ffmpeg's lavfi sources (testsrc2 + sine): made at test time,
+ * never committed. Returns its path.
+ */
+export async function makeClip(file: string, options: ClipOptions = {}): Promise<string> {
+  const d = options.duration ?? 3;
+  const w = options.width ?? 640;
+  const h = options.height ?? 360;
+  const fps = options.fps ?? 25;
+  const video =
+    options.video === undefined
+      ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']
+      : options.video;
+  const audio = options.audio === undefined ? ['-c:a', 'aac', '-b:a', '96k'] : options.audio;
+  const args = ['-hide_banner', '-loglevel', 'error', '-y'];
+  if (video) args.push('-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=${fps}:duration=${d}`);
+  if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${d}`);
+  if (video) args.push(...video);
+  if (audio) args.push(...audio);
+  args.push(...(options.extra ?? []), file);
+  await run(process.env.FFMPEG_PATH || 'ffmpeg', args, { timeout: 120_000 });
+  return file;
+}
+
+/** Common fixtures by name. */
+export const clips = {
+  h264Aac: (dir: string, o: ClipOptions = {}) => makeClip(path.join(dir, 'h264-aac.mp4'), o),
+  vp8Vorbis: (dir: string, o: ClipOptions = {}) =>
+    makeClip(path.join(dir, 'vp8-vorbis.webm'), {
+      video: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M'],
+      audio: ['-c:a', 'libvorbis'],
+      ...o,
+    }),
+  audioOnly: (dir: string, o: ClipOptions = {}) =>
+    makeClip(path.join(dir, 'audio-only.m4a'), { video: null, ...o }),
+  videoOnly: (dir: string, o: ClipOptions = {}) =>
+    makeClip(path.join(dir, 'video-only.mp4'), { audio: null, ...o }),
+};

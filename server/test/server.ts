@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Permission } from '@vodkit/api';
+import { signToken } from '@vodkit/api/sign';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app.ts';
+import { type Config, loadConfig } from '../src/config.ts';
+import { detectFfmpeg } from '../src/media/ffmpeg.ts';
+import type { DevKey } from '../src/services/auth.ts';
+import { tempDir } from './fixtures.ts';
+
+export interface TestServer {
+  app: FastifyInstance;
+  config: Config;
+  baseUrl: string;
+  dataDir: string;
+  devKey: DevKey;
+  /** An API JWT of the dev key; all permissions but admin unless told. */
+  token(permissions?: Permission[], expiresIn?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real Vodkit server on a free loopback port with its own temp data dir and real ffmpeg. */
+export async function startServer(
+  env: Record<string, string> = {},
+  dataDir = tempDir(),
+): Promise<TestServer> {
+  const port = await freePort();
+  const config = loadConfig({
+    VOD_PORT: String(port),
+    VOD_HOST: '127.0.0.1',
+    VOD_DATA_DIR: dataDir,
+    VOD_LOG_LEVEL: 'silent',
+    VOD_DEMO: '0',
+    VOD_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...env,
+  });
+  const ffmpegVersion = await detectFfmpeg(config);
+  const app = await buildApp(config, { logger: false, ffmpegVersion });
+  await app.listen({ port, host: '127.0.0.1' });
+  const devKey = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-key.json'), 'utf8')) as DevKey;
+  return {
+    app,
+    config,
+    baseUrl: `http://127.0.0.1:${port}`,
+    dataDir,
+    devKey,
+    token: (permissions = ['allow_upload', 'allow_encode', 'allow_read', 'allow_delete'], expiresIn) =>
+      signToken({
+        apiKey: devKey.apiKey,
+        secret: devKey.secret,
+        permissions,
+        ...(expiresIn ? { expiresIn } : {}),
+      }),
+    close: () => app.close(),
+  };
+}

@@ -21,7 +21,20 @@ export default defineConfig(({ mode }) =>
     : {
         // The demo site; `npm run build` writes demo/dist, which the server serves on the API's port.
         root: path.join(here, 'demo'),
-        build: { outDir: path.join(here, 'demo/dist'), emptyOutDir: true, target: 'es2022' },
+        build: {
+          outDir: path.join(here, 'demo/dist'),
+          emptyOutDir: true,
+          target: 'es2022',
+          rollupOptions: {
+            // Each page is a real entry: the demo, the embed page the server answers /embed/:id with,
+            // and a playground that plays any HLS URL.
+            input: {
+              main: path.join(here, 'demo/index.html'),
+              embed: path.join(here, 'demo/embed.html'),
+              player: path.join(here, 'demo/player.html'),
+            },
+          },
+        },
         server: {
           proxy: Object.fromEntries(
             ['/v1', '/stream', '/embed', '/healthz', '/oembed', '/demo-app'].map((p) => [

@@ -1,0 +1,290 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clips, makeClip, tempDir } from '../../test/fixtures.ts';
+import { ProbeError, probeFile, toMetadata } from './probe.ts';
+
+const run = promisify(execFile);
+const paths = {
+  ffmpegPath: process.env.FFMPEG_PATH || 'ffmpeg',
+  ffprobePath: process.env.FFPROBE_PATH || 'ffprobe',
+};
+const probe = (file: string, timeoutMs = 10_000) => probeFile(paths, file, { timeoutMs });
+
+let dir: string;
+beforeAll(() => {
+  dir = tempDir('vodkit-probe-');
+});
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Adds a Spherical Video V1 `uuid` box (GSpherical XML) to the first trak of an mp4 whose moov
+ * sits after mdat (ffmpeg's default), so no chunk offset moves. ffmpeg 5.1 cannot write one itself.
+ */
+function injectSphericalV1(src: string, dest: string): void {
+  const buf = fs.readFileSync(src);
+  const box = (type: string, payload: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(8 + payload.length);
+    head.write(type, 4, 'latin1');
+    return Buffer.concat([head, payload]);
+  };
+  const children = (start: number, end: number) => {
+    const out: { o: number; size: number; type: string }[] = [];
+    for (let o = start; o < end; ) {
+      const size = buf.readUInt32BE(o);
+      out.push({ o, size, type: buf.toString('latin1', o + 4, o + 8) });
+      o += size;
+    }
+    return out;
+  };
+  const top = children(0, buf.length);
+  const moov = top.find((b) => b.type === 'moov')!;
+  const mdat = top.find((b) => b.type === 'mdat')!;
+  if (moov.o < mdat.o) throw new Error('expected moov after mdat');
+  const trak = children(moov.o + 8, moov.o + moov.size).find((b) => b.type === 'trak')!;
+  const xml =
+    '<?xml version="1.0"?><rdf:SphericalVideo xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" ' +
+    'xmlns:GSpherical="http://ns.google.com/videos/1.0/spherical/"><GSpherical:Spherical>true</GSpherical:Spherical>' +
+    '<GSpherical:Stitched>true</GSpherical:Stitched><GSpherical:StitchingSoftware>vodkit</GSpherical:StitchingSoftware>' +
+    '<GSpherical:ProjectionType>equirectangular</GSpherical:ProjectionType></rdf:SphericalVideo>';
+  const uuid = box(
+    'uuid',
+    Buffer.concat([Buffer.from('ffcc8263f8554a938814587a02521fdd', 'hex'), Buffer.from(xml)]),
+  );
+  const end = trak.o + trak.size;
+  const out = Buffer.concat([buf.subarray(0, end), uuid, buf.subarray(end)]);
+  out.writeUInt32BE(moov.size + uuid.length, moov.o);
+  out.writeUInt32BE(trak.size + uuid.length, trak.o);
+  fs.writeFileSync(dest, out);
+}
+
+describe('probeFile on generated clips', () => {
+  it('reads an H.264/AAC mp4', async () => {
+    const file = await clips.h264Aac(dir);
+    const { metadata: m, streamCount } = await probe(file);
+    expect(streamCount).toBe(2);
+    expect(m.container).toContain('mp4');
+    expect(m.duration).toBeCloseTo(3, 0);
+    expect(m.size).toBe(fs.statSync(file).size);
+    expect(m.bitrate).toBeGreaterThan(0);
+    expect(m.video).toMatchObject({
+      codec: 'h264',
+      width: 640,
+      height: 360,
+      codedWidth: 640,
+      codedHeight: 360,
+      fps: 25,
+      pixFmt: 'yuv420p',
+      bitDepth: 8,
+      hdr: false,
+      rotation: 0,
+      projection: 'flat',
+    });
+    expect(m.video?.profile).toBeTruthy();
+    expect(m.audio).toMatchObject({ codec: 'aac', channels: 1, sampleRate: 48000 });
+  });
+
+  it('reads a VP8/Vorbis webm', async () => {
+    const file = await clips.vp8Vorbis(dir, { width: 320, height: 240 });
+    const { metadata: m } = await probe(file);
+    expect(m.container).toBe('matroska,webm');
+    expect(m.video).toMatchObject({ codec: 'vp8', width: 320, height: 240, bitDepth: 8 });
+    expect(m.audio).toMatchObject({ codec: 'vorbis', sampleRate: 48000 });
+    expect(m.duration).toBeCloseTo(3, 0);
+  });
+
+  it('reads audio-only and video-only files', async () => {
+    const audio = await probe(await clips.audioOnly(dir));
+    expect(audio.metadata.video).toBeNull();
+    expect(audio.metadata.audio?.codec).toBe('aac');
+    const video = await probe(await clips.videoOnly(dir));
+    expect(video.metadata.audio).toBeNull();
+    expect(video.metadata.video?.codec).toBe('h264');
+    expect(video.streamCount).toBe(1);
+  });
+
+  it('applies the display matrix: a sideways video reports its display size', async () => {
+    const src = await clips.videoOnly(dir, { duration: 1 });
+    const rotated = path.join(dir, 'rotated.mp4');
+    // ffmpeg 5.1 has no -display_rotation; its mov muxer still turns a `rotate` tag into a matrix.
+    await run(paths.ffmpegPath, [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      src,
+      '-c',
+      'copy',
+      '-metadata:s:v:0',
+      'rotate=90',
+      rotated,
+    ]);
+    const { metadata: m } = await probe(rotated);
+    // ffprobe says 90° counter-clockwise (what ffmpeg's autorotate does): 270° clockwise.
+    expect(m.video).toMatchObject({
+      rotation: 270,
+      width: 360,
+      height: 640,
+      codedWidth: 640,
+      codedHeight: 360,
+    });
+  });
+
+  it('reports 10-bit and HDR (PQ) sources', async () => {
+    const file = await makeClip(path.join(dir, 'hdr10.mp4'), {
+      duration: 1,
+      width: 320,
+      height: 240,
+      audio: null,
+      video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le'],
+      extra: ['-color_trc', 'smpte2084', '-color_primaries', 'bt2020', '-colorspace', 'bt2020nc'],
+    });
+    const { metadata: m } = await probe(file);
+    expect(m.video).toMatchObject({ bitDepth: 10, hdr: true, pixFmt: 'yuv420p10le', profile: 'High 10' });
+  });
+
+  it('recognises spherical (GSpherical v1) video as equirectangular', async () => {
+    const src = await makeClip(path.join(dir, 'flat360.mp4'), {
+      duration: 1,
+      width: 512,
+      height: 256,
+      audio: null,
+    });
+    const spherical = path.join(dir, 'spherical.mp4');
+    injectSphericalV1(src, spherical);
+    expect((await probe(src)).metadata.video?.projection).toBe('flat');
+    expect((await probe(spherical)).metadata.video?.projection).toBe('equirectangular');
+  });
+
+  it('answers in milliseconds', async () => {
+    const file = await clips.h264Aac(dir, { duration: 1 });
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      await probe(file);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[3]!;
+    console.log(
+      `probe median ${median.toFixed(1)} ms (min ${times[0]!.toFixed(1)}, max ${times[6]!.toFixed(1)})`,
+    );
+    expect(median).toBeLessThan(1000);
+  });
+});
+
+describe('probeFile on hostile input', () => {
+  const expectProbeError = async (file: string, formatRefused?: boolean) => {
+    const t0 = performance.now();
+    const err = await probe(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProbeError);
+    expect((err as ProbeError).code).toBe('probe_failed');
+    expect((err as ProbeError).message).not.toContain(dir);
+    if (formatRefused !== undefined) expect((err as ProbeError).formatRefused).toBe(formatRefused);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  };
+
+  it('refuses a text file', async () => {
+    const file = path.join(dir, 'notes.mp4');
+    fs.writeFileSync(file, 'this is not a video, just some words\n'.repeat(50));
+    await expectProbeError(file);
+  });
+
+  it('refuses an HLS playlist that points at a local file', async () => {
+    await clips.h264Aac(dir);
+    const file = path.join(dir, 'evil.m3u8');
+    fs.writeFileSync(
+      file,
+      `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXTINF:3.0,\n${path.join(dir, 'h264-aac.mp4')}\n#EXTINF:3.0,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n`,
+    );
+    await expectProbeError(file, true);
+    // Same bytes under an innocent name: detection is by content, not extension.
+    const disguised = path.join(dir, 'holiday.mp4');
+    fs.copyFileSync(file, disguised);
+    await expectProbeError(disguised, true);
+  });
+
+  it('refuses an ffconcat list', async () => {
+    const file = path.join(dir, 'list.ffconcat');
+    fs.writeFileSync(
+      file,
+      `ffconcat version 1.0\nfile '${path.join(dir, 'h264-aac.mp4')}'\nfile '/etc/passwd'\n`,
+    );
+    await expectProbeError(file, true);
+  });
+
+  it('refuses an empty file and a missing file', async () => {
+    const empty = path.join(dir, 'empty.mp4');
+    fs.writeFileSync(empty, '');
+    await expectProbeError(empty);
+    await expectProbeError(path.join(dir, 'does-not-exist.mp4'));
+  });
+
+  it('kills a hanging ffprobe after the timeout', async () => {
+    const fake = path.join(dir, 'hanging-ffprobe.sh');
+    const pidFile = path.join(dir, 'hanging.pid');
+    fs.writeFileSync(fake, `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 30\n`, { mode: 0o755 });
+    const t0 = performance.now();
+    const err = await probeFile({ ...paths, ffprobePath: fake }, path.join(dir, 'x.mp4'), {
+      timeoutMs: 300,
+    }).catch((e: unknown) => e);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(err).toBeInstanceOf(ProbeError);
+    expect((err as ProbeError).code).toBe('probe_timeout');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    expect(() => process.kill(pid, 0)).toThrow(); // gone
+  });
+
+  it('reports a missing ffprobe as probe_failed', async () => {
+    const err = await probeFile({ ...paths, ffprobePath: '/nonexistent/ffprobe' }, 'x.mp4', {
+      timeoutMs: 1000,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProbeError);
+    expect((err as ProbeError).code).toBe('probe_failed');
+  });
+});
+
+describe('toMetadata', () => {
+  it('ignores cover art, reads legacy rotate tags and cubemap side data', () => {
+    const m = toMetadata({
+      format: { format_name: 'mov,mp4,m4a,3gp,3g2,mj2', duration: '10.5', size: '1000', bit_rate: '800' },
+      streams: [
+        {
+          codec_type: 'video',
+          codec_name: 'mjpeg',
+          disposition: { attached_pic: 1 },
+          width: 600,
+          height: 600,
+        },
+        { codec_type: 'audio', codec_name: 'mp3', channels: 2, sample_rate: '44100', bit_rate: '128000' },
+      ],
+    });
+    expect(m.video).toBeNull();
+    expect(m.audio).toEqual({ codec: 'mp3', channels: 2, sampleRate: 44100, bitrate: 128000 });
+    expect(m.duration).toBe(10.5);
+
+    const v = toMetadata({
+      streams: [
+        {
+          codec_type: 'video',
+          codec_name: 'hevc',
+          width: 1920,
+          height: 1080,
+          pix_fmt: 'p010le',
+          color_transfer: 'arib-std-b67',
+          avg_frame_rate: '0/0',
+          r_frame_rate: '30000/1001',
+          tags: { rotate: '90' },
+          side_data_list: [{ side_data_type: 'Spherical Mapping', projection: 'cubemap' }],
+        },
+      ],
+    }).video!;
+    expect(v).toMatchObject({ rotation: 90, width: 1080, height: 1920, bitDepth: 10, hdr: true, fps: 29.97 });
+    expect(v.projection).toBe('cubemap');
+  });
+});

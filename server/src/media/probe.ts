@@ -1,0 +1,277 @@
+import { spawn } from 'node:child_process';
+import type { AudioStreamInfo, MediaMetadata, Projection, VideoStreamInfo } from '@vodkit/api';
+import { type FfmpegPaths, SAFE_INPUT_OPTIONS } from './ffmpeg.ts';
+
+/*
+ * Why we spawn ffprobe here instead of fluent-ffmpeg's `ffprobe()` (checked against 2.1.3):
+ * - it keeps no handle on the child process, so a probe that hangs on a hostile file can
+ *   neither be timed out nor killed — it would outlive the request forever;
+ * - it parses ffprobe's default INI output: the nested `[SIDE_DATA]` blocks (display matrix
+ *   rotation, spherical mapping) are flattened into the stream object, where they overwrite
+ *   each other's keys (`side_data_type`), and values are coerced to numbers by regex.
+ * (Extra options do land before the input there, so the allowlist alone would have worked.)
+ * `-of json` gives us `side_data_list` intact; the command stays one `spawn` with our own
+ * timeout, an output cap and a SIGKILL.
+ */
+
+export type ProbeErrorCode = 'probe_failed' | 'probe_timeout';
+
+/** ffprobe could not read the file (or took too long). `message` is safe to show: no paths. */
+export class ProbeError extends Error {
+  override readonly name = 'ProbeError';
+  constructor(
+    readonly code: ProbeErrorCode,
+    message: string,
+    /** True when ffprobe recognised the format but it is not on our demuxer allowlist. */
+    readonly formatRefused = false,
+  ) {
+    super(message);
+  }
+}
+
+export interface ProbeOptions {
+  /** Kill ffprobe and throw `probe_timeout` after this many milliseconds. */
+  timeoutMs: number;
+}
+
+/** What media/ reports; the caller decides what is acceptable. */
+export interface ProbeResult {
+  metadata: MediaMetadata;
+  /** Every stream in the container (video, audio, subtitles, data, attachments). */
+  streamCount: number;
+}
+
+/** More JSON than this means a file built to flood us (thousands of streams): refuse it. */
+const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+/** Probes one local file with the safe input options; throws ProbeError, never hangs. */
+export async function probeFile(
+  paths: FfmpegPaths,
+  file: string,
+  options: ProbeOptions,
+): Promise<ProbeResult> {
+  const raw = await runFfprobe(paths.ffprobePath, file, options.timeoutMs);
+  return { metadata: toMetadata(raw), streamCount: raw.streams?.length ?? 0 };
+}
+
+function runFfprobe(ffprobePath: string, file: string, timeoutMs: number): Promise<RawProbe> {
+  const args = [
+    '-v',
+    'error',
+    '-hide_banner',
+    ...SAFE_INPUT_OPTIONS,
+    '-of',
+    'json',
+    '-show_format',
+    '-show_streams',
+    // `file:` so that a name containing a colon is never read as another protocol.
+    `file:${file}`,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let err = '';
+    let failure: ProbeError | null = null;
+    const fail = (e: ProbeError) => {
+      failure ??= e;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(
+      () => fail(new ProbeError('probe_timeout', `ffprobe did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    child.stdout.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (outBytes > MAX_OUTPUT_BYTES) fail(new ProbeError('probe_failed', 'ffprobe output is too large'));
+      else out.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (err.length < 8192) err += chunk.toString('utf8');
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new ProbeError('probe_failed', `ffprobe could not run: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (failure) return reject(failure);
+      if (code !== 0) return reject(stderrToError(err, file));
+      try {
+        resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as RawProbe);
+      } catch {
+        reject(new ProbeError('probe_failed', 'ffprobe printed something that is not JSON'));
+      }
+    });
+  });
+}
+
+function stderrToError(stderr: string, file: string): ProbeError {
+  // ffprobe names the file in its messages; the client must not learn our paths.
+  const lines = stderr
+    .split('\n')
+    .map((l) =>
+      l
+        .split(`file:${file}: `)
+        .join('')
+        .split(file)
+        .join('<input>')
+        .replace(/^\[[^\]]+\]\s*/, '')
+        .trim(),
+    )
+    .filter(Boolean);
+  const refused = /not on whitelist/i.test(stderr);
+  const message = refused
+    ? 'the file format is not one Vodkit accepts (playlists, concat lists and image sequences are refused)'
+    : (lines.at(-1) ?? 'ffprobe could not read the file').slice(0, 300);
+  return new ProbeError('probe_failed', message, refused);
+}
+
+// ---- normalisation: ffprobe JSON → MediaMetadata (pure, exported for tests) ----
+
+/** The subset of `ffprobe -of json -show_format -show_streams` we read. Numbers often come as strings. */
+export interface RawProbe {
+  streams?: RawStream[];
+  format?: {
+    format_name?: string;
+    duration?: string;
+    size?: string;
+    bit_rate?: string;
+    tags?: Record<string, string>;
+  };
+}
+
+export interface RawStream {
+  index?: number;
+  codec_type?: string;
+  codec_name?: string;
+  profile?: string;
+  width?: number;
+  height?: number;
+  coded_width?: number;
+  coded_height?: number;
+  pix_fmt?: string;
+  bits_per_raw_sample?: string;
+  color_transfer?: string;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  duration?: string;
+  bit_rate?: string;
+  channels?: number;
+  sample_rate?: string;
+  disposition?: Record<string, number>;
+  tags?: Record<string, string>;
+  side_data_list?: Array<Record<string, unknown>>;
+}
+
+const HDR_TRANSFERS = new Set(['smpte2084', 'arib-std-b67']);
+
+export function toMetadata(raw: RawProbe): MediaMetadata {
+  const streams = raw.streams ?? [];
+  const format = raw.format ?? {};
+  // Cover art in music files shows up as a one-frame video stream: it is not a video.
+  const videoStream = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  const audioStream = streams.find((s) => s.codec_type === 'audio');
+  const streamDurations = streams.map((s) => num(s.duration) ?? 0);
+  const duration = num(format.duration) ?? Math.max(0, ...streamDurations);
+  return {
+    container: format.format_name ?? 'unknown',
+    duration,
+    size: num(format.size) ?? 0,
+    bitrate: int(format.bit_rate),
+    video: videoStream ? toVideo(videoStream, format.tags ?? {}) : null,
+    audio: audioStream ? toAudio(audioStream) : null,
+  };
+}
+
+function toVideo(s: RawStream, formatTags: Record<string, string>): VideoStreamInfo {
+  const codedWidth = s.width ?? s.coded_width ?? 0;
+  const codedHeight = s.height ?? s.coded_height ?? 0;
+  const rotation = rotationOf(s);
+  const sideways = rotation === 90 || rotation === 270;
+  return {
+    codec: s.codec_name ?? 'unknown',
+    profile: s.profile ?? null,
+    width: sideways ? codedHeight : codedWidth,
+    height: sideways ? codedWidth : codedHeight,
+    codedWidth,
+    codedHeight,
+    fps: rate(s.avg_frame_rate) ?? rate(s.r_frame_rate),
+    pixFmt: s.pix_fmt ?? null,
+    bitDepth: bitDepthOf(s),
+    hdr: HDR_TRANSFERS.has(s.color_transfer ?? ''),
+    rotation,
+    projection: projectionOf(s, formatTags),
+    bitrate: int(s.bit_rate),
+  };
+}
+
+function toAudio(s: RawStream): AudioStreamInfo {
+  return {
+    codec: s.codec_name ?? 'unknown',
+    channels: s.channels ?? 0,
+    sampleRate: int(s.sample_rate) ?? 0,
+    bitrate: int(s.bit_rate),
+  };
+}
+
+/**
+ * ffprobe reports the display matrix angle counter-clockwise (`av_display_rotation_get`); ffmpeg's
+ * autorotate turns the picture by its negation. We report the clockwise turn, snapped to 0/90/180/270.
+ * Old muxers left a `rotate` tag (already clockwise) instead of side data.
+ */
+function rotationOf(s: RawStream): number {
+  const matrix = s.side_data_list?.find((d) => d.side_data_type === 'Display Matrix');
+  let clockwise: number | null = null;
+  if (matrix && typeof matrix.rotation === 'number') clockwise = -matrix.rotation;
+  else if (s.tags?.rotate !== undefined && Number.isFinite(Number(s.tags.rotate)))
+    clockwise = Number(s.tags.rotate);
+  if (clockwise === null) return 0;
+  return (((Math.round(clockwise / 90) * 90) % 360) + 360) % 360;
+}
+
+function bitDepthOf(s: RawStream): number {
+  const raw = int(s.bits_per_raw_sample);
+  if (raw && raw > 0) return raw;
+  // yuv420p10le → 10, p010le → 10, yuv444p12be → 12; plain formats are 8-bit.
+  const m = /p(\d{2})(?:le|be)?$/.exec(s.pix_fmt ?? '') ?? /^p0(\d{2})/.exec(s.pix_fmt ?? '');
+  return m ? Number(m[1]) : 8;
+}
+
+/**
+ * Spherical video: ffmpeg turns both the v2 `sv3d` box and the v1 GSpherical XML into
+ * "Spherical Mapping" side data; some tools only leave tags behind, so look there too.
+ */
+function projectionOf(s: RawStream, formatTags: Record<string, string>): Projection {
+  const spherical = s.side_data_list?.find((d) => d.side_data_type === 'Spherical Mapping');
+  if (spherical) return spherical.projection === 'cubemap' ? 'cubemap' : 'equirectangular';
+  for (const tags of [s.tags ?? {}, formatTags]) {
+    for (const [key, value] of Object.entries(tags)) {
+      const k = key.toLowerCase();
+      const v = String(value).toLowerCase();
+      if (k.includes('projection') && v.includes('equirectangular')) return 'equirectangular';
+      if (k.includes('projection') && v.includes('cubemap')) return 'cubemap';
+      if (k.includes('spherical') && v !== 'false' && v !== '0') return 'equirectangular';
+    }
+  }
+  return 'flat';
+}
+
+function num(v: string | number | undefined): number | null {
+  if (v === undefined || v === 'N/A') return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+function int(v: string | number | undefined): number | null {
+  const n = num(v);
+  return n === null ? null : Math.round(n);
+}
+
+/** `30000/1001` → 29.97; `0/0` → null. */
+function rate(v: string | undefined): number | null {
+  if (!v) return null;
+  const [a, b] = v.split('/').map(Number);
+  if (!a || !b || !Number.isFinite(a / b)) return null;
+  return Math.round((a / b) * 1000) / 1000;
+}

@@ -1,5 +1,42 @@
-// STUB — to be written.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.ts';
+import { authorize } from './auth.ts';
 
-export default async function filesRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+const fileParams = {
+  type: 'object',
+  required: ['fileId'],
+  properties: { fileId: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+const pageQuery = {
+  type: 'object',
+  properties: {
+    page: { type: 'integer', minimum: 1, default: 1 },
+    perPage: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+  },
+  additionalProperties: false,
+} as const;
+
+/** Files: the probed uploads of the caller's API key. */
+export default async function filesRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get<{ Querystring: { page: number; perPage: number } }>(
+    '/v1/files',
+    { schema: { querystring: pageQuery }, preHandler: authorize(ctx.auth, 'allow_read') },
+    async (request) => ctx.files.list(request.principal, request.query.page, request.query.perPage),
+  );
+
+  app.get<{ Params: { fileId: string } }>(
+    '/v1/files/:fileId',
+    { schema: { params: fileParams }, preHandler: authorize(ctx.auth, 'allow_read') },
+    async (request) => ctx.files.get(request.principal, request.params.fileId),
+  );
+
+  app.delete<{ Params: { fileId: string } }>(
+    '/v1/files/:fileId',
+    { schema: { params: fileParams }, preHandler: authorize(ctx.auth, 'allow_delete') },
+    async (request, reply) => {
+      await ctx.files.delete(request.principal, request.params.fileId);
+      return reply.status(204).send();
+    },
+  );
+}

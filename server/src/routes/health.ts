@@ -1,5 +1,24 @@
-// STUB — to be written.
+import { createRequire } from 'node:module';
+import type { HealthStatus } from '@vodkit/api';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.ts';
 
-export default async function healthRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+// A JSON import would pull package.json into the TS project; require() reads it once at load.
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** GET /healthz: 200 when the server can take work (database answers, ffmpeg found at boot), else 503. */
+export default async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get('/healthz', async (_request, reply) => {
+    const database = ctx.files.databaseOk();
+    const body: HealthStatus = {
+      ok: database && ctx.ffmpegVersion !== null,
+      version,
+      ffmpeg: ctx.ffmpegVersion,
+      database,
+    };
+    return reply
+      .status(body.ok ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(body);
+  });
+}

@@ -1,5 +1,182 @@
-// STUB — to be written.
-import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { FileStore } from '@tus/file-store';
+import { Server as TusServer, type Upload } from '@tus/server';
+import type { ErrorCode } from '@vodkit/api';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.ts';
+import { ApiError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Principal } from '../services/auth.ts';
+import { UPLOAD_OWNER_KEY, uploadDetails } from '../services/files.ts';
+import { authorize } from './auth.ts';
 
-export default async function uploadsRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** @fastify/cors reads this; false lets tus answer OPTIONS (discovery and preflight) itself. */
+    cors?: boolean;
+  }
+}
+
+/** Unfinished uploads older than this answer 410 and are swept (tus `expiration`). */
+export const UPLOAD_EXPIRY_MS = 24 * 3600_000;
+const SWEEP_INTERVAL_MS = 3600_000;
+const PATH = '/v1/uploads';
+
+/** tus hooks see a web Request (srvx) that carries the Node request it came from. */
+type TusRequest = Request & { runtime?: { node?: { req: IncomingMessage } } };
+
+/**
+ * tus 1.0 at /v1/uploads: creation, creation-with-upload, termination, expiration. The upload id
+ * is the file id. Who may do what is settled by fastify before tus sees the request (JWT with
+ * `allow_upload`, and for HEAD/PATCH/DELETE the same API key that created the upload), so those
+ * errors are our JSON with CORS headers; tus's own protocol errors are mapped to the same JSON body.
+ */
+export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  /** The verified caller of each raw request, for the tus hooks (which only see the raw request). */
+  const principals = new WeakMap<IncomingMessage, Principal>();
+  const principalOf = (req: Request): Principal | undefined => {
+    const raw = (req as TusRequest).runtime?.node?.req;
+    return raw ? principals.get(raw) : undefined;
+  };
+
+  const store = new FileStore({
+    directory: ctx.storage.uploadsDir,
+    expirationPeriodInMilliseconds: UPLOAD_EXPIRY_MS,
+  });
+  const tus = new TusServer({
+    path: PATH,
+    datastore: store,
+    maxSize: ctx.config.maxUploadBytes,
+    // Behind a TLS-terminating proxy the Location must say https and the public host.
+    respectForwardedHeaders: true,
+    // A finished upload is a file: it goes through DELETE /v1/files/:id, which also removes its videos.
+    disableTerminationForFinishedUploads: true,
+    // tus's default list lacks it; Uppy shows when a paused upload will be gone.
+    exposedHeaders: ['Upload-Expires'],
+    namingFunction: () => newId(),
+    async onUploadCreate(req, upload) {
+      const principal = principalOf(req);
+      if (!principal) throw tusError(401, 'auth_missing', 'an API token is required');
+      // Whatever the client put under our key is replaced: ownership is ours to record.
+      return { metadata: { ...upload.metadata, [UPLOAD_OWNER_KEY]: principal.apiKey } };
+    },
+    async onUploadFinish(_req, upload) {
+      await finish(upload);
+      return {};
+    },
+    onResponseError(_req, err) {
+      return toJsonError(err, (e) => app.log.error({ err: e }, 'tus error'));
+    },
+  });
+
+  const finish = async (upload: Upload): Promise<void> => {
+    const apiKey = upload.metadata?.[UPLOAD_OWNER_KEY];
+    if (!apiKey) throw tusError(500, 'internal', 'upload without an owner');
+    // Probe before the last PATCH is answered: the client can read the metadata right away.
+    await ctx.files.onUploadFinished({
+      fileId: upload.id,
+      apiKey,
+      size: upload.size ?? upload.offset,
+      ...uploadDetails(upload),
+    });
+  };
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    reply.hijack();
+    try {
+      await tus.handle(request.raw, reply.raw);
+    } catch (err) {
+      request.log.error({ err }, 'tus handler failed');
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { 'content-type': 'application/json' });
+        reply.raw.end(JSON.stringify(new ApiError('internal', 'internal server error').toBody()));
+      } else reply.raw.destroy();
+    }
+  };
+
+  const authenticated = authorize(ctx.auth, 'allow_upload');
+  const remember = async (request: FastifyRequest): Promise<void> => {
+    principals.set(request.raw, request.principal);
+  };
+  const ownerOnly = async (request: FastifyRequest): Promise<void> => {
+    const { id } = request.params as { id: string };
+    const upload = await store.getUpload(id).catch(() => null);
+    // Someone else's upload answers exactly like a missing one.
+    if (!upload || upload.metadata?.[UPLOAD_OWNER_KEY] !== request.principal.apiKey) {
+      throw new ApiError('not_found', `no upload ${id}`);
+    }
+  };
+  const tooLarge = async (request: FastifyRequest): Promise<void> => {
+    const length = Number(request.headers['upload-length']);
+    if (length > ctx.config.maxUploadBytes) {
+      throw new ApiError('upload_too_large', `uploads are limited to ${ctx.config.maxUploadBytes} bytes`);
+    }
+  };
+
+  // PATCH (and creation-with-upload) bodies stream straight from the socket into the store.
+  app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
+
+  app.route({ method: 'POST', url: PATH, preHandler: [authenticated, tooLarge, remember], handler: handle });
+  app.route({
+    method: ['HEAD', 'PATCH', 'DELETE'],
+    url: `${PATH}/:id`,
+    preHandler: [authenticated, ownerOnly, remember],
+    handler: handle,
+  });
+  // OPTIONS needs no token. A browser preflight gets every header it asks for (tus's own answer
+  // lists only the tus headers, so an app adding its own header would fail); anything else is
+  // tus discovery (Tus-Version, Tus-Extension, Tus-Max-Size).
+  const options = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const origin = request.headers.origin;
+    if (!origin || !request.headers['access-control-request-method']) return handle(request, reply);
+    const headers: Record<string, string> = {
+      'access-control-allow-origin': origin,
+      'access-control-allow-methods': 'POST, HEAD, PATCH, DELETE, OPTIONS',
+      'access-control-max-age': '86400',
+      vary: 'Origin, Access-Control-Request-Headers',
+    };
+    const asked = request.headers['access-control-request-headers'];
+    if (asked) headers['access-control-allow-headers'] = asked;
+    return reply.status(204).headers(headers).send();
+  };
+  app.route({ method: 'OPTIONS', url: PATH, config: { cors: false }, handler: options });
+  app.route({ method: 'OPTIONS', url: `${PATH}/:id`, config: { cors: false }, handler: options });
+
+  const sweep = () =>
+    ctx.files
+      .sweepExpiredUploads(UPLOAD_EXPIRY_MS)
+      .then((n) => n && app.log.info({ removed: n }, 'expired uploads removed'))
+      .catch((err: unknown) => app.log.error({ err }, 'upload sweep failed'));
+  const timer = setInterval(sweep, SWEEP_INTERVAL_MS).unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
+
+function tusError(status: number, code: ErrorCode, message: string): { status_code: number; body: string } {
+  return { status_code: status, body: JSON.stringify({ error: { code, message } }) };
+}
+
+/** tus writes plain-text errors; ours are `{error: {code, message}}` everywhere. */
+function toJsonError(
+  err: Error | { status_code: number; body: string },
+  logUnexpected: (err: unknown) => void,
+): { status_code: number; body: string } {
+  if (!('status_code' in err)) {
+    logUnexpected(err);
+    return tusError(500, 'internal', 'internal server error');
+  }
+  if (err.body.startsWith('{"error"')) return err;
+  const status = err.status_code;
+  const message = err.body.trim() || 'upload request failed';
+  const code: ErrorCode =
+    status === 413
+      ? 'upload_too_large'
+      : status === 404 || status === 410
+        ? 'not_found'
+        : status === 409
+          ? 'conflict'
+          : status >= 500
+            ? 'internal'
+            : 'validation_failed';
+  if (status >= 500) logUnexpected(err);
+  return tusError(status, code, status >= 500 ? 'internal server error' : message);
+}

@@ -1,9 +1,16 @@
-// STUB — to be replaced by the server-core work.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FileRecord, Page, RejectCode } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import type { FilesRepo } from '../db/files.ts';
+import type { FileRow, FilesRepo } from '../db/files.ts';
 import type { JobsRepo } from '../db/jobs.ts';
+import { ApiError } from '../errors.ts';
+import { isValidId } from '../ids.ts';
+import { DEMUXER_ALLOWLIST } from '../media/ffmpeg.ts';
+import { ProbeError, type ProbeResult, probeFile } from '../media/probe.ts';
 import type { LocalStorage } from '../storage/local.ts';
+import type { Principal } from './auth.ts';
 import type { EventBus } from './events.ts';
 
 export interface FileServiceDeps {
@@ -15,7 +22,264 @@ export interface FileServiceDeps {
   log: FastifyBaseLogger;
 }
 
+/**
+ * The tus `Upload-Metadata` key under which the server (never the client) records the API key
+ * that created an upload: it decides who may resume it and who owns the file.
+ */
+export const UPLOAD_OWNER_KEY = 'apikey';
+
+/** A source with more streams than this is rejected (`too_many_streams`): real videos have a handful. */
+export const MAX_STREAMS = 8;
+
+export interface FinishedUpload {
+  fileId: string;
+  apiKey: string;
+  size: number;
+  filename: string | null;
+  filetype: string | null;
+  title: string | null;
+}
+
+/** What tus's FileStore keeps beside each upload in `<id>.json`. Its `offset` is never updated: stat the bytes. */
+interface TusInfo {
+  id?: string;
+  size?: number;
+  metadata?: Record<string, string | null>;
+  creation_date?: string;
+}
+
+interface UploadOnDisk {
+  fileId: string;
+  info: TusInfo | null;
+  /** Bytes received so far. */
+  offset: number;
+  mtimeMs: number;
+}
+
 export class FileService {
+  /** Probes in flight by file id, so a file is never probed twice at once (finish hook vs reconcile). */
+  readonly #probing = new Map<string, Promise<void>>();
+
   constructor(readonly deps: FileServiceDeps) {}
-  async reconcile(): Promise<void> {}
+
+  /**
+   * Called once the last byte of an upload is on disk: records the file, probes it and applies
+   * the policy, all before the final PATCH is answered. A bad file ends `rejected` with a
+   * reason; this never throws for one.
+   */
+  async onUploadFinished(upload: FinishedUpload): Promise<FileRecord> {
+    this.deps.files.insertProbing(upload);
+    await this.#probe(upload.fileId);
+    return toRecord(this.deps.files.get(upload.fileId)!);
+  }
+
+  get(principal: Principal, fileId: string): FileRecord {
+    return toRecord(this.#owned(principal, fileId));
+  }
+
+  list(principal: Principal, page: number, perPage: number): Page<FileRecord> {
+    const { rows, total } = this.deps.files.list(principal.apiKey, page, perPage);
+    return {
+      data: rows.map(toRecord),
+      pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
+    };
+  }
+
+  /** Deletes the file, its upload bytes and every video made from it; refused while a job uses it. */
+  async delete(principal: Principal, fileId: string): Promise<void> {
+    this.#owned(principal, fileId);
+    const { jobs, files, storage } = this.deps;
+    if (jobs.activeCountForFile(fileId) > 0) {
+      throw new ApiError('conflict', 'an encoding job is still using this file: cancel it first');
+    }
+    // Bytes before rows: if we die halfway the record is still there to delete again, and an
+    // upload without a record would be resurrected by reconcile() at the next boot.
+    for (const videoId of jobs.videoIdsForFile(fileId)) await storage.removeVideo(videoId);
+    await storage.removeUpload(fileId);
+    jobs.deleteForFile(fileId);
+    files.delete(fileId);
+  }
+
+  /**
+   * At boot: tus fires its finish hook once, so an upload that completed just before a crash
+   * (bytes on disk, no record) is recorded and probed now; files left in `probing` are probed again.
+   */
+  async reconcile(): Promise<void> {
+    const { files, log } = this.deps;
+    let recovered = 0;
+    for (const upload of await this.#uploadsOnDisk()) {
+      const { info } = upload;
+      if (!info || typeof info.size !== 'number' || upload.offset !== info.size) continue;
+      if (files.has(upload.fileId)) continue;
+      const apiKey = info.metadata?.[UPLOAD_OWNER_KEY];
+      if (!apiKey) {
+        log.warn({ fileId: upload.fileId }, 'completed upload without an owner: left alone');
+        continue;
+      }
+      await this.onUploadFinished({ fileId: upload.fileId, apiKey, size: info.size, ...uploadDetails(info) });
+      recovered++;
+    }
+    const stuck = files.listProbing();
+    for (const file of stuck) await this.#probe(file.fileId);
+    if (recovered || stuck.length) log.info({ recovered, reprobed: stuck.length }, 'reconciled uploads');
+  }
+
+  /**
+   * Removes unfinished uploads older than `maxAgeMs` (tus expiration). We do not use FileStore's
+   * own `deleteExpired()`: it trusts the `offset` in the info file, which stays 0, so it would
+   * delete finished sources too.
+   */
+  async sweepExpiredUploads(maxAgeMs: number, now = Date.now()): Promise<number> {
+    let removed = 0;
+    for (const upload of await this.#uploadsOnDisk()) {
+      const { info } = upload;
+      if (info && typeof info.size === 'number' && upload.offset === info.size) continue;
+      if (this.deps.files.has(upload.fileId)) continue;
+      const created = info?.creation_date ? Date.parse(info.creation_date) : upload.mtimeMs;
+      if (!(now - (Number.isFinite(created) ? created : upload.mtimeMs) > maxAgeMs)) continue;
+      await this.deps.storage.removeUpload(upload.fileId);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** For /healthz: the database answers a query. */
+  databaseOk(): boolean {
+    try {
+      this.deps.files.has('healthcheck');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #owned(principal: Principal, fileId: string): FileRow {
+    const row = isValidId(fileId) ? this.deps.files.get(fileId) : undefined;
+    // Another key's file answers exactly like a missing one: ids are not an oracle.
+    if (!row || row.apiKey !== principal.apiKey) throw new ApiError('not_found', `no file ${fileId}`);
+    return row;
+  }
+
+  #probe(fileId: string): Promise<void> {
+    const running = this.#probing.get(fileId);
+    if (running) return running;
+    const job = this.#probeOnce(fileId).finally(() => this.#probing.delete(fileId));
+    this.#probing.set(fileId, job);
+    return job;
+  }
+
+  async #probeOnce(fileId: string): Promise<void> {
+    const { config, files, storage, log } = this.deps;
+    const t0 = performance.now();
+    const elapsed = () => Math.round((performance.now() - t0) * 10) / 10;
+    let result: ProbeResult;
+    try {
+      result = await probeFile(config, storage.uploadPath(fileId), { timeoutMs: config.probeTimeoutMs });
+    } catch (err) {
+      if (err instanceof ProbeError) {
+        const code: RejectCode = err.formatRefused ? 'unsupported_container' : err.code;
+        files.markRejected(fileId, code, err.message, elapsed());
+      } else {
+        log.error({ err, fileId }, 'probe crashed');
+        files.markRejected(fileId, 'probe_failed', 'the file could not be probed', elapsed());
+      }
+      return;
+    }
+    const probeMs = elapsed();
+    const rejection = judge(result, config);
+    if (rejection) files.markRejected(fileId, rejection.code, rejection.message, probeMs, result.metadata);
+    else files.markReady(fileId, result.metadata, probeMs);
+  }
+
+  async #uploadsOnDisk(): Promise<UploadOnDisk[]> {
+    const dir = this.deps.storage.uploadsDir;
+    const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+    const out: UploadOnDisk[] = [];
+    for (const name of names) {
+      if (!isValidId(name)) continue; // skips `<id>.json` and anything that is not ours
+      const file = this.deps.storage.uploadPath(name);
+      try {
+        const stat = await fs.promises.stat(file);
+        if (!stat.isFile()) continue;
+        let info: TusInfo | null = null;
+        try {
+          info = JSON.parse(await fs.promises.readFile(`${file}.json`, 'utf8')) as TusInfo;
+        } catch {
+          // no or torn info file: an upload that never finished being created
+        }
+        out.push({ fileId: path.basename(file), info, offset: stat.size, mtimeMs: stat.mtimeMs });
+      } catch {
+        // removed while we looked
+      }
+    }
+    return out;
+  }
+}
+
+/** The file's name, type and title from tus metadata; Uppy sends `name`/`type`, others `filename`/`filetype`. */
+export function uploadDetails(info: { metadata?: Record<string, string | null> }): {
+  filename: string | null;
+  filetype: string | null;
+  title: string | null;
+} {
+  const m = info.metadata ?? {};
+  const pick = (...keys: string[]) => {
+    for (const k of keys) {
+      const v = m[k];
+      if (typeof v === 'string' && v.trim()) return v.trim().slice(0, 500);
+    }
+    return null;
+  };
+  return { filename: pick('filename', 'name'), filetype: pick('filetype', 'type'), title: pick('title') };
+}
+
+/** Upload policy: what this server accepts to encode. media/ only reports. */
+function judge(result: ProbeResult, config: Config): { code: RejectCode; message: string } | null {
+  const m = result.metadata;
+  const names = m.container.split(',');
+  if (!names.some((n) => (DEMUXER_ALLOWLIST as readonly string[]).includes(n))) {
+    return { code: 'unsupported_container', message: `the container "${m.container}" is not accepted` };
+  }
+  if (!m.video && !m.audio) {
+    return { code: 'no_media_streams', message: 'the file has neither a video nor an audio stream' };
+  }
+  if (result.streamCount > MAX_STREAMS) {
+    return {
+      code: 'too_many_streams',
+      message: `the file has ${result.streamCount} streams; at most ${MAX_STREAMS} are accepted`,
+    };
+  }
+  if (m.video?.codec === 'unknown' || m.audio?.codec === 'unknown') {
+    return { code: 'unsupported_codec', message: 'a stream uses a codec this server cannot decode' };
+  }
+  if (m.video && m.video.codedWidth * m.video.codedHeight > config.maxPixels) {
+    return {
+      code: 'too_many_pixels',
+      message: `${m.video.codedWidth}×${m.video.codedHeight} is more than the ${config.maxPixels} pixels per frame accepted`,
+    };
+  }
+  if (m.duration > config.maxDurationSeconds) {
+    return {
+      code: 'too_long',
+      message: `the file lasts ${Math.round(m.duration)} s; at most ${config.maxDurationSeconds} s are accepted`,
+    };
+  }
+  return null;
+}
+
+/** The public shape: field by field, so nothing private (the owner's key) can slip out. */
+function toRecord(row: FileRow): FileRecord {
+  return {
+    fileId: row.fileId,
+    filename: row.filename,
+    filetype: row.filetype,
+    title: row.title,
+    size: row.size,
+    status: row.status,
+    metadata: row.metadata,
+    reason: row.reason,
+    probeMs: row.probeMs,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
 }

@@ -1,0 +1,301 @@
+import { css } from 'lit';
+
+export const playerStyles = css`
+  :host {
+    display: block;
+    position: relative;
+    aspect-ratio: var(--vod-player-aspect-ratio, 16 / 9);
+    overflow: hidden;
+    border-radius: var(--vod-player-radius, 0);
+    background: var(--vod-player-background, #000);
+    color: var(--vod-control-color, #fff);
+    font-family: var(--vod-font-family, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    line-height: 1.3;
+    -webkit-tap-highlight-color: transparent;
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  :host(:fullscreen) {
+    aspect-ratio: auto;
+    width: 100%;
+    height: 100%;
+    border-radius: 0;
+  }
+  .frame {
+    position: absolute;
+    inset: 0;
+    outline: none;
+    /* Overlays size themselves by the player, not the viewport: embeds are often small. */
+    container-type: size;
+  }
+  .frame:focus-visible {
+    box-shadow: inset 0 0 0 2px var(--vod-focus-color, rgb(255 255 255 / 0.9));
+  }
+  .frame.idle {
+    cursor: none;
+  }
+  .view {
+    position: absolute;
+    inset: 0;
+  }
+  video {
+    position: absolute;
+    inset: 0;
+    display: block;
+    width: 100%;
+    height: 100%;
+    object-fit: contain;
+    background: transparent;
+  }
+
+  button {
+    appearance: none;
+    display: inline-grid;
+    place-items: center;
+    flex: none;
+    width: 36px;
+    height: 36px;
+    margin: 0;
+    padding: 0;
+    border: 0;
+    border-radius: 6px;
+    background: transparent;
+    color: inherit;
+    font: inherit;
+    cursor: pointer;
+  }
+  button:hover {
+    background: rgb(255 255 255 / 0.14);
+  }
+  button:focus-visible,
+  input:focus-visible {
+    outline: 2px solid var(--vod-focus-color, rgb(255 255 255 / 0.9));
+    outline-offset: 1px;
+  }
+  button svg {
+    width: 22px;
+    height: 22px;
+  }
+
+  [part='big-play-button'] {
+    position: absolute;
+    left: 50%;
+    top: 50%;
+    width: clamp(44px, 18cqmin, 76px);
+    height: clamp(44px, 18cqmin, 76px);
+    transform: translate(-50%, -50%);
+    border-radius: 50%;
+    background: var(--vod-big-play-background, rgb(0 0 0 / 0.55));
+    backdrop-filter: blur(6px);
+    transition:
+      transform 0.15s ease,
+      background 0.15s ease;
+  }
+  [part='big-play-button']:hover {
+    transform: translate(-50%, -50%) scale(1.06);
+    background: var(--vod-accent-color, rgb(0 0 0 / 0.7));
+  }
+  [part='big-play-button'] svg {
+    width: 46%;
+    height: 46%;
+    margin-left: 6%;
+  }
+
+  [part='spinner'] {
+    position: absolute;
+    left: 50%;
+    top: 50%;
+    width: 44px;
+    height: 44px;
+    margin: -22px 0 0 -22px;
+    border: 3px solid rgb(255 255 255 / 0.25);
+    border-top-color: var(--vod-accent-color, #fff);
+    border-radius: 50%;
+    animation: spin 0.8s linear infinite;
+    pointer-events: none;
+  }
+  @keyframes spin {
+    to {
+      transform: rotate(360deg);
+    }
+  }
+
+  [part='error'] {
+    position: absolute;
+    inset: 0;
+    display: grid;
+    place-content: center;
+    gap: 6px;
+    padding: 24px;
+    text-align: center;
+    background: rgb(0 0 0 / 0.78);
+  }
+  [part='error'] strong {
+    font-size: 16px;
+    font-weight: 600;
+  }
+  [part='error'] small {
+    font-size: 12px;
+    opacity: 0.6;
+    font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
+  }
+
+  [part='controls'] {
+    position: absolute;
+    left: 0;
+    right: 0;
+    bottom: 0;
+    padding: 40px 12px 6px;
+    background: var(--vod-controls-background, linear-gradient(to top, rgb(0 0 0 / 0.78), rgb(0 0 0 / 0.35) 55%, transparent));
+    transition: opacity 0.25s ease;
+    /* The gradient above the bar belongs to the picture: clicks there play and pause. */
+    pointer-events: none;
+  }
+  [part='controls'] > * {
+    pointer-events: auto;
+  }
+  .idle [part='controls'],
+  .idle [part='controls'] > * {
+    opacity: 0;
+    pointer-events: none;
+  }
+  [part='scrubber'] {
+    margin: 0 6px;
+  }
+  .bar {
+    display: flex;
+    align-items: center;
+    gap: 2px;
+    height: 40px;
+  }
+  .spacer {
+    flex: 1;
+  }
+  [part='time'] {
+    margin: 0 10px;
+    font-size: 13px;
+    font-variant-numeric: tabular-nums;
+    white-space: nowrap;
+    opacity: 0.92;
+  }
+  [part='time'] span {
+    opacity: 0.7;
+  }
+
+  .volume {
+    display: flex;
+    align-items: center;
+  }
+  [part='volume'] {
+    --_fill: 100%;
+    appearance: none;
+    width: 0;
+    height: 4px;
+    margin: 0;
+    opacity: 0;
+    border-radius: 999px;
+    background: linear-gradient(
+      to right,
+      var(--vod-accent-color, #fff) var(--_fill),
+      rgb(255 255 255 / 0.3) var(--_fill)
+    );
+    cursor: pointer;
+    transition:
+      width 0.15s ease,
+      opacity 0.15s ease,
+      margin 0.15s ease;
+  }
+  .volume:hover [part='volume'],
+  .volume:focus-within [part='volume'] {
+    width: 72px;
+    margin: 0 8px 0 4px;
+    opacity: 1;
+  }
+  [part='volume']::-webkit-slider-thumb {
+    appearance: none;
+    width: 12px;
+    height: 12px;
+    border-radius: 50%;
+    background: var(--vod-accent-color, #fff);
+  }
+  [part='volume']::-moz-range-thumb {
+    width: 12px;
+    height: 12px;
+    border: 0;
+    border-radius: 50%;
+    background: var(--vod-accent-color, #fff);
+  }
+
+  .quality {
+    position: relative;
+  }
+  [part='quality-button'] {
+    position: relative;
+  }
+  .badge {
+    position: absolute;
+    top: 3px;
+    right: 1px;
+    padding: 0 3px;
+    border-radius: 3px;
+    background: var(--vod-accent-color, #e11d48);
+    color: #fff;
+    font-size: 8px;
+    font-weight: 700;
+    line-height: 12px;
+  }
+  [part='quality-menu'] {
+    position: absolute;
+    right: 0;
+    bottom: calc(100% + 10px);
+    min-width: 168px;
+    padding: 6px;
+    border-radius: 10px;
+    background: var(--vod-menu-background, rgb(24 24 27 / 0.94));
+    backdrop-filter: blur(8px);
+    box-shadow: 0 8px 24px rgb(0 0 0 / 0.4);
+  }
+  [part='quality-menu'] header {
+    padding: 4px 10px 6px;
+    font-size: 11px;
+    font-weight: 600;
+    letter-spacing: 0.06em;
+    text-transform: uppercase;
+    opacity: 0.6;
+  }
+  [part='quality-menu'] button {
+    display: flex;
+    justify-content: space-between;
+    gap: 12px;
+    width: 100%;
+    height: 32px;
+    padding: 0 10px;
+    font-size: 13px;
+    text-align: left;
+  }
+  [part='quality-menu'] button svg {
+    width: 16px;
+    height: 16px;
+  }
+  [part='quality-menu'] button[aria-checked='false'] svg {
+    visibility: hidden;
+  }
+  .hint {
+    opacity: 0.55;
+  }
+
+  @container (max-width: 420px) {
+    [part='controls'] {
+      padding: 28px 6px 2px;
+    }
+    .volume:hover [part='volume'] {
+      width: 0;
+      opacity: 0;
+    }
+    [part='time'] {
+      margin: 0 6px;
+      font-size: 12px;
+    }
+  }
+`;

@@ -43,6 +43,19 @@ export type RejectCode =
   | 'too_long'
   | 'unsupported_codec';
 
+/** Why a job ended without completing: stable, shown in `EncoderJob.error.code`. */
+export type JobErrorCode =
+  /** ffmpeg failed; the message ends with its last error line. */
+  | 'encode_failed'
+  /** ffmpeg ran longer than the server's encode timeout and was killed. */
+  | 'encode_timeout'
+  /** The source file vanished or is no longer ready when the job started. */
+  | 'source_missing'
+  /** `DELETE /v1/encoder/jobs/:jobId`. */
+  | 'cancelled'
+  /** A bug on our side; details are in the server log. */
+  | 'internal';
+
 /** The error the typed client throws for any non-2xx answer. */
 export class VodkitError extends Error {
   override readonly name = 'VodkitError';

@@ -1,9 +1,247 @@
-// STUB — to be replaced by the encoding work. The three methods below are what FileService.delete
-// needs; the real repository keeps these names and signatures.
+import type { CreateJobRequest, JobStatus, Rendition } from '@vodkit/api';
 import type { Db } from './database.ts';
+import { now } from './database.ts';
 
+/** A job as stored, with what the API never shows (owner, lease, attempts). */
+export interface JobRow {
+  jobId: string;
+  videoId: string;
+  fileId: string;
+  apiKey: string;
+  status: JobStatus;
+  progress: number;
+  request: CreateJobRequest;
+  renditions: Rendition[];
+  playable: boolean;
+  protected: boolean;
+  webhookUrl: string | null;
+  userData: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+  attempts: number;
+  leaseOwner: string | null;
+  /** Epoch milliseconds. */
+  leaseUntil: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+interface Row {
+  job_id: string;
+  video_id: string;
+  file_id: string;
+  api_key: string;
+  status: JobStatus;
+  progress: number;
+  request: string;
+  renditions: string;
+  playable: number;
+  protected: number;
+  webhook_url: string | null;
+  user_data: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const toJob = (r: Row): JobRow => ({
+  jobId: r.job_id,
+  videoId: r.video_id,
+  fileId: r.file_id,
+  apiKey: r.api_key,
+  status: r.status,
+  progress: r.progress,
+  request: JSON.parse(r.request) as CreateJobRequest,
+  renditions: JSON.parse(r.renditions) as Rendition[],
+  playable: r.playable === 1,
+  protected: r.protected === 1,
+  webhookUrl: r.webhook_url,
+  userData: r.user_data ? (JSON.parse(r.user_data) as Record<string, unknown>) : null,
+  error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+  attempts: r.attempts,
+  leaseOwner: r.lease_owner,
+  leaseUntil: r.lease_until,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+
+export interface NewJob {
+  jobId: string;
+  videoId: string;
+  fileId: string;
+  apiKey: string;
+  request: CreateJobRequest;
+}
+
+export type FinalStatus = 'completed' | 'failed' | 'cancelled';
+
+/**
+ * The encoding queue lives here: a job is claimed with a lease (owner + expiry) that its worker
+ * renews while ffmpeg runs; a lease that runs out means the worker died, and the job goes back
+ * to the queue. Every transition is one statement, so two workers can never claim the same job.
+ */
 export class JobsRepo {
-  constructor(readonly db: Db) {}
+  constructor(private readonly db: Db) {}
+
+  insert(job: NewJob): JobRow {
+    const row = this.db
+      .prepare(
+        `INSERT INTO jobs (job_id, video_id, file_id, api_key, status, request, protected, webhook_url, user_data,
+           created_at)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING *`,
+      )
+      .get(
+        job.jobId,
+        job.videoId,
+        job.fileId,
+        job.apiKey,
+        JSON.stringify(job.request),
+        job.request.protected ? 1 : 0,
+        job.request.webhookUrl ?? null,
+        job.request.userData ? JSON.stringify(job.request.userData) : null,
+        now(),
+      ) as Row;
+    return toJob(row);
+  }
+
+  get(jobId: string): JobRow | undefined {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(jobId) as Row | undefined;
+    return row && toJob(row);
+  }
+
+  getByVideo(videoId: string): JobRow | undefined {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE video_id = ?').get(videoId) as Row | undefined;
+    return row && toJob(row);
+  }
+
+  /** Newest first. */
+  list(apiKey: string, page: number, perPage: number): { rows: JobRow[]; total: number } {
+    const total = (
+      this.db.prepare('SELECT count(*) AS n FROM jobs WHERE api_key = ?').get(apiKey) as { n: number }
+    ).n;
+    const rows = (
+      this.db
+        .prepare('SELECT * FROM jobs WHERE api_key = ? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?')
+        .all(apiKey, perPage, (page - 1) * perPage) as Row[]
+    ).map(toJob);
+    return { rows, total };
+  }
+
+  /**
+   * Takes the oldest queued job for `owner` until `leaseMs` from now, in one statement. The job
+   * starts from scratch: progress, renditions and `playable` are reset.
+   */
+  claimNext(owner: string, leaseMs: number): JobRow | undefined {
+    const row = this.db
+      .prepare(
+        `UPDATE jobs SET status = 'processing', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
+           started_at = ?, progress = 0, playable = 0, renditions = '[]', error_code = NULL, error_message = NULL
+         WHERE job_id = (SELECT job_id FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1)
+           AND status = 'queued'
+         RETURNING *`,
+      )
+      .get(owner, Date.now() + leaseMs, now()) as Row | undefined;
+    return row && toJob(row);
+  }
+
+  /** Extends the lease; false when the job is no longer ours (cancelled, or requeued after we stalled). */
+  renewLease(jobId: string, owner: string, leaseMs: number): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE jobs SET lease_until = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`,
+        )
+        .run(Date.now() + leaseMs, jobId, owner).changes === 1
+    );
+  }
+
+  /** Puts `processing` jobs whose lease ran out (their worker died) back in the queue; returns them. */
+  requeueExpired(atMs: number = Date.now()): JobRow[] {
+    return (
+      this.db
+        .prepare(
+          `UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, progress = 0, playable = 0
+           WHERE status = 'processing' AND (lease_until IS NULL OR lease_until < ?)
+           RETURNING *`,
+        )
+        .all(atMs) as Row[]
+    ).map(toJob);
+  }
+
+  /** Jobs some worker holds right now, with their lease owners. */
+  listProcessing(): JobRow[] {
+    return (this.db.prepare("SELECT * FROM jobs WHERE status = 'processing'").all() as Row[]).map(toJob);
+  }
+
+  /** Gives a job held by `owner` back to the queue (shutting down, or that owner's process is gone). */
+  release(jobId: string, owner: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, progress = 0, playable = 0
+           WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`,
+        )
+        .run(jobId, owner).changes === 1
+    );
+  }
+
+  updateProgress(jobId: string, owner: string, progress: number): void {
+    this.db
+      .prepare(`UPDATE jobs SET progress = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`)
+      .run(progress, jobId, owner);
+  }
+
+  /** The master playlist and a first segment of every rendition are on disk. */
+  markPlayable(jobId: string, owner: string, renditions: Rendition[]): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE jobs SET playable = 1, renditions = ?
+           WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`,
+        )
+        .run(JSON.stringify(renditions), jobId, owner).changes === 1
+    );
+  }
+
+  /**
+   * Ends a job we are running. False when it had already left `processing` under us (cancelled),
+   * in which case nothing changes.
+   */
+  finish(
+    jobId: string,
+    owner: string,
+    status: FinalStatus,
+    error: { code: string; message: string } | null = null,
+  ): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE jobs SET status = ?, error_code = ?, error_message = ?, finished_at = ?,
+             progress = CASE WHEN ? = 'completed' THEN 100 ELSE progress END, lease_owner = NULL, lease_until = NULL
+           WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`,
+        )
+        .run(status, error?.code ?? null, error?.message ?? null, now(), status, jobId, owner).changes === 1
+    );
+  }
+
+  /** Cancels a job that has not ended, whoever runs it; false when it already ended. */
+  cancel(jobId: string, message: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE jobs SET status = 'cancelled', error_code = 'cancelled', error_message = ?, finished_at = ?,
+             lease_owner = NULL, lease_until = NULL
+           WHERE job_id = ? AND status IN ('queued', 'processing')`,
+        )
+        .run(message, now(), jobId).changes === 1
+    );
+  }
 
   /** Every video made from this file (any status): their output folders go when the file goes. */
   videoIdsForFile(fileId: string): string[] {

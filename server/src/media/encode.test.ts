@@ -1,0 +1,340 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clips, makeClip, tempDir } from '../../test/fixtures.ts';
+import { EncodeError, type EncodeOptions, MASTER_PLAYLIST, POSTER_FILE, startEncode } from './encode.ts';
+import { type EncodePlan, planLadder } from './ladder.ts';
+import { probeFile } from './probe.ts';
+
+const run = promisify(execFile);
+const paths = {
+  ffmpegPath: process.env.FFMPEG_PATH || 'ffmpeg',
+  ffprobePath: process.env.FFPROBE_PATH || 'ffprobe',
+};
+
+let dir: string;
+beforeAll(() => {
+  dir = tempDir('vodkit-encode-');
+});
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Encoded {
+  outDir: string;
+  plan: EncodePlan;
+  progress: number[];
+  playableAt: number | null;
+  ms: number;
+}
+
+async function encode(input: string, name: string, extra: Partial<EncodeOptions> = {}): Promise<Encoded> {
+  const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
+  const plan = planLadder(metadata);
+  const outDir = path.join(dir, name);
+  const progress: number[] = [];
+  let playableAt: number | null = null;
+  const t0 = Date.now();
+  const handle = startEncode({
+    paths,
+    input,
+    outDir,
+    plan,
+    durationS: metadata.duration,
+    timeoutMs: 120_000,
+    onProgress: (p) => progress.push(p),
+    onPlayable: () => {
+      playableAt ??= Date.now() - t0;
+    },
+    ...extra,
+  });
+  await handle.done;
+  return { outDir, plan, progress, playableAt, ms: Date.now() - t0 };
+}
+
+const read = (file: string) => fs.readFileSync(file, 'utf8');
+
+/** `#EXT-X-STREAM-INF` attributes and URI of each variant of a master playlist. */
+function variants(master: string): { attrs: Record<string, string>; uri: string }[] {
+  const lines = master.split('\n').map((l) => l.trim());
+  const out: { attrs: Record<string, string>; uri: string }[] = [];
+  lines.forEach((line, i) => {
+    if (!line.startsWith('#EXT-X-STREAM-INF:')) return;
+    const attrs: Record<string, string> = {};
+    for (const m of line.slice(18).matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g)) {
+      attrs[m[1]!] = m[2]!.replace(/^"|"$/g, '');
+    }
+    out.push({ attrs, uri: lines.slice(i + 1).find((l) => l && !l.startsWith('#'))! });
+  });
+  return out;
+}
+
+/** Segment URIs, EXTINF durations and the init segment of a media playlist. */
+function media(playlist: string): { init: string; segments: string[]; durations: number[] } {
+  const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)?.[1] ?? '';
+  const lines = playlist.split('\n').map((l) => l.trim());
+  const segments = lines.filter((l) => l && !l.startsWith('#'));
+  const durations = lines.filter((l) => l.startsWith('#EXTINF:')).map((l) => Number.parseFloat(l.slice(8)));
+  return { init, segments, durations };
+}
+
+/** ffprobe of init + one segment joined, as a player sees them. */
+async function probeSegment(variantDir: string, init: string, segment: string) {
+  const joined = path.join(variantDir, `joined-${segment}.mp4`);
+  fs.writeFileSync(
+    joined,
+    Buffer.concat([
+      fs.readFileSync(path.join(variantDir, init)),
+      fs.readFileSync(path.join(variantDir, segment)),
+    ]),
+  );
+  const { stdout } = await run(paths.ffprobePath, [
+    '-v',
+    'error',
+    '-show_streams',
+    '-show_packets',
+    '-select_streams',
+    'v:0',
+    '-of',
+    'json',
+    joined,
+  ]);
+  fs.rmSync(joined);
+  return JSON.parse(stdout) as {
+    streams: { width: number; height: number; pix_fmt: string; side_data_list?: unknown[] }[];
+    packets: { flags: string }[];
+  };
+}
+
+describe('startEncode', () => {
+  it('encodes a 640x360 H.264/AAC clip into an aligned fMP4 HLS ladder with a poster', async () => {
+    const input = await clips.h264Aac(dir, { duration: 9, width: 640, height: 360 });
+    const { outDir, plan, progress, playableAt } = await encode(input, 'h264');
+    expect(plan.rungs.map((r) => r.name)).toEqual(['240', '360']);
+
+    const master = read(path.join(outDir, MASTER_PLAYLIST));
+    const listed = variants(master);
+    expect(listed.map((v) => v.uri).sort()).toEqual(['240/index.m3u8', '360/index.m3u8']);
+    // The start rung (here the top one, ≤ 720) is listed first.
+    expect(listed[0]!.uri).toBe('360/index.m3u8');
+    for (const rung of plan.rungs) {
+      const v = listed.find((l) => l.uri === `${rung.name}/index.m3u8`)!;
+      expect(v.attrs.RESOLUTION).toBe(`${rung.width}x${rung.height}`);
+      expect(v.attrs.CODECS).toMatch(/^avc1\.64[0-9a-f]{4},mp4a\.40\.2$/);
+      // Advertised peak: capped video rate + audio, plus the muxer's 10% overhead.
+      expect(Number(v.attrs.BANDWIDTH)).toBe(Math.round((rung.maxrate + rung.audioBitrate) * 1.1));
+    }
+
+    const perRung = await Promise.all(
+      plan.rungs.map(async (rung) => {
+        const playlist = read(path.join(outDir, rung.name, 'index.m3u8'));
+        expect(playlist).toContain('#EXT-X-PLAYLIST-TYPE:EVENT');
+        expect(playlist).toContain('#EXT-X-INDEPENDENT-SEGMENTS');
+        expect(playlist).toContain('#EXT-X-TARGETDURATION:4');
+        expect(playlist.trim().endsWith('#EXT-X-ENDLIST')).toBe(true);
+        const m = media(playlist);
+        expect(m.init).toMatch(/\.mp4$/);
+        expect(m.segments.every((s) => s.endsWith('.m4s'))).toBe(true);
+        for (const segment of m.segments) {
+          const probed = await probeSegment(path.join(outDir, rung.name), m.init, segment);
+          expect(probed.streams[0]).toMatchObject({
+            width: rung.width,
+            height: rung.height,
+            pix_fmt: 'yuv420p',
+          });
+          // Every segment starts on a keyframe: a player can switch rungs at any boundary.
+          expect(probed.packets[0]!.flags).toMatch(/^K/);
+        }
+        return m;
+      }),
+    );
+    // Same boundaries in every rung: keyframes aligned across the ladder.
+    expect(perRung[0]!.durations).toEqual([4, 4, 1]);
+    for (const m of perRung) expect(m.durations).toEqual(perRung[0]!.durations);
+
+    const poster = path.join(outDir, POSTER_FILE);
+    expect(fs.readFileSync(poster).subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+    const { stdout } = await run(paths.ffprobePath, ['-v', 'error', '-show_streams', '-of', 'json', poster]);
+    expect(JSON.parse(stdout).streams[0]).toMatchObject({ codec_name: 'mjpeg', width: 640, height: 360 });
+
+    // Nothing half-written is left behind.
+    const all = fs.readdirSync(outDir, { recursive: true }) as string[];
+    expect(all.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(playableAt).not.toBeNull();
+    expect(progress.at(-1)).toBe(100);
+    expect(progress.slice(0, -1).every((p) => p >= 0 && p < 100)).toBe(true);
+  });
+
+  it('encodes a VP8/Vorbis webm', async () => {
+    const input = await clips.vp8Vorbis(dir, { duration: 3 });
+    const { outDir } = await encode(input, 'webm');
+    const listed = variants(read(path.join(outDir, MASTER_PLAYLIST)));
+    expect(listed.map((v) => v.attrs.CODECS)).toEqual([
+      expect.stringMatching(/^avc1\..*,mp4a\.40\.2$/),
+      expect.stringMatching(/^avc1\..*,mp4a\.40\.2$/),
+    ]);
+    expect(read(path.join(outDir, '360/index.m3u8'))).toContain('#EXT-X-ENDLIST');
+  });
+
+  it('applies rotation: a phone clip stored landscape with a 90° matrix comes out portrait', async () => {
+    const stored = await makeClip(path.join(dir, 'stored.mp4'), { duration: 2, width: 640, height: 360 });
+    const rotated = path.join(dir, 'rotated.mp4');
+    // ffmpeg 5.1 writes the display matrix from the rotate tag only when stream-copying.
+    await run(paths.ffmpegPath, [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      stored,
+      '-c',
+      'copy',
+      '-metadata:s:v:0',
+      'rotate=90',
+      rotated,
+    ]);
+    const { outDir, plan } = await encode(rotated, 'portrait');
+    expect(plan.rungs.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(['240:240x426', '360:360x640']);
+    const m = media(read(path.join(outDir, '360/index.m3u8')));
+    const probed = await probeSegment(path.join(outDir, '360'), m.init, m.segments[0]!);
+    expect(probed.streams[0]).toMatchObject({ width: 360, height: 640 });
+    // Rotated pixels, no matrix left to rotate them twice.
+    expect(probed.streams[0]!.side_data_list ?? []).toEqual([]);
+  });
+
+  it('encodes an audio-only source into one AAC rendition with a waveform poster', async () => {
+    const input = await clips.audioOnly(dir, { duration: 5 });
+    const { outDir, plan, playableAt } = await encode(input, 'audio');
+    expect(plan.rungs).toEqual([]);
+    const listed = variants(read(path.join(outDir, MASTER_PLAYLIST)));
+    expect(listed).toEqual([
+      { attrs: expect.objectContaining({ CODECS: 'mp4a.40.2' }), uri: 'audio/index.m3u8' },
+    ]);
+    expect(read(path.join(outDir, 'audio/index.m3u8'))).toContain('#EXT-X-ENDLIST');
+    expect(fs.existsSync(path.join(outDir, POSTER_FILE))).toBe(true);
+    expect(playableAt).not.toBeNull();
+  });
+
+  it('encodes a video-only source', async () => {
+    const input = await clips.videoOnly(dir, { duration: 2 });
+    const { outDir } = await encode(input, 'video-only');
+    const listed = variants(read(path.join(outDir, MASTER_PLAYLIST)));
+    expect(listed.map((v) => v.attrs.CODECS)).toEqual([
+      expect.stringMatching(/^avc1\.[0-9a-f]{6}$/),
+      expect.stringMatching(/^avc1\.[0-9a-f]{6}$/),
+    ]);
+  });
+
+  it('tone-maps a 10-bit HDR (PQ) source to 8-bit BT.709', async () => {
+    const input = await makeClip(path.join(dir, 'hdr.mp4'), {
+      duration: 1,
+      width: 640,
+      height: 360,
+      audio: null,
+      video: [
+        '-vf',
+        'format=yuv420p10le',
+        '-c:v',
+        'libx265',
+        '-preset',
+        'ultrafast',
+        '-x265-params',
+        'log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc',
+        '-color_primaries',
+        'bt2020',
+        '-color_trc',
+        'smpte2084',
+        '-colorspace',
+        'bt2020nc',
+      ],
+    });
+    const { outDir, plan } = await encode(input, 'hdr');
+    expect(plan.toneMap).toBe(true);
+    const m = media(read(path.join(outDir, '360/index.m3u8')));
+    const joined = path.join(outDir, 'joined.mp4');
+    fs.writeFileSync(
+      joined,
+      Buffer.concat([
+        fs.readFileSync(path.join(outDir, '360', m.init)),
+        fs.readFileSync(path.join(outDir, '360', m.segments[0]!)),
+      ]),
+    );
+    const { stdout } = await run(paths.ffprobePath, ['-v', 'error', '-show_streams', '-of', 'json', joined]);
+    expect(JSON.parse(stdout).streams[0]).toMatchObject({
+      pix_fmt: 'yuv420p',
+      color_transfer: 'bt709',
+      color_primaries: 'bt709',
+    });
+  });
+
+  it('cancel kills ffmpeg at once', async () => {
+    const input = await makeClip(path.join(dir, 'long.mp4'), { duration: 30, width: 1280, height: 720 });
+    const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
+    let resolveStarted!: () => void;
+    const started = new Promise<void>((r) => {
+      resolveStarted = r;
+    });
+    const handle = startEncode({
+      paths,
+      input,
+      outDir: path.join(dir, 'cancel'),
+      plan: planLadder(metadata),
+      durationS: metadata.duration,
+      timeoutMs: 120_000,
+      onProgress: () => resolveStarted(),
+    });
+    await started;
+    const pid = handle.pid();
+    expect(pid).toBeGreaterThan(0);
+    const t0 = Date.now();
+    handle.cancel();
+    const err = await handle.done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(err).toBeInstanceOf(EncodeError);
+    expect((err as EncodeError).code).toBe('encode_cancelled');
+    // `done` settles only once the process is gone.
+    expect(() => process.kill(pid!, 0)).toThrow();
+  });
+
+  it('kills ffmpeg after the timeout with encode_timeout', async () => {
+    const input = path.join(dir, 'long.mp4');
+    const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
+    const err = await startEncode({
+      paths,
+      input,
+      outDir: path.join(dir, 'timeout'),
+      plan: planLadder(metadata),
+      durationS: metadata.duration,
+      timeoutMs: 500,
+    }).done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(EncodeError);
+    expect((err as EncodeError).code).toBe('encode_timeout');
+  });
+
+  it('fails with encode_failed and ffmpeg last words on a broken source', async () => {
+    const input = path.join(dir, 'garbage.mp4');
+    fs.writeFileSync(input, Buffer.alloc(4096, 7));
+    const { metadata } = await probeFile(paths, path.join(dir, 'h264-aac.mp4'), { timeoutMs: 10_000 });
+    const err = await startEncode({
+      paths,
+      input,
+      outDir: path.join(dir, 'broken'),
+      plan: planLadder(metadata),
+      durationS: metadata.duration,
+      timeoutMs: 30_000,
+    }).done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(EncodeError);
+    expect((err as EncodeError).code).toBe('encode_failed');
+    expect((err as EncodeError).message).toMatch(/^ffmpeg exited with code \d+: .*Invalid data/);
+  });
+});

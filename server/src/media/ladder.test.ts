@@ -1,0 +1,172 @@
+import type { MediaMetadata, VideoStreamInfo } from '@vodkit/api';
+import { describe, expect, it } from 'vitest';
+import { capFps, planLadder, posterTime } from './ladder.ts';
+
+function meta(
+  width: number,
+  height: number,
+  video: Partial<VideoStreamInfo> = {},
+  extra: Partial<MediaMetadata> = {},
+): MediaMetadata {
+  return {
+    container: 'mov,mp4,m4a,3gp,3g2,mj2',
+    duration: 60,
+    size: 1_000_000,
+    bitrate: 1_000_000,
+    video: {
+      codec: 'h264',
+      profile: 'High',
+      width,
+      height,
+      codedWidth: width,
+      codedHeight: height,
+      fps: 30,
+      pixFmt: 'yuv420p',
+      bitDepth: 8,
+      hdr: false,
+      rotation: 0,
+      projection: 'flat',
+      bitrate: null,
+      ...video,
+    },
+    audio: { codec: 'aac', channels: 2, sampleRate: 48000, bitrate: 128000 },
+    ...extra,
+  };
+}
+
+const sizes = (m: MediaMetadata, resolutions?: Parameters<typeof planLadder>[1]) =>
+  planLadder(m, resolutions).rungs.map((r) => `${r.name}:${r.width}x${r.height}`);
+
+describe('planLadder', () => {
+  it('builds the standard landscape ladder up to a 1080p source', () => {
+    expect(sizes(meta(1920, 1080))).toEqual([
+      '240:426x240',
+      '360:640x360',
+      '480:854x480',
+      '720:1280x720',
+      '1080:1920x1080',
+    ]);
+  });
+
+  it('gives a 4K source all seven rungs', () => {
+    const plan = planLadder(meta(3840, 2160));
+    expect(plan.rungs.map((r) => r.name)).toEqual(['240', '360', '480', '720', '1080', '1440', '2160']);
+    expect(plan.rungs.at(-1)).toMatchObject({ width: 3840, height: 2160 });
+  });
+
+  it('names portrait rungs by the short side and keeps the display aspect ratio', () => {
+    expect(sizes(meta(1080, 1920))).toEqual([
+      '240:240x426',
+      '360:360x640',
+      '480:480x854',
+      '720:720x1280',
+      '1080:1080x1920',
+    ]);
+  });
+
+  it('uses the display size given by the probe (rotation already applied)', () => {
+    const rotated = meta(720, 1280, { codedWidth: 1280, codedHeight: 720, rotation: 90 });
+    expect(sizes(rotated).at(-1)).toBe('720:720x1280');
+  });
+
+  it('keeps every dimension even for odd sources', () => {
+    const plan = planLadder(meta(1001, 563));
+    for (const r of plan.rungs) {
+      expect(r.width % 2).toBe(0);
+      expect(r.height % 2).toBe(0);
+      expect(r.width).toBeLessThanOrEqual(1001);
+      expect(r.height).toBeLessThanOrEqual(563);
+    }
+    expect(sizes(meta(1001, 563))).toEqual(['240:426x240', '360:640x360', '480:854x480']);
+  });
+
+  it('gives a source smaller than 240 one rung at its own size', () => {
+    expect(sizes(meta(176, 144))).toEqual(['240:176x144']);
+    expect(sizes(meta(175, 99))).toEqual(['240:174x98']);
+  });
+
+  it('gives a source just under a rung that rung at its own size, never larger', () => {
+    expect(sizes(meta(1920, 1072)).at(-1)).toBe('1080:1920x1072');
+    expect(sizes(meta(1280, 536)).at(-1)).toBe('480:1146x480');
+  });
+
+  it('never upscales', () => {
+    for (const [w, h] of [
+      [640, 360],
+      [1280, 720],
+      [360, 640],
+      [2560, 1440],
+    ] as const) {
+      for (const r of planLadder(meta(w, h)).rungs) {
+        expect(r.width).toBeLessThanOrEqual(w);
+        expect(r.height).toBeLessThanOrEqual(h);
+      }
+    }
+    expect(sizes(meta(640, 360))).toEqual(['240:426x240', '360:640x360']);
+  });
+
+  it('filters the ladder by requested resolutions, still without upscaling', () => {
+    expect(sizes(meta(1920, 1080), { resolutions: ['360', '1080', '2160'] })).toEqual([
+      '360:640x360',
+      '1080:1920x1080',
+    ]);
+  });
+
+  it('gives the top possible rung when every requested resolution is above the source', () => {
+    expect(sizes(meta(1280, 720), { resolutions: ['1080', '2160'] })).toEqual(['720:1280x720']);
+    expect(sizes(meta(160, 120), { resolutions: ['720'] })).toEqual(['240:160x120']);
+  });
+
+  it('caps the rate per rung with a buffer and audio bitrate', () => {
+    const plan = planLadder(meta(1920, 1080));
+    const [low, , , , top] = plan.rungs;
+    expect(low).toMatchObject({ crf: 22, maxrate: 400_000, bufsize: 800_000, audioBitrate: 64_000 });
+    expect(top).toMatchObject({ crf: 23, maxrate: 5_000_000, bufsize: 10_000_000, audioBitrate: 160_000 });
+    for (const r of plan.rungs) expect(r.bufsize).toBe(2 * r.maxrate);
+    const increasing = plan.rungs.map((r) => r.maxrate);
+    expect([...increasing].sort((a, b) => a - b)).toEqual(increasing);
+  });
+
+  it('gives high frame rates more bits and caps them at 60 fps', () => {
+    expect(planLadder(meta(1280, 720, { fps: 60 })).rungs.at(-1)!.maxrate).toBe(4_200_000);
+    expect(planLadder(meta(1280, 720, { fps: 59.94 })).fps).toBeNull();
+    expect(planLadder(meta(1280, 720, { fps: 120 })).fps).toBe(60);
+    expect(planLadder(meta(1280, 720, { fps: 25 })).fps).toBeNull();
+    expect(capFps(119.88)).toBe(59.94);
+    expect(capFps(240)).toBe(60);
+    expect(capFps(100)).toBe(50);
+    expect(capFps(null)).toBeNull();
+  });
+
+  it('tone-maps HDR sources only', () => {
+    expect(planLadder(meta(3840, 2160, { hdr: true, bitDepth: 10 })).toneMap).toBe(true);
+    expect(planLadder(meta(1920, 1080, { bitDepth: 10 })).toneMap).toBe(false);
+  });
+
+  it('plans no rung and a waveform poster for audio-only sources', () => {
+    const plan = planLadder({ ...meta(0, 0), video: null });
+    expect(plan.rungs).toEqual([]);
+    expect(plan.audio).toMatchObject({ channels: 2, sampleRate: 48000 });
+    expect(plan.poster.kind).toBe('waveform');
+  });
+
+  it('plans no audio for video-only sources', () => {
+    const plan = planLadder({ ...meta(640, 360), audio: null });
+    expect(plan.audio).toBeNull();
+    expect(plan.rungs.every((r) => r.audioBitrate === 0)).toBe(true);
+  });
+
+  it('puts the poster at the top rung size, at most 1280 wide, near 10% in', () => {
+    expect(planLadder(meta(1280, 720)).poster).toEqual({
+      kind: 'frame',
+      width: 1280,
+      height: 720,
+      atSeconds: 6,
+    });
+    expect(planLadder(meta(3840, 2160)).poster).toMatchObject({ width: 1280, height: 720 });
+    expect(planLadder(meta(1080, 1920)).poster).toMatchObject({ width: 1080, height: 1920 });
+    expect(posterTime(4)).toBe(1);
+    expect(posterTime(1)).toBe(0.5);
+    expect(posterTime(600)).toBe(60);
+  });
+});

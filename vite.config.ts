@@ -32,6 +32,7 @@ export default defineConfig(({ mode }) =>
               main: path.join(here, 'demo/index.html'),
               embed: path.join(here, 'demo/embed.html'),
               player: path.join(here, 'demo/player.html'),
+              uploader: path.join(here, 'demo/uploader.html'),
             },
           },
         },

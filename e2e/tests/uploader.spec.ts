@@ -1,0 +1,332 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, type Page, type Request, test } from '@playwright/test';
+import type { FileRecord } from '@vodkit/api';
+import { clips, makeClip, tempDir } from '../../server/test/fixtures.ts';
+import { apiToken, baseUrl } from '../helpers/env.ts';
+
+/**
+ * `<vod-uploader>` on its component page (demo/uploader.html), in Chromium, against the real server
+ * global-setup started: tus uploads, the demo app server's tokens, probing.
+ */
+
+let dir: string;
+/** 2 s, 640×360, H.264 + AAC: a few hundred kB. */
+let small: string;
+/** 8 s of near-lossless 720p: ~15 MB, so that a throttled upload lasts long enough to pause or reload. */
+let big: string;
+
+test.beforeAll(async () => {
+  dir = tempDir('vodkit-uploader-');
+  small = await clips.h264Aac(dir, { duration: 2 });
+  big = await makeClip(path.join(dir, 'big.mp4'), {
+    duration: 8,
+    width: 1280,
+    height: 720,
+    video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '4', '-pix_fmt', 'yuv420p'],
+  });
+});
+
+test.afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+type Detail = Record<string, unknown>;
+interface Recorded {
+  type: string;
+  detail: Detail;
+}
+declare global {
+  interface Window {
+    uploaderEvents: Recorded[];
+  }
+}
+
+/** Opens the component page with attributes from the query string and records the element's events. */
+async function open(page: Page, params: Record<string, string> = {}): Promise<void> {
+  await page.goto(`${baseUrl()}/uploader.html?${new URLSearchParams(params)}`);
+  await recordEvents(page);
+}
+
+async function recordEvents(page: Page): Promise<void> {
+  await page.waitForFunction(() => customElements.get('vod-uploader') !== undefined);
+  await page.evaluate(() => {
+    window.uploaderEvents = [];
+    const el = document.querySelector('vod-uploader')!;
+    for (const type of [
+      'vod-upload-start',
+      'vod-upload-progress',
+      'vod-upload-complete',
+      'vod-upload-error',
+      'vod-upload-cancel',
+    ] as const) {
+      el.addEventListener(type, (e) => {
+        window.uploaderEvents.push({ type, detail: (e as CustomEvent<Detail>).detail });
+      });
+    }
+  });
+}
+
+async function waitForEvent(page: Page, type: string): Promise<Detail> {
+  const handle = await page.waitForFunction(
+    (t) => window.uploaderEvents.find((e) => e.type === t)?.detail,
+    type,
+    { timeout: 60_000 },
+  );
+  return (await handle.jsonValue()) as Detail;
+}
+
+/** Every request the page sends to the tus endpoint, in order. */
+function tusRequests(page: Page): Request[] {
+  const seen: Request[] = [];
+  page.on('request', (req) => {
+    if (new URL(req.url()).pathname.startsWith('/v1/uploads')) seen.push(req);
+  });
+  return seen;
+}
+
+/** Caps the browser's upload bandwidth (Chromium's DevTools throttling), so uploads take seconds. */
+async function throttleUpload(page: Page, bytesPerSecond: number): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond,
+  });
+}
+
+async function getFile(fileId: string): Promise<{ status: number; body: FileRecord }> {
+  const res = await fetch(`${baseUrl()}/v1/files/${fileId}`, {
+    headers: { authorization: `Bearer ${await apiToken()}` },
+  });
+  return { status: res.status, body: (await res.json()) as FileRecord };
+}
+
+/** Polls until the server has probed the file. */
+async function readyFile(fileId: string): Promise<FileRecord> {
+  let record: FileRecord | undefined;
+  await expect
+    .poll(
+      async () => {
+        const { status, body } = await getFile(fileId);
+        record = body;
+        return status === 200 ? body.status : `HTTP ${status}`;
+      },
+      { timeout: 30_000 },
+    )
+    .toBe('ready');
+  return record!;
+}
+
+const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/** The bytes the server stored for a file (`<data dir>/uploads/<fileId>`, see server/src/storage). */
+function storedUpload(fileId: string): string {
+  return path.join(process.env.VOD_E2E_DATA_DIR!, 'uploads', fileId);
+}
+
+const uploader = (page: Page) => page.locator('vod-uploader');
+
+test('choosing a file uploads it: the file id is probed with the right metadata', async ({ page }) => {
+  const requests = tusRequests(page);
+  await open(page, { title: 'Test pattern' });
+
+  const chooser = page.waitForEvent('filechooser');
+  await uploader(page).getByRole('button', { name: 'Choose a file' }).click();
+  await (await chooser).setFiles(small);
+
+  const start = await waitForEvent(page, 'vod-upload-start');
+  expect(start).toEqual({ filename: 'h264-aac.mp4', size: fs.statSync(small).size });
+  const done = await waitForEvent(page, 'vod-upload-complete');
+  expect(done.filename).toBe('h264-aac.mp4');
+  expect(done.size).toBe(fs.statSync(small).size);
+  expect(String(done.uploadUrl).endsWith(`/v1/uploads/${done.fileId}`)).toBe(true);
+  await expect(uploader(page).locator('[part~=status]')).toHaveText('Uploaded');
+  await expect(uploader(page).locator('[part~=result]')).toContainText(String(done.fileId));
+
+  // The server got filename/filetype/title under the names it reads (not Uppy's name/type).
+  const creation = requests.find((r) => r.method() === 'POST')!;
+  const metadata = Object.fromEntries(
+    (await creation.allHeaders())['upload-metadata']!.split(',').map((pair) => {
+      const [key, value = ''] = pair.split(' ');
+      return [key, Buffer.from(value, 'base64').toString()];
+    }),
+  );
+  expect(metadata).toEqual({ filename: 'h264-aac.mp4', filetype: 'video/mp4', title: 'Test pattern' });
+
+  const file = await readyFile(String(done.fileId));
+  expect(file).toMatchObject({
+    fileId: done.fileId,
+    filename: 'h264-aac.mp4',
+    filetype: 'video/mp4',
+    title: 'Test pattern',
+    size: fs.statSync(small).size,
+  });
+  expect(file.metadata?.video).toMatchObject({ codec: 'h264', width: 640, height: 360 });
+  expect(file.metadata?.audio?.codec).toBe('aac');
+  expect(file.metadata?.duration).toBeCloseTo(2, 0);
+
+  const progress = await page.evaluate(() =>
+    window.uploaderEvents.filter((e) => e.type === 'vod-upload-progress').map((e) => e.detail),
+  );
+  expect(progress.at(-1)).toMatchObject({ bytesTotal: fs.statSync(small).size, percent: 100 });
+});
+
+test('a file dropped on the drop zone uploads, with a visible hover state', async ({ page }) => {
+  await open(page);
+  const bytes = fs.readFileSync(small).toString('base64');
+  const zone = uploader(page).locator('.drop-zone');
+  await zone.evaluate((el, b64) => {
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([data], 'dropped.mp4', { type: 'video/mp4' }));
+    (window as unknown as { transfer: DataTransfer }).transfer = transfer;
+    for (const type of ['dragenter', 'dragover']) {
+      el.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }
+  }, bytes);
+  await expect(zone).toHaveAttribute('part', /drop-zone-active/);
+  await expect(zone).toContainText('Drop to upload');
+  const background = await zone.evaluate((el) => getComputedStyle(el).borderStyle);
+  expect(background).toBe('solid');
+
+  await zone.evaluate((el) => {
+    const transfer = (window as unknown as { transfer: DataTransfer }).transfer;
+    el.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  });
+  await expect(zone).not.toHaveAttribute('part', /drop-zone-active/);
+  const done = await waitForEvent(page, 'vod-upload-complete');
+  expect(done.filename).toBe('dropped.mp4');
+  const file = await readyFile(String(done.fileId));
+  expect(file.filename).toBe('dropped.mp4');
+  expect(file.size).toBe(fs.statSync(small).size);
+});
+
+test('max-size refuses a bigger file before sending any request', async ({ page }) => {
+  const requests = tusRequests(page);
+  await open(page, { 'max-size': '100000' });
+  await uploader(page).locator('input[type=file]').setInputFiles(small);
+
+  const error = await waitForEvent(page, 'vod-upload-error');
+  expect(error.code).toBe('upload_too_large');
+  await expect(uploader(page).locator('[part~=error]')).toContainText('h264-aac.mp4');
+  await expect(uploader(page).locator('[part~=error]')).toContainText('files can be at most 100 kB');
+  await expect(uploader(page).locator('[part~=status]')).toHaveText('Not accepted');
+  await expect(uploader(page).locator('[part~=retry-button]')).toHaveCount(0);
+  // Nothing went out: no token either, the size check runs first.
+  await page.waitForTimeout(500);
+  expect(requests).toHaveLength(0);
+  expect(await page.evaluate(() => window.uploaderEvents.some((e) => e.type === 'vod-upload-start'))).toBe(
+    false,
+  );
+});
+
+test('pause, then resume: the upload finishes with identical bytes', async ({ page }, testInfo) => {
+  const requests = tusRequests(page);
+  const size = fs.statSync(big).size;
+  await open(page, { 'chunk-size': String(2 * 1024 * 1024) });
+  await throttleUpload(page, 6 * 1024 * 1024);
+  await uploader(page).locator('input[type=file]').setInputFiles(big);
+
+  // Pause at once when a quarter is acknowledged: the element stops sending mid-file.
+  await page.waitForFunction(() =>
+    window.uploaderEvents.some((e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= 25),
+  );
+  await expect(uploader(page).locator('[part~=stats]')).toContainText('MB/s');
+  await page.screenshot({ path: testInfo.outputPath('uploader-mid-upload.png') });
+  await uploader(page).getByRole('button', { name: 'Pause' }).click();
+  await expect(uploader(page).locator('[part~=status]')).toHaveText('Paused');
+
+  // While paused, nothing is sent and the server holds part of the file.
+  const uploadUrl = (await requests.find((r) => r.method() === 'POST')!.response())!.headers().location!;
+  const fileId = uploadUrl.split('/').pop()!;
+  await page.waitForTimeout(300);
+  const sentWhilePaused = requests.length;
+  await page.waitForTimeout(1000);
+  expect(requests.length).toBe(sentWhilePaused);
+  const head = await fetch(new URL(uploadUrl, baseUrl()), {
+    method: 'HEAD',
+    headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${await apiToken()}` },
+  });
+  const offset = Number(head.headers.get('upload-offset'));
+  expect(offset).toBeGreaterThan(0);
+  expect(offset).toBeLessThan(size);
+
+  await uploader(page).getByRole('button', { name: 'Resume' }).click();
+  const done = await waitForEvent(page, 'vod-upload-complete');
+  expect(done.fileId).toBe(fileId);
+  // The resumed PATCHes started at the server's offset: the first byte was not sent twice.
+  const patchOffsets = await Promise.all(
+    requests
+      .filter((r) => r.method() === 'PATCH')
+      .map(async (r) => Number(await r.headerValue('upload-offset'))),
+  );
+  expect(patchOffsets).toContain(offset);
+  expect(requests.filter((r) => r.method() === 'POST')).toHaveLength(1);
+
+  const file = await readyFile(fileId);
+  expect(file.size).toBe(size);
+  expect(sha256(storedUpload(fileId))).toBe(sha256(big));
+});
+
+test('a page reload mid-upload: picking the same file continues from the server offset', async ({ page }) => {
+  const requests = tusRequests(page);
+  const size = fs.statSync(big).size;
+  await open(page, { 'chunk-size': String(1024 * 1024) });
+  await throttleUpload(page, 6 * 1024 * 1024);
+  await uploader(page).locator('input[type=file]').setInputFiles(big);
+  await page.waitForFunction(() =>
+    window.uploaderEvents.some((e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= 30),
+  );
+  const post = requests.find((r) => r.method() === 'POST')!;
+  const fileId = (await post.response())!.headers().location!.split('/').pop()!;
+
+  await page.reload();
+  const before = requests.length;
+  await recordEvents(page);
+  await throttleUpload(page, 6 * 1024 * 1024);
+  await uploader(page).locator('input[type=file]').setInputFiles(big);
+  const done = await waitForEvent(page, 'vod-upload-complete');
+
+  const after = requests.slice(before);
+  // Same upload, found through the fingerprint in localStorage: no new creation, a HEAD for the offset,
+  // then PATCHes from there on.
+  expect(done.fileId).toBe(fileId);
+  expect(after.filter((r) => r.method() === 'POST')).toHaveLength(0);
+  expect(after[0]!.method()).toBe('HEAD');
+  const headResponse = (await after[0]!.response())!;
+  const resumedAt = Number(headResponse.headers()['upload-offset']);
+  expect(resumedAt).toBeGreaterThanOrEqual(0.25 * size);
+  const firstPatch = after.find((r) => r.method() === 'PATCH')!;
+  expect(Number(await firstPatch.headerValue('upload-offset'))).toBe(resumedAt);
+  // The progress after the reload starts at the server's offset, not at zero.
+  const firstProgress = await page.evaluate(
+    () => window.uploaderEvents.find((e) => e.type === 'vod-upload-progress')!.detail,
+  );
+  expect(firstProgress.bytesUploaded as number).toBeGreaterThanOrEqual(resumedAt);
+
+  const file = await readyFile(fileId);
+  expect(file.size).toBe(size);
+  expect(sha256(storedUpload(fileId))).toBe(sha256(big));
+});
+
+test('a bad token shows the server’s error message', async ({ page }) => {
+  await open(page, { token: 'garbage' });
+  await uploader(page).locator('input[type=file]').setInputFiles(small);
+  const error = await waitForEvent(page, 'vod-upload-error');
+
+  // The very answer the server gives to this token.
+  const res = await fetch(`${baseUrl()}/v1/uploads`, {
+    method: 'POST',
+    headers: { 'tus-resumable': '1.0.0', 'upload-length': '1000', authorization: 'Bearer garbage' },
+  });
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(res.status).toBe(401);
+  expect(error).toMatchObject({ code: body.error.code, message: body.error.message, status: 401 });
+  await expect(uploader(page).locator('[part~=error]')).toHaveText(body.error.message);
+  await expect(uploader(page).locator('[part~=status]')).toHaveText('Failed');
+  await expect(uploader(page).getByRole('button', { name: 'Retry' })).toBeVisible();
+});

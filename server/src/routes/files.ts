@@ -11,7 +11,7 @@ const fileParams = {
 const pageQuery = {
   type: 'object',
   properties: {
-    page: { type: 'integer', minimum: 1, default: 1 },
+    page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
     perPage: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
   },
   additionalProperties: false,

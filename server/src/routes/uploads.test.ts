@@ -335,6 +335,22 @@ describe('tus uploads', () => {
     expect(denied.headers.get('access-control-allow-origin')).toBe(origin);
   });
 
+  it('probes once: an empty PATCH at the final offset does not probe again', async () => {
+    const url = await tusUpload(mp4);
+    const before = await getFile(idOf(url));
+    const again = await fetch(url, {
+      method: 'PATCH',
+      headers: {
+        'tus-resumable': '1.0.0',
+        'upload-offset': String(mp4.length),
+        'content-type': 'application/offset+octet-stream',
+        authorization: token,
+      },
+    });
+    expect(again.status).toBe(204);
+    expect((await getFile(idOf(url))).updatedAt).toBe(before.updatedAt);
+  });
+
   it('does not serve upload bytes back over GET', async () => {
     const url = await tusUpload(mp4);
     const res = await fetch(url, { headers: { authorization: token } });

@@ -5,7 +5,7 @@ import type { ErrorCode } from '@vodkit/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.ts';
 import { ApiError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { isValidId, newId } from '../ids.ts';
 import type { Principal } from '../services/auth.ts';
 import { UPLOAD_OWNER_KEY, uploadDetails } from '../services/files.ts';
 import { authorize } from './auth.ts';
@@ -100,7 +100,7 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
   };
   const ownerOnly = async (request: FastifyRequest): Promise<void> => {
     const { id } = request.params as { id: string };
-    const upload = await store.getUpload(id).catch(() => null);
+    const upload = isValidId(id) ? await store.getUpload(id).catch(() => null) : null;
     // Someone else's upload answers exactly like a missing one.
     if (!upload || upload.metadata?.[UPLOAD_OWNER_KEY] !== request.principal.apiKey) {
       throw new ApiError('not_found', `no upload ${id}`);

@@ -68,6 +68,9 @@ export class FileService {
    * reason; this never throws for one.
    */
   async onUploadFinished(upload: FinishedUpload): Promise<FileRecord> {
+    // tus calls its finish hook again for an empty PATCH at the final offset: probe once only.
+    const known = this.deps.files.get(upload.fileId);
+    if (known && known.status !== 'probing') return toRecord(known);
     this.deps.files.insertProbing(upload);
     await this.#probe(upload.fileId);
     return toRecord(this.deps.files.get(upload.fileId)!);

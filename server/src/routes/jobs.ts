@@ -1,5 +1,82 @@
-// STUB — to be written.
+import { type CreateJobRequest, RESOLUTIONS } from '@vodkit/api';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.ts';
+import { authorize } from './auth.ts';
 
-export default async function jobsRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+const resolutions = { type: 'array', minItems: 1, items: { type: 'string', enum: RESOLUTIONS } } as const;
+
+/** The JSON shape only; the service checks meaning (ownership, timestamps, URLs) for any caller. */
+const createBody = {
+  type: 'object',
+  required: ['fileId'],
+  additionalProperties: false,
+  properties: {
+    fileId: { type: 'string', minLength: 1, maxLength: 64 },
+    presets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { resolutions, format: { type: 'string', enum: ['hls'] } },
+      },
+    },
+    thumbnails: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['timestamp'],
+        additionalProperties: false,
+        properties: {
+          timestamp: { type: 'string', maxLength: 32 },
+          resolutions,
+          formats: { type: 'array', minItems: 1, items: { type: 'string', enum: ['jpg', 'webp'] } },
+        },
+      },
+    },
+    webhookUrl: { type: 'string', maxLength: 2048 },
+    userData: { type: 'object' },
+    protected: { type: 'boolean' },
+  },
+} as const;
+
+const jobParams = {
+  type: 'object',
+  required: ['jobId'],
+  properties: { jobId: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+const pageQuery = {
+  type: 'object',
+  properties: {
+    page: { type: 'integer', minimum: 1, default: 1 },
+    perPage: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+  },
+  additionalProperties: false,
+} as const;
+
+/** Encoder jobs: create (the ladder for one file), read, list, cancel. */
+export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.post<{ Body: CreateJobRequest }>(
+    '/v1/encoder/jobs',
+    { schema: { body: createBody }, preHandler: authorize(ctx.auth, 'allow_encode') },
+    async (request, reply) => reply.status(201).send(ctx.encoding.create(request.principal, request.body)),
+  );
+
+  app.get<{ Querystring: { page: number; perPage: number } }>(
+    '/v1/encoder/jobs',
+    { schema: { querystring: pageQuery }, preHandler: authorize(ctx.auth, 'allow_read') },
+    async (request) => ctx.encoding.list(request.principal, request.query.page, request.query.perPage),
+  );
+
+  app.get<{ Params: { jobId: string } }>(
+    '/v1/encoder/jobs/:jobId',
+    { schema: { params: jobParams }, preHandler: authorize(ctx.auth, 'allow_read') },
+    async (request) => ctx.encoding.get(request.principal, request.params.jobId),
+  );
+
+  app.delete<{ Params: { jobId: string } }>(
+    '/v1/encoder/jobs/:jobId',
+    { schema: { params: jobParams }, preHandler: authorize(ctx.auth, 'allow_encode') },
+    async (request) => ctx.encoding.cancel(request.principal, request.params.jobId),
+  );
+}

@@ -1,10 +1,27 @@
-// STUB — to be replaced by the encoding work.
+import os from 'node:os';
+import {
+  type CreateJobRequest,
+  type EncodePreset,
+  type EncoderJob,
+  type JobErrorCode,
+  type Page,
+  RESOLUTIONS,
+  type Rendition,
+  type Resolution,
+  type ThumbnailRequest,
+} from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { FilesRepo } from '../db/files.ts';
-import type { JobsRepo } from '../db/jobs.ts';
+import type { JobRow, JobsRepo } from '../db/jobs.ts';
+import { ApiError } from '../errors.ts';
+import { isValidId, newId } from '../ids.ts';
+import { EncodeError, type EncodeHandle, startEncode, variantPlaylist } from '../media/encode.ts';
+import { planLadder } from '../media/ladder.ts';
 import type { LocalStorage } from '../storage/local.ts';
+import type { Principal } from './auth.ts';
 import type { EventBus } from './events.ts';
+import { playbackUrls } from './videos.ts';
 
 export interface EncodingServiceDeps {
   config: Config;
@@ -13,10 +30,499 @@ export interface EncodingServiceDeps {
   jobs: JobsRepo;
   events: EventBus;
   log: FastifyBaseLogger;
+  /** Queue timings; the defaults suit production, tests shorten them. */
+  timings?: Partial<QueueTimings>;
 }
 
+export interface QueueTimings {
+  /** A claimed job belongs to its worker this long without renewal; then it is presumed dead. */
+  leaseMs: number;
+  /** How often a running job's lease is renewed (well under leaseMs). */
+  renewMs: number;
+  /** How often an idle worker looks for work it was not woken for (requeued leases, other processes). */
+  pollMs: number;
+  /** Minimum interval between two `progress` events (and database writes) of one job. */
+  progressMs: number;
+}
+
+const DEFAULT_TIMINGS: QueueTimings = { leaseMs: 30_000, renewMs: 10_000, pollMs: 2_000, progressMs: 1_000 };
+
+const FINAL = new Set(['completed', 'failed', 'cancelled']);
+const TIMESTAMP = /^(\d{2,}):([0-5]\d):([0-5]\d)(\.\d{1,3})?$/;
+const MAX_USER_DATA_BYTES = 16 * 1024;
+const MAX_PRESETS = 8;
+const MAX_THUMBNAILS = 50;
+
+/** A job this process is running right now. */
+interface Running {
+  job: JobRow;
+  handle: EncodeHandle | null;
+  /** Why we stop it early, if we do: the outcome is then ours to record, not ffmpeg's. */
+  stop: 'cancel' | 'shutdown' | 'lease_lost' | null;
+  playable: boolean;
+  lastProgressAt: number;
+  lastProgress: number;
+  /** Resolves when the job's run is over and its outcome recorded. */
+  finished: Promise<void>;
+}
+
+/**
+ * The encoding queue: jobs in SQLite with leases, `encodeConcurrency` in-process workers, one ffmpeg
+ * per job. A job survives a crash (its lease runs out and it restarts from scratch) and a clean
+ * shutdown (it is handed back to the queue). Knows nothing of HTTP.
+ */
 export class EncodingService {
-  constructor(readonly deps: EncodingServiceDeps) {}
-  start(): void {}
-  async stop(): Promise<void> {}
+  /** Lease owner id: host and pid let a reboot on the same host reclaim a dead process's jobs at once. */
+  readonly #owner = `${os.hostname()}:${process.pid}:${newId(8)}`;
+  readonly #timings: QueueTimings;
+  readonly #running = new Map<string, Running>();
+  readonly #wakers = new Set<() => void>();
+  #workers: Promise<void>[] = [];
+  #renewTimer: NodeJS.Timeout | null = null;
+  #stopping = false;
+
+  constructor(readonly deps: EncodingServiceDeps) {
+    this.#timings = { ...DEFAULT_TIMINGS, ...deps.timings };
+  }
+
+  create(principal: Principal, body: CreateJobRequest): EncoderJob {
+    const request = validateRequest(body);
+    const file = isValidId(request.fileId) ? this.deps.files.get(request.fileId) : undefined;
+    if (!file || file.apiKey !== principal.apiKey) {
+      throw new ApiError('not_found', `no file ${request.fileId}`);
+    }
+    if (file.status === 'probing') {
+      throw new ApiError('file_not_ready', 'the file is still being probed: retry in a moment');
+    }
+    if (file.status === 'rejected' || !file.metadata) {
+      const reason = file.reason ?? { code: 'probe_failed', message: 'the file was rejected' };
+      throw new ApiError('file_rejected', `the file was rejected: ${reason.message}`, reason);
+    }
+    const duration = file.metadata.duration;
+    for (const t of request.thumbnails ?? []) {
+      if (duration > 0 && parseTimestamp(t.timestamp) > duration) {
+        throw new ApiError(
+          'validation_failed',
+          `thumbnail timestamp ${t.timestamp} is past the end of the video (${duration.toFixed(3)} s)`,
+        );
+      }
+    }
+    const row = this.deps.jobs.insert({
+      jobId: newId(),
+      videoId: newId(),
+      fileId: file.fileId,
+      apiKey: principal.apiKey,
+      request,
+    });
+    this.#wake();
+    return this.#toJob(row);
+  }
+
+  get(principal: Principal, jobId: string): EncoderJob {
+    return this.#toJob(this.#owned(principal, jobId));
+  }
+
+  list(principal: Principal, page: number, perPage: number): Page<EncoderJob> {
+    const { rows, total } = this.deps.jobs.list(principal.apiKey, page, perPage);
+    return {
+      data: rows.map((r) => this.#toJob(r)),
+      pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
+    };
+  }
+
+  /**
+   * Cancels a queued or running job; a running ffmpeg is killed and gone before this resolves,
+   * and the partial output is removed. A job that already ended is a 409.
+   */
+  async cancel(principal: Principal, jobId: string): Promise<EncoderJob> {
+    const job = this.#owned(principal, jobId);
+    if (FINAL.has(job.status) || !this.deps.jobs.cancel(jobId, 'cancelled by request')) {
+      const now = this.deps.jobs.get(jobId) ?? job;
+      throw new ApiError('conflict', `job ${jobId} already ended (${now.status}): nothing to cancel`);
+    }
+    const running = this.#running.get(jobId);
+    if (running) {
+      running.stop ??= 'cancel';
+      running.handle?.cancel();
+      await running.finished;
+    }
+    await this.deps.storage.removeVideo(job.videoId);
+    const cancelled = this.deps.jobs.get(jobId)!;
+    this.deps.events.emit({
+      type: 'failed',
+      videoId: job.videoId,
+      data: { jobId, status: 'cancelled', error: cancelled.error },
+    });
+    return this.#toJob(cancelled);
+  }
+
+  /** Starts the workers; jobs left `processing` by a dead process go back to the queue first. */
+  start(): void {
+    if (this.#workers.length > 0 || this.#stopping) return;
+    this.#reclaimDead();
+    this.#renewTimer = setInterval(() => this.#renewLeases(), this.#timings.renewMs);
+    this.#renewTimer.unref();
+    for (let i = 0; i < this.deps.config.encodeConcurrency; i++) this.#workers.push(this.#work());
+  }
+
+  /**
+   * Kills running encodes and hands their jobs back to the queue (the next boot restarts them);
+   * resolves once every ffmpeg is gone and every worker has returned.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#renewTimer) clearInterval(this.#renewTimer);
+    for (const running of this.#running.values()) {
+      running.stop ??= 'shutdown';
+      running.handle?.cancel();
+    }
+    this.#wake();
+    await Promise.all(this.#workers);
+    this.#workers = [];
+  }
+
+  /** Running jobs of this process and their ffmpeg pids (for health and tests). */
+  runningPids(): Map<string, number | null> {
+    return new Map([...this.#running].map(([id, r]) => [id, r.handle?.pid() ?? null]));
+  }
+
+  async #work(): Promise<void> {
+    while (!this.#stopping) {
+      let job: JobRow | undefined;
+      try {
+        for (const requeued of this.deps.jobs.requeueExpired()) {
+          this.deps.log.warn({ jobId: requeued.jobId }, 'encoding job lease expired: requeued');
+        }
+        job = this.deps.jobs.claimNext(this.#owner, this.#timings.leaseMs);
+      } catch (err) {
+        this.deps.log.error({ err }, 'encoding queue: claim failed');
+      }
+      if (job) await this.#run(job);
+      else await this.#sleep(this.#timings.pollMs);
+    }
+  }
+
+  /** Runs one claimed job to its end. Never throws: every outcome is recorded on the job. */
+  async #run(job: JobRow): Promise<void> {
+    let finish!: () => void;
+    const running: Running = {
+      job,
+      handle: null,
+      stop: null,
+      playable: false,
+      lastProgressAt: 0,
+      lastProgress: -1,
+      finished: new Promise((resolve) => {
+        finish = resolve;
+      }),
+    };
+    this.#running.set(job.jobId, running);
+    const { jobs, files, storage, config, log, events } = this.deps;
+    try {
+      const file = files.get(job.fileId);
+      if (file?.status !== 'ready' || !file.metadata) {
+        this.#fail(job, 'source_missing', 'the source file is gone or not ready');
+        return;
+      }
+      const plan = planLadder(file.metadata, { resolutions: requestedResolutions(job.request.presets) });
+      const renditions: Rendition[] = plan.rungs.map((r) => ({
+        name: r.name,
+        width: r.width,
+        height: r.height,
+        maxBitrate: r.maxrate,
+        playlist: variantPlaylist(r.name),
+      }));
+      // Restart from scratch: a previous attempt may have left half a ladder behind.
+      await storage.removeVideo(job.videoId);
+      if (running.stop) return this.#stopped(running);
+
+      const started = Date.now();
+      running.handle = startEncode({
+        paths: config,
+        input: storage.uploadPath(job.fileId),
+        outDir: storage.videoDir(job.videoId),
+        plan,
+        durationS: file.metadata.duration,
+        timeoutMs: config.encodeTimeoutMs,
+        onProgress: (p) => this.#onProgress(running, p),
+        onPlayable: () => {
+          running.playable = true;
+          if (!jobs.markPlayable(job.jobId, this.#owner, renditions)) return;
+          log.info({ jobId: job.jobId, ms: Date.now() - started }, 'video playable');
+          events.emit({
+            type: 'playable',
+            videoId: job.videoId,
+            data: { jobId: job.jobId, playback: playbackUrls(config.publicUrl, job.videoId), renditions },
+          });
+        },
+      });
+      try {
+        await running.handle.done;
+      } catch (err) {
+        if (running.stop) return this.#stopped(running);
+        const e = err instanceof EncodeError ? err : new EncodeError('encode_failed', String(err), []);
+        log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
+        this.#fail(job, e.code === 'encode_timeout' ? 'encode_timeout' : 'encode_failed', e.message);
+        return;
+      }
+      if (running.stop) return this.#stopped(running);
+      if (!running.playable) jobs.markPlayable(job.jobId, this.#owner, renditions);
+      if (jobs.finish(job.jobId, this.#owner, 'completed')) {
+        log.info({ jobId: job.jobId, ms: Date.now() - started }, 'encoding job completed');
+        events.emit({
+          type: 'completed',
+          videoId: job.videoId,
+          data: {
+            jobId: job.jobId,
+            playback: playbackUrls(config.publicUrl, job.videoId),
+            renditions,
+            duration: file.metadata.duration,
+          },
+        });
+      }
+    } catch (err) {
+      log.error({ err, jobId: job.jobId }, 'encoding job crashed');
+      try {
+        this.#fail(job, 'internal', 'internal error while encoding');
+      } catch {
+        // the database itself is failing: the lease will expire and the job will be retried
+      }
+    } finally {
+      this.#running.delete(job.jobId);
+      finish();
+    }
+  }
+
+  /** The run ended because we stopped it: record why (a cancel was recorded by cancel()). */
+  #stopped(running: Running): void {
+    const { job } = running;
+    if (running.stop === 'shutdown') {
+      this.deps.jobs.release(job.jobId, this.#owner);
+      this.deps.log.info({ jobId: job.jobId }, 'encoding job handed back to the queue (shutdown)');
+    } else if (running.stop === 'lease_lost') {
+      this.deps.log.warn({ jobId: job.jobId }, 'encoding job lease lost: ffmpeg stopped');
+    }
+  }
+
+  #fail(job: JobRow, code: JobErrorCode, message: string): void {
+    if (!this.deps.jobs.finish(job.jobId, this.#owner, 'failed', { code, message })) return;
+    this.deps.events.emit({
+      type: 'failed',
+      videoId: job.videoId,
+      data: { jobId: job.jobId, status: 'failed', error: { code, message } },
+    });
+  }
+
+  #onProgress(running: Running, progress: number): void {
+    const now = Date.now();
+    const rounded = Math.round(progress * 10) / 10;
+    if (rounded === running.lastProgress || rounded >= 100) return;
+    if (now - running.lastProgressAt < this.#timings.progressMs) return;
+    running.lastProgressAt = now;
+    running.lastProgress = rounded;
+    this.deps.jobs.updateProgress(running.job.jobId, this.#owner, rounded);
+    this.deps.events.emit({
+      type: 'progress',
+      videoId: running.job.videoId,
+      data: { jobId: running.job.jobId, progress: rounded },
+    });
+  }
+
+  #renewLeases(): void {
+    for (const running of this.#running.values()) {
+      try {
+        if (this.deps.jobs.renewLease(running.job.jobId, this.#owner, this.#timings.leaseMs)) continue;
+      } catch (err) {
+        this.deps.log.error({ err }, 'encoding queue: lease renewal failed');
+        continue;
+      }
+      // Cancelled elsewhere, or requeued because we stalled: the job is not ours any more.
+      running.stop ??= 'lease_lost';
+      running.handle?.cancel();
+    }
+  }
+
+  /**
+   * Jobs held by a process of this host that no longer exists (killed, crashed) go back to the
+   * queue now instead of when their lease runs out. Other hosts' jobs wait for their leases.
+   */
+  #reclaimDead(): void {
+    const host = os.hostname();
+    for (const job of this.deps.jobs.listProcessing()) {
+      const [owner, pid] = (job.leaseOwner ?? '').split(':');
+      if (owner !== host || !pid || isAlive(Number(pid))) continue;
+      if (this.deps.jobs.release(job.jobId, job.leaseOwner!)) {
+        this.deps.log.warn({ jobId: job.jobId }, 'encoding job of a dead process: requeued');
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wakers.add(done);
+    });
+  }
+
+  #wake(): void {
+    for (const wake of [...this.#wakers]) wake();
+  }
+
+  #owned(principal: Principal, jobId: string): JobRow {
+    const job = isValidId(jobId) ? this.deps.jobs.get(jobId) : undefined;
+    if (!job || job.apiKey !== principal.apiKey) throw new ApiError('not_found', `no job ${jobId}`);
+    return job;
+  }
+
+  #toJob(row: JobRow): EncoderJob {
+    return toEncoderJob(row, this.deps.config.publicUrl);
+  }
+}
+
+export function toEncoderJob(row: JobRow, publicUrl: string): EncoderJob {
+  return {
+    jobId: row.jobId,
+    videoId: row.videoId,
+    fileId: row.fileId,
+    status: row.status,
+    progress: row.progress,
+    renditions: row.renditions,
+    playback: row.playable ? playbackUrls(publicUrl, row.videoId) : null,
+    error: row.error,
+    userData: row.userData,
+    webhookUrl: row.webhookUrl,
+    protected: row.protected,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Union of every preset's resolutions; undefined (the whole ladder) when none names any. */
+function requestedResolutions(presets: EncodePreset[] | undefined): Resolution[] | undefined {
+  const all = new Set((presets ?? []).flatMap((p) => p.resolutions ?? []));
+  return all.size > 0 ? [...all] : undefined;
+}
+
+/** `HH:MM:SS(.mmm)` → seconds. */
+export function parseTimestamp(ts: string): number {
+  const m = TIMESTAMP.exec(ts);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) + Number(m[4] ?? 0);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function invalid(message: string): never {
+  throw new ApiError('validation_failed', message);
+}
+
+function validateResolutions(value: unknown, where: string): Resolution[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) invalid(`${where} must be a non-empty list`);
+  for (const r of value) {
+    if (!RESOLUTIONS.includes(String(r) as Resolution)) {
+      invalid(`${where}: "${String(r)}" is not one of ${RESOLUTIONS.join(', ')}`);
+    }
+  }
+  return [...new Set(value.map((r) => String(r) as Resolution))];
+}
+
+/**
+ * Checks a job request beyond its JSON shape and returns it normalized. Everything a later stage
+ * needs (thumbnails, webhookUrl, userData, protected) is kept in the stored request.
+ */
+export function validateRequest(body: unknown): CreateJobRequest {
+  if (!isObject(body)) invalid('the body must be a JSON object');
+  if (typeof body.fileId !== 'string' || !body.fileId) invalid('"fileId" is required');
+  const out: CreateJobRequest = { fileId: body.fileId };
+
+  if (body.presets !== undefined) {
+    if (!Array.isArray(body.presets) || body.presets.length > MAX_PRESETS) {
+      invalid(`"presets" must be a list of at most ${MAX_PRESETS}`);
+    }
+    out.presets = body.presets.map((p, i): EncodePreset => {
+      if (!isObject(p)) invalid(`presets[${i}] must be an object`);
+      if (p.format !== undefined && p.format !== 'hls') invalid(`presets[${i}].format must be "hls"`);
+      const resolutions = validateResolutions(p.resolutions, `presets[${i}].resolutions`);
+      return { format: 'hls', ...(resolutions ? { resolutions } : {}) };
+    });
+  }
+
+  if (body.thumbnails !== undefined) {
+    if (!Array.isArray(body.thumbnails) || body.thumbnails.length > MAX_THUMBNAILS) {
+      invalid(`"thumbnails" must be a list of at most ${MAX_THUMBNAILS}`);
+    }
+    out.thumbnails = body.thumbnails.map((t, i): ThumbnailRequest => {
+      if (!isObject(t)) invalid(`thumbnails[${i}] must be an object`);
+      if (typeof t.timestamp !== 'string' || Number.isNaN(parseTimestamp(t.timestamp))) {
+        invalid(`thumbnails[${i}].timestamp must be HH:MM:SS or HH:MM:SS.mmm`);
+      }
+      const resolutions = validateResolutions(t.resolutions, `thumbnails[${i}].resolutions`);
+      let formats: ThumbnailRequest['formats'];
+      if (t.formats !== undefined) {
+        if (
+          !Array.isArray(t.formats) ||
+          t.formats.length === 0 ||
+          !t.formats.every((f) => f === 'jpg' || f === 'webp')
+        ) {
+          invalid(`thumbnails[${i}].formats must be a non-empty list of "jpg", "webp"`);
+        }
+        formats = [...new Set(t.formats as ('jpg' | 'webp')[])];
+      }
+      return {
+        timestamp: t.timestamp,
+        ...(resolutions ? { resolutions } : {}),
+        ...(formats ? { formats } : {}),
+      };
+    });
+  }
+
+  if (body.webhookUrl !== undefined) {
+    let url: URL | null = null;
+    try {
+      url =
+        typeof body.webhookUrl === 'string' && body.webhookUrl.length <= 2048
+          ? new URL(body.webhookUrl)
+          : null;
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      invalid('"webhookUrl" must be an http(s) URL');
+    }
+    out.webhookUrl = url.href;
+  }
+
+  if (body.userData !== undefined) {
+    if (!isObject(body.userData)) invalid('"userData" must be a JSON object');
+    if (Buffer.byteLength(JSON.stringify(body.userData)) > MAX_USER_DATA_BYTES) {
+      invalid(`"userData" must be at most ${MAX_USER_DATA_BYTES} bytes of JSON`);
+    }
+    out.userData = body.userData;
+  }
+
+  if (body.protected !== undefined) {
+    if (typeof body.protected !== 'boolean') invalid('"protected" must be true or false');
+    out.protected = body.protected;
+  }
+  return out;
 }

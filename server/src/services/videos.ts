@@ -1,7 +1,10 @@
-// STUB — to be replaced by the encoding work.
+import type { PlaybackUrls, Video } from '@vodkit/api';
 import type { Config } from '../config.ts';
 import type { FilesRepo } from '../db/files.ts';
-import type { JobsRepo } from '../db/jobs.ts';
+import type { JobRow, JobsRepo } from '../db/jobs.ts';
+import { ApiError } from '../errors.ts';
+import { MASTER_PLAYLIST, POSTER_FILE } from '../media/encode.ts';
+import type { Principal } from './auth.ts';
 
 export interface VideoServiceDeps {
   config: Config;
@@ -9,6 +12,61 @@ export interface VideoServiceDeps {
   jobs: JobsRepo;
 }
 
+/** Where a video plays. Protected videos will carry a playback token here (a later issue). */
+export function playbackUrls(publicUrl: string, videoId: string): PlaybackUrls {
+  return {
+    hls: `${publicUrl}/stream/${videoId}/${MASTER_PLAYLIST}`,
+    embed: `${publicUrl}/embed/${videoId}`,
+    poster: `${publicUrl}/stream/${videoId}/${POSTER_FILE}`,
+  };
+}
+
+/** A video with how far its encode is: the first event of the SSE stream. */
+export interface VideoState {
+  video: Video;
+  progress: number;
+  error: { code: string; message: string } | null;
+}
+
+/** Videos are the viewer-facing side of encoder jobs: one video per job, playable before it completes. */
 export class VideoService {
   constructor(readonly deps: VideoServiceDeps) {}
+
+  get(principal: Principal, videoId: string): Video {
+    return this.#toVideo(this.#owned(principal, videoId));
+  }
+
+  state(principal: Principal, videoId: string): VideoState {
+    const job = this.#owned(principal, videoId);
+    return { video: this.#toVideo(job), progress: job.progress, error: job.error };
+  }
+
+  #owned(principal: Principal, videoId: string): JobRow {
+    const job = this.deps.jobs.getByVideo(videoId);
+    // Someone else's video is as absent as a missing one: ids must not be probeable across keys.
+    if (!job || job.apiKey !== principal.apiKey) {
+      throw new ApiError('not_found', `no video ${videoId}`);
+    }
+    return job;
+  }
+
+  #toVideo(job: JobRow): Video {
+    const file = this.deps.files.get(job.fileId);
+    const top = job.renditions.at(-1);
+    return {
+      videoId: job.videoId,
+      fileId: job.fileId,
+      jobId: job.jobId,
+      status: job.status,
+      title: file?.title ?? file?.filename ?? null,
+      duration: file?.metadata?.duration ?? null,
+      width: top?.width ?? null,
+      height: top?.height ?? null,
+      projection: file?.metadata?.video?.projection ?? 'flat',
+      protected: job.protected,
+      renditions: job.renditions,
+      playback: job.playable ? playbackUrls(this.deps.config.publicUrl, job.videoId) : null,
+      createdAt: job.createdAt,
+    };
+  }
 }

@@ -113,7 +113,9 @@ test('switches to the 320x180 rung when `level` is set, and back to auto', async
     .poll(async () => (await events(page, 'vod-quality-change')).map((e) => e.detail))
     .toContainEqual(expect.objectContaining({ level: low, height: 180, auto: false }));
 
-  // The quality menu shows the manual choice, and Auto hands control back to hls.js.
+  // The quality menu shows the manual choice, and Auto hands control back to hls.js. While playing,
+  // the bar hides after a while untouched; moving the pointer over the player brings it back.
+  await player.hover();
   await player.getByRole('button', { name: 'Quality' }).click();
   await expect(player.getByRole('menuitemradio', { name: /180p/ })).toHaveAttribute('aria-checked', 'true');
   await player.getByRole('menuitemradio', { name: /Auto/ }).click();

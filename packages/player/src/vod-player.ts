@@ -380,9 +380,18 @@ export class VodPlayer extends LitElement {
     this.renderRoot.querySelector<HTMLElement>('[part="quality-button"]')?.focus();
   }
 
+  /** Read at pointerdown: the pointermove of a tap un-idles the player before its click arrives. */
+  #tapOnHiddenControls = false;
+
+  #onViewPointerDown = (e: PointerEvent): void => {
+    this.#tapOnHiddenControls = e.pointerType === 'touch' && this.idle;
+  };
+
   #onViewClick = (): void => {
-    // A click beside an open menu only closes it, as menus do elsewhere.
+    // A click beside an open menu only closes it, as menus do elsewhere; a tap on hidden controls
+    // only shows them (a finger has no hover to do that).
     if (this.menuOpen) this.menuOpen = false;
+    else if (this.#tapOnHiddenControls) this.#poke();
     else this.#togglePlay();
   };
 
@@ -489,7 +498,7 @@ export class VodPlayer extends LitElement {
 
   /** The seam for 360: `projection="360"` will render a canvas fed by the video here. */
   #renderView() {
-    return html`<div class="view" @click=${this.#onViewClick} @dblclick=${() => this.toggleFullscreen()}>
+    return html`<div class="view" @pointerdown=${this.#onViewPointerDown} @click=${this.#onViewClick} @dblclick=${() => this.toggleFullscreen()}>
       ${this.#video}
     </div>`;
   }

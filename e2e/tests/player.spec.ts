@@ -176,9 +176,13 @@ test('a missing stream fires vod-error with a stable code', async ({ page }) => 
   await expect(page.locator('vod-player').getByRole('alert')).toContainText('does not exist');
 });
 
-test('video-id + api-base + token play the Vodkit stream URL', async ({ page }) => {
+test('video-id + api-base + token play the Vodkit stream URL; start-time and an early level apply', async ({
+  page,
+}) => {
   await page.goto(`${baseUrl()}/player.html`);
   const player = page.locator('#by-id');
+  const seenBefore = fixture.requests.length;
+  const requests = () => fixture.requests.slice(seenBefore);
   await page.evaluate(
     ({ origin, videoId }) => {
       const el = document.createElement('vod-player');
@@ -188,13 +192,21 @@ test('video-id + api-base + token play the Vodkit stream URL', async ({ page }) 
       el.setAttribute('token', 'tok-123');
       el.toggleAttribute('muted', true);
       el.toggleAttribute('autoplay', true);
+      el.setAttribute('start-time', '2.5');
+      // Chosen before the manifest is known: applied once it is parsed.
+      (el as unknown as { level: number }).level = 0;
       document.querySelector('main')!.append(el);
     },
     { origin: fixture.origin, videoId: fixture.videoId },
   );
-  await expect.poll(() => read(player, (p) => p.currentTime), { timeout: 20_000 }).toBeGreaterThan(0.2);
-  expect(fixture.requests).toContain(`/stream/${fixture.videoId}/master.m3u8?token=tok-123`);
-  expect(fixture.requests).toContain(`/stream/${fixture.videoId}/poster.jpg?token=tok-123`);
+  await expect.poll(() => read(player, (p) => p.currentTime), { timeout: 20_000 }).toBeGreaterThan(2.7);
+  expect(requests()).toContain(`/stream/${fixture.videoId}/master.m3u8?token=tok-123`);
+  // Level 0 is the lowest rung (hls.js sorts by bitrate); playback began in the segment holding 2.5 s.
+  expect(await read(player, (p) => [p.level, p.videoWidth])).toEqual([0, 320]);
+  expect(requests()).toContain(`/stream/${fixture.videoId}/lo/seg_001.m4s`);
+  expect(requests()).not.toContain(`/stream/${fixture.videoId}/lo/seg_000.m4s`);
+  expect(requests().filter((r) => r.includes('/hi/seg_'))).toEqual([]);
+  expect(requests()).toContain(`/stream/${fixture.videoId}/poster.jpg?token=tok-123`);
   expect(await player.evaluate((p) => p.shadowRoot!.querySelector('video')!.poster)).toContain('poster.jpg');
 });
 

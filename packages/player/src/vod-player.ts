@@ -264,11 +264,21 @@ export class VodPlayer extends LitElement {
     return this.#hls.currentLevel;
   }
 
-  /** Enters fullscreen, or leaves it. */
+  /**
+   * Enters fullscreen with the controls, or leaves it. iPhone Safari has no element fullscreen: there
+   * the video alone goes fullscreen with the system's controls.
+   */
   async toggleFullscreen(): Promise<void> {
+    const video = this.#video as HTMLVideoElement & { webkitEnterFullscreen?: () => void };
     if (document.fullscreenElement === this) await document.exitFullscreen();
-    else await this.requestFullscreen();
+    else if (document.fullscreenEnabled) await this.requestFullscreen();
+    else video.webkitEnterFullscreen?.();
   }
+
+  #toggleFullscreenQuietly = (): void => {
+    // Refused without a user gesture or inside an iframe without allow="fullscreen": nothing to do.
+    this.toggleFullscreen().catch(() => undefined);
+  };
 
   // --- lifecycle ----------------------------------------------------------------------------------
 
@@ -458,7 +468,7 @@ export class VodPlayer extends LitElement {
         break;
       case 'f':
       case 'F':
-        this.toggleFullscreen().catch(() => undefined);
+        this.#toggleFullscreenQuietly();
         break;
       default:
         return;
@@ -498,7 +508,7 @@ export class VodPlayer extends LitElement {
 
   /** The seam for 360: `projection="360"` will render a canvas fed by the video here. */
   #renderView() {
-    return html`<div class="view" @pointerdown=${this.#onViewPointerDown} @click=${this.#onViewClick} @dblclick=${() => this.toggleFullscreen()}>
+    return html`<div class="view" @pointerdown=${this.#onViewPointerDown} @click=${this.#onViewClick} @dblclick=${this.#toggleFullscreenQuietly}>
       ${this.#video}
     </div>`;
   }
@@ -515,7 +525,7 @@ export class VodPlayer extends LitElement {
     const playing = !video.paused && !video.ended;
     const muted = video.muted || video.volume === 0;
     const volume = muted ? 0 : video.volume;
-    const canFullscreen = document.fullscreenEnabled;
+    const canFullscreen = document.fullscreenEnabled || 'webkitEnterFullscreen' in video;
     return html`
       <div part="controls">
         <vod-scrubber
@@ -554,7 +564,7 @@ export class VodPlayer extends LitElement {
               ? html`<button
                   part="fullscreen-button"
                   aria-label=${this.fullscreen ? 'Exit fullscreen' : 'Fullscreen'}
-                  @click=${() => this.toggleFullscreen()}
+                  @click=${this.#toggleFullscreenQuietly}
                 >
                   ${this.fullscreen ? icons.exitFullscreen : icons.enterFullscreen}
                 </button>`

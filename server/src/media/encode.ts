@@ -309,9 +309,13 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
         );
       } else {
         const last = tail.at(-1);
-        // fluent-ffmpeg's message is "ffmpeg exited with code N: <its own guess>"; ours ends with the real last line.
+        // fluent-ffmpeg's message is "ffmpeg exited with code N: <its own guess>"; ours ends with the real
+        // last line, without our paths (the message reaches API clients; the raw tail goes to the log).
         const head = err.message.split(':')[0] ?? err.message;
-        reject(new EncodeError('encode_failed', last ? `${head}: ${last}` : err.message, [...tail]));
+        const shown = last
+          ? `${head}: ${last.replaceAll(`file:${options.input}`, 'source').replaceAll(options.input, 'source').replaceAll(outDir, 'output')}`
+          : head;
+        reject(new EncodeError('encode_failed', shown, [...tail]));
       }
     });
     cmd.on('end', () => {

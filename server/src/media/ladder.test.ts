@@ -138,6 +138,18 @@ describe('planLadder', () => {
     expect(capFps(null)).toBeNull();
   });
 
+  it('starts players at 720p, or the top rung of a smaller source', () => {
+    const start = (m: MediaMetadata) => {
+      const plan = planLadder(m);
+      return plan.rungs[plan.startRung]!.name;
+    };
+    expect(start(meta(3840, 2160))).toBe('720');
+    expect(start(meta(1920, 1080))).toBe('720');
+    expect(start(meta(640, 360))).toBe('360');
+    expect(start(meta(160, 120))).toBe('240');
+    expect(planLadder(meta(1920, 1080), { resolutions: ['1080'] }).startRung).toBe(0);
+  });
+
   it('tone-maps HDR sources only', () => {
     expect(planLadder(meta(3840, 2160, { hdr: true, bitDepth: 10 })).toneMap).toBe(true);
     expect(planLadder(meta(1920, 1080, { bitDepth: 10 })).toneMap).toBe(false);

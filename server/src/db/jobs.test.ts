@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/fixtures.ts';
+import { type Db, openDatabase } from './database.ts';
+import { JobsRepo } from './jobs.ts';
+
+let dir: string;
+let db: Db;
+let jobs: JobsRepo;
+
+beforeEach(() => {
+  dir = tempDir('vodkit-jobsrepo-');
+  db = openDatabase(dir);
+  jobs = new JobsRepo(db);
+});
+afterEach(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const add = (n: number, apiKey = 'key1', fileId = 'file1') =>
+  jobs.insert({ jobId: `job${n}`, videoId: `video${n}`, fileId, apiKey, request: { fileId } });
+
+describe('JobsRepo', () => {
+  it('claims queued jobs oldest first, each exactly once', () => {
+    add(1);
+    add(2);
+    const a = jobs.claimNext('w1', 10_000);
+    const b = jobs.claimNext('w2', 10_000);
+    expect([a?.jobId, b?.jobId]).toEqual(['job1', 'job2']);
+    expect(a).toMatchObject({ status: 'processing', leaseOwner: 'w1', attempts: 1 });
+    expect(a!.startedAt).not.toBeNull();
+    expect(jobs.claimNext('w3', 10_000)).toBeUndefined();
+  });
+
+  it('lets only the lease owner renew, progress and finish a job', () => {
+    add(1);
+    jobs.claimNext('w1', 10_000);
+    expect(jobs.renewLease('job1', 'w2', 10_000)).toBe(false);
+    expect(jobs.renewLease('job1', 'w1', 10_000)).toBe(true);
+    jobs.updateProgress('job1', 'w2', 50);
+    expect(jobs.get('job1')!.progress).toBe(0);
+    jobs.updateProgress('job1', 'w1', 50);
+    expect(jobs.get('job1')!.progress).toBe(50);
+    expect(jobs.finish('job1', 'w2', 'completed')).toBe(false);
+    expect(jobs.finish('job1', 'w1', 'completed')).toBe(true);
+    expect(jobs.get('job1')).toMatchObject({ status: 'completed', progress: 100, leaseOwner: null });
+    expect(jobs.get('job1')!.finishedAt).not.toBeNull();
+  });
+
+  it('a cancelled job cannot be renewed, finished or cancelled again', () => {
+    add(1);
+    jobs.claimNext('w1', 10_000);
+    expect(jobs.cancel('job1', 'by request')).toBe(true);
+    expect(jobs.renewLease('job1', 'w1', 10_000)).toBe(false);
+    expect(jobs.finish('job1', 'w1', 'completed')).toBe(false);
+    expect(jobs.cancel('job1', 'again')).toBe(false);
+    expect(jobs.get('job1')).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'cancelled', message: 'by request' },
+    });
+  });
+
+  it('requeues expired leases and restarts the job from scratch on the next claim', () => {
+    add(1);
+    jobs.claimNext('dead', 10_000);
+    jobs.updateProgress('job1', 'dead', 40);
+    jobs.markPlayable('job1', 'dead', [
+      { name: '240', width: 426, height: 240, maxBitrate: 1, playlist: 'x' },
+    ]);
+    expect(jobs.requeueExpired(Date.now())).toEqual([]);
+    const requeued = jobs.requeueExpired(Date.now() + 20_000);
+    expect(requeued.map((j) => j.jobId)).toEqual(['job1']);
+    const again = jobs.claimNext('w2', 10_000)!;
+    expect(again).toMatchObject({
+      leaseOwner: 'w2',
+      attempts: 2,
+      progress: 0,
+      playable: false,
+      renditions: [],
+    });
+  });
+
+  it('releases a job back to the queue for its owner only', () => {
+    add(1);
+    jobs.claimNext('w1', 10_000);
+    expect(jobs.release('job1', 'w2')).toBe(false);
+    expect(jobs.release('job1', 'w1')).toBe(true);
+    expect(jobs.get('job1')).toMatchObject({ status: 'queued', leaseOwner: null });
+  });
+
+  it('lists a key’s jobs newest first with a total', () => {
+    for (let i = 1; i <= 5; i++) add(i);
+    add(6, 'key2');
+    const { rows, total } = jobs.list('key1', 1, 2);
+    expect(total).toBe(5);
+    expect(rows.map((r) => r.jobId)).toEqual(['job5', 'job4']);
+    expect(jobs.list('key1', 3, 2).rows.map((r) => r.jobId)).toEqual(['job1']);
+  });
+
+  it('answers and deletes per file', () => {
+    add(1, 'key1', 'fa');
+    add(2, 'key1', 'fa');
+    add(3, 'key1', 'fb');
+    jobs.claimNext('w1', 10_000);
+    jobs.finish('job1', 'w1', 'failed', { code: 'encode_failed', message: 'x' });
+    expect(jobs.videoIdsForFile('fa').sort()).toEqual(['video1', 'video2']);
+    expect(jobs.activeCountForFile('fa')).toBe(1);
+    jobs.deleteForFile('fa');
+    expect(jobs.videoIdsForFile('fa')).toEqual([]);
+    expect(jobs.get('job3')).toBeDefined();
+  });
+
+  it('keeps the request, user data and webhook', () => {
+    const row = jobs.insert({
+      jobId: 'j',
+      videoId: 'v',
+      fileId: 'f',
+      apiKey: 'k',
+      request: { fileId: 'f', userData: { a: 1 }, webhookUrl: 'https://x.test/h', protected: true },
+    });
+    expect(row).toMatchObject({
+      status: 'queued',
+      userData: { a: 1 },
+      webhookUrl: 'https://x.test/h',
+      protected: true,
+      request: { fileId: 'f', userData: { a: 1 } },
+    });
+  });
+});

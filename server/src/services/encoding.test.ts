@@ -1,0 +1,258 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeClip, tempDir } from '../../test/fixtures.ts';
+import { loadConfig } from '../config.ts';
+import { type Db, openDatabase } from '../db/database.ts';
+import { FilesRepo } from '../db/files.ts';
+import { JobsRepo } from '../db/jobs.ts';
+import { newId } from '../ids.ts';
+import { probeFile } from '../media/probe.ts';
+import { LocalStorage } from '../storage/local.ts';
+import type { Principal } from './auth.ts';
+import { EncodingService, type QueueTimings } from './encoding.ts';
+import { EventBus, type VideoEvent } from './events.ts';
+
+const silent = {
+  level: 'silent',
+  fatal() {},
+  error() {},
+  warn() {},
+  info() {},
+  debug() {},
+  trace() {},
+  silent() {},
+  child() {
+    return silent;
+  },
+} as unknown as FastifyBaseLogger;
+
+const principal: Principal = { apiKey: 'testkey', permissions: new Set(['allow_encode', 'allow_read']) };
+
+let clipDir: string;
+let shortClip: string;
+let longClip: string;
+beforeAll(async () => {
+  clipDir = tempDir('vodkit-encsvc-clips-');
+  [shortClip, longClip] = await Promise.all([
+    makeClip(path.join(clipDir, 'short.mp4'), { duration: 9, width: 640, height: 360 }),
+    makeClip(path.join(clipDir, 'long.mp4'), { duration: 40, width: 1280, height: 720 }),
+  ]);
+});
+afterAll(() => fs.rmSync(clipDir, { recursive: true, force: true }));
+
+interface Env {
+  dataDir: string;
+  db: Db;
+  files: FilesRepo;
+  jobs: JobsRepo;
+  storage: LocalStorage;
+  events: EventBus;
+  seen: VideoEvent[];
+  service: EncodingService;
+  /** Copies a clip in as a probed, ready file of the test key. */
+  addFile(clip: string): Promise<string>;
+}
+
+const envs: Env[] = [];
+afterEach(async () => {
+  for (const env of envs.splice(0)) {
+    await env.service.stop();
+    env.db.close();
+    fs.rmSync(env.dataDir, { recursive: true, force: true });
+  }
+});
+
+function setup(timings: Partial<QueueTimings> = {}, envVars: Record<string, string> = {}): Env {
+  const dataDir = tempDir('vodkit-encsvc-');
+  const config = loadConfig({ VOD_DATA_DIR: dataDir, VOD_PUBLIC_URL: 'http://vod.test', ...envVars });
+  const db = openDatabase(dataDir);
+  const files = new FilesRepo(db);
+  const jobs = new JobsRepo(db);
+  const storage = new LocalStorage(dataDir);
+  const events = new EventBus();
+  const seen: VideoEvent[] = [];
+  events.on('*', (e) => seen.push(e));
+  const service = new EncodingService({
+    config,
+    storage,
+    files,
+    jobs,
+    events,
+    log: silent,
+    timings: { pollMs: 60_000, renewMs: 200, progressMs: 300, ...timings },
+  });
+  const env: Env = {
+    dataDir,
+    db,
+    files,
+    jobs,
+    storage,
+    events,
+    seen,
+    service,
+    async addFile(clip) {
+      const fileId = newId();
+      fs.copyFileSync(clip, storage.uploadPath(fileId));
+      const { metadata } = await probeFile(config, storage.uploadPath(fileId), { timeoutMs: 10_000 });
+      files.insertProbing({
+        fileId,
+        apiKey: principal.apiKey,
+        filename: 'c.mp4',
+        filetype: null,
+        title: null,
+        size: 1,
+      });
+      files.markReady(fileId, metadata, 1);
+      return fileId;
+    },
+  };
+  envs.push(env);
+  return env;
+}
+
+async function until<T>(what: string, fn: () => T | undefined | null | false, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('EncodingService', () => {
+  it('runs a job to completion with progress, then playable, then completed', async () => {
+    const env = setup();
+    env.service.start();
+    const job = env.service.create(principal, { fileId: await env.addFile(shortClip) });
+    const done = await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
+    expect(done).toBe(true);
+
+    const mine = env.seen.filter((e) => e.videoId === job.videoId);
+    const types = mine.map((e) => e.type);
+    expect(types.at(-1)).toBe('completed');
+    expect(types.filter((t) => t === 'playable')).toHaveLength(1);
+    expect(types.indexOf('playable')).toBeLessThan(types.indexOf('completed'));
+    expect(mine.find((e) => e.type === 'playable')!.data).toMatchObject({
+      jobId: job.jobId,
+      playback: { hls: `http://vod.test/stream/${job.videoId}/master.m3u8` },
+    });
+    const got = env.service.get(principal, job.jobId);
+    expect(got).toMatchObject({ status: 'completed', progress: 100, error: null });
+    expect(got.playback?.poster).toBe(`http://vod.test/stream/${job.videoId}/poster.jpg`);
+    expect(got.renditions.map((r) => r.name)).toEqual(['240', '360']);
+  });
+
+  it('wakes a worker at once on create, runs one job at a time, oldest first', async () => {
+    const env = setup();
+    env.service.start();
+    const fileId = await env.addFile(longClip);
+    const t0 = Date.now();
+    const a = env.service.create(principal, { fileId });
+    const b = env.service.create(principal, { fileId });
+    await until('a processing', () => env.jobs.get(a.jobId)?.status === 'processing');
+    // pollMs is a minute: only the wake-up on create explains a start this quick.
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(env.jobs.get(b.jobId)!.status).toBe('queued');
+    await env.service.cancel(principal, a.jobId);
+    await until('b processing', () => env.jobs.get(b.jobId)?.status === 'processing');
+  });
+
+  it('throttles progress events and stores the progress', async () => {
+    const env = setup({ progressMs: 500 });
+    env.service.start();
+    const job = env.service.create(principal, { fileId: await env.addFile(longClip) });
+    await until('some progress', () => (env.jobs.get(job.jobId)?.progress ?? 0) > 5);
+    await env.service.cancel(principal, job.jobId);
+    const progress = env.seen.filter((e) => e.type === 'progress' && e.videoId === job.videoId);
+    expect(progress.length).toBeGreaterThan(0);
+    const values = progress.map((e) => e.data.progress as number);
+    expect([...values].sort((x, y) => x - y)).toEqual(values);
+  });
+
+  it('stops ffmpeg when the job is cancelled by someone else (lease renewal fails)', async () => {
+    const env = setup();
+    env.service.start();
+    const job = env.service.create(principal, { fileId: await env.addFile(longClip) });
+    const pid = await until('pid', () => env.service.runningPids().get(job.jobId));
+    // As another server process sharing the database would.
+    env.jobs.cancel(job.jobId, 'cancelled elsewhere');
+    await until('ffmpeg gone', () => env.service.runningPids().size === 0, 5_000);
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(env.jobs.get(job.jobId)!.status).toBe('cancelled');
+  });
+
+  it('fails with encode_failed (and a failed event) when ffmpeg cannot read the source', async () => {
+    const env = setup();
+    env.service.start();
+    const fileId = await env.addFile(shortClip);
+    fs.writeFileSync(env.storage.uploadPath(fileId), Buffer.alloc(10_000, 3));
+    const job = env.service.create(principal, { fileId });
+    await until('failed', () => env.jobs.get(job.jobId)?.status === 'failed');
+    const got = env.service.get(principal, job.jobId);
+    expect(got.error?.code).toBe('encode_failed');
+    expect(got.error?.message).toMatch(/^ffmpeg exited with code \d+: /);
+    expect(got.error?.message).not.toContain(env.dataDir);
+    expect(env.seen.find((e) => e.type === 'failed' && e.videoId === job.videoId)?.data).toMatchObject({
+      status: 'failed',
+      error: { code: 'encode_failed' },
+    });
+  });
+
+  it('fails with encode_timeout when ffmpeg outlives the encode timeout', async () => {
+    const env = setup({}, { VOD_ENCODE_TIMEOUT_MS: '1000' });
+    env.service.start();
+    const job = env.service.create(principal, { fileId: await env.addFile(longClip) });
+    await until('failed', () => env.jobs.get(job.jobId)?.status === 'failed', 20_000);
+    expect(env.jobs.get(job.jobId)!.error?.code).toBe('encode_timeout');
+    expect(env.service.runningPids().size).toBe(0);
+  });
+
+  it('fails with source_missing when the file went away before the job started', async () => {
+    const env = setup();
+    const fileId = await env.addFile(shortClip);
+    const job = env.service.create(principal, { fileId });
+    env.files.delete(fileId);
+    env.service.start();
+    await until('failed', () => env.jobs.get(job.jobId)?.status === 'failed');
+    expect(env.jobs.get(job.jobId)!.error?.code).toBe('source_missing');
+  });
+
+  it('stop() kills ffmpeg and hands the job back to the queue', async () => {
+    const env = setup();
+    env.service.start();
+    const job = env.service.create(principal, { fileId: await env.addFile(longClip) });
+    const pid = await until('pid', () => env.service.runningPids().get(job.jobId));
+    await env.service.stop();
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(env.jobs.get(job.jobId)).toMatchObject({ status: 'queued', leaseOwner: null });
+  });
+
+  it('requeues a job whose lease expired and runs it from scratch', async () => {
+    const env = setup({ pollMs: 100 });
+    const fileId = await env.addFile(shortClip);
+    const job = env.service.create(principal, { fileId });
+    // Claimed by a worker on another host that then died: its lease runs out.
+    env.jobs.claimNext('other-host:1:x', 300);
+    const leftover = path.join(env.storage.videoDir(job.videoId), 'leftover.m4s');
+    fs.mkdirSync(path.dirname(leftover), { recursive: true });
+    fs.writeFileSync(leftover, 'x');
+    env.service.start();
+    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed', 30_000);
+    expect(env.jobs.get(job.jobId)!.attempts).toBe(2);
+    expect(fs.existsSync(leftover)).toBe(false);
+  });
+
+  it('validates the request before looking at the file', () => {
+    const env = setup();
+    const bad = (body: unknown) => () => env.service.create(principal, body as never);
+    expect(bad({})).toThrow(/fileId/);
+    expect(bad({ fileId: 'x', presets: [{ resolutions: ['999'] }] })).toThrow(/not one of/);
+    expect(bad({ fileId: 'x', thumbnails: [{ timestamp: '00:61:00' }] })).toThrow(/HH:MM:SS/);
+    expect(bad({ fileId: 'x', webhookUrl: 'javascript:alert(1)' })).toThrow(/http/);
+    expect(bad({ fileId: 'x', userData: { big: 'x'.repeat(20_000) } })).toThrow(/userData/);
+    expect(bad({ fileId: 'nosuchfile00000' })).toThrow(/no file/);
+  });
+});

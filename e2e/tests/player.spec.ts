@@ -16,6 +16,7 @@ interface PlayerApi extends HTMLElement {
   readonly videoHeight: number;
   readonly levels: { index: number; width: number; height: number; bitrate: number; name: string }[];
   level: number;
+  readonly media: HTMLVideoElement;
   play(): Promise<void>;
   pause(): void;
 }
@@ -174,6 +175,27 @@ test('a missing stream fires vod-error with a stable code', async ({ page }) => 
     .poll(async () => (await events(page, 'vod-error')).map((e) => e.detail), { timeout: 20_000 })
     .toContainEqual(expect.objectContaining({ code: 'not_found', fatal: true, status: 404 }));
   await expect(page.locator('vod-player').getByRole('alert')).toContainText('does not exist');
+});
+
+test('without Media Source Extensions it plays through native HLS', async ({ page }) => {
+  // What Safari on iPhone offers: no MSE, native HLS (Chromium has one too since 2025).
+  await page.addInitScript(() => {
+    const w = window as unknown as Record<string, unknown>;
+    w.MediaSource = undefined;
+    w.ManagedMediaSource = undefined;
+  });
+  await openPlayground(page, fixture.master, { autoplay: '1', muted: '1' });
+  const player = page.locator('vod-player');
+  await expect.poll(() => read(player, (p) => p.currentTime), { timeout: 20_000 }).toBeGreaterThan(0.5);
+  expect(await read(player, (p) => p.levels)).toEqual([]);
+  expect(await read(player, (p) => p.media.src)).toBe(fixture.master);
+  await expect(player.getByRole('button', { name: 'Quality' })).toHaveCount(0);
+  expect((await events(page, 'vod-ready'))[0]?.detail).toMatchObject({ levels: [], live: false });
+
+  await openPlayground(page, `${fixture.origin}/stream/missing/master.m3u8`, { autoplay: '1', muted: '1' });
+  await expect
+    .poll(async () => (await events(page, 'vod-error')).map((e) => e.detail), { timeout: 20_000 })
+    .toContainEqual(expect.objectContaining({ code: 'not_found', fatal: true, status: 404 }));
 });
 
 test('video-id + api-base + token play the Vodkit stream URL; start-time and an early level apply', async ({

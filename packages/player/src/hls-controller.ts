@@ -210,16 +210,32 @@ export class HlsController implements ReactiveController {
     this.#callbacks.ready({ levels: [], duration, live: !Number.isFinite(duration) });
   };
 
-  #onNativeError = (): void => {
+  #onNativeError = async (): Promise<void> => {
     const error = this.#video.error;
-    if (!error || error.code === MediaError.MEDIA_ERR_ABORTED) return;
-    const code: PlayerErrorCode =
+    const source = this.#attached;
+    if (!error || !source || error.code === MediaError.MEDIA_ERR_ABORTED) return;
+    let code: PlayerErrorCode =
       error.code === MediaError.MEDIA_ERR_NETWORK
         ? 'network_error'
         : error.code === MediaError.MEDIA_ERR_DECODE
           ? 'media_error'
           : 'manifest_invalid';
-    this.#callbacks.error({ code, message: error.message || `MediaError ${error.code}`, fatal: true });
+    // A native player reports a 404 or an expired token as "could not parse": ask the server what it
+    // said, so pages get the same codes as with hls.js.
+    let status: number | undefined;
+    if (code !== 'media_error') {
+      status = await fetch(source.url, { cache: 'no-store' }).then(
+        (res) => {
+          res.body?.cancel();
+          return res.status;
+        },
+        () => undefined,
+      );
+      code = codeForStatus(status) ?? (status && status >= 400 ? 'network_error' : code);
+    }
+    if (this.#attached !== source) return;
+    const message = error.message || `MediaError ${error.code}`;
+    this.#callbacks.error({ code, message, fatal: true, ...(status && status >= 400 ? { status } : {}) });
   };
 
   #destroyHls(): void {

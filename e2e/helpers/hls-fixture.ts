@@ -61,6 +61,31 @@ export async function writeHlsLadder(dir: string, videoId: string, duration: num
   return path.join(out, 'master.m3u8');
 }
 
+/**
+ * A storyboard as the encoder makes one: one 160×90 tile per second on a 3-column sprite sheet, and
+ * WebVTT cues `storyboard.jpg#xywh=x,y,w,h` beside it.
+ */
+export async function writeStoryboard(dir: string, duration: number): Promise<void> {
+  const [w, h, cols] = [160, 90, 3];
+  const rows = Math.ceil(duration / cols);
+  await run(
+    ffmpeg(),
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-y'],
+      ...['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=25:duration=${duration}`],
+      ...['-vf', `fps=1,scale=${w}:${h},tile=${cols}x${rows}`, '-frames:v', '1'],
+      path.join(dir, 'storyboard.jpg'),
+    ],
+    { timeout: 120_000 },
+  );
+  const stamp = (s: number) => `00:00:${String(s).padStart(2, '0')}.000`;
+  const cues = Array.from({ length: duration }, (_, i) => {
+    const xywh = `${(i % cols) * w},${Math.floor(i / cols) * h},${w},${h}`;
+    return `${stamp(i)} --> ${stamp(i + 1)}\nstoryboard.jpg#xywh=${xywh}\n`;
+  });
+  fs.writeFileSync(path.join(dir, 'storyboard.vtt'), `WEBVTT\n\n${cues.join('\n')}`);
+}
+
 /** A progressive H.264/AAC MP4 (faststart) that a plain `<video>` plays without any library. */
 export async function writeMp4(file: string, duration: number): Promise<string> {
   await run(
@@ -152,6 +177,7 @@ export async function createHlsFixture(duration = 6): Promise<HlsFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vodkit-hls-'));
   const videoId = 'fixture';
   await writeHlsLadder(dir, videoId, duration);
+  await writeStoryboard(path.join(dir, 'stream', videoId), duration);
   await writeMp4(path.join(dir, 'plain.mp4'), duration);
   const server = await serveStatic(dir);
   return {

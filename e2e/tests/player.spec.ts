@@ -198,7 +198,7 @@ test('without Media Source Extensions it plays through native HLS', async ({ pag
     .toContainEqual(expect.objectContaining({ code: 'not_found', fatal: true, status: 404 }));
 });
 
-test('video-id + api-base + token play the Vodkit stream URL; start-time and an early level apply', async ({
+test('video-id + api-base + token play the Vodkit stream, poster and storyboard; start-time and an early level apply', async ({
   page,
 }) => {
   await page.goto(`${baseUrl()}/player.html`);
@@ -230,6 +230,15 @@ test('video-id + api-base + token play the Vodkit stream URL; start-time and an 
   expect(requests().filter((r) => r.includes('/hi/seg_'))).toEqual([]);
   expect(requests()).toContain(`/stream/${fixture.videoId}/poster.jpg?token=tok-123`);
   expect(await player.evaluate((p) => p.shadowRoot!.querySelector('video')!.poster)).toContain('poster.jpg');
+
+  // The video's storyboard (beside its playlists) feeds the seek preview: 3.5 s is the 4th tile.
+  await player.hover();
+  const bar = (await player.locator('vod-scrubber').boundingBox())!;
+  await page.mouse.move(bar.x + (bar.width * 3.5) / fixture.duration, bar.y + bar.height / 2, { steps: 4 });
+  const thumbnail = player.locator('[part="thumbnail"]');
+  await expect(thumbnail).toHaveCSS('background-position', '0px -90px');
+  await expect(thumbnail).toHaveCSS('background-image', /storyboard\.jpg\?token=tok-123/);
+  await expect(player.locator('[part="preview"]')).toContainText('0:03');
 });
 
 test('a standalone <vod-scrubber for> follows a plain <video> and a <vod-player>', async ({ page }) => {

@@ -70,7 +70,7 @@ const ERROR_TEXT: Partial<Record<PlayerErrorCode, string>> = {
  * @csspart error - the overlay of a fatal error
  * @csspart controls - the bottom bar
  * @csspart scrubber - the `<vod-scrubber>`; its parts are exported as `scrubber-track`,
- *   `scrubber-buffered`, `scrubber-progress`, `scrubber-handle`, `scrubber-preview`
+ *   `scrubber-buffered`, `scrubber-progress`, `scrubber-handle`, `scrubber-preview`, `scrubber-thumbnail`
  * @csspart play-button
  * @csspart mute-button
  * @csspart volume - the volume slider
@@ -530,7 +530,7 @@ export class VodPlayer extends LitElement {
       <div part="controls">
         <vod-scrubber
           part="scrubber"
-          exportparts="track: scrubber-track, buffered: scrubber-buffered, progress: scrubber-progress, handle: scrubber-handle, preview: scrubber-preview"
+          exportparts="track: scrubber-track, buffered: scrubber-buffered, progress: scrubber-progress, handle: scrubber-handle, preview: scrubber-preview, thumbnail: scrubber-thumbnail"
           .media=${video}
           .storyboard=${this.storyboard || (this.videoId && !this.src ? this.#streamUrl('storyboard.vtt') : '')}
         ></vod-scrubber>

@@ -2,6 +2,7 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { fire } from './events.ts';
+import { StoryboardController } from './storyboard-controller.ts';
 import { formatTime, spokenTime } from './time.ts';
 
 /** What the scrubber needs of the media it follows: `<video>`, `<audio>` and `<vod-player>` all qualify. */
@@ -36,7 +37,8 @@ const DRAG_SEEK_INTERVAL_MS = 120;
  * @csspart buffered - each buffered range
  * @csspart progress - the played part
  * @csspart handle - the knob
- * @csspart preview - the time bubble above the pointer (the storyboard thumbnail will live here)
+ * @csspart preview - the bubble above the pointer: thumbnail and time
+ * @csspart thumbnail - the storyboard frame in the preview, when there is a storyboard
  * @cssprop [--vod-scrubber-height=4px] - rail thickness at rest
  * @cssprop [--vod-scrubber-height-active=6px] - rail thickness on hover, focus and drag
  * @cssprop [--vod-scrubber-track-color=rgb(255 255 255 / 0.25)]
@@ -127,6 +129,10 @@ export class VodScrubber extends LitElement {
       position: absolute;
       bottom: calc(100% + 8px);
       transform: translateX(-50%);
+      display: flex;
+      flex-direction: column;
+      align-items: center;
+      gap: 3px;
       padding: 3px 7px;
       border-radius: 4px;
       background: rgb(0 0 0 / 0.8);
@@ -135,6 +141,12 @@ export class VodScrubber extends LitElement {
       font-variant-numeric: tabular-nums;
       white-space: nowrap;
       pointer-events: none;
+    }
+    [part='thumbnail'] {
+      margin: 1px -4px 0;
+      border-radius: 4px;
+      background-repeat: no-repeat;
+      background-color: #000;
     }
   `;
 
@@ -150,10 +162,7 @@ export class VodScrubber extends LitElement {
   /** Seconds that the arrow keys move. */
   @property({ type: Number, attribute: 'key-step' }) keyStep = 5;
 
-  /**
-   * A WebVTT storyboard (`sheet.jpg#xywh=x,y,w,h` cues). Reserved: thumbnail previews are a later
-   * step; today the preview shows the time only.
-   */
+  /** A WebVTT storyboard (`sheet.jpg#xywh=x,y,w,h` cues): the preview shows its thumbnails. */
   @property() storyboard = '';
 
   @state() private currentTime = 0;
@@ -165,6 +174,7 @@ export class VodScrubber extends LitElement {
 
   @query('[part="track"]') private track!: HTMLElement;
 
+  readonly #storyboard = new StoryboardController(this);
   #target: ScrubbableMedia | null = null;
   #observer: MutationObserver | null = null;
   #lastDragSeek = 0;
@@ -181,6 +191,7 @@ export class VodScrubber extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('media') || changed.has('htmlFor')) this.#bind();
+    if (changed.has('storyboard')) this.#storyboard.load(this.storyboard);
   }
 
   #bind(): void {
@@ -343,15 +354,31 @@ export class VodScrubber extends LitElement {
           <div part="progress" style=${styleMap({ width: pct(shown) })}></div>
         </div>
         <div part="handle" style=${styleMap({ left: pct(shown) })}></div>
-        ${
-          preview !== null && duration > 0
-            ? html`<div part="preview" style=${styleMap({ left: `clamp(24px, ${pct(preview)}, calc(100% - 24px))` })}>
-                ${formatTime(preview)}
-              </div>`
-            : nothing
-        }
+        ${preview !== null && duration > 0 ? this.#renderPreview(preview, pct(preview)) : nothing}
       </div>
     `;
+  }
+
+  #renderPreview(time: number, left: string) {
+    const tile = this.#storyboard.at(time);
+    // Keep the bubble inside the bar at both ends.
+    const half = tile ? tile.w / 2 + 4 : 24;
+    return html`<div part="preview" style=${styleMap({ left: `clamp(${half}px, ${left}, calc(100% - ${half}px))` })}>
+      ${
+        tile
+          ? html`<div
+              part="thumbnail"
+              style=${styleMap({
+                width: `${tile.w}px`,
+                height: `${tile.h}px`,
+                'background-image': `url("${tile.url}")`,
+                'background-position': `-${tile.x}px -${tile.y}px`,
+              })}
+            ></div>`
+          : nothing
+      }
+      <span>${formatTime(time)}</span>
+    </div>`;
   }
 }
 

@@ -480,8 +480,9 @@ export class VodPlayer extends LitElement {
 
   protected override render() {
     const video = this.#video;
-    // A fatal error leaves nothing to control: the message stands alone, as on hosted players.
-    const showControls = !this.noControls && !this.fatal;
+    // Without a source or after a fatal error there is nothing to control: the box (or the message)
+    // stands alone, as on hosted players.
+    const showControls = !this.noControls && !this.fatal && this.#currentUrl !== undefined;
     const fatal = this.fatal;
     const idle = this.idle && !video.paused && !this.menuOpen && !fatal;
     return html`

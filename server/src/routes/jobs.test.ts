@@ -262,6 +262,9 @@ describe('encoder jobs, videos and streaming', () => {
       `/stream/..%2f..%2fvodkit.sqlite/x`,
       `${base}/%252e%252e%252fvodkit.sqlite`,
       `${base}/.hidden`,
+      `${base}/240`,
+      `${base}/240/`,
+      `${base}/`,
     ]) {
       const res = await rawGet(p);
       expect(res.status, p).toBe(404);

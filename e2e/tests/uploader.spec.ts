@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, type Page, type Request, test } from '@playwright/test';
 import type { FileRecord } from '@vodkit/api';
+import { signToken } from '@vodkit/api/sign';
 import { clips, makeClip, tempDir } from '../../server/test/fixtures.ts';
-import { apiToken, baseUrl } from '../helpers/env.ts';
+import { apiToken, baseUrl, devKey } from '../helpers/env.ts';
 
 /**
  * `<vod-uploader>` on its component page (demo/uploader.html), in Chromium, against the real server
@@ -329,4 +330,169 @@ test('a bad token shows the server’s error message', async ({ page }) => {
   await expect(uploader(page).locator('[part~=error]')).toHaveText(body.error.message);
   await expect(uploader(page).locator('[part~=status]')).toHaveText('Failed');
   await expect(uploader(page).getByRole('button', { name: 'Retry' })).toBeVisible();
+});
+
+test('token-url: a token the server refuses as expired is replaced by a fresh one', async ({ page }) => {
+  // The app server's first answer is a token that expired two minutes ago (past the server's tolerance).
+  const expired = await signToken({ ...devKey(), permissions: ['allow_upload'], expiresIn: -120 });
+  let tokenCalls = 0;
+  await page.route('**/demo-app/token', (route) => {
+    tokenCalls++;
+    return tokenCalls === 1 ? route.fulfill({ json: { token: expired } }) : route.continue();
+  });
+  const requests = tusRequests(page);
+  await open(page);
+  await uploader(page).locator('input[type=file]').setInputFiles(small);
+  const done = await waitForEvent(page, 'vod-upload-complete');
+
+  expect(tokenCalls).toBe(2);
+  const posts = requests.filter((r) => r.method() === 'POST');
+  expect(posts).toHaveLength(2);
+  const refused = (await posts[0]!.response())!;
+  expect(refused.status()).toBe(401);
+  expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('auth_expired');
+  expect((await posts[1]!.response())!.status()).toBe(201);
+  expect(await page.evaluate(() => window.uploaderEvents.some((e) => e.type === 'vod-upload-error'))).toBe(
+    false,
+  );
+  expect((await readyFile(String(done.fileId))).size).toBe(fs.statSync(small).size);
+});
+
+test('token-url: a 401 in the middle of an upload fetches a new token and continues', async ({ page }) => {
+  const requests = tusRequests(page);
+  let tokenCalls = 0;
+  page.on('request', (r) => {
+    if (r.url().endsWith('/demo-app/token')) tokenCalls++;
+  });
+  // The third PATCH is answered as if the token had just expired.
+  let patches = 0;
+  await page.route('**/v1/uploads/*', (route) => {
+    if (route.request().method() === 'PATCH' && ++patches === 3) {
+      return route.fulfill({
+        status: 401,
+        json: { error: { code: 'auth_expired', message: 'The token has expired.' } },
+      });
+    }
+    return route.continue();
+  });
+  const size = fs.statSync(big).size;
+  await open(page, { 'chunk-size': String(2 * 1024 * 1024) });
+  await uploader(page).locator('input[type=file]').setInputFiles(big);
+  const done = await waitForEvent(page, 'vod-upload-complete');
+
+  expect(tokenCalls).toBe(2);
+  // After the 401: a HEAD for the offset, then the rest; one upload all along.
+  const methods = requests.map((r) => r.method());
+  expect(methods.filter((m) => m === 'POST')).toHaveLength(1);
+  expect(methods.slice(3, 5)).toEqual(['PATCH', 'HEAD']);
+  expect(await page.evaluate(() => window.uploaderEvents.some((e) => e.type === 'vod-upload-error'))).toBe(
+    false,
+  );
+  const fileId = String(done.fileId);
+  expect((await readyFile(fileId)).size).toBe(size);
+  expect(sha256(storedUpload(fileId))).toBe(sha256(big));
+});
+
+test('cancel stops the upload and deletes it on the server', async ({ page }) => {
+  const requests = tusRequests(page);
+  await open(page, { 'chunk-size': String(1024 * 1024) });
+  await throttleUpload(page, 4 * 1024 * 1024);
+  await uploader(page).locator('input[type=file]').setInputFiles(big);
+  await page.waitForFunction(() =>
+    window.uploaderEvents.some((e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= 10),
+  );
+  const uploadUrl = (await requests.find((r) => r.method() === 'POST')!.response())!.headers().location!;
+  await uploader(page).getByRole('button', { name: 'Cancel' }).click();
+
+  expect(await waitForEvent(page, 'vod-upload-cancel')).toEqual({ filename: 'big.mp4' });
+  await expect(uploader(page).locator('[part~=upload]')).toHaveCount(0);
+  await expect(uploader(page).getByRole('button', { name: 'Choose a file' })).toBeEnabled();
+  await expect.poll(() => requests.some((r) => r.method() === 'DELETE' && r.url() === uploadUrl)).toBe(true);
+  await expect
+    .poll(async () => {
+      const head = await fetch(uploadUrl, {
+        method: 'HEAD',
+        headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${await apiToken()}` },
+      });
+      return head.status;
+    })
+    .toBeGreaterThanOrEqual(404);
+});
+
+test('after a network failure, Retry continues from the server offset', async ({ page }) => {
+  const requests = tusRequests(page);
+  let offline = false;
+  await page.route('**/v1/uploads/*', (route) =>
+    offline && route.request().method() === 'PATCH' ? route.abort('connectionreset') : route.continue(),
+  );
+  const size = fs.statSync(big).size;
+  await open(page, { 'chunk-size': String(1024 * 1024) });
+  await throttleUpload(page, 6 * 1024 * 1024);
+  await uploader(page).locator('input[type=file]').setInputFiles(big);
+  await page.waitForFunction(() =>
+    window.uploaderEvents.some((e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= 30),
+  );
+  offline = true;
+
+  // tus retries by itself first (about 9 s of back-off), then the element gives up with a Retry button.
+  const error = await waitForEvent(page, 'vod-upload-error');
+  expect(error.code).toBe('network_error');
+  await expect(uploader(page).locator('[part~=status]')).toHaveText('Failed');
+  await expect(uploader(page).locator('[part~=error]')).toContainText('could not be reached');
+
+  offline = false;
+  const before = requests.length;
+  await uploader(page).getByRole('button', { name: 'Retry' }).click();
+  const done = await waitForEvent(page, 'vod-upload-complete');
+  const after = requests.slice(before);
+  expect(after[0]!.method()).toBe('HEAD');
+  expect(after.filter((r) => r.method() === 'POST')).toHaveLength(0);
+  const resumedAt = Number((await after[0]!.response())!.headers()['upload-offset']);
+  expect(resumedAt).toBeGreaterThanOrEqual(0.25 * size);
+
+  const fileId = String(done.fileId);
+  expect((await readyFile(fileId)).size).toBe(size);
+  expect(sha256(storedUpload(fileId))).toBe(sha256(big));
+});
+
+test('auto-start="false" waits for the Upload button', async ({ page }) => {
+  const requests = tusRequests(page);
+  await open(page, { 'auto-start': 'false' });
+  await uploader(page).locator('input[type=file]').setInputFiles(small);
+  await expect(uploader(page).locator('[part~=status]')).toHaveText('Ready');
+  await page.waitForTimeout(300);
+  expect(requests).toHaveLength(0);
+  await uploader(page).getByRole('button', { name: 'Upload' }).click();
+  const done = await waitForEvent(page, 'vod-upload-complete');
+  expect((await readyFile(String(done.fileId))).filename).toBe('h264-aac.mp4');
+});
+
+test('an element removed mid-upload leaves the upload on the server; put back, it resumes', async ({
+  page,
+}) => {
+  const requests = tusRequests(page);
+  const size = fs.statSync(big).size;
+  await open(page, { 'chunk-size': String(1024 * 1024) });
+  await throttleUpload(page, 6 * 1024 * 1024);
+  await uploader(page).locator('input[type=file]').setInputFiles(big);
+  await page.waitForFunction(() =>
+    window.uploaderEvents.some((e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= 20),
+  );
+  await page.evaluate(() => {
+    const el = document.querySelector('vod-uploader')!;
+    const parent = el.parentElement!;
+    el.remove();
+    (window as unknown as { reattach: () => void }).reattach = () => parent.append(el);
+  });
+  await page.waitForTimeout(500);
+  expect(requests.some((r) => r.method() === 'DELETE')).toBe(false);
+
+  await page.evaluate(() => (window as unknown as { reattach: () => void }).reattach());
+  await expect(uploader(page).locator('[part~=status]')).toHaveText('Paused');
+  await uploader(page).getByRole('button', { name: 'Resume' }).click();
+  const done = await waitForEvent(page, 'vod-upload-complete');
+  expect(requests.filter((r) => r.method() === 'POST')).toHaveLength(1);
+  const fileId = String(done.fileId);
+  expect((await readyFile(fileId)).size).toBe(size);
+  expect(sha256(storedUpload(fileId))).toBe(sha256(big));
 });

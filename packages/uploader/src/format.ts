@@ -1,5 +1,5 @@
 /** Decimal units (1 MB = 1,000,000 bytes), as disks and the `MB/s` of the speed are counted; 3 digits. */
-export function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number, { trim = false } = {}): string {
   if (bytes < 1000) return `${bytes} B`;
   const units = ['kB', 'MB', 'GB', 'TB'];
   let value = bytes / 1000;
@@ -8,7 +8,9 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${units[unit]}`;
+  const digits = value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0);
+  // Limits read better round ("5 MB"); running counts keep their width ("5.00 MB") so they don't jitter.
+  return `${trim ? String(Number(digits)) : digits} ${units[unit]}`;
 }
 
 export function formatSpeed(bytesPerSecond: number): string {

@@ -150,7 +150,7 @@ export class UppyController implements ReactiveController {
         maxSize !== null && file.size > maxSize
           ? {
               code: 'upload_too_large',
-              message: `“${file.name}” is too large (${formatBytes(file.size)}): files can be at most ${formatBytes(maxSize)}.`,
+              message: `“${file.name}” is too large (${formatBytes(file.size)}): files can be at most ${formatBytes(maxSize, { trim: true })}.`,
             }
           : { code: 'unsupported_media', message: (err as Error).message },
       );

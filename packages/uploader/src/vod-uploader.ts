@@ -479,7 +479,7 @@ export class VodUploader extends LitElement {
       accept.join() === 'video/*,audio/*'
         ? 'Video or audio'
         : accept.join(', ').replace(/\b(video|audio|image)\/\*/g, (_, k: string) => k);
-    return this.maxSize ? `${kinds} · up to ${formatBytes(this.maxSize)}` : kinds;
+    return this.maxSize ? `${kinds} · up to ${formatBytes(this.maxSize, { trim: true })}` : kinds;
   }
 
   protected override render() {
@@ -514,8 +514,6 @@ export class VodUploader extends LitElement {
   }
 
   #renderUpload(u: UploadSnapshot) {
-    const sending = u.phase === 'uploading' || u.phase === 'paused';
-    const pct = Math.floor(u.percent);
     return html`
       <div part="upload" class="upload" data-phase=${u.phase} aria-label=${`Upload of ${u.filename}`}>
         <div class="head">
@@ -526,6 +524,20 @@ export class VodUploader extends LitElement {
           <span part="filename" class="filename" title=${u.filename}>${u.filename}</span>
           <span part="status" class="status" role="status">${STATUS_LABEL[u.phase]}</span>
         </div>
+        ${u.phase === 'rejected' ? nothing : this.#renderProgress(u)}
+        ${u.error ? html`<p part="error" class="error" role="alert">${u.error.message}</p>` : nothing}
+        ${
+          u.result
+            ? html`<p part="result" class="result">File id <code>${u.result.fileId}</code></p>`
+            : nothing
+        }
+      </div>
+    `;
+  }
+
+  #renderProgress(u: UploadSnapshot) {
+    const sending = u.phase === 'uploading' || u.phase === 'paused';
+    return html`
         <div
           part="progress"
           class="progress"
@@ -533,9 +545,9 @@ export class VodUploader extends LitElement {
           aria-label="Upload progress"
           aria-valuemin="0"
           aria-valuemax="100"
-          aria-valuenow=${pct}
+          aria-valuenow=${Math.floor(u.percent)}
         >
-          <div part="progress-bar" class="bar" style=${`width: ${u.phase === 'rejected' ? 100 : u.percent}%`}></div>
+          <div part="progress-bar" class="bar" style=${`width: ${u.percent}%`}></div>
         </div>
         <div class="foot">
           <span part="stats" class="stats">${this.#stats(u)}</span>
@@ -573,13 +585,6 @@ export class VodUploader extends LitElement {
             }
           </span>
         </div>
-        ${u.error ? html`<p part="error" class="error" role="alert">${u.error.message}</p>` : nothing}
-        ${
-          u.result
-            ? html`<p part="result" class="result">File id <code>${u.result.fileId}</code></p>`
-            : nothing
-        }
-      </div>
     `;
   }
 

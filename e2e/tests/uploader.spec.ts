@@ -496,3 +496,25 @@ test('an element removed mid-upload leaves the upload on the server; put back, i
   expect((await readyFile(fileId)).size).toBe(size);
   expect(sha256(storedUpload(fileId))).toBe(sha256(big));
 });
+
+test('upload(file) uploads programmatically and resolves with the file id; a refusal rejects', async ({
+  page,
+}) => {
+  await open(page, { 'max-size': '10000000' });
+  const bytes = fs.readFileSync(small).toString('base64');
+  const result = await page.evaluate(async (b64) => {
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const el = document.querySelector('vod-uploader')!;
+    const done = await el.upload(new File([data], 'api.mp4', { type: 'video/mp4' }));
+    const refused = await el
+      .upload(new File([new Uint8Array(10_000_001)], 'huge.mp4', { type: 'video/mp4' }))
+      .then(
+        () => null,
+        (err: Error & { code?: string }) => ({ name: err.name, code: err.code }),
+      );
+    return { done, refused };
+  }, bytes);
+  expect(result.done).toMatchObject({ filename: 'api.mp4', size: fs.statSync(small).size });
+  expect(result.refused).toEqual({ name: 'VodUploadError', code: 'upload_too_large' });
+  expect((await readyFile(String(result.done.fileId))).filename).toBe('api.mp4');
+});

@@ -504,7 +504,10 @@ test('upload(file) uploads programmatically and resolves with the file id; a ref
   const bytes = fs.readFileSync(small).toString('base64');
   const result = await page.evaluate(async (b64) => {
     const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const el = document.querySelector('vod-uploader')!;
+    // The e2e project does not load the element's types: the one method used, typed here.
+    const el = document.querySelector('vod-uploader') as unknown as {
+      upload(file: File): Promise<Record<string, unknown>>;
+    };
     const done = await el.upload(new File([data], 'api.mp4', { type: 'video/mp4' }));
     const refused = await el
       .upload(new File([new Uint8Array(10_000_001)], 'huge.mp4', { type: 'video/mp4' }))
@@ -517,4 +520,17 @@ test('upload(file) uploads programmatically and resolves with the file id; a ref
   expect(result.done).toMatchObject({ filename: 'api.mp4', size: fs.statSync(small).size });
   expect(result.refused).toEqual({ name: 'VodUploadError', code: 'upload_too_large' });
   expect((await readyFile(String(result.done.fileId))).filename).toBe('api.mp4');
+});
+
+test('accept refuses another type of file before sending any request', async ({ page }) => {
+  const requests = tusRequests(page);
+  const audio = await clips.audioOnly(dir, { duration: 1 });
+  await open(page, { accept: 'video/*' });
+  await expect(uploader(page).locator('[part~=hint]')).toHaveText('video');
+  await uploader(page).locator('input[type=file]').setInputFiles(audio);
+  const error = await waitForEvent(page, 'vod-upload-error');
+  expect(error.code).toBe('unsupported_media');
+  await expect(uploader(page).locator('[part~=error]')).toContainText('Allowed: video/*');
+  await page.waitForTimeout(300);
+  expect(requests).toHaveLength(0);
 });

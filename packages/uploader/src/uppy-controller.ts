@@ -82,12 +82,18 @@ export class UppyController implements ReactiveController {
     host.addController(this);
   }
 
+  /** An upload is under way (sending or paused): a new file has to wait for it or cancel it. */
+  get busy(): boolean {
+    return this.upload?.phase === 'uploading' || this.upload?.phase === 'paused';
+  }
+
   hostConnected(): void {
     this.#settings = this.#getSettings();
     this.#uppy = this.#createUppy();
-    // Reattached while an upload was paused by the disconnect: `resume()` continues it from the
-    // server's offset (the tus fingerprint is still in localStorage).
-    if (this.#file && !this.#fileId && this.upload?.phase === 'paused') {
+    // Reattached with a file not yet uploaded: hand it to the new Uppy. `resume()`, `start()` or
+    // `retry()` then continue from the server's offset (the tus fingerprint is still in localStorage).
+    const phase = this.upload?.phase;
+    if (this.#file && !this.#fileId && (phase === 'paused' || phase === 'ready' || phase === 'error')) {
       this.#fileId = this.#addToUppy(this.#file);
     }
   }
@@ -125,19 +131,13 @@ export class UppyController implements ReactiveController {
   }
 
   /**
-   * Takes a file, replacing a finished, failed or cancelled one. Returns false when it is refused
-   * (too big, wrong type, an upload still running); the reason is reported as `vod-upload-error`.
+   * Takes a file, replacing a finished, failed or cancelled one. Returns false when it is refused:
+   * too big or of the wrong type (reported as `vod-upload-error`), or while an upload is running.
    */
   add(file: File): boolean {
     const uppy = this.#uppy;
     if (!uppy) throw new Error('<vod-uploader> is not connected');
-    if (this.upload && (this.upload.phase === 'uploading' || this.upload.phase === 'paused')) {
-      this.#fail(
-        { code: 'conflict', message: `“${this.upload.filename}” is still uploading: cancel it first.` },
-        false,
-      );
-      return false;
-    }
+    if (this.busy) return false;
     this.#clear();
     this.upload = this.#snapshot(file.name, file.size, 'ready');
     try {
@@ -330,8 +330,8 @@ export class UppyController implements ReactiveController {
     // Seam for the next step: live processing progress (SSE on the file's video) starts from here.
   }
 
-  #fail(error: VodUploadEventDetails['vod-upload-error'], show = true): void {
-    if (show) this.#update({ error });
+  #fail(error: VodUploadEventDetails['vod-upload-error']): void {
+    this.#update({ error });
     this.#notify('vod-upload-error', error);
   }
 

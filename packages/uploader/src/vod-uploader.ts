@@ -348,27 +348,40 @@ export class VodUploader extends LitElement {
     return this.#uploads.upload;
   }
 
-  /** Uploads a file without the picker; settles with the first outcome (complete, error or cancel). */
+  /**
+   * Uploads a file without the picker; settles with the first outcome (complete, error or cancel).
+   * Rejects at once with code `conflict` while another upload is under way.
+   */
   upload(file: File): Promise<CompleteDetail> {
+    const current = this.#uploads.upload;
+    if (this.#busy && current) {
+      const message = `“${current.filename}” is still uploading: cancel it first.`;
+      return Promise.reject(new VodUploadError('conflict', message));
+    }
     return new Promise<CompleteDetail>((resolve, reject) => {
+      const events = ['vod-upload-complete', 'vod-upload-error', 'vod-upload-cancel'] as const;
+      const stopListening = () => {
+        for (const type of events) this.removeEventListener(type, settle);
+      };
       const settle = (e: Event) => {
-        this.removeEventListener('vod-upload-complete', settle);
-        this.removeEventListener('vod-upload-error', settle);
-        this.removeEventListener('vod-upload-cancel', settle);
-        if (e.type === 'vod-upload-complete') resolve((e as CustomEvent<CompleteDetail>).detail);
-        else if (e.type === 'vod-upload-cancel')
+        stopListening();
+        if (e.type === 'vod-upload-complete') {
+          resolve((e as CustomEvent<CompleteDetail>).detail);
+        } else if (e.type === 'vod-upload-cancel') {
           reject(new DOMException('The upload was cancelled.', 'AbortError'));
-        else {
-          const { code, message, status } = (e as CustomEvent<VodUploadEventDetails['vod-upload-error']>)
-            .detail;
-          reject(new VodUploadError(code, message, status));
+        } else {
+          const { detail } = e as CustomEvent<VodUploadEventDetails['vod-upload-error']>;
+          reject(new VodUploadError(detail.code, detail.message, detail.status));
         }
       };
-      this.addEventListener('vod-upload-complete', settle);
-      this.addEventListener('vod-upload-error', settle);
-      this.addEventListener('vod-upload-cancel', settle);
-      this.#uploads.sync();
-      if (this.#uploads.add(file)) this.#uploads.start();
+      for (const type of events) this.addEventListener(type, settle);
+      try {
+        this.#uploads.sync();
+        if (this.#uploads.add(file)) this.#uploads.start();
+      } catch (err) {
+        stopListening();
+        reject(err);
+      }
     });
   }
 
@@ -409,13 +422,17 @@ export class VodUploader extends LitElement {
       endpoint: this.endpoint || `${base}/v1/uploads`,
       chunkSize: this.chunkSize,
       maxSize: this.maxSize,
-      accept: this.accept
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean),
+      accept: this.#acceptList(),
       title: this.title || null,
       tokens: this.#tokenSource(),
     };
+  }
+
+  #acceptList(): string[] {
+    return this.accept
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
   }
 
   /** One source per `token`/`token-url` pair, so a fetched token is reused until it goes stale. */
@@ -432,8 +449,7 @@ export class VodUploader extends LitElement {
   }
 
   get #busy(): boolean {
-    const phase = this.#uploads.upload?.phase;
-    return phase === 'uploading' || phase === 'paused';
+    return this.#uploads.busy;
   }
 
   #take(files: FileList | null | undefined): void {
@@ -474,7 +490,7 @@ export class VodUploader extends LitElement {
   }
 
   #hint(): string {
-    const accept = this.#settings().accept;
+    const accept = this.#acceptList();
     const kinds =
       accept.join() === 'video/*,audio/*'
         ? 'Video or audio'

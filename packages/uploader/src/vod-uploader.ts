@@ -131,7 +131,7 @@ export class VodUploader extends LitElement {
       background: var(--vod-uploader-drop-background, color-mix(in srgb, var(--_accent) 9%, #fff));
       transform: scale(1.01);
     }
-    .drop-zone[aria-disabled='true'] {
+    .drop-zone[data-busy] {
       cursor: default;
       opacity: 0.55;
       border-color: var(--_border);
@@ -254,7 +254,8 @@ export class VodUploader extends LitElement {
       height: 100%;
       border-radius: inherit;
       background: var(--_accent);
-      transition: width 0.25s linear;
+      /* Short: progress lands many times a second, and a long transition would trail the percentage. */
+      transition: width 0.1s linear;
     }
     .upload[data-phase='paused'] .bar {
       background: color-mix(in srgb, var(--_accent) 45%, #fff);
@@ -506,7 +507,7 @@ export class VodUploader extends LitElement {
         <div
           part=${this.dragging ? 'drop-zone drop-zone-active' : 'drop-zone'}
           class=${this.dragging ? 'drop-zone active' : 'drop-zone'}
-          aria-disabled=${busy ? 'true' : 'false'}
+          ?data-busy=${busy}
           @click=${this.#onZoneClick}
           @dragenter=${this.#onDragOver}
           @dragover=${this.#onDragOver}

@@ -534,3 +534,16 @@ test('accept refuses another type of file before sending any request', async ({ 
   await page.waitForTimeout(300);
   expect(requests).toHaveLength(0);
 });
+
+test('token-url failing is reported as such, without retries against the API', async ({ page }) => {
+  const requests = tusRequests(page);
+  await page.route('**/demo-app/token', (route) =>
+    route.fulfill({ status: 503, json: { error: { code: 'unavailable', message: 'app server down' } } }),
+  );
+  await open(page);
+  await uploader(page).locator('input[type=file]').setInputFiles(small);
+  const error = await waitForEvent(page, 'vod-upload-error');
+  expect(error.code).toBe('token_unavailable');
+  await expect(uploader(page).locator('[part~=error]')).toContainText('app server down');
+  expect(requests.filter((r) => r.method() === 'POST')).toHaveLength(0);
+});

@@ -33,6 +33,14 @@ export default defineConfig(({ mode }) =>
               embed: path.join(here, 'demo/embed.html'),
               player: path.join(here, 'demo/player.html'),
               uploader: path.join(here, 'demo/uploader.html'),
+              // Drop-in element bundles for other sites: <script type="module" src="…/sdk/vodkit-player.js">.
+              'sdk/vodkit-player': path.join(here, 'packages/player/src/index.ts'),
+              'sdk/vodkit-uploader': path.join(here, 'packages/uploader/src/index.ts'),
+            },
+            output: {
+              // SDK bundles keep stable names so embed snippets never go stale; pages' chunks stay hashed.
+              entryFileNames: (chunk) =>
+                chunk.name.startsWith('sdk/') ? '[name].js' : 'assets/[name]-[hash].js',
             },
           },
         },

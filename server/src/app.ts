@@ -10,6 +10,7 @@ import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
 import jobsRoutes from './routes/jobs.ts';
+import siteRoutes from './routes/site.ts';
 import streamRoutes from './routes/stream.ts';
 import uploadsRoutes from './routes/uploads.ts';
 import videosRoutes from './routes/videos.ts';
@@ -143,6 +144,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(videosRoutes, ctx);
   await app.register(streamRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
+  await app.register(siteRoutes, ctx);
 
   app.decorate('vodkit', ctx);
   app.addHook('onReady', async () => {

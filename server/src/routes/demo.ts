@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import fastifyStatic from '@fastify/static';
 import { signToken } from '@vodkit/api/sign';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.ts';
@@ -10,7 +9,7 @@ import { ApiError } from '../errors.ts';
 const DEMO_TOKEN_TTL_S = 10 * 60;
 
 /**
- * The demo (only when `VOD_DEMO` is on): its tiny "app server" and the built site.
+ * The demo's tiny "app server" (only when `VOD_DEMO` is on; the built pages are served by site.ts).
  *
  * `POST /demo-app/token` is what a customer's own backend does with its API secret: read it from
  * where it keeps secrets (here: dev-key.json), sign a short-lived JWT, hand only the JWT to the
@@ -45,39 +44,4 @@ export default async function demoRoutes(app: FastifyInstance, ctx: AppContext):
     const expiresAt = new Date(Date.now() + DEMO_TOKEN_TTL_S * 1000).toISOString();
     return reply.header('cache-control', 'no-store').send({ token, expiresAt });
   });
-
-  if (!fs.existsSync(path.join(ctx.config.demoDir, 'index.html'))) {
-    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT));
-    return;
-  }
-  // Only GET/HEAD of paths no API route claims reach the files: `/v1`, `/stream`, `/embed` and
-  // `/healthz` are more specific routes and win; a miss falls through to the JSON 404.
-  await app.register(fastifyStatic, {
-    root: ctx.config.demoDir,
-    prefix: '/',
-    index: 'index.html',
-    decorateReply: false,
-    dotfiles: 'ignore',
-    // `.html` optional: /player serves player.html.
-    extensions: ['html'],
-    cacheControl: false,
-    setHeaders(reply, filePath) {
-      // Vite fingerprints everything under assets/; pages must be revalidated to pick up new ones.
-      const immutable = filePath.includes(`${path.sep}assets${path.sep}`);
-      reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-    },
-  });
 }
-
-const NOT_BUILT = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Vodkit</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#eee;padding:.1em .3em}</style>
-</head>
-<body>
-<h1>Vodkit is running</h1>
-<p>The demo site has not been built yet. Run <code>npm run build</code> (or <code>npm start</code>, which builds first), then reload.</p>
-<p>The API answers at <code>/v1</code>; <a href="/healthz">/healthz</a> tells whether the server can take work.</p>
-</body>
-</html>
-`;

@@ -36,6 +36,19 @@ export class VideoService {
     return this.#toVideo(this.#owned(principal, videoId));
   }
 
+  /**
+   * What an embed page or oEmbed consumer may know of a video without an API token: it only exists
+   * once it plays, and says nothing of its owner. Null when there is no such playable video.
+   */
+  publicInfo(
+    videoId: string,
+  ): { title: string | null; width: number | null; height: number | null; protected: boolean } | null {
+    const job = this.deps.jobs.getByVideo(videoId);
+    if (!job?.playable) return null;
+    const video = this.#toVideo(job);
+    return { title: video.title, width: video.width, height: video.height, protected: video.protected };
+  }
+
   state(principal: Principal, videoId: string): VideoState {
     const job = this.#owned(principal, videoId);
     return { video: this.#toVideo(job), progress: job.progress, error: job.error };

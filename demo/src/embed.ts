@@ -1,0 +1,23 @@
+import '@vodkit/player';
+
+/**
+ * The iframe page the server answers `/embed/:videoId` with: only the player, filling the frame.
+ * Options come from the query string as hosted players take them: token, autoplay, muted, loop, start.
+ */
+const videoId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
+const query = new URLSearchParams(location.search);
+const flag = (name: string) => query.has(name) && query.get(name) !== '0' && query.get(name) !== 'false';
+
+const player = document.createElement('vod-player');
+player.setAttribute('video-id', videoId);
+player.setAttribute('api-base', location.origin);
+const token = query.get('token');
+if (token) player.setAttribute('token', token);
+if (flag('autoplay')) player.setAttribute('autoplay', '');
+// Browsers only autoplay muted video, so autoplay implies muted unless the page says otherwise.
+if (flag('muted') || (flag('autoplay') && query.get('muted') === null)) player.setAttribute('muted', '');
+if (flag('loop')) player.setAttribute('loop', '');
+const start = Number(query.get('start'));
+if (Number.isFinite(start) && start > 0) player.setAttribute('start-time', String(start));
+document.title = `Vodkit player — ${videoId}`;
+document.body.append(player);

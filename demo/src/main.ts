@@ -1,0 +1,107 @@
+import '@vodkit/player';
+import '@vodkit/uploader';
+import { type EncoderJob, type FileRecord, VodkitClient } from '@vodkit/api';
+import { appToken } from './app-token.ts';
+import { metadataRows } from './format.ts';
+
+const client = new VodkitClient({ baseUrl: '', token: appToken });
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+function show(id: string): void {
+  $(id).hidden = false;
+}
+
+function fail(message: string): void {
+  const el = $('error');
+  el.textContent = message;
+  el.hidden = false;
+}
+
+function renderMetadata(file: FileRecord): void {
+  show('step-metadata');
+  const box = $('metadata');
+  box.replaceChildren();
+  if (file.status === 'rejected') {
+    box.textContent = `Rejected: ${file.reason?.message ?? 'unknown reason'} (${file.reason?.code})`;
+    box.className = 'error';
+    return;
+  }
+  if (file.probeMs !== null) $('probe-time').textContent = `probed in ${file.probeMs.toFixed(0)} ms`;
+  const dl = document.createElement('dl');
+  dl.className = 'meta';
+  dl.dataset.testid = 'metadata';
+  for (const [label, value] of metadataRows(file)) {
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    dl.append(dt, dd);
+  }
+  box.append(dl);
+}
+
+function renderJob(job: EncoderJob): void {
+  $('encode-bar').style.width = `${job.progress}%`;
+  $('encode-bar').parentElement?.setAttribute('aria-valuenow', String(Math.round(job.progress)));
+  $('encode-status').textContent =
+    job.status === 'processing' ? `encoding ${Math.round(job.progress)}%` : job.status;
+  if (job.renditions.length) {
+    $('renditions').textContent =
+      `Renditions: ${job.renditions.map((r) => `${r.width}×${r.height}`).join(', ')}`;
+  }
+}
+
+function renderPlayer(job: EncoderJob): void {
+  if (!$('step-watch').hidden) return;
+  show('step-watch');
+  const player = document.createElement('vod-player');
+  player.setAttribute('video-id', job.videoId);
+  player.setAttribute('api-base', location.origin);
+  player.setAttribute('muted', '');
+  player.setAttribute('autoplay', '');
+  $('player-slot').replaceChildren(player);
+
+  show('step-embed');
+  $('embed-tag').textContent =
+    `<script type="module" src="${location.origin}/sdk/vodkit-player.js"></script>\n` +
+    `<vod-player video-id="${job.videoId}" api-base="${location.origin}"></vod-player>`;
+  $('embed-iframe').textContent =
+    `<iframe src="${job.playback?.embed ?? `${location.origin}/embed/${job.videoId}`}" ` +
+    `width="640" height="360" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`;
+}
+
+async function followJob(job: EncoderJob): Promise<void> {
+  show('step-encode');
+  for (;;) {
+    renderJob(job);
+    if (job.playback) renderPlayer(job);
+    if (job.status === 'failed' || job.status === 'cancelled') {
+      fail(`Encoding ${job.status}: ${job.error?.message ?? ''}`);
+      return;
+    }
+    if (job.status === 'completed') return;
+    await new Promise((r) => setTimeout(r, 700));
+    job = await client.getJob(job.jobId);
+  }
+}
+
+$('uploader').addEventListener('vod-upload-complete', async (event) => {
+  try {
+    const file = await client.getFile(event.detail.fileId);
+    renderMetadata(file);
+    if (file.status !== 'ready') return;
+    await followJob(await client.createJob({ fileId: file.fileId }));
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+});
+
+for (const button of document.querySelectorAll<HTMLButtonElement>('button.copy')) {
+  button.addEventListener('click', async () => {
+    await navigator.clipboard.writeText($(button.dataset.copy!).textContent ?? '');
+    button.textContent = 'Copied';
+    setTimeout(() => {
+      button.textContent = 'Copy';
+    }, 1500);
+  });
+}

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../app.ts';
+import { ApiError } from '../errors.ts';
+import { isValidId } from '../ids.ts';
+
+/** Pages that only make sense with the demo's app server behind them. */
+const DEMO_PAGES = new Set(['/', '/index.html', '/uploader.html', '/uploader']);
+
+/**
+ * The built web side (Vite's demo/dist): the embed page behind `/embed/:videoId`, the oEmbed answer,
+ * the drop-in element bundles under `/sdk/`, and — with the demo on — the demo pages.
+ */
+export default async function siteRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const root = ctx.config.demoDir;
+  const built = fs.existsSync(path.join(root, 'embed.html'));
+
+  app.get<{ Params: { videoId: string } }>('/embed/:videoId', async (request, reply) => {
+    const { videoId } = request.params;
+    if (!isValidId(videoId) || !ctx.videos.publicInfo(videoId)) {
+      return reply
+        .status(404)
+        .type('text/html; charset=utf-8')
+        .send(page('Video not found', 'There is no such video, or it is not playable yet.'));
+    }
+    if (!built) return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT);
+    // Embeds live inside other sites' iframes: allow any frame ancestor, never cache the shell for long.
+    reply.header('content-security-policy', 'frame-ancestors *');
+    reply.header('cache-control', 'no-cache');
+    return reply.sendFile('embed.html', root);
+  });
+
+  app.get<{ Querystring: { url?: string; maxwidth?: string; maxheight?: string } }>(
+    '/oembed',
+    async (request, reply) => {
+      const url = request.query.url;
+      const match = url ? /\/embed\/([a-z0-9]+)(?:[?#].*)?$/.exec(url) : null;
+      if (!url || !match)
+        throw new ApiError('validation_failed', 'url must be an embed URL of this server: …/embed/<videoId>');
+      const info = ctx.videos.publicInfo(match[1]!);
+      if (!info) throw new ApiError('not_found', 'no playable video for this url');
+      const aspect = info.width && info.height ? info.height / info.width : 9 / 16;
+      const width = Math.min(Number(request.query.maxwidth) || 640, 1920);
+      let height = Math.round(width * aspect);
+      const maxHeight = Number(request.query.maxheight);
+      if (maxHeight > 0 && height > maxHeight) height = maxHeight;
+      const src = `${ctx.config.publicUrl}/embed/${match[1]}`;
+      reply.header('access-control-allow-origin', '*');
+      return {
+        version: '1.0',
+        type: 'video',
+        provider_name: 'Vodkit',
+        provider_url: ctx.config.publicUrl,
+        title: info.title ?? 'Video',
+        width,
+        height,
+        thumbnail_url: `${ctx.config.publicUrl}/stream/${match[1]}/poster.jpg`,
+        html: `<iframe src="${src}" width="${width}" height="${height}" frameborder="0" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`,
+      };
+    },
+  );
+
+  if (!built) {
+    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT));
+    return;
+  }
+  // Only GET/HEAD of paths no API route claims reach the files: `/v1`, `/stream`, `/embed` and
+  // `/healthz` are more specific routes and win; a miss falls through to the JSON 404.
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    index: 'index.html',
+    decorateReply: true,
+    dotfiles: 'ignore',
+    // `.html` optional: /player serves player.html.
+    extensions: ['html'],
+    cacheControl: false,
+    allowedPath: (pathName) => ctx.config.demo || !DEMO_PAGES.has(pathName),
+    setHeaders(reply, filePath) {
+      const rel = path.relative(root, filePath).split(path.sep);
+      // Module scripts loaded by other sites (the SDK bundles and their chunks) need CORS.
+      if (rel[0] === 'assets' || rel[0] === 'sdk') reply.header('access-control-allow-origin', '*');
+      // Vite fingerprints everything under assets/; pages and SDK names must be revalidated.
+      reply.header('cache-control', rel[0] === 'assets' ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+}
+
+function page(title: string, text: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>
+<style>html,body{margin:0;height:100%;background:#000;color:#ccc;font:16px system-ui,sans-serif;display:grid;place-items:center}</style>
+</head><body><p>${text}</p></body></html>`;
+}
+
+const NOT_BUILT = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Vodkit</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#eee;padding:.1em .3em}</style>
+</head>
+<body>
+<h1>Vodkit is running</h1>
+<p>The web pages have not been built yet. Run <code>npm run build</code> (or <code>npm start</code>, which builds first), then reload.</p>
+<p>The API answers at <code>/v1</code>; <a href="/healthz">/healthz</a> tells whether the server can take work.</p>
+</body>
+</html>
+`;

@@ -15,7 +15,8 @@ const DEMO_PAGES = new Set(['/', '/index.html', '/uploader.html', '/uploader']);
  */
 export default async function siteRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const root = ctx.config.demoDir;
-  const built = fs.existsSync(path.join(root, 'embed.html'));
+  const built = fs.existsSync(path.join(root, 'index.html')) || fs.existsSync(path.join(root, 'embed.html'));
+  const hasEmbed = fs.existsSync(path.join(root, 'embed.html'));
 
   app.get<{ Params: { videoId: string } }>('/embed/:videoId', async (request, reply) => {
     const { videoId } = request.params;
@@ -25,7 +26,7 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         .type('text/html; charset=utf-8')
         .send(page('Video not found', 'There is no such video, or it is not playable yet.'));
     }
-    if (!built) return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT);
+    if (!hasEmbed) return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT);
     // Embeds live inside other sites' iframes: allow any frame ancestor, never cache the shell for long.
     reply.header('content-security-policy', 'frame-ancestors *');
     reply.header('cache-control', 'no-cache');

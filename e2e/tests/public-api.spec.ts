@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { expect, type Page, test } from '@playwright/test';
+import type { EncoderJob, FileRecord } from '@vodkit/api';
+import { Upload } from 'tus-js-client';
+import { clips, makeClip, tempDir } from '../../server/test/fixtures.ts';
+import { apiToken, baseUrl } from '../helpers/env.ts';
+
+/**
+ * The API as a customer's code uses it, with no Vodkit code in the loop: the official
+ * tus-js-client uploads, plain fetch drives the API, and hls.js in Chromium plays the result.
+ */
+const hlsScript = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${baseUrl()}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const json = (await res.json()) as T;
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function tusUpload(file: string, filetype: string): Promise<string> {
+  const token = await apiToken();
+  const data = fs.readFileSync(file);
+  return new Promise((resolve, reject) => {
+    const upload = new Upload(data, {
+      endpoint: `${baseUrl()}/v1/uploads`,
+      headers: { authorization: `Bearer ${token}` },
+      metadata: { filename: file.split('/').pop()!, filetype },
+      chunkSize: 4 * 1024 * 1024,
+      retryDelays: [],
+      onError: reject,
+      onSuccess: () => resolve(upload.url!.split('/').pop()!),
+    });
+    upload.start();
+  });
+}
+
+async function encodeUntilPlayable(fileId: string): Promise<EncoderJob> {
+  let job = await api<EncoderJob>('POST', '/v1/encoder/jobs', { fileId });
+  while (!job.playback) {
+    if (job.status === 'failed' || job.status === 'cancelled')
+      throw new Error(`job ${job.status}: ${job.error?.message}`);
+    await new Promise((r) => setTimeout(r, 250));
+    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
+  }
+  return job;
+}
+
+async function waitCompleted(jobId: string): Promise<EncoderJob> {
+  for (;;) {
+    const job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${jobId}`);
+    if (job.status === 'completed') return job;
+    if (job.status === 'failed' || job.status === 'cancelled')
+      throw new Error(`job ${job.status}: ${job.error?.message}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Plays an HLS URL with bare hls.js (startPosition 0: EVENT playlists are live to hls.js while encoding). */
+async function playWithHlsJs(
+  page: Page,
+  url: string,
+): Promise<{ width: number; height: number; levels: number[] }> {
+  await page.setContent('<video id="v" muted playsinline style="width:640px"></video>');
+  await page.addScriptTag({ path: hlsScript });
+  await page.evaluate((src) => {
+    const w = window as unknown as { Hls: any; hls: any };
+    const video = document.getElementById('v') as HTMLVideoElement;
+    const hls = new w.Hls({ startPosition: 0 });
+    w.hls = hls;
+    hls.loadSource(src);
+    hls.attachMedia(video);
+    hls.on(w.Hls.Events.MANIFEST_PARSED, () => void video.play());
+  }, url);
+  await expect
+    .poll(() => page.evaluate(() => (document.getElementById('v') as HTMLVideoElement).currentTime), {
+      timeout: 60_000,
+    })
+    .toBeGreaterThan(1.5);
+  return page.evaluate(() => {
+    const v = document.getElementById('v') as HTMLVideoElement;
+    const hls = (window as unknown as { hls: { levels: { height: number }[] } }).hls;
+    return { width: v.videoWidth, height: v.videoHeight, levels: hls.levels.map((l) => l.height) };
+  });
+}
+
+test('VP8/Vorbis WebM: tus upload → probe → encode → hls.js plays', async ({ page }) => {
+  const dir = tempDir();
+  const clip = await clips.vp8Vorbis(dir, { duration: 5, width: 854, height: 480 });
+  const fileId = await tusUpload(clip, 'video/webm');
+
+  const file = await api<FileRecord>('GET', `/v1/files/${fileId}`);
+  expect(file.status).toBe('ready');
+  expect(file.metadata?.container).toContain('webm');
+  expect(file.metadata?.video).toMatchObject({ codec: 'vp8', width: 854, height: 480 });
+  expect(file.metadata?.audio?.codec).toBe('vorbis');
+
+  const job = await encodeUntilPlayable(fileId);
+  const played = await playWithHlsJs(page, job.playback!.hls);
+  expect(played.width).toBeGreaterThan(0);
+  expect([...played.levels].sort((a, b) => a - b)).toEqual([240, 360, 480]);
+  const done = await waitCompleted(job.jobId);
+  expect(done.renditions.map((r) => r.name).sort((a, b) => Number(a) - Number(b))).toEqual([
+    '240',
+    '360',
+    '480',
+  ]);
+});
+
+test('30 s 1080p H.264 MP4: tus upload → probe → encode → hls.js plays while encoding', async ({ page }) => {
+  const dir = tempDir();
+  const clip = await makeClip(`${dir}/1080p.mp4`, { duration: 30, width: 1920, height: 1080, fps: 30 });
+  const fileId = await tusUpload(clip, 'video/mp4');
+
+  const file = await api<FileRecord>('GET', `/v1/files/${fileId}`);
+  expect(file.status).toBe('ready');
+  expect(file.metadata?.video).toMatchObject({ codec: 'h264', width: 1920, height: 1080 });
+  expect(file.metadata?.duration).toBeCloseTo(30, 0);
+
+  const job = await encodeUntilPlayable(fileId);
+  const played = await playWithHlsJs(page, job.playback!.hls);
+  expect(played.levels.sort((a, b) => a - b)).toEqual([240, 360, 480, 720, 1080]);
+  expect(played.width / played.height).toBeCloseTo(16 / 9, 1);
+
+  const done = await waitCompleted(job.jobId);
+  expect(done.progress).toBe(100);
+  const video = await api<{ duration: number; width: number; height: number }>(
+    'GET',
+    `/v1/videos/${done.videoId}`,
+  );
+  expect(video).toMatchObject({ width: 1920, height: 1080 });
+  // Once complete, every rung's playlist is closed: players see a VOD of the whole duration.
+  const master = await (await fetch(done.playback!.hls)).text();
+  const lines = master.split('\n');
+  const topUri = lines[lines.findIndex((l) => l.includes('RESOLUTION=1920x1080')) + 1]!;
+  const rung = await (await fetch(new URL(topUri, done.playback!.hls))).text();
+  expect(rung).toContain('#EXT-X-ENDLIST');
+  const seconds = [...rung.matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  expect(seconds).toBeCloseTo(30, 0);
+});

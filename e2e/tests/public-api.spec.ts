@@ -69,7 +69,15 @@ async function playWithHlsJs(
   await page.setContent('<video id="v" muted playsinline style="width:640px"></video>');
   await page.addScriptTag({ path: hlsScript });
   await page.evaluate((src) => {
-    const w = window as unknown as { Hls: any; hls: any };
+    interface HlsLike {
+      loadSource(url: string): void;
+      attachMedia(media: HTMLMediaElement): void;
+      on(event: string, listener: () => void): void;
+    }
+    const w = window as unknown as {
+      Hls: { new (config: object): HlsLike; Events: { MANIFEST_PARSED: string } };
+      hls: HlsLike;
+    };
     const video = document.getElementById('v') as HTMLVideoElement;
     const hls = new w.Hls({ startPosition: 0 });
     w.hls = hls;

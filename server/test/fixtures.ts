@@ -63,3 +63,16 @@ export const clips = {
   videoOnly: (dir: string, o: ClipOptions = {}) =>
     makeClip(path.join(dir, 'video-only.mp4'), { audio: null, ...o }),
 };
+
+/**
+ * A copy of `source` that players must turn by a display matrix (a phone held upright). ffmpeg 5.1
+ * has no -display_rotation, and turns a `rotate` tag into a matrix only when stream-copying.
+ */
+export async function rotatedCopy(source: string, file: string, degrees = 90): Promise<string> {
+  await run(
+    process.env.FFMPEG_PATH || 'ffmpeg',
+    ['-v', 'error', '-y', '-i', source, '-c', 'copy', '-metadata:s:v:0', `rotate=${degrees}`, file],
+    { timeout: 60_000 },
+  );
+  return file;
+}

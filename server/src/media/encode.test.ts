@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clips, makeClip, tempDir } from '../../test/fixtures.ts';
+import { clips, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
 import { EncodeError, type EncodeOptions, MASTER_PLAYLIST, POSTER_FILE, startEncode } from './encode.ts';
 import { type EncodePlan, planLadder } from './ladder.ts';
 import { probeFile } from './probe.ts';
@@ -180,20 +180,7 @@ describe('startEncode', () => {
 
   it('applies rotation: a phone clip stored landscape with a 90° matrix comes out portrait', async () => {
     const stored = await makeClip(path.join(dir, 'stored.mp4'), { duration: 2, width: 640, height: 360 });
-    const rotated = path.join(dir, 'rotated.mp4');
-    // ffmpeg 5.1 writes the display matrix from the rotate tag only when stream-copying.
-    await run(paths.ffmpegPath, [
-      '-v',
-      'error',
-      '-y',
-      '-i',
-      stored,
-      '-c',
-      'copy',
-      '-metadata:s:v:0',
-      'rotate=90',
-      rotated,
-    ]);
+    const rotated = await rotatedCopy(stored, path.join(dir, 'rotated.mp4'));
     const { outDir, plan } = await encode(rotated, 'portrait');
     expect(plan.rungs.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(['240:240x426', '360:360x640']);
     const m = media(read(path.join(outDir, '360/index.m3u8')));

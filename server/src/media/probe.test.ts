@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clips, makeClip, tempDir } from '../../test/fixtures.ts';
+import { clips, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
 import { ProbeError, probeFile, toMetadata } from './probe.ts';
 
-const run = promisify(execFile);
 const paths = {
   ffmpegPath: process.env.FFMPEG_PATH || 'ffmpeg',
   ffprobePath: process.env.FFPROBE_PATH || 'ffprobe',
@@ -110,20 +107,7 @@ describe('probeFile on generated clips', () => {
 
   it('applies the display matrix: a sideways video reports its display size', async () => {
     const src = await clips.videoOnly(dir, { duration: 1 });
-    const rotated = path.join(dir, 'rotated.mp4');
-    // ffmpeg 5.1 has no -display_rotation; its mov muxer still turns a `rotate` tag into a matrix.
-    await run(paths.ffmpegPath, [
-      '-v',
-      'error',
-      '-y',
-      '-i',
-      src,
-      '-c',
-      'copy',
-      '-metadata:s:v:0',
-      'rotate=90',
-      rotated,
-    ]);
+    const rotated = await rotatedCopy(src, path.join(dir, 'rotated.mp4'));
     const { metadata: m } = await probe(rotated);
     // ffprobe says 90° counter-clockwise (what ffmpeg's autorotate does): 270° clockwise.
     expect(m.video).toMatchObject({

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.ts';
 import { authorize } from './auth.ts';
+import { type PageQuery, pageQuery } from './schemas.ts';
 
 const fileParams = {
   type: 'object',
@@ -8,18 +9,9 @@ const fileParams = {
   properties: { fileId: { type: 'string', minLength: 1, maxLength: 64 } },
 } as const;
 
-const pageQuery = {
-  type: 'object',
-  properties: {
-    page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
-    perPage: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-  },
-  additionalProperties: false,
-} as const;
-
 /** Files: the probed uploads of the caller's API key. */
 export default async function filesRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get<{ Querystring: { page: number; perPage: number } }>(
+  app.get<{ Querystring: PageQuery }>(
     '/v1/files',
     { schema: { querystring: pageQuery }, preHandler: authorize(ctx.auth, 'allow_read') },
     async (request) => ctx.files.list(request.principal, request.query.page, request.query.perPage),

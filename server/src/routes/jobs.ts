@@ -2,6 +2,7 @@ import { type CreateJobRequest, RESOLUTIONS } from '@vodkit/api';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.ts';
 import { authorize } from './auth.ts';
+import { type PageQuery, pageQuery } from './schemas.ts';
 
 const resolutions = { type: 'array', minItems: 1, items: { type: 'string', enum: RESOLUTIONS } } as const;
 
@@ -45,15 +46,6 @@ const jobParams = {
   properties: { jobId: { type: 'string', minLength: 1, maxLength: 64 } },
 } as const;
 
-const pageQuery = {
-  type: 'object',
-  properties: {
-    page: { type: 'integer', minimum: 1, default: 1 },
-    perPage: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-  },
-  additionalProperties: false,
-} as const;
-
 /** Encoder jobs: create (the ladder for one file), read, list, cancel. */
 export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post<{ Body: CreateJobRequest }>(
@@ -62,7 +54,7 @@ export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext):
     async (request, reply) => reply.status(201).send(ctx.encoding.create(request.principal, request.body)),
   );
 
-  app.get<{ Querystring: { page: number; perPage: number } }>(
+  app.get<{ Querystring: PageQuery }>(
     '/v1/encoder/jobs',
     { schema: { querystring: pageQuery }, preHandler: authorize(ctx.auth, 'allow_read') },
     async (request) => ctx.encoding.list(request.principal, request.query.page, request.query.perPage),

@@ -70,19 +70,62 @@ function renderPlayer(job: EncoderJob): void {
     `width="640" height="360" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`;
 }
 
+/** The fields of a job that the video's server-sent events carry. */
+type JobPatch = Partial<Pick<EncoderJob, 'status' | 'progress' | 'playback' | 'renditions' | 'error'>>;
+
+function pick(data: Record<string, unknown>): JobPatch {
+  const patch: Record<string, unknown> = {};
+  for (const key of ['status', 'progress', 'playback', 'renditions', 'error'] as const) {
+    if (data[key] !== undefined) patch[key] = data[key];
+  }
+  return patch as JobPatch;
+}
+
+/**
+ * Live progress over Server-Sent Events (`/v1/videos/:id/events`; EventSource cannot set headers,
+ * so the token rides in the query). Falls back to polling the job if the stream cannot be had.
+ */
 async function followJob(job: EncoderJob): Promise<void> {
   show('step-encode');
-  for (;;) {
+  const update = (patch: JobPatch): void => {
+    job = { ...job, ...patch };
     renderJob(job);
     if (job.playback) renderPlayer(job);
-    if (job.status === 'failed' || job.status === 'cancelled') {
-      fail(`Encoding ${job.status}: ${job.error?.message ?? ''}`);
-      return;
-    }
-    if (job.status === 'completed') return;
-    await new Promise((r) => setTimeout(r, 700));
+  };
+  update({});
+  const url = `/v1/videos/${job.videoId}/events?token=${encodeURIComponent(await appToken())}`;
+  const source = new EventSource(url);
+  await new Promise<void>((resolve) => {
+    const on = (type: string, extra: JobPatch, last = false) =>
+      source.addEventListener(type, (event) => {
+        update({ ...pick(JSON.parse((event as MessageEvent<string>).data)), ...extra });
+        if (!last) return;
+        source.close();
+        resolve();
+      });
+    on('progress', { status: 'processing' });
+    on('playable', {});
+    on('completed', { status: 'completed', progress: 100 }, true);
+    on('failed', {}, true);
+    source.onerror = () => {
+      // The browser retries a dropped stream itself; a refused one (expired token) is closed for good.
+      if (source.readyState === EventSource.CLOSED) resolve();
+    };
+  });
+  if (job.status !== 'completed' && job.status !== 'failed' && job.status !== 'cancelled')
+    job = await pollJob(job);
+  if (job.status === 'failed' || job.status === 'cancelled')
+    fail(`Encoding ${job.status}: ${job.error?.message ?? ''}`);
+}
+
+async function pollJob(job: EncoderJob): Promise<EncoderJob> {
+  while (job.status === 'queued' || job.status === 'processing') {
+    await new Promise((r) => setTimeout(r, 1000));
     job = await client.getJob(job.jobId);
+    renderJob(job);
+    if (job.playback) renderPlayer(job);
   }
+  return job;
 }
 
 $('uploader').addEventListener('vod-upload-complete', async (event) => {

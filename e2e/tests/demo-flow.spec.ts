@@ -12,6 +12,8 @@ test('demo: upload → metadata → encode → play → embed', async ({ page, r
   const clip = await clips.h264Aac(dir, { duration: 6, width: 640, height: 360 });
 
   await page.goto(`${baseUrl()}/`);
+  // Live progress comes over Server-Sent Events, not polling.
+  const events = page.waitForResponse(/\/v1\/videos\/[a-z0-9]+\/events\?token=/);
   await page.locator('vod-uploader input[type=file]').setInputFiles(clip);
 
   const metadata = page.getByTestId('metadata');
@@ -19,6 +21,10 @@ test('demo: upload → metadata → encode → play → embed', async ({ page, r
   await expect(metadata).toContainText('640×360');
   await expect(metadata).toContainText('h264');
   await expect(page.locator('#probe-time')).toContainText(/probed in \d+ ms/);
+
+  const sse = await events;
+  expect(sse.status()).toBe(200);
+  expect(sse.headers()['content-type']).toContain('text/event-stream');
 
   const player = page.locator('#player-slot vod-player');
   await expect(player).toBeAttached({ timeout: 90_000 });

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect, type Page, test } from '@playwright/test';
 import type { EncoderJob, FileRecord } from '@vodkit/api';
-import { Upload } from 'tus-js-client';
 import { clips, makeClip, tempDir } from '../../server/test/fixtures.ts';
+import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
 import { apiToken, baseUrl } from '../helpers/env.ts';
 
 /**
@@ -23,21 +23,15 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
   return json;
 }
 
-async function tusUpload(file: string, filetype: string): Promise<string> {
-  const token = await apiToken();
-  const data = fs.readFileSync(file);
-  return new Promise((resolve, reject) => {
-    const upload = new Upload(data, {
-      endpoint: `${baseUrl()}/v1/uploads`,
-      headers: { authorization: `Bearer ${token}` },
-      metadata: { filename: file.split('/').pop()!, filetype },
-      chunkSize: 4 * 1024 * 1024,
-      retryDelays: [],
-      onError: reject,
-      onSuccess: () => resolve(upload.url!.split('/').pop()!),
-    });
-    upload.start();
+/** The official tus-js-client, as a customer's Node backend uploads; resolves with the file id. */
+async function upload(file: string, filetype: string): Promise<string> {
+  const url = await tusUpload(fs.readFileSync(file), {
+    baseUrl: baseUrl(),
+    bearer: await apiToken(),
+    metadata: { filename: file.split('/').pop()!, filetype },
+    chunkSize: 4 * 1024 * 1024,
   });
+  return fileIdOf(url);
 }
 
 async function encodeUntilPlayable(fileId: string): Promise<EncoderJob> {
@@ -100,7 +94,7 @@ async function playWithHlsJs(
 test('VP8/Vorbis WebM: tus upload → probe → encode → hls.js plays', async ({ page }) => {
   const dir = tempDir();
   const clip = await clips.vp8Vorbis(dir, { duration: 5, width: 854, height: 480 });
-  const fileId = await tusUpload(clip, 'video/webm');
+  const fileId = await upload(clip, 'video/webm');
 
   const file = await api<FileRecord>('GET', `/v1/files/${fileId}`);
   expect(file.status).toBe('ready');
@@ -123,7 +117,7 @@ test('VP8/Vorbis WebM: tus upload → probe → encode → hls.js plays', async 
 test('30 s 1080p H.264 MP4: tus upload → probe → encode → hls.js plays while encoding', async ({ page }) => {
   const dir = tempDir();
   const clip = await makeClip(`${dir}/1080p.mp4`, { duration: 30, width: 1920, height: 1080, fps: 30 });
-  const fileId = await tusUpload(clip, 'video/mp4');
+  const fileId = await upload(clip, 'video/mp4');
 
   const file = await api<FileRecord>('GET', `/v1/files/${fileId}`);
   expect(file.status).toBe('ready');

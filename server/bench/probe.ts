@@ -4,9 +4,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { FileRecord } from '@vodkit/api';
-import { Upload } from 'tus-js-client';
 import { probeFile } from '../src/media/probe.ts';
 import { freePort, type TestServer } from '../test/server.ts';
+import { fileIdOf, tusUpload } from '../test/upload.ts';
 import { log, ratio, type Summary, summarize, timed } from './stats.ts';
 
 const run = promisify(execFile);
@@ -66,24 +66,17 @@ export async function benchProbe(
 }
 
 /** tus upload as an app would do it; resolves with the file id. */
-export function tusUpload(
+export const uploadFile = (
   server: TestServer,
   token: string,
   data: Buffer,
   filename: string,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const up = new Upload(data, {
-      endpoint: `${server.baseUrl}/v1/uploads`,
-      headers: { Authorization: `Bearer ${token}` },
-      metadata: { filename, filetype: 'video/mp4', title: `bench ${filename}` },
-      retryDelays: [],
-      onSuccess: () => resolve(up.url!.split('/').pop()!),
-      onError: reject,
-    });
-    up.start();
-  });
-}
+): Promise<string> =>
+  tusUpload(data, {
+    baseUrl: server.baseUrl,
+    bearer: token,
+    metadata: { filename, filetype: 'video/mp4', title: `bench ${filename}` },
+  }).then(fileIdOf);
 
 export async function getFile(server: TestServer, token: string, fileId: string): Promise<FileRecord> {
   const res = await fetch(`${server.baseUrl}/v1/files/${fileId}`, {
@@ -100,7 +93,7 @@ export async function uploadToReady(
   data: Buffer,
   filename: string,
 ): Promise<{ fileId: string; record: FileRecord }> {
-  const fileId = await tusUpload(server, token, data, filename);
+  const fileId = await uploadFile(server, token, data, filename);
   const record = await getFile(server, token, fileId);
   if (record.status !== 'ready') {
     throw new Error(

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import type { FileRecord, HealthStatus, Page } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
-import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
 import { startServer, type TestServer } from '../../test/server.ts';
+import { fileIdOf, tusUpload } from '../../test/upload.ts';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 
@@ -26,19 +26,12 @@ afterAll(async () => {
   fs.rmSync(clipDir, { recursive: true, force: true });
 });
 
-function upload(title: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const u = new Upload(clip, {
-      endpoint: `${server.baseUrl}/v1/uploads`,
-      headers: { Authorization: `Bearer ${token}` },
-      metadata: { filename: `${title}.m4a`, filetype: 'audio/mp4', title },
-      retryDelays: [],
-      onSuccess: () => resolve(u.url!.split('/').pop()!),
-      onError: reject,
-    });
-    u.start();
-  });
-}
+const upload = (title: string): Promise<string> =>
+  tusUpload(clip, {
+    baseUrl: server.baseUrl,
+    bearer: token,
+    metadata: { filename: `${title}.m4a`, filetype: 'audio/mp4', title },
+  }).then(fileIdOf);
 
 const get = (path: string, bearer: string | null = token) =>
   fetch(`${server.baseUrl}${path}`, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });

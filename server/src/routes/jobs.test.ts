@@ -4,10 +4,10 @@ import path from 'node:path';
 import type { EncoderJob, FileRecord, Page, Video } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
 import Database from 'better-sqlite3';
-import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, makeClip, tempDir } from '../../test/fixtures.ts';
 import { startServer, type TestServer } from '../../test/server.ts';
+import { fileIdOf, tusUpload } from '../../test/upload.ts';
 import { FilesRepo } from '../db/files.ts';
 
 let server: TestServer;
@@ -29,19 +29,12 @@ afterAll(async () => {
 });
 
 /** Uploads with tus-js-client, as an app would; resolves with the file id once probed. */
-function upload(data: Buffer, s: TestServer = server, bearer = token): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const up = new Upload(data, {
-      endpoint: `${s.baseUrl}/v1/uploads`,
-      headers: { Authorization: `Bearer ${bearer}` },
-      metadata: { filename: 'clip.mp4', filetype: 'video/mp4', title: 'Jobs test' },
-      retryDelays: [],
-      onSuccess: () => resolve(up.url!.split('/').pop()!),
-      onError: reject,
-    });
-    up.start();
-  });
-}
+const upload = (data: Buffer, s: TestServer = server, bearer = token): Promise<string> =>
+  tusUpload(data, {
+    baseUrl: s.baseUrl,
+    bearer,
+    metadata: { filename: 'clip.mp4', filetype: 'video/mp4', title: 'Jobs test' },
+  }).then(fileIdOf);
 
 async function api(
   pathname: string,

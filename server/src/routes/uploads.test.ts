@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FileRecord } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
-import { type DetailedError, Upload, type UploadOptions } from 'tus-js-client';
+import { type DetailedError, Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
 import { startServer, type TestServer } from '../../test/server.ts';
+import { fileIdOf, type TusUploadOptions, tusUpload as upload } from '../../test/upload.ts';
 
 let server: TestServer;
 let token: string;
@@ -25,27 +26,11 @@ afterAll(async () => {
   fs.rmSync(clipDir, { recursive: true, force: true });
 });
 
-/** Uploads with tus-js-client, as a Node app would; resolves with the upload URL. */
-function tusUpload(
-  data: Buffer,
-  options: Partial<UploadOptions> & { baseUrl?: string; bearer?: string } = {},
-): Promise<string> {
-  const { baseUrl = server.baseUrl, bearer = token, ...rest } = options;
-  return new Promise((resolve, reject) => {
-    const upload = new Upload(data, {
-      endpoint: `${baseUrl}/v1/uploads`,
-      headers: { Authorization: `Bearer ${bearer}` },
-      metadata: { filename: 'clip.mp4', filetype: 'video/mp4', title: 'A test clip' },
-      retryDelays: [],
-      ...rest,
-      onSuccess: () => resolve(upload.url!),
-      onError: reject,
-    });
-    upload.start();
-  });
-}
+/** tus-js-client against this file's server and token unless told otherwise; resolves with the upload URL. */
+const tusUpload = (data: Buffer, options: Partial<TusUploadOptions> = {}): Promise<string> =>
+  upload(data, { baseUrl: server.baseUrl, bearer: token, ...options });
 
-const idOf = (url: string) => url.split('/').pop()!;
+const idOf = fileIdOf;
 
 async function api(pathname: string, init: RequestInit & { bearer?: string | null } = {}) {
   const { bearer = token, ...rest } = init;

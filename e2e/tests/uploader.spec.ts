@@ -88,6 +88,17 @@ function tusRequests(page: Page): Request[] {
 }
 
 /** Caps the browser's upload bandwidth (Chromium's DevTools throttling), so uploads take seconds. */
+/** Waits until the element has reported at least `percent` of the upload sent. */
+function reachedPercent(page: Page, percent: number): Promise<unknown> {
+  return page.waitForFunction(
+    (min) =>
+      window.uploaderEvents.some(
+        (e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= min,
+      ),
+    percent,
+  );
+}
+
 async function throttleUpload(page: Page, bytesPerSecond: number): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
@@ -233,9 +244,7 @@ test('pause, then resume: the upload finishes with identical bytes', async ({ pa
   await uploader(page).locator('input[type=file]').setInputFiles(big);
 
   // Pause at once when a quarter is acknowledged: the element stops sending mid-file.
-  await page.waitForFunction(() =>
-    window.uploaderEvents.some((e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= 25),
-  );
+  await reachedPercent(page, 25);
   await expect(uploader(page).locator('[part~=stats]')).toContainText('MB/s');
   await page.screenshot({ path: testInfo.outputPath('uploader-mid-upload.png') });
   await uploader(page).getByRole('button', { name: 'Pause' }).click();
@@ -279,9 +288,7 @@ test('a page reload mid-upload: picking the same file continues from the server 
   await open(page, { 'chunk-size': String(1024 * 1024) });
   await throttleUpload(page, 6 * 1024 * 1024);
   await uploader(page).locator('input[type=file]').setInputFiles(big);
-  await page.waitForFunction(() =>
-    window.uploaderEvents.some((e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= 30),
-  );
+  await reachedPercent(page, 30);
   const post = requests.find((r) => r.method() === 'POST')!;
   const fileId = (await post.response())!.headers().location!.split('/').pop()!;
 
@@ -398,9 +405,7 @@ test('cancel stops the upload and deletes it on the server', async ({ page }) =>
   await open(page, { 'chunk-size': String(1024 * 1024) });
   await throttleUpload(page, 4 * 1024 * 1024);
   await uploader(page).locator('input[type=file]').setInputFiles(big);
-  await page.waitForFunction(() =>
-    window.uploaderEvents.some((e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= 10),
-  );
+  await reachedPercent(page, 10);
   const uploadUrl = (await requests.find((r) => r.method() === 'POST')!.response())!.headers().location!;
   await uploader(page).getByRole('button', { name: 'Cancel' }).click();
 
@@ -429,9 +434,7 @@ test('after a network failure, Retry continues from the server offset', async ({
   await open(page, { 'chunk-size': String(1024 * 1024) });
   await throttleUpload(page, 6 * 1024 * 1024);
   await uploader(page).locator('input[type=file]').setInputFiles(big);
-  await page.waitForFunction(() =>
-    window.uploaderEvents.some((e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= 30),
-  );
+  await reachedPercent(page, 30);
   offline = true;
 
   // tus retries by itself first (about 9 s of back-off), then the element gives up with a Retry button.
@@ -475,9 +478,7 @@ test('an element removed mid-upload leaves the upload on the server; put back, i
   await open(page, { 'chunk-size': String(1024 * 1024) });
   await throttleUpload(page, 6 * 1024 * 1024);
   await uploader(page).locator('input[type=file]').setInputFiles(big);
-  await page.waitForFunction(() =>
-    window.uploaderEvents.some((e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= 20),
-  );
+  await reachedPercent(page, 20);
   await page.evaluate(() => {
     const el = document.querySelector('vod-uploader')!;
     const parent = el.parentElement!;

@@ -5,6 +5,7 @@ import { type Db, openDatabase } from './db/database.ts';
 import { FilesRepo } from './db/files.ts';
 import { JobsRepo } from './db/jobs.ts';
 import { KeysRepo } from './db/keys.ts';
+import { WebhooksRepo } from './db/webhooks.ts';
 import { ApiError } from './errors.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
@@ -14,11 +15,13 @@ import siteRoutes from './routes/site.ts';
 import streamRoutes from './routes/stream.ts';
 import uploadsRoutes from './routes/uploads.ts';
 import videosRoutes from './routes/videos.ts';
+import webhooksRoutes from './routes/webhooks.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
 import { VideoService } from './services/videos.ts';
+import { WebhookService } from './services/webhooks.ts';
 import { LocalStorage } from './storage/local.ts';
 
 declare module 'fastify' {
@@ -42,6 +45,7 @@ export interface AppContext {
   files: FileService;
   encoding: EncodingService;
   videos: VideoService;
+  webhooks: WebhookService;
 }
 
 export interface BuildOptions {
@@ -81,6 +85,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     log: app.log,
   });
   const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo });
+  const webhooks = new WebhookService({
+    config,
+    repo: new WebhooksRepo(db),
+    jobs: jobsRepo,
+    files: filesRepo,
+    events,
+    log: app.log,
+  });
   const ctx: AppContext = {
     config,
     createdDevKey: auth.ensureDevKey(config.dataDir),
@@ -92,6 +104,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     files,
     encoding,
     videos,
+    webhooks,
   };
 
   app.setErrorHandler((err, request, reply) => {
@@ -145,6 +158,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(filesRoutes, ctx);
   await app.register(jobsRoutes, ctx);
   await app.register(videosRoutes, ctx);
+  await app.register(webhooksRoutes, ctx);
   await app.register(streamRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
   await app.register(siteRoutes, ctx);
@@ -153,9 +167,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onReady', async () => {
     await files.reconcile();
     if (options.startWorkers !== false) encoding.start();
+    webhooks.start();
   });
   app.addHook('onClose', async () => {
     await encoding.stop();
+    await webhooks.stop();
     db.close();
   });
   return app;

@@ -32,6 +32,21 @@ export interface Config {
   demoDir: string;
   /** `VOD_LOG_LEVEL`, default info. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `VOD_WEBHOOK_ALLOW_PRIVATE=1`: let webhooks reach loopback/private/link-local addresses (tests, local dev). */
+  webhookAllowPrivate: boolean;
+  /**
+   * `VOD_WEBHOOK_RETRY_DELAYS_MS`, comma-separated: the wait before each retry of a failed delivery
+   * (±10% jitter). Default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: eight attempts over about 28 hours.
+   */
+  webhookRetryDelaysMs: number[];
+  /** `VOD_WEBHOOK_TIMEOUT_MS`, default 10000: one delivery attempt, connect to last byte. */
+  webhookTimeoutMs: number;
+  /** `VOD_WEBHOOK_CONCURRENCY`, default 4: deliveries in flight at once. */
+  webhookConcurrency: number;
+  /** `VOD_WEBHOOK_MAX_ENDPOINTS`, default 20: webhook endpoints per API key. */
+  webhookMaxEndpoints: number;
+  /** `VOD_WEBHOOK_POLL_MS`, default 1000: how often the dispatcher looks for due retries. */
+  webhookPollMs: number;
 }
 
 export class ConfigError extends Error {
@@ -82,5 +97,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: env.VOD_DEMO !== '0' && env.VOD_DEMO !== 'false',
     demoDir: path.resolve(env.VOD_DEMO_DIR || path.join(repoRoot, 'demo/dist')),
     logLevel,
+    webhookAllowPrivate: env.VOD_WEBHOOK_ALLOW_PRIVATE === '1' || env.VOD_WEBHOOK_ALLOW_PRIVATE === 'true',
+    webhookRetryDelaysMs: intList(env, 'VOD_WEBHOOK_RETRY_DELAYS_MS', DEFAULT_WEBHOOK_RETRY_DELAYS_MS),
+    webhookTimeoutMs: int(env, 'VOD_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookConcurrency: int(env, 'VOD_WEBHOOK_CONCURRENCY', 4, 1, 64),
+    webhookMaxEndpoints: int(env, 'VOD_WEBHOOK_MAX_ENDPOINTS', 20, 1, 1000),
+    webhookPollMs: int(env, 'VOD_WEBHOOK_POLL_MS', 1000, 10, 60_000),
   };
+}
+
+const DEFAULT_WEBHOOK_RETRY_DELAYS_MS = [5, 300, 1800, 7200, 18_000, 36_000, 36_000].map((s) => s * 1000);
+
+function intList(env: NodeJS.ProcessEnv, name: string, fallback: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const values = raw.split(',').map((v) => Number(v.trim()));
+  if (values.length > 50 || !values.every((v) => Number.isInteger(v) && v >= 0 && v <= 7 * 24 * 3600_000)) {
+    throw new ConfigError(
+      `${name} must be up to 50 comma-separated milliseconds (0 to 7 days), got "${raw}"`,
+    );
+  }
+  return values;
 }

@@ -21,6 +21,13 @@ export const ERROR_CODES = {
   file_rejected: 422,
   upload_too_large: 413,
   unsupported_media: 415,
+  // webhooks
+  /** The webhook URL points at a loopback, private, link-local or metadata address. */
+  webhook_url_forbidden: 400,
+  /** A job's `webhookUrl` needs the key's signing secret first: `POST /v1/webhooks/signing-secret`. */
+  webhook_secret_missing: 409,
+  /** The key already has `VOD_WEBHOOK_MAX_ENDPOINTS` endpoints. */
+  webhook_limit_reached: 429,
   // 5xx: our side
   internal: 500,
   unavailable: 503,

@@ -179,5 +179,78 @@ export interface HealthStatus {
 }
 
 /** Names of the server-sent events on `/v1/videos/:videoId/events` (and webhooks later). */
-export const VIDEO_EVENTS = ['probed', 'progress', 'playable', 'completed', 'failed'] as const;
+export const VIDEO_EVENTS = [
+  'probed',
+  'progress',
+  'playable',
+  'completed',
+  'failed',
+  'started',
+  'deleted',
+] as const;
 export type VideoEventName = (typeof VIDEO_EVENTS)[number];
+
+/** Webhook event types (Standard Webhooks `type`): what `POST /v1/webhooks` may subscribe to. */
+export const WEBHOOK_EVENTS = [
+  'file.ready',
+  'file.rejected',
+  'encoding.started',
+  'encoding.playable',
+  'encoding.completed',
+  'encoding.failed',
+  'video.deleted',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+/** The JSON body of every webhook request (Standard Webhooks payload shape). */
+export interface WebhookPayload {
+  type: WebhookEventType;
+  /** When the event happened (ISO-8601); the `webhook-timestamp` header is when it was sent. */
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+export interface CreateWebhookRequest {
+  url: string;
+  /** Omitted: every event type. */
+  events?: WebhookEventType[];
+}
+
+export interface WebhookEndpoint {
+  endpointId: string;
+  url: string;
+  events: WebhookEventType[];
+  createdAt: string;
+}
+
+/** The answer to `POST /v1/webhooks`: the only time the endpoint's signing secret is shown. */
+export interface CreatedWebhookEndpoint extends WebhookEndpoint {
+  /** `whsec_<base64>`: hand it to a Standard Webhooks verifier. */
+  secret: string;
+}
+
+/** The key-level secret that signs deliveries to jobs' `webhookUrl`; shown once, by `POST /v1/webhooks/signing-secret`. */
+export interface WebhookSigningSecret {
+  secret: string;
+  createdAt: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivering' | 'succeeded' | 'failed';
+
+/** One event sent (or to be sent) to one endpoint, with how its attempts went. */
+export interface WebhookDelivery {
+  deliveryId: string;
+  /** The `webhook-id` header: the same on every retry and replay, for de-duplication. */
+  webhookId: string;
+  endpointId: string | null;
+  eventType: WebhookEventType;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastAttemptAt: string | null;
+  lastResponseStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  payload: WebhookPayload;
+}

@@ -59,6 +59,50 @@ const MIGRATIONS: string[] = [
   CREATE INDEX jobs_by_status ON jobs (status, created_at);
   CREATE INDEX jobs_by_file ON jobs (file_id);
   `,
+  `
+  -- hooks: webhook endpoints, the key-level secret for jobs' webhookUrl, and the delivery outbox.
+  CREATE TABLE webhook_endpoints (
+    endpoint_id TEXT PRIMARY KEY,
+    api_key     TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    events      TEXT NOT NULL,
+    secret      TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+  CREATE INDEX webhook_endpoints_by_key ON webhook_endpoints (api_key, created_at);
+  CREATE TABLE webhook_secrets (
+    api_key    TEXT PRIMARY KEY,
+    secret     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE webhook_events (
+    event_id   TEXT PRIMARY KEY,
+    api_key    TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE webhook_deliveries (
+    delivery_id     TEXT PRIMARY KEY,
+    event_id        TEXT NOT NULL REFERENCES webhook_events (event_id) ON DELETE CASCADE,
+    api_key         TEXT NOT NULL,
+    endpoint_id     TEXT REFERENCES webhook_endpoints (endpoint_id) ON DELETE CASCADE,
+    url             TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'delivering', 'succeeded', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    step            INTEGER NOT NULL DEFAULT 0,
+    next_at         INTEGER,
+    lease_until     INTEGER,
+    last_attempt_at TEXT,
+    response_status INTEGER,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    delivered_at    TEXT
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_at);
+  CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at);
+  CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

@@ -146,6 +146,12 @@ describe('encoder jobs, videos and streaming', () => {
 
   it('uploads, encodes, and serves a playable ladder', async () => {
     const fileId = await upload(shortClip);
+    // A job's webhookUrl is signed with the key's signing secret: it must exist first.
+    const secret = await api('/v1/webhooks/signing-secret', {
+      method: 'POST',
+      bearer: await server.token(['allow_admin']),
+    });
+    expect(secret.status).toBe(201);
     job = await createJob({ fileId, userData: { ref: 42 }, webhookUrl: 'https://example.com/hook' });
     expect(job).toMatchObject({
       fileId,

@@ -51,7 +51,10 @@ export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext):
   app.post<{ Body: CreateJobRequest }>(
     '/v1/encoder/jobs',
     { schema: { body: createBody }, preHandler: authorize(ctx.auth, 'allow_encode') },
-    async (request, reply) => reply.status(201).send(ctx.encoding.create(request.principal, request.body)),
+    async (request, reply) => {
+      await ctx.webhooks.checkJobWebhook(request.principal, request.body.webhookUrl);
+      return reply.status(201).send(ctx.encoding.create(request.principal, request.body));
+    },
   );
 
   app.get<{ Querystring: PageQuery }>(

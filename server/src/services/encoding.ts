@@ -237,6 +237,11 @@ export class EncodingService {
       if (running.stop) return this.#stopped(running);
 
       const started = Date.now();
+      events.emit({
+        type: 'started',
+        videoId: job.videoId,
+        data: { jobId: job.jobId, attempt: job.attempts },
+      });
       running.handle = startEncode({
         paths: config,
         input: storage.uploadPath(job.fileId),

@@ -7,6 +7,9 @@ export interface VideoEvent {
   data: Record<string, unknown>;
 }
 
+/** Not an id we mint (ids are lowercase alphanumerics), so no video's listeners ever hear it. */
+const FILE_PROBED = 'file:probed';
+
 /** In-process fan-out of video events to SSE listeners (and, later, webhook deliveries). */
 export class EventBus {
   readonly #emitter = new EventEmitter().setMaxListeners(0);
@@ -20,5 +23,15 @@ export class EventBus {
   on(videoId: string, listener: (event: VideoEvent) => void): () => void {
     this.#emitter.on(videoId, listener);
     return () => this.#emitter.off(videoId, listener);
+  }
+
+  /** A file's probe ended (`ready` or `rejected`); files have no SSE stream, webhooks listen here. */
+  emitFileProbed(fileId: string): void {
+    this.#emitter.emit(FILE_PROBED, fileId);
+  }
+
+  onFileProbed(listener: (fileId: string) => void): () => void {
+    this.#emitter.on(FILE_PROBED, listener);
+    return () => this.#emitter.off(FILE_PROBED, listener);
   }
 }

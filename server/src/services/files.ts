@@ -97,7 +97,11 @@ export class FileService {
     }
     // Bytes before rows: if we die halfway the record is still there to delete again, and an
     // upload without a record would be resurrected by reconcile() at the next boot.
-    for (const videoId of jobs.videoIdsForFile(fileId)) await storage.removeVideo(videoId);
+    for (const videoId of jobs.videoIdsForFile(fileId)) {
+      await storage.removeVideo(videoId);
+      // Before the rows go: listeners (webhooks) read the job to say whose video it was.
+      this.deps.events.emit({ type: 'deleted', videoId, data: { fileId } });
+    }
     await storage.removeUpload(fileId);
     jobs.deleteForFile(fileId);
     files.delete(fileId);
@@ -166,7 +170,9 @@ export class FileService {
   #probe(fileId: string): Promise<void> {
     const running = this.#probing.get(fileId);
     if (running) return running;
-    const job = this.#probeOnce(fileId).finally(() => this.#probing.delete(fileId));
+    const job = this.#probeOnce(fileId)
+      .then(() => this.deps.events.emitFileProbed(fileId))
+      .finally(() => this.#probing.delete(fileId));
     this.#probing.set(fileId, job);
     return job;
   }

@@ -1,0 +1,321 @@
+import type { WebhookDeliveryStatus, WebhookEndpoint, WebhookEventType, WebhookPayload } from '@vodkit/api';
+import type { Db } from './database.ts';
+import { now } from './database.ts';
+
+export interface EndpointRow extends WebhookEndpoint {
+  apiKey: string;
+  secret: string;
+}
+
+/** One event × one target as stored: the outbox row the dispatcher works from. */
+export interface DeliveryRow {
+  deliveryId: string;
+  eventId: string;
+  apiKey: string;
+  /** Null for a job's own `webhookUrl`. */
+  endpointId: string | null;
+  url: string;
+  eventType: WebhookEventType;
+  /** The exact body sent on every attempt (the signature covers it). */
+  payload: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /** Failures since the delivery was (re)queued: indexes the retry schedule. */
+  step: number;
+  /** Epoch ms of the next attempt while pending. */
+  nextAt: number | null;
+  lastAttemptAt: string | null;
+  responseStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  /** The endpoint's secret, or the key's signing secret for a job's URL; null if that is gone. */
+  secret: string | null;
+}
+
+interface EndpointDbRow {
+  endpoint_id: string;
+  api_key: string;
+  url: string;
+  events: string;
+  secret: string;
+  created_at: string;
+}
+
+interface DeliveryDbRow {
+  delivery_id: string;
+  event_id: string;
+  api_key: string;
+  endpoint_id: string | null;
+  url: string;
+  type: WebhookEventType;
+  payload: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  step: number;
+  next_at: number | null;
+  last_attempt_at: string | null;
+  response_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+  secret: string | null;
+}
+
+const toEndpoint = (r: EndpointDbRow): EndpointRow => ({
+  endpointId: r.endpoint_id,
+  apiKey: r.api_key,
+  url: r.url,
+  events: JSON.parse(r.events) as WebhookEventType[],
+  secret: r.secret,
+  createdAt: r.created_at,
+});
+
+const toDelivery = (r: DeliveryDbRow): DeliveryRow => ({
+  deliveryId: r.delivery_id,
+  eventId: r.event_id,
+  apiKey: r.api_key,
+  endpointId: r.endpoint_id,
+  url: r.url,
+  eventType: r.type,
+  payload: r.payload,
+  status: r.status,
+  attempts: r.attempts,
+  step: r.step,
+  nextAt: r.next_at,
+  lastAttemptAt: r.last_attempt_at,
+  responseStatus: r.response_status,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  deliveredAt: r.delivered_at,
+  secret: r.secret,
+});
+
+/** A delivery with its event and the secret that signs it, in one row. */
+const DELIVERY_SELECT = `
+  SELECT d.*, e.type, e.payload, COALESCE(w.secret, s.secret) AS secret
+  FROM webhook_deliveries d
+  JOIN webhook_events e ON e.event_id = d.event_id
+  LEFT JOIN webhook_endpoints w ON w.endpoint_id = d.endpoint_id
+  LEFT JOIN webhook_secrets s ON d.endpoint_id IS NULL AND s.api_key = d.api_key`;
+
+export interface NewEvent {
+  eventId: string;
+  apiKey: string;
+  type: WebhookEventType;
+  payload: WebhookPayload;
+}
+
+export interface NewDelivery {
+  deliveryId: string;
+  endpointId: string | null;
+  url: string;
+}
+
+/**
+ * Webhook endpoints and the outbox. An event and its deliveries are written in one transaction, in
+ * the same database as the state change they report, so nothing is lost to a crash between the two.
+ * The dispatcher claims due deliveries with a lease, like the encoding queue.
+ */
+export class WebhooksRepo {
+  constructor(private readonly db: Db) {}
+
+  insertEndpoint(e: Omit<EndpointRow, 'createdAt'>): EndpointRow {
+    const row = this.db
+      .prepare(
+        `INSERT INTO webhook_endpoints (endpoint_id, api_key, url, events, secret, created_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+      )
+      .get(e.endpointId, e.apiKey, e.url, JSON.stringify(e.events), e.secret, now()) as EndpointDbRow;
+    return toEndpoint(row);
+  }
+
+  getEndpoint(endpointId: string): EndpointRow | undefined {
+    const row = this.db.prepare('SELECT * FROM webhook_endpoints WHERE endpoint_id = ?').get(endpointId) as
+      | EndpointDbRow
+      | undefined;
+    return row && toEndpoint(row);
+  }
+
+  /** Oldest first. */
+  listEndpoints(apiKey: string, page = 1, perPage = 1000): { rows: EndpointRow[]; total: number } {
+    const rows = (
+      this.db
+        .prepare(
+          'SELECT * FROM webhook_endpoints WHERE api_key = ? ORDER BY created_at, rowid LIMIT ? OFFSET ?',
+        )
+        .all(apiKey, perPage, (page - 1) * perPage) as EndpointDbRow[]
+    ).map(toEndpoint);
+    return { rows, total: this.countEndpoints(apiKey) };
+  }
+
+  countEndpoints(apiKey: string): number {
+    return (
+      this.db.prepare('SELECT count(*) AS n FROM webhook_endpoints WHERE api_key = ?').get(apiKey) as {
+        n: number;
+      }
+    ).n;
+  }
+
+  /** The endpoint goes with its deliveries (cascade): nothing more is sent to it. */
+  deleteEndpoint(endpointId: string): boolean {
+    return (
+      this.db.prepare('DELETE FROM webhook_endpoints WHERE endpoint_id = ?').run(endpointId).changes === 1
+    );
+  }
+
+  getSigningSecret(apiKey: string): { secret: string; createdAt: string } | undefined {
+    const row = this.db
+      .prepare('SELECT secret, created_at FROM webhook_secrets WHERE api_key = ?')
+      .get(apiKey) as { secret: string; created_at: string } | undefined;
+    return row && { secret: row.secret, createdAt: row.created_at };
+  }
+
+  /** Creates or replaces the key's signing secret; pending retries are signed with the new one. */
+  setSigningSecret(apiKey: string, secret: string): { secret: string; createdAt: string } {
+    const createdAt = now();
+    this.db
+      .prepare(
+        `INSERT INTO webhook_secrets (api_key, secret, created_at) VALUES (?, ?, ?)
+         ON CONFLICT (api_key) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at`,
+      )
+      .run(apiKey, secret, createdAt);
+    return { secret, createdAt };
+  }
+
+  /** Writes the event and one pending delivery per target, due now. */
+  enqueue(event: NewEvent, deliveries: NewDelivery[], atMs: number = Date.now()): void {
+    if (deliveries.length === 0) return;
+    const createdAt = now();
+    const insertEvent = this.db.prepare(
+      'INSERT INTO webhook_events (event_id, api_key, type, payload, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    const insertDelivery = this.db.prepare(
+      `INSERT INTO webhook_deliveries (delivery_id, event_id, api_key, endpoint_id, url, status, next_at, created_at)
+       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
+    );
+    this.db.transaction(() => {
+      insertEvent.run(event.eventId, event.apiKey, event.type, JSON.stringify(event.payload), createdAt);
+      for (const d of deliveries) {
+        insertDelivery.run(d.deliveryId, event.eventId, event.apiKey, d.endpointId, d.url, atMs, createdAt);
+      }
+    })();
+  }
+
+  /**
+   * Takes up to `limit` due deliveries until `leaseUntil`: pending ones whose time has come, and ones
+   * a dead process was sending (lease run out), so a crash mid-request means a retry, not a loss.
+   */
+  claimDue(atMs: number, leaseUntil: number, limit: number): DeliveryRow[] {
+    const ids = this.db
+      .prepare(
+        `UPDATE webhook_deliveries SET status = 'delivering', lease_until = ?
+         WHERE delivery_id IN (
+           SELECT delivery_id FROM webhook_deliveries
+           WHERE (status = 'pending' AND next_at <= ?) OR (status = 'delivering' AND lease_until < ?)
+           ORDER BY next_at LIMIT ?)
+         RETURNING delivery_id`,
+      )
+      .all(leaseUntil, atMs, atMs, limit) as { delivery_id: string }[];
+    return ids.map((r) => this.getDelivery(r.delivery_id)!).filter(Boolean);
+  }
+
+  getDelivery(deliveryId: string): DeliveryRow | undefined {
+    const row = this.db.prepare(`${DELIVERY_SELECT} WHERE d.delivery_id = ?`).get(deliveryId) as
+      | DeliveryDbRow
+      | undefined;
+    return row && toDelivery(row);
+  }
+
+  /** Newest first. */
+  listDeliveries(endpointId: string, page: number, perPage: number): { rows: DeliveryRow[]; total: number } {
+    const total = (
+      this.db
+        .prepare('SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = ?')
+        .get(endpointId) as {
+        n: number;
+      }
+    ).n;
+    const rows = (
+      this.db
+        .prepare(
+          `${DELIVERY_SELECT} WHERE d.endpoint_id = ? ORDER BY d.created_at DESC, d.rowid DESC LIMIT ? OFFSET ?`,
+        )
+        .all(endpointId, perPage, (page - 1) * perPage) as DeliveryDbRow[]
+    ).map(toDelivery);
+    return { rows, total };
+  }
+
+  recordSuccess(deliveryId: string, responseStatus: number): void {
+    const at = now();
+    this.db
+      .prepare(
+        `UPDATE webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, last_attempt_at = ?,
+           delivered_at = ?, response_status = ?, last_error = NULL, next_at = NULL, lease_until = NULL
+         WHERE delivery_id = ?`,
+      )
+      .run(at, at, responseStatus, deliveryId);
+  }
+
+  /** One failed attempt: pending again at `nextAtMs`, or `failed` for good when it is null. */
+  recordFailure(
+    deliveryId: string,
+    failure: { responseStatus: number | null; error: string; nextAtMs: number | null },
+  ): void {
+    this.db
+      .prepare(
+        `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, step = step + 1, last_attempt_at = ?,
+           response_status = ?, last_error = ?, next_at = ?, lease_until = NULL
+         WHERE delivery_id = ?`,
+      )
+      .run(
+        failure.nextAtMs === null ? 'failed' : 'pending',
+        now(),
+        failure.responseStatus,
+        failure.error.slice(0, 500),
+        failure.nextAtMs,
+        deliveryId,
+      );
+  }
+
+  /** An attempt we abandoned ourselves (shutdown): pending again at once, no attempt counted. */
+  release(deliveryId: string): void {
+    this.db
+      .prepare(
+        `UPDATE webhook_deliveries SET status = 'pending', next_at = ?, lease_until = NULL
+         WHERE delivery_id = ? AND status = 'delivering'`,
+      )
+      .run(Date.now(), deliveryId);
+  }
+
+  /** Replay: pending now, with the retry schedule from its start; false while an attempt is in flight. */
+  requeue(deliveryId: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE webhook_deliveries SET status = 'pending', step = 0, next_at = ?, lease_until = NULL
+           WHERE delivery_id = ? AND status != 'delivering'`,
+        )
+        .run(Date.now(), deliveryId).changes === 1
+    );
+  }
+
+  /** Forgets events older than `beforeIso` whose every delivery has ended; returns how many. */
+  sweep(beforeIso: string): number {
+    return this.db
+      .prepare(
+        `DELETE FROM webhook_events WHERE created_at < ? AND NOT EXISTS (
+           SELECT 1 FROM webhook_deliveries d
+           WHERE d.event_id = webhook_events.event_id AND d.status IN ('pending', 'delivering'))`,
+      )
+      .run(beforeIso).changes;
+  }
+
+  /** Earliest `next_at` of a pending delivery, for tests and the dispatcher's sleep. */
+  nextDueAt(): number | null {
+    const row = this.db
+      .prepare("SELECT min(next_at) AS t FROM webhook_deliveries WHERE status = 'pending'")
+      .get() as { t: number | null };
+    return row.t;
+  }
+}

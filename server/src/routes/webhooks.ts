@@ -1,0 +1,94 @@
+import { type CreateWebhookRequest, WEBHOOK_EVENTS } from '@vodkit/api';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../app.ts';
+import { authorize } from './auth.ts';
+import { type PageQuery, pageQuery } from './schemas.ts';
+
+const createBody = {
+  type: 'object',
+  required: ['url'],
+  additionalProperties: false,
+  properties: {
+    url: { type: 'string', minLength: 1, maxLength: 2048 },
+    events: {
+      type: 'array',
+      minItems: 1,
+      maxItems: WEBHOOK_EVENTS.length,
+      items: { type: 'string', enum: WEBHOOK_EVENTS },
+    },
+  },
+} as const;
+
+const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
+const endpointParams = {
+  type: 'object',
+  required: ['endpointId'],
+  properties: { endpointId: id },
+} as const;
+const deliveryParams = {
+  type: 'object',
+  required: ['endpointId', 'deliveryId'],
+  properties: { endpointId: id, deliveryId: id },
+} as const;
+
+/**
+ * Webhook endpoints of the caller's key, their delivery logs and replays, and the key's signing
+ * secret for jobs' `webhookUrl`. All of it needs `allow_admin`: an endpoint receives every video's
+ * events, and a secret is a secret.
+ */
+export default async function webhooksRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const admin = authorize(ctx.auth, 'allow_admin');
+
+  app.post<{ Body: CreateWebhookRequest }>(
+    '/v1/webhooks',
+    { schema: { body: createBody }, preHandler: admin },
+    async (request, reply) =>
+      reply.status(201).send(await ctx.webhooks.create(request.principal, request.body)),
+  );
+
+  app.get<{ Querystring: PageQuery }>(
+    '/v1/webhooks',
+    { schema: { querystring: pageQuery }, preHandler: admin },
+    async (request) => ctx.webhooks.list(request.principal, request.query.page, request.query.perPage),
+  );
+
+  app.post('/v1/webhooks/signing-secret', { preHandler: admin }, async (request, reply) =>
+    reply.status(201).send(ctx.webhooks.rotateSigningSecret(request.principal)),
+  );
+
+  app.get<{ Params: { endpointId: string } }>(
+    '/v1/webhooks/:endpointId',
+    { schema: { params: endpointParams }, preHandler: admin },
+    async (request) => ctx.webhooks.get(request.principal, request.params.endpointId),
+  );
+
+  app.delete<{ Params: { endpointId: string } }>(
+    '/v1/webhooks/:endpointId',
+    { schema: { params: endpointParams }, preHandler: admin },
+    async (request, reply) => {
+      ctx.webhooks.delete(request.principal, request.params.endpointId);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get<{ Params: { endpointId: string }; Querystring: PageQuery }>(
+    '/v1/webhooks/:endpointId/deliveries',
+    { schema: { params: endpointParams, querystring: pageQuery }, preHandler: admin },
+    async (request) =>
+      ctx.webhooks.deliveries(
+        request.principal,
+        request.params.endpointId,
+        request.query.page,
+        request.query.perPage,
+      ),
+  );
+
+  app.post<{ Params: { endpointId: string; deliveryId: string } }>(
+    '/v1/webhooks/:endpointId/deliveries/:deliveryId/replay',
+    { schema: { params: deliveryParams }, preHandler: admin },
+    async (request, reply) =>
+      reply
+        .status(202)
+        .send(ctx.webhooks.replay(request.principal, request.params.endpointId, request.params.deliveryId)),
+  );
+}

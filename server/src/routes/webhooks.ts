@@ -1,6 +1,7 @@
 import { type CreateWebhookRequest, WEBHOOK_EVENTS } from '@vodkit/api';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.ts';
+import { ApiError } from '../errors.ts';
 import { authorize } from './auth.ts';
 import { type PageQuery, pageQuery } from './schemas.ts';
 
@@ -32,6 +33,22 @@ const deliveryParams = {
 } as const;
 
 /**
+ * Fastify's validator strips unknown properties silently; a field we do not implement is refused
+ * instead, so nobody believes it took effect.
+ */
+async function refuseUnknownFields(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+  const unknown = Object.keys(body).filter((k) => !(k in createBody.properties));
+  if (unknown.length > 0) {
+    throw new ApiError(
+      'validation_failed',
+      `unknown field(s): ${unknown.join(', ')}; expected url and events`,
+    );
+  }
+}
+
+/**
  * Webhook endpoints of the caller's key, their delivery logs and replays, and the key's signing
  * secret for jobs' `webhookUrl`. All of it needs `allow_admin`: an endpoint receives every video's
  * events, and a secret is a secret.
@@ -41,7 +58,8 @@ export default async function webhooksRoutes(app: FastifyInstance, ctx: AppConte
 
   app.post<{ Body: CreateWebhookRequest }>(
     '/v1/webhooks',
-    { schema: { body: createBody }, preHandler: admin },
+    // Auth first, so a caller without the key learns nothing of the body's shape.
+    { schema: { body: createBody }, preValidation: [admin, refuseUnknownFields] },
     async (request, reply) =>
       reply.status(201).send(await ctx.webhooks.create(request.principal, request.body)),
   );

@@ -15,6 +15,7 @@ import { clips, tempDir } from '../../test/fixtures.ts';
 import { type Received, type Receiver, startReceiver } from '../../test/receiver.ts';
 import { startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, tusUpload } from '../../test/upload.ts';
+import { newWebhookSecret } from '../services/webhook-delivery.ts';
 
 let server: TestServer;
 let receiver: Receiver;
@@ -544,5 +545,30 @@ describe('without VOD_WEBHOOK_ALLOW_PRIVATE', () => {
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe('webhook_url_forbidden');
     expect(receiver.requests.some((r) => r.path === '/strict')).toBe(false);
+  });
+
+  it('checks again on the resolved address at delivery time, and does not connect', async () => {
+    // Registration refuses this URL; a stored one stands for a name whose DNS turned private later.
+    const endpoint = strict.app.vodkit.webhooks.deps.repo.insertEndpoint({
+      endpointId: 'reboundendpoint00001',
+      apiKey: strict.devKey.apiKey,
+      url: `http://localhost:${receiver.port}/rebound`,
+      events: ['file.ready'],
+      secret: newWebhookSecret(),
+    });
+    const fileId = fileIdOf(await tusUpload(clip, { baseUrl: strict.baseUrl, bearer: await strict.token() }));
+    const bearer = await strict.token(['allow_admin']);
+    let delivery: WebhookDelivery | undefined;
+    for (let i = 0; i < 300 && !delivery; i++) {
+      const res = await fetch(`${strict.baseUrl}/v1/webhooks/${endpoint.endpointId}/deliveries`, {
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+      const page = (await res.json()) as Page<WebhookDelivery>;
+      delivery = page.data.find((d) => d.payload.data.fileId === fileId && d.attempts > 0);
+      if (!delivery) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 1, lastResponseStatus: null });
+    expect(delivery!.lastError).toMatch(/^address_forbidden: localhost resolves to (127\.0\.0\.1|::1)/);
+    expect(receiver.requests.some((r) => r.path === '/rebound')).toBe(false);
   });
 });

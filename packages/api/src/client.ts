@@ -1,5 +1,17 @@
 import { VodkitError } from './errors.ts';
-import type { CreateJobRequest, EncoderJob, FileRecord, HealthStatus, Page, Video } from './types.ts';
+import type {
+  CreatedWebhookEndpoint,
+  CreateJobRequest,
+  CreateWebhookRequest,
+  EncoderJob,
+  FileRecord,
+  HealthStatus,
+  Page,
+  Video,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookSigningSecret,
+} from './types.ts';
 
 export interface ClientOptions {
   /** Where the Vodkit server answers, e.g. `http://localhost:8080`. Empty string: same origin. */
@@ -60,6 +72,42 @@ export class VodkitClient {
 
   getVideo(videoId: string): Promise<Video> {
     return this.#request('GET', `/v1/videos/${encodeURIComponent(videoId)}`);
+  }
+
+  /** Webhook endpoints (`allow_admin`); the answer is the only time the endpoint's secret is shown. */
+  createWebhook(body: CreateWebhookRequest): Promise<CreatedWebhookEndpoint> {
+    return this.#request('POST', '/v1/webhooks', body);
+  }
+
+  listWebhooks(page = 1, perPage = 20): Promise<Page<WebhookEndpoint>> {
+    return this.#request('GET', `/v1/webhooks?page=${page}&perPage=${perPage}`);
+  }
+
+  getWebhook(endpointId: string): Promise<WebhookEndpoint> {
+    return this.#request('GET', `/v1/webhooks/${encodeURIComponent(endpointId)}`);
+  }
+
+  deleteWebhook(endpointId: string): Promise<void> {
+    return this.#request('DELETE', `/v1/webhooks/${encodeURIComponent(endpointId)}`);
+  }
+
+  listWebhookDeliveries(endpointId: string, page = 1, perPage = 20): Promise<Page<WebhookDelivery>> {
+    return this.#request(
+      'GET',
+      `/v1/webhooks/${encodeURIComponent(endpointId)}/deliveries?page=${page}&perPage=${perPage}`,
+    );
+  }
+
+  replayWebhookDelivery(endpointId: string, deliveryId: string): Promise<WebhookDelivery> {
+    return this.#request(
+      'POST',
+      `/v1/webhooks/${encodeURIComponent(endpointId)}/deliveries/${encodeURIComponent(deliveryId)}/replay`,
+    );
+  }
+
+  /** Creates or rotates the key's secret for jobs' `webhookUrl`; shown only in this answer. */
+  rotateWebhookSigningSecret(): Promise<WebhookSigningSecret> {
+    return this.#request('POST', '/v1/webhooks/signing-secret');
   }
 
   async #authHeader(): Promise<Record<string, string>> {

@@ -8,6 +8,7 @@ import type {
   WebhookPayload,
   WebhookSigningSecret,
 } from '@vodkit/api';
+import { VodkitClient } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +117,23 @@ describe('webhook endpoints', () => {
 
     expect((await api(`/v1/webhooks/${created.endpointId}`, { method: 'DELETE' })).status).toBe(204);
     expect((await api(`/v1/webhooks/${created.endpointId}`)).status).toBe(404);
+  });
+
+  it('works through the typed client', async () => {
+    const client = new VodkitClient({ baseUrl: server.baseUrl, token: admin });
+    const created = await client.createWebhook({ url: receiver.url('/client'), events: ['video.deleted'] });
+    expect(await client.getWebhook(created.endpointId)).toMatchObject({ events: ['video.deleted'] });
+    expect((await client.listWebhooks()).data.map((e) => e.endpointId)).toContain(created.endpointId);
+    expect((await client.listWebhookDeliveries(created.endpointId)).data).toEqual([]);
+    expect((await client.rotateWebhookSigningSecret()).secret).toMatch(/^whsec_/);
+    await client.deleteWebhook(created.endpointId);
+    await expect(client.getWebhook(created.endpointId)).rejects.toMatchObject({
+      status: 404,
+      code: 'not_found',
+    });
+    await expect(client.createWebhook({ url: 'ftp://x.test/' })).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
   });
 
   it('subscribes to every event when none is named', async () => {

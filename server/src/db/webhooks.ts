@@ -246,6 +246,24 @@ export class WebhooksRepo {
     return { rows, total };
   }
 
+  /** Deliveries to jobs' own `webhookUrl` of one key, newest first. */
+  listJobDeliveries(apiKey: string, page: number, perPage: number): { rows: DeliveryRow[]; total: number } {
+    const total = (
+      this.db
+        .prepare('SELECT count(*) AS n FROM webhook_deliveries WHERE api_key = ? AND endpoint_id IS NULL')
+        .get(apiKey) as { n: number }
+    ).n;
+    const rows = (
+      this.db
+        .prepare(
+          `${DELIVERY_SELECT} WHERE d.api_key = ? AND d.endpoint_id IS NULL
+           ORDER BY d.created_at DESC, d.rowid DESC LIMIT ? OFFSET ?`,
+        )
+        .all(apiKey, perPage, (page - 1) * perPage) as DeliveryDbRow[]
+    ).map(toDelivery);
+    return { rows, total };
+  }
+
   recordSuccess(deliveryId: string, responseStatus: number): void {
     const at = now();
     this.db

@@ -432,6 +432,62 @@ describe("a job's webhookUrl", () => {
     expect(() => verified(first.secret, started)).toThrow();
     await receiver.waitFor(isEvent('/rotated', 'encoding.completed', (p) => p.data.jobId === job.jobId));
   });
+
+  it('has a delivery log and replay of its own, for its key only', async () => {
+    const fileId = await upload();
+    const job = await json<EncoderJob>(
+      await api('/v1/encoder/jobs', {
+        method: 'POST',
+        bearer: await server.token(),
+        json: { fileId, webhookUrl: receiver.url('/logged') },
+      }),
+      201,
+    );
+    let completed: WebhookDelivery | undefined;
+    for (let i = 0; i < 600 && !completed; i++) {
+      const log = await json<Page<WebhookDelivery>>(
+        await api('/v1/webhooks/job-deliveries?perPage=100'),
+        200,
+      );
+      completed = log.data.find(
+        (d) =>
+          d.payload.data.jobId === job.jobId &&
+          d.eventType === 'encoding.completed' &&
+          d.status === 'succeeded',
+      );
+      if (!completed) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(completed).toMatchObject({ endpointId: null, attempts: 1, lastResponseStatus: 200 });
+
+    const other = server.app.vodkit.auth.createKey('job-log-other');
+    const otherAdmin = await signToken({
+      apiKey: other.apiKey,
+      secret: other.secret,
+      permissions: ['allow_admin'],
+    });
+    const theirLog = await json<Page<WebhookDelivery>>(
+      await api('/v1/webhooks/job-deliveries', { bearer: otherAdmin }),
+      200,
+    );
+    expect(theirLog.data).toEqual([]);
+    const stolen = await api(`/v1/webhooks/job-deliveries/${completed!.deliveryId}/replay`, {
+      method: 'POST',
+      bearer: otherAdmin,
+    });
+    expect(stolen.status).toBe(404);
+
+    const before = receiver.requests.filter((r) => r.headers['webhook-id'] === completed!.webhookId).length;
+    expect(before).toBe(1);
+    await json<WebhookDelivery>(
+      await api(`/v1/webhooks/job-deliveries/${completed!.deliveryId}/replay`, { method: 'POST' }),
+      202,
+    );
+    await receiver.waitFor(
+      (r) =>
+        r.headers['webhook-id'] === completed!.webhookId &&
+        receiver.requests.filter((q) => q.headers['webhook-id'] === completed!.webhookId).length === 2,
+    );
+  });
 });
 
 describe('delivery', () => {

@@ -74,6 +74,23 @@ export default async function webhooksRoutes(app: FastifyInstance, ctx: AppConte
     reply.status(201).send(ctx.webhooks.rotateSigningSecret(request.principal)),
   );
 
+  app.get<{ Querystring: PageQuery }>(
+    '/v1/webhooks/job-deliveries',
+    { schema: { querystring: pageQuery }, preHandler: admin },
+    async (request) =>
+      ctx.webhooks.jobDeliveries(request.principal, request.query.page, request.query.perPage),
+  );
+
+  app.post<{ Params: { deliveryId: string } }>(
+    '/v1/webhooks/job-deliveries/:deliveryId/replay',
+    {
+      schema: { params: { type: 'object', required: ['deliveryId'], properties: { deliveryId: id } } },
+      preHandler: admin,
+    },
+    async (request, reply) =>
+      reply.status(202).send(ctx.webhooks.replay(request.principal, null, request.params.deliveryId)),
+  );
+
   app.get<{ Params: { endpointId: string } }>(
     '/v1/webhooks/:endpointId',
     { schema: { params: endpointParams }, preHandler: admin },

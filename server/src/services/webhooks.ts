@@ -121,15 +121,28 @@ export class WebhookService {
     };
   }
 
+  /** The delivery log of jobs' own `webhookUrl` (all jobs of the key). */
+  jobDeliveries(principal: Principal, page: number, perPage: number): Page<WebhookDelivery> {
+    const { rows, total } = this.deps.repo.listJobDeliveries(principal.apiKey, page, perPage);
+    return {
+      data: rows.map(toDelivery),
+      pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
+    };
+  }
+
   /**
    * Sends a delivery again now, whatever became of it, with the same `webhook-id` (a receiver that
    * already processed it may safely ignore it) and a fresh retry schedule.
    */
-  replay(principal: Principal, endpointId: string, deliveryId: string): WebhookDelivery {
-    this.#owned(principal, endpointId);
+  replay(principal: Principal, endpointId: string | null, deliveryId: string): WebhookDelivery {
+    if (endpointId !== null) this.#owned(principal, endpointId);
     const delivery = isValidId(deliveryId) ? this.deps.repo.getDelivery(deliveryId) : undefined;
-    if (!delivery || delivery.endpointId !== endpointId) {
-      throw new ApiError('not_found', `no delivery ${deliveryId} for webhook ${endpointId}`);
+    // endpointId null: a delivery to a job's webhookUrl, which only its key may replay.
+    if (!delivery || delivery.endpointId !== endpointId || delivery.apiKey !== principal.apiKey) {
+      throw new ApiError(
+        'not_found',
+        `no delivery ${deliveryId}${endpointId ? ` for webhook ${endpointId}` : ''}`,
+      );
     }
     if (!this.deps.repo.requeue(deliveryId)) {
       throw new ApiError('conflict', 'this delivery is being sent right now: look again in a moment');

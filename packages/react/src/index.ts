@@ -22,7 +22,7 @@ export type EventProps<Details> = {
 };
 
 /** Maps event names to `on…` props at run time, the same way the type above does. */
-function eventProps<Details>(names: readonly (keyof Details & string)[]): EventProps<Details> {
+export function eventProps<Details>(names: readonly (keyof Details & string)[]): EventProps<Details> {
   const props: Record<string, string> = {};
   for (const name of names) {
     props[`on${name.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase())}`] = name;

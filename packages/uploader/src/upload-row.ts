@@ -18,12 +18,17 @@ export interface RowContext {
 type Tone = 'accent' | 'muted' | 'success' | 'error';
 
 /** The one button that changes with the phase: the same element throughout, so focus stays on it. */
-const PRIMARY: Partial<Record<UploadSnapshot['phase'], { action: RowAction; primary: boolean }>> = {
-  ready: { action: 'start', primary: true },
-  queued: { action: 'pause', primary: false },
-  uploading: { action: 'pause', primary: false },
-  paused: { action: 'resume', primary: true },
-  error: { action: 'retry', primary: true },
+const PRIMARY: Partial<
+  Record<
+    UploadSnapshot['phase'],
+    { action: RowAction; label: 'upload' | 'pause' | 'resume' | 'retry'; primary: boolean }
+  >
+> = {
+  ready: { action: 'start', label: 'upload', primary: true },
+  queued: { action: 'pause', label: 'pause', primary: false },
+  uploading: { action: 'pause', label: 'pause', primary: false },
+  paused: { action: 'resume', label: 'resume', primary: true },
+  error: { action: 'retry', label: 'retry', primary: true },
 };
 
 const PART: Record<RowAction, string> = {
@@ -77,7 +82,7 @@ export function renderRow(u: UploadSnapshot, ctx: RowContext): TemplateResult {
           ${
             primary
               ? html`<button part=${`button ${PART[primary.action]}`} class=${primary.primary ? 'primary' : ''}
-                  type="button" @click=${() => ctx.act(u.key, primary.action)}>${m[primary.action === 'start' ? 'upload' : primary.action]}</button>`
+                  type="button" @click=${() => ctx.act(u.key, primary.action)}>${m[primary.label]}</button>`
               : nothing
           }
           ${

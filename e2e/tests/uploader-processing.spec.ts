@@ -183,6 +183,42 @@ test('when the event stream is refused, the row polls the job and still gets to 
   await expect(uploader(page).locator('[part~=status]')).toHaveText('Ready to watch');
 });
 
+test('without encode the row stops at Uploaded; trackEncoding() follows a job the page created', async ({
+  page,
+}) => {
+  await open(page);
+  await uploader(page).locator('input[type=file]').setInputFiles(small);
+  const ready = await waitForEvent(page, 'vod-file-ready');
+  await expect(uploader(page).locator('[part~=status]')).toHaveText('Uploaded');
+  expect(await page.evaluate(() => window.uploaderEvents.some((e) => e.type === 'vod-encoding-start'))).toBe(
+    false,
+  );
+
+  // The page's own code: a token from its app server, its own job, then the hand-over.
+  const videoId = await page.evaluate(async (fileId) => {
+    const { token } = (await (await fetch('/demo-app/token', { method: 'POST' })).json()) as {
+      token: string;
+    };
+    const res = await fetch('/v1/encoder/jobs', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ fileId, presets: [{ resolutions: ['240'], format: 'hls' }] }),
+    });
+    const job = (await res.json()) as { videoId: string };
+    const el = document.querySelector('vod-uploader') as unknown as {
+      trackEncoding(fileId: string, videoId: string): void;
+    };
+    el.trackEncoding(fileId, job.videoId);
+    return job.videoId;
+  }, String(ready.fileId));
+
+  const start = await waitForEvent(page, 'vod-encoding-start');
+  expect(start).toMatchObject({ fileId: ready.fileId, videoId });
+  const done = await waitForEvent(page, 'vod-video-ready');
+  expect((done.playback as { hls: string }).hls).toContain(`/stream/${videoId}/master.m3u8`);
+  await expect(uploader(page).locator('[part~=status]')).toHaveText('Ready to watch');
+});
+
 test('a file the server refuses after probing shows the server’s reason', async ({ page }) => {
   const junk = path.join(dir, 'junk.mp4');
   fs.writeFileSync(junk, Buffer.alloc(64 * 1024, 7));

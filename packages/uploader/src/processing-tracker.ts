@@ -90,7 +90,8 @@ export class ProcessingTracker {
       if (this.#stopped) return;
       this.#set({
         ...this.state,
-        stage: this.state.stage === 'probing' ? 'queued' : this.state.stage,
+        // Until the stream's first event says more: a job exists, so it is at least queued.
+        stage: this.state.stage === 'probing' || this.state.stage === 'ready' ? 'queued' : this.state.stage,
         videoId,
         jobId: video.jobId,
       });

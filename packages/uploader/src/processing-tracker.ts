@@ -36,6 +36,12 @@ const PROBE_POLLS = 240;
 const JOB_POLL_MS = 1000;
 /** At most this many polls of one job (3 hours at 1 s): a bound, not a timeout anyone should reach. */
 const JOB_POLLS = 3 * 3600;
+/**
+ * Event streams open at once on this page. Each holds one of the browser's six HTTP/1.1 connections to
+ * the server; with many rows encoding, more would starve the uploads themselves. The rest poll.
+ */
+const MAX_STREAMS = 2;
+let openStreams = 0;
 
 /**
  * Follows one uploaded file through the server's processing: the file record (probing → ready or
@@ -103,8 +109,7 @@ export class ProcessingTracker {
 
   stop(): void {
     this.#stopped = true;
-    this.#source?.close();
-    this.#source = null;
+    this.#closeStream();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
   }
@@ -113,12 +118,13 @@ export class ProcessingTracker {
     if (isSettled(this.state.stage) && this.state.stage !== 'ready') return;
     const token = await this.#options.tokens.get().catch(() => null);
     if (this.#stopped) return;
-    if (typeof EventSource === 'undefined') return this.#poll();
+    if (typeof EventSource === 'undefined' || openStreams >= MAX_STREAMS) return this.#poll();
     const query = token ? `?token=${encodeURIComponent(token)}` : '';
     const source = new EventSource(
       `${this.#options.apiBase}/v1/videos/${encodeURIComponent(videoId)}/events${query}`,
     );
     this.#source = source;
+    openStreams++;
     const onEvent = (e: MessageEvent<string>) => {
       let data: VideoEventData;
       try {
@@ -141,8 +147,10 @@ export class ProcessingTracker {
   }
 
   #closeStream(): void {
-    this.#source?.close();
+    if (!this.#source) return;
+    this.#source.close();
     this.#source = null;
+    openStreams--;
   }
 
   async #poll(): Promise<void> {

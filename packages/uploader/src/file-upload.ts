@@ -2,7 +2,7 @@ import Uppy, { type Meta, type UppyFile } from '@uppy/core';
 import Tus, { type TusBody, type TusDetailedError } from '@uppy/tus';
 import type { VodUploadEventDetails, VodUploadEventName } from './events.ts';
 import { formatBytes } from './format.ts';
-import type { ProcessingSnapshot } from './processing.ts';
+import { isSettled, type ProcessingSnapshot } from './processing.ts';
 import { ProcessingTracker } from './processing-tracker.ts';
 import type { TokenSource } from './token-source.ts';
 import { describeUploadError } from './upload-error.ts';
@@ -108,11 +108,6 @@ export class FileUpload {
     return this.snapshot.phase;
   }
 
-  /** Sending or about to: counts against `concurrency`. */
-  get active(): boolean {
-    return this.phase === 'uploading';
-  }
-
   /** Not finished, so a new file with the same name, size and date would be the same upload. */
   get pending(): boolean {
     return this.phase !== 'complete' && this.phase !== 'rejected';
@@ -161,7 +156,7 @@ export class FileUpload {
   /** A processing stage left unfinished by a disconnect picks up again. */
   reconnectTracker(): void {
     const result = this.snapshot.result;
-    if (!this.#tracker && result && this.snapshot.processing && !isDone(this.snapshot.processing)) {
+    if (!this.#tracker && result && this.snapshot.processing && !isSettled(this.snapshot.processing.stage)) {
       const videoId = this.snapshot.processing.videoId;
       this.#startTracker(result.fileId, videoId);
     }
@@ -453,14 +448,4 @@ export class FileUpload {
     this.snapshot = { ...this.snapshot, ...patch };
     this.#changed();
   }
-}
-
-function isDone(p: ProcessingSnapshot): boolean {
-  return (
-    p.stage === 'rejected' ||
-    p.stage === 'completed' ||
-    p.stage === 'failed' ||
-    p.stage === 'unavailable' ||
-    (p.stage === 'ready' && !p.videoId)
-  );
 }

@@ -1,14 +1,24 @@
 import path from 'node:path';
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const here = import.meta.dirname;
 /** Where `npm run dev` proxies API calls: the server started beside it. */
 const apiTarget = process.env.VOD_API_URL ?? `http://localhost:${process.env.VOD_PORT ?? 8080}`;
+/**
+ * Inside the repo the @vodkit packages resolve to their TypeScript source (their `vodkit-source` export
+ * condition); consumers get dist/. Node processes get the same condition from .npmrc (`node-options`).
+ */
+const source = {
+  resolve: { conditions: ['vodkit-source', ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ['vodkit-source', ...defaultServerConditions] } },
+};
 
 export default defineConfig(({ mode }) =>
   mode === 'test'
     ? {
         // vitest: unit and integration tests that sit beside the code; Playwright owns e2e/.
+        ...source,
         root: here,
         test: {
           include: ['server/**/*.test.ts', 'packages/**/*.test.ts'],
@@ -20,6 +30,7 @@ export default defineConfig(({ mode }) =>
       }
     : {
         // The demo site; `npm run build` writes demo/dist, which the server serves on the API's port.
+        ...source,
         root: path.join(here, 'demo'),
         build: {
           outDir: path.join(here, 'demo/dist'),

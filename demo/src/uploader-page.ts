@@ -1,5 +1,7 @@
 import '@vodkit/uploader';
-import type { VodUploadEventName } from '@vodkit/uploader';
+// Rows of `<vod-uploader player>` show a `<vod-player>`: loading the player package is all it takes.
+import '@vodkit/player';
+import { VOD_UPLOAD_EVENTS } from '@vodkit/uploader';
 
 const uploader = document.querySelector('vod-uploader')!;
 const log = document.querySelector<HTMLOListElement>('#log')!;
@@ -15,38 +17,41 @@ const ATTRIBUTES = [
   'chunk-size',
   'title',
   'auto-start',
+  'multiple',
+  'concurrency',
+  'encode',
+  'player',
+  'no-processing',
+  'theme',
+  'lang',
 ] as const;
-for (const [name, value] of new URLSearchParams(location.search)) {
+const query = new URLSearchParams(location.search);
+if (query.has('dark')) document.documentElement.dataset.theme = 'dark';
+for (const [name, value] of query) {
   if ((ATTRIBUTES as readonly string[]).includes(name)) uploader.setAttribute(name, value);
 }
 // A fixed token replaces the app server (the element prefers token-url when both are set).
-if (uploader.hasAttribute('token') && !new URLSearchParams(location.search).has('token-url')) {
+if (uploader.hasAttribute('token') && !query.has('token-url')) {
   uploader.removeAttribute('token-url');
 }
 document.querySelector('#markup')!.textContent = uploader.outerHTML;
 
-const EVENTS: VodUploadEventName[] = [
-  'vod-upload-start',
-  'vod-upload-progress',
-  'vod-upload-complete',
-  'vod-upload-error',
-  'vod-upload-cancel',
-];
+/** Progress fires many times a second: each row's progress updates one line instead of flooding the log. */
+const progressLines = new Map<string, HTMLLIElement>();
+const PROGRESS = new Set(['vod-upload-progress', 'vod-encoding-progress']);
 
-/** Progress fires many times a second: it updates one line instead of flooding the log. */
-let progressLine: HTMLLIElement | null = null;
-
-for (const type of EVENTS) {
+for (const type of VOD_UPLOAD_EVENTS) {
   uploader.addEventListener(type, (event) => {
-    const { detail } = event as CustomEvent<unknown>;
+    const { detail } = event as CustomEvent<{ key?: string }>;
     console.info(type, detail);
-    let line = type === 'vod-upload-progress' ? progressLine : null;
+    const lineKey = `${type}:${detail.key}`;
+    let line = PROGRESS.has(type) ? progressLines.get(lineKey) : undefined;
     if (!line) {
       line = document.createElement('li');
       line.className = type;
       log.append(line);
     }
-    progressLine = type === 'vod-upload-progress' ? line : null;
+    if (PROGRESS.has(type)) progressLines.set(lineKey, line);
     const name = document.createElement('span');
     name.className = 'name';
     name.textContent = type;

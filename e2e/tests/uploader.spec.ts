@@ -1,11 +1,22 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, type Page, type Request, test } from '@playwright/test';
-import type { FileRecord } from '@vodkit/api';
+import { expect, test } from '@playwright/test';
 import { signToken } from '@vodkit/api/sign';
 import { clips, makeClip, tempDir } from '../../server/test/fixtures.ts';
 import { apiToken, baseUrl, devKey } from '../helpers/env.ts';
+import {
+  focusedControl,
+  open,
+  reachedPercent,
+  readyFile,
+  recordEvents,
+  sha256,
+  storedUpload,
+  throttleUpload,
+  tusRequests,
+  uploader,
+  waitForEvent,
+} from '../helpers/uploader-page.ts';
 
 /**
  * `<vod-uploader>` on its component page (demo/uploader.html), in Chromium, against the real server
@@ -33,115 +44,6 @@ test.afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-type Detail = Record<string, unknown>;
-interface Recorded {
-  type: string;
-  detail: Detail;
-}
-declare global {
-  interface Window {
-    uploaderEvents: Recorded[];
-  }
-}
-
-/** Opens the component page with attributes from the query string and records the element's events. */
-async function open(page: Page, params: Record<string, string> = {}): Promise<void> {
-  await page.goto(`${baseUrl()}/uploader.html?${new URLSearchParams(params)}`);
-  await recordEvents(page);
-}
-
-async function recordEvents(page: Page): Promise<void> {
-  await page.waitForFunction(() => customElements.get('vod-uploader') !== undefined);
-  await page.evaluate(() => {
-    window.uploaderEvents = [];
-    const el = document.querySelector('vod-uploader')!;
-    for (const type of [
-      'vod-upload-start',
-      'vod-upload-progress',
-      'vod-upload-complete',
-      'vod-upload-error',
-      'vod-upload-cancel',
-    ] as const) {
-      el.addEventListener(type, (e) => {
-        window.uploaderEvents.push({ type, detail: (e as CustomEvent<Detail>).detail });
-      });
-    }
-  });
-}
-
-async function waitForEvent(page: Page, type: string): Promise<Detail> {
-  const handle = await page.waitForFunction(
-    (t) => window.uploaderEvents.find((e) => e.type === t)?.detail,
-    type,
-    { timeout: 60_000 },
-  );
-  return (await handle.jsonValue()) as Detail;
-}
-
-/** Every request the page sends to the tus endpoint, in order. */
-function tusRequests(page: Page): Request[] {
-  const seen: Request[] = [];
-  page.on('request', (req) => {
-    if (new URL(req.url()).pathname.startsWith('/v1/uploads')) seen.push(req);
-  });
-  return seen;
-}
-
-/** Caps the browser's upload bandwidth (Chromium's DevTools throttling), so uploads take seconds. */
-/** Waits until the element has reported at least `percent` of the upload sent. */
-function reachedPercent(page: Page, percent: number): Promise<unknown> {
-  return page.waitForFunction(
-    (min) =>
-      window.uploaderEvents.some(
-        (e) => e.type === 'vod-upload-progress' && (e.detail.percent as number) >= min,
-      ),
-    percent,
-  );
-}
-
-async function throttleUpload(page: Page, bytesPerSecond: number): Promise<void> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 0,
-    downloadThroughput: -1,
-    uploadThroughput: bytesPerSecond,
-  });
-}
-
-async function getFile(fileId: string): Promise<{ status: number; body: FileRecord }> {
-  const res = await fetch(`${baseUrl()}/v1/files/${fileId}`, {
-    headers: { authorization: `Bearer ${await apiToken()}` },
-  });
-  return { status: res.status, body: (await res.json()) as FileRecord };
-}
-
-/** Polls until the server has probed the file. */
-async function readyFile(fileId: string): Promise<FileRecord> {
-  let record: FileRecord | undefined;
-  await expect
-    .poll(
-      async () => {
-        const { status, body } = await getFile(fileId);
-        record = body;
-        return status === 200 ? body.status : `HTTP ${status}`;
-      },
-      { timeout: 30_000 },
-    )
-    .toBe('ready');
-  return record!;
-}
-
-const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
-/** The bytes the server stored for a file (`<data dir>/uploads/<fileId>`, see server/src/storage). */
-function storedUpload(fileId: string): string {
-  return path.join(process.env.VOD_E2E_DATA_DIR!, 'uploads', fileId);
-}
-
-const uploader = (page: Page) => page.locator('vod-uploader');
-
 test('choosing a file uploads it: the file id is probed with the right metadata', async ({ page }) => {
   const requests = tusRequests(page);
   await open(page, { title: 'Test pattern' });
@@ -151,7 +53,7 @@ test('choosing a file uploads it: the file id is probed with the right metadata'
   await (await chooser).setFiles(small);
 
   const start = await waitForEvent(page, 'vod-upload-start');
-  expect(start).toEqual({ filename: 'h264-aac.mp4', size: fs.statSync(small).size });
+  expect(start).toEqual({ key: expect.any(String), filename: 'h264-aac.mp4', size: fs.statSync(small).size });
   const done = await waitForEvent(page, 'vod-upload-complete');
   expect(done.filename).toBe('h264-aac.mp4');
   expect(done.size).toBe(fs.statSync(small).size);
@@ -247,8 +149,11 @@ test('pause, then resume: the upload finishes with identical bytes', async ({ pa
   await reachedPercent(page, 25);
   await expect(uploader(page).locator('[part~=stats]')).toContainText('MB/s');
   await page.screenshot({ path: testInfo.outputPath('uploader-mid-upload.png') });
-  await uploader(page).getByRole('button', { name: 'Pause' }).click();
+  // By keyboard: focus must stay on the control (it becomes Resume), not fall to <body>.
+  await uploader(page).getByRole('button', { name: 'Pause' }).focus();
+  await page.keyboard.press('Enter');
   await expect(uploader(page).locator('[part~=status]')).toHaveText('Paused');
+  expect(await focusedControl(page)).toBe('Resume');
 
   // While paused, nothing is sent and the server holds part of the file.
   const uploadUrl = (await requests.find((r) => r.method() === 'POST')!.response())!.headers().location!;
@@ -265,7 +170,9 @@ test('pause, then resume: the upload finishes with identical bytes', async ({ pa
   expect(offset).toBeGreaterThan(0);
   expect(offset).toBeLessThan(size);
 
-  await uploader(page).getByRole('button', { name: 'Resume' }).click();
+  await page.keyboard.press('Enter');
+  await expect(uploader(page).locator('[part~=status]')).toHaveText('Uploading');
+  expect(await focusedControl(page)).toBe('Pause');
   const done = await waitForEvent(page, 'vod-upload-complete');
   expect(done.fileId).toBe(fileId);
   // The resumed PATCHes started at the server's offset: the first byte was not sent twice.
@@ -409,7 +316,7 @@ test('cancel stops the upload and deletes it on the server', async ({ page }) =>
   const uploadUrl = (await requests.find((r) => r.method() === 'POST')!.response())!.headers().location!;
   await uploader(page).getByRole('button', { name: 'Cancel' }).click();
 
-  expect(await waitForEvent(page, 'vod-upload-cancel')).toEqual({ filename: 'big.mp4' });
+  expect(await waitForEvent(page, 'vod-upload-cancel')).toMatchObject({ filename: 'big.mp4' });
   await expect(uploader(page).locator('[part~=upload]')).toHaveCount(0);
   await expect(uploader(page).getByRole('button', { name: 'Choose a file' })).toBeEnabled();
   await expect.poll(() => requests.some((r) => r.method() === 'DELETE' && r.url() === uploadUrl)).toBe(true);

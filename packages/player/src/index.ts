@@ -19,13 +19,10 @@ export { formatTime } from './time.ts';
 export { type Projection, VodPlayer } from './vod-player.ts';
 export { type ScrubbableMedia, VodScrubber } from './vod-scrubber.ts';
 
-/**
- * Registers a tag unless something already did: two copies of this package on one page (a bundle
- * plus a CDN script) must not throw.
- */
-function define(tag: string, element: CustomElementConstructor): void {
-  if (!customElements.get(tag)) customElements.define(tag, element);
+// Importing the package registers the tags unless something already did: two copies of this package on
+// one page (a bundle plus a CDN script) must not throw, and neither must a server-side import (Node has
+// no `customElements` unless a DOM shim gave one). Literal calls, so the manifest analyzer sees the tags.
+if (typeof customElements !== 'undefined') {
+  if (!customElements.get('vod-scrubber')) customElements.define('vod-scrubber', VodScrubber);
+  if (!customElements.get('vod-player')) customElements.define('vod-player', VodPlayer);
 }
-
-define('vod-scrubber', VodScrubber);
-define('vod-player', VodPlayer);

@@ -19,11 +19,11 @@ export function formatSpeed(bytesPerSecond: number): string {
 }
 
 export function formatEta(seconds: number): string {
-  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s left`;
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
   if (seconds < 3600) {
     const m = Math.floor(seconds / 60);
-    return `${m} min ${String(Math.floor(seconds % 60)).padStart(2, '0')} s left`;
+    return `${m} min ${String(Math.floor(seconds % 60)).padStart(2, '0')} s`;
   }
   const h = Math.floor(seconds / 3600);
-  return `${h} h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')} min left`;
+  return `${h} h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')} min`;
 }

@@ -3,6 +3,18 @@ import { TokenError } from './token-source.ts';
 
 type ErrorDetail = VodUploadEventDetails['vod-upload-error'];
 
+/** Rejection of `upload()`: the same `code` and `message` as the `vod-upload-error` event. */
+export class VodUploadError extends Error {
+  override readonly name = 'VodUploadError';
+  constructor(
+    readonly code: ErrorDetail['code'],
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
 /** The parts of tus-js-client's `DetailedError` we read; Uppy may wrap it (NetworkError's `cause`). */
 interface TusLikeError {
   message?: string;
@@ -24,7 +36,7 @@ const BY_STATUS: Record<number, [ErrorDetail['code'], string]> = {
  * Turns whatever Uppy reports for a failed upload into `{code, message}` for people: the server's own
  * `{error: {code, message}}` when it sent one, else a sentence for the status or the network failure.
  */
-export function describeUploadError(error: unknown): ErrorDetail {
+export function describeUploadError(error: unknown): Omit<ErrorDetail, 'key' | 'filename'> {
   const chain: TusLikeError[] = [];
   for (let e: unknown = error; e && typeof e === 'object' && chain.length < 5; ) {
     chain.push(e as TusLikeError);

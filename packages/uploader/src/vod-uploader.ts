@@ -1,23 +1,18 @@
-import { css, html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
 import { fire, type VodUploadEventDetails, type VodUploadEventName } from './events.ts';
-import { formatBytes, formatEta, formatSpeed } from './format.ts';
+import type { FileUpload, UploadSettings, UploadSnapshot } from './file-upload.ts';
+import { formatBytes } from './format.ts';
+import { type Messages, messagesFor } from './i18n.ts';
+import { closeIcon, uploadIcon } from './icons.ts';
 import { TokenSource } from './token-source.ts';
-import { type UploadSettings, type UploadSnapshot, UppyController } from './uppy-controller.ts';
+import { VodUploadError } from './upload-error.ts';
+import { type RowAction, renderRow } from './upload-row.ts';
+import { uploaderStyles } from './uploader-styles.ts';
+import { UploadsController } from './uploads-controller.ts';
 
 type CompleteDetail = VodUploadEventDetails['vod-upload-complete'];
-
-/** Rejection of `upload()`: the same `code` and `message` as the `vod-upload-error` event. */
-export class VodUploadError extends Error {
-  override readonly name = 'VodUploadError';
-  constructor(
-    readonly code: VodUploadEventDetails['vod-upload-error']['code'],
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
 
 /** `auto-start` is on unless the attribute says `false`. */
 const booleanDefaultTrue = {
@@ -32,280 +27,73 @@ const numberOrNull = {
   },
 };
 
-const STATUS_LABEL: Record<UploadSnapshot['phase'], string> = {
-  ready: 'Ready',
-  uploading: 'Uploading',
-  paused: 'Paused',
-  complete: 'Uploaded',
-  error: 'Failed',
-  rejected: 'Not accepted',
-};
-
 /**
- * A resumable video upload: a drop zone and a file picker, then the upload's progress, speed and time
- * left, with pause, resume, cancel and retry. Uploads go over tus to Vodkit's `/v1/uploads`; the tus
- * upload id is the Vodkit file id. A page reload loses nothing: picking the same file again continues
- * from the server's offset.
+ * Resumable video uploads: a drop zone and a file picker, then one row per file with its progress, speed
+ * and time left, pause, resume, cancel and retry; after the upload, the server's processing of the file
+ * (probing → rejected with the reason, or ready → with `encode`, encoding % → playable → ready to watch),
+ * followed over Server-Sent Events. Uploads go over tus to Vodkit's `/v1/uploads`; the tus upload id is
+ * the Vodkit file id. A page reload loses nothing: picking the same file again continues from the
+ * server's offset.
  *
- * Authorisation: `token` (an API JWT with `allow_upload`) or `token-url` (your app server: POSTed for
- * `{token, expiresAt?}` before each upload or resume, and again when the server answers 401).
+ * Authorisation: `token` (an API JWT with `allow_upload`, plus `allow_read` to follow processing and
+ * `allow_encode` for `encode`) or `token-url` (your app server: POSTed for `{token, expiresAt?}` before
+ * each upload or resume, and again when the server answers 401).
  *
- * @fires vod-upload-start - `{filename, size}` when a file's upload begins.
- * @fires vod-upload-progress - `{bytesUploaded, bytesTotal, percent}` as the server acknowledges bytes.
- * @fires vod-upload-complete - `{fileId, uploadUrl, filename, size}` once every byte is on the server.
- * @fires vod-upload-error - `{code, message, status?}` when a file is refused or the upload fails.
- * @fires vod-upload-cancel - `{filename}` when the upload is cancelled.
+ * @fires vod-upload-start - `{key, filename, size}` when a file's upload begins.
+ * @fires vod-upload-progress - `{key, filename, bytesUploaded, bytesTotal, percent}` as the server acknowledges bytes.
+ * @fires vod-upload-complete - `{key, fileId, uploadUrl, filename, size}` once every byte is on the server.
+ * @fires vod-upload-error - `{key?, filename, code, message, status?}` when a file is refused or its upload fails.
+ * @fires vod-upload-cancel - `{key, filename}` when an upload is cancelled.
+ * @fires vod-file-ready - `{key, fileId, filename, metadata}` once the server probed and accepted the file.
+ * @fires vod-file-rejected - `{key, fileId, filename, code, message}` when the server refused the file.
+ * @fires vod-encoding-start - `{key, fileId, filename, videoId, jobId}` when the element follows a job.
+ * @fires vod-encoding-progress - `{key, fileId, filename, videoId, jobId, progress}` while it encodes.
+ * @fires vod-video-playable - `{…, videoId, playback: {hls, embed, poster}}` as soon as the video plays.
+ * @fires vod-video-ready - `{…, videoId, playback}` when the encode is complete.
+ * @fires vod-processing-error - `{key, fileId, filename, videoId?, jobId?, code, message}` when the job fails or the token may not follow it.
  *
  * @csspart base - The wrapper of everything.
  * @csspart drop-zone - The area that takes dropped files; also `drop-zone-active` while a file hovers it.
  * @csspart icon - The upload icon in the drop zone.
- * @csspart prompt - The drop zone's headline.
+ * @csspart prompt - The drop zone's headline ("Drag a video here", or "Choose a video" on touch screens).
  * @csspart choose-button - The "Choose a file" button.
  * @csspart hint - The accepted types and size limit under it.
- * @csspart upload - The card of the current upload.
+ * @csspart notice - Why files were not added (a second file without `multiple`, a duplicate).
+ * @csspart uploads - The list of rows.
+ * @csspart upload - One file's row.
  * @csspart filename - The file's name.
- * @csspart status - The state label (Uploading, Paused, Uploaded, Failed).
- * @csspart progress - The progress track (`role=progressbar`).
+ * @csspart status - The state label (Uploading, Paused, Uploaded, Failed, Encoding 40%, Ready to watch…).
+ * @csspart progress - The progress track (`role=progressbar`): the upload, then the encode.
  * @csspart progress-bar - The filled part of the track.
- * @csspart stats - Percent, bytes sent of total, speed and time left.
+ * @csspart stats - Percent, bytes sent of total, speed and time left; then duration, size and codec.
  * @csspart actions - The row of buttons.
  * @csspart button - Every action button; each also has its own part: `start-button`, `pause-button`,
- *   `resume-button`, `cancel-button`, `retry-button`.
- * @csspart error - The error message.
+ *   `resume-button`, `cancel-button`, `retry-button`, `remove-button`.
+ * @csspart error - The error message (upload failure, or the server's reason for refusing the file).
  * @csspart result - The file id shown once the upload is complete.
+ * @csspart player - The `<vod-player>` shown in a row with the `player` attribute.
  *
  * @cssprop [--vod-uploader-font=14px/1.45 system-ui, sans-serif] - Font of the element.
- * @cssprop [--vod-uploader-color=#1f2430] - Text colour.
- * @cssprop [--vod-uploader-muted-color=#667085] - Secondary text (hint, stats).
- * @cssprop [--vod-uploader-accent=#4f46e5] - Buttons, progress bar, the drop zone's hover state.
- * @cssprop [--vod-uploader-accent-contrast=#fff] - Text on accent-coloured buttons.
- * @cssprop [--vod-uploader-background=#f8f9fc] - The drop zone.
- * @cssprop [--vod-uploader-drop-background] - The drop zone while a file hovers it (accent tint).
- * @cssprop [--vod-uploader-surface=#fff] - The upload card.
- * @cssprop [--vod-uploader-border-color=#d0d5dd] - Borders and the progress track.
- * @cssprop [--vod-uploader-radius=12px] - Corner radius of the drop zone and the card.
- * @cssprop [--vod-uploader-success=#12805c] - The progress bar and label once uploaded.
- * @cssprop [--vod-uploader-error=#c4320a] - Error text and the failed progress bar.
+ * @cssprop [--vod-uploader-color=light-dark(#1f2430, #eef0f6)] - Text colour.
+ * @cssprop [--vod-uploader-muted-color=light-dark(#5d6679, #a9b1c3)] - Secondary text (hint, stats).
+ * @cssprop [--vod-uploader-accent=light-dark(#4f46e5, #a5b4fc)] - Buttons, progress bar, the drop zone's hover state.
+ * @cssprop [--vod-uploader-accent-contrast=light-dark(#fff, #161a36)] - Text on accent-coloured buttons.
+ * @cssprop [--vod-uploader-background=light-dark(#f8f9fc, #171b24)] - The drop zone.
+ * @cssprop [--vod-uploader-drop-background=light-dark(#eeedfd, #22264a)] - The drop zone while a file hovers it.
+ * @cssprop [--vod-uploader-surface=light-dark(#fff, #1e2330)] - The rows and buttons.
+ * @cssprop [--vod-uploader-border-color=light-dark(#d0d5dd, #3a4151)] - Borders.
+ * @cssprop [--vod-uploader-track-color=light-dark(#e6e9ef, #2e3442)] - The empty progress track.
+ * @cssprop [--vod-uploader-radius=12px] - Corner radius of the drop zone and the rows.
+ * @cssprop [--vod-uploader-success=light-dark(#0f7a57, #6ce0ae)] - The bar and label once uploaded or ready.
+ * @cssprop [--vod-uploader-error=light-dark(#b42d09, #ffa58c)] - Error text and the failed progress bar.
+ * @cssprop [--vod-uploader-status-background=light-dark(#eceafd, #2a2f5c)] - The status pill while working.
+ * @cssprop [--vod-uploader-status-muted-background=light-dark(#eef0f4, #2b303c)] - The pill of a paused or waiting row.
+ * @cssprop [--vod-uploader-status-success-background=light-dark(#e3f4ec, #173b2e)] - The pill once done.
+ * @cssprop [--vod-uploader-status-error-background=light-dark(#fdebe6, #44211a)] - The pill (and the notice) on failure.
+ * @cssprop [--vod-uploader-shadow=light-dark(rgb(16 24 40 / 6%), rgb(0 0 0 / 35%))] - The rows' shadow.
  */
 export class VodUploader extends LitElement {
-  static override styles = css`
-    :host {
-      --_accent: var(--vod-uploader-accent, #4f46e5);
-      --_border: var(--vod-uploader-border-color, #d0d5dd);
-      --_muted: var(--vod-uploader-muted-color, #667085);
-      --_radius: var(--vod-uploader-radius, 12px);
-      --_success: var(--vod-uploader-success, #12805c);
-      --_error: var(--vod-uploader-error, #c4320a);
-      display: block;
-      font: var(--vod-uploader-font, 14px/1.45 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
-      color: var(--vod-uploader-color, #1f2430);
-    }
-    :host([hidden]) {
-      display: none;
-    }
-    * {
-      box-sizing: border-box;
-    }
-    .drop-zone {
-      display: flex;
-      flex-direction: column;
-      align-items: center;
-      gap: 6px;
-      padding: 28px 20px 24px;
-      border: 2px dashed var(--_border);
-      border-radius: var(--_radius);
-      background: var(--vod-uploader-background, #f8f9fc);
-      text-align: center;
-      cursor: pointer;
-      transition:
-        border-color 0.15s,
-        background-color 0.15s,
-        transform 0.15s;
-    }
-    .drop-zone:hover {
-      border-color: color-mix(in srgb, var(--_accent) 55%, var(--_border));
-    }
-    .drop-zone.active {
-      border-color: var(--_accent);
-      border-style: solid;
-      background: var(--vod-uploader-drop-background, color-mix(in srgb, var(--_accent) 9%, #fff));
-      transform: scale(1.01);
-    }
-    .drop-zone[data-busy] {
-      cursor: default;
-      opacity: 0.55;
-      border-color: var(--_border);
-      transform: none;
-    }
-    .icon {
-      width: 40px;
-      height: 40px;
-      color: var(--_accent);
-      pointer-events: none;
-    }
-    .prompt {
-      margin: 2px 0 0;
-      font-weight: 600;
-      pointer-events: none;
-    }
-    .or {
-      color: var(--_muted);
-      font-size: 0.9em;
-      pointer-events: none;
-    }
-    button {
-      font: inherit;
-      cursor: pointer;
-      border-radius: 8px;
-      padding: 6px 14px;
-      border: 1px solid var(--_border);
-      background: var(--vod-uploader-surface, #fff);
-      color: inherit;
-      transition:
-        background-color 0.15s,
-        border-color 0.15s;
-    }
-    button:hover:not(:disabled) {
-      border-color: color-mix(in srgb, var(--_accent) 50%, var(--_border));
-    }
-    button:focus-visible {
-      outline: 2px solid var(--_accent);
-      outline-offset: 2px;
-    }
-    button:disabled {
-      cursor: default;
-    }
-    button.primary {
-      border-color: transparent;
-      background: var(--_accent);
-      color: var(--vod-uploader-accent-contrast, #fff);
-      font-weight: 600;
-    }
-    button.primary:hover:not(:disabled) {
-      background: color-mix(in srgb, var(--_accent) 88%, #000);
-    }
-    .hint {
-      margin: 4px 0 0;
-      color: var(--_muted);
-      font-size: 0.86em;
-      pointer-events: none;
-    }
-    input[type='file'] {
-      display: none;
-    }
-    .upload {
-      margin-top: 12px;
-      padding: 14px 16px;
-      border: 1px solid var(--_border);
-      border-radius: var(--_radius);
-      background: var(--vod-uploader-surface, #fff);
-      box-shadow: 0 1px 2px rgb(16 24 40 / 6%);
-    }
-    .head {
-      display: flex;
-      align-items: center;
-      gap: 10px;
-    }
-    .file-icon {
-      flex: none;
-      width: 20px;
-      height: 20px;
-      color: var(--_muted);
-    }
-    .filename {
-      flex: 1;
-      min-width: 0;
-      overflow: hidden;
-      text-overflow: ellipsis;
-      white-space: nowrap;
-      font-weight: 600;
-    }
-    .status {
-      flex: none;
-      padding: 1px 8px;
-      border-radius: 999px;
-      font-size: 0.8em;
-      font-weight: 600;
-      background: color-mix(in srgb, var(--_accent) 12%, #fff);
-      color: var(--_accent);
-    }
-    .upload[data-phase='paused'] .status,
-    .upload[data-phase='ready'] .status {
-      background: color-mix(in srgb, var(--_muted) 14%, #fff);
-      color: var(--_muted);
-    }
-    .upload[data-phase='complete'] .status {
-      background: color-mix(in srgb, var(--_success) 12%, #fff);
-      color: var(--_success);
-    }
-    .upload[data-phase='error'] .status,
-    .upload[data-phase='rejected'] .status {
-      background: color-mix(in srgb, var(--_error) 12%, #fff);
-      color: var(--_error);
-    }
-    .progress {
-      margin: 12px 0 8px;
-      height: 8px;
-      border-radius: 999px;
-      background: color-mix(in srgb, var(--_border) 55%, #fff);
-      overflow: hidden;
-    }
-    .bar {
-      height: 100%;
-      border-radius: inherit;
-      background: var(--_accent);
-      /* Short: progress lands many times a second, and a long transition would trail the percentage. */
-      transition: width 0.1s linear;
-    }
-    .upload[data-phase='paused'] .bar {
-      background: color-mix(in srgb, var(--_accent) 45%, #fff);
-    }
-    .upload[data-phase='complete'] .bar {
-      background: var(--_success);
-    }
-    .upload[data-phase='error'] .bar,
-    .upload[data-phase='rejected'] .bar {
-      background: var(--_error);
-    }
-    .foot {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: center;
-      justify-content: space-between;
-      gap: 8px 16px;
-    }
-    .stats {
-      color: var(--_muted);
-      font-size: 0.88em;
-      font-variant-numeric: tabular-nums;
-    }
-    .stats strong {
-      color: var(--vod-uploader-color, #1f2430);
-      font-weight: 600;
-    }
-    .actions {
-      display: flex;
-      gap: 8px;
-    }
-    .actions button {
-      padding: 4px 12px;
-      font-size: 0.9em;
-    }
-    .error {
-      margin: 10px 0 0;
-      color: var(--_error);
-      font-size: 0.92em;
-    }
-    .result {
-      margin: 8px 0 0;
-      color: var(--_muted);
-      font-size: 0.86em;
-    }
-    .result code {
-      font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-      color: var(--vod-uploader-color, #1f2430);
-    }
-  `;
+  static override styles = uploaderStyles;
 
   /** The tus creation endpoint; default `${api-base}/v1/uploads`. */
   @property() endpoint: string | null = null;
@@ -313,7 +101,7 @@ export class VodUploader extends LitElement {
   /** Where the Vodkit API answers; default the page's origin. */
   @property({ attribute: 'api-base' }) apiBase: string | null = null;
 
-  /** An API JWT with `allow_upload`. Ignored when `token-url` is set. */
+  /** An API JWT with `allow_upload` (and `allow_read`, `allow_encode` to follow and encode). Ignored when `token-url` is set. */
   @property() token: string | null = null;
 
   /** Your app server's token endpoint: POSTed, answers `{token, expiresAt?}`. */
@@ -331,41 +119,100 @@ export class VodUploader extends LitElement {
   /** Start uploading as soon as a file is picked; `auto-start="false"` waits for `start()`. */
   @property({ attribute: 'auto-start', converter: booleanDefaultTrue }) autoStart = true;
 
-  // `title` is the native attribute: its value is sent as the upload's title when a file is added.
+  /** Take several files at once, one row each. Without it a second file is refused with a visible reason. */
+  @property({ type: Boolean }) multiple = false;
+
+  /** How many files upload at the same time; the others wait their turn. */
+  @property({ type: Number }) concurrency = 2;
+
+  /** Create an encoding job (`POST /v1/encoder/jobs`, the whole ladder) for each file the server accepts, and follow it. */
+  @property({ type: Boolean }) encode = false;
+
+  /** Show a `<vod-player>` in the row once the video plays (load `@vodkit/player` on the page for it to upgrade). */
+  @property({ type: Boolean }) player = false;
+
+  /** Stop at "Uploaded": don't follow the server's processing (a token with only `allow_upload`). */
+  @property({ type: Boolean, attribute: 'no-processing' }) noProcessing = false;
+
+  /** `light` or `dark` forces a palette; by default the element follows the page's `color-scheme`. */
+  @property({ reflect: true }) theme: 'light' | 'dark' | null = null;
+
+  /** The language of the element's texts (`en`, `fr`, `de`); default the nearest `lang` of the page. */
+  @property() override lang = '';
+
+  /** Your own texts, over the shipped language's (see `Messages` in `i18n.ts`). */
+  @property({ attribute: false }) translations: Partial<Messages> | null = null;
+
+  // `title` is the native attribute: its value is sent as each upload's title when a file is added.
 
   @state() private dragging = false;
+  @state() private coarse = false;
 
   @query('input[type=file]') private input!: HTMLInputElement;
 
   #tokens: { token: string | null; tokenUrl: string | null; source: TokenSource } | null = null;
-  readonly #uploads = new UppyController(
+  #pointer: MediaQueryList | null = null;
+  readonly #onPointerChange = () => {
+    this.coarse = this.#pointer?.matches ?? false;
+  };
+
+  readonly #uploads = new UploadsController(
     this,
     () => this.#settings(),
+    () => ({
+      multiple: this.multiple,
+      concurrency: Math.max(1, this.concurrency || 1),
+      messages: this.#messages(),
+    }),
     (type, detail) => this.#fire(type, detail),
   );
 
-  /** The current upload as the element shows it, or null before the first file. */
+  /** Every row as the element shows it, in the order the files were added. */
+  get uploads(): readonly Readonly<UploadSnapshot>[] {
+    return this.#uploads.rows.map((r) => r.snapshot);
+  }
+
+  /** The latest row, or null before the first file (the one upload when `multiple` is off). */
   get state(): Readonly<UploadSnapshot> | null {
-    return this.#uploads.upload;
+    return this.#uploads.rows.at(-1)?.snapshot ?? null;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (typeof matchMedia === 'function') {
+      this.#pointer = matchMedia('(pointer: coarse)');
+      this.#pointer.addEventListener('change', this.#onPointerChange);
+      this.#onPointerChange();
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#pointer?.removeEventListener('change', this.#onPointerChange);
   }
 
   /**
-   * Uploads a file without the picker; settles with the first outcome (complete, error or cancel).
-   * Rejects at once with code `conflict` while another upload is under way.
+   * Uploads a file without the picker; settles with its first outcome (complete, error or cancel).
+   * Rejects at once with code `upload_busy` while another upload is under way and `multiple` is off.
    */
   upload(file: File): Promise<CompleteDetail> {
-    const current = this.#uploads.upload;
-    if (this.#busy && current) {
-      const message = `“${current.filename}” is still uploading: cancel it first.`;
-      return Promise.reject(new VodUploadError('conflict', message));
-    }
+    this.#uploads.sync();
+    let row: FileUpload | undefined;
+    let early: Event | null = null;
+    const events = ['vod-upload-complete', 'vod-upload-error', 'vod-upload-cancel'] as const;
     return new Promise<CompleteDetail>((resolve, reject) => {
-      const events = ['vod-upload-complete', 'vod-upload-error', 'vod-upload-cancel'] as const;
-      const stopListening = () => {
-        for (const type of events) this.removeEventListener(type, settle);
-      };
       const settle = (e: Event) => {
-        stopListening();
+        const detail = (e as CustomEvent<{ key?: string; filename: string }>).detail;
+        // Before the row exists (a refusal while adding) the event is matched once `add` returns.
+        if (!row) {
+          if (detail.filename === file.name) early = e;
+          return;
+        }
+        if (detail.key !== row.key) return;
+        finish(e);
+      };
+      const finish = (e: Event) => {
+        for (const type of events) this.removeEventListener(type, settle);
         if (e.type === 'vod-upload-complete') {
           resolve((e as CustomEvent<CompleteDetail>).detail);
         } else if (e.type === 'vod-upload-cancel') {
@@ -377,56 +224,79 @@ export class VodUploader extends LitElement {
       };
       for (const type of events) this.addEventListener(type, settle);
       try {
-        this.#uploads.sync();
-        if (this.#uploads.add(file)) this.#uploads.start();
+        [row] = this.#uploads.add([file], true);
+        if (early) finish(early);
+        else if (row?.phase === 'rejected' && row.snapshot.error) {
+          const { code, message, status } = row.snapshot.error;
+          for (const type of events) this.removeEventListener(type, settle);
+          reject(new VodUploadError(code, message, status));
+        }
       } catch (err) {
-        stopListening();
+        for (const type of events) this.removeEventListener(type, settle);
         reject(err);
       }
     });
   }
 
-  /** Starts an added file (only needed with `auto-start="false"`). */
-  start(): void {
-    this.#uploads.start();
+  /** Starts added files (only needed with `auto-start="false"`): all of them, or the row `key`. */
+  start(key?: string): void {
+    this.#uploads.start(key);
   }
 
-  pause(): void {
-    this.#uploads.pause();
+  /** Pauses every upload, or the row `key`. */
+  pause(key?: string): void {
+    this.#uploads.pause(key);
   }
 
-  /** Continues a paused upload from the server's offset (with a fresh token). */
-  resume(): void {
-    this.#uploads.resume();
+  /** Continues paused uploads from the server's offset (with a fresh token). */
+  resume(key?: string): void {
+    this.#uploads.resume(key);
   }
 
-  /** Stops the upload and deletes what was sent of it on the server. */
-  cancel(): void {
-    this.#uploads.cancel();
+  /** Stops uploads and deletes what was sent of them on the server. */
+  cancel(key?: string): void {
+    this.#uploads.cancel(key);
   }
 
-  /** Tries a failed upload again, from where the server has it. */
-  retry(): void {
-    this.#uploads.retry();
+  /** Tries failed uploads again, from where the server has them. */
+  retry(key?: string): void {
+    this.#uploads.retry(key);
+  }
+
+  /**
+   * Follows an encoding job your page (or server) created for an uploaded file, in that file's row:
+   * the same events and display as with `encode`.
+   */
+  trackEncoding(fileId: string, videoId: string): void {
+    this.#uploads.rows.find((r) => r.snapshot.result?.fileId === fileId)?.track(videoId);
   }
 
   protected override willUpdate(): void {
     this.#uploads.sync();
   }
 
+  #apiBase(): string {
+    return (this.apiBase || (typeof location === 'undefined' ? '' : location.origin)).replace(/\/+$/, '');
+  }
+
   #settings(): UploadSettings {
-    const base = (this.apiBase || (typeof location === 'undefined' ? '' : location.origin)).replace(
-      /\/+$/,
-      '',
-    );
+    const base = this.#apiBase();
     return {
       endpoint: this.endpoint || `${base}/v1/uploads`,
+      apiBase: base,
       chunkSize: this.chunkSize,
       maxSize: this.maxSize,
       accept: this.#acceptList(),
       title: this.title || null,
       tokens: this.#tokenSource(),
+      process: !this.noProcessing,
+      encode: this.encode,
     };
+  }
+
+  #messages(): Messages {
+    const lang = this.lang || this.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang;
+    return messagesFor(lang, this.translations);
   }
 
   #acceptList(): string[] {
@@ -449,20 +319,25 @@ export class VodUploader extends LitElement {
     fire(this, type, detail);
   }
 
-  get #busy(): boolean {
-    return this.#uploads.busy;
+  /** Without `multiple`, the zone takes nothing while a file is under way (it says why when tried). */
+  get #closed(): boolean {
+    return !this.multiple && this.#uploads.busy;
   }
 
   #take(files: FileList | null | undefined): void {
-    const file = files?.[0];
-    if (!file || this.#busy) return;
+    if (!files?.length) return;
     // `title` is no reactive property: read it (and anything changed since the last render) now.
     this.#uploads.sync();
-    if (this.#uploads.add(file) && this.autoStart) this.#uploads.start();
+    this.#uploads.add([...files], this.autoStart);
   }
 
+  #act = (key: string, action: RowAction): void => {
+    if (action === 'remove') this.#uploads.remove(key);
+    else this[action](key);
+  };
+
   #onZoneClick(): void {
-    if (!this.#busy) this.input.click();
+    if (!this.#closed) this.input.click();
   }
 
   #onPicked(): void {
@@ -474,8 +349,9 @@ export class VodUploader extends LitElement {
   #onDragOver(e: DragEvent): void {
     if (!e.dataTransfer?.types.includes('Files')) return;
     e.preventDefault();
-    e.dataTransfer.dropEffect = this.#busy ? 'none' : 'copy';
-    this.dragging = !this.#busy;
+    // A drop while busy is still taken: it is refused with a visible reason instead of being ignored.
+    e.dataTransfer.dropEffect = this.#closed ? 'none' : 'copy';
+    this.dragging = !this.#closed;
   }
 
   #onDragLeave(e: DragEvent): void {
@@ -490,129 +366,59 @@ export class VodUploader extends LitElement {
     this.#take(e.dataTransfer?.files);
   }
 
-  #hint(): string {
+  #hint(m: Messages): string {
     const accept = this.#acceptList();
     const kinds =
       accept.join() === 'video/*,audio/*'
-        ? 'Video or audio'
+        ? m.videoOrAudio
         : accept.join(', ').replace(/\b(video|audio|image)\/\*/g, (_, k: string) => k);
-    return this.maxSize ? `${kinds} · up to ${formatBytes(this.maxSize, { trim: true })}` : kinds;
+    return this.maxSize ? `${kinds} · ${m.upTo(formatBytes(this.maxSize, { trim: true }))}` : kinds;
   }
 
   protected override render() {
-    const upload = this.#uploads.upload;
-    const busy = this.#busy;
+    const m = this.#messages();
+    const closed = this.#closed;
+    const prompt = this.dragging ? m.dropActive : this.coarse ? m.touchPrompt : m.dropPrompt;
+    const rows = this.#uploads.rows;
+    const context = { messages: m, act: this.#act, player: this.player, apiBase: this.#apiBase() };
     return html`
       <div part="base" class="base">
         <div
           part=${this.dragging ? 'drop-zone drop-zone-active' : 'drop-zone'}
           class=${this.dragging ? 'drop-zone active' : 'drop-zone'}
-          ?data-busy=${busy}
+          ?data-busy=${closed}
           @click=${this.#onZoneClick}
           @dragenter=${this.#onDragOver}
           @dragover=${this.#onDragOver}
           @dragleave=${this.#onDragLeave}
           @drop=${this.#onDrop}
         >
-          <svg part="icon" class="icon" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.6"
-            stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
-            <path d="M7 18a4.5 4.5 0 0 1-.6-8.96A6 6 0 0 1 18 8.5a4 4 0 0 1-.5 9.5" />
-            <path d="M12 12v8M8.8 15.2 12 12l3.2 3.2" />
-          </svg>
-          <p part="prompt" class="prompt">${this.dragging ? 'Drop to upload' : 'Drag a video here'}</p>
-          <span class="or">or</span>
-          <button part="choose-button" class="primary" type="button" ?disabled=${busy}>Choose a file</button>
-          <p part="hint" class="hint">${this.#hint()}</p>
-          <input type="file" accept=${this.accept} @change=${this.#onPicked} @click=${stop} />
+          ${uploadIcon}
+          <p part="prompt" class="prompt">${prompt}</p>
+          ${this.coarse ? nothing : html`<span class="or">${m.or}</span>`}
+          <button part="choose-button" class="primary" type="button" ?disabled=${closed}>
+            ${this.multiple ? m.chooseFiles : m.chooseFile}
+          </button>
+          <p part="hint" class="hint">${this.#hint(m)}</p>
+          <input type="file" accept=${this.accept} ?multiple=${this.multiple} @change=${this.#onPicked} @click=${stop} />
         </div>
-        ${upload ? this.#renderUpload(upload) : nothing}
-      </div>
-    `;
-  }
-
-  #renderUpload(u: UploadSnapshot) {
-    return html`
-      <div part="upload" class="upload" data-phase=${u.phase} aria-label=${`Upload of ${u.filename}`}>
-        <div class="head">
-          <svg class="file-icon" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.6"
-            stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
-            <rect x="3" y="5" width="18" height="14" rx="2" /><path d="m10 9.5 4.5 2.5-4.5 2.5z" />
-          </svg>
-          <span part="filename" class="filename" title=${u.filename}>${u.filename}</span>
-          <span part="status" class="status" role="status">${STATUS_LABEL[u.phase]}</span>
-        </div>
-        ${u.phase === 'rejected' ? nothing : this.#renderProgress(u)}
-        ${u.error ? html`<p part="error" class="error" role="alert">${u.error.message}</p>` : nothing}
         ${
-          u.result
-            ? html`<p part="result" class="result">File id <code>${u.result.fileId}</code></p>`
+          this.#uploads.notice
+            ? html`<div part="notice" class="notice" role="alert">
+                <p>${this.#uploads.notice}</p>
+                <button type="button" aria-label=${m.dismiss} title=${m.dismiss} @click=${() => this.#uploads.dismissNotice()}>
+                  ${closeIcon}
+                </button>
+              </div>`
             : nothing
         }
+        <ul part="uploads" class="rows">${repeat(
+          rows,
+          (r) => r.key,
+          (r) => renderRow(r.snapshot, context),
+        )}</ul>
       </div>
     `;
-  }
-
-  #renderProgress(u: UploadSnapshot) {
-    const sending = u.phase === 'uploading' || u.phase === 'paused';
-    return html`
-        <div
-          part="progress"
-          class="progress"
-          role="progressbar"
-          aria-label="Upload progress"
-          aria-valuemin="0"
-          aria-valuemax="100"
-          aria-valuenow=${Math.floor(u.percent)}
-        >
-          <div part="progress-bar" class="bar" style=${`width: ${u.percent}%`}></div>
-        </div>
-        <div class="foot">
-          <span part="stats" class="stats">${this.#stats(u)}</span>
-          <span part="actions" class="actions">
-            ${
-              u.phase === 'ready'
-                ? html`<button part="button start-button" class="primary" type="button" @click=${this.start}>
-                    Upload
-                  </button>`
-                : nothing
-            }
-            ${
-              u.phase === 'uploading'
-                ? html`<button part="button pause-button" type="button" @click=${this.pause}>Pause</button>`
-                : nothing
-            }
-            ${
-              u.phase === 'paused'
-                ? html`<button part="button resume-button" class="primary" type="button" @click=${this.resume}>
-                    Resume
-                  </button>`
-                : nothing
-            }
-            ${
-              u.phase === 'error'
-                ? html`<button part="button retry-button" class="primary" type="button" @click=${this.retry}>
-                    Retry
-                  </button>`
-                : nothing
-            }
-            ${
-              sending || u.phase === 'ready' || u.phase === 'error'
-                ? html`<button part="button cancel-button" type="button" @click=${this.cancel}>Cancel</button>`
-                : nothing
-            }
-          </span>
-        </div>
-    `;
-  }
-
-  #stats(u: UploadSnapshot) {
-    const total = formatBytes(u.bytesTotal);
-    if (u.phase === 'complete') return html`<strong>100%</strong> · ${total}`;
-    if (u.phase === 'ready' || u.phase === 'rejected') return total;
-    const parts = [`${formatBytes(u.bytesUploaded)} of ${total}`];
-    if (u.phase === 'uploading' && u.speed !== null) parts.push(formatSpeed(u.speed));
-    if (u.phase === 'uploading' && u.eta !== null) parts.push(formatEta(u.eta));
-    return html`<strong>${Math.floor(u.percent)}%</strong> · ${parts.join(' · ')}`;
   }
 }
 

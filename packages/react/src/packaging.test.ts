@@ -1,0 +1,170 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The packages as an app gets them: `npm run build:packages` writes dist/ (JS + .d.ts) and the
+ * custom-elements manifests, and everything below resolves through the packages' `exports` the way a
+ * consumer does, without the repo's `vodkit-source` condition.
+ */
+
+const root = path.resolve(import.meta.dirname, '../../..');
+/** The environment of a consumer's process: no `--conditions=vodkit-source` from the repo's .npmrc. */
+const consumerEnv = { ...process.env, NODE_OPTIONS: '' };
+let consumerDir: string;
+
+beforeAll(() => {
+  execFileSync('npm', ['run', '-s', 'build:packages'], { cwd: root, env: process.env, stdio: 'pipe' });
+  // Inside the repo, so `@vodkit/*` and their dependencies resolve from its node_modules.
+  consumerDir = fs.mkdtempSync(path.join(root, 'node_modules', '.vodkit-consumer-'));
+}, 240_000);
+
+afterAll(() => {
+  if (consumerDir) fs.rmSync(consumerDir, { recursive: true, force: true });
+});
+
+describe('built packages', () => {
+  it('ship JavaScript and declarations in dist/, with no decorators left in the declarations', () => {
+    for (const pkg of ['api', 'player', 'uploader', 'react']) {
+      const json = JSON.parse(fs.readFileSync(path.join(root, 'packages', pkg, 'package.json'), 'utf8'));
+      expect(json.exports['.'].default).toBe('./dist/index.js');
+      expect(json.exports['.'].types).toBe('./dist/index.d.ts');
+      expect(fs.existsSync(path.join(root, 'packages', pkg, 'dist/index.js'))).toBe(true);
+      expect(fs.existsSync(path.join(root, 'packages', pkg, 'dist/index.d.ts'))).toBe(true);
+    }
+    const uploaderTypes = fs.readFileSync(
+      path.join(root, 'packages/uploader/dist/vod-uploader.d.ts'),
+      'utf8',
+    );
+    expect(uploaderTypes).toContain('multiple: boolean');
+    expect(uploaderTypes).not.toMatch(/@property|@state|@query/);
+  });
+
+  it('import in Node without throwing, and @vodkit/react renders on the server', () => {
+    const script = `
+      import { createElement } from 'react';
+      import { renderToString } from 'react-dom/server';
+      const api = await import('@vodkit/api');
+      const sign = await import('@vodkit/api/sign');
+      const player = await import('@vodkit/player');
+      const uploader = await import('@vodkit/uploader');
+      const { VodUploader, VodPlayer } = await import('@vodkit/react');
+      const html = renderToString(createElement('div', null,
+        createElement(VodUploader, { multiple: true, tokenUrl: '/token' }),
+        createElement(VodPlayer, { videoId: 'abc' })));
+      console.log(JSON.stringify({
+        api: typeof api.VodkitClient, sign: typeof sign.signToken,
+        player: typeof player.VodPlayer, uploader: typeof uploader.VodUploader, html,
+        uploaderFile: import.meta.resolve('@vodkit/uploader'),
+      }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: consumerDir,
+      env: consumerEnv,
+      encoding: 'utf8',
+    });
+    const result = JSON.parse(out.trim().split('\n').at(-1)!);
+    expect(result).toMatchObject({
+      api: 'function',
+      sign: 'function',
+      player: 'function',
+      uploader: 'function',
+    });
+    expect(result.uploaderFile).toMatch(/packages\/uploader\/dist\/index\.js$/);
+    expect(result.html).toContain('<vod-uploader');
+    expect(result.html).toContain('<vod-player');
+  });
+
+  it('type-check in a consumer project with no decorator flags', () => {
+    fs.writeFileSync(
+      path.join(consumerDir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'ESNext',
+          moduleResolution: 'Bundler',
+          lib: ['ES2023', 'DOM', 'DOM.Iterable'],
+          jsx: 'react-jsx',
+          strict: true,
+          noEmit: true,
+          types: [],
+          skipLibCheck: true,
+        },
+        files: ['app.tsx'],
+      }),
+    );
+    fs.writeFileSync(
+      path.join(consumerDir, 'app.tsx'),
+      `
+      import '@vodkit/player';
+      import type { VodkitClient } from '@vodkit/api';
+      import { VodUploader as Uploader, type VodUploadEventDetails } from '@vodkit/uploader';
+      import { VodUploader, VodPlayer } from '@vodkit/react';
+
+      const el = document.createElement('vod-uploader');
+      el.multiple = true;
+      el.concurrency = 3;
+      // Real types, not \`any\`: these two lines must be errors.
+      // @ts-expect-error concurrency is a number
+      el.concurrency = 'three';
+      // @ts-expect-error no such event detail field
+      el.addEventListener('vod-upload-complete', (e) => e.detail.videoId);
+      el.addEventListener('vod-video-playable', (e) => {
+        const hls: string = e.detail.playback.hls;
+        document.querySelector('vod-player')!.videoId = e.detail.videoId;
+        console.log(hls);
+      });
+      const detail: VodUploadEventDetails['vod-file-rejected'] | null = null;
+      export const klass: typeof Uploader = customElements.get('vod-uploader') as typeof Uploader;
+      export type Client = VodkitClient;
+      export const App = () => (
+        <>
+          <VodUploader tokenUrl="/t" multiple encode onVodVideoReady={(e) => console.log(e.detail.videoId, detail)} />
+          <VodPlayer videoId="abc" onVodReady={(e) => console.log(e.detail.levels.length)} />
+        </>
+      );
+      `,
+    );
+    const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+    let output = '';
+    try {
+      execFileSync(process.execPath, [tsc, '-p', consumerDir], { env: consumerEnv, encoding: 'utf8' });
+    } catch (err) {
+      output = String((err as { stdout?: string }).stdout ?? err);
+    }
+    expect(output).toBe('');
+  });
+
+  it('have custom-elements manifests with the tags, attributes and events', () => {
+    const tags = new Map<string, { attributes: string[]; events: string[] }>();
+    for (const pkg of ['player', 'uploader']) {
+      const manifest = JSON.parse(
+        fs.readFileSync(path.join(root, 'packages', pkg, 'custom-elements.json'), 'utf8'),
+      );
+      for (const mod of manifest.modules) {
+        for (const d of mod.declarations ?? []) {
+          if (d.customElement && d.tagName) {
+            tags.set(d.tagName, {
+              attributes: (d.attributes ?? []).map((a: { name: string }) => a.name),
+              events: (d.events ?? []).map((e: { name: string }) => e.name),
+            });
+          }
+        }
+      }
+    }
+    expect([...tags.keys()].sort()).toEqual(['vod-player', 'vod-scrubber', 'vod-uploader']);
+    expect(tags.get('vod-uploader')!.attributes).toEqual(
+      expect.arrayContaining(['token-url', 'multiple', 'concurrency', 'encode', 'player', 'max-size']),
+    );
+    expect(tags.get('vod-uploader')!.events).toEqual(
+      expect.arrayContaining([
+        'vod-upload-complete',
+        'vod-file-ready',
+        'vod-video-playable',
+        'vod-video-ready',
+      ]),
+    );
+    expect(tags.get('vod-player')!.attributes).toEqual(expect.arrayContaining(['video-id', 'api-base']));
+  });
+});

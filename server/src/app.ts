@@ -10,6 +10,7 @@ import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
 import jobsRoutes from './routes/jobs.ts';
+import picturesRoutes from './routes/pictures.ts';
 import siteRoutes from './routes/site.ts';
 import streamRoutes from './routes/stream.ts';
 import uploadsRoutes from './routes/uploads.ts';
@@ -18,6 +19,7 @@ import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { PictureService } from './services/pictures.ts';
 import { VideoService } from './services/videos.ts';
 import { LocalStorage } from './storage/local.ts';
 
@@ -42,6 +44,7 @@ export interface AppContext {
   files: FileService;
   encoding: EncodingService;
   videos: VideoService;
+  pictures: PictureService;
 }
 
 export interface BuildOptions {
@@ -72,7 +75,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const events = new EventBus();
   const auth = new AuthService(keys);
   const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
-  const encoding = new EncodingService({
+  const pictures = new PictureService({
     config,
     storage,
     files: filesRepo,
@@ -80,7 +83,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     events,
     log: app.log,
   });
-  const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo });
+  const encoding = new EncodingService({
+    config,
+    storage,
+    files: filesRepo,
+    jobs: jobsRepo,
+    events,
+    log: app.log,
+    pictures,
+  });
+  const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
   const ctx: AppContext = {
     config,
     createdDevKey: auth.ensureDevKey(config.dataDir),
@@ -92,6 +104,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     files,
     encoding,
     videos,
+    pictures,
   };
 
   app.setErrorHandler((err, request, reply) => {
@@ -146,6 +159,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(jobsRoutes, ctx);
   await app.register(videosRoutes, ctx);
   await app.register(streamRoutes, ctx);
+  await app.register(picturesRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
   await app.register(siteRoutes, ctx);
 
@@ -155,7 +169,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (options.startWorkers !== false) encoding.start();
   });
   app.addHook('onClose', async () => {
-    await encoding.stop();
+    // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
+    await Promise.all([encoding.stop(), pictures.stop()]);
     db.close();
   });
   return app;

@@ -32,6 +32,10 @@ export interface Config {
   demoDir: string;
   /** `VOD_LOG_LEVEL`, default info. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `VOD_THUMBNAIL_CONCURRENCY`, default 2: on-demand thumbnails rendered at once (more wait, then 503). */
+  thumbnailConcurrency: number;
+  /** `VOD_THUMBNAIL_CACHE_MB`, default 512: disk kept for on-demand thumbnails, least recently used evicted. */
+  thumbnailCacheBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -82,5 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: env.VOD_DEMO !== '0' && env.VOD_DEMO !== 'false',
     demoDir: path.resolve(env.VOD_DEMO_DIR || path.join(repoRoot, 'demo/dist')),
     logLevel,
+    thumbnailConcurrency: int(env, 'VOD_THUMBNAIL_CONCURRENCY', 2, 1, 64),
+    thumbnailCacheBytes: int(env, 'VOD_THUMBNAIL_CACHE_MB', 512, 1, 1 << 20) * 1024 * 1024,
   };
 }

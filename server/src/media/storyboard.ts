@@ -85,6 +85,8 @@ export interface StoryboardOptions {
   outDir: string;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** Default true. False decodes every frame: the bench's baseline, never the product. */
+  keyframesOnly?: boolean;
 }
 
 /**
@@ -113,7 +115,7 @@ export async function renderStoryboard(options: StoryboardOptions): Promise<void
     await runPictureFfmpeg({
       paths: options.paths,
       input: options.input,
-      inputOptions: ['-skip_frame', 'nokey'],
+      inputOptions: options.keyframesOnly === false ? [] : ['-skip_frame', 'nokey'],
       filterComplex: `[0:V:0]${chain.join(',')}[out]`,
       outputs: [{ target: tmp, options: ['-map', '[out]', ...stillOutputOptions('jpg')] }],
       timeoutMs: options.timeoutMs,

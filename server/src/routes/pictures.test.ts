@@ -129,7 +129,66 @@ describe('job pictures', () => {
     const thumb = await stream(audioJob.videoId, 'thumbnail.jpg');
     expect(thumb.status).toBe(404);
     expect(((await thumb.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    // Asking for thumbnails of it is refused up front rather than silently ignored.
+    const refused = await api('/v1/encoder/jobs', {
+      method: 'POST',
+      json: { fileId: audioJob.fileId, thumbnails: [{ timestamp: '00:00:01' }] },
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('only audio'),
+    });
   });
+});
+
+describe('while encoding', () => {
+  it("a running job's storyboard answers once made (no 404 for an early player); a queued one is 404", async () => {
+    const pictures = server.app.vodkit.pictures;
+    const waitMs = pictures.limits.waitMs;
+    // However busy the machine, the early request waits for the storyboard rather than 404.
+    pictures.limits.waitMs = 120_000;
+    try {
+      const upload = async (seconds: number) =>
+        fileIdOf(
+          await tusUpload(
+            fs.readFileSync(await clips.h264Aac(dir, { duration: seconds, width: 1280, height: 720 })),
+            { baseUrl: server.baseUrl, bearer: token },
+          ),
+        );
+      const [first, second] = [await upload(20), await upload(3)];
+      const running = (await (
+        await api('/v1/encoder/jobs', { method: 'POST', json: { fileId: first } })
+      ).json()) as EncoderJob;
+      // One encode at a time: this one waits in the queue behind the first.
+      const queued = (await (
+        await api('/v1/encoder/jobs', { method: 'POST', json: { fileId: second } })
+      ).json()) as EncoderJob;
+      // Started (its pictures begin before its ffmpeg), but far from done.
+      const until = Date.now() + 60_000;
+      while (!server.app.vodkit.encoding.runningPids().get(running.jobId) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const early = await stream(running.videoId, 'storyboard.vtt');
+      expect(early.status).toBe(200);
+      expect(parseVttTiles(await early.text())).toHaveLength(20);
+
+      const notYet = await stream(queued.videoId, 'storyboard.vtt');
+      const state = ((await (await api(`/v1/encoder/jobs/${queued.jobId}`)).json()) as EncoderJob).status;
+      if (state === 'queued') {
+        expect(notYet.status).toBe(404);
+        expect(((await notYet.json()) as { error: { code: string } }).error.code).toBe('not_found');
+      }
+      // On demand works from the source as soon as the job exists.
+      const thumb = await stream(queued.videoId, 'thumbnail.jpg?time=1&width=160');
+      expect(thumb.status).toBe(200);
+      expect(await imageStats(await saved(thumb, 'queued.jpg'))).toMatchObject({ width: 160, height: 90 });
+      await api(`/v1/encoder/jobs/${running.jobId}`, { method: 'DELETE' });
+      await api(`/v1/encoder/jobs/${queued.jobId}`, { method: 'DELETE' });
+    } finally {
+      pictures.limits.waitMs = waitMs;
+    }
+  }, 180_000);
 });
 
 describe('GET /stream/:videoId/thumbnail.(jpg|webp)', () => {

@@ -102,6 +102,9 @@ export class EncodingService {
       throw new ApiError('file_rejected', `the file was rejected: ${reason.message}`, reason);
     }
     const duration = file.metadata.duration;
+    if (request.thumbnails?.length && !file.metadata.video) {
+      throw new ApiError('validation_failed', '"thumbnails" needs a video stream: this file has only audio');
+    }
     for (const t of request.thumbnails ?? []) {
       if (duration > 0 && parseTimestamp(t.timestamp) > duration) {
         throw new ApiError(

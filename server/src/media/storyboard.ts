@@ -87,6 +87,7 @@ export interface StoryboardOptions {
   signal?: AbortSignal | undefined;
   /** Default true. False decodes every frame: the bench's baseline, never the product. */
   keyframesOnly?: boolean;
+  nice?: number | undefined;
 }
 
 /**
@@ -120,6 +121,7 @@ export async function renderStoryboard(options: StoryboardOptions): Promise<void
       outputs: [{ target: tmp, options: ['-map', '[out]', ...stillOutputOptions('jpg')] }],
       timeoutMs: options.timeoutMs,
       signal: options.signal,
+      nice: options.nice,
     });
     await fs.promises.rename(tmp, sheet);
   } finally {

@@ -34,13 +34,15 @@ export interface PictureRunOptions {
   timeoutMs: number;
   /** Aborting SIGKILLs ffmpeg; the promise then rejects with `picture_aborted`. */
   signal?: AbortSignal | undefined;
+  /** Process niceness, default 10 (the encode's): pictures that nobody waits for run lower. */
+  nice?: number | undefined;
 }
 
 const TAIL_LINES = 12;
 const NOISE = /deprecated pixel format used|bitrate tolerance .* too small/;
 
 /**
- * Runs one short ffmpeg for pictures: nice 10 (the encode and the HTTP server come first), our own
+ * Runs one short ffmpeg for pictures: nice 10 or lower (the HTTP server comes first), our own
  * SIGKILL timeout, killed on abort. Resolves once ffmpeg exited cleanly; always settles after the
  * process is gone.
  */
@@ -80,7 +82,7 @@ export function runPictureFfmpeg(options: PictureRunOptions): Promise<void> {
       if (stop) kill();
       else if (proc?.pid) {
         try {
-          os.setPriority(proc.pid, 10);
+          os.setPriority(proc.pid, options.nice ?? 10);
         } catch {
           // not permitted here: normal priority
         }
@@ -163,6 +165,7 @@ export interface RenderFramesOptions {
   outputs: FrameOutput[];
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  nice?: number | undefined;
 }
 
 /**
@@ -192,6 +195,7 @@ export async function renderFrames(options: RenderFramesOptions): Promise<void> 
       })),
       timeoutMs: options.timeoutMs,
       signal: options.signal,
+      nice: options.nice,
     });
     for (const [i, o] of outputs.entries()) {
       const size = await fileSize(tmp[i]!);
@@ -213,6 +217,7 @@ export interface RenderPosterOptions {
   height: number;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  nice?: number | undefined;
 }
 
 /** Frames whose luma entropy is below this are (near) uniform: black, white, a flat fade colour. */
@@ -262,6 +267,7 @@ export async function renderPoster(options: RenderPosterOptions): Promise<Poster
     outputs: [{ file: options.file, width, height, format: 'jpg' }],
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    nice: options.nice,
   });
   return 'fallback';
 }
@@ -282,6 +288,7 @@ async function renderTo(
       outputs: [{ target: tmp, options: ['-map', '[out]', ...stillOutputOptions('jpg')] }],
       timeoutMs: options.timeoutMs,
       signal: options.signal,
+      nice: options.nice,
     });
     if ((await fileSize(tmp)) === 0) return false;
     await fs.promises.rename(tmp, options.file);

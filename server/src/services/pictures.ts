@@ -51,6 +51,7 @@ const POSTER_MAX_WIDTH = 1280;
 /** The job's poster lives here; the encode's `poster.jpg` is the fallback until it exists. */
 export const JOB_POSTER = 'thumbs/poster.jpg';
 const MIN_WIDTH = 16;
+const JOB_NICE = 15;
 const FINAL = new Set(['failed', 'cancelled']);
 
 /** What the pipeline has finished for a video, stored beside the outputs (`.pictures.json`). */
@@ -178,7 +179,8 @@ export class PictureService {
         return false;
       }
     };
-    const common = { paths: config, input, timeoutMs: this.limits.stepTimeoutMs, signal };
+    // Below the encode (nice 10): nobody waits on these the way a viewer waits for the first segment.
+    const common = { paths: config, input, timeoutMs: this.limits.stepTimeoutMs, signal, nice: JOB_NICE };
 
     if (source) {
       const width = Math.min(even(source.width), POSTER_MAX_WIDTH);

@@ -51,7 +51,7 @@ const POSTER_MAX_WIDTH = 1280;
 /** The job's poster lives here; the encode's `poster.jpg` is the fallback until it exists. */
 export const JOB_POSTER = 'thumbs/poster.jpg';
 const MIN_WIDTH = 16;
-const JOB_NICE = 15;
+const JOB_NICE = 10;
 const FINAL = new Set(['failed', 'cancelled']);
 
 /** What the pipeline has finished for a video, stored beside the outputs (`.pictures.json`). */
@@ -179,7 +179,8 @@ export class PictureService {
         return false;
       }
     };
-    // Below the encode (nice 10): nobody waits on these the way a viewer waits for the first segment.
+    // As the encode (nice 10), not below: `completed` waits for these, and on a busy machine a lower
+    // priority starved them for minutes. They are cheap (keyframes only, one seek per instant).
     const common = { paths: config, input, timeoutMs: this.limits.stepTimeoutMs, signal, nice: JOB_NICE };
 
     if (source) {
@@ -393,8 +394,9 @@ export class PictureService {
         throw new ApiError('internal', 'the thumbnail could not be rendered');
       }
       const size = (await fs.promises.stat(file)).size;
+      // Re-rendered after its file vanished (the video's folder was cleared): count it once.
+      this.#cacheBytes += size - (this.#cache!.get(file)?.size ?? 0);
       this.#cache!.set(file, { size, usedAt: Date.now() });
-      this.#cacheBytes += size;
       await this.#evict(file);
     } finally {
       this.#aborts.delete(abort);

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clips, tempDir } from '../../test/fixtures.ts';
+import { clips, makeClip, tempDir } from '../../test/fixtures.ts';
 import { blackThenBars, imageStats } from '../../test/pictures.ts';
+import { planStoryboard, renderStoryboard } from './storyboard.ts';
 import { PictureError, renderFrames, renderPoster } from './thumbnails.ts';
 
 const paths = {
@@ -160,5 +161,56 @@ describe('renderFrames', () => {
         timeoutMs: 30_000,
       }),
     ).rejects.toMatchObject({ code: 'picture_failed' });
+  });
+
+  it('tone-maps a 10-bit HDR (PQ) source for its poster, frames and storyboard', async () => {
+    const input = await makeClip(path.join(dir, 'hdr.mp4'), {
+      duration: 2,
+      width: 640,
+      height: 360,
+      audio: null,
+      video: [
+        ...['-vf', 'format=yuv420p10le', '-c:v', 'libx265', '-preset', 'ultrafast'],
+        ...[
+          '-x265-params',
+          'log-level=error:keyint=25:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc',
+        ],
+        ...['-color_primaries', 'bt2020', '-color_trc', 'smpte2084', '-colorspace', 'bt2020nc'],
+      ],
+    });
+    const hdr = { width: 640, height: 360, hdr: true };
+    const frame = path.join(dir, 'hdr.webp');
+    await renderFrames({
+      paths,
+      input,
+      source: hdr,
+      timeS: 1,
+      outputs: [{ file: frame, width: 320, height: 180, format: 'webp' }],
+      timeoutMs: 30_000,
+    });
+    expect(await imageStats(frame)).toMatchObject({ width: 320, height: 180, codec: 'webp' });
+    const poster = path.join(dir, 'hdr-poster.jpg');
+    await renderPoster({
+      paths,
+      input,
+      source: hdr,
+      durationS: 2,
+      file: poster,
+      width: 640,
+      height: 360,
+      timeoutMs: 30_000,
+    });
+    expect(await imageStats(poster)).toMatchObject({ width: 640, height: 360, codec: 'mjpeg' });
+    const outDir = path.join(dir, 'hdr-storyboard');
+    fs.mkdirSync(outDir);
+    await renderStoryboard({
+      paths,
+      input,
+      source: hdr,
+      plan: planStoryboard(2, hdr)!,
+      outDir,
+      timeoutMs: 30_000,
+    });
+    expect(await imageStats(path.join(outDir, 'storyboard.jpg'))).toMatchObject({ width: 320, height: 90 });
   });
 });

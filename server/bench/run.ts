@@ -10,17 +10,20 @@
  * on a shared machine the ratios stay usable longer than the absolute figures.
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
- * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_ONLY (comma list of boot,probe,upload,encode).
+ * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_PICTURES_RUNS (3), BENCH_ONLY (comma list of
+ * boot,probe,upload,encode,pictures). `pictures`: storyboard, on-demand thumbnail and poster render times.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
+import { probeFile } from '../src/media/probe.ts';
 import { makeClip, tempDir } from '../test/fixtures.ts';
 import { startServer, type TestServer } from '../test/server.ts';
 import { benchBoot } from './boot.ts';
 import { benchEncode } from './encode.ts';
 import { type ForeignCpu, foreignCpuMeter, machineInfo } from './machine.ts';
+import { benchPictures } from './pictures.ts';
 import { benchProbe, benchUpload, uploadToReady } from './probe.ts';
 import { log, round, timed } from './stats.ts';
 
@@ -33,7 +36,7 @@ function runs(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['boot', 'probe', 'upload', 'encode'] as const;
+const SECTIONS = ['boot', 'probe', 'upload', 'encode', 'pictures'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
     probe: runs('BENCH_PROBE_RUNS', 15),
     upload: runs('BENCH_UPLOAD_RUNS', 5),
     encode: runs('BENCH_ENCODE_RUNS', 2),
+    pictures: runs('BENCH_PICTURES_RUNS', 3),
   };
   const { ffmpegPath, ffprobePath } = loadConfig();
   const paths = { ffmpegPath, ffprobePath };
@@ -117,6 +121,12 @@ async function main(): Promise<void> {
         small: await benchProbe(paths, fixtures.small.name, smallFile, n.probe),
         large: await benchProbe(paths, fixtures.large.name, largeFile, n.probe),
       }));
+    }
+    if (only.has('pictures')) {
+      const { metadata } = await probeFile(paths, largeFile, { timeoutMs: 30_000 });
+      result.pictures = await section('pictures', () =>
+        benchPictures(paths, fixtures.large.name, largeFile, metadata, n.pictures, scratch),
+      );
     }
     if (only.has('upload') || only.has('encode')) {
       log('starting an in-process Vodkit server (test/server.ts startServer)…');

@@ -11,6 +11,7 @@ import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
 import jobsRoutes from './routes/jobs.ts';
+import picturesRoutes from './routes/pictures.ts';
 import siteRoutes from './routes/site.ts';
 import streamRoutes from './routes/stream.ts';
 import uploadsRoutes from './routes/uploads.ts';
@@ -20,6 +21,7 @@ import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { PictureService } from './services/pictures.ts';
 import { VideoService } from './services/videos.ts';
 import { WebhookService } from './services/webhooks.ts';
 import { LocalStorage } from './storage/local.ts';
@@ -46,6 +48,7 @@ export interface AppContext {
   encoding: EncodingService;
   videos: VideoService;
   webhooks: WebhookService;
+  pictures: PictureService;
 }
 
 export interface BuildOptions {
@@ -76,7 +79,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const events = new EventBus();
   const auth = new AuthService(keys);
   const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
-  const encoding = new EncodingService({
+  const pictures = new PictureService({
     config,
     storage,
     files: filesRepo,
@@ -84,7 +87,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     events,
     log: app.log,
   });
-  const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo });
+  const encoding = new EncodingService({
+    config,
+    storage,
+    files: filesRepo,
+    jobs: jobsRepo,
+    events,
+    log: app.log,
+    pictures,
+  });
+  const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
   const webhooks = new WebhookService({
     config,
     repo: new WebhooksRepo(db),
@@ -105,6 +117,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     encoding,
     videos,
     webhooks,
+    pictures,
   };
 
   app.setErrorHandler((err, request, reply) => {
@@ -160,6 +173,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(videosRoutes, ctx);
   await app.register(webhooksRoutes, ctx);
   await app.register(streamRoutes, ctx);
+  await app.register(picturesRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
   await app.register(siteRoutes, ctx);
 
@@ -170,7 +184,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     webhooks.start();
   });
   app.addHook('onClose', async () => {
-    await encoding.stop();
+    // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
+    await Promise.all([encoding.stop(), pictures.stop()]);
     await webhooks.stop();
     db.close();
   });

@@ -47,6 +47,10 @@ export interface Config {
   webhookMaxEndpoints: number;
   /** `VOD_WEBHOOK_POLL_MS`, default 1000: how often the dispatcher looks for due retries. */
   webhookPollMs: number;
+  /** `VOD_THUMBNAIL_CONCURRENCY`, default 2: on-demand thumbnails rendered at once (more wait, then 503). */
+  thumbnailConcurrency: number;
+  /** `VOD_THUMBNAIL_CACHE_MB`, default 512: disk kept for on-demand thumbnails, least recently used evicted. */
+  thumbnailCacheBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -103,6 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookConcurrency: int(env, 'VOD_WEBHOOK_CONCURRENCY', 4, 1, 64),
     webhookMaxEndpoints: int(env, 'VOD_WEBHOOK_MAX_ENDPOINTS', 20, 1, 1000),
     webhookPollMs: int(env, 'VOD_WEBHOOK_POLL_MS', 1000, 10, 60_000),
+    thumbnailConcurrency: int(env, 'VOD_THUMBNAIL_CONCURRENCY', 2, 1, 64),
+    thumbnailCacheBytes: int(env, 'VOD_THUMBNAIL_CACHE_MB', 512, 1, 1 << 20) * 1024 * 1024,
   };
 }
 

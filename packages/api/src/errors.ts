@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   // 5xx: our side
   internal: 500,
   unavailable: 503,
+  /** pics: too many on-demand thumbnails are rendering; retry after `Retry-After`. */
+  render_busy: 503,
+  /** pics: an on-demand thumbnail took longer than the render timeout. */
+  render_timeout: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -118,6 +118,26 @@ export interface Rendition {
   playlist: string;
 }
 
+/** A still picture the job made (`thumbnails` of the request), listed once it is on disk. */
+export interface Thumbnail {
+  /** As requested: `HH:MM:SS(.mmm)`. */
+  timestamp: string;
+  /** The requested resolution (short side), or null for the source's own size (none requested). */
+  resolution: Resolution | null;
+  format: 'jpg' | 'webp';
+  /** Real size: never above the source. */
+  width: number;
+  height: number;
+  url: string;
+}
+
+/** The pictures of a video, beside its playback URLs. */
+export interface VideoPictures {
+  /** WebVTT storyboard (`storyboard.jpg#xywh=…` cues) once generated; null before, and without picture. */
+  storyboard: string | null;
+  thumbnails: Thumbnail[];
+}
+
 export interface PlaybackUrls {
   hls: string;
   embed: string;
@@ -135,6 +155,9 @@ export interface EncoderJob {
   /** Present once the master playlist plays (often long before `completed`). */
   playback: PlaybackUrls | null;
   error: { code: string; message: string } | null;
+  /** The requested thumbnails done so far (they may land shortly after `playable`). */
+  thumbnails: Thumbnail[];
+  storyboard: string | null;
   userData: Record<string, unknown> | null;
   webhookUrl: string | null;
   protected: boolean;
@@ -156,6 +179,8 @@ export interface Video {
   protected: boolean;
   renditions: Rendition[];
   playback: PlaybackUrls | null;
+  thumbnails: Thumbnail[];
+  storyboard: string | null;
   createdAt: string;
 }
 

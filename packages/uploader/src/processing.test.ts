@@ -31,6 +31,8 @@ const job = (patch: Partial<EncoderJob>): EncoderJob => ({
   userData: null,
   webhookUrl: null,
   protected: false,
+  thumbnails: [],
+  storyboard: null,
   createdAt: '',
   startedAt: null,
   finishedAt: null,

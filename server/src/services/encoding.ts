@@ -9,6 +9,7 @@ import {
   type Rendition,
   type Resolution,
   type ThumbnailRequest,
+  type VideoPictures,
 } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
@@ -32,6 +33,8 @@ export interface EncodingServiceDeps {
   log: FastifyBaseLogger;
   /** Queue timings; the defaults suit production, tests shorten them. */
   timings?: Partial<QueueTimings>;
+  /** pics: poster, storyboard and thumbnails, made beside the encode (services/pictures.ts). */
+  pictures?: { jobStarted(job: JobRow): Promise<void>; describe(videoId: string): VideoPictures };
 }
 
 export interface QueueTimings {
@@ -99,6 +102,9 @@ export class EncodingService {
       throw new ApiError('file_rejected', `the file was rejected: ${reason.message}`, reason);
     }
     const duration = file.metadata.duration;
+    if (request.thumbnails?.length && !file.metadata.video) {
+      throw new ApiError('validation_failed', '"thumbnails" needs a video stream: this file has only audio');
+    }
     for (const t of request.thumbnails ?? []) {
       if (duration > 0 && parseTimestamp(t.timestamp) > duration) {
         throw new ApiError(
@@ -235,6 +241,7 @@ export class EncodingService {
       // Restart from scratch: a previous attempt may have left half a ladder behind.
       await storage.removeVideo(job.videoId);
       if (running.stop) return this.#stopped(running);
+      const pictures = this.deps.pictures?.jobStarted(job);
 
       const started = Date.now();
       events.emit({
@@ -271,6 +278,9 @@ export class EncodingService {
         return;
       }
       if (running.stop) return this.#stopped(running);
+      // The job's thumbnails are part of it: `completed` lists them (pictures never reject).
+      await pictures;
+      if (running.stop) return this.#stopped(running);
       if (!running.playable) jobs.markPlayable(job.jobId, this.#owner, renditions);
       if (jobs.finish(job.jobId, this.#owner, 'completed')) {
         log.info({ jobId: job.jobId, ms: Date.now() - started }, 'encoding job completed');
@@ -282,6 +292,7 @@ export class EncodingService {
             playback: playbackUrls(config.publicUrl, job.videoId),
             renditions,
             duration: file.metadata.duration,
+            ...this.deps.pictures?.describe(job.videoId),
           },
         });
       }
@@ -385,11 +396,15 @@ export class EncodingService {
   }
 
   #toJob(row: JobRow): EncoderJob {
-    return toEncoderJob(row, this.deps.config.publicUrl);
+    return toEncoderJob(row, this.deps.config.publicUrl, this.deps.pictures?.describe(row.videoId));
   }
 }
 
-export function toEncoderJob(row: JobRow, publicUrl: string): EncoderJob {
+export function toEncoderJob(
+  row: JobRow,
+  publicUrl: string,
+  pictures: VideoPictures = { storyboard: null, thumbnails: [] },
+): EncoderJob {
   return {
     jobId: row.jobId,
     videoId: row.videoId,
@@ -399,6 +414,8 @@ export function toEncoderJob(row: JobRow, publicUrl: string): EncoderJob {
     renditions: row.renditions,
     playback: row.playable ? playbackUrls(publicUrl, row.videoId) : null,
     error: row.error,
+    thumbnails: pictures.thumbnails,
+    storyboard: pictures.storyboard,
     userData: row.userData,
     webhookUrl: row.webhookUrl,
     protected: row.protected,

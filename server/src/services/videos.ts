@@ -1,4 +1,4 @@
-import type { PlaybackUrls, Video } from '@vodkit/api';
+import type { PlaybackUrls, Video, VideoPictures } from '@vodkit/api';
 import type { Config } from '../config.ts';
 import type { FilesRepo } from '../db/files.ts';
 import type { JobRow, JobsRepo } from '../db/jobs.ts';
@@ -10,6 +10,8 @@ export interface VideoServiceDeps {
   config: Config;
   files: FilesRepo;
   jobs: JobsRepo;
+  /** pics: the storyboard and thumbnails on disk (services/pictures.ts). */
+  pictures?: { describe(videoId: string): VideoPictures };
 }
 
 /** Where a video plays. Protected videos will carry a playback token here (a later issue). */
@@ -79,6 +81,7 @@ export class VideoService {
       protected: job.protected,
       renditions: job.renditions,
       playback: job.playable ? playbackUrls(this.deps.config.publicUrl, job.videoId) : null,
+      ...(this.deps.pictures?.describe(job.videoId) ?? { storyboard: null, thumbnails: [] }),
       createdAt: job.createdAt,
     };
   }

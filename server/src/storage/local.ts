@@ -6,6 +6,9 @@ import { isValidId } from '../ids.ts';
  * Where bytes live on local disk. The only module that builds paths: everything else asks it.
  *   <dataDir>/uploads/<fileId>        the tus upload (and <fileId>.json, tus's own info file)
  *   <dataDir>/videos/<videoId>/…      encoder outputs: master.m3u8, <rung>/…, poster.jpg
+ *   <dataDir>/videos/<videoId>/thumbs/ pictures: the representative poster, the job's thumbnails
+ *   <dataDir>/videos/<videoId>/.thumbcache/  on-demand thumbnails (hidden: served only by their route)
+ *   <dataDir>/videos/<videoId>/.pictures.json  what the pictures pipeline has finished
  */
 export class LocalStorage {
   readonly uploadsDir: string;
@@ -42,6 +45,37 @@ export class LocalStorage {
     return full;
   }
 
+  /** The job's pictures: `thumbs/poster.jpg`, `thumbs/<ms>-<resolution>.<format>`. */
+  thumbsDir(videoId: string): string {
+    return path.join(this.videoDir(videoId), 'thumbs');
+  }
+
+  /** Hidden from the stream route: on-demand renders are reached through their own route only. */
+  thumbnailCacheDir(videoId: string): string {
+    return path.join(this.videoDir(videoId), '.thumbcache');
+  }
+
+  pictureManifestPath(videoId: string): string {
+    return path.join(this.videoDir(videoId), '.pictures.json');
+  }
+
+  /** Every cached on-demand thumbnail of every video, for the cache's size cap (read once at boot). */
+  async thumbnailCacheEntries(): Promise<{ file: string; size: number; mtimeMs: number }[]> {
+    const out: { file: string; size: number; mtimeMs: number }[] = [];
+    const videos = await fs.promises.readdir(this.videosDir).catch(() => [] as string[]);
+    for (const videoId of videos) {
+      if (!isValidId(videoId)) continue;
+      const dir = this.thumbnailCacheDir(videoId);
+      const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        const file = path.join(dir, name);
+        const stat = await fs.promises.stat(file).catch(() => null);
+        if (stat?.isFile()) out.push({ file, size: stat.size, mtimeMs: stat.mtimeMs });
+      }
+    }
+    return out;
+  }
+
   async removeUpload(fileId: string): Promise<void> {
     const file = this.uploadPath(fileId);
     await fs.promises.rm(file, { force: true });
@@ -49,7 +83,8 @@ export class LocalStorage {
   }
 
   async removeVideo(videoId: string): Promise<void> {
-    await fs.promises.rm(this.videoDir(videoId), { recursive: true, force: true });
+    // Retries: a picture ffmpeg being stopped may still drop a file in while the tree is removed.
+    await fs.promises.rm(this.videoDir(videoId), { recursive: true, force: true, maxRetries: 3 });
   }
 }
 

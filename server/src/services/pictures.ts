@@ -1,0 +1,502 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MediaMetadata, Resolution, Thumbnail, ThumbnailRequest, VideoPictures } from '@vodkit/api';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.ts';
+import type { FilesRepo } from '../db/files.ts';
+import type { JobRow, JobsRepo } from '../db/jobs.ts';
+import { ApiError } from '../errors.ts';
+import { isValidId } from '../ids.ts';
+import { POSTER_FILE } from '../media/encode.ts';
+import { planStoryboard, renderStoryboard, STORYBOARD_VTT } from '../media/storyboard.ts';
+import {
+  even,
+  heightFor,
+  PictureError,
+  type PictureFormat,
+  renderFrames,
+  renderPoster,
+  type SourcePicture,
+} from '../media/thumbnails.ts';
+import type { LocalStorage } from '../storage/local.ts';
+import type { EventBus } from './events.ts';
+
+export interface PictureLimits {
+  /** On-demand renders running at once (`VOD_THUMBNAIL_CONCURRENCY`). */
+  renderConcurrency: number;
+  /** On-demand renders waiting for a slot; beyond that a request gets 503 `render_busy`. */
+  renderQueue: number;
+  /** One on-demand render is killed after this: 503 `render_timeout`. */
+  renderTimeoutMs: number;
+  /** Bytes of on-demand renders kept on disk (`VOD_THUMBNAIL_CACHE_MB`); least recently used go first. */
+  cacheBytes: number;
+  /** One step of a job's pictures (poster, storyboard, one thumbnail instant) is killed after this. */
+  stepTimeoutMs: number;
+  /** How long a request for the poster or storyboard waits for one that is being made. */
+  waitMs: number;
+}
+
+export interface PictureServiceDeps {
+  config: Config;
+  storage: LocalStorage;
+  files: FilesRepo;
+  jobs: JobsRepo;
+  events: EventBus;
+  log: FastifyBaseLogger;
+  limits?: Partial<PictureLimits>;
+}
+
+/** The representative poster is at most this wide (like the encode's). */
+const POSTER_MAX_WIDTH = 1280;
+/** The job's poster lives here; the encode's `poster.jpg` is the fallback until it exists. */
+export const JOB_POSTER = 'thumbs/poster.jpg';
+const MIN_WIDTH = 16;
+const JOB_NICE = 10;
+const FINAL = new Set(['failed', 'cancelled']);
+
+/** What the pipeline has finished for a video, stored beside the outputs (`.pictures.json`). */
+interface Manifest {
+  poster: boolean;
+  storyboard: boolean;
+  thumbnails: StoredThumb[];
+}
+type StoredThumb = Omit<Thumbnail, 'url'> & { file: string };
+
+interface Pipeline {
+  abort: AbortController;
+  poster: Promise<void>;
+  storyboard: Promise<void>;
+  done: Promise<void>;
+}
+
+export interface OnDemandRequest {
+  /** Seconds; default the middle of the video. */
+  time?: number | undefined;
+  /** Pixels; default the source width. */
+  width?: number | undefined;
+  format: PictureFormat;
+}
+
+const sourceOf = (metadata: MediaMetadata | null | undefined): SourcePicture | null =>
+  metadata?.video
+    ? { width: metadata.video.width, height: metadata.video.height, hdr: metadata.video.hdr }
+    : null;
+
+/**
+ * Pictures of a video, each from its own small ffmpeg reading the SOURCE (never the HLS encode):
+ * - per job, started by the encoding service once the output folder is fresh: the representative
+ *   poster, the storyboard, then the thumbnails the job asked for;
+ * - on demand: one frame at `time`, `width`, cached on disk under a size cap, a few at a time.
+ * Knows nothing of HTTP.
+ */
+export class PictureService {
+  readonly limits: PictureLimits;
+  readonly #pipelines = new Map<string, Pipeline>();
+  readonly #renders = new Map<string, Promise<void>>();
+  readonly #aborts = new Set<AbortController>();
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+  /** file → [bytes, last use]; loaded from disk on first use. */
+  #cache: Map<string, { size: number; usedAt: number }> | null = null;
+  #cacheLoading: Promise<void> | null = null;
+  #cacheBytes = 0;
+
+  constructor(readonly deps: PictureServiceDeps) {
+    this.limits = {
+      renderConcurrency: deps.config.thumbnailConcurrency,
+      renderQueue: 16,
+      renderTimeoutMs: 20_000,
+      cacheBytes: deps.config.thumbnailCacheBytes,
+      stepTimeoutMs: 10 * 60_000,
+      waitMs: 10_000,
+      ...deps.limits,
+    };
+  }
+
+  // --- per job --------------------------------------------------------------------------------------
+
+  /**
+   * Makes the job's pictures. Called by the encoding service when the job starts (its folder just
+   * cleared); resolves when every picture is done or given up, never rejects. The job's `failed`
+   * event (failure or cancel) and a cancelled status stop it.
+   */
+  jobStarted(job: JobRow): Promise<void> {
+    this.#pipelines.get(job.videoId)?.abort.abort();
+    const abort = new AbortController();
+    const unsubscribe = this.deps.events.on(job.videoId, (event) => {
+      if (event.type === 'failed') abort.abort();
+    });
+    // A cancel marks the job before anything else happens: stop within a second, mid-ffmpeg too.
+    const watch = setInterval(() => {
+      if (FINAL.has(this.deps.jobs.get(job.jobId)?.status ?? 'failed')) abort.abort();
+    }, 1000);
+    watch.unref();
+    let posterDone!: () => void;
+    let storyboardDone!: () => void;
+    const pipeline: Pipeline = {
+      abort,
+      poster: new Promise((r) => {
+        posterDone = r;
+      }),
+      storyboard: new Promise((r) => {
+        storyboardDone = r;
+      }),
+      done: Promise.resolve(),
+    };
+    pipeline.done = this.#runJob(job, abort.signal, posterDone, storyboardDone)
+      .catch((err) => this.deps.log.error({ err, videoId: job.videoId }, 'pictures crashed'))
+      .finally(() => {
+        posterDone();
+        storyboardDone();
+        clearInterval(watch);
+        unsubscribe();
+        if (this.#pipelines.get(job.videoId) === pipeline) this.#pipelines.delete(job.videoId);
+      });
+    this.#pipelines.set(job.videoId, pipeline);
+    return pipeline.done;
+  }
+
+  async #runJob(job: JobRow, signal: AbortSignal, posterDone: () => void, storyboardDone: () => void) {
+    const { storage, files, config, log } = this.deps;
+    const metadata = files.get(job.fileId)?.metadata;
+    if (!metadata) return;
+    const source = sourceOf(metadata);
+    const input = storage.uploadPath(job.fileId);
+    const outDir = storage.videoDir(job.videoId);
+    const manifest: Manifest = { poster: false, storyboard: false, thumbnails: [] };
+    await fs.promises.mkdir(storage.thumbsDir(job.videoId), { recursive: true });
+    // Stopped between steps too: a cancel marks the job before it kills anything.
+    const stopped = () => signal.aborted || FINAL.has(this.deps.jobs.get(job.jobId)?.status ?? 'failed');
+    const step = async (name: string, work: () => Promise<void>): Promise<boolean> => {
+      if (stopped()) return false;
+      const t0 = Date.now();
+      try {
+        await work();
+        log.debug({ videoId: job.videoId, step: name, ms: Date.now() - t0 }, 'picture made');
+        return true;
+      } catch (err) {
+        if (!stopped()) log.warn({ videoId: job.videoId, step: name, err }, 'picture failed');
+        return false;
+      }
+    };
+    // As the encode (nice 10), not below: `completed` waits for these, and on a busy machine a lower
+    // priority starved them for minutes. They are cheap (keyframes only, one seek per instant).
+    const common = { paths: config, input, timeoutMs: this.limits.stepTimeoutMs, signal, nice: JOB_NICE };
+
+    if (source) {
+      const width = Math.min(even(source.width), POSTER_MAX_WIDTH);
+      manifest.poster = await step('poster', async () => {
+        await renderPoster({
+          ...common,
+          source,
+          durationS: metadata.duration,
+          file: path.join(outDir, JOB_POSTER),
+          width,
+          height: heightFor(source, width),
+        });
+      });
+      if (manifest.poster) await this.#saveManifest(job.videoId, manifest);
+    }
+    posterDone();
+
+    const plan = planStoryboard(metadata.duration, source);
+    if (plan && source) {
+      manifest.storyboard = await step('storyboard', () =>
+        renderStoryboard({ ...common, source, plan, outDir }),
+      );
+      if (manifest.storyboard) await this.#saveManifest(job.videoId, manifest);
+    } else if (!stopped()) {
+      // Nothing to preview (audio only): an empty storyboard, so players asking for one get no 404.
+      await fs.promises.writeFile(path.join(outDir, STORYBOARD_VTT), 'WEBVTT\n').catch(() => {});
+    }
+    storyboardDone();
+
+    if (!source) return;
+    for (const request of job.request.thumbnails ?? []) {
+      const planned = planThumbnails(request, source);
+      const timeS = Math.min(parseTimestamp(request.timestamp), Math.max(0, metadata.duration - 0.05));
+      const outputs = planned.map((t) => ({ ...t, file: path.join(outDir, t.file) }));
+      const render = (at: number) => renderFrames({ ...common, source, timeS: at, outputs });
+      const ok = await step(`thumbnail ${request.timestamp}`, () =>
+        // The very last instant may hold no frame (the last one starts earlier): take one a second before.
+        render(timeS).catch((err) =>
+          err instanceof PictureError && err.code === 'picture_empty'
+            ? render(Math.max(0, timeS - 1))
+            : Promise.reject(err),
+        ),
+      );
+      if (!ok) continue;
+      manifest.thumbnails.push(...planned);
+      await this.#saveManifest(job.videoId, manifest);
+    }
+  }
+
+  async #saveManifest(videoId: string, manifest: Manifest): Promise<void> {
+    const file = this.deps.storage.pictureManifestPath(videoId);
+    try {
+      await fs.promises.writeFile(`${file}.tmp`, JSON.stringify(manifest));
+      await fs.promises.rename(`${file}.tmp`, file);
+    } catch {
+      // The folder was removed under us (cancelled, deleted): nothing to record.
+    }
+  }
+
+  #manifest(videoId: string): Manifest | null {
+    if (!isValidId(videoId)) return null;
+    try {
+      return JSON.parse(fs.readFileSync(this.deps.storage.pictureManifestPath(videoId), 'utf8')) as Manifest;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The storyboard and thumbnails of a video that are on disk, with their URLs (for the DTOs). */
+  describe(videoId: string): VideoPictures {
+    const manifest = this.#manifest(videoId);
+    const base = `${this.deps.config.publicUrl}/stream/${videoId}`;
+    return {
+      storyboard: manifest?.storyboard ? `${base}/${STORYBOARD_VTT}` : null,
+      thumbnails: (manifest?.thumbnails ?? []).map(({ file, ...t }) => ({
+        ...t,
+        url: `${base}/${file}`,
+      })),
+    };
+  }
+
+  /**
+   * The storyboard VTT to serve: waits (bounded) for one being made. Null when there is none (unknown
+   * video, not generated yet, failed).
+   */
+  async storyboardFile(videoId: string): Promise<string | null> {
+    const file = this.deps.storage.resolveVideoFile(videoId, STORYBOARD_VTT);
+    if (!file) return null;
+    if (!fs.existsSync(file)) await this.#waitFor(this.#pipelines.get(videoId)?.storyboard);
+    return fs.existsSync(file) ? file : null;
+  }
+
+  /**
+   * The poster to serve: the representative one once made (waiting, bounded, while it is being made),
+   * else the encode's, else null.
+   */
+  async posterFile(videoId: string): Promise<string | null> {
+    const mine = this.deps.storage.resolveVideoFile(videoId, JOB_POSTER);
+    const encoded = this.deps.storage.resolveVideoFile(videoId, POSTER_FILE);
+    if (!mine || !encoded) return null;
+    if (!fs.existsSync(mine)) await this.#waitFor(this.#pipelines.get(videoId)?.poster);
+    if (fs.existsSync(mine)) return mine;
+    return fs.existsSync(encoded) ? encoded : null;
+  }
+
+  async #waitFor(promise: Promise<void> | undefined): Promise<void> {
+    if (!promise) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      promise,
+      new Promise<void>((r) => {
+        timer = setTimeout(r, this.limits.waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  // --- on demand ------------------------------------------------------------------------------------
+
+  /**
+   * The file of one frame at `time` and `width`, rendered now or from the cache. 404 for an unknown,
+   * failed or picture-less video; 400 for a time past the end or a width outside 16…source width;
+   * 503 `render_busy` when the queue is full, `render_timeout` when ffmpeg took too long.
+   */
+  async thumbnail(videoId: string, request: OnDemandRequest): Promise<{ file: string; cached: boolean }> {
+    const job = isValidId(videoId) ? this.deps.jobs.getByVideo(videoId) : undefined;
+    if (!job || FINAL.has(job.status)) throw new ApiError('not_found', `no video ${videoId}`);
+    const metadata = this.deps.files.get(job.fileId)?.metadata;
+    const source = sourceOf(metadata);
+    if (!metadata || !source) throw new ApiError('not_found', `video ${videoId} has no picture`);
+    const duration = metadata.duration;
+    const time = request.time ?? duration / 2;
+    if (!Number.isFinite(time) || time < 0 || time > duration) {
+      throw new ApiError(
+        'validation_failed',
+        `"time" must be from 0 to ${duration.toFixed(3)} (the duration)`,
+      );
+    }
+    const width = request.width ?? source.width;
+    if (!Number.isInteger(width) || width < MIN_WIDTH || width > source.width) {
+      throw new ApiError(
+        'validation_failed',
+        `"width" must be a whole number from ${MIN_WIDTH} to ${source.width}`,
+      );
+    }
+    const ms = Math.round(time * 1000);
+    const dir = this.deps.storage.thumbnailCacheDir(videoId);
+    const file = path.join(dir, `${ms}-${width}.${request.format}`);
+    await this.#loadCache();
+    if (this.#cache!.has(file) && fs.existsSync(file)) {
+      this.#touch(file);
+      return { file, cached: true };
+    }
+    let render = this.#renders.get(file);
+    if (!render) {
+      if (this.#active >= this.limits.renderConcurrency && this.#waiting.length >= this.limits.renderQueue) {
+        throw new ApiError('render_busy', 'too many thumbnails are being rendered: retry in a moment');
+      }
+      render = this.#render(job.fileId, source, duration, ms / 1000, width, request.format, dir, file);
+      this.#renders.set(file, render);
+      void render.catch(() => {}).finally(() => this.#renders.delete(file));
+    }
+    await render;
+    return { file, cached: false };
+  }
+
+  async #render(
+    fileId: string,
+    source: SourcePicture,
+    duration: number,
+    timeS: number,
+    width: number,
+    format: PictureFormat,
+    dir: string,
+    file: string,
+  ): Promise<void> {
+    await this.#slot();
+    const abort = new AbortController();
+    this.#aborts.add(abort);
+    try {
+      await fs.promises.mkdir(dir, { recursive: true });
+      const render = (at: number) =>
+        renderFrames({
+          paths: this.deps.config,
+          input: this.deps.storage.uploadPath(fileId),
+          source,
+          timeS: at,
+          outputs: [{ file, width, height: heightFor(source, width), format }],
+          timeoutMs: this.limits.renderTimeoutMs,
+          signal: abort.signal,
+        });
+      try {
+        await render(timeS).catch((err) =>
+          // At (or a hair before) the very end there may be no frame left: the last second has one.
+          err instanceof PictureError && err.code === 'picture_empty'
+            ? render(Math.max(0, Math.min(timeS, duration) - 1))
+            : Promise.reject(err),
+        );
+      } catch (err) {
+        if (err instanceof PictureError && err.code === 'picture_timeout') {
+          throw new ApiError(
+            'render_timeout',
+            `the thumbnail took longer than ${this.limits.renderTimeoutMs} ms`,
+          );
+        }
+        if (err instanceof PictureError && err.code === 'picture_aborted') {
+          throw new ApiError('unavailable', 'the server is shutting down');
+        }
+        this.deps.log.warn({ err, fileId }, 'on-demand thumbnail failed');
+        throw new ApiError('internal', 'the thumbnail could not be rendered');
+      }
+      const size = (await fs.promises.stat(file)).size;
+      // Re-rendered after its file vanished (the video's folder was cleared): count it once.
+      this.#cacheBytes += size - (this.#cache!.get(file)?.size ?? 0);
+      this.#cache!.set(file, { size, usedAt: Date.now() });
+      await this.#evict(file);
+    } finally {
+      this.#aborts.delete(abort);
+      this.#release();
+    }
+  }
+
+  #slot(): Promise<void> {
+    if (this.#active < this.limits.renderConcurrency) {
+      this.#active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#active--;
+  }
+
+  async #loadCache(): Promise<void> {
+    if (this.#cache) return;
+    this.#cacheLoading ??= (async () => {
+      const entries = await this.deps.storage.thumbnailCacheEntries();
+      const cache = new Map<string, { size: number; usedAt: number }>();
+      for (const e of entries) cache.set(e.file, { size: e.size, usedAt: e.mtimeMs });
+      this.#cacheBytes = entries.reduce((n, e) => n + e.size, 0);
+      this.#cache = cache;
+    })();
+    await this.#cacheLoading;
+  }
+
+  /** LRU by last use; the mtime carries it across restarts. */
+  #touch(file: string): void {
+    const entry = this.#cache!.get(file)!;
+    entry.usedAt = Date.now();
+    const now = new Date();
+    fs.promises.utimes(file, now, now).catch(() => {});
+  }
+
+  /** Drops the least recently used renders until the cache fits (never the one just made). */
+  async #evict(keep: string): Promise<void> {
+    if (this.#cacheBytes <= this.limits.cacheBytes) return;
+    const oldest = [...this.#cache!.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt);
+    for (const [file, entry] of oldest) {
+      if (this.#cacheBytes <= this.limits.cacheBytes) break;
+      if (file === keep) continue;
+      this.#cache!.delete(file);
+      this.#cacheBytes -= entry.size;
+      await fs.promises.rm(file, { force: true });
+    }
+  }
+
+  /** Bytes the on-demand cache holds now (for tests and health). */
+  cacheBytes(): number {
+    return this.#cacheBytes;
+  }
+
+  /** Kills every picture ffmpeg of this process and waits for the job pipelines to wind down. */
+  async stop(): Promise<void> {
+    for (const p of this.#pipelines.values()) p.abort.abort();
+    for (const a of this.#aborts) a.abort();
+    await Promise.all([...this.#pipelines.values()].map((p) => p.done));
+    await Promise.all([...this.#renders.values()].map((r) => r.catch(() => {})));
+  }
+}
+
+/** `HH:MM:SS(.mmm)` → seconds (the request was validated when the job was created). */
+function parseTimestamp(ts: string): number {
+  const [h, m, s] = ts.split(':').map(Number);
+  return (h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? 0);
+}
+
+/**
+ * The files one thumbnail request makes: every resolution × format, never above the source (a
+ * resolution at or above the source's short side is the source's own size). Without resolutions,
+ * the source's own size.
+ */
+export function planThumbnails(request: ThumbnailRequest, source: SourcePicture): StoredThumb[] {
+  const ms = Math.round(parseTimestamp(request.timestamp) * 1000);
+  const formats = request.formats ?? ['jpg'];
+  const resolutions: (Resolution | null)[] = request.resolutions ?? [null];
+  const portrait = source.height > source.width;
+  const short = portrait ? source.width : source.height;
+  const out: StoredThumb[] = [];
+  for (const resolution of resolutions) {
+    const r = resolution === null ? short : Math.min(Number(resolution), short);
+    const width = r >= short ? source.width : portrait ? even(r) : even((r * source.width) / source.height);
+    const height = r >= short ? source.height : portrait ? even((r * source.height) / source.width) : even(r);
+    for (const format of formats) {
+      out.push({
+        timestamp: request.timestamp,
+        resolution,
+        format,
+        width,
+        height,
+        file: `thumbs/${ms}-${resolution ?? 'source'}.${format}`,
+      });
+    }
+  }
+  return out;
+}

@@ -5,6 +5,7 @@ import { type Db, openDatabase } from './db/database.ts';
 import { FilesRepo } from './db/files.ts';
 import { JobsRepo } from './db/jobs.ts';
 import { KeysRepo } from './db/keys.ts';
+import { TracksRepo } from './db/tracks.ts';
 import { ApiError } from './errors.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
@@ -12,12 +13,14 @@ import healthRoutes from './routes/health.ts';
 import jobsRoutes from './routes/jobs.ts';
 import siteRoutes from './routes/site.ts';
 import streamRoutes from './routes/stream.ts';
+import tracksRoutes from './routes/tracks.ts';
 import uploadsRoutes from './routes/uploads.ts';
 import videosRoutes from './routes/videos.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { TracksService } from './services/tracks.ts';
 import { VideoService } from './services/videos.ts';
 import { LocalStorage } from './storage/local.ts';
 
@@ -42,6 +45,7 @@ export interface AppContext {
   files: FileService;
   encoding: EncodingService;
   videos: VideoService;
+  tracks: TracksService;
 }
 
 export interface BuildOptions {
@@ -92,6 +96,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     files,
     encoding,
     videos,
+    tracks: new TracksService({
+      config,
+      storage,
+      tracks: new TracksRepo(db),
+      jobs: jobsRepo,
+      files: filesRepo,
+    }),
   };
 
   app.setErrorHandler((err, request, reply) => {
@@ -145,6 +156,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(filesRoutes, ctx);
   await app.register(jobsRoutes, ctx);
   await app.register(videosRoutes, ctx);
+  await app.register(tracksRoutes, ctx);
   await app.register(streamRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
   await app.register(siteRoutes, ctx);

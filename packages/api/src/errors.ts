@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   // 5xx: our side
   internal: 500,
   unavailable: 503,
+  // captions: text tracks (POST /v1/videos/:videoId/tracks)
+  captions_malformed: 422,
+  captions_too_large: 413,
+  too_many_tracks: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

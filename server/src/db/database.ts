@@ -59,6 +59,22 @@ const MIGRATIONS: string[] = [
   CREATE INDEX jobs_by_status ON jobs (status, created_at);
   CREATE INDEX jobs_by_file ON jobs (file_id);
   `,
+  `
+  -- captions: text tracks of a video; the rows go with the video's job (ON DELETE CASCADE).
+  CREATE TABLE tracks (
+    track_id   TEXT PRIMARY KEY,
+    video_id   TEXT NOT NULL REFERENCES jobs (video_id) ON DELETE CASCADE,
+    api_key    TEXT NOT NULL,
+    language   TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('subtitles', 'captions')),
+    is_default INTEGER NOT NULL DEFAULT 0,
+    cue_count  INTEGER NOT NULL,
+    bytes      INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX tracks_by_video ON tracks (video_id, created_at);
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

@@ -97,7 +97,10 @@ export class FileService {
     }
     // Bytes before rows: if we die halfway the record is still there to delete again, and an
     // upload without a record would be resurrected by reconcile() at the next boot.
-    for (const videoId of jobs.videoIdsForFile(fileId)) await storage.removeVideo(videoId);
+    for (const videoId of jobs.videoIdsForFile(fileId)) {
+      await storage.removeVideo(videoId);
+      await storage.removeTracks(videoId);
+    }
     await storage.removeUpload(fileId);
     jobs.deleteForFile(fileId);
     files.delete(fileId);

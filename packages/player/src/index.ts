@@ -1,6 +1,8 @@
+import { VodCaptionsMenu } from './vod-captions-menu.ts';
 import { VodPlayer } from './vod-player.ts';
 import { VodScrubber } from './vod-scrubber.ts';
 
+export { CaptionsController, captionTracks, cueStyles, shownTrack, showTrack } from './captions.ts';
 export { PLAYER_ERROR_CODES, type PlayerErrorCode } from './errors.ts';
 export {
   fire,
@@ -16,6 +18,7 @@ export {
   type PlaybackEngine,
 } from './hls-controller.ts';
 export { formatTime } from './time.ts';
+export { VodCaptionsMenu } from './vod-captions-menu.ts';
 export { type Projection, VodPlayer } from './vod-player.ts';
 export { type ScrubbableMedia, VodScrubber } from './vod-scrubber.ts';
 
@@ -28,4 +31,5 @@ function define(tag: string, element: CustomElementConstructor): void {
 }
 
 define('vod-scrubber', VodScrubber);
+define('vod-captions-menu', VodCaptionsMenu);
 define('vod-player', VodPlayer);

@@ -1,0 +1,168 @@
+import { css, type ReactiveController, type ReactiveControllerHost } from 'lit';
+
+/**
+ * Captions work on the `<video>`'s own `textTracks`, whoever made them: hls.js (the master
+ * playlist's SUBTITLES group, rendered natively), Safari's native HLS, or `<track>` children.
+ * One code path, and the browser draws the cues, so `::cue` styles them.
+ */
+
+const CAPTION_KINDS = new Set(['subtitles', 'captions']);
+
+/** The subtitle and caption tracks of a media element, in its order. */
+export function captionTracks(media: HTMLMediaElement): TextTrack[] {
+  return [...media.textTracks].filter((t) => CAPTION_KINDS.has(t.kind));
+}
+
+/** The track on screen, or null when captions are off. */
+export function shownTrack(media: HTMLMediaElement): TextTrack | null {
+  return captionTracks(media).find((t) => t.mode === 'showing') ?? null;
+}
+
+/** Shows one track (null: none). The others are disabled, so hls.js stops loading them. */
+export function showTrack(media: HTMLMediaElement, track: TextTrack | null): void {
+  for (const t of captionTracks(media)) {
+    const mode: TextTrackMode = t === track ? 'showing' : 'disabled';
+    if (t.mode !== mode) t.mode = mode;
+  }
+}
+
+/** The track that best matches a BCP 47 tag: the same tag, else the same primary language. */
+export function trackForLanguage(tracks: readonly TextTrack[], language: string): TextTrack | null {
+  const wanted = language.toLowerCase();
+  const primary = wanted.split('-')[0];
+  return (
+    tracks.find((t) => t.language.toLowerCase() === wanted) ??
+    tracks.find((t) => t.language.toLowerCase().split('-')[0] === primary) ??
+    null
+  );
+}
+
+/** A track's name in menus: its label, else its language, else its position. */
+export function trackName(track: TextTrack, index: number): string {
+  return track.label || track.language || `Track ${index + 1}`;
+}
+
+/**
+ * Keeps a host in step with a media element's caption tracks, applies the host's starting choice
+ * (`captions` attribute: a language or `off`; empty leaves the stream's DEFAULT track on) once per
+ * source until the viewer chooses, and remembers the last track for the `c` toggle.
+ */
+export class CaptionsController implements ReactiveController {
+  readonly #host: ReactiveControllerHost;
+  readonly #media: HTMLMediaElement;
+  #preference = '';
+  #chosenByViewer = false;
+  #last: TextTrack | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(host: ReactiveControllerHost, media: HTMLMediaElement) {
+    this.#host = host;
+    this.#media = media;
+    host.addController(this);
+  }
+
+  /** A BCP 47 tag to start with, `off`, or empty for the stream's default track. */
+  set preference(value: string) {
+    if (value === this.#preference) return;
+    this.#preference = value;
+    this.#chosenByViewer = false;
+    this.#schedule();
+  }
+
+  get tracks(): TextTrack[] {
+    return captionTracks(this.#media);
+  }
+
+  get shown(): TextTrack | null {
+    return shownTrack(this.#media);
+  }
+
+  /** Shows a track (null: off) as the viewer's own choice, which later tracks do not override. */
+  select(track: TextTrack | null): void {
+    this.#chosenByViewer = true;
+    if (track) this.#last = track;
+    showTrack(this.#media, track);
+  }
+
+  /** Off when on; else the last track shown, the default one, or the first. */
+  toggle(): void {
+    const shown = this.shown;
+    if (shown) {
+      this.#last = shown;
+      this.select(null);
+      return;
+    }
+    const tracks = this.tracks;
+    const last = this.#last && tracks.includes(this.#last) ? this.#last : null;
+    const preferred =
+      this.#preference && this.#preference !== 'off' ? trackForLanguage(tracks, this.#preference) : null;
+    this.select(last ?? preferred ?? tracks[0] ?? null);
+  }
+
+  hostConnected(): void {
+    const list = this.#media.textTracks;
+    list.addEventListener('addtrack', this.#onTracks);
+    list.addEventListener('removetrack', this.#onChange);
+    list.addEventListener('change', this.#onChange);
+    this.#media.addEventListener('emptied', this.#onEmptied);
+    this.#schedule();
+  }
+
+  hostDisconnected(): void {
+    const list = this.#media.textTracks;
+    list.removeEventListener('addtrack', this.#onTracks);
+    list.removeEventListener('removetrack', this.#onChange);
+    list.removeEventListener('change', this.#onChange);
+    this.#media.removeEventListener('emptied', this.#onEmptied);
+    clearTimeout(this.#timer);
+  }
+
+  #onTracks = (): void => {
+    this.#schedule();
+    this.#host.requestUpdate();
+  };
+
+  #onChange = (): void => this.#host.requestUpdate();
+
+  /** A new source: its tracks get the starting choice again. */
+  #onEmptied = (): void => {
+    this.#chosenByViewer = false;
+    this.#last = null;
+  };
+
+  // hls.js adds tracks and sets their modes in one go: choose once it is done.
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#applyPreference(), 0);
+  }
+
+  #applyPreference(): void {
+    const preference = this.#preference;
+    const tracks = this.tracks;
+    if (this.#chosenByViewer || !preference || tracks.length === 0) return;
+    if (preference === 'off') showTrack(this.#media, null);
+    else {
+      const track = trackForLanguage(tracks, preference);
+      if (track) showTrack(this.#media, track);
+    }
+    this.#host.requestUpdate();
+  }
+}
+
+/**
+ * Cue styles for the shadow root that holds the `<video>`. Custom properties cross the shadow
+ * boundary, `::cue` rules in a page do not.
+ *
+ * @cssprop [--vod-cue-color=#fff]
+ * @cssprop [--vod-cue-background=rgb(0 0 0 / 0.75)]
+ * @cssprop [--vod-cue-font-family=inherit]
+ * @cssprop [--vod-cue-text-shadow=none]
+ */
+export const cueStyles = css`
+  video::cue {
+    color: var(--vod-cue-color, #fff);
+    background: var(--vod-cue-background, rgb(0 0 0 / 0.75));
+    font-family: var(--vod-cue-font-family, inherit);
+    text-shadow: var(--vod-cue-text-shadow, none);
+  }
+`;

@@ -157,6 +157,7 @@ export class CaptionsController implements ReactiveController {
  * @cssprop [--vod-cue-background=rgb(0 0 0 / 0.75)]
  * @cssprop [--vod-cue-font-family=inherit]
  * @cssprop [--vod-cue-text-shadow=none]
+ * @cssprop [--vod-cue-lift=64px] - how far cues move up while the control bar shows
  */
 export const cueStyles = css`
   video::cue {
@@ -164,5 +165,13 @@ export const cueStyles = css`
     background: var(--vod-cue-background, rgb(0 0 0 / 0.75));
     font-family: var(--vod-cue-font-family, inherit);
     text-shadow: var(--vod-cue-text-shadow, none);
+  }
+  /* The browser draws cues at the bottom, under our control bar: lift them while the bar shows.
+     Chromium and WebKit draw cues in this box; elsewhere the rule is ignored. */
+  video::-webkit-media-text-track-container {
+    transition: transform 0.25s ease;
+  }
+  .frame:not(.idle):has([part='controls']) video::-webkit-media-text-track-container {
+    transform: translateY(calc(-1 * var(--vod-cue-lift, 64px)));
   }
 `;

@@ -96,6 +96,7 @@ const ERROR_TEXT: Partial<Record<PlayerErrorCode, string>> = {
  * @cssprop [--vod-cue-background=rgb(0 0 0 / 0.75)]
  * @cssprop [--vod-cue-font-family=inherit]
  * @cssprop [--vod-cue-text-shadow=none]
+ * @cssprop [--vod-cue-lift=64px] - how far cues move up while the control bar shows
  */
 export class VodPlayer extends LitElement {
   static override styles = [playerStyles, cueStyles];

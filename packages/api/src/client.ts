@@ -1,5 +1,14 @@
 import { VodkitError } from './errors.ts';
-import type { CreateJobRequest, EncoderJob, FileRecord, HealthStatus, Page, Video } from './types.ts';
+import type {
+  CaptionTrack,
+  CreateCaptionTrackRequest,
+  CreateJobRequest,
+  EncoderJob,
+  FileRecord,
+  HealthStatus,
+  Page,
+  Video,
+} from './types.ts';
 
 export interface ClientOptions {
   /** Where the Vodkit server answers, e.g. `http://localhost:8080`. Empty string: same origin. */
@@ -60,6 +69,20 @@ export class VodkitClient {
 
   getVideo(videoId: string): Promise<Video> {
     return this.#request('GET', `/v1/videos/${encodeURIComponent(videoId)}`);
+  }
+
+  /** Adds a WebVTT or SRT caption/subtitle track (sanitized server-side); needs `allow_encode`. */
+  addTrack(videoId: string, body: CreateCaptionTrackRequest): Promise<CaptionTrack> {
+    return this.#request('POST', `/v1/videos/${encodeURIComponent(videoId)}/tracks`, body);
+  }
+
+  listTracks(videoId: string): Promise<{ data: CaptionTrack[] }> {
+    return this.#request('GET', `/v1/videos/${encodeURIComponent(videoId)}/tracks`);
+  }
+
+  deleteTrack(videoId: string, trackId: string): Promise<void> {
+    const path = `/v1/videos/${encodeURIComponent(videoId)}/tracks/${encodeURIComponent(trackId)}`;
+    return this.#request('DELETE', path);
   }
 
   async #authHeader(): Promise<Record<string, string>> {

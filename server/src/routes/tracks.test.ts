@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CaptionTrack, EncoderJob, Permission } from '@vodkit/api';
+import { type CaptionTrack, type EncoderJob, type Permission, VodkitClient, VodkitError } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
@@ -288,6 +288,20 @@ describe('GET and DELETE /v1/videos/:videoId/tracks', () => {
     expect((await fetch(track.url)).status).toBe(404);
     expect((await fetch(track.playlist)).status).toBe(404);
     await expectError(await api(trackUrl, { method: 'DELETE' }), 404, 'not_found');
+  });
+});
+
+describe('VodkitClient', () => {
+  it('adds, lists and deletes tracks, and throws the server codes', async () => {
+    const client = new VodkitClient({ baseUrl: server.baseUrl, token });
+    const track = await client.addTrack(videoId, { language: 'pt-br', content: SRT });
+    expect(track).toMatchObject({ language: 'pt-BR', cueCount: 1 });
+    expect((await client.listTracks(videoId)).data.map((t) => t.trackId)).toContain(track.trackId);
+    await client.deleteTrack(videoId, track.trackId);
+    expect((await client.listTracks(videoId)).data.map((t) => t.trackId)).not.toContain(track.trackId);
+    const err = await client.addTrack(videoId, { language: 'en', content: 'nope' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VodkitError);
+    expect(err).toMatchObject({ status: 422, code: 'captions_malformed' });
   });
 });
 

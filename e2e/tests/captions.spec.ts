@@ -128,6 +128,14 @@ test('the master playlist carries the tracks and hls.js shows the default one at
   const player = page.locator('vod-player');
   await expect.poll(() => trackModes(player)).toEqual(['en:showing', 'fr:disabled']);
 
+  // No X-TIMESTAMP-MAP in the WebVTT: hls.js maps cue time 0 to the start of the fMP4 timeline.
+  const starts = () =>
+    player.evaluate((p) =>
+      [...([...(p as PlayerLike).media.textTracks].find((t) => t.mode === 'showing')?.cues ?? [])].map((c) =>
+        Math.round(c.startTime * 100),
+      ),
+    );
+  await expect.poll(starts).toEqual([50, 250]);
   await seek(player, 1);
   await expect.poll(() => shownCueText(player)).toBe('Hello from the <b>captions</b>');
   await seek(player, 3);

@@ -127,6 +127,11 @@ test('the master playlist carries the tracks and hls.js shows the default one at
   });
   const player = page.locator('vod-player');
   await expect.poll(() => trackModes(player)).toEqual(['en:showing', 'fr:disabled']);
+  // kind "captions" travels as Apple's SDH characteristics and comes back as <track kind="captions">
+  // (what axe's video-caption rule looks for).
+  expect(
+    await player.evaluate((p) => [...(p as PlayerLike).media.querySelectorAll('track')].map((t) => t.kind)),
+  ).toEqual(['captions', 'subtitles']);
 
   // No X-TIMESTAMP-MAP in the WebVTT: hls.js maps cue time 0 to the start of the fMP4 timeline.
   const starts = () =>

@@ -60,10 +60,11 @@ const MIGRATIONS: string[] = [
   CREATE INDEX jobs_by_file ON jobs (file_id);
   `,
   `
-  -- captions: text tracks of a video; the rows go with the video's job (ON DELETE CASCADE).
+  -- captions: text tracks of a video. A trigger, not a foreign key, removes them with the video's job:
+  -- a later migration that rebuilds jobs (drop + rename) would cascade-delete every track through an FK.
   CREATE TABLE tracks (
     track_id   TEXT PRIMARY KEY,
-    video_id   TEXT NOT NULL REFERENCES jobs (video_id) ON DELETE CASCADE,
+    video_id   TEXT NOT NULL,
     api_key    TEXT NOT NULL,
     language   TEXT NOT NULL,
     label      TEXT NOT NULL,
@@ -74,6 +75,9 @@ const MIGRATIONS: string[] = [
     created_at TEXT NOT NULL
   );
   CREATE INDEX tracks_by_video ON tracks (video_id, created_at);
+  CREATE TRIGGER tracks_follow_jobs AFTER DELETE ON jobs BEGIN
+    DELETE FROM tracks WHERE video_id = OLD.video_id;
+  END;
   `,
 ];
 

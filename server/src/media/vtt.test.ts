@@ -46,6 +46,14 @@ describe('sanitizeCaptions: WebVTT', () => {
     );
   });
 
+  it('reads a first cue right under the header, and drops cues left empty', () => {
+    const out = sanitizeCaptions(
+      'WEBVTT\n00:00.000 --> 00:01.000\nhi\n\n00:01.000 --> 00:02.000\n<img src=x>\n',
+    );
+    expect(out.vtt).toBe('WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nhi\n');
+    expect(out.cueCount).toBe(1);
+  });
+
   it('strips HTML and script, escaping stray < and &', () => {
     const text = cleanCueText([
       '<script>alert(1)</script><img src=x onerror=alert(2)> a < b && c &amp; <a href="javascript:x">link</a>',

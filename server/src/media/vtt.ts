@@ -107,8 +107,13 @@ function splitBlocks(text: string): Block[] {
 }
 
 function readVtt(blocks: Block[], head: string[], cues: Cue[], limits: SanitizeLimits): void {
-  // The first block is the header: `WEBVTT` plus free text (and old-style metadata) that we drop.
-  for (const block of blocks.slice(1)) {
+  // The first block is the header: `WEBVTT` plus free text (and old-style metadata) that we drop,
+  // up to a blank line or, as browsers read it, a line with "-->" that starts the first cue.
+  const header = blocks[0]!;
+  const arrowAt = header.lines.findIndex((l) => l.includes('-->'));
+  const rest = blocks.slice(1);
+  if (arrowAt > 0) rest.unshift({ lines: header.lines.slice(arrowAt), start: header.start + arrowAt });
+  for (const block of rest) {
     const first = block.lines[0]!;
     if (/^NOTE(?:[ \t]|$)/.test(first)) continue;
     if (/^STYLE[ \t]*$/.test(first) && !first.includes('-->')) {
@@ -174,8 +179,9 @@ function readSrt(blocks: Block[], cues: Cue[], limits: SanitizeLimits): void {
 }
 
 function pushCue(cues: Cue[], cue: Cue, limits: SanitizeLimits, line: number): void {
-  // A zero-length cue never shows; it is dropped rather than refused (SRT exports have them).
-  if (cue.end <= cue.start) return;
+  // A zero-length cue never shows, nor does one whose text was all markup: dropped, not refused
+  // (SRT exports have them).
+  if (cue.end <= cue.start || cue.text.trim() === '') return;
   if (cues.length >= limits.maxCues) {
     throw new CaptionError('captions_too_large', `more than ${limits.maxCues} cues`, line);
   }

@@ -226,3 +226,31 @@ test('the embed takes ?captions= to start with a language or with captions off',
   await page.keyboard.press('c');
   await expect.poll(() => trackModes(player)).toEqual(['en:showing', 'fr:disabled']);
 });
+
+test('native HLS that ignores the SUBTITLES group still gets the tracks, as <track>s', async ({ page }) => {
+  // Chromium's own HLS (no MSE, as on an iPhone) plays the stream but lists no text track of its own.
+  await page.addInitScript(() => {
+    const w = window as unknown as Record<string, unknown>;
+    w.MediaSource = undefined;
+    w.ManagedMediaSource = undefined;
+  });
+  await page.goto(`${baseUrl()}/embed/${videoId}`);
+  const player = page.locator('vod-player');
+  expect(await player.evaluate((p) => (p as PlayerLike).media.src)).toMatch(/master\.m3u8$/);
+  await expect.poll(() => trackModes(player)).toEqual(['en:showing', 'fr:disabled']);
+  expect(
+    await player.evaluate((p) =>
+      [...(p as PlayerLike).media.querySelectorAll('track')].map(
+        (t) => `${t.kind}:${t.label}:${t.src.slice(0, 5)}`,
+      ),
+    ),
+  ).toEqual(['captions:English:blob:', 'subtitles:Français:blob:']);
+  await seek(player, 1);
+  await expect.poll(() => shownCueText(player)).toBe('Hello from the <b>captions</b>');
+
+  const button = player.getByRole('button', { name: 'Captions' });
+  await button.click();
+  await player.getByRole('menuitemradio', { name: 'Français' }).click();
+  await expect.poll(() => trackModes(player)).toEqual(['en:disabled', 'fr:showing']);
+  await expect.poll(() => shownCueText(player)).toBe('Bonjour des sous-titres');
+});

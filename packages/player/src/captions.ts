@@ -42,6 +42,56 @@ export function trackName(track: TextTrack, index: number): string {
   return track.label || track.language || `Track ${index + 1}`;
 }
 
+/** A SUBTITLES rendition of a master playlist. */
+export interface SubtitleRendition {
+  /** The media playlist, absolute. */
+  uri: string;
+  language: string;
+  name: string;
+  default: boolean;
+  kind: 'subtitles' | 'captions';
+}
+
+/** `KEY=value,KEY="quoted, value"` → a map (RFC 8216 §4.2). */
+function attributes(list: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of list.matchAll(/([A-Z0-9-]+)=("[^"]*"|[^,]*)/g)) out.set(m[1]!, m[2]!.replace(/^"|"$/g, ''));
+  return out;
+}
+
+/** The SUBTITLES renditions a master playlist declares, URIs resolved against `base`. */
+export function subtitleRenditions(master: string, base: string): SubtitleRendition[] {
+  const out: SubtitleRendition[] = [];
+  for (const line of master.split(/\r?\n/)) {
+    if (!line.startsWith('#EXT-X-MEDIA:')) continue;
+    const a = attributes(line.slice('#EXT-X-MEDIA:'.length));
+    const uri = a.get('URI');
+    if (a.get('TYPE') !== 'SUBTITLES' || !uri) continue;
+    const sdh = /transcribes-spoken-dialog/.test(a.get('CHARACTERISTICS') ?? '');
+    out.push({
+      uri: new URL(uri, base).href,
+      language: a.get('LANGUAGE') ?? '',
+      name: a.get('NAME') ?? '',
+      default: a.get('DEFAULT') === 'YES',
+      kind: sdh ? 'captions' : 'subtitles',
+    });
+  }
+  return out;
+}
+
+/** The one segment of a finished one-segment media playlist (Vodkit's), or null for anything else. */
+export function singleSegment(playlist: string, base: string): string | null {
+  const lines = playlist.split(/\r?\n/).map((l) => l.trim());
+  const uris = lines.filter((l) => l && !l.startsWith('#'));
+  return uris.length === 1 && lines.includes('#EXT-X-ENDLIST') ? new URL(uris[0]!, base).href : null;
+}
+
+async function fetchText(url: string): Promise<string> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${res.status} for ${url}`);
+  return res.text();
+}
+
 /**
  * Keeps a host in step with a media element's caption tracks, applies the host's starting choice
  * (`captions` attribute: a language or `off`; empty leaves the stream's DEFAULT track on) once per
@@ -54,6 +104,9 @@ export class CaptionsController implements ReactiveController {
   #chosenByViewer = false;
   #last: TextTrack | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** `<track>`s this controller added itself, with their blob: URLs. */
+  readonly #sidecars = new Map<HTMLTrackElement, string>();
+  #sidecarRun = 0;
 
   constructor(host: ReactiveControllerHost, media: HTMLMediaElement) {
     this.#host = host;
@@ -105,6 +158,7 @@ export class CaptionsController implements ReactiveController {
     list.addEventListener('removetrack', this.#onChange);
     list.addEventListener('change', this.#onChange);
     this.#media.addEventListener('emptied', this.#onEmptied);
+    this.#media.addEventListener('loadedmetadata', this.#onMetadata);
     this.#schedule();
   }
 
@@ -114,10 +168,16 @@ export class CaptionsController implements ReactiveController {
     list.removeEventListener('removetrack', this.#onChange);
     list.removeEventListener('change', this.#onChange);
     this.#media.removeEventListener('emptied', this.#onEmptied);
+    this.#media.removeEventListener('loadedmetadata', this.#onMetadata);
     clearTimeout(this.#timer);
   }
 
-  #onTracks = (): void => {
+  #onTracks = (e: Event): void => {
+    // The engine surfaced the stream's own tracks after all (Safari may, late): ours would be doubles.
+    const added = (e as TrackEvent).track;
+    if (added && this.#sidecars.size > 0 && ![...this.#sidecars.keys()].some((el) => el.track === added)) {
+      if (CAPTION_KINDS.has(added.kind)) this.#removeSidecars();
+    }
     this.#schedule();
     this.#host.requestUpdate();
   };
@@ -128,7 +188,67 @@ export class CaptionsController implements ReactiveController {
   #onEmptied = (): void => {
     this.#chosenByViewer = false;
     this.#last = null;
+    this.#sidecarRun++;
+    this.#removeSidecars();
   };
+
+  /**
+   * Native HLS that ignores the SUBTITLES group (Chromium's own HLS does; Safari does not) plays an
+   * `.m3u8` with no text track: then the tracks are added as `<track>`s from the playlists.
+   */
+  #onMetadata = (): void => {
+    const src = this.#media.currentSrc;
+    if (this.tracks.length === 0 && /\.m3u8(?:[?#]|$)/i.test(src))
+      this.addSidecarTracks(src).catch(() => undefined);
+  };
+
+  /**
+   * Adds the SUBTITLES renditions of a master playlist as `<track>` elements, for engines that do
+   * not surface them (hls.js' light build has no subtitle support; Chromium's native HLS ignores
+   * them). Only one-segment WebVTT playlists (what Vodkit serves) are read. The WebVTT goes in as a
+   * blob: URL, so a player on another origin needs no `crossorigin` on its `<video>`.
+   */
+  async addSidecarTracks(masterUrl: string): Promise<void> {
+    const run = ++this.#sidecarRun;
+    this.#removeSidecars();
+    const renditions = subtitleRenditions(await fetchText(masterUrl), masterUrl);
+    const files = await Promise.all(
+      renditions.map(async (r) => {
+        const segment = singleSegment(await fetchText(r.uri), r.uri);
+        return segment ? { rendition: r, vtt: await fetchText(segment) } : null;
+      }),
+    );
+    // A newer source (or a second call) took over while this one was fetching.
+    if (run !== this.#sidecarRun) return;
+    let initial: TextTrack | null = null;
+    for (const file of files) {
+      if (!file) continue;
+      const el = document.createElement('track');
+      el.kind = file.rendition.kind;
+      el.label = file.rendition.name;
+      if (file.rendition.language) el.srclang = file.rendition.language;
+      const url = URL.createObjectURL(new Blob([file.vtt], { type: 'text/vtt' }));
+      el.src = url;
+      this.#sidecars.set(el, url);
+      this.#media.append(el);
+      // A mode changed by script opts the track out of the browser's own automatic selection, which
+      // would otherwise switch on a second track by its kind alone (Chromium does).
+      el.track.mode = 'hidden';
+      el.track.mode = 'disabled';
+      if (file.rendition.default && !initial) initial = el.track;
+    }
+    // As hls.js does with DEFAULT=YES; a `captions` preference or the viewer's choice still wins.
+    if (initial && !this.#preference && !this.#chosenByViewer) showTrack(this.#media, initial);
+    this.#host.requestUpdate();
+  }
+
+  #removeSidecars(): void {
+    for (const [el, url] of this.#sidecars) {
+      el.remove();
+      URL.revokeObjectURL(url);
+    }
+    this.#sidecars.clear();
+  }
 
   // hls.js adds tracks and sets their modes in one go: choose once it is done.
   #schedule(): void {

@@ -2,7 +2,8 @@ import '@vodkit/player';
 
 /**
  * The iframe page the server answers `/embed/:videoId` with: only the player, filling the frame.
- * Options come from the query string as hosted players take them: token, autoplay, muted, loop, start.
+ * Options come from the query string as hosted players take them: token, autoplay, muted, loop, start,
+ * captions (a language such as `fr`, or `off`).
  */
 const videoId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
 const query = new URLSearchParams(location.search);
@@ -19,5 +20,7 @@ if (flag('muted') || (flag('autoplay') && query.get('muted') === null)) player.s
 if (flag('loop')) player.setAttribute('loop', '');
 const start = Number(query.get('start'));
 if (Number.isFinite(start) && start > 0) player.setAttribute('start-time', String(start));
+const captions = query.get('captions');
+if (captions && /^(?:off|[A-Za-z0-9-]{2,35})$/.test(captions)) player.setAttribute('captions', captions);
 document.title = `Vodkit player — ${videoId}`;
 document.body.append(player);

@@ -5,6 +5,7 @@ import { type Db, openDatabase } from './db/database.ts';
 import { FilesRepo } from './db/files.ts';
 import { JobsRepo } from './db/jobs.ts';
 import { KeysRepo } from './db/keys.ts';
+import { TracksRepo } from './db/tracks.ts';
 import { WebhooksRepo } from './db/webhooks.ts';
 import { ApiError } from './errors.ts';
 import demoRoutes from './routes/demo.ts';
@@ -14,6 +15,7 @@ import jobsRoutes from './routes/jobs.ts';
 import picturesRoutes from './routes/pictures.ts';
 import siteRoutes from './routes/site.ts';
 import streamRoutes from './routes/stream.ts';
+import tracksRoutes from './routes/tracks.ts';
 import uploadsRoutes from './routes/uploads.ts';
 import videosRoutes from './routes/videos.ts';
 import webhooksRoutes from './routes/webhooks.ts';
@@ -22,6 +24,7 @@ import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
 import { PictureService } from './services/pictures.ts';
+import { TracksService } from './services/tracks.ts';
 import { VideoService } from './services/videos.ts';
 import { WebhookService } from './services/webhooks.ts';
 import { LocalStorage } from './storage/local.ts';
@@ -49,6 +52,7 @@ export interface AppContext {
   videos: VideoService;
   webhooks: WebhookService;
   pictures: PictureService;
+  tracks: TracksService;
 }
 
 export interface BuildOptions {
@@ -118,6 +122,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     videos,
     webhooks,
     pictures,
+    tracks: new TracksService({
+      config,
+      storage,
+      tracks: new TracksRepo(db),
+      jobs: jobsRepo,
+      files: filesRepo,
+    }),
   };
 
   app.setErrorHandler((err, request, reply) => {
@@ -172,6 +183,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(jobsRoutes, ctx);
   await app.register(videosRoutes, ctx);
   await app.register(webhooksRoutes, ctx);
+  await app.register(tracksRoutes, ctx);
   await app.register(streamRoutes, ctx);
   await app.register(picturesRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);

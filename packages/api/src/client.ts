@@ -1,5 +1,7 @@
 import { VodkitError } from './errors.ts';
 import type {
+  CaptionTrack,
+  CreateCaptionTrackRequest,
   CreatedWebhookEndpoint,
   CreateJobRequest,
   CreateWebhookRequest,
@@ -108,6 +110,20 @@ export class VodkitClient {
   /** Creates or rotates the key's secret for jobs' `webhookUrl`; shown only in this answer. */
   rotateWebhookSigningSecret(): Promise<WebhookSigningSecret> {
     return this.#request('POST', '/v1/webhooks/signing-secret');
+  }
+
+  /** Adds a WebVTT or SRT caption/subtitle track (sanitized server-side); needs `allow_encode`. */
+  addTrack(videoId: string, body: CreateCaptionTrackRequest): Promise<CaptionTrack> {
+    return this.#request('POST', `/v1/videos/${encodeURIComponent(videoId)}/tracks`, body);
+  }
+
+  listTracks(videoId: string): Promise<{ data: CaptionTrack[] }> {
+    return this.#request('GET', `/v1/videos/${encodeURIComponent(videoId)}/tracks`);
+  }
+
+  deleteTrack(videoId: string, trackId: string): Promise<void> {
+    const path = `/v1/videos/${encodeURIComponent(videoId)}/tracks/${encodeURIComponent(trackId)}`;
+    return this.#request('DELETE', path);
   }
 
   async #authHeader(): Promise<Record<string, string>> {

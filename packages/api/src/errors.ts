@@ -35,6 +35,10 @@ export const ERROR_CODES = {
   render_busy: 503,
   /** pics: an on-demand thumbnail took longer than the render timeout. */
   render_timeout: 503,
+  // captions: text tracks (POST /v1/videos/:videoId/tracks)
+  captions_malformed: 422,
+  captions_too_large: 413,
+  too_many_tracks: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -279,3 +279,42 @@ export interface WebhookDelivery {
   deliveredAt: string | null;
   payload: WebhookPayload;
 }
+
+/** `subtitles` translate the dialogue; `captions` transcribe it with sounds, for deaf and hard-of-hearing viewers. */
+export type CaptionKind = 'subtitles' | 'captions';
+
+/** A text track of a video (`/v1/videos/:videoId/tracks`), packaged into its HLS master playlist. */
+export interface CaptionTrack {
+  trackId: string;
+  videoId: string;
+  /** BCP 47, canonicalized (`en-us` → `en-US`). */
+  language: string;
+  label: string;
+  kind: CaptionKind;
+  /** Shown when playback starts; at most one track of a video is the default. */
+  default: boolean;
+  cueCount: number;
+  /** Bytes of the cleaned WebVTT file. */
+  bytes: number;
+  /** The cleaned WebVTT file. */
+  url: string;
+  /** Its one-segment HLS media playlist. */
+  playlist: string;
+  createdAt: string;
+}
+
+/**
+ * The JSON body of `POST /v1/videos/:videoId/tracks`. The same fields (but `content`) may instead
+ * come as query parameters with the file itself as a `text/vtt` or `application/x-subrip` body.
+ */
+export interface CreateCaptionTrackRequest {
+  language: string;
+  /** Defaults to the language's own name (`English`, `français`). */
+  label?: string;
+  kind?: CaptionKind;
+  default?: boolean;
+  /** Guessed from the `WEBVTT` signature when absent. */
+  format?: 'vtt' | 'srt';
+  /** The WebVTT or SRT text, at most 1 MiB. */
+  content: string;
+}

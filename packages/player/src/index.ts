@@ -1,6 +1,8 @@
+import { VodCaptionsMenu } from './vod-captions-menu.ts';
 import { VodPlayer } from './vod-player.ts';
 import { VodScrubber } from './vod-scrubber.ts';
 
+export { CaptionsController, captionTracks, cueStyles, shownTrack, showTrack } from './captions.ts';
 export { PLAYER_ERROR_CODES, type PlayerErrorCode } from './errors.ts';
 export {
   fire,
@@ -16,6 +18,7 @@ export {
   type PlaybackEngine,
 } from './hls-controller.ts';
 export { formatTime } from './time.ts';
+export { VodCaptionsMenu } from './vod-captions-menu.ts';
 export { type Projection, VodPlayer } from './vod-player.ts';
 export { type ScrubbableMedia, VodScrubber } from './vod-scrubber.ts';
 
@@ -24,5 +27,6 @@ export { type ScrubbableMedia, VodScrubber } from './vod-scrubber.ts';
 // no `customElements` unless a DOM shim gave one). Literal calls, so the manifest analyzer sees the tags.
 if (typeof customElements !== 'undefined') {
   if (!customElements.get('vod-scrubber')) customElements.define('vod-scrubber', VodScrubber);
+  if (!customElements.get('vod-captions-menu')) customElements.define('vod-captions-menu', VodCaptionsMenu);
   if (!customElements.get('vod-player')) customElements.define('vod-player', VodPlayer);
 }

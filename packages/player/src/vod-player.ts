@@ -1,6 +1,7 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
+import { CaptionsController, cueStyles } from './captions.ts';
 import type { PlayerErrorCode } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
 import { HlsController, type HlsSource } from './hls-controller.ts';
@@ -54,7 +55,7 @@ const ERROR_TEXT: Partial<Record<PlayerErrorCode, string>> = {
  * and mirrors the media element API so code written for `<video>` keeps working.
  *
  * Keyboard, when the player has focus: Space/K play-pause, ←/→ seek 5 s, ↑/↓ volume, M mute,
- * F fullscreen.
+ * F fullscreen, C captions on/off.
  *
  * @fires vod-ready - the ladder and the duration are known ({levels, duration, live})
  * @fires vod-error - {code, message, fatal, status?}; codes in `errors.ts`
@@ -75,6 +76,8 @@ const ERROR_TEXT: Partial<Record<PlayerErrorCode, string>> = {
  * @csspart mute-button
  * @csspart volume - the volume slider
  * @csspart time - current time / duration
+ * @csspart captions-button - the CC button (shown when the video has subtitle or caption tracks)
+ * @csspart captions-menu - Off and one item per track
  * @csspart quality-button
  * @csspart quality-menu
  * @csspart fullscreen-button
@@ -89,9 +92,14 @@ const ERROR_TEXT: Partial<Record<PlayerErrorCode, string>> = {
  * @cssprop [--vod-player-aspect-ratio=16 / 9] - the box when no height is set; the video is letterboxed
  * @cssprop [--vod-player-background=#000]
  * @cssprop [--vod-player-radius=0]
+ * @cssprop [--vod-cue-color=#fff] - caption text (drawn by the browser: `video::cue`)
+ * @cssprop [--vod-cue-background=rgb(0 0 0 / 0.75)]
+ * @cssprop [--vod-cue-font-family=inherit]
+ * @cssprop [--vod-cue-text-shadow=none]
+ * @cssprop [--vod-cue-lift=64px] - how far cues move up while the control bar shows
  */
 export class VodPlayer extends LitElement {
-  static override styles = playerStyles;
+  static override styles = [playerStyles, cueStyles];
 
   /** Any HLS URL (master or media playlist). Wins over `video-id`. */
   @property() src = '';
@@ -119,6 +127,8 @@ export class VodPlayer extends LitElement {
   @property() projection: Projection = 'auto';
   /** A WebVTT storyboard for seek previews; with `video-id` it defaults to the video's. */
   @property() storyboard = '';
+  /** The text track shown first: a language (`fr`, `pt-BR`) or `off`; empty: the stream's default track. */
+  @property() captions = '';
 
   @state() private fatal: VodEventDetails['vod-error'] | null = null;
   @state() private started = false;
@@ -143,6 +153,7 @@ export class VodPlayer extends LitElement {
       fire(this, 'vod-error', detail);
     },
   });
+  readonly #captions = new CaptionsController(this, this.#video);
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #autoplayPending = false;
   #currentUrl: string | undefined;
@@ -300,6 +311,7 @@ export class VodPlayer extends LitElement {
       video.muted = this.defaultMuted;
     }
     if (changed.has('loop')) video.loop = this.loop;
+    if (changed.has('captions')) this.#captions.preference = this.captions;
     if (changed.has('poster') || changed.has('videoId') || changed.has('apiBase') || changed.has('token')) {
       const poster = this.poster || (this.videoId && !this.src ? this.#streamUrl('poster.jpg') : '');
       if (poster) video.poster = poster;
@@ -470,6 +482,10 @@ export class VodPlayer extends LitElement {
       case 'F':
         this.#toggleFullscreenQuietly();
         break;
+      case 'c':
+      case 'C':
+        this.#captions.toggle();
+        break;
       default:
         return;
     }
@@ -559,6 +575,12 @@ export class VodPlayer extends LitElement {
             ${formatTime(video.currentTime)} <span>/ ${formatTime(video.duration)}</span>
           </div>
           <div class="spacer"></div>
+          <vod-captions-menu
+            exportparts="button: captions-button, menu: captions-menu"
+            .controller=${this.#captions}
+            .tracks=${this.#captions.tracks}
+            .shown=${this.#captions.shown}
+          ></vod-captions-menu>
           ${this.#renderQuality()}
           ${
             canFullscreen

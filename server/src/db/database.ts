@@ -103,6 +103,26 @@ const MIGRATIONS: string[] = [
   CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at);
   CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);
   `,
+  `
+  -- captions: text tracks of a video. A trigger, not a foreign key, removes them with the video's job:
+  -- a later migration that rebuilds jobs (drop + rename) would cascade-delete every track through an FK.
+  CREATE TABLE tracks (
+    track_id   TEXT PRIMARY KEY,
+    video_id   TEXT NOT NULL,
+    api_key    TEXT NOT NULL,
+    language   TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('subtitles', 'captions')),
+    is_default INTEGER NOT NULL DEFAULT 0,
+    cue_count  INTEGER NOT NULL,
+    bytes      INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX tracks_by_video ON tracks (video_id, created_at);
+  CREATE TRIGGER tracks_follow_jobs AFTER DELETE ON jobs BEGIN
+    DELETE FROM tracks WHERE video_id = OLD.video_id;
+  END;
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

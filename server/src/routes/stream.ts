@@ -43,6 +43,15 @@ export default async function streamRoutes(app: FastifyInstance, ctx: AppContext
     reply.header('access-control-expose-headers', 'Content-Length, Content-Range, Accept-Ranges, ETag');
     // Seam for protected videos (a later issue): a playback token for this very video is checked
     // here, before a byte is served, and playlists are rewritten to carry it.
+    // Caption tracks: the master gains its subtitle group, and track playlists/WebVTT are generated.
+    const text = await ctx.tracks.streamText(videoId, relative);
+    if (text) {
+      const type = text.type === 'vtt' ? CONTENT_TYPES['.vtt']! : CONTENT_TYPES['.m3u8']!;
+      reply
+        .header('content-type', type)
+        .header('cache-control', text.type === 'vtt' ? FILE_CACHE : PLAYLIST_CACHE);
+      return reply.send(text.body);
+    }
     const file = ctx.storage.resolveVideoFile(videoId, relative);
     if (!file) throw new ApiError('not_found', `no file ${relative} in video ${videoId}`);
     return reply.sendFile(path.relative(ctx.storage.videosDir, file), ctx.storage.videosDir);

@@ -101,6 +101,7 @@ export class FileService {
       await storage.removeVideo(videoId);
       // Before the rows go: listeners (webhooks) read the job to say whose video it was.
       this.deps.events.emit({ type: 'deleted', videoId, data: { fileId } });
+      await storage.removeTracks(videoId);
     }
     await storage.removeUpload(fileId);
     jobs.deleteForFile(fileId);

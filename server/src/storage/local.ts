@@ -9,14 +9,18 @@ import { isValidId } from '../ids.ts';
  *   <dataDir>/videos/<videoId>/thumbs/ pictures: the representative poster, the job's thumbnails
  *   <dataDir>/videos/<videoId>/.thumbcache/  on-demand thumbnails (hidden: served only by their route)
  *   <dataDir>/videos/<videoId>/.pictures.json  what the pictures pipeline has finished
+ *   <dataDir>/tracks/<videoId>/<trackId>.vtt  cleaned caption files; outside the encoder's folder,
+ *                                     which every encode attempt clears
  */
 export class LocalStorage {
   readonly uploadsDir: string;
   readonly videosDir: string;
+  readonly tracksDir: string;
 
   constructor(readonly dataDir: string) {
     this.uploadsDir = path.join(dataDir, 'uploads');
     this.videosDir = path.join(dataDir, 'videos');
+    this.tracksDir = path.join(dataDir, 'tracks');
     fs.mkdirSync(this.uploadsDir, { recursive: true });
     fs.mkdirSync(this.videosDir, { recursive: true });
   }
@@ -85,6 +89,41 @@ export class LocalStorage {
   async removeVideo(videoId: string): Promise<void> {
     // Retries: a picture ffmpeg being stopped may still drop a file in while the tree is removed.
     await fs.promises.rm(this.videoDir(videoId), { recursive: true, force: true, maxRetries: 3 });
+  }
+
+  trackPath(videoId: string, trackId: string): string {
+    assertId(videoId);
+    assertId(trackId);
+    return path.join(this.tracksDir, videoId, `${trackId}.vtt`);
+  }
+
+  /** Written to a temp name and renamed: a player never reads half a caption file. */
+  async writeTrack(videoId: string, trackId: string, vtt: string): Promise<void> {
+    const file = this.trackPath(videoId, trackId);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.writeFile(`${file}.tmp`, vtt, 'utf8');
+    await fs.promises.rename(`${file}.tmp`, file);
+  }
+
+  /** The caption file's text, or null when it is not there. */
+  async readTrack(videoId: string, trackId: string): Promise<string | null> {
+    return fs.promises.readFile(this.trackPath(videoId, trackId), 'utf8').catch(() => null);
+  }
+
+  async removeTrack(videoId: string, trackId: string): Promise<void> {
+    await fs.promises.rm(this.trackPath(videoId, trackId), { force: true });
+  }
+
+  /** Every caption file of a video (when the video itself is deleted). */
+  async removeTracks(videoId: string): Promise<void> {
+    assertId(videoId);
+    await fs.promises.rm(path.join(this.tracksDir, videoId), { recursive: true, force: true });
+  }
+
+  /** A text file of a video's output folder (a playlist), or null when missing or not servable. */
+  async readVideoText(videoId: string, relative: string): Promise<string | null> {
+    const file = this.resolveVideoFile(videoId, relative);
+    return file ? fs.promises.readFile(file, 'utf8').catch(() => null) : null;
   }
 }
 

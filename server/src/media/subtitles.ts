@@ -1,0 +1,103 @@
+/**
+ * HLS packaging of text tracks, done when a playlist is served (not at encode time), so a track
+ * added or removed after the encode shows up at once and the encoder's files are never rewritten.
+ * Pure string functions: unit-tested without a server.
+ */
+
+/** What a playlist needs to know of a track. */
+export interface SubtitleTrackInfo {
+  trackId: string;
+  /** BCP 47, already canonical. */
+  language: string;
+  label: string;
+  kind: 'subtitles' | 'captions';
+  default: boolean;
+}
+
+export const SUBTITLES_GROUP = 'subs';
+export const SUBTITLES_DIR = 'subtitles';
+
+export const trackPlaylistPath = (trackId: string): string => `${SUBTITLES_DIR}/${trackId}.m3u8`;
+export const trackVttName = (trackId: string): string => `${trackId}.vtt`;
+
+/** Apple's characteristics for SDH captions (as opposed to translated subtitles). */
+const CAPTION_CHARACTERISTICS =
+  'public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound';
+
+/** A quoted-string attribute may hold neither `"` nor a line break (RFC 8216 §4.2). */
+const quoted = (s: string): string => `"${s.replace(/"/g, "'").replace(/[\r\n]+/g, ' ')}"`;
+
+/**
+ * Adds a SUBTITLES rendition group to a master playlist: one `#EXT-X-MEDIA` per track, before the
+ * first variant, and `SUBTITLES="subs"` on every `#EXT-X-STREAM-INF`. At most one track is
+ * `DEFAULT=YES` (the first flagged); NAMEs are made unique within the group, as the spec requires.
+ * No tracks: the master comes back unchanged.
+ */
+export function withSubtitles(master: string, tracks: readonly SubtitleTrackInfo[]): string {
+  if (tracks.length === 0) return master;
+  const eol = master.includes('\r\n') ? '\r\n' : '\n';
+  const names = new Set<string>();
+  let defaultSeen = false;
+  const media = tracks.map((t) => {
+    let name = t.label;
+    for (let n = 2; names.has(name); n++) name = `${t.label} (${n})`;
+    names.add(name);
+    const isDefault = t.default && !defaultSeen;
+    defaultSeen ||= isDefault;
+    const attrs = [
+      'TYPE=SUBTITLES',
+      `GROUP-ID="${SUBTITLES_GROUP}"`,
+      `LANGUAGE=${quoted(t.language)}`,
+      `NAME=${quoted(name)}`,
+      `DEFAULT=${isDefault ? 'YES' : 'NO'}`,
+      // DEFAULT=YES requires AUTOSELECT=YES; the others may be chosen by the viewer's language.
+      'AUTOSELECT=YES',
+      ...(t.kind === 'captions' ? [`CHARACTERISTICS="${CAPTION_CHARACTERISTICS}"`] : []),
+      `URI=${quoted(trackPlaylistPath(t.trackId))}`,
+    ];
+    return `#EXT-X-MEDIA:${attrs.join(',')}`;
+  });
+
+  const lines = master.split(/\r?\n/);
+  const out: string[] = [];
+  let inserted = false;
+  for (const line of lines) {
+    const isVariant = line.startsWith('#EXT-X-STREAM-INF:') || line.startsWith('#EXT-X-I-FRAME-STREAM-INF:');
+    // A subtitles group already in the file (ours from an earlier pass, or the encoder's) is replaced.
+    if (line.startsWith('#EXT-X-MEDIA:') && /TYPE=SUBTITLES/.test(line)) continue;
+    if (!inserted && (isVariant || line.startsWith('#EXT-X-MEDIA:'))) {
+      out.push(...media);
+      inserted = true;
+    }
+    if (line.startsWith('#EXT-X-STREAM-INF:')) {
+      const attrs = line.replace(/,SUBTITLES="[^"]*"/, '');
+      out.push(`${attrs},SUBTITLES="${SUBTITLES_GROUP}"`);
+      continue;
+    }
+    out.push(line);
+  }
+  if (!inserted) {
+    // No variant at all is not a master playlist we can extend: leave it alone.
+    return master;
+  }
+  return out.join(eol);
+}
+
+/**
+ * The media playlist of one track: a single segment holding the whole WebVTT file, as long as the
+ * video, so a player fetches it once. `durationS` should be the video's duration.
+ */
+export function trackPlaylist(trackId: string, durationS: number): string {
+  const duration = Math.max(durationS, 0.001);
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    `#EXT-X-TARGETDURATION:${Math.ceil(duration)}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+    `#EXTINF:${duration.toFixed(3)},`,
+    trackVttName(trackId),
+    '#EXT-X-ENDLIST',
+    '',
+  ].join('\n');
+}

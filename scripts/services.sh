@@ -191,7 +191,7 @@ case "$cmd" in
   check)
     m=$(missing_binaries)
     if [ -n "$m" ]; then
-      echo "missing: $m (apt-get install postgresql radosgw ceph-mon ceph-osd ceph-common)"
+      echo "missing $m: apt-get install postgresql radosgw ceph-mon ceph-osd ceph-common"
       exit 1
     fi
     ;;

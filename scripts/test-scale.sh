@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! missing=$(bash scripts/services.sh check); then
-  echo "test:scale: scale-out suite not run, $missing; run it with the real services there"
+  echo "test:scale: scale-out suite (PostgreSQL + S3) not run, $missing to enable it"
   exit 0
 fi
 exec npx vitest run --config server/scale/vitest.config.ts "$@"

@@ -3,16 +3,19 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { FileStore } from '@tus/file-store';
+import { S3Store } from '@tus/s3-store';
 import { Server as TusServer } from '@tus/server';
-import { ERRORS } from '@tus/utils';
+import { type DataStore, ERRORS } from '@tus/utils';
 import pg from 'pg';
 import { Upload } from 'tus-js-client';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { S3BlobStore } from '../src/storage/blob-store.ts';
 import { PgLocker } from '../src/storage/pg-locker.ts';
 import { tempDir } from '../test/fixtures.ts';
 
-const { databaseUrl } = inject('scaleEnv');
+const { databaseUrl, s3 } = inject('scaleEnv');
 const lockers: PgLocker[] = [];
 const newLocker = async (options = {}) => {
   const l = new PgLocker(databaseUrl, options);
@@ -87,9 +90,9 @@ describe('PgLocker', () => {
 });
 
 /** One API node: @tus/server with its own PgLocker, over a datastore every node shares. */
-async function tusNode(dir: string) {
+async function tusNode(datastore: DataStore) {
   const locker = await newLocker();
-  const tus = new TusServer({ path: '/files', datastore: new FileStore({ directory: dir }), locker });
+  const tus = new TusServer({ path: '/files', datastore, locker });
   const server = http.createServer((req, res) => void tus.handle(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -101,11 +104,71 @@ async function tusNode(dir: string) {
   return { url, close };
 }
 
-describe('two @tus/server nodes sharing a PgLocker', () => {
+/** True once some session holds the advisory lock of upload `id` (node A's PATCH has it). */
+async function lockHeld(id: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+         AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)`,
+      [id],
+    );
+    return rows[0]!.n > 0;
+  } finally {
+    await c.end();
+  }
+}
+
+const s3Bucket = `vodkit-tus-${crypto.randomBytes(4).toString('hex')}`;
+const s3Blobs = new S3BlobStore({ ...s3, bucket: s3Bucket });
+const stores: {
+  name: string;
+  open: () => Promise<{ node: () => DataStore; read: (id: string) => Promise<Buffer> }>;
+}[] = [
+  {
+    name: 'a shared folder (@tus/file-store)',
+    open: async () => {
+      const dir = tempDir('vodkit-tus-shared-');
+      onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+      return {
+        node: () => new FileStore({ directory: dir }),
+        read: async (id) => fs.readFileSync(path.join(dir, id)),
+      };
+    },
+  },
+  {
+    name: 'S3 on radosgw (@tus/s3-store)',
+    open: async () => {
+      await s3Blobs.ensureBucket(['*']);
+      return {
+        node: () =>
+          new S3Store({
+            partSize: 5 * 1024 * 1024,
+            s3ClientConfig: {
+              bucket: s3Bucket,
+              endpoint: s3.endpoint,
+              region: s3.region,
+              forcePathStyle: s3.forcePathStyle,
+              credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+              requestChecksumCalculation: 'WHEN_REQUIRED',
+              responseChecksumValidation: 'WHEN_REQUIRED',
+            },
+          }),
+        read: async (id) => {
+          const body = await s3Blobs.get(id);
+          return buffer(body!.stream);
+        },
+      };
+    },
+  },
+];
+
+describe.each(stores)('two @tus/server nodes sharing a PgLocker over $name', ({ open }) => {
   it('hands a stalled PATCH on node A over to tus-js-client resuming on node B; the bytes are whole', async () => {
-    const dir = tempDir('vodkit-tus-shared-');
-    const [a, b] = [await tusNode(dir), await tusNode(dir)];
-    const data = crypto.randomBytes(3 * 1024 * 1024);
+    const store = await open();
+    const [a, b] = [await tusNode(store.node()), await tusNode(store.node())];
+    const data = crypto.randomBytes(7 * 1024 * 1024);
     const created = await fetch(`${a.url}/files`, {
       method: 'POST',
       headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(data.length) },
@@ -114,10 +177,9 @@ describe('two @tus/server nodes sharing a PgLocker', () => {
     const id = created.headers.get('location')!.split('/').pop()!;
 
     // A client sends the first megabyte to node A, then goes quiet without closing the request.
-    const first = data.subarray(0, 1024 * 1024);
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
-        controller.enqueue(first);
+        controller.enqueue(data.subarray(0, 1024 * 1024));
       },
     });
     const stalled = fetch(`${a.url}/files/${id}`, {
@@ -133,16 +195,13 @@ describe('two @tus/server nodes sharing a PgLocker', () => {
       (r) => `answered ${r.status}`,
       () => 'connection closed',
     );
-    const file = path.join(dir, id);
-    while (!fs.existsSync(file) || fs.statSync(file).size < first.length) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    while (!(await lockHeld(id))) await new Promise((r) => setTimeout(r, 50));
 
     // The same client resumes through node B: B's HEAD needs the lock node A's PATCH holds.
     await new Promise<void>((resolve, reject) => {
       const upload = new Upload(data, {
         uploadUrl: `${b.url}/files/${id}`,
-        chunkSize: 512 * 1024,
+        chunkSize: 2 * 1024 * 1024,
         retryDelays: [],
         onSuccess: () => resolve(),
         onError: reject,
@@ -151,13 +210,12 @@ describe('two @tus/server nodes sharing a PgLocker', () => {
     });
     // Node A's request was cancelled across nodes, not left hanging beside B's writes.
     expect(await stalled).toMatch(/answered|closed/);
-    expect(fs.readFileSync(file).equals(data)).toBe(true);
+    expect((await store.read(id)).equals(data)).toBe(true);
     const head = await fetch(`${a.url}/files/${id}`, {
       method: 'HEAD',
       headers: { 'Tus-Resumable': '1.0.0' },
     });
     expect(head.headers.get('upload-offset')).toBe(String(data.length));
     await Promise.all([a.close(), b.close()]);
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

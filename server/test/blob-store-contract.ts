@@ -128,6 +128,7 @@ export function blobStoreContract(name: string, open: () => Promise<BlobStore>):
       }
       await expect(store.list('v2')).rejects.toThrow(/must end with/);
       await expect(store.deletePrefix('../')).rejects.toThrow();
+      await expect(store.deletePrefix('')).rejects.toThrow(/every object/);
     });
 
     it('presigns a GET that works until tampered with, where the store supports it', async () => {

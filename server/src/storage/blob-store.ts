@@ -34,7 +34,7 @@ export interface BlobStore {
   stat(key: string): Promise<BlobStat | null>;
   /** Every key under a folder-like prefix (`''` or ending with `/`), sorted. */
   list(prefix: string): Promise<string[]>;
-  /** Removes every object under a folder-like prefix; returns how many went. */
+  /** Removes every object under a folder-like prefix (never `''`: the whole store); returns how many went. */
   deletePrefix(prefix: string): Promise<number>;
   /**
    * A URL anyone can GET the object from for `expiresInSeconds`, or null where the store has no such
@@ -90,6 +90,11 @@ function assertPrefix(prefix: string): void {
   if (prefix === '') return;
   if (!prefix.endsWith('/')) throw new Error(`blob prefix "${prefix}" must end with "/"`);
   assertKey(prefix.slice(0, -1));
+}
+
+function assertDeletablePrefix(prefix: string): void {
+  if (prefix === '') throw new Error('refusing to delete every object of the store');
+  assertPrefix(prefix);
 }
 
 function checkRange(key: string, range: ByteRange | undefined, size: number): { start: number; end: number } {
@@ -218,15 +223,12 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
+    assertDeletablePrefix(prefix);
     const keys = await this.list(prefix);
-    if (prefix === '') {
-      await Promise.all(keys.map((k) => fs.promises.rm(this.#path(k), { force: true })));
-    } else {
-      await fs.promises.rm(path.join(this.root, ...prefix.split('/').filter(Boolean)), {
-        recursive: true,
-        force: true,
-      });
-    }
+    await fs.promises.rm(path.join(this.root, ...prefix.split('/').filter(Boolean)), {
+      recursive: true,
+      force: true,
+    });
     return keys.length;
   }
 
@@ -395,6 +397,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
+    assertDeletablePrefix(prefix);
     const keys = await this.list(prefix);
     // DeleteObjects takes at most 1000 keys per request.
     for (let i = 0; i < keys.length; i += 1000) {

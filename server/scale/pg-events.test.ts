@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, expect, inject, it } from 'vitest';
 import type { EventBus, VideoEvent } from '../src/services/events.ts';
 import { PgEventBus } from '../src/services/pg-events.ts';
@@ -77,4 +78,27 @@ it('measures NOTIFY latency from one connection to a listener on another (median
   console.log(
     `scale: NOTIFY emit→listener latency over 200 events: median ${pct(0.5)} ms, p95 ${pct(0.95)} ms`,
   );
+});
+
+it('hears events again after its listening connection is cut (database restart, network)', async () => {
+  const worker = await open();
+  const api = await open();
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  const cut = await admin.query(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'vodkit-events'",
+  );
+  await admin.end();
+  expect(cut.rowCount).toBeGreaterThanOrEqual(2);
+  let heard = false;
+  api.on('again', () => {
+    heard = true;
+  });
+  // NOTIFY is at most once: events sent while the listener reconnects are lost, later ones arrive.
+  for (let i = 0; i < 100 && !heard; i++) {
+    worker.emit({ type: 'progress', videoId: 'again', data: { i } });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(heard).toBe(true);
+  expect(api.errors.length).toBeGreaterThan(0); // the cut was reported, not swallowed
 });

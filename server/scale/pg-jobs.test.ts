@@ -64,3 +64,24 @@ it('wakes a listening worker with NOTIFY when a job is queued (pick-up latency p
   await waker.close();
   await close();
 });
+
+it('wakes waiting workers when its LISTEN connection comes back, then hears NOTIFY again', async () => {
+  const { pools, close } = await openSchema(1);
+  const api = new PgJobsQueue(pools[0]!);
+  const waker = new JobWaker(databaseUrl);
+  await waker.ready();
+  const woken = waker.next(30_000);
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'vodkit-worker-wake'",
+  );
+  await admin.end();
+  // Jobs queued while it was deaf were announced to nobody: the reconnect itself wakes the worker.
+  expect(await woken).toBe('notified');
+  const next = waker.next(30_000);
+  await api.insert({ jobId: 'after', videoId: 'after', fileId: 'f', apiKey: 'k', request: { fileId: 'f' } });
+  expect(await next).toBe('notified');
+  await waker.close();
+  await close();
+});

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import { PgListener } from '../db/pg/listen.ts';
 import type { EventBus, VideoEvent } from './events.ts';
 
 const CHANNEL = 'vodkit_events';
@@ -17,8 +18,9 @@ const MAX_PAYLOAD_BYTES = 7900;
  */
 export class PgEventBus implements Pick<EventBus, 'emit' | 'on'> {
   readonly #emitter = new EventEmitter().setMaxListeners(0);
-  readonly #sender: pg.Client;
-  readonly #listener: pg.Client;
+  /** One connection (a pool of one, which reconnects), so emits leave in order. */
+  readonly #sender: pg.Pool;
+  readonly #listener: PgListener;
   readonly #ready: Promise<void>;
   /** Emits still in flight, chained so they leave in order. */
   #queue: Promise<void> = Promise.resolve();
@@ -26,28 +28,28 @@ export class PgEventBus implements Pick<EventBus, 'emit' | 'on'> {
 
   constructor(connectionString: string, onError: (err: Error) => void = () => {}) {
     this.#onError = onError;
-    this.#sender = new pg.Client({ connectionString });
-    this.#listener = new pg.Client({ connectionString });
+    this.#sender = new pg.Pool({ connectionString, max: 1, application_name: 'vodkit-events-send' });
     this.#sender.on('error', onError);
-    this.#listener.on('error', onError);
-    this.#listener.on('notification', (msg) => {
-      if (msg.channel !== CHANNEL || !msg.payload) return;
-      let event: VideoEvent;
-      try {
-        event = JSON.parse(msg.payload) as VideoEvent;
-      } catch (err) {
-        onError(err as Error);
-        return;
-      }
-      this.#emitter.emit(event.videoId, event);
-      this.#emitter.emit('*', event);
-    });
-    this.#ready = Promise.all([this.#sender.connect(), this.#listener.connect()]).then(async () => {
-      await this.#listener.query(`LISTEN ${CHANNEL}`);
-    });
+    this.#listener = new PgListener(
+      connectionString,
+      [CHANNEL],
+      (_channel, payload) => {
+        let event: VideoEvent;
+        try {
+          event = JSON.parse(payload) as VideoEvent;
+        } catch (err) {
+          onError(err as Error);
+          return;
+        }
+        this.#emitter.emit(event.videoId, event);
+        this.#emitter.emit('*', event);
+      },
+      { onError, applicationName: 'vodkit-events' },
+    );
+    this.#ready = this.#listener.ready();
   }
 
-  /** Resolves once this node both sends and hears events. */
+  /** Resolves once this node hears events (the sender connects on first use). */
   ready(): Promise<void> {
     return this.#ready;
   }
@@ -79,6 +81,6 @@ export class PgEventBus implements Pick<EventBus, 'emit' | 'on'> {
 
   async close(): Promise<void> {
     await this.flush();
-    await Promise.all([this.#sender.end().catch(() => {}), this.#listener.end().catch(() => {})]);
+    await Promise.all([this.#sender.end().catch(() => {}), this.#listener.close()]);
   }
 }

@@ -1,5 +1,6 @@
 import { ERRORS, type Lock, type Locker, type RequestRelease } from '@tus/utils';
 import pg from 'pg';
+import { PgListener } from '../db/pg/listen.ts';
 
 /** The channel on which one node asks the holder of an upload's lock, on any node, to let go. */
 const RELEASE_CHANNEL = 'vodkit_tus_release';
@@ -25,13 +26,13 @@ export interface PgLockerOptions {
  */
 export class PgLocker implements Locker {
   readonly #pool: pg.Pool;
-  readonly #listener: pg.Client;
+  readonly #listener: PgListener;
   readonly #held = new Map<string, RequestRelease>();
   /** Each held lock's session, with the error handler that cancels its request should the session die. */
   readonly #clients = new Map<pg.PoolClient, () => void>();
   readonly #acquireTimeoutMs: number;
   readonly #retryMs: number;
-  #ready: Promise<void>;
+  readonly #ready: Promise<void>;
 
   constructor(connectionString: string, options: PgLockerOptions = {}) {
     this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 30_000;
@@ -43,16 +44,16 @@ export class PgLocker implements Locker {
     });
     // A connection that breaks while idle must not crash the process; the lock it held is gone anyway.
     this.#pool.on('error', () => {});
-    this.#listener = new pg.Client({ connectionString });
-    this.#listener.on('notification', (msg) => {
-      if (msg.channel !== RELEASE_CHANNEL || !msg.payload) return;
-      const release = this.#held.get(msg.payload);
-      if (release) void release();
-    });
-    this.#listener.on('error', () => {});
-    this.#ready = this.#listener
-      .connect()
-      .then(() => this.#listener.query(`LISTEN ${RELEASE_CHANNEL}`).then(() => {}));
+    this.#listener = new PgListener(
+      connectionString,
+      [RELEASE_CHANNEL],
+      (_channel, id) => {
+        const release = this.#held.get(id);
+        if (release) void release();
+      },
+      { applicationName: 'vodkit-tus-locker' },
+    );
+    this.#ready = this.#listener.ready();
   }
 
   /** Resolves once this node hears release requests; a request taking a lock waits for it anyway. */
@@ -69,7 +70,7 @@ export class PgLocker implements Locker {
     for (const client of this.#clients.keys()) client.release(true);
     this.#clients.clear();
     this.#held.clear();
-    await this.#listener.end().catch(() => {});
+    await this.#listener.close();
     await this.#pool.end();
   }
 

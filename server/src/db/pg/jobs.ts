@@ -1,6 +1,7 @@
 import type { CreateJobRequest, JobStatus, Rendition } from '@vodkit/api';
-import pg from 'pg';
+import type pg from 'pg';
 import type { FinalStatus, JobRow, NewJob } from '../jobs.ts';
+import { PgListener } from './listen.ts';
 
 /** Workers LISTEN here; a new or requeued job NOTIFYs it, so nobody polls the table in a tight loop. */
 export const JOBS_CHANNEL = 'vodkit_jobs';
@@ -172,26 +173,26 @@ export class PgJobsQueue {
  * delays a job, never strands it).
  */
 export class JobWaker {
-  readonly #client: pg.Client;
-  readonly #ready: Promise<void>;
+  readonly #listener: PgListener;
   #waiters: (() => void)[] = [];
 
   constructor(connectionString: string, onError: (err: Error) => void = () => {}) {
-    this.#client = new pg.Client({ connectionString });
-    this.#client.on('error', onError);
-    this.#client.on('notification', (msg) => {
-      if (msg.channel !== JOBS_CHANNEL) return;
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const w of waiters) w();
+    // After a reconnect, jobs queued meanwhile were announced to nobody: wake everyone to claim.
+    this.#listener = new PgListener(connectionString, [JOBS_CHANNEL], () => this.#wakeAll(), {
+      onError,
+      onReconnect: () => this.#wakeAll(),
+      applicationName: 'vodkit-worker-wake',
     });
-    this.#ready = this.#client
-      .connect()
-      .then(() => this.#client.query(`LISTEN ${JOBS_CHANNEL}`).then(() => {}));
+  }
+
+  #wakeAll(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
   }
 
   ready(): Promise<void> {
-    return this.#ready;
+    return this.#listener.ready();
   }
 
   next(timeoutMs: number): Promise<'notified' | 'timeout'> {
@@ -209,6 +210,6 @@ export class JobWaker {
   }
 
   close(): Promise<void> {
-    return this.#client.end();
+    return this.#listener.close();
   }
 }

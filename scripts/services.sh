@@ -74,7 +74,8 @@ start_postgres() {
   "${run[@]}" "$bindir/initdb" -D "$pgdata" -U postgres -A trust --no-sync -E UTF8 --locale=C \
     >"$DIR/log/initdb.log" 2>&1 || die "initdb failed: $(tail -n 5 "$DIR/log/initdb.log")"
   # The socket goes in the data dir (-k) so nothing in /run is needed; fsync off: test data only.
-  "${run[@]}" "$bindir/pg_ctl" -D "$pgdata" -w -t 60 -l "$DIR/log/postgres.log" \
+  # setsid, as for the Ceph daemons below: the postmaster must not share the caller's process group.
+  "${run[@]}" setsid "$bindir/pg_ctl" -D "$pgdata" -w -t 60 -l "$DIR/log/postgres.log" \
     -o "-p $port -k $pgdata -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
     start >/dev/null || die "pg_ctl start failed: $(tail -n 5 "$DIR/log/postgres.log")"
   record_pid postgres "$(head -n 1 "$pgdata/postmaster.pid")"

@@ -60,7 +60,7 @@ export function jobsQueueContract(name: string, open: () => Promise<QueueUnderTe
       expect(all.length).toBe(jobs);
       expect(new Set(all).size).toBe(jobs);
       console.log(
-        `scale: ${name}: 4 claimers took ${all.length} jobs, ${new Set(all).size} unique, ` +
+        `jobs queue (${name}): 4 claimers took ${all.length} jobs, ${new Set(all).size} unique, ` +
           `per claimer [${claims.map((c) => c.length).join(', ')}], in ${ms.toFixed(0)} ms`,
       );
     });

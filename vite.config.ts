@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { defaultClientConditions, defaultServerConditions } from 'vite';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const here = import.meta.dirname;
 /** Where `npm run dev` proxies API calls: the server started beside it. */
@@ -22,6 +22,8 @@ export default defineConfig(({ mode }) =>
         root: here,
         test: {
           include: ['server/**/*.test.ts', 'packages/**/*.test.ts'],
+          // The scale-out suite needs PostgreSQL and radosgw: `npm run test:scale` (server/scale/vitest.config.ts).
+          exclude: [...configDefaults.exclude, 'server/scale/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // ffmpeg uses every core: running test files one at a time keeps timings sane on 2 cores.

@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { TestProject } from 'vitest/node';
+
+export interface ScaleEnv {
+  databaseUrl: string;
+  s3: {
+    endpoint: string;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    scaleEnv: ScaleEnv;
+  }
+}
+
+const script = path.resolve(import.meta.dirname, '../../scripts/services.sh');
+
+function toScaleEnv(env: Record<string, string | undefined>): ScaleEnv {
+  const need = (k: string) => {
+    const v = env[k];
+    if (!v) throw new Error(`scripts/services.sh did not give ${k}`);
+    return v;
+  };
+  return {
+    databaseUrl: need('VOD_TEST_DATABASE_URL'),
+    s3: {
+      endpoint: need('VOD_TEST_S3_ENDPOINT'),
+      region: need('VOD_TEST_S3_REGION'),
+      accessKeyId: need('VOD_TEST_S3_ACCESS_KEY_ID'),
+      secretAccessKey: need('VOD_TEST_S3_SECRET_ACCESS_KEY'),
+      forcePathStyle: env.VOD_TEST_S3_FORCE_PATH_STYLE === '1',
+    },
+  };
+}
+
+/**
+ * Starts PostgreSQL and radosgw for the whole suite and stops them after. Services that are already
+ * up (`eval "$(scripts/services.sh start)"` in the shell) are used as they are and left running,
+ * which makes re-running one file quick.
+ */
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  if (process.env.VOD_TEST_DATABASE_URL && process.env.VOD_TEST_S3_ENDPOINT) {
+    project.provide('scaleEnv', toScaleEnv(process.env));
+    return undefined;
+  }
+  const started = Date.now();
+  const { stdout } = await promisify(execFile)('bash', [script, 'start'], { timeout: 180_000 });
+  const env = Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  console.log(`scale: PostgreSQL and radosgw up in ${Date.now() - started} ms (${env.VOD_SERVICES_DIR})`);
+  project.provide('scaleEnv', toScaleEnv(env));
+  return async () => {
+    await promisify(execFile)('bash', [script, 'stop', env.VOD_SERVICES_DIR!], { timeout: 60_000 });
+  };
+}

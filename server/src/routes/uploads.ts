@@ -34,9 +34,16 @@ type TusRequest = Request & { runtime?: { node?: { req: IncomingMessage } } };
 export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   /** The verified caller of each raw request, for the tus hooks (which only see the raw request). */
   const principals = new WeakMap<IncomingMessage, Principal>();
+  /** The upload id fastify checked ownership of, per raw request: the only id tus may act on. */
+  const authorizedIds = new WeakMap<IncomingMessage, string>();
+  const rawOf = (req: Request): IncomingMessage | undefined => (req as TusRequest).runtime?.node?.req;
   const principalOf = (req: Request): Principal | undefined => {
-    const raw = (req as TusRequest).runtime?.node?.req;
+    const raw = rawOf(req);
     return raw ? principals.get(raw) : undefined;
+  };
+  const authorizedIdOf = (req: Request): string | undefined => {
+    const raw = rawOf(req);
+    return raw ? authorizedIds.get(raw) : undefined;
   };
 
   const store = new FileStore({
@@ -54,6 +61,15 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
     // tus's default list lacks it; Uppy shows when a paused upload will be gone.
     exposedHeaders: ['Upload-Expires'],
     namingFunction: () => newId(),
+    // tus would take the id from the last "/" of the whole URL, query string included
+    // (`/v1/uploads/<own>?x=/<someone else's>`). The id it acts on is the one fastify authorized.
+    getFileIdFromRequest: (req) => authorizedIdOf(req),
+    async onIncomingRequest(req, id) {
+      // Belt and braces: creation gets a fresh id; everything else must be the authorized one.
+      if (req.method !== 'POST' && (id === undefined || id !== authorizedIdOf(req))) {
+        throw tusError(404, 'not_found', 'no such upload');
+      }
+    },
     async onUploadCreate(req, upload) {
       const principal = principalOf(req);
       if (!principal) throw tusError(401, 'auth_missing', 'an API token is required');
@@ -98,6 +114,12 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
   const remember = async (request: FastifyRequest): Promise<void> => {
     principals.set(request.raw, request.principal);
   };
+  // No tus client sends a query string; refusing it outright leaves nothing for tus to misparse.
+  const noQuery = async (request: FastifyRequest): Promise<void> => {
+    if (request.raw.url?.includes('?')) {
+      throw new ApiError('query_not_allowed', 'upload URLs take no query string');
+    }
+  };
   const ownerOnly = async (request: FastifyRequest): Promise<void> => {
     const { id } = request.params as { id: string };
     const upload = isValidId(id) ? await store.getUpload(id).catch(() => null) : null;
@@ -105,6 +127,7 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
     if (!upload || upload.metadata?.[UPLOAD_OWNER_KEY] !== request.principal.apiKey) {
       throw new ApiError('not_found', `no upload ${id}`);
     }
+    authorizedIds.set(request.raw, id);
   };
   const tooLarge = async (request: FastifyRequest): Promise<void> => {
     const length = Number(request.headers['upload-length']);
@@ -116,11 +139,16 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
   // PATCH (and creation-with-upload) bodies stream straight from the socket into the store.
   app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
 
-  app.route({ method: 'POST', url: PATH, preHandler: [authenticated, tooLarge, remember], handler: handle });
+  app.route({
+    method: 'POST',
+    url: PATH,
+    preHandler: [noQuery, authenticated, tooLarge, remember],
+    handler: handle,
+  });
   app.route({
     method: ['HEAD', 'PATCH', 'DELETE'],
     url: `${PATH}/:id`,
-    preHandler: [authenticated, ownerOnly, remember],
+    preHandler: [noQuery, authenticated, ownerOnly, remember],
     handler: handle,
   });
   // OPTIONS needs no token. A browser preflight gets every header it asks for (tus's own answer

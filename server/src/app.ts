@@ -18,6 +18,7 @@ import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { SandboxSweeper } from './services/sandbox.ts';
 import { VideoService } from './services/videos.ts';
 import { LocalStorage } from './storage/local.ts';
 
@@ -42,6 +43,8 @@ export interface AppContext {
   files: FileService;
   encoding: EncodingService;
   videos: VideoService;
+  /** sec: sweeps what the demo's sandbox key made (run by the demo routes). */
+  sandbox: SandboxSweeper;
 }
 
 export interface BuildOptions {
@@ -66,11 +69,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const db = openDatabase(config.dataDir);
   const storage = new LocalStorage(config.dataDir);
-  const keys = new KeysRepo(db);
+  const keys = new KeysRepo(db, config.secretKey);
   const filesRepo = new FilesRepo(db);
   const jobsRepo = new JobsRepo(db);
   const events = new EventBus();
-  const auth = new AuthService(keys);
+  const auth = new AuthService(keys, { maxTokenLifetimeS: config.maxTokenLifetimeS });
   const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
   const encoding = new EncodingService({
     config,
@@ -92,6 +95,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     files,
     encoding,
     videos,
+    sandbox: new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, log: app.log }),
   };
 
   app.setErrorHandler((err, request, reply) => {

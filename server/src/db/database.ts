@@ -59,6 +59,11 @@ const MIGRATIONS: string[] = [
   CREATE INDEX jobs_by_status ON jobs (status, created_at);
   CREATE INDEX jobs_by_file ON jobs (file_id);
   `,
+  `
+  -- sec: the demo's sandbox key; per-key active-job counts (quotas, fair claiming)
+  ALTER TABLE api_keys ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX jobs_by_key_status ON jobs (api_key, status, created_at);
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

@@ -259,6 +259,26 @@ export class JobsRepo {
     ).n;
   }
 
+  /** A key's queued and processing jobs created before `beforeIso` (the demo sandbox sweep). */
+  activeIdsForKey(apiKey: string, beforeIso: string): string[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT job_id FROM jobs WHERE api_key = ? AND status IN ('queued', 'processing') AND created_at < ?",
+        )
+        .all(apiKey, beforeIso) as { job_id: string }[]
+    ).map((r) => r.job_id);
+  }
+
+  /** Queued + processing jobs of one key (the per-key job quota). */
+  activeCountForKey(apiKey: string): number {
+    return (
+      this.db
+        .prepare("SELECT count(*) AS n FROM jobs WHERE api_key = ? AND status IN ('queued', 'processing')")
+        .get(apiKey) as { n: number }
+    ).n;
+  }
+
   deleteForFile(fileId: string): void {
     this.db.prepare('DELETE FROM jobs WHERE file_id = ?').run(fileId);
   }

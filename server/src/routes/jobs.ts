@@ -68,7 +68,8 @@ export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.delete<{ Params: { jobId: string } }>(
     '/v1/encoder/jobs/:jobId',
-    { schema: { params: jobParams }, preHandler: authorize(ctx.auth, 'allow_encode') },
+    // Cancelling destroys work (the partial output goes): it takes allow_delete, like deleting.
+    { schema: { params: jobParams }, preHandler: authorize(ctx.auth, 'allow_delete') },
     async (request) => ctx.encoding.cancel(request.principal, request.params.jobId),
   );
 }

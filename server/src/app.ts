@@ -6,6 +6,7 @@ import { FilesRepo } from './db/files.ts';
 import { JobsRepo } from './db/jobs.ts';
 import { KeysRepo } from './db/keys.ts';
 import { ApiError } from './errors.ts';
+import { clientErrorHandler, httpServerOptions, installIdleTimeout } from './http-limits.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
@@ -61,11 +62,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logger: options.logger === false ? false : { level: config.logLevel },
     // tus PATCH bodies stream straight to disk; this limit is only for JSON bodies.
     bodyLimit: 1024 * 1024,
+    // sec: X-Forwarded-* count only from a configured proxy (VOD_TRUST_PROXY); timeouts; JSON 4xx.
+    trustProxy: config.trustProxy,
+    http: httpServerOptions(config),
+    clientErrorHandler,
     // Per-request lines only when debugging: segment GETs would drown everything else.
     logController: new LogController({
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),
   });
+
+  installIdleTimeout(app.server, config.bodyIdleTimeoutMs);
 
   const db = openDatabase(config.dataDir);
   const storage = new LocalStorage(config.dataDir);

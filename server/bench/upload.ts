@@ -157,7 +157,8 @@ async function uploadOnce(s: Subject, data: Buffer, chunk: number | null): Promi
     );
     if (patch.status !== 204) throw new Error(`${s.name}: PATCH answered ${patch.status}`);
     const stored = Number(patch.headers['upload-offset']);
-    if (stored !== offset + body.length) throw new Error(`${s.name}: PATCH stored up to ${stored}, not ${offset + body.length}`);
+    if (stored !== offset + body.length)
+      throw new Error(`${s.name}: PATCH stored up to ${stored}, not ${offset + body.length}`);
   }
   const ms = performance.now() - t0;
   await request(s.port, 'DELETE', location, tus);

@@ -22,6 +22,7 @@ import { FileService } from './services/files.ts';
 import { SandboxSweeper } from './services/sandbox.ts';
 import { VideoService } from './services/videos.ts';
 import { LocalStorage } from './storage/local.ts';
+import { lockDownDataDir } from './storage/permissions.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -76,6 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const db = openDatabase(config.dataDir);
   const storage = new LocalStorage(config.dataDir);
+  lockDownDataDir(config.dataDir);
   const keys = new KeysRepo(db, config.secretKey);
   const filesRepo = new FilesRepo(db);
   const jobsRepo = new JobsRepo(db);

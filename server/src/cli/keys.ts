@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
-import { type ApiKeyRow, KeysRepo } from '../db/keys.ts';
+import { type ApiKeyRow, KeysRepo, SecretKeyMissingError } from '../db/keys.ts';
 import { AuthService } from '../services/auth.ts';
 
 const USAGE = `Manage Vodkit API keys (in the database of VOD_DATA_DIR, default ./data).
@@ -25,7 +25,14 @@ export function runKeys(args: string[], dataDir: string, io: CliIo, secretKey: B
   }
   const db = openDatabase(dataDir);
   try {
-    const keys = new KeysRepo(db, secretKey);
+    let keys: KeysRepo;
+    try {
+      keys = new KeysRepo(db, secretKey);
+    } catch (err) {
+      if (!(err instanceof SecretKeyMissingError)) throw err;
+      io.err(err.message);
+      return 1;
+    }
     switch (command) {
       case 'create': {
         const name = rest.filter((a) => !a.startsWith('--')).join(' ') || null;

@@ -39,6 +39,16 @@ export class KeysRepo {
     const rows = this.db.prepare('SELECT api_key, secret FROM api_keys').all() as Row[];
     if (secretKey) {
       // Keys created before VOD_SECRET_KEY was set are sealed now.
+      for (const r of rows) {
+        if (!isSealed(r.secret)) continue;
+        try {
+          unseal(secretKey, r.api_key, r.secret);
+        } catch {
+          throw new SecretKeyMissingError(
+            'VOD_SECRET_KEY does not open the API secrets in this database: start with the key they were sealed with',
+          );
+        }
+      }
       const update = this.db.prepare('UPDATE api_keys SET secret = ? WHERE api_key = ?');
       this.db.transaction(() => {
         for (const r of rows)

@@ -5,6 +5,7 @@ import { type Db, openDatabase } from './db/database.ts';
 import { FilesRepo } from './db/files.ts';
 import { JobsRepo } from './db/jobs.ts';
 import { KeysRepo } from './db/keys.ts';
+import { OpenUploadsRepo } from './db/uploads.ts';
 import { ApiError } from './errors.ts';
 import { clientErrorHandler, httpServerOptions, installIdleTimeout } from './http-limits.ts';
 import demoRoutes from './routes/demo.ts';
@@ -19,6 +20,7 @@ import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { QuotaService } from './services/quotas.ts';
 import { SandboxSweeper } from './services/sandbox.ts';
 import { VideoService } from './services/videos.ts';
 import { LocalStorage } from './storage/local.ts';
@@ -47,6 +49,8 @@ export interface AppContext {
   videos: VideoService;
   /** sec: sweeps what the demo's sandbox key made (run by the demo routes). */
   sandbox: SandboxSweeper;
+  /** sec: per-key limits on active jobs and unfinished uploads. */
+  quotas: QuotaService;
 }
 
 export interface BuildOptions {
@@ -93,6 +97,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     log: app.log,
   });
   const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo });
+  const quotas = new QuotaService({
+    config,
+    jobs: jobsRepo,
+    files: filesRepo,
+    openUploads: new OpenUploadsRepo(db),
+    storage,
+  });
   const ctx: AppContext = {
     config,
     createdDevKey: auth.ensureDevKey(config.dataDir),
@@ -104,7 +115,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     files,
     encoding,
     videos,
-    sandbox: new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, log: app.log }),
+    sandbox: new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log: app.log }),
+    quotas,
   };
 
   app.setErrorHandler((err, request, reply) => {

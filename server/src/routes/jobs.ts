@@ -51,7 +51,11 @@ export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext):
   app.post<{ Body: CreateJobRequest }>(
     '/v1/encoder/jobs',
     { schema: { body: createBody }, preHandler: authorize(ctx.auth, 'allow_encode') },
-    async (request, reply) => reply.status(201).send(ctx.encoding.create(request.principal, request.body)),
+    async (request, reply) => {
+      // Same tick as the insert: concurrent creates cannot both slip under the limit.
+      ctx.quotas.checkNewJob(request.principal.apiKey);
+      return reply.status(201).send(ctx.encoding.create(request.principal, request.body));
+    },
   );
 
   app.get<{ Querystring: PageQuery }>(

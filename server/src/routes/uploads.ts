@@ -47,6 +47,12 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
     const raw = rawOf(req);
     return raw ? origins.get(raw) : undefined;
   };
+  /** The id reserved in the key's upload quota for each creation request. */
+  const reservedIds = new WeakMap<IncomingMessage, string>();
+  const reservedIdOf = (req: Request): string | undefined => {
+    const raw = rawOf(req);
+    return raw ? reservedIds.get(raw) : undefined;
+  };
   const authorizedIdOf = (req: Request): string | undefined => {
     const raw = rawOf(req);
     return raw ? authorizedIds.get(raw) : undefined;
@@ -67,7 +73,8 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
     disableTerminationForFinishedUploads: true,
     // tus's default list lacks it; Uppy shows when a paused upload will be gone.
     exposedHeaders: ['Upload-Expires'],
-    namingFunction: () => newId(),
+    // The id was reserved against the key's upload quota before tus saw the request.
+    namingFunction: (req) => reservedIdOf(req) ?? newId(),
     // tus would take the id from the last "/" of the whole URL, query string included
     // (`/v1/uploads/<own>?x=/<someone else's>`). The id it acts on is the one fastify authorized.
     getFileIdFromRequest: (req) => authorizedIdOf(req),
@@ -95,6 +102,7 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
   const finish = async (upload: Upload): Promise<void> => {
     const apiKey = upload.metadata?.[UPLOAD_OWNER_KEY];
     if (!apiKey) throw tusError(500, 'internal', 'upload without an owner');
+    ctx.quotas.releaseUpload(upload.id);
     // Probe before the last PATCH is answered: the client can read the metadata right away.
     await ctx.files.onUploadFinished({
       fileId: upload.id,
@@ -109,6 +117,11 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
     origins.set(request.raw, `${request.protocol}://${request.host}`);
     try {
       const response = await tus.handleWeb(tusRequest(request.raw, reply.raw));
+      const reserved = reservedIds.get(request.raw);
+      if (reserved && response.status !== 201) ctx.quotas.releaseUpload(reserved);
+      if (request.method === 'DELETE' && response.status === 204) {
+        ctx.quotas.releaseUpload((request.params as { id: string }).id);
+      }
       await sendResponse(reply.raw, response, (e) => request.log.error({ err: e }, 'tus error'));
     } catch (err) {
       request.log.error({ err }, 'tus handler failed');
@@ -144,6 +157,18 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
       throw new ApiError('upload_too_large', `uploads are limited to ${ctx.config.maxUploadBytes} bytes`);
     }
   };
+  const reserve = async (request: FastifyRequest): Promise<void> => {
+    const raw = request.headers['upload-length'];
+    const length = raw === undefined ? Number.NaN : Number(raw);
+    const id = newId();
+    // A length tus will refuse reserves nothing for long: the reservation goes with the 400.
+    ctx.quotas.reserveUpload(
+      id,
+      request.principal.apiKey,
+      Number.isSafeInteger(length) && length >= 0 ? length : null,
+    );
+    reservedIds.set(request.raw, id);
+  };
 
   // PATCH (and creation-with-upload) bodies stream straight from the socket into the store.
   app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
@@ -151,7 +176,7 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
   app.route({
     method: 'POST',
     url: PATH,
-    preHandler: [noQuery, authenticated, tooLarge, remember],
+    preHandler: [noQuery, authenticated, tooLarge, remember, reserve],
     handler: handle,
   });
   app.route({
@@ -179,10 +204,18 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
   app.route({ method: 'OPTIONS', url: PATH, config: { cors: false }, handler: options });
   app.route({ method: 'OPTIONS', url: `${PATH}/:id`, config: { cors: false }, handler: options });
 
+  app.addHook('onReady', async () => {
+    const released = ctx.quotas.reconcile();
+    if (released) app.log.info({ released }, 'stale upload reservations released');
+  });
   const sweep = () =>
     ctx.files
       .sweepExpiredUploads(UPLOAD_EXPIRY_MS)
-      .then((n) => n && app.log.info({ removed: n }, 'expired uploads removed'))
+      .then((n) => {
+        if (!n) return;
+        ctx.quotas.reconcile();
+        app.log.info({ removed: n }, 'expired uploads removed');
+      })
       .catch((err: unknown) => app.log.error({ err }, 'upload sweep failed'));
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS).unref();
   app.addHook('onClose', async () => clearInterval(timer));

@@ -5,6 +5,7 @@ import { ApiError } from '../errors.ts';
 import type { AuthService, Principal } from './auth.ts';
 import type { EncodingService } from './encoding.ts';
 import type { FileService } from './files.ts';
+import type { QuotaService } from './quotas.ts';
 
 export interface SandboxDeps {
   config: Config;
@@ -12,6 +13,7 @@ export interface SandboxDeps {
   encoding: EncodingService;
   files: FileService;
   jobs: JobsRepo;
+  quotas: QuotaService;
   log: FastifyBaseLogger;
 }
 
@@ -54,7 +56,10 @@ export class SandboxSweeper {
       }
       removed += await files.sweepExpiredUploads(config.demoSweepMs, now, apiKey);
     }
-    if (removed) this.deps.log.info({ removed }, 'demo sandbox swept');
+    if (removed) {
+      this.deps.quotas.reconcile();
+      this.deps.log.info({ removed }, 'demo sandbox swept');
+    }
   }
 }
 

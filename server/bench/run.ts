@@ -11,6 +11,8 @@
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
  * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_ONLY (comma list of boot,probe,upload,encode).
+ * uploadThroughput (tus vs bare @tus/server vs raw PUT): BENCH_UPLOAD_THROUGHPUT_RUNS (5),
+ * BENCH_UPLOAD_THROUGHPUT_MIB (64).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,7 @@ import { benchEncode } from './encode.ts';
 import { type ForeignCpu, foreignCpuMeter, machineInfo } from './machine.ts';
 import { benchProbe, benchUpload, uploadToReady } from './probe.ts';
 import { log, round, timed } from './stats.ts';
+import { benchUploadThroughput } from './upload.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -33,7 +36,7 @@ function runs(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['boot', 'probe', 'upload', 'encode'] as const;
+const SECTIONS = ['boot', 'probe', 'upload', 'encode', 'uploadThroughput'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
     probe: runs('BENCH_PROBE_RUNS', 15),
     upload: runs('BENCH_UPLOAD_RUNS', 5),
     encode: runs('BENCH_ENCODE_RUNS', 2),
+    uploadThroughput: runs('BENCH_UPLOAD_THROUGHPUT_RUNS', 5),
   };
   const { ffmpegPath, ffprobePath } = loadConfig();
   const paths = { ffmpegPath, ffprobePath };
@@ -139,6 +143,14 @@ async function main(): Promise<void> {
       }
     }
 
+    if (only.has('uploadThroughput')) {
+      // sec: tus (one PATCH, 8 MB chunks) vs bare @tus/server vs a raw streaming PUT, each its own process.
+      const mib = runs('BENCH_UPLOAD_THROUGHPUT_MIB', 64);
+      log(`upload throughput: ${n.uploadThroughput} rounds of ${mib} MiB per subject`);
+      result.uploadThroughput = await section('uploadThroughput', () =>
+        benchUploadThroughput(repoRoot, n.uploadThroughput, mib),
+      );
+    }
     // The end figure includes the bench's own encodes; only the start one tells of other work.
     result.machine = { ...machine, loadAvgAtEnd: os.loadavg().map((v) => round(v, 2)) };
     // Each baseline shares the machine with its subject, so ratios survive some noise; absolute figures don't.

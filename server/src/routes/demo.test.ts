@@ -123,8 +123,8 @@ describe('demo site', () => {
 });
 
 describe('demo sandbox sweep', () => {
-  it("deletes the sandbox key's files after VOD_DEMO_SWEEP_MS, and leaves other keys alone", async () => {
-    const s = await startServer({ VOD_DEMO: '1', VOD_DEMO_DIR: site, VOD_DEMO_SWEEP_MS: '1000' });
+  it("deletes the sandbox key's files once older than VOD_DEMO_SWEEP_MS, and leaves other keys alone", async () => {
+    const s = await startServer({ VOD_DEMO: '1', VOD_DEMO_DIR: site, VOD_DEMO_SWEEP_MS: '3600000' });
     try {
       const dir = tempDir('vodkit-demo-clip-');
       const clip = fs.readFileSync(await clips.h264Aac(dir, { duration: 1 }));
@@ -133,24 +133,52 @@ describe('demo sandbox sweep', () => {
         token: string;
       };
       const sandboxFile = fileIdOf(await tusUpload(clip, { baseUrl: s.baseUrl, bearer: token }));
+      const created = await fetch(`${s.baseUrl}/v1/encoder/jobs`, {
+        method: 'POST',
+        headers: { authorization: token, 'content-type': 'application/json' },
+        body: JSON.stringify({ fileId: sandboxFile }),
+      });
+      const { jobId } = (await created.json()) as { jobId: string };
+      const unfinished = await fetch(`${s.baseUrl}/v1/uploads`, {
+        method: 'POST',
+        headers: { authorization: token, 'tus-resumable': '1.0.0', 'upload-length': '100' },
+      });
+      const unfinishedId = fileIdOf(unfinished.headers.get('location')!);
       const devToken = await s.token();
       const devFile = fileIdOf(await tusUpload(clip, { baseUrl: s.baseUrl, bearer: devToken }));
-      expect(
-        (await fetch(`${s.baseUrl}/v1/files/${sandboxFile}`, { headers: { authorization: token } })).status,
-      ).toBe(200);
-      await vi.waitFor(
-        async () => {
-          const res = await fetch(`${s.baseUrl}/v1/files/${sandboxFile}`, {
-            headers: { authorization: token },
-          });
-          expect(res.status).toBe(404);
-        },
-        { timeout: 30_000, interval: 250 },
-      );
+      const fileStatus = (id: string, bearer: string) =>
+        fetch(`${s.baseUrl}/v1/files/${id}`, { headers: { authorization: bearer } }).then((r) => r.status);
+
+      // Younger than the sweep age: kept.
+      await s.app.vodkit.sandbox.sweep();
+      expect(await fileStatus(sandboxFile, token)).toBe(200);
+      // Two hours on: the job is cancelled, the file, its video and the unfinished upload are gone.
+      await s.app.vodkit.sandbox.sweep(Date.now() + 2 * 3600_000);
+      expect(await fileStatus(sandboxFile, token)).toBe(404);
       expect(fs.existsSync(s.app.vodkit.storage.uploadPath(sandboxFile))).toBe(false);
-      expect(
-        (await fetch(`${s.baseUrl}/v1/files/${devFile}`, { headers: { authorization: devToken } })).status,
-      ).toBe(200);
+      expect(fs.existsSync(s.app.vodkit.storage.uploadPath(unfinishedId))).toBe(false);
+      expect(s.app.vodkit.db.prepare('SELECT 1 FROM jobs WHERE job_id = ?').get(jobId)).toBeUndefined();
+      expect(await fileStatus(devFile, devToken)).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('runs by itself every VOD_DEMO_SWEEP_MS / 2', async () => {
+    const s = await startServer({ VOD_DEMO: '1', VOD_DEMO_DIR: site, VOD_DEMO_SWEEP_MS: '1000' });
+    try {
+      const { token } = (await (await fetch(`${s.baseUrl}/demo-app/token`, { method: 'POST' })).json()) as {
+        token: string;
+      };
+      const unfinished = await fetch(`${s.baseUrl}/v1/uploads`, {
+        method: 'POST',
+        headers: { authorization: token, 'tus-resumable': '1.0.0', 'upload-length': '100' },
+      });
+      const id = fileIdOf(unfinished.headers.get('location')!);
+      await vi.waitFor(() => expect(fs.existsSync(s.app.vodkit.storage.uploadPath(id))).toBe(false), {
+        timeout: 30_000,
+        interval: 250,
+      });
     } finally {
       await s.close();
     }

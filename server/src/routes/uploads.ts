@@ -122,7 +122,7 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
       if (request.method === 'DELETE' && response.status === 204) {
         ctx.quotas.releaseUpload((request.params as { id: string }).id);
       }
-      await sendResponse(reply.raw, response, (e) => request.log.error({ err: e }, 'tus error'));
+      await sendResponse(request.raw, reply.raw, response, (e) => request.log.error({ err: e }, 'tus error'));
     } catch (err) {
       request.log.error({ err }, 'tus handler failed');
       if (!reply.raw.headersSent) {
@@ -279,6 +279,7 @@ function nodeBody(req: IncomingMessage): ReadableStream<Uint8Array> {
 
 /** tus answers small bodies; errors it wrote as plain text become our JSON. */
 async function sendResponse(
+  req: IncomingMessage,
   res: ServerResponse,
   response: Response,
   logUnexpected: (err: unknown) => void,
@@ -295,6 +296,9 @@ async function sendResponse(
     headers['content-type'] = 'application/json; charset=utf-8';
     headers['content-length'] = String(Buffer.byteLength(body));
   }
+  // Refused before its body was read (a wrong offset, a size over the limit): the rest of the body
+  // is still on the wire, so this connection cannot carry another request.
+  if (!req.complete) headers.connection = 'close';
   res.writeHead(response.status, headers);
   res.end(body);
 }

@@ -49,7 +49,7 @@ export interface Config {
   bodyIdleTimeoutMs: number;
   /** `VOD_HEADERS_TIMEOUT_MS`, default 20000: the request line and headers must arrive within this. */
   headersTimeoutMs: number;
-  /** `VOD_SSE_MAX`, default 1000: open event streams for the whole server. */
+  /** `VOD_SSE_MAX`, default 500: open event streams for the whole server (half of a common 1024 fd limit). */
   sseMax: number;
   /** `VOD_SSE_MAX_PER_KEY`, default 20: open event streams per API key. */
   sseMaxPerKey: number;
@@ -120,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(env.VOD_TRUST_PROXY),
     bodyIdleTimeoutMs: int(env, 'VOD_BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3600_000),
     headersTimeoutMs: int(env, 'VOD_HEADERS_TIMEOUT_MS', 20_000, 100, 600_000),
-    sseMax: int(env, 'VOD_SSE_MAX', 1000, 1, 1_000_000),
+    sseMax: int(env, 'VOD_SSE_MAX', 500, 1, 1_000_000),
     sseMaxPerKey: int(env, 'VOD_SSE_MAX_PER_KEY', 20, 1, 1_000_000),
     maxActiveJobsPerKey: int(env, 'VOD_MAX_ACTIVE_JOBS_PER_KEY', 50, 1, 1_000_000),
     maxOpenUploadsPerKey: int(env, 'VOD_MAX_OPEN_UPLOADS_PER_KEY', 20, 1, 1_000_000),

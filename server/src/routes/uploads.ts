@@ -285,6 +285,8 @@ async function sendResponse(
   logUnexpected: (err: unknown) => void,
 ): Promise<void> {
   let body = response.body ? await response.text() : '';
+  // The idle timeout already answered 408 and cut the connection: nothing left to say.
+  if (res.headersSent || res.destroyed) return;
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;

@@ -16,8 +16,9 @@ import { log, median, ratio, round, sleep } from './stats.ts';
  * tus is measured as one PATCH and as 8 MB chunks. The declared Upload-Length is one byte more
  * than what is sent, so no upload finishes: Vodkit's probe on the last byte is not part of this
  * figure (upload→ready covers it). Each upload is terminated afterwards. Subjects are interleaved,
- * one warm-up each; median MB/s (10^6 bytes) per subject, RSS of each server process before and
- * after (VmRSS from /proc).
+ * one warm-up each; median MB/s (10^6 bytes) per subject; the server process's CPU ms per MB
+ * (utime + stime from /proc: much less moved than wall time by other work on a shared machine);
+ * RSS of each server process before and after (VmRSS from /proc).
  */
 
 const CHUNK = 8 * 1024 * 1024;
@@ -73,6 +74,16 @@ function rssMiB(pid: number | undefined): number | null {
     return Number.isFinite(kb) ? round(kb / 1024, 1) : null;
   } catch {
     return null;
+  }
+}
+
+/** CPU time (user + system) the process has used so far, in ms; /proc counts in clock ticks (100 Hz). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
   }
 }
 
@@ -173,6 +184,7 @@ export interface UploadThroughput {
     string,
     {
       mbPerS: { onePatch: number | null; chunks8MB: number | null };
+      serverCpuMsPerMB: { onePatch: number | null; chunks8MB: number | null };
       rssMiB: { before: number | null; after: number | null; growth: number | null };
     }
   >;
@@ -180,6 +192,11 @@ export interface UploadThroughput {
     vodkitVsRawPut: { onePatch: number; chunks8MB: number };
     vodkitVsBareTus: { onePatch: number; chunks8MB: number };
     bareTusVsRawPut: { onePatch: number; chunks8MB: number };
+  };
+  /** Baseline server CPU per MB ÷ subject's: 1.0 = as frugal as the baseline; robust on a busy machine. */
+  cpuEfficiency: {
+    vodkitVsRawPut: { onePatch: number; chunks8MB: number };
+    vodkitVsBareTus: { onePatch: number; chunks8MB: number };
   };
 }
 
@@ -200,38 +217,53 @@ export async function benchUploadThroughput(
       await uploadOnce(s, data, CHUNK);
       rssBefore.set(s, rssMiB(s.child.pid));
     }
-    const samples = new Map<Subject, { one: number[]; chunked: number[] }>();
-    for (const s of subjects) samples.set(s, { one: [], chunked: [] });
+    type Series = { ms: number[]; cpu: number[] };
+    const samples = new Map<Subject, { one: Series; chunked: Series }>();
+    for (const s of subjects) samples.set(s, { one: { ms: [], cpu: [] }, chunked: { ms: [], cpu: [] } });
+    const measure = async (s: Subject, series: Series, chunk: number | null) => {
+      const cpu0 = cpuMs(s.child.pid);
+      series.ms.push(await uploadOnce(s, data, chunk));
+      series.cpu.push(cpuMs(s.child.pid) - cpu0);
+    };
     for (let i = 0; i < runs; i++) {
       for (const s of subjects) {
-        samples.get(s)!.one.push(await uploadOnce(s, data, null));
-        if (s.kind !== 'raw-put') samples.get(s)!.chunked.push(await uploadOnce(s, data, CHUNK));
+        await measure(s, samples.get(s)!.one, null);
+        if (s.kind !== 'raw-put') await measure(s, samples.get(s)!.chunked, CHUNK);
       }
       log(`upload throughput: round ${i + 1}/${runs}`);
     }
-    const mbps = (ms: number[]) => (ms.length ? round(data.length / 1e6 / (median(ms) / 1000), 1) : null);
+    const mb = data.length / 1e6;
+    const mbps = (x: Series) => (x.ms.length ? round(mb / (median(x.ms) / 1000), 1) : null);
+    // Server CPU per MB: what the subject itself spends, much less moved by other work on the box.
+    const cpuPerMb = (x: Series) => (x.cpu.length ? round(median(x.cpu) / mb, 2) : null);
     const out: UploadThroughput['subjects'] = {};
-    const speed = new Map<string, { one: number; chunked: number }>();
+    const speed = new Map<string, { one: number; chunked: number; cpuOne: number; cpuChunked: number }>();
     for (const s of subjects) {
       const { one, chunked } = samples.get(s)!;
       const after = rssMiB(s.child.pid);
       const before = rssBefore.get(s) ?? null;
       out[s.name] = {
         mbPerS: { onePatch: mbps(one), chunks8MB: mbps(chunked) },
+        serverCpuMsPerMB: { onePatch: cpuPerMb(one), chunks8MB: cpuPerMb(chunked) },
         rssMiB: {
           before,
           after,
           growth: before !== null && after !== null ? round(after - before, 1) : null,
         },
       };
-      speed.set(s.kind, { one: mbps(one) ?? 0, chunked: mbps(chunked) ?? 0 });
+      speed.set(s.kind, {
+        one: mbps(one) ?? 0,
+        chunked: mbps(chunked) ?? 0,
+        cpuOne: cpuPerMb(one) ?? 0,
+        cpuChunked: cpuPerMb(chunked) ?? 0,
+      });
     }
     const v = speed.get('vodkit')!;
     const b = speed.get('bare-tus')!;
     const r = speed.get('raw-put')!;
     return {
       method:
-        'node:http client from memory over loopback; each subject in its own process; Upload-Length one byte over what is sent (no probe); interleaved rounds after one warm-up; median MB/s; raw PUT is one request in both columns; ratios are MB/s subject / MB/s baseline',
+        'node:http client from memory over loopback; each subject in its own process; Upload-Length one byte over what is sent (no probe); interleaved rounds after one warm-up; median MB/s and median server CPU ms per MB (utime+stime from /proc); raw PUT is one request in both columns; ratios are MB/s subject / MB/s baseline; cpuEfficiency is CPU per MB baseline / subject (1 = as frugal)',
       bytes: data.length,
       runs,
       subjects: out,
@@ -239,6 +271,13 @@ export async function benchUploadThroughput(
         vodkitVsRawPut: { onePatch: ratio(v.one, r.one), chunks8MB: ratio(v.chunked, r.one) },
         vodkitVsBareTus: { onePatch: ratio(v.one, b.one), chunks8MB: ratio(v.chunked, b.chunked) },
         bareTusVsRawPut: { onePatch: ratio(b.one, r.one), chunks8MB: ratio(b.chunked, r.one) },
+      },
+      cpuEfficiency: {
+        vodkitVsRawPut: { onePatch: ratio(r.cpuOne, v.cpuOne), chunks8MB: ratio(r.cpuOne, v.cpuChunked) },
+        vodkitVsBareTus: {
+          onePatch: ratio(b.cpuOne, v.cpuOne),
+          chunks8MB: ratio(b.cpuChunked, v.cpuChunked),
+        },
       },
     };
   } finally {

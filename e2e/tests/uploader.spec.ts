@@ -5,7 +5,7 @@ import { expect, type Page, type Request, test } from '@playwright/test';
 import type { FileRecord } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
 import { clips, makeClip, tempDir } from '../../server/test/fixtures.ts';
-import { apiToken, baseUrl, devKey } from '../helpers/env.ts';
+import { baseUrl, demoToken, devKey } from '../helpers/env.ts';
 
 /**
  * `<vod-uploader>` on its component page (demo/uploader.html), in Chromium, against the real server
@@ -112,7 +112,7 @@ async function throttleUpload(page: Page, bytesPerSecond: number): Promise<void>
 
 async function getFile(fileId: string): Promise<{ status: number; body: FileRecord }> {
   const res = await fetch(`${baseUrl()}/v1/files/${fileId}`, {
-    headers: { authorization: `Bearer ${await apiToken()}` },
+    headers: { authorization: `Bearer ${await demoToken()}` },
   });
   return { status: res.status, body: (await res.json()) as FileRecord };
 }
@@ -259,7 +259,7 @@ test('pause, then resume: the upload finishes with identical bytes', async ({ pa
   expect(requests.length).toBe(sentWhilePaused);
   const head = await fetch(new URL(uploadUrl, baseUrl()), {
     method: 'HEAD',
-    headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${await apiToken()}` },
+    headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${await demoToken()}` },
   });
   const offset = Number(head.headers.get('upload-offset'));
   expect(offset).toBeGreaterThan(0);
@@ -417,7 +417,7 @@ test('cancel stops the upload and deletes it on the server', async ({ page }) =>
     .poll(async () => {
       const head = await fetch(uploadUrl, {
         method: 'HEAD',
-        headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${await apiToken()}` },
+        headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${await demoToken()}` },
       });
       return head.status;
     })

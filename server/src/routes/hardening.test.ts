@@ -183,7 +183,12 @@ describe('/healthz (9)', () => {
 describe('timeouts (6)', () => {
   let slow: TestServer;
   beforeAll(async () => {
-    slow = await startServer({ VOD_BODY_IDLE_TIMEOUT_MS: '800', VOD_HEADERS_TIMEOUT_MS: '400' });
+    slow = await startServer({
+      VOD_BODY_IDLE_TIMEOUT_MS: '800',
+      VOD_HEADERS_TIMEOUT_MS: '400',
+      // Twenty stalled uploads stay unfinished: room for them and the next test's.
+      VOD_MAX_OPEN_UPLOADS_PER_KEY: '100',
+    });
   });
   afterAll(() => slow?.close());
 

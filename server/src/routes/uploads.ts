@@ -124,6 +124,9 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
       }
       await sendResponse(request.raw, reply.raw, response, (e) => request.log.error({ err: e }, 'tus error'));
     } catch (err) {
+      const reserved = reservedIds.get(request.raw);
+      if (reserved && !(await store.getUpload(reserved).catch(() => null)))
+        ctx.quotas.releaseUpload(reserved);
       request.log.error({ err }, 'tus handler failed');
       if (!reply.raw.headersSent) {
         reply.raw.writeHead(500, { 'content-type': 'application/json' });

@@ -22,3 +22,13 @@ export function apiToken(
   const { apiKey, secret } = devKey();
   return signToken({ apiKey, secret, permissions });
 }
+
+/**
+ * A token of the demo's sandbox key, from the demo's own token route (as the demo pages get
+ * theirs): what those pages upload belongs to the sandbox key, not to the dev key.
+ */
+export async function demoToken(): Promise<string> {
+  const res = await fetch(`${baseUrl()}/demo-app/token`, { method: 'POST' });
+  if (!res.ok) throw new Error(`POST /demo-app/token: ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, type Page, type Request } from '@playwright/test';
 import type { FileRecord } from '@vodkit/api';
-import { apiToken, baseUrl } from './env.ts';
+import { baseUrl, demoToken } from './env.ts';
 
 /** The `<vod-uploader>` component page (demo/uploader.html) as the uploader specs drive it. */
 
@@ -93,7 +93,7 @@ export async function throttleUpload(page: Page, bytesPerSecond: number): Promis
 
 export async function getFile(fileId: string): Promise<{ status: number; body: FileRecord }> {
   const res = await fetch(`${baseUrl()}/v1/files/${fileId}`, {
-    headers: { authorization: `Bearer ${await apiToken()}` },
+    headers: { authorization: `Bearer ${await demoToken()}` },
   });
   return { status: res.status, body: (await res.json()) as FileRecord };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { signToken } from '@vodkit/api/sign';
 import { clips, makeClip, tempDir } from '../../server/test/fixtures.ts';
-import { apiToken, baseUrl, devKey } from '../helpers/env.ts';
+import { baseUrl, demoToken, devKey } from '../helpers/env.ts';
 import {
   focusedControl,
   open,
@@ -164,7 +164,7 @@ test('pause, then resume: the upload finishes with identical bytes', async ({ pa
   expect(requests.length).toBe(sentWhilePaused);
   const head = await fetch(new URL(uploadUrl, baseUrl()), {
     method: 'HEAD',
-    headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${await apiToken()}` },
+    headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${await demoToken()}` },
   });
   const offset = Number(head.headers.get('upload-offset'));
   expect(offset).toBeGreaterThan(0);
@@ -324,7 +324,7 @@ test('cancel stops the upload and deletes it on the server', async ({ page }) =>
     .poll(async () => {
       const head = await fetch(uploadUrl, {
         method: 'HEAD',
-        headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${await apiToken()}` },
+        headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${await demoToken()}` },
       });
       return head.status;
     })

@@ -11,7 +11,9 @@
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
  * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_PICTURES_RUNS (3), BENCH_ONLY (comma list of
- * boot,probe,upload,encode,pictures). `pictures`: storyboard, on-demand thumbnail and poster render times.
+ * boot,probe,upload,encode,pictures,uploadThroughput). `pictures`: storyboard, on-demand thumbnail and poster render times.
+ * uploadThroughput (tus vs bare @tus/server vs raw PUT): BENCH_UPLOAD_THROUGHPUT_RUNS (5),
+ * BENCH_UPLOAD_THROUGHPUT_MIB (64).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,6 +28,7 @@ import { type ForeignCpu, foreignCpuMeter, machineInfo } from './machine.ts';
 import { benchPictures } from './pictures.ts';
 import { benchProbe, benchUpload, uploadToReady } from './probe.ts';
 import { log, round, timed } from './stats.ts';
+import { benchUploadThroughput } from './upload.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -36,7 +39,7 @@ function runs(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['boot', 'probe', 'upload', 'encode', 'pictures'] as const;
+const SECTIONS = ['boot', 'probe', 'upload', 'encode', 'pictures', 'uploadThroughput'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
     upload: runs('BENCH_UPLOAD_RUNS', 5),
     encode: runs('BENCH_ENCODE_RUNS', 2),
     pictures: runs('BENCH_PICTURES_RUNS', 3),
+    uploadThroughput: runs('BENCH_UPLOAD_THROUGHPUT_RUNS', 5),
   };
   const { ffmpegPath, ffprobePath } = loadConfig();
   const paths = { ffmpegPath, ffprobePath };
@@ -149,6 +153,14 @@ async function main(): Promise<void> {
       }
     }
 
+    if (only.has('uploadThroughput')) {
+      // sec: tus (one PATCH, 8 MB chunks) vs bare @tus/server vs a raw streaming PUT, each its own process.
+      const mib = runs('BENCH_UPLOAD_THROUGHPUT_MIB', 64);
+      log(`upload throughput: ${n.uploadThroughput} rounds of ${mib} MiB per subject`);
+      result.uploadThroughput = await section('uploadThroughput', () =>
+        benchUploadThroughput(repoRoot, n.uploadThroughput, mib),
+      );
+    }
     // The end figure includes the bench's own encodes; only the start one tells of other work.
     result.machine = { ...machine, loadAvgAtEnd: os.loadavg().map((v) => round(v, 2)) };
     // Each baseline shares the machine with its subject, so ratios survive some noise; absolute figures don't.

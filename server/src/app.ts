@@ -6,8 +6,10 @@ import { FilesRepo } from './db/files.ts';
 import { JobsRepo } from './db/jobs.ts';
 import { KeysRepo } from './db/keys.ts';
 import { TracksRepo } from './db/tracks.ts';
+import { OpenUploadsRepo } from './db/uploads.ts';
 import { WebhooksRepo } from './db/webhooks.ts';
 import { ApiError } from './errors.ts';
+import { clientErrorHandler, httpServerOptions, installIdleTimeout } from './http-limits.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
@@ -24,10 +26,13 @@ import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
 import { PictureService } from './services/pictures.ts';
+import { QuotaService } from './services/quotas.ts';
+import { SandboxSweeper } from './services/sandbox.ts';
 import { TracksService } from './services/tracks.ts';
 import { VideoService } from './services/videos.ts';
 import { WebhookService } from './services/webhooks.ts';
 import { LocalStorage } from './storage/local.ts';
+import { lockDownDataDir } from './storage/permissions.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -53,6 +58,10 @@ export interface AppContext {
   webhooks: WebhookService;
   pictures: PictureService;
   tracks: TracksService;
+  /** sec: sweeps what the demo's sandbox key made (run by the demo routes). */
+  sandbox: SandboxSweeper;
+  /** sec: per-key limits on active jobs and unfinished uploads. */
+  quotas: QuotaService;
 }
 
 export interface BuildOptions {
@@ -69,19 +78,26 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logger: options.logger === false ? false : { level: config.logLevel },
     // tus PATCH bodies stream straight to disk; this limit is only for JSON bodies.
     bodyLimit: 1024 * 1024,
+    // sec: X-Forwarded-* count only from a configured proxy (VOD_TRUST_PROXY); timeouts; JSON 4xx.
+    trustProxy: config.trustProxy,
+    http: httpServerOptions(config),
+    clientErrorHandler,
     // Per-request lines only when debugging: segment GETs would drown everything else.
     logController: new LogController({
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),
   });
 
+  installIdleTimeout(app.server, config.bodyIdleTimeoutMs);
+
   const db = openDatabase(config.dataDir);
   const storage = new LocalStorage(config.dataDir);
-  const keys = new KeysRepo(db);
+  lockDownDataDir(config.dataDir);
+  const keys = new KeysRepo(db, config.secretKey);
   const filesRepo = new FilesRepo(db);
   const jobsRepo = new JobsRepo(db);
   const events = new EventBus();
-  const auth = new AuthService(keys);
+  const auth = new AuthService(keys, { maxTokenLifetimeS: config.maxTokenLifetimeS });
   const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
   const pictures = new PictureService({
     config,
@@ -109,6 +125,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     events,
     log: app.log,
   });
+  const quotas = new QuotaService({
+    config,
+    jobs: jobsRepo,
+    files: filesRepo,
+    openUploads: new OpenUploadsRepo(db),
+    storage,
+  });
   const ctx: AppContext = {
     config,
     createdDevKey: auth.ensureDevKey(config.dataDir),
@@ -129,6 +152,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       jobs: jobsRepo,
       files: filesRepo,
     }),
+    sandbox: new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log: app.log }),
+    quotas,
   };
 
   app.setErrorHandler((err, request, reply) => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 export interface Config {
   /** `VOD_PORT`, default 8080. */
   port: number;
-  /** `VOD_HOST`, default 0.0.0.0. */
+  /** `VOD_HOST`, default 127.0.0.1 (loopback): set 0.0.0.0 to be reachable from other machines. */
   host: string;
   /** `VOD_DATA_DIR`, default ./data: uploads, outputs, the SQLite database, dev-key.json. */
   dataDir: string;
@@ -26,7 +26,10 @@ export interface Config {
   maxDurationSeconds: number;
   /** `VOD_MAX_PIXELS`, default 8192×4320: larger frames are rejected. */
   maxPixels: number;
-  /** `VOD_DEMO` (default on; `0` turns it off): serve the demo site and its tiny app server. */
+  /**
+   * `VOD_DEMO`: serve the demo site and its tiny app server. Unset: on only when `VOD_HOST` is a
+   * loopback address; `1` turns it on anywhere (explicit opt-in); `0` turns it off.
+   */
   demo: boolean;
   /** `VOD_DEMO_DIR`, default <repo>/demo/dist: the built demo site. */
   demoDir: string;
@@ -51,6 +54,35 @@ export interface Config {
   thumbnailConcurrency: number;
   /** `VOD_THUMBNAIL_CACHE_MB`, default 512: disk kept for on-demand thumbnails, least recently used evicted. */
   thumbnailCacheBytes: number;
+  // sec: hardening settings (issue 5)
+  /** `VOD_DEMO_SWEEP_MS`, default 1 hour: files, jobs and uploads of the demo sandbox key older than this are deleted. */
+  demoSweepMs: number;
+  /** `VOD_MAX_TOKEN_LIFETIME_S`, default 24 hours: an API token whose `exp` is further away is refused. */
+  maxTokenLifetimeS: number;
+  /**
+   * `VOD_TRUST_PROXY`: unset, `X-Forwarded-*` and `Forwarded` are ignored. Else a comma list of proxy
+   * addresses/CIDRs (or `loopback`, `uniquelocal`), or `true` to trust every hop; fastify's `trustProxy`.
+   */
+  trustProxy: boolean | string[];
+  /** `VOD_BODY_IDLE_TIMEOUT_MS`, default 60000: a connection that sends and receives nothing this long is cut (408). */
+  bodyIdleTimeoutMs: number;
+  /** `VOD_HEADERS_TIMEOUT_MS`, default 20000: the request line and headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** `VOD_SSE_MAX`, default 500: open event streams for the whole server (half of a common 1024 fd limit). */
+  sseMax: number;
+  /** `VOD_SSE_MAX_PER_KEY`, default 20: open event streams per API key. */
+  sseMaxPerKey: number;
+  /** `VOD_MAX_ACTIVE_JOBS_PER_KEY`, default 50: queued + processing jobs per API key. */
+  maxActiveJobsPerKey: number;
+  /** `VOD_MAX_OPEN_UPLOADS_PER_KEY`, default 20: unfinished uploads per API key. */
+  maxOpenUploadsPerKey: number;
+  /** `VOD_MAX_OPEN_UPLOAD_BYTES_PER_KEY`, default 100 GiB: bytes declared by a key's unfinished uploads. */
+  maxOpenUploadBytesPerKey: number;
+  /**
+   * `VOD_SECRET_KEY`: 32 bytes as 64 hex digits or base64. When set, API secrets are stored
+   * encrypted (AES-256-GCM) in the database; without it they are stored as they are.
+   */
+  secretKey: Buffer | null;
 }
 
 export class ConfigError extends Error {
@@ -85,9 +117,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`VOD_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const host = env.VOD_HOST || '127.0.0.1';
   return {
     port,
-    host: env.VOD_HOST || '0.0.0.0',
+    host,
     dataDir: path.resolve(env.VOD_DATA_DIR || 'data'),
     publicUrl,
     ffmpegPath: env.FFMPEG_PATH || 'ffmpeg',
@@ -98,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encodeTimeoutMs: int(env, 'VOD_ENCODE_TIMEOUT_MS', 6 * 3600_000, 1000, 7 * 24 * 3600_000),
     maxDurationSeconds: int(env, 'VOD_MAX_DURATION_S', 4 * 3600, 1, 7 * 24 * 3600),
     maxPixels: int(env, 'VOD_MAX_PIXELS', 8192 * 4320, 1, 1 << 30),
-    demo: env.VOD_DEMO !== '0' && env.VOD_DEMO !== 'false',
+    demo: env.VOD_DEMO ? env.VOD_DEMO !== '0' && env.VOD_DEMO !== 'false' : isLoopback(host),
     demoDir: path.resolve(env.VOD_DEMO_DIR || path.join(repoRoot, 'demo/dist')),
     logLevel,
     webhookAllowPrivate: env.VOD_WEBHOOK_ALLOW_PRIVATE === '1' || env.VOD_WEBHOOK_ALLOW_PRIVATE === 'true',
@@ -109,6 +142,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookPollMs: int(env, 'VOD_WEBHOOK_POLL_MS', 1000, 10, 60_000),
     thumbnailConcurrency: int(env, 'VOD_THUMBNAIL_CONCURRENCY', 2, 1, 64),
     thumbnailCacheBytes: int(env, 'VOD_THUMBNAIL_CACHE_MB', 512, 1, 1 << 20) * 1024 * 1024,
+    demoSweepMs: int(env, 'VOD_DEMO_SWEEP_MS', 3600_000, 1000, 30 * 24 * 3600_000),
+    maxTokenLifetimeS: int(env, 'VOD_MAX_TOKEN_LIFETIME_S', 24 * 3600, 60, 365 * 24 * 3600),
+    trustProxy: trustProxy(env.VOD_TRUST_PROXY),
+    bodyIdleTimeoutMs: int(env, 'VOD_BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3600_000),
+    headersTimeoutMs: int(env, 'VOD_HEADERS_TIMEOUT_MS', 20_000, 100, 600_000),
+    sseMax: int(env, 'VOD_SSE_MAX', 500, 1, 1_000_000),
+    sseMaxPerKey: int(env, 'VOD_SSE_MAX_PER_KEY', 20, 1, 1_000_000),
+    maxActiveJobsPerKey: int(env, 'VOD_MAX_ACTIVE_JOBS_PER_KEY', 50, 1, 1_000_000),
+    maxOpenUploadsPerKey: int(env, 'VOD_MAX_OPEN_UPLOADS_PER_KEY', 20, 1, 1_000_000),
+    maxOpenUploadBytesPerKey: int(
+      env,
+      'VOD_MAX_OPEN_UPLOAD_BYTES_PER_KEY',
+      100 * 1024 ** 3,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    secretKey: secretKey(env.VOD_SECRET_KEY),
   };
 }
 
@@ -124,4 +174,37 @@ function intList(env: NodeJS.ProcessEnv, name: string, fallback: number[]): numb
     );
   }
   return values;
+}
+
+/** 127.0.0.0/8, ::1 and `localhost`: nothing outside this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+function trustProxy(raw: string | undefined): boolean | string[] {
+  if (!raw || raw === '0' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const named = ['loopback', 'linklocal', 'uniquelocal'];
+  for (const item of list) {
+    if (!named.includes(item) && !/^[0-9a-f.:]+(\/\d{1,3})?$/i.test(item)) {
+      throw new ConfigError(
+        `VOD_TRUST_PROXY must be "true" or a comma list of addresses, CIDRs, loopback, linklocal or uniquelocal; got "${item}"`,
+      );
+    }
+  }
+  return list;
+}
+
+function secretKey(raw: string | undefined): Buffer | null {
+  if (!raw) return null;
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) {
+    throw new ConfigError('VOD_SECRET_KEY must be 32 bytes: 64 hex digits or 44 base64 characters');
+  }
+  return key;
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
+import { SecretKeyMissingError } from './db/keys.ts';
 import { detectFfmpeg, FfmpegMissingError } from './media/ffmpeg.ts';
 
 /** Give in-flight requests and encoders this long to finish on SIGINT/SIGTERM, then exit anyway. */
@@ -14,6 +15,8 @@ function die(message: string): never {
 }
 
 async function main(): Promise<void> {
+  // Everything we create (database, WAL, uploads, outputs, dev-key.json) is for our user only.
+  process.umask(0o077);
   let config: Config;
   try {
     config = loadConfig();
@@ -30,7 +33,13 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const app = await buildApp(config, { ffmpegVersion });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config, { ffmpegVersion });
+  } catch (err) {
+    if (err instanceof SecretKeyMissingError) die(err.message);
+    throw err;
+  }
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -50,12 +59,15 @@ async function main(): Promise<void> {
   console.log(`  data: ${config.dataDir}${config.demo ? `  demo: ${config.publicUrl}/` : ''}`);
   const devKey = app.vodkit.createdDevKey;
   if (devKey) {
-    console.log('\n  A development API key was created (this is shown once):');
-    console.log(`    apiKey: ${devKey.apiKey}`);
-    console.log(`    secret: ${devKey.secret}`);
+    // The secret itself never goes to stdout: stdout ends up in logs.
+    console.log(`\n  A development API key was created: ${devKey.apiKey}`);
     console.log(
-      `  It is saved in ${path.join(config.dataDir, 'dev-key.json')}; manage keys with \`npm run keys\`.\n`,
+      `  Its secret is in ${path.join(config.dataDir, 'dev-key.json')} (readable by this user only);`,
     );
+    console.log('  manage keys with `npm run keys`.\n');
+  }
+  if (!config.secretKey) {
+    console.log('  API secrets are stored unencrypted: set VOD_SECRET_KEY to encrypt them at rest.');
   }
 
   installShutdown(app);

@@ -39,6 +39,23 @@ export const ERROR_CODES = {
   captions_malformed: 422,
   captions_too_large: 413,
   too_many_tracks: 409,
+  // sec: hardening (issue 5)
+  /** tus upload URLs take no query string: the id acted on is the one in the path, nothing else. */
+  query_not_allowed: 400,
+  /** A token whose `exp` is further away than the server's maximum token lifetime. */
+  auth_token_lifetime: 401,
+  /** The demo token route answers only pages of this server's own origin. */
+  cross_origin_refused: 403,
+  /** A request body sent nothing for longer than the idle timeout. */
+  request_timeout: 408,
+  /** Request headers larger than the server accepts. */
+  headers_too_large: 431,
+  /** Too many open event streams (per key, or for the whole server). */
+  too_many_streams: 429,
+  /** The key has as many queued + processing jobs as it may. */
+  too_many_jobs: 429,
+  /** The key has as many unfinished uploads (count or reserved bytes) as it may. */
+  too_many_uploads: 429,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

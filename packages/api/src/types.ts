@@ -199,7 +199,8 @@ export interface Page<T> {
 export interface HealthStatus {
   ok: boolean;
   version: string;
-  ffmpeg: string | null;
+  /** ffmpeg was found at boot (its exact build is in the server log, not here: no free CVE lookup). */
+  ffmpeg: boolean;
   database: boolean;
 }
 

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
-import { type ApiKeyRow, KeysRepo } from '../db/keys.ts';
+import { type ApiKeyRow, KeysRepo, SecretKeyMissingError } from '../db/keys.ts';
 import { AuthService } from '../services/auth.ts';
 
 const USAGE = `Manage Vodkit API keys (in the database of VOD_DATA_DIR, default ./data).
@@ -17,7 +17,7 @@ export interface CliIo {
 }
 
 /** Runs one command against `<dataDir>/vodkit.sqlite`; returns the exit code. */
-export function runKeys(args: string[], dataDir: string, io: CliIo): number {
+export function runKeys(args: string[], dataDir: string, io: CliIo, secretKey: Buffer | null = null): number {
   const [command, ...rest] = args;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     io.out(USAGE);
@@ -25,7 +25,14 @@ export function runKeys(args: string[], dataDir: string, io: CliIo): number {
   }
   const db = openDatabase(dataDir);
   try {
-    const keys = new KeysRepo(db);
+    let keys: KeysRepo;
+    try {
+      keys = new KeysRepo(db, secretKey);
+    } catch (err) {
+      if (!(err instanceof SecretKeyMissingError)) throw err;
+      io.err(err.message);
+      return 1;
+    }
     switch (command) {
       case 'create': {
         const name = rest.filter((a) => !a.startsWith('--')).join(' ') || null;
@@ -69,7 +76,13 @@ export function runKeys(args: string[], dataDir: string, io: CliIo): number {
 }
 
 function publicView(row: ApiKeyRow): Omit<ApiKeyRow, 'secret'> {
-  return { apiKey: row.apiKey, name: row.name, createdAt: row.createdAt, revokedAt: row.revokedAt };
+  return {
+    apiKey: row.apiKey,
+    name: row.name,
+    createdAt: row.createdAt,
+    revokedAt: row.revokedAt,
+    sandbox: row.sandbox,
+  };
 }
 
 function table(rows: ApiKeyRow[]): string {
@@ -96,8 +109,9 @@ function table(rows: ApiKeyRow[]): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   let dataDir: string;
+  let secretKey: Buffer | null;
   try {
-    dataDir = loadConfig().dataDir;
+    ({ dataDir, secretKey } = loadConfig());
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`vodkit keys: configuration error: ${err.message}`);
@@ -105,8 +119,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     }
     throw err;
   }
-  process.exitCode = runKeys(process.argv.slice(2), dataDir, {
-    out: (line) => console.log(line),
-    err: (line) => console.error(line),
-  });
+  process.exitCode = runKeys(
+    process.argv.slice(2),
+    dataDir,
+    { out: (line) => console.log(line), err: (line) => console.error(line) },
+    secretKey,
+  );
 }

@@ -108,6 +108,15 @@ export class FilesRepo {
     return (this.db.prepare("SELECT * FROM files WHERE status = 'probing'").all() as Row[]).map(toFile);
   }
 
+  /** A key's files created before `beforeIso` (the demo sandbox sweep). */
+  idsCreatedBefore(apiKey: string, beforeIso: string): string[] {
+    return (
+      this.db
+        .prepare('SELECT file_id FROM files WHERE api_key = ? AND created_at < ?')
+        .all(apiKey, beforeIso) as { file_id: string }[]
+    ).map((r) => r.file_id);
+  }
+
   has(fileId: string): boolean {
     return this.db.prepare('SELECT 1 FROM files WHERE file_id = ?').get(fileId) !== undefined;
   }

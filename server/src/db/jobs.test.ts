@@ -127,4 +127,26 @@ describe('JobsRepo', () => {
       request: { fileId: 'f', userData: { a: 1 } },
     });
   });
+
+  it("claims fairly across keys: one key's long queue does not hold back another key's job", () => {
+    for (let i = 1; i <= 5; i++) add(i, 'keyA');
+    add(6, 'keyB');
+    // keyA's oldest goes first (nobody ran yet, it is the oldest)…
+    const first = jobs.claimNext('w1', 10_000)!;
+    expect(first.jobId).toBe('job1');
+    jobs.finish('job1', 'w1', 'completed');
+    // …and keyB's only job next, ahead of keyA's four older ones.
+    expect(jobs.claimNext('w1', 10_000)!.jobId).toBe('job6');
+    jobs.finish('job6', 'w1', 'completed');
+    expect(jobs.claimNext('w1', 10_000)!.jobId).toBe('job2');
+  });
+
+  it('takes turns while jobs run: the key with fewer jobs processing goes first', () => {
+    for (let i = 1; i <= 3; i++) add(i, 'keyA');
+    add(4, 'keyB');
+    add(5, 'keyB');
+    add(6, 'keyC');
+    const order = [1, 2, 3, 4, 5, 6].map(() => jobs.claimNext('w', 10_000)!.jobId);
+    expect(order).toEqual(['job1', 'job4', 'job6', 'job2', 'job5', 'job3']);
+  });
 });

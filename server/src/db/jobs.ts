@@ -134,15 +134,30 @@ export class JobsRepo {
   }
 
   /**
-   * Takes the oldest queued job for `owner` until `leaseMs` from now, in one statement. The job
+   * Takes the next queued job for `owner` until `leaseMs` from now, in one statement. The job
    * starts from scratch: progress, renditions and `playable` are reset.
+   *
+   * Fair across API keys: only each key's oldest queued job is a candidate, and keys take turns —
+   * fewest jobs processing first, then the key whose last job started longest ago (a key that
+   * never ran comes first), then the oldest job. 300 jobs queued by one key do not hold back
+   * another key's one job for more than one turn.
    */
   claimNext(owner: string, leaseMs: number): JobRow | undefined {
     const row = this.db
       .prepare(
         `UPDATE jobs SET status = 'processing', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
            started_at = ?, progress = 0, playable = 0, renditions = '[]', error_code = NULL, error_message = NULL
-         WHERE job_id = (SELECT job_id FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1)
+         WHERE job_id = (
+           SELECT q.job_id FROM jobs q
+           WHERE q.status = 'queued'
+             AND NOT EXISTS (
+               SELECT 1 FROM jobs e WHERE e.api_key = q.api_key AND e.status = 'queued'
+                 AND (e.created_at < q.created_at OR (e.created_at = q.created_at AND e.rowid < q.rowid)))
+           ORDER BY
+             (SELECT count(*) FROM jobs p WHERE p.api_key = q.api_key AND p.status = 'processing'),
+             (SELECT max(s.started_at) FROM jobs s WHERE s.api_key = q.api_key),
+             q.created_at, q.rowid
+           LIMIT 1)
            AND status = 'queued'
          RETURNING *`,
       )
@@ -256,6 +271,26 @@ export class JobsRepo {
       this.db
         .prepare("SELECT count(*) AS n FROM jobs WHERE file_id = ? AND status IN ('queued', 'processing')")
         .get(fileId) as { n: number }
+    ).n;
+  }
+
+  /** A key's queued and processing jobs created before `beforeIso` (the demo sandbox sweep). */
+  activeIdsForKey(apiKey: string, beforeIso: string): string[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT job_id FROM jobs WHERE api_key = ? AND status IN ('queued', 'processing') AND created_at < ?",
+        )
+        .all(apiKey, beforeIso) as { job_id: string }[]
+    ).map((r) => r.job_id);
+  }
+
+  /** Queued + processing jobs of one key (the per-key job quota). */
+  activeCountForKey(apiKey: string): number {
+    return (
+      this.db
+        .prepare("SELECT count(*) AS n FROM jobs WHERE api_key = ? AND status IN ('queued', 'processing')")
+        .get(apiKey) as { n: number }
     ).n;
   }
 

@@ -1,5 +1,6 @@
 import type { Db } from './database.ts';
 import { now } from './database.ts';
+import { isSealed, seal, unseal } from './sealed.ts';
 
 export interface ApiKeyRow {
   apiKey: string;
@@ -7,6 +8,8 @@ export interface ApiKeyRow {
   name: string | null;
   createdAt: string;
   revokedAt: string | null;
+  /** The demo's sandbox key: its files and jobs are swept after a while. */
+  sandbox: boolean;
 }
 
 interface Row {
@@ -15,34 +18,83 @@ interface Row {
   name: string | null;
   created_at: string;
   revoked_at: string | null;
+  sandbox: number;
 }
 
-const toKey = (r: Row): ApiKeyRow => ({
-  apiKey: r.api_key,
-  secret: r.secret,
-  name: r.name,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-});
+/** The database holds sealed secrets but the server was started without `VOD_SECRET_KEY`. */
+export class SecretKeyMissingError extends Error {
+  override readonly name = 'SecretKeyMissingError';
+}
 
+/**
+ * API keys. With a `secretKey` (VOD_SECRET_KEY) secrets are sealed (AES-256-GCM) before they
+ * reach the database and opened on the way out, so a copy of the database (or its WAL, or a
+ * backup) does not give away the secrets; callers only ever see plain secrets.
+ */
 export class KeysRepo {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly secretKey: Buffer | null = null,
+  ) {
+    const rows = this.db.prepare('SELECT api_key, secret FROM api_keys').all() as Row[];
+    if (secretKey) {
+      // Keys created before VOD_SECRET_KEY was set are sealed now.
+      for (const r of rows) {
+        if (!isSealed(r.secret)) continue;
+        try {
+          unseal(secretKey, r.api_key, r.secret);
+        } catch {
+          throw new SecretKeyMissingError(
+            'VOD_SECRET_KEY does not open the API secrets in this database: start with the key they were sealed with',
+          );
+        }
+      }
+      const update = this.db.prepare('UPDATE api_keys SET secret = ? WHERE api_key = ?');
+      this.db.transaction(() => {
+        for (const r of rows)
+          if (!isSealed(r.secret)) update.run(seal(secretKey, r.api_key, r.secret), r.api_key);
+      })();
+    } else if (rows.some((r) => isSealed(r.secret))) {
+      throw new SecretKeyMissingError(
+        'the database holds encrypted API secrets: start the server with the same VOD_SECRET_KEY',
+      );
+    }
+  }
 
-  insert(apiKey: string, secret: string, name: string | null): ApiKeyRow {
+  insert(apiKey: string, secret: string, name: string | null, sandbox = false): ApiKeyRow {
     const createdAt = now();
+    const stored = this.secretKey ? seal(this.secretKey, apiKey, secret) : secret;
     this.db
-      .prepare('INSERT INTO api_keys (api_key, secret, name, created_at) VALUES (?, ?, ?, ?)')
-      .run(apiKey, secret, name, createdAt);
-    return { apiKey, secret, name, createdAt, revokedAt: null };
+      .prepare('INSERT INTO api_keys (api_key, secret, name, created_at, sandbox) VALUES (?, ?, ?, ?, ?)')
+      .run(apiKey, stored, name, createdAt, sandbox ? 1 : 0);
+    return { apiKey, secret, name, createdAt, revokedAt: null, sandbox };
   }
 
   get(apiKey: string): ApiKeyRow | undefined {
     const row = this.db.prepare('SELECT * FROM api_keys WHERE api_key = ?').get(apiKey) as Row | undefined;
-    return row && toKey(row);
+    return row && this.#toKey(row);
+  }
+
+  /** The newest usable sandbox key, if any. */
+  getSandbox(): ApiKeyRow | undefined {
+    const row = this.db
+      .prepare(
+        'SELECT * FROM api_keys WHERE sandbox = 1 AND revoked_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 1',
+      )
+      .get() as Row | undefined;
+    return row && this.#toKey(row);
+  }
+
+  sandboxApiKeys(): string[] {
+    return (this.db.prepare('SELECT api_key FROM api_keys WHERE sandbox = 1').all() as Row[]).map(
+      (r) => r.api_key,
+    );
   }
 
   list(): ApiKeyRow[] {
-    return (this.db.prepare('SELECT * FROM api_keys ORDER BY created_at').all() as Row[]).map(toKey);
+    return (this.db.prepare('SELECT * FROM api_keys ORDER BY created_at').all() as Row[]).map((r) =>
+      this.#toKey(r),
+    );
   }
 
   count(): number {
@@ -55,5 +107,21 @@ export class KeysRepo {
         .prepare('UPDATE api_keys SET revoked_at = ? WHERE api_key = ? AND revoked_at IS NULL')
         .run(now(), apiKey).changes === 1
     );
+  }
+
+  #toKey(r: Row): ApiKeyRow {
+    const secret = isSealed(r.secret)
+      ? this.secretKey
+        ? unseal(this.secretKey, r.api_key, r.secret)
+        : ''
+      : r.secret;
+    return {
+      apiKey: r.api_key,
+      secret,
+      name: r.name,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+      sandbox: r.sandbox === 1,
+    };
   }
 }

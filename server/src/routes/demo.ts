@@ -1,40 +1,29 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { signToken } from '@vodkit/api/sign';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.ts';
+import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 
 /** How long a demo token lives: enough for one upload and a watch, short enough to be worth refreshing. */
 const DEMO_TOKEN_TTL_S = 10 * 60;
 
 /**
- * The demo's tiny "app server" (only when `VOD_DEMO` is on; the built pages are served by site.ts).
+ * The demo's tiny "app server" (only when the demo is on; the built pages are served by site.ts).
  *
- * `POST /demo-app/token` is what a customer's own backend does with its API secret: read it from
- * where it keeps secrets (here: dev-key.json), sign a short-lived JWT, hand only the JWT to the
- * browser. It stands outside the Vodkit API, which is why it may read a file itself. Anyone who
- * can reach a server with the demo on can get such a token: turn the demo off (VOD_DEMO=0) on
- * anything public.
+ * `POST /demo-app/token` is what a customer's own backend does with its API secret: sign a
+ * short-lived JWT and hand only the JWT to the browser. Three things keep it from being a token
+ * vending machine for the internet: the demo is on by default only on a loopback address; the
+ * route answers only pages of this server's own origin (a browser's `Origin`/`Sec-Fetch-Site`,
+ * which a page cannot forge); and tokens are signed with the sandbox key, not the development
+ * key, so they can reach only the sandbox, whose files and jobs are swept after
+ * `VOD_DEMO_SWEEP_MS`. Such a token cannot cancel jobs or delete anything (no `allow_delete`).
  */
 export default async function demoRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const devKeyFile = path.join(ctx.config.dataDir, 'dev-key.json');
+  const own = ownOrigins(ctx.config);
 
-  app.post('/demo-app/token', async (_request, reply) => {
-    let key: { apiKey?: unknown; secret?: unknown };
-    try {
-      key = JSON.parse(await fs.promises.readFile(devKeyFile, 'utf8')) as typeof key;
-    } catch {
-      throw new ApiError(
-        'unavailable',
-        'the demo app server has no development key: dev-key.json is missing from the data directory ' +
-          '(it is written when the server starts on an empty database; create a key with `npm run keys -- create` ' +
-          'and save it there as {"apiKey", "secret"})',
-      );
-    }
-    if (typeof key.apiKey !== 'string' || typeof key.secret !== 'string') {
-      throw new ApiError('unavailable', 'dev-key.json must hold {"apiKey": "…", "secret": "…"}');
-    }
+  app.post('/demo-app/token', { config: { cors: false } }, async (request, reply) => {
+    refuseCrossOrigin(request, own);
+    const key = ctx.auth.sandboxKey();
     const token = await signToken({
       apiKey: key.apiKey,
       secret: key.secret,
@@ -44,4 +33,42 @@ export default async function demoRoutes(app: FastifyInstance, ctx: AppContext):
     const expiresAt = new Date(Date.now() + DEMO_TOKEN_TTL_S * 1000).toISOString();
     return reply.header('cache-control', 'no-store').send({ token, expiresAt });
   });
+
+  // No preflight passes either: the route is for this origin's pages only.
+  app.options('/demo-app/token', { config: { cors: false } }, async (_request, reply) =>
+    reply.status(204).send(),
+  );
+
+  const sweeper = ctx.sandbox;
+  const every = Math.min(Math.max(ctx.config.demoSweepMs / 2, 500), 10 * 60_000);
+  const timer = setInterval(() => void sweeper.sweep(), every).unref();
+  app.addHook('onReady', async () => void sweeper.sweep());
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await sweeper.idle();
+  });
+}
+
+/** The public URL's origin, and this port on the loopback names (`npm start` opened as localhost or 127.0.0.1). */
+function ownOrigins(config: Config): Set<string> {
+  const origins = new Set([new URL(config.publicUrl).origin]);
+  for (const host of ['localhost', '127.0.0.1', '[::1]']) origins.add(`http://${host}:${config.port}`);
+  return origins;
+}
+
+/**
+ * Browsers send `Origin` on every POST and `Sec-Fetch-Site` on every request, and no page can set
+ * either: a request from another site's page is refused. A request without both is not from a
+ * browser page at all (curl on the machine), which the demo allows.
+ */
+function refuseCrossOrigin(request: FastifyRequest, own: Set<string>): void {
+  const site = request.headers['sec-fetch-site'];
+  const origin = request.headers.origin;
+  const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
+  if (crossSite || (origin !== undefined && !own.has(origin))) {
+    throw new ApiError(
+      'cross_origin_refused',
+      'the demo token route answers only the demo pages of this server (set VOD_PUBLIC_URL to the address you open)',
+    );
+  }
 }

@@ -112,12 +112,12 @@ describe('/v1/files', () => {
 });
 
 describe('/healthz', () => {
-  it('is 200 with the ffmpeg version when the server can work', async () => {
+  it('is 200 when the server can work, without naming the ffmpeg build', async () => {
     const res = await fetch(`${server.baseUrl}/healthz`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as HealthStatus;
     expect(body).toMatchObject({ ok: true, database: true, version: '0.1.0' });
-    expect(body.ffmpeg).toMatch(/^ffmpeg version/);
+    expect(body.ffmpeg).toBe(true);
   });
 
   it('is 503 without ffmpeg', async () => {
@@ -130,7 +130,7 @@ describe('/healthz', () => {
     try {
       const res = await app.inject('/healthz');
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ ok: false, ffmpeg: null, database: true });
+      expect(res.json()).toMatchObject({ ok: false, ffmpeg: false, database: true });
     } finally {
       await app.close();
       fs.rmSync(dir, { recursive: true, force: true });

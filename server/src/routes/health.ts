@@ -13,7 +13,7 @@ export default async function healthRoutes(app: FastifyInstance, ctx: AppContext
     const body: HealthStatus = {
       ok: database && ctx.ffmpegVersion !== null,
       version,
-      ffmpeg: ctx.ffmpegVersion,
+      ffmpeg: ctx.ffmpegVersion !== null,
       database,
     };
     return reply

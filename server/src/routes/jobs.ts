@@ -53,6 +53,8 @@ export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext):
     { schema: { body: createBody }, preHandler: authorize(ctx.auth, 'allow_encode') },
     async (request, reply) => {
       await ctx.webhooks.checkJobWebhook(request.principal, request.body.webhookUrl);
+      // Same tick as the insert: concurrent creates cannot both slip under the limit.
+      ctx.quotas.checkNewJob(request.principal.apiKey);
       return reply.status(201).send(ctx.encoding.create(request.principal, request.body));
     },
   );
@@ -71,7 +73,8 @@ export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.delete<{ Params: { jobId: string } }>(
     '/v1/encoder/jobs/:jobId',
-    { schema: { params: jobParams }, preHandler: authorize(ctx.auth, 'allow_encode') },
+    // Cancelling destroys work (the partial output goes): it takes allow_delete, like deleting.
+    { schema: { params: jobParams }, preHandler: authorize(ctx.auth, 'allow_delete') },
     async (request) => ctx.encoding.cancel(request.principal, request.params.jobId),
   );
 }

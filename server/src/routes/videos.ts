@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.ts';
+import { ApiError } from '../errors.ts';
 import type { VideoEvent } from '../services/events.ts';
 import type { VideoState } from '../services/videos.ts';
 import { authorize } from './auth.ts';
@@ -18,6 +19,8 @@ const eventsQuery = {
 
 /** Comment lines keep proxies and the browser from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
+/** How often open streams re-check their key (revoked?) and token (expired?). */
+const SSE_RECHECK_MS = 1000;
 
 /** The first SSE event: named after where the video stands, carrying the whole state. */
 function stateEvent(state: VideoState): { event: string; data: Record<string, unknown> } {
@@ -55,10 +58,23 @@ export default async function videosRoutes(app: FastifyInstance, ctx: AppContext
   );
 
   // Streams never end by themselves: close them before the server waits for its connections.
-  const open = new Set<ServerResponse>();
+  const open = new Map<ServerResponse, { apiKey: string; expiresAt: number }>();
+  const perKey = new Map<string, number>();
   app.addHook('preClose', async () => {
-    for (const res of open) res.end();
+    for (const res of open.keys()) res.end();
   });
+  // A stream outlives the check made when it opened: the key may be revoked and the token expire
+  // meanwhile. Both end the stream with a last `closed` event naming why.
+  const recheck = setInterval(() => {
+    const now = Date.now();
+    const usable = new Map<string, boolean>();
+    for (const [res, { apiKey, expiresAt }] of open) {
+      if (!usable.has(apiKey)) usable.set(apiKey, ctx.auth.keyUsable(apiKey));
+      const code = !usable.get(apiKey) ? 'auth_revoked_key' : expiresAt <= now ? 'auth_expired' : null;
+      if (code) res.end(frame('closed', { code }));
+    }
+  }, SSE_RECHECK_MS).unref();
+  app.addHook('onClose', async () => clearInterval(recheck));
 
   // EventSource cannot set headers: the API token may come as ?token= instead.
   const authorizeEvents = async (request: FastifyRequest<{ Querystring: { token?: string } }>) => {
@@ -75,6 +91,16 @@ export default async function videosRoutes(app: FastifyInstance, ctx: AppContext
       const { videoId } = request.params;
       // Throws 404 before any byte of the stream is sent.
       const first = stateEvent(ctx.videos.state(request.principal, videoId));
+      const { apiKey, expiresAt = Number.POSITIVE_INFINITY } = request.principal;
+      if (open.size >= ctx.config.sseMax) {
+        throw new ApiError('too_many_streams', 'the server has as many open event streams as it allows');
+      }
+      if ((perKey.get(apiKey) ?? 0) >= ctx.config.sseMaxPerKey) {
+        throw new ApiError(
+          'too_many_streams',
+          `this API key has ${ctx.config.sseMaxPerKey} open event streams already: close one first`,
+        );
+      }
 
       reply.hijack();
       const res = reply.raw;
@@ -94,12 +120,19 @@ export default async function videosRoutes(app: FastifyInstance, ctx: AppContext
       });
       const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
-      open.add(res);
+      // The heartbeat keeps it alive: the idle-connection timeout is for request bodies.
+      request.raw.socket.setTimeout(0);
+      open.set(res, { apiKey, expiresAt });
+      perKey.set(apiKey, (perKey.get(apiKey) ?? 0) + 1);
       // The response's close (not the request's, which fires once the GET is read) means the client left.
       res.on('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
-        open.delete(res);
+        if (open.delete(res)) {
+          const n = (perKey.get(apiKey) ?? 1) - 1;
+          if (n > 0) perKey.set(apiKey, n);
+          else perKey.delete(apiKey);
+        }
       });
     },
   );

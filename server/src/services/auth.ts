@@ -11,6 +11,13 @@ import { newId } from '../ids.ts';
 export interface Principal {
   apiKey: string;
   permissions: ReadonlySet<Permission>;
+  /** When the token stops being valid (epoch ms); long-lived streams close then. */
+  expiresAt?: number;
+}
+
+export interface AuthOptions {
+  /** A token whose `exp` is further away than this is refused (`auth_token_lifetime`). Default 24 h. */
+  maxTokenLifetimeS?: number;
 }
 
 /** Seconds of clock skew tolerated between the app server that signed a token and us. */
@@ -22,13 +29,42 @@ export interface DevKey {
 }
 
 export class AuthService {
-  constructor(private readonly keys: KeysRepo) {}
+  readonly #maxLifetimeS: number;
 
-  createKey(name: string | null = null): DevKey {
+  constructor(
+    private readonly keys: KeysRepo,
+    options: AuthOptions = {},
+  ) {
+    this.#maxLifetimeS = options.maxTokenLifetimeS ?? 24 * 3600;
+  }
+
+  createKey(name: string | null = null, options: { sandbox?: boolean } = {}): DevKey {
     const apiKey = newId(24);
     const secret = randomBytes(32).toString('base64url');
-    this.keys.insert(apiKey, secret, name);
+    this.keys.insert(apiKey, secret, name, options.sandbox ?? false);
     return { apiKey, secret };
+  }
+
+  /**
+   * The demo's sandbox key (created on first use): demo tokens are signed with it, never with the
+   * development key, so what the public demo can see, cancel or fill is only the sandbox, which
+   * is swept.
+   */
+  sandboxKey(): DevKey {
+    const existing = this.keys.getSandbox();
+    if (existing) return { apiKey: existing.apiKey, secret: existing.secret };
+    return this.createKey('demo sandbox', { sandbox: true });
+  }
+
+  /** Every sandbox key, revoked ones too: what they made is swept. */
+  sandboxApiKeys(): string[] {
+    return this.keys.sandboxApiKeys();
+  }
+
+  /** True while the key exists and is not revoked (open streams re-check this). */
+  keyUsable(apiKey: string): boolean {
+    const key = this.keys.get(apiKey);
+    return !!key && !key.revokedAt;
   }
 
   /**
@@ -63,11 +99,19 @@ export class AuthService {
       // A playback token is no API token, even though the same secret signed it.
       throw new ApiError('auth_malformed', 'this token has an audience: it is not an API token');
     }
+    const exp = payload.exp as number;
+    if (exp - Date.now() / 1000 > this.#maxLifetimeS + CLOCK_TOLERANCE_S) {
+      // A leaked token must not stay good for years: app servers mint short-lived ones.
+      throw new ApiError(
+        'auth_token_lifetime',
+        `the token expires too far ahead: at most ${this.#maxLifetimeS} s from now are accepted`,
+      );
+    }
     const permissions = payload.permissions;
     if (!Array.isArray(permissions) || !permissions.every((p) => PERMISSIONS.includes(p as Permission))) {
       throw new ApiError('auth_malformed', `"permissions" must be a list of ${PERMISSIONS.join(', ')}`);
     }
-    return { apiKey: apikey, permissions: new Set(permissions as Permission[]) };
+    return { apiKey: apikey, permissions: new Set(permissions as Permission[]), expiresAt: exp * 1000 };
   }
 
   /** Throws 403 when the principal lacks the permission (`allow_admin` implies every other). */

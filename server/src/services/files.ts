@@ -137,10 +137,11 @@ export class FileService {
    * own `deleteExpired()`: it trusts the `offset` in the info file, which stays 0, so it would
    * delete finished sources too.
    */
-  async sweepExpiredUploads(maxAgeMs: number, now = Date.now()): Promise<number> {
+  async sweepExpiredUploads(maxAgeMs: number, now = Date.now(), owner?: string): Promise<number> {
     let removed = 0;
     for (const upload of await this.#uploadsOnDisk()) {
       const { info } = upload;
+      if (owner !== undefined && info?.metadata?.[UPLOAD_OWNER_KEY] !== owner) continue;
       if (info && typeof info.size === 'number' && upload.offset === info.size) continue;
       if (this.deps.files.has(upload.fileId)) continue;
       const created = info?.creation_date ? Date.parse(info.creation_date) : upload.mtimeMs;
@@ -149,6 +150,11 @@ export class FileService {
       removed++;
     }
     return removed;
+  }
+
+  /** The ids of a key's files created before `beforeIso` (the demo sandbox sweep). */
+  idsCreatedBefore(apiKey: string, beforeIso: string): string[] {
+    return this.deps.files.idsCreatedBefore(apiKey, beforeIso);
   }
 
   /** For /healthz: the database answers a query. */

@@ -1,0 +1,31 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/** Stored secrets that start with this are AES-256-GCM sealed: `v1:` + base64url(iv ‖ tag ‖ ciphertext). */
+const PREFIX = 'v1:';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export const isSealed = (stored: string): boolean => stored.startsWith(PREFIX);
+
+/**
+ * Seals an API secret with the server's `VOD_SECRET_KEY`. The API key id is the associated data,
+ * so a sealed secret copied onto another key's row does not open.
+ */
+export function seal(key: Buffer, apiKey: string, secret: string): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(apiKey));
+  const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+  return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+}
+
+/** Opens a sealed secret; throws when the key is wrong or the value was tampered with. */
+export function unseal(key: Buffer, apiKey: string, stored: string): string {
+  const raw = Buffer.from(stored.slice(PREFIX.length), 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+  decipher.setAAD(Buffer.from(apiKey));
+  decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+    'utf8',
+  );
+}

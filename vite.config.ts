@@ -19,6 +19,9 @@ export default defineConfig(({ mode }) =>
     ? {
         // vitest: unit and integration tests that sit beside the code; Playwright owns e2e/.
         ...source,
+        // Dependencies that vitest leaves to Node must resolve as Node would: the `module` condition picks
+        // bundler-only builds (the AWS SDK's dist-es imports files without extensions).
+        ssr: { resolve: { conditions: ['vodkit-source', 'node', 'development|production'] } },
         root: here,
         test: {
           include: ['server/**/*.test.ts', 'packages/**/*.test.ts'],

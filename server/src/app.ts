@@ -5,19 +5,23 @@ import { type Db, openDatabase } from './db/database.ts';
 import { FilesRepo } from './db/files.ts';
 import { JobsRepo } from './db/jobs.ts';
 import { KeysRepo } from './db/keys.ts';
+import { PlaybackRepo } from './db/playback.ts';
 import { ApiError } from './errors.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
 import jobsRoutes from './routes/jobs.ts';
+import playbackRoutes from './routes/playback.ts';
 import siteRoutes from './routes/site.ts';
 import streamRoutes from './routes/stream.ts';
+import { installStreamGate } from './routes/stream-gate.ts';
 import uploadsRoutes from './routes/uploads.ts';
 import videosRoutes from './routes/videos.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { PlaybackService } from './services/playback.ts';
 import { VideoService } from './services/videos.ts';
 import { LocalStorage } from './storage/local.ts';
 
@@ -42,6 +46,8 @@ export interface AppContext {
   files: FileService;
   encoding: EncodingService;
   videos: VideoService;
+  /** Protected playback: protection flags, origins, playback tokens and playlist signatures. */
+  playback: PlaybackService;
 }
 
 export interface BuildOptions {
@@ -81,6 +87,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     log: app.log,
   });
   const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo });
+  const playback = new PlaybackService({ dataDir: config.dataDir, repo: new PlaybackRepo(db), keys });
   const ctx: AppContext = {
     config,
     createdDevKey: auth.ensureDevKey(config.dataDir),
@@ -92,6 +99,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     files,
     encoding,
     videos,
+    playback,
   };
 
   app.setErrorHandler((err, request, reply) => {
@@ -140,12 +148,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maxAge: 86400,
   });
 
+  // Before every route plugin, so each /stream route (ours and any added later) inherits the gate.
+  installStreamGate(app, ctx);
   await app.register(healthRoutes, ctx);
   await app.register(uploadsRoutes, ctx);
   await app.register(filesRoutes, ctx);
   await app.register(jobsRoutes, ctx);
   await app.register(videosRoutes, ctx);
   await app.register(streamRoutes, ctx);
+  await app.register(playbackRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
   await app.register(siteRoutes, ctx);
 

@@ -59,6 +59,11 @@ const MIGRATIONS: string[] = [
   CREATE INDEX jobs_by_status ON jobs (status, created_at);
   CREATE INDEX jobs_by_file ON jobs (file_id);
   `,
+  `
+  -- protect: allowed origins (JSON arrays) of protected playback, per key and per video; NULL = unset
+  ALTER TABLE api_keys ADD COLUMN allowed_origins TEXT;
+  ALTER TABLE jobs ADD COLUMN allowed_origins TEXT;
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

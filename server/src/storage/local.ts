@@ -10,12 +10,15 @@ import { isValidId } from '../ids.ts';
 export class LocalStorage {
   readonly uploadsDir: string;
   readonly videosDir: string;
+  /** videosDir with symlinks resolved (a data dir may itself sit behind one), for containment checks. */
+  readonly #realVideosDir: string;
 
   constructor(readonly dataDir: string) {
     this.uploadsDir = path.join(dataDir, 'uploads');
     this.videosDir = path.join(dataDir, 'videos');
     fs.mkdirSync(this.uploadsDir, { recursive: true });
     fs.mkdirSync(this.videosDir, { recursive: true });
+    this.#realVideosDir = fs.realpathSync(this.videosDir);
   }
 
   uploadPath(fileId: string): string {
@@ -40,6 +43,22 @@ export class LocalStorage {
     const parts = path.relative(root, full).split(path.sep);
     if (parts.some((p) => p.startsWith('.') || p.endsWith('.tmp'))) return null;
     return full;
+  }
+
+  /**
+   * Like `resolveVideoFile`, and the file's real path (symlinks followed) must still be inside the
+   * video's real folder: a symlink planted in an output folder cannot serve /etc/passwd or another
+   * video. Null when it escapes or does not exist.
+   */
+  async realVideoFile(videoId: string, relative: string): Promise<string | null> {
+    const full = this.resolveVideoFile(videoId, relative);
+    if (!full) return null;
+    try {
+      const real = await fs.promises.realpath(full);
+      return real.startsWith(path.join(this.#realVideosDir, videoId) + path.sep) ? real : null;
+    } catch {
+      return null;
+    }
   }
 
   async removeUpload(fileId: string): Promise<void> {

@@ -10,7 +10,8 @@
  * on a shared machine the ratios stay usable longer than the absolute figures.
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
- * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_ONLY (comma list of boot,probe,upload,encode).
+ * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_ONLY (comma list of boot,probe,upload,encode,stream),
+ * BENCH_STREAM_ROUNDS (2), BENCH_STREAM_REQUESTS (per level; default max(1000, 2 × viewers)).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import { benchEncode } from './encode.ts';
 import { type ForeignCpu, foreignCpuMeter, machineInfo } from './machine.ts';
 import { benchProbe, benchUpload, uploadToReady } from './probe.ts';
 import { log, round, timed } from './stats.ts';
+import { benchStream } from './stream.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -33,7 +35,7 @@ function runs(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['boot', 'probe', 'upload', 'encode'] as const;
+const SECTIONS = ['boot', 'probe', 'upload', 'encode', 'stream'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -117,6 +119,13 @@ async function main(): Promise<void> {
         small: await benchProbe(paths, fixtures.small.name, smallFile, n.probe),
         large: await benchProbe(paths, fixtures.large.name, largeFile, n.probe),
       }));
+    }
+    if (only.has('stream')) {
+      const rounds = runs('BENCH_STREAM_ROUNDS', 2);
+      const fixed = process.env.BENCH_STREAM_REQUESTS ? runs('BENCH_STREAM_REQUESTS', 1000) : null;
+      result.stream = await section('stream', () =>
+        benchStream(repoRoot, small, rounds, (c) => fixed ?? Math.max(1000, 2 * c)),
+      );
     }
     if (only.has('upload') || only.has('encode')) {
       log('starting an in-process Vodkit server (test/server.ts startServer)…');

@@ -4,12 +4,12 @@ import { ApiError } from '../errors.ts';
 
 /**
  * Bytes read from disk per chunk. @fastify/send passes `highWaterMark: null`, so Node reads 16 KiB at
- * a time; a bare `fs.createReadStream` reads 64 KiB. 256 KiB cuts the reads, thread-pool round trips
- * and socket writes per segment by 4 again (server CPU per GiB served: ~3.0 s at 16 KiB, ~1.8 s at
- * 64 KiB, ~1.5 s at 256 KiB on the 2-core bench box). Memory stays bounded: at most one chunk per
- * open response (500 viewers ≈ 125 MiB in the worst case, far less in practice: see the bench's RSS).
+ * a time; a bare `fs.createReadStream` reads 64 KiB. 128 KiB halves the reads, thread-pool round trips
+ * and socket writes per segment again (server CPU per GiB served, bare node:http on the 2-core box:
+ * ~3.0 s at 16 KiB, ~1.8 s at 64 KiB, ~1.5 s at 256 KiB). Not more: each open response holds up to a
+ * chunk in its stream and one in the socket, and 256 KiB took the peak RSS at 500 viewers to 335 MiB.
  */
-const READ_CHUNK = 256 * 1024;
+const READ_CHUNK = 128 * 1024;
 
 export interface SendFileOptions {
   contentType: string;

@@ -5,6 +5,12 @@ import http from 'node:http';
 import path from 'node:path';
 import type { EncoderJob } from '@vodkit/api';
 import { signPlaybackToken, signToken } from '@vodkit/api/sign';
+import { openDatabase } from '../src/db/database.ts';
+import { JobsRepo } from '../src/db/jobs.ts';
+import { KeysRepo } from '../src/db/keys.ts';
+import { PlaybackRepo } from '../src/db/playback.ts';
+import { AuthService } from '../src/services/auth.ts';
+import { PlaybackService } from '../src/services/playback.ts';
 import { tempDir } from '../test/fixtures.ts';
 import { freePort } from '../test/server.ts';
 import { fileIdOf, tusUpload } from '../test/upload.ts';
@@ -207,10 +213,80 @@ async function makeVideo(
 
 const LEVELS = [50, 200, 500];
 
+export interface GateCost {
+  method: string;
+  /** Microseconds per call, median of 5 batches. */
+  perSegmentUs: number;
+  parts: { cachedAccessUs: number; verifySigUs: number; cachedTokenUs: number };
+  /** What each segment would cost without the signature and the caches: jwtVerify + key and video rows. */
+  jwtAndDbUs: number;
+  dbLookupUs: number;
+}
+
+/**
+ * What the stream gate adds to one protected segment, measured in-process where the HTTP noise of a
+ * shared box cannot drown it: the cached protection flag plus one HMAC check, against what a naive
+ * gate would do per segment (verify the JWT with its key's secret from the database, read the video).
+ */
+export async function benchGate(batch = 20_000): Promise<GateCost> {
+  const dir = tempDir('vodkit-bench-gate-');
+  const db = openDatabase(dir);
+  try {
+    const keys = new KeysRepo(db);
+    const key = new AuthService(keys).createKey('bench');
+    const repo = new PlaybackRepo(db);
+    const videoId = 'benchvideo0000000000';
+    new JobsRepo(db).insert({
+      jobId: 'benchjob000000000000',
+      videoId,
+      fileId: 'benchfile00000000000',
+      apiKey: key.apiKey,
+      request: { fileId: 'benchfile00000000000', protected: true },
+    });
+    const playback = new PlaybackService({ dataDir: dir, repo, keys });
+    const token = await signPlaybackToken({ ...key, videoId, expiresIn: 3600 });
+    const access = playback.access(videoId)!;
+    const grant = await playback.verifyToken(token, access);
+    const perCall = async (fn: (i: number) => unknown, n = batch): Promise<number> => {
+      const samples: number[] = [];
+      for (let b = 0; b < 5; b++) {
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) await fn(i);
+        samples.push(((performance.now() - t0) * 1000) / n);
+      }
+      return round(percentile(samples, 50), 2);
+    };
+    const cachedAccessUs = await perCall(() => playback.access(videoId));
+    const verifySigUs = await perCall(() => playback.verifySig(grant.sig, videoId));
+    const cachedTokenUs = await perCall(() => playback.verifyToken(token, access));
+    const dbLookupUs = await perCall(() => repo.access(videoId));
+    // Fresh tokens each time: nothing cached, so jose verifies and the key is read from SQLite.
+    const fresh = await Promise.all(
+      Array.from({ length: 2000 }, (_, i) => signPlaybackToken({ ...key, videoId, expiresIn: 3600 + i })),
+    );
+    let k = 0;
+    const jwtAndDbUs = await perCall(async () => {
+      repo.access(videoId);
+      await playback.verifyToken(fresh[k++ % fresh.length]!, access);
+    }, 400);
+    return {
+      method: `in-process, ${batch} calls × 5 batches (400 for the uncached JWT path), median µs per call`,
+      perSegmentUs: round(cachedAccessUs + verifySigUs, 2),
+      parts: { cachedAccessUs, verifySigUs, cachedTokenUs },
+      jwtAndDbUs,
+      dbLookupUs,
+    };
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export interface StreamBenchResult {
   method: string;
   segmentBytes: number;
   rounds: number;
+  gate: GateCost;
   levels: Record<
     string,
     {
@@ -342,7 +418,12 @@ export async function benchStream(
             : null,
       };
     }
+    const gate = await benchGate();
+    log(
+      `stream: gate ${gate.perSegmentUs} µs per protected segment (JWT + DB would be ${gate.jwtAndDbUs} µs)`,
+    );
     return {
+      gate,
       method: `${SEGMENTS} files of ${SEGMENT_BYTES} B; per level, N keep-alive viewers share a bounded number of GETs (BENCH_STREAM_REQUESTS, default max(1000, 2N)), one warm-up GET per viewer first; servers in their own processes (node --import tsx), the load generator in the bench process; best of ${rounds} rounds per subject, order reversed each round; p50/p99 per segment; server CPU from /proc/<pid>/stat; RSS = VmRSS after the run, peak = VmHWM (cumulative; Vodkit serves both public and protected)`,
       segmentBytes: SEGMENT_BYTES,
       rounds,

@@ -60,7 +60,12 @@ export class PlaybackService {
   readonly #deps: PlaybackServiceDeps;
   readonly #secret: Buffer;
   readonly #access = new Map<string, { value: VideoAccess; at: number }>();
-  readonly #tokens = new Map<string, { videoId: string; apiKey: string; exp: number; at: number }>();
+  readonly #tokens = new Map<
+    string,
+    { videoId: string; apiKey: string; exp: number; at: number; grant?: PlaybackGrant }
+  >();
+  /** Signatures already checked, by `videoId/sig`: a viewer sends the same one for every segment. */
+  readonly #sigs = new Map<string, number>();
 
   constructor(deps: PlaybackServiceDeps) {
     this.#deps = deps;
@@ -146,12 +151,12 @@ export class PlaybackService {
   async verifyToken(token: string, access: VideoAccess): Promise<PlaybackGrant> {
     const now = Date.now();
     const hit = this.#tokens.get(token);
-    let claims: { videoId: string; apiKey: string; exp: number };
+    let claims: { videoId: string; apiKey: string; exp: number; at: number; grant?: PlaybackGrant };
     if (hit && now - hit.at < CACHE_TTL_MS) {
       claims = hit;
     } else {
-      claims = await this.#verify(token);
-      remember(this.#tokens, token, { ...claims, at: now });
+      claims = { ...(await this.#verify(token)), at: now };
+      remember(this.#tokens, token, claims);
     }
     if (claims.exp + CLOCK_TOLERANCE_S < now / 1000) {
       throw new ApiError('playback_token_expired', 'the playback token has expired');
@@ -159,11 +164,20 @@ export class PlaybackService {
     if (claims.videoId !== access.videoId || claims.apiKey !== access.apiKey) {
       throw new ApiError('playback_token_wrong_video', 'this playback token is for another video');
     }
-    return this.grant(access.videoId, claims.exp);
+    claims.grant ??= this.grant(access.videoId, claims.exp);
+    return claims.grant;
   }
 
-  /** Checks a `sig` a playlist handed out: one HMAC, no JWT, no database. */
+  /** Checks a `sig` a playlist handed out: one HMAC (then a map lookup), no JWT, no database. */
   verifySig(sig: string, videoId: string): PlaybackGrant {
+    const cacheKey = `${videoId}/${sig}`;
+    const known = this.#sigs.get(cacheKey);
+    if (known !== undefined) {
+      if (known < Date.now() / 1000) {
+        throw new ApiError('playback_token_expired', 'the playback signature has expired');
+      }
+      return { videoId, exp: known, sig };
+    }
     const dot = sig.indexOf('.');
     const exp = Number(sig.slice(0, dot));
     if (dot <= 0 || !Number.isSafeInteger(exp)) {
@@ -177,6 +191,7 @@ export class PlaybackService {
     if (exp < Date.now() / 1000) {
       throw new ApiError('playback_token_expired', 'the playback signature has expired');
     }
+    remember(this.#sigs, cacheKey, exp);
     return { videoId, exp, sig };
   }
 

@@ -37,8 +37,16 @@ export function installStreamGate(app: FastifyInstance, ctx: AppContext): void {
       'Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified',
     );
     reply.removeHeader('vary');
-    const end = url.indexOf('/', STREAM_PREFIX.length);
-    const videoId = url.slice(STREAM_PREFIX.length, end < 0 ? undefined : end);
+    const rest = url.slice(STREAM_PREFIX.length);
+    const end = rest.search(/[/?]/);
+    const raw = end < 0 ? rest : rest.slice(0, end);
+    // Decoded as the router decodes params: `/stream/%61bc…/` must not slip past as "not an id".
+    let videoId: string;
+    try {
+      videoId = decodeURIComponent(raw);
+    } catch {
+      throw new ApiError('not_found', 'no such video');
+    }
     if (!isValidId(videoId)) return; // the route answers 404
     const access = ctx.playback.access(videoId);
     if (!access) throw new ApiError('not_found', `no video ${videoId}`);

@@ -126,6 +126,15 @@ describe('the stream gate of a protected video', () => {
     const head = await fetch(`${server.baseUrl}/stream/${job.videoId}/${files.segment}`, { method: 'HEAD' });
     expect(head.status).toBe(401);
     await expectError(await stream('no-such-file.m4s'), 401, 'playback_token_missing');
+    // The id percent-encoded, as the router would decode it: still this protected video.
+    const encoded = [...job.videoId].map((c) => `%${c.charCodeAt(0).toString(16)}`).join('');
+    for (const file of allFiles()) {
+      await expectError(
+        await fetch(`${server.baseUrl}/stream/${encoded}/${file}`),
+        401,
+        'playback_token_missing',
+      );
+    }
   });
 
   it('refuses expired, forged, wrong-video, foreign-key and API tokens with distinct codes', async () => {

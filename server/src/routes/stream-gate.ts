@@ -37,6 +37,8 @@ export function installStreamGate(app: FastifyInstance, ctx: AppContext): void {
       'Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified',
     );
     reply.removeHeader('vary');
+    // A CORS preflight never carries credentials; the request it clears is checked.
+    if (request.method === 'OPTIONS') return;
     const rest = url.slice(STREAM_PREFIX.length);
     const end = rest.search(/[/?]/);
     const raw = end < 0 ? rest : rest.slice(0, end);

@@ -161,6 +161,18 @@ describe('the stream gate of a protected video', () => {
 
   it('admits a valid token on every file (query or Bearer) and signs the playlists it serves', async () => {
     const t = await playbackToken();
+    // A page on another origin sending the token as a header is preflighted first, without it.
+    const preflight = await fetch(`${server.baseUrl}/stream/${job.videoId}/${files.master}`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://site.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(['*', 'https://site.example']).toContain(preflight.headers.get('access-control-allow-origin'));
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
     for (const file of allFiles()) {
       const res = await stream(file, `?token=${t}`);
       expect(res.status, file).toBe(200);

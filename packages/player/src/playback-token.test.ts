@@ -48,6 +48,8 @@ describe('PlaybackTokenController.authorize', () => {
     tokens.configure(t, '');
     expect(tokens.authorize(`${base}/master.m3u8`)).toBe(`${base}/master.m3u8?token=${t}`);
     expect(tokens.authorize('https://cdn.example/other.m3u8')).toBe('https://cdn.example/other.m3u8');
+    // What hls.js loads below a playlist that carries no credentials stays as the playlist said.
+    expect(tokens.authorize(`${base}/240/seg_001.m4s`, { add: false })).toBe(`${base}/240/seg_001.m4s`);
   });
 
   it('keeps a fresh playlist signature, and swaps a stale one (or a refused one) for the token', () => {
@@ -56,7 +58,7 @@ describe('PlaybackTokenController.authorize', () => {
     tokens.configure(t, '');
     const fresh = `${base}/240/seg_001.m4s?sig=${now() + 300}.mac`;
     expect(tokens.authorize(fresh)).toBe(fresh);
-    expect(tokens.authorize(fresh, true)).toBe(`${base}/240/seg_001.m4s?token=${t}`);
+    expect(tokens.authorize(fresh, { force: true })).toBe(`${base}/240/seg_001.m4s?token=${t}`);
     const stale = `${base}/240/seg_001.m4s?sig=${now() - 1}.mac`;
     expect(tokens.authorize(stale)).toBe(`${base}/240/seg_001.m4s?token=${t}`);
     // An old token in the URL is replaced by the current one.

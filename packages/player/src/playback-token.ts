@@ -88,9 +88,10 @@ export class PlaybackTokenController implements ReactiveController {
 
   /**
    * `url` with the current token where it needs one. Only /stream URLs change; `force` drops a
-   * signature even when it looks fresh (the server refused it).
+   * signature even when it looks fresh (the server refused it); `add: false` leaves a URL that carries
+   * neither `token` nor `sig` alone (a server that does not sign its playlists wants none).
    */
-  authorize(url: string, force = false): string {
+  authorize(url: string, { force = false, add = true }: { force?: boolean; add?: boolean } = {}): string {
     if (!this.#token) return url;
     let u: URL;
     try {
@@ -100,6 +101,7 @@ export class PlaybackTokenController implements ReactiveController {
     }
     if (!u.pathname.includes('/stream/')) return url;
     const sig = u.searchParams.get('sig');
+    if (!add && !force && !sig && !u.searchParams.has('token')) return url;
     if (sig && !force) {
       const exp = Number(sig.split('.')[0]);
       if (exp - SIG_MARGIN_S > Date.now() / 1000) return url;
@@ -161,7 +163,10 @@ export class PlaybackTokenController implements ReactiveController {
         retried: boolean,
       ): void {
         if (this.#destroyed) return;
-        context.url = tokens.authorize(context.url, retried);
+        // The master gets the token even when it came without (only `token-url` was given); children
+        // keep what their playlist gave them, refreshed when it is a token or a stale signature.
+        const master = (context as { type?: string }).type === 'manifest';
+        context.url = tokens.authorize(context.url, { force: retried, add: master || retried });
         this.#inner.load(context, config, {
           ...callbacks,
           onError: (error, ctx, details, stats) => {

@@ -11,9 +11,10 @@
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
  * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_PICTURES_RUNS (3), BENCH_ONLY (comma list of
- * boot,probe,upload,encode,pictures,uploadThroughput). `pictures`: storyboard, on-demand thumbnail and poster render times.
+ * boot,probe,upload,encode,pictures,uploadThroughput,stream). `pictures`: storyboard, on-demand thumbnail and poster render times.
  * uploadThroughput (tus vs bare @tus/server vs raw PUT): BENCH_UPLOAD_THROUGHPUT_RUNS (5),
- * BENCH_UPLOAD_THROUGHPUT_MIB (64).
+ * BENCH_UPLOAD_THROUGHPUT_MIB (64). stream: BENCH_STREAM_ROUNDS (2), BENCH_STREAM_REQUESTS (per level;
+ * default max(1000, 2 × viewers)).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +29,7 @@ import { type ForeignCpu, foreignCpuMeter, machineInfo } from './machine.ts';
 import { benchPictures } from './pictures.ts';
 import { benchProbe, benchUpload, uploadToReady } from './probe.ts';
 import { log, round, timed } from './stats.ts';
+import { benchStream } from './stream.ts';
 import { benchUploadThroughput } from './upload.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -39,7 +41,7 @@ function runs(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['boot', 'probe', 'upload', 'encode', 'pictures', 'uploadThroughput'] as const;
+const SECTIONS = ['boot', 'probe', 'upload', 'encode', 'pictures', 'uploadThroughput', 'stream'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -130,6 +132,13 @@ async function main(): Promise<void> {
       const { metadata } = await probeFile(paths, largeFile, { timeoutMs: 30_000 });
       result.pictures = await section('pictures', () =>
         benchPictures(paths, fixtures.large.name, largeFile, metadata, n.pictures, scratch),
+      );
+    }
+    if (only.has('stream')) {
+      const rounds = runs('BENCH_STREAM_ROUNDS', 2);
+      const fixed = process.env.BENCH_STREAM_REQUESTS ? runs('BENCH_STREAM_REQUESTS', 1000) : null;
+      result.stream = await section('stream', () =>
+        benchStream(repoRoot, small, rounds, (c) => fixed ?? Math.max(1000, 2 * c)),
       );
     }
     if (only.has('upload') || only.has('encode')) {

@@ -5,6 +5,7 @@ import { type Db, openDatabase } from './db/database.ts';
 import { FilesRepo } from './db/files.ts';
 import { JobsRepo } from './db/jobs.ts';
 import { KeysRepo } from './db/keys.ts';
+import { PlaybackRepo } from './db/playback.ts';
 import { TracksRepo } from './db/tracks.ts';
 import { OpenUploadsRepo } from './db/uploads.ts';
 import { WebhooksRepo } from './db/webhooks.ts';
@@ -15,8 +16,10 @@ import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
 import jobsRoutes from './routes/jobs.ts';
 import picturesRoutes from './routes/pictures.ts';
+import playbackRoutes from './routes/playback.ts';
 import siteRoutes from './routes/site.ts';
 import streamRoutes from './routes/stream.ts';
+import { installStreamGate } from './routes/stream-gate.ts';
 import tracksRoutes from './routes/tracks.ts';
 import uploadsRoutes from './routes/uploads.ts';
 import videosRoutes from './routes/videos.ts';
@@ -26,6 +29,7 @@ import { EncodingService } from './services/encoding.ts';
 import { EventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
 import { PictureService } from './services/pictures.ts';
+import { PlaybackService } from './services/playback.ts';
 import { QuotaService } from './services/quotas.ts';
 import { SandboxSweeper } from './services/sandbox.ts';
 import { TracksService } from './services/tracks.ts';
@@ -62,6 +66,8 @@ export interface AppContext {
   sandbox: SandboxSweeper;
   /** sec: per-key limits on active jobs and unfinished uploads. */
   quotas: QuotaService;
+  /** Protected playback: protection flags, origins, playback tokens and playlist signatures. */
+  playback: PlaybackService;
 }
 
 export interface BuildOptions {
@@ -132,6 +138,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     openUploads: new OpenUploadsRepo(db),
     storage,
   });
+  const playback = new PlaybackService({ dataDir: config.dataDir, repo: new PlaybackRepo(db), keys });
   const ctx: AppContext = {
     config,
     createdDevKey: auth.ensureDevKey(config.dataDir),
@@ -154,6 +161,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }),
     sandbox: new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log: app.log }),
     quotas,
+    playback,
   };
 
   app.setErrorHandler((err, request, reply) => {
@@ -202,6 +210,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maxAge: 86400,
   });
 
+  // Before every route plugin, so each /stream route (ours and any added later) inherits the gate.
+  installStreamGate(app, ctx);
   await app.register(healthRoutes, ctx);
   await app.register(uploadsRoutes, ctx);
   await app.register(filesRoutes, ctx);
@@ -211,6 +221,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(tracksRoutes, ctx);
   await app.register(streamRoutes, ctx);
   await app.register(picturesRoutes, ctx);
+  await app.register(playbackRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
   await app.register(siteRoutes, ctx);
 

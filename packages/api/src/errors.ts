@@ -56,6 +56,13 @@ export const ERROR_CODES = {
   too_many_jobs: 429,
   /** The key has as many unfinished uploads (count or reserved bytes) as it may. */
   too_many_uploads: 429,
+  // protected playback (/stream, /embed): 401 = bring a (new) playback token, 403 = this one never works here
+  playback_token_missing: 401,
+  playback_token_invalid: 401,
+  playback_token_expired: 401,
+  playback_token_wrong_video: 403,
+  origin_not_allowed: 403,
+  range_not_satisfiable: 416,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,6 +2,7 @@ import Hls, { type ErrorData, ErrorDetails, ErrorTypes, type Level } from 'hls.j
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { codeForStatus, type PlayerErrorCode } from './errors.ts';
 import type { QualityLevel, VodEventDetails } from './events.ts';
+import type { LoaderClass } from './playback-token.ts';
 
 /** What the controller tells its host; the host turns these into events and re-renders. */
 export interface HlsControllerCallbacks {
@@ -14,6 +15,8 @@ export interface HlsSource {
   url: string;
   /** Seconds to start at. */
   startPosition: number;
+  /** Wraps hls.js' loader (playback tokens: playback-token.ts). */
+  wrapLoader?: (base: LoaderClass) => LoaderClass;
 }
 
 /** Which engine plays the current source. */
@@ -130,6 +133,7 @@ export class HlsController implements ReactiveController {
       startPosition: source.startPosition,
       // No point fetching 4K into a 640px box; a manual choice still wins.
       capLevelToPlayerSize: true,
+      ...(source.wrapLoader ? { loader: source.wrapLoader(Hls.DefaultConfig.loader as LoaderClass) } : {}),
     });
     this.#hls = hls;
     this.#engine = 'hls.js';

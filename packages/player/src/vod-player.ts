@@ -6,6 +6,7 @@ import type { PlayerErrorCode } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
 import { HlsController, type HlsSource } from './hls-controller.ts';
 import { icons } from './icons.ts';
+import { type LoaderClass, PlaybackTokenController } from './playback-token.ts';
 import { playerStyles } from './player-styles.ts';
 import { formatTime } from './time.ts';
 
@@ -109,6 +110,10 @@ export class VodPlayer extends LitElement {
   @property({ attribute: 'api-base' }) apiBase = '';
   /** A playback token of a protected video, sent as `?token=`; the server carries it into the playlists. */
   @property() token = '';
+  /** The same as `token` (the documented name); refreshed from `token-url` before it expires. */
+  @property({ attribute: 'playback-token' }) playbackToken = '';
+  /** Where fresh playback tokens come from (`POST`, `{token}`): before `exp`, and after a 401/403. */
+  @property({ attribute: 'token-url' }) tokenUrl = '';
   /** Image shown before playback; with `video-id` it defaults to the video's poster. */
   @property() poster = '';
   /** Starts playing as soon as it can; falls back to muted when the browser refuses sound. */
@@ -142,6 +147,7 @@ export class VodPlayer extends LitElement {
     playsInline: true,
     preload: 'metadata',
   });
+  readonly #tokens = new PlaybackTokenController(this);
   readonly #hls = new HlsController(this, this.#video, {
     ready: (detail) => fire(this, 'vod-ready', detail),
     levelSwitched: (level, auto) => {
@@ -306,6 +312,9 @@ export class VodPlayer extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     const video = this.#video;
+    if (changed.has('playbackToken') || changed.has('token') || changed.has('tokenUrl')) {
+      this.#tokens.configure(this.playbackToken || this.token, this.tokenUrl);
+    }
     if (changed.has('defaultMuted')) {
       video.defaultMuted = this.defaultMuted;
       video.muted = this.defaultMuted;
@@ -335,7 +344,10 @@ export class VodPlayer extends LitElement {
 
   #source(): HlsSource | null {
     const url = this.src || (this.videoId ? this.#streamUrl('master.m3u8') : '');
-    return url ? { url: this.#withToken(url), startPosition: Math.max(this.startTime || 0, 0) } : null;
+    const wrapLoader = (base: LoaderClass) => this.#tokens.loaderFor(base);
+    return url
+      ? { url: this.#withToken(url), startPosition: Math.max(this.startTime || 0, 0), wrapLoader }
+      : null;
   }
 
   #streamUrl(file: string): string {
@@ -344,10 +356,7 @@ export class VodPlayer extends LitElement {
   }
 
   #withToken(url: string): string {
-    if (!this.token) return url;
-    const u = new URL(url, location.href);
-    u.searchParams.set('token', this.token);
-    return u.href;
+    return this.#tokens.authorize(url);
   }
 
   async #maybeAutoplay(): Promise<void> {

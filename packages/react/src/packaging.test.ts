@@ -153,7 +153,12 @@ describe('built packages', () => {
         }
       }
     }
-    expect([...tags.keys()].sort()).toEqual(['vod-captions-menu', 'vod-player', 'vod-scrubber', 'vod-uploader']);
+    expect([...tags.keys()].sort()).toEqual([
+      'vod-captions-menu',
+      'vod-player',
+      'vod-scrubber',
+      'vod-uploader',
+    ]);
     expect(tags.get('vod-uploader')!.attributes).toEqual(
       expect.arrayContaining(['token-url', 'multiple', 'concurrency', 'encode', 'player', 'max-size']),
     );

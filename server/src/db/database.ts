@@ -122,6 +122,8 @@ const MIGRATIONS: string[] = [
   CREATE TRIGGER tracks_follow_jobs AFTER DELETE ON jobs BEGIN
     DELETE FROM tracks WHERE video_id = OLD.video_id;
   END;
+  `,
+  `
   -- sec: the demo's sandbox key; per-key active-job counts (quotas, fair claiming)
   ALTER TABLE api_keys ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX jobs_by_key_status ON jobs (api_key, status, created_at);
@@ -132,6 +134,11 @@ const MIGRATIONS: string[] = [
     created_at TEXT NOT NULL
   );
   CREATE INDEX open_uploads_by_key ON open_uploads (api_key);
+  `,
+  `
+  -- protect: allowed origins (JSON arrays) of protected playback, per key and per video; NULL = unset
+  ALTER TABLE api_keys ADD COLUMN allowed_origins TEXT;
+  ALTER TABLE jobs ADD COLUMN allowed_origins TEXT;
   `,
 ];
 

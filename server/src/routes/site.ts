@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
+import type { VideoAccess } from '../services/playback.ts';
 
 /** Pages that only make sense with the demo's app server behind them. */
 const DEMO_PAGES = new Set(['/', '/index.html', '/uploader.html', '/uploader']);
@@ -18,37 +19,70 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
   const built = fs.existsSync(path.join(root, 'index.html')) || fs.existsSync(path.join(root, 'embed.html'));
   const hasEmbed = fs.existsSync(path.join(root, 'embed.html'));
 
-  app.get<{ Params: { videoId: string } }>('/embed/:videoId', async (request, reply) => {
-    const { videoId } = request.params;
-    if (!isValidId(videoId) || !ctx.videos.publicInfo(videoId)) {
-      return reply
-        .status(404)
-        .type('text/html; charset=utf-8')
-        .send(page('Video not found', 'There is no such video, or it is not playable yet.'));
-    }
-    if (!hasEmbed) return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT);
-    // Embeds live inside other sites' iframes: allow any frame ancestor, never cache the shell for long.
-    reply.header('content-security-policy', 'frame-ancestors *');
-    reply.header('cache-control', 'no-cache');
-    return reply.sendFile('embed.html', root);
-  });
+  app.get<{ Params: { videoId: string }; Querystring: { token?: string } }>(
+    '/embed/:videoId',
+    async (request, reply) => {
+      const { videoId } = request.params;
+      // The embed page holds a token in its URL: it must not leak in a Referer, nor be sniffed as anything else.
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'same-origin');
+      const access = isValidId(videoId) ? ctx.playback.access(videoId) : null;
+      if (!access || !ctx.videos.publicInfo(videoId)) {
+        return reply
+          .status(404)
+          .type('text/html; charset=utf-8')
+          .send(page('Video not found', 'There is no such video, or it is not playable yet.'));
+      }
+      // Embeds live inside other sites' iframes: the video's (else its key's) allowed origins may frame it.
+      reply.header('content-security-policy', `frame-ancestors ${frameAncestors(access.origins)}`);
+      reply.header('cache-control', 'no-cache');
+      if (access.protected) {
+        const refusal = await playbackRefusal(ctx, access, request.query.token);
+        if (refusal) {
+          return reply
+            .status(refusal.status)
+            .type('text/html; charset=utf-8')
+            .send(page('Protected video', refusal.message));
+        }
+        reply.header('cache-control', 'private, no-store');
+      }
+      if (!hasEmbed) return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT);
+      return reply.sendFile('embed.html', root);
+    },
+  );
 
-  app.get<{ Querystring: { url?: string; maxwidth?: string; maxheight?: string } }>(
+  app.get<{ Querystring: { url?: string; maxwidth?: number; maxheight?: number; token?: string } }>(
     '/oembed',
+    { schema: { querystring: oembedQuery } },
     async (request, reply) => {
       const url = request.query.url;
-      const match = url ? /\/embed\/([a-z0-9]+)(?:[?#].*)?$/.exec(url) : null;
+      const match = url ? /\/embed\/([a-z0-9]+)(?:\?([^#]*))?(?:#.*)?$/.exec(url) : null;
       if (!url || !match)
         throw new ApiError('validation_failed', 'url must be an embed URL of this server: …/embed/<videoId>');
-      const info = ctx.videos.publicInfo(match[1]!);
-      if (!info) throw new ApiError('not_found', 'no playable video for this url');
-      const aspect = info.width && info.height ? info.height / info.width : 9 / 16;
-      const width = Math.min(Number(request.query.maxwidth) || 640, 1920);
-      let height = Math.round(width * aspect);
-      const maxHeight = Number(request.query.maxheight);
-      if (maxHeight > 0 && height > maxHeight) height = maxHeight;
-      const src = `${ctx.config.publicUrl}/embed/${match[1]}`;
+      const videoId = match[1]!;
       reply.header('access-control-allow-origin', '*');
+      const info = ctx.videos.publicInfo(videoId);
+      const access = info ? ctx.playback.access(videoId) : null;
+      if (!info || !access) throw new ApiError('not_found', 'no playable video for this url');
+      // A protected video's title and poster are only for holders of its token (in the url or beside it).
+      const token = request.query.token ?? new URLSearchParams(match[2] ?? '').get('token') ?? undefined;
+      let query = '';
+      if (access.protected) {
+        if (!token)
+          throw new ApiError(
+            'playback_token_missing',
+            'this video is protected: a playback token is required',
+          );
+        await ctx.playback.verifyToken(token, access);
+        query = `?token=${encodeURIComponent(token)}`;
+        reply.header('cache-control', 'private, no-store');
+      }
+      const aspect = info.width && info.height ? info.height / info.width : 9 / 16;
+      const width = Math.min(request.query.maxwidth ?? 640, 1920);
+      let height = Math.round(width * aspect);
+      const maxHeight = request.query.maxheight;
+      if (maxHeight !== undefined && height > maxHeight) height = maxHeight;
+      const src = `${ctx.config.publicUrl}/embed/${videoId}${query}`;
       return {
         version: '1.0',
         type: 'video',
@@ -57,7 +91,7 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         title: info.title ?? 'Video',
         width,
         height,
-        thumbnail_url: `${ctx.config.publicUrl}/stream/${match[1]}/poster.jpg`,
+        thumbnail_url: `${ctx.config.publicUrl}/stream/${videoId}/poster.jpg${query}`,
         html: `<iframe src="${src}" width="${width}" height="${height}" frameborder="0" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`,
       };
     },
@@ -87,6 +121,41 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
       reply.header('cache-control', rel[0] === 'assets' ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
+}
+
+const oembedQuery = {
+  type: 'object',
+  properties: {
+    url: { type: 'string', maxLength: 4096 },
+    // oEmbed sizes are positive pixel counts; anything else is refused rather than guessed.
+    maxwidth: { type: 'integer', minimum: 1, maximum: 100_000 },
+    maxheight: { type: 'integer', minimum: 1, maximum: 100_000 },
+    format: { type: 'string', enum: ['json'] },
+    token: { type: 'string', maxLength: 4096 },
+  },
+} as const;
+
+/** `frame-ancestors` sources: this server and the allowed origins, or anyone when the list is unset. */
+export function frameAncestors(origins: readonly string[] | null): string {
+  if (origins === null || origins.includes('*')) return '*';
+  return ["'self'", ...origins].join(' ');
+}
+
+/** Why a protected embed is refused (status and a sentence for the page), or null when the token admits it. */
+async function playbackRefusal(
+  ctx: AppContext,
+  access: VideoAccess,
+  token: string | undefined,
+): Promise<{ status: number; message: string } | null> {
+  if (!token) return { status: 401, message: 'This video is private: it plays only with a playback token.' };
+  try {
+    await ctx.playback.verifyToken(token, access);
+    return null;
+  } catch (err) {
+    if (err instanceof ApiError)
+      return { status: err.status, message: 'This video link has expired or is not valid.' };
+    throw err;
+  }
 }
 
 function page(title: string, text: string): string {

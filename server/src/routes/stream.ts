@@ -1,8 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.ts';
 import { ApiError } from '../errors.ts';
+import { sendFile } from './send-file.ts';
 
 /** Content types players insist on (hls.js is lenient; Safari's native HLS is not). */
 const CONTENT_TYPES: Record<string, string> = {
@@ -21,39 +22,39 @@ const FILE_CACHE = 'public, max-age=31536000, immutable';
 
 /**
  * GET/HEAD /stream/:videoId/*: the encoder's output folder (playlists, fMP4 segments, poster), with
- * Range and ETag from @fastify/static, for players on any origin.
+ * Range and ETag, for players on any origin. The stream gate (stream-gate.ts) has already admitted the
+ * request — protection, origins, CORS — before this runs; it also rewrites playlists for a grant.
  */
 export default async function streamRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  await app.register(fastifyStatic, {
-    root: ctx.storage.videosDir,
-    serve: false,
-    // Set per file type below; only for files that exist, so a 404 is never cached as immutable.
-    cacheControl: false,
-    setHeaders(reply, filePath) {
-      const ext = path.extname(filePath).toLowerCase();
-      reply.header('content-type', CONTENT_TYPES[ext] ?? 'application/octet-stream');
-      reply.header('cache-control', ext === '.m3u8' ? PLAYLIST_CACHE : FILE_CACHE);
+  app.route<{ Params: { videoId: string; '*': string } }>({
+    method: ['GET', 'HEAD'],
+    url: '/stream/:videoId/*',
+    handler: async (request, reply) => {
+      const { videoId, '*': relative } = request.params;
+      // Caption tracks: the master gains its subtitle group, and track playlists/WebVTT are generated.
+      // Playlists among them still pass the gate's onSend, which signs their URIs for a grant.
+      const text = await ctx.tracks.streamText(videoId, relative);
+      if (text) {
+        const type = text.type === 'vtt' ? CONTENT_TYPES['.vtt']! : CONTENT_TYPES['.m3u8']!;
+        reply
+          .header('content-type', type)
+          .header('cache-control', text.type === 'vtt' ? FILE_CACHE : PLAYLIST_CACHE);
+        return reply.send(text.body);
+      }
+      const file = await ctx.storage.realVideoFile(videoId, relative);
+      if (!file) throw new ApiError('not_found', `no file ${relative} in video ${videoId}`);
+      const ext = path.extname(file).toLowerCase();
+      const contentType = CONTENT_TYPES[ext] ?? 'application/octet-stream';
+      if (ext === '.m3u8' && request.playbackGrant) {
+        // The gate's onSend rewrites the text for this viewer; a few KB, read whole.
+        const text = await fs.promises.readFile(file, 'utf8').catch(() => null);
+        if (text === null) throw new ApiError('not_found', `no file ${relative} in video ${videoId}`);
+        return reply.type(contentType).header('cache-control', PLAYLIST_CACHE).send(text);
+      }
+      return sendFile(request, reply, file, {
+        contentType,
+        cacheControl: ext === '.m3u8' ? PLAYLIST_CACHE : FILE_CACHE,
+      });
     },
-  });
-
-  app.get<{ Params: { videoId: string; '*': string } }>('/stream/:videoId/*', async (request, reply) => {
-    const { videoId, '*': relative } = request.params;
-    // Players and embeds on any site fetch these; nothing here depends on cookies.
-    reply.header('access-control-allow-origin', '*');
-    reply.header('access-control-expose-headers', 'Content-Length, Content-Range, Accept-Ranges, ETag');
-    // Seam for protected videos (a later issue): a playback token for this very video is checked
-    // here, before a byte is served, and playlists are rewritten to carry it.
-    // Caption tracks: the master gains its subtitle group, and track playlists/WebVTT are generated.
-    const text = await ctx.tracks.streamText(videoId, relative);
-    if (text) {
-      const type = text.type === 'vtt' ? CONTENT_TYPES['.vtt']! : CONTENT_TYPES['.m3u8']!;
-      reply
-        .header('content-type', type)
-        .header('cache-control', text.type === 'vtt' ? FILE_CACHE : PLAYLIST_CACHE);
-      return reply.send(text.body);
-    }
-    const file = ctx.storage.resolveVideoFile(videoId, relative);
-    if (!file) throw new ApiError('not_found', `no file ${relative} in video ${videoId}`);
-    return reply.sendFile(path.relative(ctx.storage.videosDir, file), ctx.storage.videosDir);
   });
 }

@@ -15,6 +15,8 @@ import { isValidId } from '../ids.ts';
 export class LocalStorage {
   readonly uploadsDir: string;
   readonly videosDir: string;
+  /** videosDir with symlinks resolved (a data dir may itself sit behind one), for containment checks. */
+  readonly #realVideosDir: string;
   readonly tracksDir: string;
 
   constructor(readonly dataDir: string) {
@@ -23,6 +25,7 @@ export class LocalStorage {
     this.tracksDir = path.join(dataDir, 'tracks');
     fs.mkdirSync(this.uploadsDir, { recursive: true });
     fs.mkdirSync(this.videosDir, { recursive: true });
+    this.#realVideosDir = fs.realpathSync(this.videosDir);
   }
 
   uploadPath(fileId: string): string {
@@ -80,6 +83,22 @@ export class LocalStorage {
     return out;
   }
 
+  /**
+   * Like `resolveVideoFile`, and the file's real path (symlinks followed) must still be inside the
+   * video's real folder: a symlink planted in an output folder cannot serve /etc/passwd or another
+   * video. Null when it escapes or does not exist.
+   */
+  async realVideoFile(videoId: string, relative: string): Promise<string | null> {
+    const full = this.resolveVideoFile(videoId, relative);
+    if (!full) return null;
+    try {
+      const real = await fs.promises.realpath(full);
+      return real.startsWith(path.join(this.#realVideosDir, videoId) + path.sep) ? real : null;
+    } catch {
+      return null;
+    }
+  }
+
   async removeUpload(fileId: string): Promise<void> {
     const file = this.uploadPath(fileId);
     await fs.promises.rm(file, { force: true });
@@ -122,7 +141,7 @@ export class LocalStorage {
 
   /** A text file of a video's output folder (a playlist), or null when missing or not servable. */
   async readVideoText(videoId: string, relative: string): Promise<string | null> {
-    const file = this.resolveVideoFile(videoId, relative);
+    const file = await this.realVideoFile(videoId, relative);
     return file ? fs.promises.readFile(file, 'utf8').catch(() => null) : null;
   }
 }

@@ -1,0 +1,93 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../app.ts';
+import { ApiError } from '../errors.ts';
+import { isValidId } from '../ids.ts';
+import { originAllowed, type PlaybackGrant } from '../services/playback.ts';
+import { addPlaylistParams } from '../services/playlist-uris.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the stream gate when a protected video's file was admitted by a token or signature. */
+    playbackGrant?: PlaybackGrant;
+  }
+}
+
+export const STREAM_PREFIX = '/stream/';
+
+/**
+ * The one check in front of every file of a video: whatever route serves `/stream/:videoId/…`
+ * (playlists, segments, poster, thumbnails, storyboard, captions, downloads, routes added later),
+ * a protected video's file goes only to a playback token or playlist signature for that very video,
+ * from an allowed origin. Installed on the root instance before any route plugin, so every route
+ * inherits it; public videos pass after one map lookup.
+ *
+ * It also owns what every /stream answer shares: CORS `*` without `Vary: Origin` (a CDN would split
+ * its cache per origin for nothing), and playlist rewriting: an m3u8 answered to a grant carries the
+ * grant's signature to its children, whichever route produced it.
+ */
+export function installStreamGate(app: FastifyInstance, ctx: AppContext): void {
+  const self = [new URL(ctx.config.publicUrl).origin];
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const url = request.url;
+    if (!url.startsWith(STREAM_PREFIX)) return;
+    reply.header('access-control-allow-origin', '*');
+    reply.header(
+      'access-control-expose-headers',
+      'Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified',
+    );
+    reply.removeHeader('vary');
+    // A CORS preflight never carries credentials; the request it clears is checked.
+    if (request.method === 'OPTIONS') return;
+    const rest = url.slice(STREAM_PREFIX.length);
+    const end = rest.search(/[/?]/);
+    const raw = end < 0 ? rest : rest.slice(0, end);
+    // Decoded as the router decodes params: `/stream/%61bc…/` must not slip past as "not an id".
+    let videoId: string;
+    try {
+      videoId = decodeURIComponent(raw);
+    } catch {
+      throw new ApiError('not_found', 'no such video');
+    }
+    if (!isValidId(videoId)) return; // the route answers 404
+    const access = ctx.playback.access(videoId);
+    if (!access) throw new ApiError('not_found', `no video ${videoId}`);
+    if (!access.protected) return;
+
+    const host = request.headers.host;
+    const here = host ? [...self, `${request.protocol}://${host}`.toLowerCase()] : self;
+    if (!originAllowed(access.origins, request.headers.origin, request.headers.referer, here)) {
+      throw new ApiError('origin_not_allowed', 'this video may not be played from this site');
+    }
+    const query = request.query as { token?: unknown; sig?: unknown };
+    if (typeof query.sig === 'string') {
+      request.playbackGrant = ctx.playback.verifySig(query.sig, videoId);
+      return;
+    }
+    const auth = request.headers.authorization;
+    const token = typeof query.token === 'string' ? query.token : auth?.replace(/^Bearer\s+/i, '').trim();
+    if (!token) {
+      throw new ApiError('playback_token_missing', 'this video is protected: a playback token is required');
+    }
+    request.playbackGrant = await ctx.playback.verifyToken(token, access);
+  });
+
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const grant = request.playbackGrant;
+    if (!grant) return payload;
+    // A protected answer is for this viewer only, and only while the grant lasts.
+    if (reply.statusCode < 300) {
+      const left = Math.max(0, grant.exp - Math.floor(Date.now() / 1000));
+      const type = String(reply.getHeader('content-type') ?? '');
+      const playlist = type.includes('mpegurl');
+      reply.header('cache-control', playlist ? 'private, no-cache' : `private, max-age=${left}`);
+      if (playlist && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
+        const text = addPlaylistParams(payload.toString(), { sig: grant.sig });
+        reply.header('content-length', Buffer.byteLength(text));
+        reply.removeHeader('etag');
+        return text;
+      }
+    }
+    return payload;
+  });
+}

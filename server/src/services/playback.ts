@@ -1,0 +1,348 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { signPlaybackToken } from '@vodkit/api/sign';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import type { KeysRepo } from '../db/keys.ts';
+import type { PlaybackRepo } from '../db/playback.ts';
+import { ApiError } from '../errors.ts';
+import type { Principal } from './auth.ts';
+
+/**
+ * Seconds of clock skew tolerated on playback tokens (signed on the customer's clock). Smaller than
+ * the API's 30 s: playback tokens are meant to live minutes, and a player refreshes them anyway.
+ * Signatures carry an expiry on our own clock and get none.
+ */
+const CLOCK_TOLERANCE_S = 5;
+/** Longest playback token accepted: a token is a bearer credential that lives in URLs. */
+export const MAX_PLAYBACK_TOKEN_S = 7 * 24 * 3600;
+/** Lifetimes `POST /v1/videos/:id/playback-tokens` mints. */
+export const DEFAULT_MINT_S = 3600;
+export const MAX_MINT_S = 24 * 3600;
+/** Entries of each in-memory cache; the oldest goes first when full. */
+const CACHE_ENTRIES = 10_000;
+/**
+ * How long a cached protection flag or verified token is trusted. PATCH invalidates this process's
+ * entries at once; the TTL bounds what another process (or a revoked key) can see.
+ */
+const CACHE_TTL_MS = 60_000;
+/** Origins a list may hold. */
+export const MAX_ORIGINS = 100;
+
+/** Who may play a video, as the stream gate needs it on every request. */
+export interface VideoAccess {
+  videoId: string;
+  apiKey: string;
+  protected: boolean;
+  /** The video's list, else its key's; null = any origin. */
+  origins: string[] | null;
+}
+
+/** A proof that the holder may read one video's files until `exp` (epoch seconds). */
+export interface PlaybackGrant {
+  videoId: string;
+  exp: number;
+  /** What child URIs carry: `<exp>.<mac>`, checked with one HMAC and no JWT or database work. */
+  sig: string;
+}
+
+export interface PlaybackServiceDeps {
+  dataDir: string;
+  repo: PlaybackRepo;
+  keys: KeysRepo;
+}
+
+/**
+ * Protected playback: the per-video protection flag and allowed origins (cached), playback tokens
+ * (verified once, then cached), and the short signatures that playlists hand to their children.
+ */
+export class PlaybackService {
+  readonly #deps: PlaybackServiceDeps;
+  readonly #secret: Buffer;
+  readonly #access = new Map<string, { value: VideoAccess; at: number }>();
+  readonly #tokens = new Map<
+    string,
+    { videoId: string; apiKey: string; exp: number; at: number; grant?: PlaybackGrant }
+  >();
+  /** Signatures already checked, by `videoId/sig`: a viewer sends the same one for every segment. */
+  readonly #sigs = new Map<string, number>();
+
+  constructor(deps: PlaybackServiceDeps) {
+    this.#deps = deps;
+    this.#secret = loadSecret(deps.dataDir);
+  }
+
+  /** The protection of a video, from memory when fresh; null when there is no such video. */
+  access(videoId: string): VideoAccess | null {
+    const hit = this.#access.get(videoId);
+    const now = Date.now();
+    if (hit && now - hit.at < CACHE_TTL_MS) return hit.value;
+    const row = this.#deps.repo.access(videoId);
+    if (!row) {
+      this.#access.delete(videoId);
+      return null;
+    }
+    const value: VideoAccess = {
+      videoId,
+      apiKey: row.apiKey,
+      protected: row.protected,
+      origins: row.videoOrigins ?? row.keyOrigins,
+    };
+    remember(this.#access, videoId, { value, at: now });
+    return value;
+  }
+
+  /** Changes a video's protection; only its own key may. Returns the video's settings. */
+  update(
+    principal: Principal,
+    videoId: string,
+    patch: { protected?: boolean; allowedOrigins?: unknown },
+  ): { protected: boolean; allowedOrigins: string[] | null } {
+    const row = this.#deps.repo.access(videoId);
+    if (!row || row.apiKey !== principal.apiKey) throw new ApiError('not_found', `no video ${videoId}`);
+    const origins = patch.allowedOrigins === undefined ? undefined : normalizeOrigins(patch.allowedOrigins);
+    if (patch.protected !== undefined) this.#deps.repo.setProtected(videoId, patch.protected);
+    if (origins !== undefined) this.#deps.repo.setVideoOrigins(videoId, origins);
+    this.#access.delete(videoId);
+    const after = this.#deps.repo.access(videoId)!;
+    return { protected: after.protected, allowedOrigins: after.videoOrigins };
+  }
+
+  /** The video's own origin list (null = its key's list). */
+  videoOrigins(principal: Principal, videoId: string): string[] | null {
+    const row = this.#deps.repo.access(videoId);
+    if (!row || row.apiKey !== principal.apiKey) throw new ApiError('not_found', `no video ${videoId}`);
+    return row.videoOrigins;
+  }
+
+  keyOrigins(apiKey: string): string[] | null {
+    return this.#deps.repo.keyOrigins(apiKey);
+  }
+
+  /** Sets the key-wide list (null clears it: any origin); every cached video of the key is dropped. */
+  setKeyOrigins(apiKey: string, value: unknown): string[] | null {
+    const origins = normalizeOrigins(value);
+    this.#deps.repo.setKeyOrigins(apiKey, origins);
+    for (const [videoId, entry] of this.#access) {
+      if (entry.value.apiKey === apiKey) this.#access.delete(videoId);
+    }
+    return origins;
+  }
+
+  /** Mints a playback token exactly as `signPlaybackToken()` does on a customer's app server. */
+  async mint(
+    principal: Principal,
+    videoId: string,
+    expiresIn = DEFAULT_MINT_S,
+  ): Promise<{ token: string; videoId: string; expiresAt: string }> {
+    const row = this.#deps.repo.access(videoId);
+    if (!row || row.apiKey !== principal.apiKey) throw new ApiError('not_found', `no video ${videoId}`);
+    const key = this.#deps.keys.get(principal.apiKey);
+    if (!key || key.revokedAt) throw new ApiError('auth_revoked_key', 'the API key has been revoked');
+    const token = await signPlaybackToken({ apiKey: key.apiKey, secret: key.secret, videoId, expiresIn });
+    const exp = decodeJwt(token).exp!;
+    return { token, videoId, expiresAt: new Date(exp * 1000).toISOString() };
+  }
+
+  /**
+   * Verifies a playback token for `access.videoId`: HS256 with its key's secret, `aud: playback`,
+   * `sub` = this video, and the video's own key. A token verified before is a map lookup.
+   */
+  async verifyToken(token: string, access: VideoAccess): Promise<PlaybackGrant> {
+    const now = Date.now();
+    const hit = this.#tokens.get(token);
+    let claims: { videoId: string; apiKey: string; exp: number; at: number; grant?: PlaybackGrant };
+    if (hit && now - hit.at < CACHE_TTL_MS) {
+      claims = hit;
+    } else {
+      claims = { ...(await this.#verify(token)), at: now };
+      remember(this.#tokens, token, claims);
+    }
+    if (claims.exp + CLOCK_TOLERANCE_S < now / 1000) {
+      throw new ApiError('playback_token_expired', 'the playback token has expired');
+    }
+    if (claims.videoId !== access.videoId || claims.apiKey !== access.apiKey) {
+      throw new ApiError('playback_token_wrong_video', 'this playback token is for another video');
+    }
+    claims.grant ??= this.grant(access.videoId, claims.exp);
+    return claims.grant;
+  }
+
+  /** Checks a `sig` a playlist handed out: one HMAC (then a map lookup), no JWT, no database. */
+  verifySig(sig: string, videoId: string): PlaybackGrant {
+    const cacheKey = `${videoId}/${sig}`;
+    const known = this.#sigs.get(cacheKey);
+    if (known !== undefined) {
+      if (known < Date.now() / 1000) {
+        throw new ApiError('playback_token_expired', 'the playback signature has expired');
+      }
+      return { videoId, exp: known, sig };
+    }
+    const dot = sig.indexOf('.');
+    const exp = Number(sig.slice(0, dot));
+    if (dot <= 0 || !Number.isSafeInteger(exp)) {
+      throw new ApiError('playback_token_invalid', 'the playback signature is malformed');
+    }
+    const expected = Buffer.from(this.#mac(videoId, exp));
+    const given = Buffer.from(sig.slice(dot + 1));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new ApiError('playback_token_invalid', 'the playback signature does not match this video');
+    }
+    if (exp < Date.now() / 1000) {
+      throw new ApiError('playback_token_expired', 'the playback signature has expired');
+    }
+    remember(this.#sigs, cacheKey, exp);
+    return { videoId, exp, sig };
+  }
+
+  grant(videoId: string, exp: number): PlaybackGrant {
+    return { videoId, exp, sig: `${exp}.${this.#mac(videoId, exp)}` };
+  }
+
+  /** 128 bits of HMAC-SHA256 over the video and the expiry, with this server's playback secret. */
+  #mac(videoId: string, exp: number): string {
+    return createHmac('sha256', this.#secret)
+      .update(`${videoId}.${exp}`)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
+  }
+
+  async #verify(token: string): Promise<{ videoId: string; apiKey: string; exp: number }> {
+    let apikey: unknown;
+    let alg: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+      apikey = decodeJwt(token).apikey;
+    } catch {
+      throw new ApiError('playback_token_invalid', 'the playback token is not a well-formed JWT');
+    }
+    if (alg !== 'HS256') throw new ApiError('playback_token_invalid', 'playback tokens must be HS256');
+    const key = typeof apikey === 'string' ? this.#deps.keys.get(apikey) : undefined;
+    if (!key || key.revokedAt) {
+      throw new ApiError('playback_token_invalid', 'the playback token names an unknown or revoked API key');
+    }
+    try {
+      const { payload } = await jwtVerify(token, new TextEncoder().encode(key.secret), {
+        algorithms: ['HS256'],
+        audience: 'playback',
+        clockTolerance: CLOCK_TOLERANCE_S,
+        requiredClaims: ['exp', 'sub'],
+      });
+      if (payload.exp! - Date.now() / 1000 > MAX_PLAYBACK_TOKEN_S) {
+        throw new ApiError(
+          'playback_token_invalid',
+          `playback tokens may live at most ${MAX_PLAYBACK_TOKEN_S} s; this one expires later`,
+        );
+      }
+      return { videoId: payload.sub!, apiKey: key.apiKey, exp: payload.exp! };
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      if (err instanceof joseErrors.JWTExpired) {
+        throw new ApiError('playback_token_expired', 'the playback token has expired');
+      }
+      if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
+        throw new ApiError(
+          'playback_token_invalid',
+          'the playback token signature does not match its API key',
+        );
+      }
+      if (err instanceof joseErrors.JWTClaimValidationFailed) {
+        throw new ApiError('playback_token_invalid', `the playback token claim "${err.claim}" is invalid`);
+      }
+      throw new ApiError('playback_token_invalid', 'the playback token could not be verified');
+    }
+  }
+}
+
+/**
+ * Whether a browser request may read a protected video's files: its `Origin` (else its `Referer`'s
+ * origin) is on the list, or is this server itself (the embed page). A request with neither header
+ * (curl, a native app, `Referrer-Policy: no-referrer`) passes: the token is the protection, the
+ * origin list only keeps other web sites from hot-linking a token they obtained.
+ */
+export function originAllowed(
+  origins: readonly string[] | null,
+  origin: string | undefined,
+  referer: string | undefined,
+  self: readonly string[],
+): boolean {
+  if (origins === null || origins.includes('*')) return true;
+  let from = origin;
+  if (from === undefined && referer) {
+    try {
+      from = new URL(referer).origin;
+    } catch {
+      return false;
+    }
+  }
+  if (from === undefined) return true;
+  from = from.toLowerCase();
+  if (self.includes(from)) return true;
+  return origins.some((allowed) => originMatches(allowed, from));
+}
+
+/** `https://*.example.com` matches any subdomain (not the apex), with the same scheme and port. */
+function originMatches(pattern: string, origin: string): boolean {
+  if (pattern === origin) return true;
+  const star = pattern.indexOf('://*.');
+  if (star < 0) return false;
+  const scheme = pattern.slice(0, star + 3);
+  const suffix = pattern.slice(star + 4); // ".example.com[:port]"
+  return (
+    origin.startsWith(scheme) && origin.endsWith(suffix) && origin.length > scheme.length + suffix.length
+  );
+}
+
+const ORIGIN = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
+
+/** Validates an `allowedOrigins` value: null (unset) or a list of origins, `https://*.domain` or `*`. */
+export function normalizeOrigins(value: unknown): string[] | null {
+  if (value === null) return null;
+  if (!Array.isArray(value) || value.length > MAX_ORIGINS) {
+    throw new ApiError(
+      'validation_failed',
+      `"allowedOrigins" must be null or a list of at most ${MAX_ORIGINS}`,
+    );
+  }
+  const out = new Set<string>();
+  for (const raw of value) {
+    const origin = typeof raw === 'string' ? raw.trim().toLowerCase().replace(/\/$/, '') : '';
+    if (origin !== '*' && !ORIGIN.test(origin)) {
+      throw new ApiError(
+        'validation_failed',
+        `"${String(raw)}" is not an origin like https://example.com, https://*.example.com or *`,
+      );
+    }
+    out.add(origin);
+  }
+  return [...out];
+}
+
+/** Map insertion order is age: the first entry is the oldest. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  if (map.size >= CACHE_ENTRIES) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
+/**
+ * The server's playback secret (signatures in playlists) lives in `<dataDir>/playback-secret`,
+ * created on first boot with mode 0600, so signatures survive a restart.
+ */
+function loadSecret(dataDir: string): Buffer {
+  const file = path.join(dataDir, 'playback-secret');
+  try {
+    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const secret = randomBytes(32);
+  try {
+    fs.writeFileSync(file, `${secret.toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch {
+    // Another process created it first: use theirs.
+    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
+  }
+}

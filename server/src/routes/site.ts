@@ -55,6 +55,8 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         provider_name: 'Vodkit',
         provider_url: ctx.config.publicUrl,
         title: info.title ?? 'Video',
+        // Not an oEmbed field: `<vod-player video-id>` reads it to turn 360° video onto a sphere.
+        projection: info.projection,
         width,
         height,
         thumbnail_url: `${ctx.config.publicUrl}/stream/${match[1]}/poster.jpg`,
@@ -78,6 +80,8 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
     // `.html` optional: /player serves player.html.
     extensions: ['html'],
     cacheControl: false,
+    // `vite build` writes .br/.gz beside each text file: sent as they are to browsers that take them.
+    preCompressed: true,
     allowedPath: (pathName) => ctx.config.demo || !DEMO_PAGES.has(pathName),
     setHeaders(reply, filePath) {
       const rel = path.relative(root, filePath).split(path.sep);

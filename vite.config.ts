@@ -28,7 +28,7 @@ function precompress(): Plugin {
     async closeBundle() {
       const files = fs
         .readdirSync(outDir, { recursive: true, encoding: 'utf8' })
-        .filter((f) => /\.(js|mjs|css|html|svg|json|txt)$/.test(f))
+        .filter((f) => /\.(js|mjs|css|svg|json|txt)$/.test(f))
         .map((f) => path.join(outDir, f));
       await Promise.all(
         files.map(async (file) => {

@@ -76,8 +76,14 @@ export class SphereView {
     this.#resize = new ResizeObserver(() => this.#fit(container));
     this.#resize.observe(container);
     this.#fit(container);
+    // A paused video's last frame, or the frame a seek lands on, must still reach the screen.
+    for (const type of ['pause', 'seeked', 'loadeddata']) video.addEventListener(type, this.#redraw);
     this.#raf = requestAnimationFrame(this.#tick);
   }
+
+  #redraw = (): void => {
+    this.#dirty = true;
+  };
 
   get angles(): ViewAngles {
     return { ...this.#angles };
@@ -110,6 +116,7 @@ export class SphereView {
 
   destroy(): void {
     cancelAnimationFrame(this.#raf);
+    for (const type of ['pause', 'seeked', 'loadeddata']) this.#video.removeEventListener(type, this.#redraw);
     this.#resize.disconnect();
     this.followDevice(false);
     this.#mesh.geometry.dispose();

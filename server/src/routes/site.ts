@@ -80,17 +80,30 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
     // `.html` optional: /player serves player.html.
     extensions: ['html'],
     cacheControl: false,
-    // `vite build` writes .br/.gz beside each text file: sent as they are to browsers that take them.
-    preCompressed: true,
     allowedPath: (pathName) => ctx.config.demo || !DEMO_PAGES.has(pathName),
-    setHeaders(reply, filePath) {
-      const rel = path.relative(root, filePath).split(path.sep);
-      // Module scripts loaded by other sites (the SDK bundles and their chunks) need CORS.
-      if (rel[0] === 'assets' || rel[0] === 'sdk') reply.header('access-control-allow-origin', '*');
-      // Vite fingerprints everything under assets/; pages and SDK names must be revalidated.
-      reply.header('cache-control', rel[0] === 'assets' ? 'public, max-age=31536000, immutable' : 'no-cache');
-    },
+    setHeaders,
   });
+  // Scripts and styles: `vite build` wrote .br/.gz beside them, sent as they are to browsers that take
+  // them. Registered apart because @fastify/static's `preCompressed` answers `/` (the index) with 404.
+  for (const dir of ['assets', 'sdk']) {
+    await app.register(fastifyStatic, {
+      root: path.join(root, dir),
+      prefix: `/${dir}/`,
+      decorateReply: false,
+      dotfiles: 'ignore',
+      cacheControl: false,
+      preCompressed: true,
+      setHeaders,
+    });
+  }
+
+  function setHeaders(reply: { header(name: string, value: string): unknown }, filePath: string): void {
+    const rel = path.relative(root, filePath).split(path.sep);
+    // Module scripts loaded by other sites (the SDK bundles and their chunks) need CORS.
+    if (rel[0] === 'assets' || rel[0] === 'sdk') reply.header('access-control-allow-origin', '*');
+    // Vite fingerprints everything under assets/; pages and SDK names must be revalidated (ETag).
+    reply.header('cache-control', rel[0] === 'assets' ? 'public, max-age=31536000, immutable' : 'no-cache');
+  }
 }
 
 function page(title: string, text: string): string {

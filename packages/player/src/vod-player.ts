@@ -159,7 +159,12 @@ export class VodPlayer extends VodMediaElement {
   @state() private castAvailable = false;
 
   readonly #hls = new HlsController(this, this.media, {
-    ready: (detail) => fire(this, 'vod-ready', detail),
+    ready: (detail) => {
+      // With preload="metadata" the media element has no duration yet; the playlists told it.
+      this.#playlistDuration = detail.duration;
+      this.requestUpdate();
+      fire(this, 'vod-ready', detail);
+    },
     levelSwitched: (level, auto) => {
       const rung = this.#hls.levels[level];
       const switches = this.#qoe.levelSwitched();
@@ -181,6 +186,7 @@ export class VodPlayer extends VodMediaElement {
   readonly #actions: PlayerActions = this.#makeActions();
   readonly #keys = new HotkeysController(this, this.#actions);
   #autoplayPending = false;
+  #playlistDuration = Number.NaN;
   #currentUrl: string | undefined;
   #near: IntersectionObserver | null = null;
   #infoFor = '';
@@ -362,6 +368,7 @@ export class VodPlayer extends VodMediaElement {
         this.fatal = null;
         this.started = false;
         this.#autoplayPending = this.autoplay;
+        this.#playlistDuration = Number.NaN;
         this.#qoe.reset();
       }
       this.#hls.load(source, this.#effectivePreload());
@@ -661,7 +668,12 @@ export class VodPlayer extends VodMediaElement {
           exportparts="track: scrubber-track, buffered: scrubber-buffered, progress: scrubber-progress, handle: scrubber-handle, preview: scrubber-preview, thumbnail: scrubber-thumbnail"
           label=${t.seek}
           .media=${video}
-          .storyboard=${this.storyboard || (this.#byId() ? this.#streamUrl('storyboard.vtt') : '')}
+          .storyboard=${
+            // Seek previews are extra bytes: not before play unless the page asked to preload.
+            this.started || this.#effectivePreload() === 'auto'
+              ? this.storyboard || (this.#byId() ? this.#streamUrl('storyboard.vtt') : '')
+              : ''
+          }
         ></vod-scrubber>
         <div class="bar">
           <button part="play-button" aria-label=${playing ? t.pause : video.ended ? t.replay : t.play} @click=${this.#togglePlay}>
@@ -684,7 +696,7 @@ export class VodPlayer extends VodMediaElement {
             />
           </div>
           <div part="time" aria-live="off">
-            <span class="current">${formatTime(video.currentTime)}</span> <span class="total">/ ${formatTime(video.duration)}</span>
+            <span class="current">${formatTime(video.currentTime)}</span> <span class="total">/ ${formatTime(Number.isFinite(video.duration) ? video.duration : this.#playlistDuration)}</span>
           </div>
           <div class="spacer"></div>
           ${

@@ -30,7 +30,12 @@ test.afterAll(async () => {
   await fixture?.close();
 });
 
+let pageErrors: string[] = [];
+
 test.beforeEach(async ({ page }) => {
+  // A render that throws (e.g. the clock written under Lit's feet) leaves stale controls: fail on it.
+  pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.addInitScript(() => {
     const w = window as unknown as { vodEvents: { type: string; detail: unknown }[] };
     w.vodEvents = [];
@@ -44,6 +49,10 @@ test.beforeEach(async ({ page }) => {
       document.addEventListener(type, (e) => w.vodEvents.push({ type, detail: (e as CustomEvent).detail }));
     }
   });
+});
+
+test.afterEach(() => {
+  expect(pageErrors).toEqual([]);
 });
 
 function openPlayground(page: Page, flags: Record<string, string> = {}, src = fixture.master) {

@@ -571,7 +571,10 @@ export class VodPlayer extends VodMediaElement {
     e.preventDefault();
   };
 
-  /** The clock is written straight into the DOM: a `timeupdate` must not re-render the whole bar. */
+  /**
+   * The clock is written straight into the DOM: a `timeupdate` must not re-render the whole bar. Its
+   * span has no Lit binding inside, so this write and Lit's renders never fight over the node.
+   */
   #paintTime(): void {
     const el = this.renderRoot?.querySelector('[part="time"] .current');
     if (el) el.textContent = formatTime(this.media.currentTime);
@@ -696,7 +699,7 @@ export class VodPlayer extends VodMediaElement {
             />
           </div>
           <div part="time" aria-live="off">
-            <span class="current">${formatTime(video.currentTime)}</span> <span class="total">/ ${formatTime(Number.isFinite(video.duration) ? video.duration : this.#playlistDuration)}</span>
+            <span class="current"></span> <span class="total">/ ${formatTime(Number.isFinite(video.duration) ? video.duration : this.#playlistDuration)}</span>
           </div>
           <div class="spacer"></div>
           ${
@@ -821,6 +824,7 @@ export class VodPlayer extends VodMediaElement {
   }
 
   protected override updated(changed: PropertyValues): void {
+    this.#paintTime();
     if (changed.has('menu') && this.menu) {
       const menu = this.renderRoot.querySelector(`[part="${this.menu}-menu"]`);
       menu?.querySelector<HTMLElement>('[aria-checked="true"]')?.focus();

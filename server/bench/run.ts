@@ -10,7 +10,8 @@
  * on a shared machine the ratios stay usable longer than the absolute figures.
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
- * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_ONLY (comma list of boot,probe,upload,encode).
+ * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_PLAYER_RUNS (5; needs `npm run build`), BENCH_ONLY
+ * (comma list of boot,probe,upload,encode,player).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,7 +34,7 @@ function runs(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['boot', 'probe', 'upload', 'encode'] as const;
+const SECTIONS = ['boot', 'probe', 'upload', 'encode', 'player'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     probe: runs('BENCH_PROBE_RUNS', 15),
     upload: runs('BENCH_UPLOAD_RUNS', 5),
     encode: runs('BENCH_ENCODE_RUNS', 2),
+    player: runs('BENCH_PLAYER_RUNS', 5),
   };
   const { ffmpegPath, ffprobePath } = loadConfig();
   const paths = { ffmpegPath, ffprobePath };
@@ -139,6 +141,11 @@ async function main(): Promise<void> {
       }
     }
 
+    if (only.has('player')) {
+      log(`player: ${n.player} first-frame runs per subject in Chromium, 360° frame rate, bundle sizes`);
+      result.player = await section('player', () => benchPlayer(n.player));
+    }
+
     // The end figure includes the bench's own encodes; only the start one tells of other work.
     result.machine = { ...machine, loadAvgAtEnd: os.loadavg().map((v) => round(v, 2)) };
     // Each baseline shares the machine with its subject, so ratios survive some noise; absolute figures don't.
@@ -165,6 +172,21 @@ async function main(): Promise<void> {
     await server?.close();
     fs.rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** In Chromium, from the e2e workspace (it needs the DOM types and Playwright): a child process. */
+async function benchPlayer(runs: number): Promise<unknown> {
+  const { execFile } = await import('node:child_process');
+  const script = path.join(repoRoot, 'e2e/bench/player.ts');
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', script, String(runs)],
+      { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60_000 },
+      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))),
+    );
+    child.stderr?.pipe(process.stderr);
+  });
 }
 
 main().catch((err: unknown) => {

@@ -3,7 +3,7 @@ import { property, state } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { isRetryable } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
-import { HlsController, type HlsSource, type Preload } from './hls-controller.ts';
+import { HlsController, type HlsSource, importHls, mseSupported, type Preload } from './hls-controller.ts';
 import { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
 import { type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
 import { icons } from './icons.ts';
@@ -151,6 +151,8 @@ export class VodPlayer extends VodMediaElement {
 
   @state() private fatal: VodEventDetails['vod-error'] | null = null;
   @state() private started = false;
+  /** A frame has played: from then on the extras (storyboard) may load without slowing the start. */
+  @state() private hasPlayed = false;
   @state() private waiting = false;
   @state() private menu: Menu = null;
   @state() private fullscreen = false;
@@ -212,6 +214,7 @@ export class VodPlayer extends VodMediaElement {
       video.addEventListener(type, () => (this.waiting = false));
     }
     video.addEventListener('loadedmetadata', () => this.#maybeAutoplay());
+    video.addEventListener('playing', () => (this.hasPlayed = true));
   }
 
   // --- API beyond the media element ---------------------------------------------------------------
@@ -296,6 +299,10 @@ export class VodPlayer extends VodMediaElement {
     super.connectedCallback();
     document.addEventListener('fullscreenchange', this.#onFullscreenChange);
     this.#observeNear();
+    // Start fetching hls.js now rather than at the first render: it is the long pole of the first frame.
+    if (this.near && (this.src || this.videoId) && this.#effectivePreload() !== 'none' && mseSupported()) {
+      void importHls();
+    }
     this.#watchRemote();
   }
 
@@ -356,7 +363,9 @@ export class VodPlayer extends VodMediaElement {
       if (poster && this.near) video.poster = poster;
       else video.removeAttribute('poster');
     }
-    if (this.near && this.#byId() && this.#infoFor !== this.#streamUrl('')) this.#fetchInfo();
+    // An autoplaying player asks after its first frame: the start must not wait behind it.
+    const infoNow = !this.autoplay || this.hasPlayed;
+    if (this.near && infoNow && this.#byId() && this.#infoFor !== this.#streamUrl('')) this.#fetchInfo();
     if (changed.has('projection') || changed.has('info')) {
       // Textures from another origin need CORS; only the sphere reads the pixels.
       if (this.#wants360()) video.crossOrigin = 'anonymous';
@@ -367,6 +376,7 @@ export class VodPlayer extends VodMediaElement {
         this.#currentUrl = source?.url;
         this.fatal = null;
         this.started = false;
+        this.hasPlayed = false;
         this.#autoplayPending = this.autoplay;
         this.#playlistDuration = Number.NaN;
         this.#qoe.reset();
@@ -672,8 +682,9 @@ export class VodPlayer extends VodMediaElement {
           label=${t.seek}
           .media=${video}
           .storyboard=${
-            // Seek previews are extra bytes: not before play unless the page asked to preload.
-            this.started || this.#effectivePreload() === 'auto'
+            // Seek previews are extra bytes: not before the first frame (they would compete with it),
+            // nor before play unless the page asked to preload.
+            this.hasPlayed || (this.#effectivePreload() === 'auto' && !this.autoplay)
               ? this.storyboard || (this.#byId() ? this.#streamUrl('storyboard.vtt') : '')
               : ''
           }

@@ -18,11 +18,12 @@ export {
 } from './hls-controller.ts';
 export { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
 export { BUILTIN_TRANSLATIONS, type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
+export { MenuController, type MenuName, PLAYBACK_RATES } from './menu-controller.ts';
 export type { QoeStats } from './qoe-controller.ts';
 export { formatTime } from './time.ts';
 export type { View360State } from './view360-controller.ts';
 export { VodMediaElement } from './vod-media-element.ts';
-export { PLAYBACK_RATES, type Projection, VodPlayer } from './vod-player.ts';
+export { type Projection, VodPlayer } from './vod-player.ts';
 export { type ScrubbableMedia, VodScrubber } from './vod-scrubber.ts';
 
 /**

@@ -7,6 +7,7 @@ import { HlsController, type HlsSource, importHls, mseSupported, type Preload } 
 import { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
 import { type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
 import { icons } from './icons.ts';
+import { MenuController, PLAYBACK_RATES } from './menu-controller.ts';
 import { playerStyles } from './player-styles.ts';
 import { QoeController, type QoeStats } from './qoe-controller.ts';
 import { formatTime } from './time.ts';
@@ -18,9 +19,6 @@ import { VodMediaElement } from './vod-media-element.ts';
  * metadata — with `video-id`, what the server probed.
  */
 export type Projection = 'flat' | '360' | 'equirectangular' | 'auto';
-
-/** Speeds the speed menu and the `<`/`>` keys step through. */
-export const PLAYBACK_RATES = [0.5, 0.75, 1, 1.25, 1.5, 2] as const;
 
 /** Media events after which the controls must be drawn again (not `timeupdate`: see `#paintTime`). */
 const RERENDER_ON = [
@@ -42,8 +40,6 @@ interface PublicInfo {
   title?: string;
   projection?: string;
 }
-
-type Menu = 'quality' | 'speed' | null;
 
 interface RemotePlayback extends EventTarget {
   state: string;
@@ -154,7 +150,6 @@ export class VodPlayer extends VodMediaElement {
   /** A frame has played: from then on the extras (storyboard) may load without slowing the start. */
   @state() private hasPlayed = false;
   @state() private waiting = false;
-  @state() private menu: Menu = null;
   @state() private fullscreen = false;
   @state() private near = false;
   @state() private info: PublicInfo | null = null;
@@ -187,6 +182,7 @@ export class VodPlayer extends VodMediaElement {
   readonly #qoe = new QoeController(this, this.media);
   readonly #actions: PlayerActions = this.#makeActions();
   readonly #keys = new HotkeysController(this, this.#actions);
+  readonly #menus = new MenuController(this);
   #autoplayPending = false;
   #playlistDuration = Number.NaN;
   #currentUrl: string | undefined;
@@ -464,7 +460,7 @@ export class VodPlayer extends VodMediaElement {
         return player.media.paused;
       },
       get menuOpen() {
-        return player.menu !== null;
+        return player.#menus.open !== null;
       },
       get hotkeys() {
         return !player.noHotkeys;
@@ -535,12 +531,6 @@ export class VodPlayer extends VodMediaElement {
     this.play().catch(() => undefined);
   };
 
-  #choose(menu: Exclude<Menu, null>, apply: () => void): void {
-    apply();
-    this.menu = null;
-    this.renderRoot.querySelector<HTMLElement>(`[part="${menu}-button"]`)?.focus();
-  }
-
   /** Read at pointerdown: the pointermove of a tap un-idles the player before its click arrives. */
   #tapOnHiddenControls = false;
 
@@ -553,32 +543,9 @@ export class VodPlayer extends VodMediaElement {
     // A drag of the 360° view is not a click; a click beside an open menu only closes it, as menus do
     // elsewhere; a tap on hidden controls only shows them (a finger has no hover to do that).
     if (this.#view360.consumeDrag()) return;
-    if (this.menu) this.menu = null;
+    if (this.#menus.open) this.#menus.close();
     else if (this.#tapOnHiddenControls) this.#keys.poke();
     else this.#togglePlay();
-  };
-
-  #onMenuFocusOut = (e: FocusEvent): void => {
-    const to = e.relatedTarget as Node | null;
-    if (this.menu && to && !(e.currentTarget as HTMLElement).contains(to)) this.menu = null;
-  };
-
-  /** Arrow keys walk the menu items; Escape closes it and returns to the button. */
-  #onMenuKeyDown = (e: KeyboardEvent): void => {
-    const menu = this.menu;
-    if (!menu) return;
-    const items = [...this.renderRoot.querySelectorAll<HTMLElement>('[role="menuitemradio"]')];
-    const at = items.indexOf(e.composedPath()[0] as HTMLElement);
-    if (e.key === 'Escape') {
-      this.menu = null;
-      this.renderRoot.querySelector<HTMLElement>(`[part="${menu}-button"]`)?.focus();
-    } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && items.length) {
-      const next = (at + (e.key === 'ArrowDown' ? 1 : -1) + items.length) % items.length;
-      items[at < 0 ? 0 : next]?.focus();
-    } else {
-      return;
-    }
-    e.preventDefault();
   };
 
   /**
@@ -609,7 +576,7 @@ export class VodPlayer extends VodMediaElement {
     // stands alone, as on hosted players.
     const showControls = !this.noControls && !this.fatal && this.#currentUrl !== undefined;
     const fatal = this.fatal;
-    const idle = this.#keys.idle && !video.paused && !this.menu && !fatal;
+    const idle = this.#keys.idle && !video.paused && !this.#menus.open && !fatal;
     const title = this.videoTitle || (this.#byId() ? (this.info?.title ?? '') : '');
     return html`
       <div
@@ -732,7 +699,8 @@ export class VodPlayer extends VodMediaElement {
                 </button>`
               : nothing
           }
-          ${this.#renderSpeed(t)} ${this.#renderQuality(t)}
+          ${this.#menus.speed(t, video.playbackRate, (rate) => (video.playbackRate = rate))}
+          ${this.#menus.quality(t, this.#hls.levels, this.#hls.level, this.#hls.currentLevel, (level) => (this.level = level))}
           ${
             canPip
               ? html`<button part="pip-button" aria-label=${inPip ? t.exitPip : t.pip} @click=${() => this.#togglePip().catch(() => undefined)}>
@@ -767,79 +735,8 @@ export class VodPlayer extends VodMediaElement {
     `;
   }
 
-  #renderSpeed(t: PlayerStrings) {
-    const rate = this.media.playbackRate;
-    const item = (r: number) => html`
-      <button role="menuitemradio" aria-checked=${rate === r ? 'true' : 'false'} @click=${() => this.#choose('speed', () => (this.media.playbackRate = r))}>
-        <span>${r === 1 ? t.normalSpeed : `${r}×`}</span>${icons.check}
-      </button>
-    `;
-    return html`
-      <div class="menu-anchor" @focusout=${this.#onMenuFocusOut} @keydown=${this.#onMenuKeyDown}>
-        <button
-          part="speed-button"
-          class="text-button"
-          aria-label="${t.speed} ${rate}×"
-          aria-haspopup="menu"
-          aria-expanded=${this.menu === 'speed' ? 'true' : 'false'}
-          @click=${() => (this.menu = this.menu === 'speed' ? null : 'speed')}
-        >
-          ${rate}×
-        </button>
-        ${
-          this.menu === 'speed'
-            ? html`<div part="speed-menu" class="menu" role="menu" aria-label=${t.speed}>
-              <header aria-hidden="true">${t.speed}</header>
-              ${PLAYBACK_RATES.map(item)}
-            </div>`
-            : nothing
-        }
-      </div>
-    `;
-  }
-
-  #renderQuality(t: PlayerStrings) {
-    const levels = this.#hls.levels;
-    if (levels.length < 2) return nothing;
-    const manual = this.#hls.level;
-    const playing = levels[this.#hls.currentLevel];
-    const hd = (playing?.height ?? 0) >= 720;
-    const byHeight = [...levels].sort((a, b) => b.height - a.height || b.bitrate - a.bitrate);
-    const item = (index: number, label: string, hint = '') => html`
-      <button role="menuitemradio" aria-checked=${manual === index ? 'true' : 'false'} @click=${() => this.#choose('quality', () => (this.level = index))}>
-        <span>${label} ${hint ? html`<span class="hint">${hint}</span>` : nothing}</span>${icons.check}
-      </button>
-    `;
-    return html`
-      <div class="menu-anchor" @focusout=${this.#onMenuFocusOut} @keydown=${this.#onMenuKeyDown}>
-        <button
-          part="quality-button"
-          aria-label=${hd ? t.qualityHd : t.quality}
-          aria-haspopup="menu"
-          aria-expanded=${this.menu === 'quality' ? 'true' : 'false'}
-          @click=${() => (this.menu = this.menu === 'quality' ? null : 'quality')}
-        >
-          ${icons.settings}${hd ? html`<span class="badge">HD</span>` : nothing}
-        </button>
-        ${
-          this.menu === 'quality'
-            ? html`<div part="quality-menu" class="menu" role="menu" aria-label=${t.quality}>
-              <header aria-hidden="true">${t.quality}</header>
-              ${item(-1, t.auto, manual === -1 && playing ? playing.name : '')}
-              ${byHeight.map((l) => item(l.index, l.name))}
-            </div>`
-            : nothing
-        }
-      </div>
-    `;
-  }
-
-  protected override updated(changed: PropertyValues): void {
+  protected override updated(): void {
     this.#paintTime();
-    if (changed.has('menu') && this.menu) {
-      const menu = this.renderRoot.querySelector(`[part="${this.menu}-menu"]`);
-      menu?.querySelector<HTMLElement>('[aria-checked="true"]')?.focus();
-    }
     // The sphere's box exists only after render: hand it to the 360° controller (null goes flat).
     void this.#view360.enable(this.renderRoot.querySelector<HTMLElement>('.sphere'));
   }

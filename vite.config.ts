@@ -1,5 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { defaultClientConditions, defaultServerConditions } from 'vite';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { defaultClientConditions, defaultServerConditions, type Plugin } from 'vite';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 const here = import.meta.dirname;
@@ -13,6 +16,48 @@ const source = {
   resolve: { conditions: ['vodkit-source', ...defaultClientConditions] },
   ssr: { resolve: { conditions: ['vodkit-source', ...defaultServerConditions] } },
 };
+
+const brotli = promisify(zlib.brotliCompress);
+const gzip = promisify(zlib.gzip);
+
+/**
+ * Writes `<file>.br` and `<file>.gz` beside every text asset of the build, once, at maximum
+ * compression: the server hands them out as they are (`@fastify/static` `preCompressed`), so no
+ * request pays for compressing and none gets a weaker level.
+ */
+function precompress(): Plugin {
+  let outDir = '';
+  return {
+    name: 'vodkit-precompress',
+    apply: 'build',
+    configResolved(config) {
+      outDir = path.resolve(config.root, config.build.outDir);
+    },
+    async closeBundle() {
+      const files = fs
+        .readdirSync(outDir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => /\.(js|mjs|css|svg|json|txt)$/.test(f))
+        .map((f) => path.join(outDir, f));
+      await Promise.all(
+        files.map(async (file) => {
+          const body = fs.readFileSync(file);
+          if (body.length < 1024) return;
+          const [br, gz] = await Promise.all([
+            brotli(body, {
+              params: {
+                [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+                [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+              },
+            }),
+            gzip(body, { level: 9 }),
+          ]);
+          fs.writeFileSync(`${file}.br`, br);
+          fs.writeFileSync(`${file}.gz`, gz);
+        }),
+      );
+    },
+  };
+}
 
 export default defineConfig(({ mode }) =>
   mode === 'test'
@@ -37,7 +82,10 @@ export default defineConfig(({ mode }) =>
         // The demo site; `npm run build` writes demo/dist, which the server serves on the API's port.
         ...source,
         root: path.join(here, 'demo'),
+        plugins: [precompress()],
         build: {
+          // .vite/manifest.json: which chunks each entry loads up front (the bench weighs the SDK by it).
+          manifest: true,
           outDir: path.join(here, 'demo/dist'),
           emptyOutDir: true,
           target: 'es2022',
@@ -54,9 +102,12 @@ export default defineConfig(({ mode }) =>
               'sdk/vodkit-uploader': path.join(here, 'packages/uploader/src/index.ts'),
             },
             output: {
-              // SDK bundles keep stable names so embed snippets never go stale; pages' chunks stay hashed.
+              // SDK bundles keep stable names so embed snippets never go stale (served no-cache + ETag);
+              // everything they import — the element, and hls.js and three.js loaded on demand — is a
+              // hashed chunk under assets/, cached for a year.
               entryFileNames: (chunk) =>
                 chunk.name.startsWith('sdk/') ? '[name].js' : 'assets/[name]-[hash].js',
+              chunkFileNames: 'assets/[name]-[hash].js',
             },
           },
         },

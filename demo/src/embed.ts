@@ -3,7 +3,8 @@ import '@vodkit/player';
 /**
  * The iframe page the server answers `/embed/:videoId` with: only the player, filling the frame.
  * Options come from the query string as hosted players take them: token, autoplay, muted, loop, start,
- * captions (a language such as `fr`, or `off`).
+ * preload (default `metadata`, `auto` with autoplay), captions (a language such as `fr`, or `off`).
+ * Title and projection (360°) come from the server.
  */
 const videoId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
 const query = new URLSearchParams(location.search);
@@ -18,6 +19,12 @@ if (flag('autoplay')) player.setAttribute('autoplay', '');
 // Browsers only autoplay muted video, so autoplay implies muted unless the page says otherwise.
 if (flag('muted') || (flag('autoplay') && query.get('muted') === null)) player.setAttribute('muted', '');
 if (flag('loop')) player.setAttribute('loop', '');
+// An idle embed fetches the poster and the playlists, no video, until someone presses play.
+const preload = query.get('preload');
+player.setAttribute(
+  'preload',
+  preload === 'none' || preload === 'auto' ? preload : flag('autoplay') ? 'auto' : 'metadata',
+);
 const start = Number(query.get('start'));
 if (Number.isFinite(start) && start > 0) player.setAttribute('start-time', String(start));
 const captions = query.get('captions');

@@ -60,6 +60,21 @@ function renderPlayer(job: EncoderJob): void {
   player.setAttribute('muted', '');
   player.setAttribute('autoplay', '');
   $('player-slot').replaceChildren(player);
+  // The player's quality-of-experience events, as a page would send them to its analytics.
+  const qoe = () => {
+    const q = player.qoe;
+    $('qoe').textContent =
+      `Startup ${q.startupMs === null ? '—' : `${q.startupMs} ms`} · rebuffering ${q.rebufferCount}× ` +
+      `(${(q.rebufferMs / 1000).toFixed(1)} s) · rendition switches ${q.renditionSwitches}`;
+  };
+  for (const type of [
+    'vod-startup',
+    'vod-rebuffer-start',
+    'vod-rebuffer-end',
+    'vod-quality-change',
+  ] as const) {
+    player.addEventListener(type, qoe);
+  }
 
   show('step-embed');
   $('embed-tag').textContent =

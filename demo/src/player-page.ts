@@ -2,9 +2,18 @@ import '@vodkit/player';
 import type { VodEventName } from '@vodkit/player';
 
 // The playground: paste any HLS URL, watch it in <vod-player>, copy the tag. Its state lives in the
-// query string (?src=&autoplay=1&muted=1&loop=1) so a link reproduces what one saw.
+// query string (?src=&autoplay=1&muted=1&loop=1&projection=360&preload=none&lang=fr&title=…) so a
+// link reproduces what one saw.
 
 const OPTIONS = ['autoplay', 'muted', 'loop'] as const;
+/** Valued attributes taken from the query string as they are. */
+const VALUED = {
+  projection: 'projection',
+  preload: 'preload',
+  loading: 'loading',
+  lang: 'lang',
+  title: 'video-title',
+};
 const LOGGED: VodEventName[] = [
   'vod-ready',
   'vod-error',
@@ -12,6 +21,9 @@ const LOGGED: VodEventName[] = [
   'vod-play',
   'vod-pause',
   'vod-seek',
+  'vod-startup',
+  'vod-rebuffer-start',
+  'vod-rebuffer-end',
 ];
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -29,7 +41,17 @@ function readQuery(): { src: string; flags: Record<(typeof OPTIONS)[number], boo
   };
 }
 
+function applyValued(): void {
+  const q = new URLSearchParams(location.search);
+  for (const [param, attr] of Object.entries(VALUED)) {
+    const value = q.get(param);
+    if (value) player.setAttribute(attr, value);
+    else player.removeAttribute(attr);
+  }
+}
+
 function apply(src: string, flags: Record<(typeof OPTIONS)[number], boolean>): void {
+  applyValued();
   for (const name of OPTIONS) {
     player.toggleAttribute(name, flags[name]);
     (form.elements.namedItem(name) as HTMLInputElement).checked = flags[name];
@@ -59,6 +81,8 @@ form.addEventListener('submit', async (e) => {
   const flags = { autoplay: data.has('autoplay'), muted: data.has('muted'), loop: data.has('loop') };
   const q = new URLSearchParams({ src });
   for (const name of OPTIONS) if (flags[name]) q.set(name, '1');
+  const old = new URLSearchParams(location.search);
+  for (const param of Object.keys(VALUED)) if (old.get(param)) q.set(param, old.get(param)!);
   history.replaceState(null, '', `?${q}`);
   apply(src, flags);
   // Pressing Play is a user gesture: start even without autoplay (the tag to copy keeps the choice).
@@ -102,6 +126,11 @@ function renderStats(): void {
   const b = player.buffered;
   const ahead = b.length ? b.end(b.length - 1) - player.currentTime : 0;
   $('stat-buffer').textContent = `${Math.max(ahead, 0).toFixed(1)} s`;
+  // Quality of experience as the player measures it (vod-startup, vod-rebuffer-*, vod-quality-change).
+  const qoe = player.qoe;
+  $('stat-startup').textContent = qoe.startupMs === null ? '—' : `${qoe.startupMs} ms`;
+  $('stat-rebuffer').textContent = `${qoe.rebufferCount} (${(qoe.rebufferMs / 1000).toFixed(1)} s)`;
+  $('stat-switches').textContent = String(qoe.renditionSwitches);
 }
 for (const type of ['resize', 'progress', 'vod-time-update']) player.addEventListener(type, renderStats);
 

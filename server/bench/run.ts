@@ -11,10 +11,10 @@
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
  * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_PICTURES_RUNS (3), BENCH_ONLY (comma list of
- * boot,probe,upload,encode,pictures,uploadThroughput,stream). `pictures`: storyboard, on-demand thumbnail and poster render times.
+ * boot,probe,upload,encode,pictures,uploadThroughput,stream,player). `pictures`: storyboard, on-demand thumbnail and poster render times.
  * uploadThroughput (tus vs bare @tus/server vs raw PUT): BENCH_UPLOAD_THROUGHPUT_RUNS (5),
  * BENCH_UPLOAD_THROUGHPUT_MIB (64). stream: BENCH_STREAM_ROUNDS (2), BENCH_STREAM_REQUESTS (per level;
- * default max(1000, 2 × viewers)).
+ * default max(1000, 2 × viewers)). player: BENCH_PLAYER_RUNS (5; needs `npm run build`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -41,7 +41,16 @@ function runs(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['boot', 'probe', 'upload', 'encode', 'pictures', 'uploadThroughput', 'stream'] as const;
+const SECTIONS = [
+  'boot',
+  'probe',
+  'upload',
+  'encode',
+  'pictures',
+  'uploadThroughput',
+  'stream',
+  'player',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -64,6 +73,7 @@ async function main(): Promise<void> {
     encode: runs('BENCH_ENCODE_RUNS', 2),
     pictures: runs('BENCH_PICTURES_RUNS', 3),
     uploadThroughput: runs('BENCH_UPLOAD_THROUGHPUT_RUNS', 5),
+    player: runs('BENCH_PLAYER_RUNS', 5),
   };
   const { ffmpegPath, ffprobePath } = loadConfig();
   const paths = { ffmpegPath, ffprobePath };
@@ -170,6 +180,11 @@ async function main(): Promise<void> {
         benchUploadThroughput(repoRoot, n.uploadThroughput, mib),
       );
     }
+    if (only.has('player')) {
+      log(`player: ${n.player} first-frame runs per subject in Chromium, 360° frame rate, bundle sizes`);
+      result.player = await section('player', () => benchPlayer(n.player));
+    }
+
     // The end figure includes the bench's own encodes; only the start one tells of other work.
     result.machine = { ...machine, loadAvgAtEnd: os.loadavg().map((v) => round(v, 2)) };
     // Each baseline shares the machine with its subject, so ratios survive some noise; absolute figures don't.
@@ -196,6 +211,21 @@ async function main(): Promise<void> {
     await server?.close();
     fs.rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** In Chromium, from the e2e workspace (it needs the DOM types and Playwright): a child process. */
+async function benchPlayer(runs: number): Promise<unknown> {
+  const { execFile } = await import('node:child_process');
+  const script = path.join(repoRoot, 'e2e/bench/player.ts');
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', script, String(runs)],
+      { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60_000 },
+      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))),
+    );
+    child.stderr?.pipe(process.stderr);
+  });
 }
 
 main().catch((err: unknown) => {

@@ -32,3 +32,20 @@ export function codeForStatus(status: number | undefined): PlayerErrorCode | nul
   if (status === 401 || status === 403) return 'forbidden';
   return null;
 }
+
+/**
+ * What a viewer reads for each code (English; other languages in `i18n.ts`). Codes not listed get
+ * the generic "could not be played".
+ */
+export const ERROR_TEXT: Partial<Record<PlayerErrorCode, string>> = {
+  not_found: 'This video does not exist, or is not ready yet.',
+  forbidden: 'This video is private, or your access to it has expired.',
+  network_error: 'The video could not be loaded. Check your connection.',
+  unsupported: 'This browser cannot play HLS video.',
+  unsupported_codec: 'This browser cannot decode this video.',
+};
+
+/** Whether trying again can help: a browser that cannot play the format will not learn to. */
+export function isRetryable(code: PlayerErrorCode): boolean {
+  return code !== 'unsupported' && code !== 'unsupported_codec';
+}

@@ -21,14 +21,28 @@ export interface VodEventDetails {
   'vod-ready': { levels: QualityLevel[]; duration: number; live: boolean };
   /** `fatal: false` means the player is recovering by itself (one retry); `fatal: true` stops playback. */
   'vod-error': { code: PlayerErrorCode; message: string; fatal: boolean; status?: number };
-  /** The rendition on screen changed; `auto` tells whether adaptive selection chose it. */
-  'vod-quality-change': { level: number; height: number; width: number; auto: boolean };
+  /**
+   * The rendition on screen changed; `auto` tells whether adaptive selection chose it, `switches`
+   * counts the changes since the first rendition (a QoE figure).
+   */
+  'vod-quality-change': { level: number; height: number; width: number; auto: boolean; switches: number };
   'vod-play': { currentTime: number };
   'vod-pause': { currentTime: number };
   /** Throttled by the media element (about 4 per second). */
   'vod-time-update': { currentTime: number; duration: number };
   /** The user picked a time on a `<vod-scrubber>` (click, drag end or keyboard). */
   'vod-seek': { time: number };
+  /** QoE: the first frame played, `ms` after playback was first asked for. */
+  'vod-startup': { ms: number };
+  /** QoE: playback stalled for want of data (not a seek); `count` stalls so far. */
+  'vod-rebuffer-start': { count: number; currentTime: number };
+  /** QoE: the stall ended after `ms`; `totalMs` of stalls so far. */
+  'vod-rebuffer-end': { count: number; ms: number; totalMs: number };
+  /**
+   * The viewer asked to toggle captions (the C key). Cancelable: a captions menu handles it and calls
+   * `preventDefault()`; unhandled, the player toggles the first text track itself.
+   */
+  'vod-captions-toggle': Record<string, never>;
 }
 
 export type VodEventName = keyof VodEventDetails;
@@ -43,7 +57,9 @@ export function fire<K extends VodEventName>(
   type: K,
   detail: VodEventDetails[K],
 ): boolean {
-  return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  return target.dispatchEvent(
+    new CustomEvent(type, { detail, bubbles: true, composed: true, cancelable: true }),
+  );
 }
 
 declare global {

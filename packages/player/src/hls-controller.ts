@@ -1,4 +1,4 @@
-import Hls, { type ErrorData, ErrorDetails, ErrorTypes, type Level } from 'hls.js';
+import type { ErrorData, default as HlsClass, HlsConfig, Level } from 'hls.js';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { codeForStatus, type PlayerErrorCode } from './errors.ts';
 import type { QualityLevel, VodEventDetails } from './events.ts';
@@ -19,28 +19,65 @@ export interface HlsSource {
   wrapLoader?: (base: LoaderClass) => LoaderClass;
 }
 
+/**
+ * How much to fetch before playback is asked for, as `<video preload>`: `none` nothing (hls.js is not
+ * even imported), `metadata` the playlists only, `auto` playlists and segments.
+ */
+export type Preload = 'none' | 'metadata' | 'auto';
+
+const PRELOAD_RANK: Record<Preload, number> = { none: 0, metadata: 1, auto: 2 };
+
 /** Which engine plays the current source. */
 export type PlaybackEngine = 'hls.js' | 'native' | 'none';
 
+type Hls = HlsClass;
+type HlsStatic = typeof HlsClass;
+
+/**
+ * hls.js is the bulk of the player (~160 KB gzipped): it is imported when a source must load, as its
+ * own chunk, so a page with an idle player pays only for the element. The full build, not
+ * `hls.light`: subtitles (WebVTT renditions) only exist in the full one.
+ */
+let hlsModule: Promise<HlsStatic> | undefined;
+export function importHls(): Promise<HlsStatic> {
+  hlsModule ??= import('hls.js').then((m) => m.default);
+  return hlsModule;
+}
+
+/** What `Hls.isSupported()` checks, without importing hls.js to ask it. */
+export function mseSupported(): boolean {
+  const g = globalThis as unknown as Record<string, { isTypeSupported?: (t: string) => boolean } | undefined>;
+  const ms = g.ManagedMediaSource ?? g.MediaSource ?? g.WebKitMediaSource;
+  return (
+    typeof ms?.isTypeSupported === 'function' &&
+    ms.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"')
+  );
+}
+
 const MANIFEST_ERRORS: ReadonlySet<string> = new Set([
-  ErrorDetails.MANIFEST_LOAD_ERROR,
-  ErrorDetails.MANIFEST_LOAD_TIMEOUT,
-  ErrorDetails.MANIFEST_PARSING_ERROR,
-  ErrorDetails.MANIFEST_INCOMPATIBLE_CODECS_ERROR,
+  'manifestLoadError',
+  'manifestLoadTimeOut',
+  'manifestParsingError',
+  'manifestIncompatibleCodecsError',
 ]);
 
 /**
  * Owns hls.js for one `<video>`: attaches when the host is connected and has a source, tears down on
  * disconnect and before every new source, and turns hls.js' error taxonomy into our stable codes.
  * Falls back to the browser's own HLS (Safari on iOS) when Media Source Extensions are missing.
+ * Honours `preload`: nothing is fetched (nor hls.js imported) for `none` until `start()`.
  */
 export class HlsController implements ReactiveController {
   readonly #host: ReactiveControllerHost;
   readonly #video: HTMLVideoElement;
   readonly #callbacks: HlsControllerCallbacks;
   #source: HlsSource | null = null;
+  #preload: Preload = 'auto';
   #attached: HlsSource | null = null;
+  /** Bumped on every attach and detach: an hls.js import that resolves late must not attach. */
+  #generation = 0;
   #hls: Hls | null = null;
+  #loading = false;
   #engine: PlaybackEngine = 'none';
   #levels: QualityLevel[] = [];
   #pendingLevel = -1;
@@ -50,6 +87,7 @@ export class HlsController implements ReactiveController {
   #mediaRecoveryUsed = false;
   #networkRecoveryUsed = false;
   #connected = false;
+  #started: Promise<void> | null = null;
 
   constructor(host: ReactiveControllerHost, video: HTMLVideoElement, callbacks: HlsControllerCallbacks) {
     this.#host = host;
@@ -60,6 +98,11 @@ export class HlsController implements ReactiveController {
 
   get engine(): PlaybackEngine {
     return this.#engine;
+  }
+
+  /** Whether a source is set but nothing has been attached for it yet (`preload="none"`, lazy). */
+  get idle(): boolean {
+    return this.#source !== null && this.#attached !== this.#source;
   }
 
   /** The renditions of the current source; empty with native HLS, which hides them. */
@@ -84,17 +127,35 @@ export class HlsController implements ReactiveController {
     return this.#hls ? this.#hls.currentLevel : -1;
   }
 
-  /** Sets the source; a different URL tears the old one down, `null` stops. The start only counts at load. */
-  load(source: HlsSource | null): void {
-    if (source?.url === this.#source?.url) return;
+  /**
+   * Sets the source and how much of it to fetch now; a different URL tears the old one down, `null`
+   * stops. A higher `preload` for the same URL loads more; a lower one never unloads. The start only
+   * counts at load.
+   */
+  load(source: HlsSource | null, preload: Preload = 'auto'): void {
+    if (source?.url === this.#source?.url) {
+      this.#raise(preload);
+      return;
+    }
     this.#source = source;
-    if (this.#connected) this.#attach();
+    this.#preload = preload;
+    this.#detach();
+    if (this.#connected && preload !== 'none') this.#attach();
+  }
+
+  /**
+   * Playback was asked for: attach if nothing is yet and load segments. Resolves once the `<video>` has
+   * its source, so that `video.play()` afterwards is not interrupted by a new load.
+   */
+  start(): Promise<void> {
+    this.#raise('auto');
+    return this.#started ?? Promise.resolve();
   }
 
   hostConnected(): void {
     this.#connected = true;
     // A DOM move disconnects and reconnects synchronously: the same source keeps playing.
-    if (this.#attached !== this.#source) this.#attach();
+    if (this.#attached !== this.#source && this.#preload !== 'none') this.#attach();
   }
 
   hostDisconnected(): void {
@@ -104,19 +165,44 @@ export class HlsController implements ReactiveController {
     });
   }
 
+  #raise(preload: Preload): void {
+    if (PRELOAD_RANK[preload] <= PRELOAD_RANK[this.#preload]) return;
+    this.#preload = preload;
+    if (!this.#source || !this.#connected) return;
+    if (this.#attached !== this.#source) this.#attach();
+    else if (preload === 'auto' && this.#hls && !this.#loading) this.#startLoad(this.#hls, this.#source);
+  }
+
   #attach(): void {
     this.#detach();
     const source = this.#source;
     if (!source) return;
     this.#attached = source;
+    const generation = ++this.#generation;
     this.#readySent = false;
     this.#mediaRecoveryUsed = false;
     this.#networkRecoveryUsed = false;
-    if (Hls.isSupported()) {
-      this.#attachHlsJs(source);
+    if (mseSupported()) {
+      this.#engine = 'hls.js';
+      this.#started = importHls().then(
+        (Hls) => {
+          if (generation === this.#generation) this.#attachHlsJs(Hls, source);
+        },
+        (err: unknown) => {
+          if (generation !== this.#generation) return;
+          this.#callbacks.error({
+            code: 'network_error',
+            message: `The player could not load its HLS engine: ${String(err)}`,
+            fatal: true,
+          });
+        },
+      );
     } else if (this.#video.canPlayType('application/vnd.apple.mpegurl')) {
+      // Synchronously: iOS only lets a play() in the tap's own call stack start sound.
       this.#attachNative(source);
+      this.#started = Promise.resolve();
     } else {
+      this.#started = Promise.resolve();
       this.#callbacks.error({
         code: 'unsupported',
         message: 'This browser plays neither Media Source Extensions nor HLS.',
@@ -126,32 +212,41 @@ export class HlsController implements ReactiveController {
     this.#host.requestUpdate();
   }
 
-  #attachHlsJs(source: HlsSource): void {
-    const hls = new Hls({
+  /** Config for a new hls.js instance; a seam for options that depend on the source. */
+  protected hlsConfig(source: HlsSource): Partial<HlsConfig> {
+    return {
       // Our playlists are EVENT playlists while encoding; without this hls.js treats them as live
       // and starts at the live edge instead of the beginning.
       startPosition: source.startPosition,
       // No point fetching 4K into a 640px box; a manual choice still wins.
       capLevelToPlayerSize: true,
-      ...(source.wrapLoader ? { loader: source.wrapLoader(Hls.DefaultConfig.loader as LoaderClass) } : {}),
-    });
+      // `preload="metadata"` stops after the playlists; `start()` loads the rest.
+      autoStartLoad: false,
+    };
+  }
+
+  #startLoad(hls: Hls, source: HlsSource): void {
+    this.#loading = true;
+    hls.startLoad(source.startPosition);
+  }
+
+  #attachHlsJs(Hls: HlsStatic, source: HlsSource): void {
+    const config = this.hlsConfig(source);
+    if (source.wrapLoader) config.loader = source.wrapLoader(Hls.DefaultConfig.loader as LoaderClass);
+    const hls = new Hls(config);
     this.#hls = hls;
-    this.#engine = 'hls.js';
+    this.#loading = false;
     hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
       this.#levels = data.levels.map(toQualityLevel);
       if (this.#pendingLevel >= 0 && this.#pendingLevel < this.#levels.length) {
         hls.currentLevel = this.#pendingLevel;
       }
+      if (this.#preload === 'auto') this.#startLoad(hls, source);
+      else void this.#readyFromPlaylist(hls, source);
       this.#host.requestUpdate();
     });
     hls.on(Hls.Events.LEVEL_LOADED, (_e, data) => {
-      if (this.#readySent) return;
-      this.#readySent = true;
-      this.#callbacks.ready({
-        levels: this.#levels,
-        duration: data.details.totalduration,
-        live: data.details.live,
-      });
+      this.#sendReady(data.details.totalduration, data.details.live);
     });
     hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
       this.#callbacks.levelSwitched(data.level, hls.autoLevelEnabled);
@@ -166,6 +261,29 @@ export class HlsController implements ReactiveController {
     hls.loadSource(source.url);
   }
 
+  #sendReady(duration: number, live: boolean): void {
+    if (this.#readySent) return;
+    this.#readySent = true;
+    this.#callbacks.ready({ levels: this.#levels, duration, live });
+  }
+
+  /**
+   * With `preload="metadata"` hls.js stops after the master playlist; the duration is in the first
+   * media playlist, which is fetched here (a playlist, never a segment).
+   */
+  async #readyFromPlaylist(hls: Hls, source: HlsSource): Promise<void> {
+    const url = hls.levels[Math.max(hls.firstLevel, 0)]?.url[0];
+    if (!url) return;
+    const text = await fetch(url).then(
+      (res) => (res.ok ? res.text() : ''),
+      () => '',
+    );
+    if (this.#attached !== source || this.#readySent || !text) return;
+    let duration = 0;
+    for (const m of text.matchAll(/#EXTINF:([\d.]+)/g)) duration += Number(m[1]);
+    this.#sendReady(duration, !text.includes('#EXT-X-ENDLIST'));
+  }
+
   #onHlsError(hls: Hls, data: ErrorData): void {
     // hls.js retries non-fatal errors itself; they are noise for a page.
     if (!data.fatal) return;
@@ -178,14 +296,14 @@ export class HlsController implements ReactiveController {
       fatal,
       ...(status ? { status } : {}),
     });
-    if (data.type === ErrorTypes.MEDIA_ERROR && !this.#mediaRecoveryUsed) {
+    if (String(data.type) === 'mediaError' && !this.#mediaRecoveryUsed) {
       this.#mediaRecoveryUsed = true;
       this.#callbacks.error(detail('media_error', false));
       hls.recoverMediaError();
       return;
     }
     const manifest = MANIFEST_ERRORS.has(data.details);
-    if (data.type === ErrorTypes.NETWORK_ERROR && !manifest && !byStatus && !this.#networkRecoveryUsed) {
+    if (String(data.type) === 'networkError' && !manifest && !byStatus && !this.#networkRecoveryUsed) {
       this.#networkRecoveryUsed = true;
       this.#callbacks.error(detail('network_error', false));
       hls.startLoad();
@@ -196,11 +314,21 @@ export class HlsController implements ReactiveController {
     this.#callbacks.error(detail(byStatus ?? codeForHlsError(data), true));
   }
 
+  /** Tears the current source down and attaches it again: the retry after a fatal error. */
+  retry(): void {
+    const source = this.#source;
+    if (!source) return;
+    this.#detach();
+    this.#preload = 'auto';
+    if (this.#connected) this.#attach();
+  }
+
   #attachNative(source: HlsSource): void {
     const video = this.#video;
     this.#engine = 'native';
     video.addEventListener('loadedmetadata', this.#onNativeMetadata);
     video.addEventListener('error', this.#onNativeError);
+    video.preload = this.#preload === 'auto' ? 'auto' : 'metadata';
     video.src = source.url;
   }
 
@@ -208,10 +336,8 @@ export class HlsController implements ReactiveController {
     const video = this.#video;
     const start = this.#attached?.startPosition ?? 0;
     if (start > 0) video.currentTime = start;
-    if (this.#readySent) return;
-    this.#readySent = true;
     const duration = video.duration;
-    this.#callbacks.ready({ levels: [], duration, live: !Number.isFinite(duration) });
+    this.#sendReady(duration, !Number.isFinite(duration));
   };
 
   #onNativeError = async (): Promise<void> => {
@@ -245,9 +371,12 @@ export class HlsController implements ReactiveController {
   #destroyHls(): void {
     this.#hls?.destroy();
     this.#hls = null;
+    this.#loading = false;
   }
 
   #detach(): void {
+    this.#generation++;
+    this.#started = null;
     if (!this.#attached) return;
     this.#attached = null;
     this.#destroyHls();
@@ -273,15 +402,17 @@ function toQualityLevel(level: Level, index: number): QualityLevel {
   };
 }
 
+// hls.js' ErrorDetails/ErrorTypes values, as strings: importing the enums would pull hls.js into the
+// element's own chunk.
 function codeForHlsError(data: ErrorData): PlayerErrorCode {
-  switch (data.details) {
-    case ErrorDetails.MANIFEST_PARSING_ERROR:
-    case ErrorDetails.LEVEL_EMPTY_ERROR:
+  switch (String(data.details)) {
+    case 'manifestParsingError':
+    case 'levelEmptyError':
       return 'manifest_invalid';
-    case ErrorDetails.MANIFEST_INCOMPATIBLE_CODECS_ERROR:
+    case 'manifestIncompatibleCodecsError':
       return 'unsupported_codec';
   }
-  if (data.type === ErrorTypes.NETWORK_ERROR) return 'network_error';
-  if (data.type === ErrorTypes.MEDIA_ERROR) return 'media_error';
+  if (String(data.type) === 'networkError') return 'network_error';
+  if (String(data.type) === 'mediaError') return 'media_error';
   return 'unknown';
 }

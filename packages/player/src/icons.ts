@@ -33,4 +33,16 @@ export const icons = {
   exitFullscreen: icon(
     svg`<path d="M9 4v5H4M15 4v5h5M9 20v-5H4M15 20v-5h5" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/>`,
   ),
+  pip: icon(
+    svg`<rect x="3" y="5" width="18" height="14" rx="2" fill="none" stroke="currentColor" stroke-width="2"/><rect x="12" y="11" width="7" height="6" rx="1"/>`,
+  ),
+  cast: icon(
+    svg`<path d="M3 18a3 3 0 0 1 3 3H3v-3Zm0-4a7 7 0 0 1 7 7H8a5 5 0 0 0-5-5v-2Zm0-4a11 11 0 0 1 11 11h-2a9 9 0 0 0-9-9v-2Z"/><path d="M5 7V5h16v14h-5v-2h3V7H5Z"/>`,
+  ),
+  resetView: icon(
+    svg`<circle cx="12" cy="12" r="3"/><path d="M12 3v3M12 18v3M3 12h3M18 12h3" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/><circle cx="12" cy="12" r="7" fill="none" stroke="currentColor" stroke-width="2"/>`,
+  ),
+  motion: icon(
+    svg`<rect x="7" y="3" width="10" height="18" rx="2" fill="none" stroke="currentColor" stroke-width="2"/><path d="M3 9c-1 2-1 4 0 6M21 9c1 2 1 4 0 6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>`,
+  ),
 };

@@ -3,7 +3,7 @@ import { VodPlayer } from './vod-player.ts';
 import { VodScrubber } from './vod-scrubber.ts';
 
 export { CaptionsController, captionTracks, cueStyles, shownTrack, showTrack } from './captions.ts';
-export { PLAYER_ERROR_CODES, type PlayerErrorCode } from './errors.ts';
+export { isRetryable, PLAYER_ERROR_CODES, type PlayerErrorCode } from './errors.ts';
 export {
   fire,
   type QualityLevel,
@@ -16,9 +16,16 @@ export {
   type HlsControllerCallbacks,
   type HlsSource,
   type PlaybackEngine,
+  type Preload,
 } from './hls-controller.ts';
+export { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
+export { BUILTIN_TRANSLATIONS, type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
+export { MenuController, type MenuName, PLAYBACK_RATES } from './menu-controller.ts';
+export type { QoeStats } from './qoe-controller.ts';
 export { formatTime } from './time.ts';
+export type { View360State } from './view360-controller.ts';
 export { VodCaptionsMenu } from './vod-captions-menu.ts';
+export { VodMediaElement } from './vod-media-element.ts';
 export { type Projection, VodPlayer } from './vod-player.ts';
 export { type ScrubbableMedia, VodScrubber } from './vod-scrubber.ts';
 

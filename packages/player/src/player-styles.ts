@@ -29,8 +29,14 @@ export const playerStyles = css`
     /* Overlays size themselves by the player, not the viewport: embeds are often small. */
     container-type: size;
   }
-  .frame:focus-visible {
-    box-shadow: inset 0 0 0 2px var(--vod-focus-color, rgb(255 255 255 / 0.9));
+  /* A ring on the frame itself would be painted under the video: draw it on a layer above. */
+  .frame:focus-visible::after {
+    content: '';
+    position: absolute;
+    inset: 0;
+    z-index: 10;
+    box-shadow: inset 0 0 0 3px var(--vod-focus-color, rgb(255 255 255 / 0.9));
+    pointer-events: none;
   }
   .frame.idle {
     cursor: none;
@@ -38,6 +44,54 @@ export const playerStyles = css`
   .view {
     position: absolute;
     inset: 0;
+  }
+  .view.sphere-on video {
+    /* Still decoding (the sphere's texture reads it), no longer seen. */
+    opacity: 0;
+  }
+  .sphere {
+    position: absolute;
+    inset: 0;
+    touch-action: none;
+    cursor: grab;
+  }
+  .sphere:active {
+    cursor: grabbing;
+  }
+  .sphere canvas {
+    display: block;
+    width: 100%;
+    height: 100%;
+  }
+  [part='title'] {
+    position: absolute;
+    top: 0;
+    left: 0;
+    right: 0;
+    padding: 12px 16px 28px;
+    overflow: hidden;
+    font-size: 15px;
+    font-weight: 600;
+    white-space: nowrap;
+    text-overflow: ellipsis;
+    background: linear-gradient(to bottom, rgb(0 0 0 / 0.7), transparent);
+    pointer-events: none;
+    transition: opacity 0.25s ease;
+  }
+  .idle [part='title'] {
+    opacity: 0;
+  }
+  [part='notice'] {
+    position: absolute;
+    top: 48px;
+    left: 50%;
+    max-width: 80%;
+    transform: translateX(-50%);
+    padding: 8px 12px;
+    border-radius: 8px;
+    background: rgb(0 0 0 / 0.8);
+    font-size: 13px;
+    text-align: center;
   }
   video {
     position: absolute;
@@ -135,9 +189,18 @@ export const playerStyles = css`
     font-size: 16px;
     font-weight: 600;
   }
+  [part='retry-button'] {
+    justify-self: center;
+    display: inline-flex;
+    gap: 6px;
+    width: auto;
+    margin-top: 8px;
+    padding: 0 14px;
+    background: rgb(255 255 255 / 0.16);
+  }
   [part='error'] small {
     font-size: 12px;
-    opacity: 0.6;
+    opacity: 0.8;
     font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
   }
 
@@ -227,8 +290,16 @@ export const playerStyles = css`
     background: var(--vod-accent-color, #fff);
   }
 
-  .quality {
+  .menu-anchor {
     position: relative;
+  }
+  .text-button {
+    width: auto;
+    min-width: 36px;
+    padding: 0 6px;
+    font-size: 13px;
+    font-weight: 600;
+    font-variant-numeric: tabular-nums;
   }
   [part='quality-button'] {
     position: relative;
@@ -239,13 +310,15 @@ export const playerStyles = css`
     right: 1px;
     padding: 0 3px;
     border-radius: 3px;
-    background: var(--vod-accent-color, #e11d48);
+    /* Not the accent colour: white text must stay readable (≥ 4.5:1) whatever a page picks. */
+    background: var(--vod-badge-background, #be123c);
     color: #fff;
     font-size: 8px;
     font-weight: 700;
     line-height: 12px;
   }
-  [part='quality-menu'] {
+  [part='quality-menu'],
+  .menu {
     position: absolute;
     right: 0;
     bottom: calc(100% + 10px);
@@ -256,15 +329,15 @@ export const playerStyles = css`
     backdrop-filter: blur(8px);
     box-shadow: 0 8px 24px rgb(0 0 0 / 0.4);
   }
-  [part='quality-menu'] header {
+  .menu header {
     padding: 4px 10px 6px;
     font-size: 11px;
     font-weight: 600;
     letter-spacing: 0.06em;
     text-transform: uppercase;
-    opacity: 0.6;
+    opacity: 0.75;
   }
-  [part='quality-menu'] button {
+  .menu button {
     display: flex;
     justify-content: space-between;
     gap: 12px;
@@ -274,15 +347,15 @@ export const playerStyles = css`
     font-size: 13px;
     text-align: left;
   }
-  [part='quality-menu'] button svg {
+  .menu button svg {
     width: 16px;
     height: 16px;
   }
-  [part='quality-menu'] button[aria-checked='false'] svg {
+  .menu button[aria-checked='false'] svg {
     visibility: hidden;
   }
   .hint {
-    opacity: 0.55;
+    opacity: 0.75;
   }
 
   @container (max-width: 420px) {

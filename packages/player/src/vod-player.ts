@@ -1,75 +1,83 @@
-import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { CaptionsController, cueStyles } from './captions.ts';
-import type { PlayerErrorCode } from './errors.ts';
+import { isRetryable } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
-import { HlsController, type HlsSource } from './hls-controller.ts';
+import { HlsController, type HlsSource, importHls, mseSupported, type Preload } from './hls-controller.ts';
+import { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
+import { type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
 import { icons } from './icons.ts';
+import { MenuController, PLAYBACK_RATES } from './menu-controller.ts';
 import { type LoaderClass, PlaybackTokenController } from './playback-token.ts';
 import { playerStyles } from './player-styles.ts';
+import { QoeController, type QoeStats } from './qoe-controller.ts';
 import { formatTime } from './time.ts';
-
-/** `flat`, `360` (equirectangular), or `auto`: from the video's metadata, when known. */
-export type Projection = 'flat' | '360' | 'auto';
+import { View360Controller } from './view360-controller.ts';
+import { VodMediaElement } from './vod-media-element.ts';
 
 /**
- * Media events re-dispatched on the element itself, so that `<vod-player>` can stand in for a
- * `<video>` (a standalone `<vod-scrubber for>`, `onplay=` attributes, analytics code).
+ * `flat`, `360` (equirectangular; `equirectangular` is a synonym), or `auto`: from the video's
+ * metadata — with `video-id`, what the server probed.
  */
-const FORWARDED_MEDIA_EVENTS = [
-  'loadstart',
-  'loadedmetadata',
-  'loadeddata',
-  'canplay',
-  'canplaythrough',
+export type Projection = 'flat' | '360' | 'equirectangular' | 'auto';
+
+/** Media events after which the controls must be drawn again (not `timeupdate`: see `#paintTime`). */
+const RERENDER_ON = [
   'play',
-  'playing',
   'pause',
   'ended',
-  'waiting',
-  'seeking',
-  'seeked',
-  'timeupdate',
-  'progress',
-  'durationchange',
+  'playing',
   'volumechange',
   'ratechange',
-  'resize',
+  'loadedmetadata',
+  'durationchange',
   'emptied',
+  'enterpictureinpicture',
+  'leavepictureinpicture',
 ] as const;
 
-const IDLE_AFTER_MS = 2500;
-const SEEK_STEP = 5;
+/** What the server's public oEmbed answer tells about a Vodkit video. */
+interface PublicInfo {
+  title?: string;
+  projection?: string;
+}
 
-const ERROR_TEXT: Partial<Record<PlayerErrorCode, string>> = {
-  not_found: 'This video does not exist, or is not ready yet.',
-  forbidden: 'This video is private, or your access to it has expired.',
-  network_error: 'The video could not be loaded. Check your connection.',
-  unsupported: 'This browser cannot play HLS video.',
-  unsupported_codec: 'This browser cannot decode this video.',
-};
+interface RemotePlayback extends EventTarget {
+  state: string;
+  watchAvailability(cb: (available: boolean) => void): Promise<number>;
+  prompt(): Promise<void>;
+}
 
 /**
  * An HLS video player: hls.js where Media Source Extensions exist, the browser's own HLS otherwise.
  * Plays any HLS URL (`src`) or a Vodkit video (`video-id` + `api-base`, with `token` when protected),
- * and mirrors the media element API so code written for `<video>` keeps working.
+ * mirrors the media element API (see `VodMediaElement`), and renders 360° video on a sphere.
+ * hls.js and three.js are imported only when needed, each as a chunk of its own.
  *
- * Keyboard, when the player has focus: Space/K play-pause, ←/→ seek 5 s, ↑/↓ volume, M mute,
- * F fullscreen, C captions on/off.
+ * Keyboard shortcuts (off with `no-hotkeys`) are listed in `hotkeys-controller.ts`: Space/K, J/L,
+ * arrows, 0–9, `<`/`>`, M, F, C.
  *
  * @fires vod-ready - the ladder and the duration are known ({levels, duration, live})
  * @fires vod-error - {code, message, fatal, status?}; codes in `errors.ts`
- * @fires vod-quality-change - the rendition on screen changed ({level, width, height, auto})
+ * @fires vod-quality-change - the rendition on screen changed ({level, width, height, auto, switches})
  * @fires vod-play - playback was requested ({currentTime})
  * @fires vod-pause - playback paused ({currentTime})
  * @fires vod-time-update - about 4 times a second while playing ({currentTime, duration})
  * @fires vod-seek - the user seeked with the seek bar ({time})
+ * @fires vod-startup - QoE: first frame after the play request ({ms})
+ * @fires vod-rebuffer-start - QoE: a stall began ({count, currentTime})
+ * @fires vod-rebuffer-end - QoE: a stall ended ({count, ms, totalMs})
+ * @fires vod-captions-toggle - the C key; cancel it to handle captions yourself
  *
  * @csspart video - the `<video>`
+ * @csspart canvas - the 360° view
+ * @csspart title - the video's title, top left
+ * @csspart notice - a message over the picture (e.g. no WebGL for 360°)
  * @csspart big-play-button - the centered play button before the first play
  * @csspart spinner - shown while waiting for data
  * @csspart error - the overlay of a fatal error
+ * @csspart retry-button - in the error overlay
  * @csspart controls - the bottom bar
  * @csspart scrubber - the `<vod-scrubber>`; its parts are exported as `scrubber-track`,
  *   `scrubber-buffered`, `scrubber-progress`, `scrubber-handle`, `scrubber-preview`, `scrubber-thumbnail`
@@ -79,14 +87,21 @@ const ERROR_TEXT: Partial<Record<PlayerErrorCode, string>> = {
  * @csspart time - current time / duration
  * @csspart captions-button - the CC button (shown when the video has subtitle or caption tracks)
  * @csspart captions-menu - Off and one item per track
+ * @csspart speed-button
+ * @csspart speed-menu
  * @csspart quality-button
  * @csspart quality-menu
+ * @csspart reset-view-button - 360° only
+ * @csspart motion-button - 360° on phones
+ * @csspart pip-button
+ * @csspart cast-button - remote playback, where the browser offers a device
  * @csspart fullscreen-button
  *
  * @cssprop [--vod-accent-color=#fff] - progress, handles, highlights
  * @cssprop [--vod-control-color=#fff] - icons and text
  * @cssprop [--vod-controls-background] - the bar's backdrop (a dark gradient)
  * @cssprop [--vod-menu-background=rgb(24 24 27 / 0.94)]
+ * @cssprop [--vod-badge-background=#be123c] - the HD badge
  * @cssprop [--vod-big-play-background=rgb(0 0 0 / 0.55)]
  * @cssprop [--vod-focus-color=rgb(255 255 255 / 0.9)]
  * @cssprop [--vod-font-family=system-ui]
@@ -99,7 +114,7 @@ const ERROR_TEXT: Partial<Record<PlayerErrorCode, string>> = {
  * @cssprop [--vod-cue-text-shadow=none]
  * @cssprop [--vod-cue-lift=64px] - how far cues move up while the control bar shows
  */
-export class VodPlayer extends LitElement {
+export class VodPlayer extends VodMediaElement {
   static override styles = [playerStyles, cueStyles];
 
   /** Any HLS URL (master or media playlist). Wins over `video-id`. */
@@ -125,133 +140,105 @@ export class VodPlayer extends LitElement {
   @property({ type: Number, attribute: 'start-time' }) startTime = 0;
   /** Hides the built-in controls (keyboard shortcuts stay); for pages that draw their own. */
   @property({ type: Boolean, attribute: 'no-controls' }) noControls = false;
-  /**
-   * How the picture maps to the screen. Only `flat` renders today: `360` will hand the video to a
-   * projection controller that lazily imports three.js, and `auto` will follow the video's metadata.
-   */
+  /** Turns the keyboard shortcuts off (focused buttons, sliders and menus keep their keys). */
+  @property({ type: Boolean, attribute: 'no-hotkeys' }) noHotkeys = false;
+  /** How the picture maps to the screen; `360` renders on a sphere with three.js. */
   @property() projection: Projection = 'auto';
   /** A WebVTT storyboard for seek previews; with `video-id` it defaults to the video's. */
   @property() storyboard = '';
   /** The text track shown first: a language (`fr`, `pt-BR`) or `off`; empty: the stream's default track. */
   @property() captions = '';
+  /**
+   * What to fetch before play, as `<video preload>`: `none` only the poster, `metadata` the playlists,
+   * `auto` playlists and the first segments. `autoplay` implies `auto`.
+   */
+  @property() preload: Preload = 'auto';
+  /** `lazy`: nothing (not even the poster) loads until the player is about a screen away from view. */
+  @property() loading: 'eager' | 'lazy' = 'eager';
+  /** Shown top left; with `video-id` it defaults to the upload's title. */
+  @property({ attribute: 'video-title' }) videoTitle = '';
+  /** Strings per language that replace the built-in ones: `{ fr: { play: 'Lire' } }`. */
+  @property({ attribute: false }) translations: PlayerTranslations = {};
 
   @state() private fatal: VodEventDetails['vod-error'] | null = null;
   @state() private started = false;
+  /** A frame has played: from then on the extras (storyboard) may load without slowing the start. */
+  @state() private hasPlayed = false;
   @state() private waiting = false;
-  @state() private idle = false;
-  @state() private menuOpen = false;
   @state() private fullscreen = false;
+  @state() private near = false;
+  @state() private info: PublicInfo | null = null;
+  @state() private castAvailable = false;
 
-  // Created up front (not in the template) so the media API works before the first render.
-  readonly #video: HTMLVideoElement = Object.assign(document.createElement('video'), {
-    playsInline: true,
-    preload: 'metadata',
-  });
   readonly #tokens = new PlaybackTokenController(this);
-  readonly #hls = new HlsController(this, this.#video, {
-    ready: (detail) => fire(this, 'vod-ready', detail),
+  readonly #captions = new CaptionsController(this, this.media);
+  readonly #hls = new HlsController(this, this.media, {
+    ready: (detail) => {
+      // With preload="metadata" the media element has no duration yet; the playlists told it.
+      this.#playlistDuration = detail.duration;
+      this.requestUpdate();
+      fire(this, 'vod-ready', detail);
+    },
     levelSwitched: (level, auto) => {
       const rung = this.#hls.levels[level];
-      fire(this, 'vod-quality-change', { level, width: rung?.width ?? 0, height: rung?.height ?? 0, auto });
+      const switches = this.#qoe.levelSwitched();
+      fire(this, 'vod-quality-change', {
+        level,
+        width: rung?.width ?? 0,
+        height: rung?.height ?? 0,
+        auto,
+        switches,
+      });
     },
     error: (detail) => {
       if (detail.fatal) this.fatal = detail;
       fire(this, 'vod-error', detail);
     },
   });
-  readonly #captions = new CaptionsController(this, this.#video);
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #view360 = new View360Controller(this, this.media);
+  readonly #qoe = new QoeController(this, this.media);
+  readonly #actions: PlayerActions = this.#makeActions();
+  readonly #keys = new HotkeysController(this, this.#actions);
+  readonly #menus = new MenuController(this);
   #autoplayPending = false;
+  #playlistDuration = Number.NaN;
   #currentUrl: string | undefined;
+  #near: IntersectionObserver | null = null;
+  #infoFor = '';
+  #remoteWatch: number | undefined;
 
   constructor() {
     super();
-    const video = this.#video;
+    const video = this.media;
     video.setAttribute('part', 'video');
-    for (const type of FORWARDED_MEDIA_EVENTS) {
-      video.addEventListener(type, () => {
-        this.dispatchEvent(new Event(type));
-        this.requestUpdate();
-      });
-    }
+    for (const type of RERENDER_ON) video.addEventListener(type, () => this.requestUpdate());
+    video.addEventListener('timeupdate', () => {
+      this.#paintTime();
+      fire(this, 'vod-time-update', { currentTime: video.currentTime, duration: video.duration });
+    });
     video.addEventListener('play', () => {
       this.started = true;
       fire(this, 'vod-play', { currentTime: video.currentTime });
-      this.#poke();
+      this.#keys.poke();
     });
     video.addEventListener('pause', () => fire(this, 'vod-pause', { currentTime: video.currentTime }));
-    video.addEventListener('timeupdate', () =>
-      fire(this, 'vod-time-update', { currentTime: video.currentTime, duration: video.duration }),
-    );
     video.addEventListener('waiting', () => (this.waiting = true));
     for (const type of ['playing', 'canplay', 'seeked', 'pause', 'emptied']) {
       video.addEventListener(type, () => (this.waiting = false));
     }
     video.addEventListener('loadedmetadata', () => this.#maybeAutoplay());
+    video.addEventListener('playing', () => (this.hasPlayed = true));
   }
 
-  // --- the media element API --------------------------------------------------------------------
+  // --- API beyond the media element ---------------------------------------------------------------
 
-  /** The `<video>` inside; for integrations that need the element itself (e.g. `captureStream`). */
-  get media(): HTMLVideoElement {
-    return this.#video;
-  }
-  play(): Promise<void> {
-    return this.#video.play();
-  }
-  pause(): void {
-    this.#video.pause();
-  }
-  get currentTime(): number {
-    return this.#video.currentTime;
-  }
-  set currentTime(value: number) {
-    this.#video.currentTime = value;
-  }
-  get duration(): number {
-    return this.#video.duration;
-  }
-  get paused(): boolean {
-    return this.#video.paused;
-  }
-  get ended(): boolean {
-    return this.#video.ended;
-  }
-  get seeking(): boolean {
-    return this.#video.seeking;
-  }
-  get buffered(): TimeRanges {
-    return this.#video.buffered;
-  }
-  get seekable(): TimeRanges {
-    return this.#video.seekable;
-  }
-  get volume(): number {
-    return this.#video.volume;
-  }
-  set volume(value: number) {
-    this.#video.volume = Math.min(Math.max(value, 0), 1);
-  }
-  get muted(): boolean {
-    return this.#video.muted;
-  }
-  set muted(value: boolean) {
-    this.#video.muted = value;
-  }
-  get playbackRate(): number {
-    return this.#video.playbackRate;
-  }
-  set playbackRate(value: number) {
-    this.#video.playbackRate = value;
-  }
-  get readyState(): number {
-    return this.#video.readyState;
-  }
-  get videoWidth(): number {
-    return this.#video.videoWidth;
-  }
-  get videoHeight(): number {
-    return this.#video.videoHeight;
+  /** Starts playback; with `preload="none"` (or a lazy player still out of view) it loads first. */
+  override async play(): Promise<void> {
+    this.#qoe.playRequested();
+    this.near = true;
+    if (this.isUpdatePending) await this.updateComplete;
+    if (this.#hls.idle || this.#hls.engine === 'hls.js') await this.#hls.start();
+    return super.play();
   }
   /** Whether the built-in controls show; the reverse of the `no-controls` attribute. */
   get controls(): boolean {
@@ -280,13 +267,30 @@ export class VodPlayer extends LitElement {
   get currentLevel(): number {
     return this.#hls.currentLevel;
   }
+  /** Startup time, rebuffering and rendition switches of the current source. */
+  get qoe(): QoeStats {
+    return this.#qoe.stats;
+  }
+  /**
+   * The 360° view: `state` (`off`, `loading`, `on`, `no-webgl`), where it looks (degrees, null when
+   * flat) and how many frames it has drawn.
+   */
+  get view360(): { state: string; yaw: number; pitch: number; fov: number; frames: number } | null {
+    const angles = this.#view360.angles;
+    if (this.#view360.state === 'off') return null;
+    return { state: this.#view360.state, yaw: 0, pitch: 0, fov: 0, ...angles, frames: this.#view360.frames };
+  }
+  /** Points the 360° view back to the middle of the picture. */
+  resetView(): void {
+    this.#view360.reset();
+  }
 
   /**
    * Enters fullscreen with the controls, or leaves it. iPhone Safari has no element fullscreen: there
    * the video alone goes fullscreen with the system's controls.
    */
   async toggleFullscreen(): Promise<void> {
-    const video = this.#video as HTMLVideoElement & { webkitEnterFullscreen?: () => void };
+    const video = this.media as HTMLVideoElement & { webkitEnterFullscreen?: () => void };
     if (document.fullscreenElement === this) await document.exitFullscreen();
     else if (document.fullscreenEnabled) await this.requestFullscreen();
     else video.webkitEnterFullscreen?.();
@@ -297,49 +301,119 @@ export class VodPlayer extends LitElement {
     this.toggleFullscreen().catch(() => undefined);
   };
 
+  async #togglePip(): Promise<void> {
+    if (document.pictureInPictureElement === this.media) await document.exitPictureInPicture();
+    else await this.media.requestPictureInPicture();
+  }
+
   // --- lifecycle ----------------------------------------------------------------------------------
 
   override connectedCallback(): void {
     super.connectedCallback();
     document.addEventListener('fullscreenchange', this.#onFullscreenChange);
+    this.#observeNear();
+    // Start fetching hls.js now rather than at the first render: it is the long pole of the first frame.
+    if (this.near && (this.src || this.videoId) && this.#effectivePreload() !== 'none' && mseSupported()) {
+      void importHls();
+    }
+    this.#watchRemote();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     document.removeEventListener('fullscreenchange', this.#onFullscreenChange);
-    clearTimeout(this.#idleTimer);
+    this.#near?.disconnect();
+    this.#near = null;
+    const remote = (this.media as unknown as { remote?: RemotePlayback }).remote;
+    if (this.#remoteWatch !== undefined) {
+      (remote as unknown as { cancelWatchAvailability?: (id: number) => Promise<void> })
+        ?.cancelWatchAvailability?.(this.#remoteWatch)
+        .catch(() => undefined);
+      this.#remoteWatch = undefined;
+    }
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    const video = this.#video;
+  /** `loading="lazy"`: wait until the player is within about a screen of the viewport. */
+  #observeNear(): void {
+    if (this.near || this.loading !== 'lazy' || typeof IntersectionObserver === 'undefined') {
+      this.near = true;
+      return;
+    }
+    this.#near?.disconnect();
+    this.#near = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((e) => e.isIntersecting)) return;
+        this.near = true;
+        this.#near?.disconnect();
+        this.#near = null;
+      },
+      { rootMargin: '100% 0px' },
+    );
+    this.#near.observe(this);
+  }
+
+  /** Remote playback (Chromecast, AirPlay via the standard API) only shows when a device is there. */
+  #watchRemote(): void {
+    const remote = (this.media as unknown as { remote?: RemotePlayback }).remote;
+    if (!remote || this.#remoteWatch !== undefined) return;
+    remote
+      .watchAvailability((available) => (this.castAvailable = available))
+      .then((id) => (this.#remoteWatch = id))
+      .catch(() => (this.castAvailable = false));
+  }
+
+  protected override willUpdate(changed: PropertyValues): void {
+    const video = this.media;
     if (changed.has('playbackToken') || changed.has('token') || changed.has('tokenUrl')) {
       this.#tokens.configure(this.playbackToken || this.token, this.tokenUrl);
     }
+    if (changed.has('captions')) this.#captions.preference = this.captions;
+    if (changed.has('loading') && this.isConnected) this.#observeNear();
     if (changed.has('defaultMuted')) {
       video.defaultMuted = this.defaultMuted;
       video.muted = this.defaultMuted;
     }
     if (changed.has('loop')) video.loop = this.loop;
-    if (changed.has('captions')) this.#captions.preference = this.captions;
-    if (changed.has('poster') || changed.has('videoId') || changed.has('apiBase') || changed.has('token')) {
-      const poster = this.poster || (this.videoId && !this.src ? this.#streamUrl('poster.jpg') : '');
-      if (poster) video.poster = poster;
+    const sourceChanged = ['src', 'videoId', 'apiBase', 'token', 'playbackToken'].some((k) => changed.has(k));
+    if (sourceChanged || changed.has('poster') || changed.has('near')) {
+      const poster = this.poster || (this.#byId() ? this.#streamUrl('poster.jpg') : '');
+      if (poster && this.near) video.poster = poster;
       else video.removeAttribute('poster');
     }
-    if (changed.has('src') || changed.has('videoId') || changed.has('apiBase') || changed.has('token')) {
+    // An autoplaying player asks after its first frame: the start must not wait behind it.
+    const infoNow = !this.autoplay || this.hasPlayed;
+    if (this.near && infoNow && this.#byId() && this.#infoFor !== this.#streamUrl('')) this.#fetchInfo();
+    if (changed.has('projection') || changed.has('info')) {
+      // Textures from another origin need CORS; only the sphere reads the pixels.
+      if (this.#wants360()) video.crossOrigin = 'anonymous';
+    }
+    if (sourceChanged || changed.has('near') || changed.has('preload') || changed.has('autoplay')) {
       const source = this.#source();
       if (source?.url !== this.#currentUrl) {
         this.#currentUrl = source?.url;
         this.fatal = null;
         this.started = false;
+        this.hasPlayed = false;
         this.#autoplayPending = this.autoplay;
-        this.#hls.load(source);
+        this.#playlistDuration = Number.NaN;
+        this.#qoe.reset();
       }
+      this.#hls.load(source, this.#effectivePreload());
     }
     if (changed.has('autoplay') && this.autoplay && !this.started && !this.#autoplayPending) {
       this.#autoplayPending = true;
       if (video.readyState >= HTMLMediaElement.HAVE_METADATA) this.#maybeAutoplay();
     }
+  }
+
+  #effectivePreload(): Preload {
+    if (!this.near) return 'none';
+    if (this.autoplay) return 'auto';
+    return this.preload === 'none' || this.preload === 'metadata' ? this.preload : 'auto';
+  }
+
+  #byId(): boolean {
+    return !!this.videoId && !this.src;
   }
 
   #source(): HlsSource | null {
@@ -351,221 +425,262 @@ export class VodPlayer extends LitElement {
   }
 
   #streamUrl(file: string): string {
-    const base = (this.apiBase || location.origin).replace(/\/+$/, '');
-    return this.#withToken(`${base}/stream/${encodeURIComponent(this.videoId)}/${file}`);
+    return this.#withToken(`${this.#base()}/stream/${encodeURIComponent(this.videoId)}/${file}`);
+  }
+
+  #base(): string {
+    return (this.apiBase || location.origin).replace(/\/+$/, '');
   }
 
   #withToken(url: string): string {
     return this.#tokens.authorize(url);
   }
 
+  /**
+   * With `video-id`, the title and projection come from the server's public oEmbed answer (the video
+   * API itself needs an API token, which a viewer's page does not have).
+   */
+  async #fetchInfo(): Promise<void> {
+    const key = this.#streamUrl('');
+    this.#infoFor = key;
+    const base = this.#base();
+    const embed = `${base}/embed/${encodeURIComponent(this.videoId)}`;
+    const info = await fetch(`${base}/oembed?url=${encodeURIComponent(embed)}`).then(
+      (res) => (res.ok ? (res.json() as Promise<PublicInfo>) : null),
+      () => null,
+    );
+    if (this.#infoFor === key) this.info = info;
+  }
+
+  #wants360(): boolean {
+    const p = this.projection;
+    if (p === '360' || p === 'equirectangular') return true;
+    return p === 'auto' && this.#byId() && this.info?.projection === 'equirectangular';
+  }
+
   async #maybeAutoplay(): Promise<void> {
     if (!this.#autoplayPending) return;
     this.#autoplayPending = false;
     try {
-      await this.#video.play();
+      await this.play();
     } catch (err) {
       // Browsers refuse sound without a user gesture; hosted players then start muted, and so do we.
       if ((err as DOMException).name !== 'NotAllowedError') return;
-      this.#video.muted = true;
-      await this.#video.play().catch(() => undefined);
+      this.media.muted = true;
+      await this.play().catch(() => undefined);
     } finally {
       // The big play button waits for autoplay to succeed or fail.
       this.requestUpdate();
     }
   }
 
+  #makeActions(): PlayerActions {
+    const player = this;
+    return {
+      get paused() {
+        return player.media.paused;
+      },
+      get menuOpen() {
+        return player.#menus.open !== null;
+      },
+      get hotkeys() {
+        return !player.noHotkeys;
+      },
+      togglePlay: () => this.#togglePlay(),
+      seekBy: (s) => this.#seekTo(this.media.currentTime + s),
+      seekToFraction: (f) => {
+        if (Number.isFinite(this.media.duration)) this.#seekTo(this.media.duration * f);
+      },
+      volumeBy: (d) => {
+        this.volume = this.media.volume + d;
+        this.media.muted = false;
+      },
+      toggleMute: () => this.#toggleMute(),
+      toggleFullscreen: () => this.#toggleFullscreenQuietly(),
+      toggleCaptions: () => this.#toggleCaptions(),
+      stepSpeed: (direction) => {
+        const at = PLAYBACK_RATES.findIndex((r) => r >= this.media.playbackRate);
+        const next =
+          PLAYBACK_RATES[Math.min(Math.max((at < 0 ? 2 : at) + direction, 0), PLAYBACK_RATES.length - 1)];
+        if (next) this.media.playbackRate = next;
+      },
+      viewKey: (key) => this.#view360.handleKey(key),
+      controls: () => this.renderRoot.querySelector('[part="controls"]'),
+    };
+  }
+
   // --- interaction --------------------------------------------------------------------------------
 
   #togglePlay = (): void => {
-    if (this.#video.paused || this.#video.ended) this.#video.play().catch(() => undefined);
-    else this.#video.pause();
+    if (this.media.paused || this.media.ended) this.play().catch(() => undefined);
+    else this.media.pause();
   };
 
   #toggleMute = (): void => {
-    const video = this.#video;
+    const video = this.media;
     video.muted = !video.muted;
     // Unmuting at volume 0 would stay silent.
     if (!video.muted && video.volume === 0) video.volume = 0.5;
   };
 
+  #toggleCaptions(): void {
+    const handled = !fire(this, 'vod-captions-toggle', {});
+    if (!handled) this.#captions.toggle();
+  }
+
   #onVolumeInput = (e: Event): void => {
     const value = Number((e.target as HTMLInputElement).value);
-    this.#video.volume = value;
-    this.#video.muted = value === 0;
+    this.media.volume = value;
+    this.media.muted = value === 0;
   };
 
-  #seekBy(delta: number): void {
-    const video = this.#video;
+  #seekTo(time: number): void {
+    const video = this.media;
     const end = Number.isFinite(video.duration) ? video.duration : Number.POSITIVE_INFINITY;
-    video.currentTime = Math.min(Math.max(video.currentTime + delta, 0), end);
+    video.currentTime = Math.min(Math.max(time, 0), end);
   }
 
   #onFullscreenChange = (): void => {
     this.fullscreen = document.fullscreenElement === this;
   };
 
-  #chooseLevel(index: number): void {
-    this.level = index;
-    this.menuOpen = false;
-    this.renderRoot.querySelector<HTMLElement>('[part="quality-button"]')?.focus();
-  }
+  #retry = (): void => {
+    this.fatal = null;
+    this.#hls.retry();
+    this.play().catch(() => undefined);
+  };
 
   /** Read at pointerdown: the pointermove of a tap un-idles the player before its click arrives. */
   #tapOnHiddenControls = false;
 
   #onViewPointerDown = (e: PointerEvent): void => {
-    this.#tapOnHiddenControls = e.pointerType === 'touch' && this.idle;
+    this.#tapOnHiddenControls = e.pointerType === 'touch' && this.#keys.idle;
+    this.#view360.onPointerDown(e);
   };
 
   #onViewClick = (): void => {
-    // A click beside an open menu only closes it, as menus do elsewhere; a tap on hidden controls
-    // only shows them (a finger has no hover to do that).
-    if (this.menuOpen) this.menuOpen = false;
-    else if (this.#tapOnHiddenControls) this.#poke();
+    // A drag of the 360° view is not a click; a click beside an open menu only closes it, as menus do
+    // elsewhere; a tap on hidden controls only shows them (a finger has no hover to do that).
+    if (this.#view360.consumeDrag()) return;
+    if (this.#menus.open) this.#menus.close();
+    else if (this.#tapOnHiddenControls) this.#keys.poke();
     else this.#togglePlay();
   };
 
-  #onMenuFocusOut = (e: FocusEvent): void => {
-    const to = e.relatedTarget as Node | null;
-    if (this.menuOpen && to && !(e.currentTarget as HTMLElement).contains(to)) this.menuOpen = false;
-  };
-
-  /** Arrow keys walk the menu items; Escape closes it and returns to the button. */
-  #onMenuKeyDown = (e: KeyboardEvent): void => {
-    if (!this.menuOpen) return;
-    const items = [...this.renderRoot.querySelectorAll<HTMLElement>('[role="menuitemradio"]')];
-    const at = items.indexOf(e.composedPath()[0] as HTMLElement);
-    if (e.key === 'Escape') {
-      this.menuOpen = false;
-      this.renderRoot.querySelector<HTMLElement>('[part="quality-button"]')?.focus();
-    } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && items.length) {
-      const next = (at + (e.key === 'ArrowDown' ? 1 : -1) + items.length) % items.length;
-      items[at < 0 ? 0 : next]?.focus();
-    } else {
-      return;
-    }
-    e.preventDefault();
-  };
-
-  /** Shows the controls, and hides them again after a while of playing untouched. */
-  #poke = (): void => {
-    this.idle = false;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => {
-      if (!this.#video.paused && !this.menuOpen) this.idle = true;
-    }, IDLE_AFTER_MS);
-  };
-
-  #onKeyDown = (e: KeyboardEvent): void => {
-    this.#poke();
-    if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
-    const origin = e.composedPath()[0];
-    const onButton = origin instanceof HTMLButtonElement;
-    const onRange = origin instanceof HTMLInputElement;
-    switch (e.key) {
-      case ' ':
-        if (onButton) return;
-        this.#togglePlay();
-        break;
-      case 'k':
-      case 'K':
-        this.#togglePlay();
-        break;
-      case 'ArrowLeft':
-      case 'ArrowRight':
-        if (onRange) return;
-        this.#seekBy(e.key === 'ArrowLeft' ? -SEEK_STEP : SEEK_STEP);
-        break;
-      case 'ArrowUp':
-      case 'ArrowDown':
-        if (onRange || this.menuOpen) return;
-        this.volume = this.#video.volume + (e.key === 'ArrowUp' ? 0.1 : -0.1);
-        this.#video.muted = false;
-        break;
-      case 'm':
-      case 'M':
-        this.#toggleMute();
-        break;
-      case 'f':
-      case 'F':
-        this.#toggleFullscreenQuietly();
-        break;
-      case 'c':
-      case 'C':
-        this.#captions.toggle();
-        break;
-      default:
-        return;
-    }
-    e.preventDefault();
-  };
+  /**
+   * The clock is written straight into the DOM: a `timeupdate` must not re-render the whole bar. Its
+   * span has no Lit binding inside, so this write and Lit's renders never fight over the node.
+   */
+  #paintTime(): void {
+    const el = this.renderRoot?.querySelector('[part="time"] .current');
+    if (el) el.textContent = formatTime(this.media.currentTime);
+  }
 
   // --- rendering ----------------------------------------------------------------------------------
 
+  #strings(): PlayerStrings {
+    const lang =
+      this.lang ||
+      this.closest<HTMLElement>('[lang]')?.lang ||
+      document.documentElement.lang ||
+      (typeof navigator !== 'undefined' ? navigator.language : 'en');
+    const touch = typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
+    return resolveStrings(lang, this.translations, touch);
+  }
+
   protected override render() {
-    const video = this.#video;
+    const t = this.#strings();
+    const video = this.media;
     // Without a source or after a fatal error there is nothing to control: the box (or the message)
     // stands alone, as on hosted players.
     const showControls = !this.noControls && !this.fatal && this.#currentUrl !== undefined;
     const fatal = this.fatal;
-    const idle = this.idle && !video.paused && !this.menuOpen && !fatal;
+    const idle = this.#keys.idle && !video.paused && !this.#menus.open && !fatal;
+    const title = this.videoTitle || (this.#byId() ? (this.info?.title ?? '') : '');
     return html`
       <div
         class="frame ${idle ? 'idle' : ''}"
         role="group"
-        aria-label="Video player"
+        aria-label=${title ? `${t.player}: ${title}` : t.player}
         tabindex="0"
-        @keydown=${this.#onKeyDown}
-        @pointermove=${this.#poke}
-        @focusin=${this.#poke}
+        @keydown=${this.#keys.onKeyDown}
+        @pointermove=${this.#keys.poke}
+        @focusin=${this.#keys.poke}
       >
-        ${this.#renderView()}
+        ${this.#renderView(t)}
+        ${title ? html`<div part="title">${title}</div>` : nothing}
         ${this.waiting && !video.paused && !fatal ? html`<div part="spinner" aria-hidden="true"></div>` : nothing}
         ${
           showControls && !this.started && !fatal && !this.#autoplayPending
-            ? html`<button part="big-play-button" aria-label="Play" @click=${this.#togglePlay}>${icons.play}</button>`
+            ? html`<button part="big-play-button" aria-label=${t.play} @click=${this.#togglePlay}>${icons.play}</button>`
             : nothing
         }
-        ${fatal ? this.#renderError(fatal) : nothing} ${showControls ? this.#renderControls() : nothing}
+        ${fatal ? this.#renderError(fatal, t) : nothing} ${showControls ? this.#renderControls(t) : nothing}
       </div>
     `;
   }
 
-  /** The seam for 360: `projection="360"` will render a canvas fed by the video here. */
-  #renderView() {
-    return html`<div class="view" @pointerdown=${this.#onViewPointerDown} @click=${this.#onViewClick} @dblclick=${this.#toggleFullscreenQuietly}>
-      ${this.#video}
-    </div>`;
+  #renderView(t: PlayerStrings) {
+    const sphere = this.#wants360();
+    const state = this.#view360.state;
+    const on = sphere && (state === 'on' || state === 'loading');
+    return html`<div
+        class="view ${on ? 'sphere-on' : ''}"
+        @pointerdown=${this.#onViewPointerDown}
+        @pointermove=${this.#view360.onPointerMove}
+        @pointerup=${this.#view360.onPointerUp}
+        @pointercancel=${this.#view360.onPointerUp}
+        @wheel=${this.#view360.onWheel}
+        @click=${this.#onViewClick}
+        @dblclick=${this.#toggleFullscreenQuietly}
+      >
+        ${this.media} ${sphere ? html`<div class="sphere" role="img" aria-label="${t.view360}. ${t.view360Hint}"></div>` : nothing}
+      </div>
+      ${sphere && state === 'no-webgl' ? html`<div part="notice" role="status">${t.noWebgl}</div>` : nothing}`;
   }
 
-  #renderError(error: VodEventDetails['vod-error']) {
+  #renderError(error: VodEventDetails['vod-error'], t: PlayerStrings) {
     return html`<div part="error" role="alert">
-      <strong>${ERROR_TEXT[error.code] ?? 'This video could not be played.'}</strong>
+      <strong>${t.errors[error.code] ?? t.errorGeneric}</strong>
       <small>${error.code}${error.status ? ` · HTTP ${error.status}` : ''}</small>
+      ${
+        isRetryable(error.code)
+          ? html`<button part="retry-button" @click=${this.#retry}>${icons.replay}<span>${t.retry}</span></button>`
+          : nothing
+      }
     </div>`;
   }
 
-  #renderControls() {
-    const video = this.#video;
+  #renderControls(t: PlayerStrings) {
+    const video = this.media;
     const playing = !video.paused && !video.ended;
     const muted = video.muted || video.volume === 0;
     const volume = muted ? 0 : video.volume;
     const canFullscreen = document.fullscreenEnabled || 'webkitEnterFullscreen' in video;
+    const sphereOn = this.#view360.state === 'on';
+    const canPip = document.pictureInPictureEnabled && !video.disablePictureInPicture && !this.#wants360();
+    const inPip = document.pictureInPictureElement === video;
     return html`
       <div part="controls">
         <vod-scrubber
           part="scrubber"
           exportparts="track: scrubber-track, buffered: scrubber-buffered, progress: scrubber-progress, handle: scrubber-handle, preview: scrubber-preview, thumbnail: scrubber-thumbnail"
+          label=${t.seek}
           .media=${video}
-          .storyboard=${this.storyboard || (this.videoId && !this.src ? this.#streamUrl('storyboard.vtt') : '')}
+          .storyboard=${
+            // Seek previews are extra bytes: not before the first frame (they would compete with it),
+            // nor before play unless the page asked to preload.
+            this.hasPlayed || (this.#effectivePreload() === 'auto' && !this.autoplay)
+              ? this.storyboard || (this.#byId() ? this.#streamUrl('storyboard.vtt') : '')
+              : ''
+          }
         ></vod-scrubber>
         <div class="bar">
-          <button part="play-button" aria-label=${playing ? 'Pause' : 'Play'} @click=${this.#togglePlay}>
+          <button part="play-button" aria-label=${playing ? t.pause : video.ended ? t.replay : t.play} @click=${this.#togglePlay}>
             ${playing ? icons.pause : video.ended ? icons.replay : icons.play}
           </button>
           <div class="volume">
-            <button part="mute-button" aria-label=${muted ? 'Unmute' : 'Mute'} @click=${this.#toggleMute}>
+            <button part="mute-button" aria-label=${muted ? t.unmute : t.mute} @click=${this.#toggleMute}>
               ${muted ? icons.volumeMuted : volume < 0.5 ? icons.volumeLow : icons.volumeHigh}
             </button>
             <input
@@ -574,14 +689,14 @@ export class VodPlayer extends LitElement {
               min="0"
               max="1"
               step="0.05"
-              aria-label="Volume"
+              aria-label=${t.volume}
               .value=${String(volume)}
               style=${styleMap({ '--_fill': `${volume * 100}%` })}
               @input=${this.#onVolumeInput}
             />
           </div>
           <div part="time" aria-live="off">
-            ${formatTime(video.currentTime)} <span>/ ${formatTime(video.duration)}</span>
+            <span class="current"></span> <span class="total">/ ${formatTime(Number.isFinite(video.duration) ? video.duration : this.#playlistDuration)}</span>
           </div>
           <div class="spacer"></div>
           <vod-captions-menu
@@ -590,12 +705,50 @@ export class VodPlayer extends LitElement {
             .tracks=${this.#captions.tracks}
             .shown=${this.#captions.shown}
           ></vod-captions-menu>
-          ${this.#renderQuality()}
+          ${
+            sphereOn
+              ? html`<button part="reset-view-button" aria-label=${t.resetView} @click=${() => this.#view360.reset()}>
+                  ${icons.resetView}
+                </button>`
+              : nothing
+          }
+          ${
+            sphereOn && this.#view360.motionAvailable
+              ? html`<button
+                  part="motion-button"
+                  aria-label=${t.motion}
+                  aria-pressed=${this.#view360.motion ? 'true' : 'false'}
+                  @click=${() => this.#view360.toggleMotion()}
+                >
+                  ${icons.motion}
+                </button>`
+              : nothing
+          }
+          ${this.#menus.speed(t, video.playbackRate, (rate) => (video.playbackRate = rate))}
+          ${this.#menus.quality(t, this.#hls.levels, this.#hls.level, this.#hls.currentLevel, (level) => (this.level = level))}
+          ${
+            canPip
+              ? html`<button part="pip-button" aria-label=${inPip ? t.exitPip : t.pip} @click=${() => this.#togglePip().catch(() => undefined)}>
+                  ${icons.pip}
+                </button>`
+              : nothing
+          }
+          ${
+            this.castAvailable
+              ? html`<button
+                  part="cast-button"
+                  aria-label=${t.cast}
+                  @click=${() => (video as unknown as { remote: RemotePlayback }).remote.prompt().catch(() => undefined)}
+                >
+                  ${icons.cast}
+                </button>`
+              : nothing
+          }
           ${
             canFullscreen
               ? html`<button
                   part="fullscreen-button"
-                  aria-label=${this.fullscreen ? 'Exit fullscreen' : 'Fullscreen'}
+                  aria-label=${this.fullscreen ? t.exitFullscreen : t.fullscreen}
                   @click=${this.#toggleFullscreenQuietly}
                 >
                   ${this.fullscreen ? icons.exitFullscreen : icons.enterFullscreen}
@@ -607,47 +760,10 @@ export class VodPlayer extends LitElement {
     `;
   }
 
-  #renderQuality() {
-    const levels = this.#hls.levels;
-    if (levels.length < 2) return nothing;
-    const manual = this.#hls.level;
-    const playing = levels[this.#hls.currentLevel];
-    const hd = (playing?.height ?? 0) >= 720;
-    const byHeight = [...levels].sort((a, b) => b.height - a.height || b.bitrate - a.bitrate);
-    const item = (index: number, label: string, hint = '') => html`
-      <button role="menuitemradio" aria-checked=${manual === index ? 'true' : 'false'} @click=${() => this.#chooseLevel(index)}>
-        <span>${label} ${hint ? html`<span class="hint">${hint}</span>` : nothing}</span>${icons.check}
-      </button>
-    `;
-    return html`
-      <div class="quality" @focusout=${this.#onMenuFocusOut} @keydown=${this.#onMenuKeyDown}>
-        <button
-          part="quality-button"
-          aria-label="Quality"
-          aria-haspopup="menu"
-          aria-expanded=${this.menuOpen ? 'true' : 'false'}
-          @click=${() => (this.menuOpen = !this.menuOpen)}
-        >
-          ${icons.settings}${hd ? html`<span class="badge" aria-hidden="true">HD</span>` : nothing}
-        </button>
-        ${
-          this.menuOpen
-            ? html`<div part="quality-menu" role="menu" aria-label="Quality">
-              <header aria-hidden="true">Quality</header>
-              ${item(-1, 'Auto', manual === -1 && playing ? playing.name : '')}
-              ${byHeight.map((l) => item(l.index, l.name))}
-            </div>`
-            : nothing
-        }
-      </div>
-    `;
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    if (changed.has('menuOpen') && this.menuOpen) {
-      const menu = this.renderRoot.querySelector('[part="quality-menu"]');
-      menu?.querySelector<HTMLElement>('[aria-checked="true"]')?.focus();
-    }
+  protected override updated(): void {
+    this.#paintTime();
+    // The sphere's box exists only after render: hand it to the 360° controller (null goes flat).
+    void this.#view360.enable(this.renderRoot.querySelector<HTMLElement>('.sphere'));
   }
 }
 

@@ -39,6 +39,10 @@ const PLAYER_EVENTS = [
   'vod-pause',
   'vod-time-update',
   'vod-seek',
+  'vod-startup',
+  'vod-rebuffer-start',
+  'vod-rebuffer-end',
+  'vod-captions-toggle',
 ] as const satisfies readonly (keyof VodEventDetails)[];
 
 /**

@@ -89,6 +89,8 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         provider_name: 'Vodkit',
         provider_url: ctx.config.publicUrl,
         title: info.title ?? 'Video',
+        // Not an oEmbed field: `<vod-player video-id>` reads it to turn 360° video onto a sphere.
+        projection: info.projection,
         width,
         height,
         thumbnail_url: `${ctx.config.publicUrl}/stream/${videoId}/poster.jpg${query}`,
@@ -113,14 +115,29 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
     extensions: ['html'],
     cacheControl: false,
     allowedPath: (pathName) => ctx.config.demo || !DEMO_PAGES.has(pathName),
-    setHeaders(reply, filePath) {
-      const rel = path.relative(root, filePath).split(path.sep);
-      // Module scripts loaded by other sites (the SDK bundles and their chunks) need CORS.
-      if (rel[0] === 'assets' || rel[0] === 'sdk') reply.header('access-control-allow-origin', '*');
-      // Vite fingerprints everything under assets/; pages and SDK names must be revalidated.
-      reply.header('cache-control', rel[0] === 'assets' ? 'public, max-age=31536000, immutable' : 'no-cache');
-    },
+    setHeaders,
   });
+  // Scripts and styles: `vite build` wrote .br/.gz beside them, sent as they are to browsers that take
+  // them. Registered apart because @fastify/static's `preCompressed` answers `/` (the index) with 404.
+  for (const dir of ['assets', 'sdk']) {
+    await app.register(fastifyStatic, {
+      root: path.join(root, dir),
+      prefix: `/${dir}/`,
+      decorateReply: false,
+      dotfiles: 'ignore',
+      cacheControl: false,
+      preCompressed: true,
+      setHeaders,
+    });
+  }
+
+  function setHeaders(reply: { header(name: string, value: string): unknown }, filePath: string): void {
+    const rel = path.relative(root, filePath).split(path.sep);
+    // Module scripts loaded by other sites (the SDK bundles and their chunks) need CORS.
+    if (rel[0] === 'assets' || rel[0] === 'sdk') reply.header('access-control-allow-origin', '*');
+    // Vite fingerprints everything under assets/; pages and SDK names must be revalidated (ETag).
+    reply.header('cache-control', rel[0] === 'assets' ? 'public, max-age=31536000, immutable' : 'no-cache');
+  }
 }
 
 const oembedQuery = {

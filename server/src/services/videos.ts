@@ -42,13 +42,17 @@ export class VideoService {
    * What an embed page or oEmbed consumer may know of a video without an API token: it only exists
    * once it plays, and says nothing of its owner. Null when there is no such playable video.
    */
-  publicInfo(
-    videoId: string,
-  ): { title: string | null; width: number | null; height: number | null; protected: boolean } | null {
+  publicInfo(videoId: string): Pick<Video, 'title' | 'width' | 'height' | 'protected' | 'projection'> | null {
     const job = this.deps.jobs.getByVideo(videoId);
     if (!job?.playable) return null;
     const video = this.#toVideo(job);
-    return { title: video.title, width: video.width, height: video.height, protected: video.protected };
+    return {
+      title: video.title,
+      width: video.width,
+      height: video.height,
+      protected: video.protected,
+      projection: video.projection,
+    };
   }
 
   state(principal: Principal, videoId: string): VideoState {

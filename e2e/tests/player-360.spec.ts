@@ -1,0 +1,186 @@
+import path from 'node:path';
+import { expect, type Locator, type Page, test } from '@playwright/test';
+import { clips, tempDir } from '../../server/test/fixtures.ts';
+import { baseUrl } from '../helpers/env.ts';
+import { createHlsFixture, type HlsFixture } from '../helpers/hls-fixture.ts';
+import { injectSphericalV1 } from '../helpers/spherical.ts';
+
+// 360° video in a real Chromium: WebGL 2 runs on SwiftShader here, so three.js really draws the sphere.
+
+interface View360 {
+  state: string;
+  yaw: number;
+  pitch: number;
+  fov: number;
+  frames: number;
+}
+interface Player360 extends HTMLElement {
+  currentTime: number;
+  readonly view360: View360 | null;
+  readonly paused: boolean;
+  play(): Promise<void>;
+  pause(): void;
+}
+
+let fixture: HlsFixture;
+
+test.beforeAll(async () => {
+  fixture = await createHlsFixture(6);
+});
+
+test.afterAll(async () => {
+  await fixture?.close();
+});
+
+/** The chunk that holds three.js (it is named after the only module importing it). */
+const isThreeChunk = (url: string) => /\/assets\/sphere-view-[\w-]+\.js/.test(url);
+
+function recordScripts(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (r) => {
+    if (r.resourceType() === 'script') urls.push(r.url());
+  });
+  return urls;
+}
+
+const view = (player: Locator) => player.evaluate((p: Player360) => p.view360);
+
+/** Plays a moment, then pauses: from then on only a change of the view changes the picture. */
+async function pausedOnAFrame(player: Locator): Promise<void> {
+  await expect.poll(() => view(player).then((v) => v?.state), { timeout: 20_000 }).toBe('on');
+  await player.evaluate((p: Player360) => p.play());
+  await expect
+    .poll(() => player.evaluate((p: Player360) => p.currentTime), { timeout: 20_000 })
+    .toBeGreaterThan(0.5);
+  await player.evaluate((p: Player360) => p.pause());
+  // Paused, the sphere stops drawing once it has drawn the last frame.
+  await expect
+    .poll(async () => {
+      const frames = (await view(player))!.frames;
+      await new Promise((r) => setTimeout(r, 300));
+      return (await view(player))!.frames - frames;
+    })
+    .toBe(0);
+}
+
+async function open360(page: Page): Promise<Locator> {
+  const q = new URLSearchParams({ src: fixture.master, muted: '1', projection: '360' });
+  await page.goto(`${baseUrl()}/player.html?${q}`);
+  return page.locator('vod-player');
+}
+
+test('projection="360" draws the video on a sphere; dragging turns it and changes the pixels', async ({
+  page,
+}, testInfo) => {
+  const scripts = recordScripts(page);
+  const player = await open360(page);
+  await pausedOnAFrame(player);
+  expect(scripts.some(isThreeChunk)).toBe(true);
+
+  const canvas = player.locator('canvas');
+  await expect(canvas).toBeVisible();
+  const before = await canvas.screenshot();
+  const box = (await canvas.boundingBox())!;
+  const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x - 200, y + 40, { steps: 8 });
+  await page.mouse.up();
+  await expect.poll(() => view(player).then((v) => v!.yaw)).not.toBe(0);
+  const after = await canvas.screenshot();
+  expect(after.equals(before)).toBe(false);
+  // A drag is not a click: it did not start playback.
+  expect(await player.evaluate((p: Player360) => p.paused)).toBe(true);
+  await testInfo.attach('after drag', { body: after, contentType: 'image/png' });
+
+  // The wheel zooms within limits; the reset button points back to the middle.
+  await page.mouse.move(x, y);
+  for (let i = 0; i < 30; i++) await page.mouse.wheel(0, -120);
+  await expect.poll(() => view(player).then((v) => v!.fov)).toBe(30);
+  await player.hover();
+  await player.getByRole('button', { name: 'Reset view' }).click();
+  await expect.poll(() => view(player)).toMatchObject({ yaw: 0, pitch: 0, fov: 75 });
+  const reset = await canvas.screenshot();
+  expect(reset.equals(after)).toBe(false);
+});
+
+test('the arrow keys turn the 360° view', async ({ page }) => {
+  const player = await open360(page);
+  await pausedOnAFrame(player);
+  const canvas = player.locator('canvas');
+  const before = await canvas.screenshot();
+  const time = await player.evaluate((p: Player360) => p.currentTime);
+
+  await player.getByRole('group', { name: 'Video player' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowUp');
+  await expect.poll(() => view(player)).toMatchObject({ yaw: 20, pitch: 10 });
+  // In 360° the arrows turn the view instead of seeking.
+  expect(await player.evaluate((p: Player360) => p.currentTime)).toBe(time);
+  expect((await canvas.screenshot()).equals(before)).toBe(false);
+});
+
+test('a flat video never fetches three.js', async ({ page }) => {
+  const scripts = recordScripts(page);
+  const q = new URLSearchParams({ src: fixture.master, muted: '1', autoplay: '1' });
+  await page.goto(`${baseUrl()}/player.html?${q}`);
+  const player = page.locator('vod-player');
+  await expect
+    .poll(() => player.evaluate((p: Player360) => p.currentTime), { timeout: 20_000 })
+    .toBeGreaterThan(0.5);
+  expect(await view(player)).toBeNull();
+  await expect(player.locator('canvas')).toHaveCount(0);
+  // hls.js came as its own chunk; three.js did not come at all.
+  expect(scripts.some((u) => /\/assets\/hls-[\w-]+\.js/.test(u))).toBe(true);
+  expect(scripts.filter(isThreeChunk)).toEqual([]);
+});
+
+test('without WebGL a 360° video says so and plays flat', async ({ page }) => {
+  await page.addInitScript(() => {
+    const original = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (
+      this: HTMLCanvasElement,
+      type: string,
+      ...rest: unknown[]
+    ) {
+      if (type.startsWith('webgl')) return null;
+      return (original as (...a: unknown[]) => unknown).call(this, type, ...rest);
+    } as typeof original;
+  });
+  const scripts = recordScripts(page);
+  const player = await open360(page);
+  await expect(player.getByRole('status')).toContainText('cannot show 360° video');
+  expect((await view(player))?.state).toBe('no-webgl');
+  await player.evaluate((p: Player360) => p.play());
+  await expect
+    .poll(() => player.evaluate((p: Player360) => p.currentTime), { timeout: 20_000 })
+    .toBeGreaterThan(0.5);
+  await expect(player.locator('video')).toBeVisible();
+  expect(scripts.filter(isThreeChunk)).toEqual([]);
+});
+
+test('demo: an upload with spherical metadata plays on the sphere, and so does its embed', async ({
+  page,
+}) => {
+  const dir = tempDir();
+  const flat = await clips.h264Aac(dir, { duration: 4, width: 640, height: 320 });
+  const spherical = injectSphericalV1(flat, path.join(dir, 'spherical.mp4'));
+
+  await page.goto(`${baseUrl()}/`);
+  await page.locator('vod-uploader input[type=file]').setInputFiles(spherical);
+  await expect(page.getByTestId('metadata')).toContainText('640×320');
+
+  const player = page.locator('#player-slot vod-player');
+  await expect(player).toBeAttached({ timeout: 90_000 });
+  // projection="auto": the server's probe said equirectangular, so the player went 360° by itself.
+  await expect.poll(() => view(player).then((v) => v?.state), { timeout: 30_000 }).toBe('on');
+  await expect(player.locator('canvas')).toBeVisible();
+  await expect(player.locator('[part="title"]')).toHaveText('spherical.mp4');
+
+  const iframe = (await page.locator('#embed-iframe').textContent()) ?? '';
+  const embedUrl = /src="([^"]+)"/.exec(iframe)![1]!;
+  await page.goto(embedUrl);
+  const embedded = page.locator('vod-player');
+  await expect.poll(() => view(embedded).then((v) => v?.state), { timeout: 30_000 }).toBe('on');
+});

@@ -1,0 +1,195 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { expect, type Page, type Response, test } from '@playwright/test';
+import type { EncoderJob } from '@vodkit/api';
+import { clips, tempDir } from '../../server/test/fixtures.ts';
+import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
+import { apiToken, baseUrl } from '../helpers/env.ts';
+import { createHlsFixture, type HlsFixture } from '../helpers/hls-fixture.ts';
+
+// What <vod-player> fetches before anyone presses play: `preload`, `loading="lazy"`, hls.js imported on
+// demand, and how the server delivers the SDK (precompressed, hashed chunks cached for good).
+
+interface PlayerApi extends HTMLElement {
+  currentTime: number;
+  readonly paused: boolean;
+  play(): Promise<void>;
+}
+
+let fixture: HlsFixture;
+let videoId: string;
+
+async function api<T>(method: string, p: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${baseUrl()}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+test.beforeAll(async () => {
+  fixture = await createHlsFixture(6);
+  // A real Vodkit video, encoded to the end so that its playlists no longer change.
+  const file = await clips.h264Aac(tempDir(), { duration: 8, width: 640, height: 360 });
+  const url = await tusUpload(fs.readFileSync(file), {
+    baseUrl: baseUrl(),
+    bearer: await apiToken(),
+    metadata: { filename: 'clip.mp4', filetype: 'video/mp4', title: 'Loading test clip' },
+  });
+  let job = await api<EncoderJob>('POST', '/v1/encoder/jobs', { fileId: fileIdOf(url) });
+  while (job.status !== 'completed') {
+    if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`job ${job.status}`);
+    await new Promise((r) => setTimeout(r, 500));
+    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
+  }
+  videoId = job.videoId;
+});
+
+test.afterAll(async () => {
+  await fixture?.close();
+});
+
+interface Fetched {
+  url: string;
+  bytes: number;
+}
+
+/** Every response the page gets from `/stream/` (what a viewer's data plan pays for), with its size. */
+function recordStream(page: Page): Fetched[] {
+  const fetched: Fetched[] = [];
+  page.on('response', async (res: Response) => {
+    if (!new URL(res.url()).pathname.startsWith('/stream/')) return;
+    const entry = { url: new URL(res.url()).pathname, bytes: 0 };
+    fetched.push(entry);
+    entry.bytes = (await res.body().catch(() => Buffer.alloc(0))).length;
+  });
+  return fetched;
+}
+
+const isPlaylistOrPoster = (u: string) => /\.m3u8$/.test(u) || /\/poster\.jpg$/.test(u);
+
+test('an idle embed fetches the poster and the playlists, never a segment, until play', async ({ page }) => {
+  const fetched = recordStream(page);
+  await page.goto(`${baseUrl()}/embed/${videoId}`);
+  const player = page.locator('vod-player');
+  // With preload="metadata" the duration is known from the playlists alone.
+  await expect(player.locator('[part="time"] .total')).toHaveText('/ 0:08', { timeout: 20_000 });
+  await expect(player.locator('[part="title"]')).toHaveText('Loading test clip');
+  expect(fetched.map((f) => f.url).every(isPlaylistOrPoster)).toBe(true);
+  expect(fetched.some((f) => f.url.endsWith('/poster.jpg'))).toBe(true);
+  expect(fetched.some((f) => f.url.endsWith('/master.m3u8'))).toBe(true);
+  const before = fetched.reduce((sum, f) => sum + f.bytes, 0);
+  test.info().annotations.push({ type: 'bytes before play', description: String(before) });
+  expect(before).toBeLessThan(200_000);
+
+  await player.getByRole('button', { name: 'Play', exact: true }).first().click();
+  await expect
+    .poll(() => player.evaluate((p: PlayerApi) => p.currentTime), { timeout: 20_000 })
+    .toBeGreaterThan(0.5);
+  expect(fetched.some((f) => f.url.endsWith('.m4s'))).toBe(true);
+});
+
+test('preload="none" fetches only the poster and does not even import hls.js', async ({ page }) => {
+  const fetched = recordStream(page);
+  const scripts: string[] = [];
+  page.on('request', (r) => {
+    if (r.resourceType() === 'script') scripts.push(r.url());
+  });
+  await page.goto(`${baseUrl()}/embed/${videoId}?preload=none`);
+  const player = page.locator('vod-player');
+  await expect(player.locator('[part="title"]')).toHaveText('Loading test clip');
+  await expect.poll(() => fetched.map((f) => f.url)).toEqual([`/stream/${videoId}/poster.jpg`]);
+  expect(scripts.filter((u) => /\/assets\/hls-/.test(u))).toEqual([]);
+
+  await player.getByRole('button', { name: 'Play', exact: true }).first().click();
+  await expect
+    .poll(() => player.evaluate((p: PlayerApi) => p.currentTime), { timeout: 20_000 })
+    .toBeGreaterThan(0.5);
+  expect(scripts.some((u) => /\/assets\/hls-/.test(u))).toBe(true);
+});
+
+test('loading="lazy" waits until the player nears the viewport', async ({ page }) => {
+  await page.goto(`${baseUrl()}/player.html`);
+  const seen = fixture.requests.length;
+  const requests = () => fixture.requests.slice(seen);
+  await page.evaluate(
+    ({ master }) => {
+      const make = (id: string, lazy: boolean) => {
+        const el = document.createElement('vod-player');
+        el.id = id;
+        el.setAttribute('src', `${master}?${id}`);
+        el.setAttribute('poster', `${new URL(master).origin}/stream/fixture/storyboard.jpg?${id}`);
+        if (lazy) el.setAttribute('loading', 'lazy');
+        return el;
+      };
+      const spacer = Object.assign(document.createElement('div'), { style: 'height: 5000px' });
+      document.querySelector('main')!.append(make('eager', false), spacer, make('lazy', true));
+    },
+    { master: fixture.master },
+  );
+  // The eager player below the fold loads at once; the lazy one, 5000 px further, fetches nothing.
+  await expect
+    .poll(() => requests().filter((r) => r.includes('.m4s')).length, { timeout: 20_000 })
+    .toBeGreaterThan(0);
+  expect(requests().filter((r) => r.includes('?lazy'))).toEqual([]);
+
+  await page.locator('#lazy').scrollIntoViewIfNeeded();
+  await expect
+    .poll(() => requests().filter((r) => r.includes('?lazy')).length, { timeout: 20_000 })
+    .toBeGreaterThan(0);
+  expect(requests()).toContain('/stream/fixture/storyboard.jpg?lazy');
+});
+
+/** A raw GET (no client decompressing behind our back). */
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      })
+      .on('error', reject);
+  });
+}
+
+test('the SDK is served precompressed: the entry revalidated, its hashed chunks immutable', async () => {
+  const sdk = `${baseUrl()}/sdk/vodkit-player.js`;
+  const br = await rawGet(sdk, { 'accept-encoding': 'gzip, deflate, br' });
+  expect(br.status).toBe(200);
+  expect(br.headers['content-encoding']).toBe('br');
+  expect(br.headers.vary).toContain('accept-encoding');
+  expect(br.headers['cache-control']).toBe('no-cache');
+  expect(br.headers['access-control-allow-origin']).toBe('*');
+  const source = zlib.brotliDecompressSync(br.body).toString();
+  expect(source).toContain('vod-player');
+  const etag = br.headers.etag!;
+  expect(etag).toBeTruthy();
+  expect((await rawGet(sdk, { 'accept-encoding': 'br', 'if-none-match': etag })).status).toBe(304);
+
+  const gz = await rawGet(sdk, { 'accept-encoding': 'gzip' });
+  expect(gz.headers['content-encoding']).toBe('gzip');
+  expect(zlib.gunzipSync(gz.body).toString()).toBe(source);
+  const plain = await rawGet(sdk, {});
+  expect(plain.headers['content-encoding']).toBeUndefined();
+  expect(plain.body.toString()).toBe(source);
+
+  // The element's own chunk stays small; hls.js comes as a separate hashed chunk, cached for a year.
+  expect(gz.body.length).toBeLessThanOrEqual(20 * 1024);
+  const hlsChunk = /["'`]([^"'`]*\/hls-[\w-]+\.js)["'`]/.exec(source)?.[1];
+  expect(hlsChunk).toBeTruthy();
+  const chunk = await rawGet(new URL(hlsChunk!, sdk).href, { 'accept-encoding': 'br' });
+  expect(chunk.status).toBe(200);
+  expect(chunk.headers['content-encoding']).toBe('br');
+  expect(chunk.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  expect(path.basename(hlsChunk!)).toMatch(/^hls-[\w-]{8}\.js$/);
+});

@@ -120,7 +120,7 @@ test('the master playlist carries the tracks and hls.js shows the default one at
     /#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="fr",NAME="Français",DEFAULT=NO/,
   );
 
-  await page.goto(`${baseUrl()}/embed/${videoId}`);
+  await page.goto(`${baseUrl()}/embed/${videoId}?preload=auto`);
   // The page can style cues through the player's custom properties; magenta is easy to find on screen.
   await page.addStyleTag({
     content: 'vod-player { --vod-cue-color: rgb(255 0 255); --vod-cue-background: transparent; }',
@@ -168,7 +168,7 @@ test('the master playlist carries the tracks and hls.js shows the default one at
 });
 
 test('the CC menu lists Off and each track, and switches between them', async ({ page }) => {
-  await page.goto(`${baseUrl()}/embed/${videoId}`);
+  await page.goto(`${baseUrl()}/embed/${videoId}?preload=auto`);
   const player = page.locator('vod-player');
   await expect.poll(() => trackModes(player)).toEqual(['en:showing', 'fr:disabled']);
   await seek(player, 1);
@@ -195,7 +195,7 @@ test('the CC menu lists Off and each track, and switches between them', async ({
 });
 
 test('the embed takes ?captions= to start with a language or with captions off', async ({ page }) => {
-  await page.goto(`${baseUrl()}/embed/${videoId}?captions=fr`);
+  await page.goto(`${baseUrl()}/embed/${videoId}?captions=fr&preload=auto`);
   const player = page.locator('vod-player');
   await expect.poll(() => trackModes(player)).toEqual(['en:disabled', 'fr:showing']);
   await seek(player, 1);
@@ -217,7 +217,7 @@ test('the embed takes ?captions= to start with a language or with captions off',
   await expect.poll(() => trackModes(player)).toEqual(['en:disabled', 'fr:showing']);
   await expect.poll(async () => (await magentaPixels(page, player)) - without).toBeGreaterThan(200);
 
-  await page.goto(`${baseUrl()}/embed/${videoId}?captions=off`);
+  await page.goto(`${baseUrl()}/embed/${videoId}?captions=off&preload=auto`);
   await expect.poll(() => player.evaluate((p) => (p as PlayerLike).media.textTracks.length)).toBe(2);
   await seek(player, 1);
   await expect.poll(() => trackModes(player)).toEqual(['en:disabled', 'fr:disabled']);
@@ -234,7 +234,7 @@ test('native HLS that ignores the SUBTITLES group still gets the tracks, as <tra
     w.MediaSource = undefined;
     w.ManagedMediaSource = undefined;
   });
-  await page.goto(`${baseUrl()}/embed/${videoId}`);
+  await page.goto(`${baseUrl()}/embed/${videoId}?preload=auto`);
   const player = page.locator('vod-player');
   expect(await player.evaluate((p) => (p as PlayerLike).media.src)).toMatch(/master\.m3u8$/);
   await expect.poll(() => trackModes(player)).toEqual(['en:showing', 'fr:disabled']);

@@ -59,6 +59,12 @@ const MIGRATIONS: string[] = [
   CREATE INDEX jobs_by_status ON jobs (status, created_at);
   CREATE INDEX jobs_by_file ON jobs (file_id);
   `,
+  `
+  -- enc: the running encoder's pid (killed at boot when its lease's process is dead) and the duration
+  -- the encode really produced (a header may lie).
+  ALTER TABLE jobs ADD COLUMN encoder_pid INTEGER;
+  ALTER TABLE jobs ADD COLUMN output_duration REAL;
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

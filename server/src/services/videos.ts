@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { FilesRepo } from '../db/files.ts';
 import type { JobRow, JobsRepo } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
-import { MASTER_PLAYLIST, POSTER_FILE } from '../media/encode.ts';
+import { MASTER_PLAYLIST, POSTER_FILE } from '../media/layout.ts';
 import type { Principal } from './auth.ts';
 
 export interface VideoServiceDeps {
@@ -72,7 +72,8 @@ export class VideoService {
       jobId: job.jobId,
       status: job.status,
       title: file?.title ?? file?.filename ?? null,
-      duration: file?.metadata?.duration ?? null,
+      // What the encode really produced once known; the probe's (header) figure until then.
+      duration: job.outputDuration ?? file?.metadata?.duration ?? null,
       width: top?.width ?? null,
       height: top?.height ?? null,
       projection: file?.metadata?.video?.projection ?? 'flat',

@@ -1,0 +1,43 @@
+/**
+ * Where segments are cut: short ones first so a player can start at once, then the full length.
+ *
+ * ffmpeg 5.1's HLS muxer can only do this one way: `-hls_init_time i -hls_time T -hls_list_size 1`
+ * cuts at i, 2i, then i+T, i+2T, … (its "init list" ends once the one-entry list starts sliding).
+ * Its playlists are ignored (Vodkit writes its own), so the sliding window costs nothing, and every
+ * video rung forces its keyframes at exactly these instants, so segments line up across the ladder.
+ * With i = 1 and T = 4: 1, 1, 3, then 4 s segments.
+ */
+export interface SegmentSchedule {
+  firstSeconds: number;
+  seconds: number;
+}
+
+/** The `n`th cut (n = 0 is the start of the video), seconds. */
+export function boundary(s: SegmentSchedule, n: number): number {
+  if (n < 3) return n * s.firstSeconds;
+  return s.firstSeconds + (n - 2) * s.seconds;
+}
+
+/** Every cut up to `durationS` (exclusive of 0). */
+export function boundaries(s: SegmentSchedule, durationS: number): number[] {
+  const out: number[] = [];
+  for (let n = 1; boundary(s, n) < durationS; n++) out.push(boundary(s, n));
+  return out;
+}
+
+/** x264's `-force_key_frames` expression for the same instants (n_forced counts the ones so far). */
+export function keyframeExpression(s: SegmentSchedule): string {
+  const i = s.firstSeconds;
+  const t = s.seconds;
+  return `expr:gte(t,if(lt(n_forced,3),n_forced*${i},${i}+(n_forced-2)*${t}))`;
+}
+
+/** The HLS muxer options that make ffmpeg cut there. */
+export function hlsTimingOptions(s: SegmentSchedule): string[] {
+  return ['-hls_init_time', String(s.firstSeconds), '-hls_time', String(s.seconds), '-hls_list_size', '1'];
+}
+
+/** The longest segment the schedule makes: `#EXT-X-TARGETDURATION` from the first playlist on. */
+export function targetDuration(s: SegmentSchedule): number {
+  return Math.max(s.seconds, s.firstSeconds);
+}

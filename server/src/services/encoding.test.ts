@@ -121,7 +121,9 @@ async function until<T>(what: string, fn: () => T | undefined | null | false, ms
     if (v) return v;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(
+    `timed out waiting for ${what}: ${JSON.stringify(envs.map((e) => e.jobs.listProcessing()))}`,
+  );
 }
 
 describe('EncodingService', () => {
@@ -242,7 +244,7 @@ describe('EncodingService', () => {
     fs.mkdirSync(path.dirname(leftover), { recursive: true });
     fs.writeFileSync(leftover, 'x');
     env.service.start();
-    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed', 30_000);
+    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
     expect(env.jobs.get(job.jobId)!.attempts).toBe(2);
     expect(fs.existsSync(leftover)).toBe(false);
   });
@@ -263,7 +265,7 @@ describe('EncodingService', () => {
       fs.writeFileSync(path.join(videoDir, f), 'old');
     }
     env.service.start();
-    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed', 30_000);
+    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
     expect(fs.readFileSync(path.join(videoDir, 'thumbs/a.jpg'), 'utf8')).toBe('old');
     expect(fs.readFileSync(path.join(videoDir, 'storyboard.vtt'), 'utf8')).toBe('old');
     expect(fs.readFileSync(path.join(videoDir, 'subtitles/en.vtt'), 'utf8')).toBe('old');
@@ -320,7 +322,8 @@ describe('EncodingService', () => {
 
   it('kills the orphaned ffmpeg of a SIGKILLed server before requeueing its job', async () => {
     const env = setup({ pollMs: 100 });
-    const job = env.service.create(principal, { fileId: await env.addFile(longClip) });
+    const clip = await makeClip(path.join(clipDir, 'orphan.mp4'), { duration: 20, width: 480, height: 270 });
+    const job = env.service.create(principal, { fileId: await env.addFile(clip) });
     const root = path.resolve(import.meta.dirname, '../../..');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/src/main.ts')], {
       cwd: root,
@@ -335,7 +338,11 @@ describe('EncodingService', () => {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     try {
-      const orphan = await until('the child encodes', () => env.jobs.get(job.jobId)?.encoderPid, 120_000).catch((e) => {
+      const orphan = await until(
+        'the child encodes',
+        () => env.jobs.get(job.jobId)?.encoderPid,
+        120_000,
+      ).catch((e) => {
         console.error(env.jobs.get(job.jobId));
         throw e;
       });
@@ -346,7 +353,7 @@ describe('EncodingService', () => {
       env.service.start();
       await until('requeued and claimed again', () => (env.jobs.get(job.jobId)?.attempts ?? 0) >= 2, 10_000);
       expect(await isEncoderProcess(orphan, env.storage.videoDir(job.videoId))).toBe(false);
-      await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed', 120_000);
+      await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed', 180_000);
     } finally {
       child.kill('SIGKILL');
     }

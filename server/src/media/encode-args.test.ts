@@ -1,9 +1,17 @@
 import type { MediaMetadata } from '@vodkit/api';
 import { describe, expect, it } from 'vitest';
 import { buildEncodeArgs } from './encode-args.ts';
+import { parseKeyframes } from './keyframes.ts';
 import { planLadder } from './ladder.ts';
 import { masterPlaylist, mediaPlaylist } from './playlists.ts';
-import { boundaries, boundary, keyframeExpression, targetDuration } from './schedule.ts';
+import {
+  boundaries,
+  boundary,
+  cutsFromKeyframes,
+  keyframeExpression,
+  targetDuration,
+  targetFor,
+} from './schedule.ts';
 
 const meta = (
   width: number,
@@ -116,6 +124,28 @@ describe('segment schedule', () => {
     expect([0, 1, 2, 3, 4, 5].map((n) => boundary(s, n))).toEqual([0, 1, 2, 5, 9, 13]);
     expect(boundaries(s, 14)).toEqual([1, 2, 5, 9, 13]);
     expect(targetDuration(s)).toBe(4);
+  });
+
+  it('follows a source GOP the way the HLS muxer will cut it', () => {
+    const every = (gop: number, end: number) =>
+      Array.from({ length: Math.ceil(end / gop) }, (_, i) => i * gop);
+    // 1 s GOPs: the schedule itself.
+    expect(cutsFromKeyframes(every(1, 20), s, 20)).toEqual({ cuts: [1, 2, 5, 9, 13, 17], longestS: 4 });
+    // 2 s GOPs: 2, 2, 2, then 4.
+    expect(cutsFromKeyframes(every(2, 20), s, 20)).toEqual({ cuts: [2, 4, 6, 10, 14, 18], longestS: 4 });
+    // 5 s GOPs make 5 s segments: copyable, with a target duration of 5.
+    expect(cutsFromKeyframes(every(5, 20), s, 20)!.longestS).toBe(5);
+    expect(targetFor(5)).toBe(5);
+    // Over 6 s, missing keyframes, or not starting on one: encode instead.
+    expect(cutsFromKeyframes(every(8, 40), s, 40)).toBeNull();
+    expect(cutsFromKeyframes([0], s, 30)).toBeNull();
+    expect(cutsFromKeyframes([0, 2, 4, 12, 14], s, 16)).toBeNull();
+    expect(cutsFromKeyframes([0.5, 2], s, 3)).toBeNull();
+  });
+
+  it('reads keyframes from packet flags relative to the first frame', () => {
+    const csv = ['0.066667,K_', '0.100000,__', '2.066667,K_', '2.1,__', '0.000000', ''].join('\n');
+    expect(parseKeyframes(csv)).toEqual({ times: [0, 2], offsetS: 0.066667 });
   });
 });
 

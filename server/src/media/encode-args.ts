@@ -74,11 +74,12 @@ export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJ
         'format=yuv420p',
       );
     }
-    const branches = plan.rungs.map((_, i) => `[s${i}]`);
+    const encoded = plan.rungs.map((r, i) => ({ r, i })).filter(({ r }) => !r.copy);
+    const branches = encoded.map(({ i }) => `[s${i}]`);
     if (poster.kind === 'frame') branches.push('[sp]');
     const head = [...pre, `split=${branches.length}`].join(',');
-    filters.push(`[0:V:0]${head}${branches.join('')}`);
-    plan.rungs.forEach((r, i) => {
+    if (branches.length > 0) filters.push(`[0:V:0]${head}${branches.join('')}`);
+    encoded.forEach(({ r, i }) => {
       const fps = r.fps !== null ? `fps=${r.fps},` : '';
       filters.push(`[s${i}]${fps}scale=${r.width}:${r.height},setsar=1,format=yuv420p[v${i}]`);
     });
@@ -88,8 +89,20 @@ export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJ
         `[sp]select='gte(t\\,${poster.atSeconds})',trim=end_frame=1,scale=${poster.width}:${poster.height},setsar=1[poster]`,
       );
     }
+    const forced = plan.forcedKeyframes
+      ? // A hair early, so rounding to the encoder's time base never pushes a keyframe onto the next frame.
+        plan.forcedKeyframes.times
+          .map((t) => Math.max(0, t + plan.forcedKeyframes!.offsetS - 0.001).toFixed(6))
+          .join(',')
+      : keyframeExpression(schedule);
     plan.rungs.forEach((r, i) => {
       const out = hls(r.name, 'v:0');
+      if (r.copy) {
+        // The source's own H.264, cut at its own keyframes: no decode, no encode, no quality lost.
+        out.options.unshift('-map', '0:V:0', '-c:v', 'copy');
+        outputs.push(out);
+        return;
+      }
       out.options.unshift(
         '-map',
         `[v${i}]`,
@@ -107,7 +120,7 @@ export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJ
         String(r.bufsize),
         // Every rung cuts a keyframe at the same instants: segments line up across rungs.
         '-force_key_frames',
-        keyframeExpression(schedule),
+        forced,
         '-sc_threshold',
         '0',
         // Long enough never to insert a keyframe of its own before the next forced one (≤ 60 fps).

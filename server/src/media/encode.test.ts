@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
 import { EncodeError, type EncodeOptions, type EncodeResult, startEncode } from './encode.ts';
+import { probeKeyframes } from './keyframes.ts';
 import { type EncodePlan, planLadder } from './ladder.ts';
 import { MASTER_PLAYLIST, POSTER_FILE } from './layout.ts';
 import { probeFile } from './probe.ts';
@@ -280,6 +281,44 @@ describe('startEncode', () => {
     }).done;
     expect(result.durationS).toBeGreaterThan(1.9);
     expect(result.durationS).toBeLessThan(2.1);
+  });
+
+  it('copies a standard H.264 source as its top rung, cut at its own keyframes, the other rungs aligned to them', async () => {
+    const input = await makeClip(path.join(dir, 'gop2.mp4'), {
+      duration: 9,
+      width: 640,
+      height: 360,
+      video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p'],
+    });
+    const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
+    const keyframes = await probeKeyframes(paths, input, 10_000);
+    expect(keyframes.times).toEqual([0, 2, 4, 6, 8]);
+    const plan = planLadder(metadata, { keyframes });
+    expect(plan.rungs.map((r) => `${r.name}:${r.copy}`)).toEqual(['240:false', '360:true']);
+    const outDir = path.join(dir, 'remux');
+    await startEncode({
+      paths,
+      input,
+      outDir,
+      plan,
+      durationS: metadata.duration,
+      maxDurationS: 3600,
+      timeoutMs: 120_000,
+    }).done;
+    const top = media(read(path.join(outDir, '360', 'index.m3u8')));
+    const low = media(read(path.join(outDir, '240', 'index.m3u8')));
+    // The source's 2 s GOPs decide the cuts (the schedule's 1 s first segments are not possible here).
+    expect(top.durations).toEqual([2, 2, 2, 3]);
+    expect(low.durations).toEqual(top.durations);
+    expect(read(path.join(outDir, '360', 'index.m3u8'))).toContain('#EXT-X-TARGETDURATION:3');
+    for (const segment of low.segments) {
+      const probed = await probeSegment(path.join(outDir, '240'), low.init, segment);
+      expect(probed.packets[0]!.flags).toMatch(/^K/);
+    }
+    // Copied, not encoded: the source's own profile (ultrafast is Constrained Baseline), not our High.
+    const listed = variants(read(path.join(outDir, MASTER_PLAYLIST)));
+    expect(listed[0]).toMatchObject({ uri: '360/index.m3u8', attrs: { CODECS: 'avc1.42c01e,mp4a.40.2' } });
+    expect(listed[1]!.attrs.CODECS).toMatch(/^avc1\.6400/);
   });
 
   it('encodes a VP8/Vorbis webm', async () => {

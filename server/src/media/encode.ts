@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import { buildEncodeArgs, scheduleOf } from './encode-args.ts';
+import { buildEncodeArgs } from './encode-args.ts';
 import type { FfmpegPaths } from './ffmpeg.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, variantPlaylist } from './layout.ts';
 import { EncodeError, runFfmpeg } from './process.ts';
 import { PlaylistPublisher, type RenditionResult, type RenditionSpec } from './publisher.ts';
-import { targetDuration } from './schedule.ts';
 
 export { EncodeError } from './process.ts';
 export type { RenditionResult } from './publisher.ts';
@@ -93,7 +92,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     outDir,
     renditionSpecs(plan),
     plan.rungs.length > 0 ? plan.startRung : 0,
-    targetDuration(scheduleOf(plan)),
+    plan.targetDuration,
     () => options.onPlayable?.(),
   );
   const expected = Math.min(options.durationS, options.maxDurationS);

@@ -1,6 +1,6 @@
 import type { MediaMetadata, VideoStreamInfo } from '@vodkit/api';
 import { describe, expect, it } from 'vitest';
-import { capFps, planLadder, posterTime } from './ladder.ts';
+import { capFps, isStandard, planLadder, posterTime } from './ladder.ts';
 
 function meta(
   width: number,
@@ -199,6 +199,24 @@ describe('planLadder', () => {
       ['Commentary', null, false, 2, 44100, 128_000],
       ['English 2', 'eng', false, 2, 44100, 128_000],
     ]);
+  });
+
+  it('copies only standard sources (H.264 8-bit 4:2:0 SDR, ≤ 1080 short side, ≤ 60 fps, sane bitrate) as the top rung', () => {
+    const keyframes = { times: [0, 2, 4, 6, 8], offsetS: 0 };
+    const copy = (m: MediaMetadata) =>
+      planLadder({ ...m, duration: 10 }, { keyframes }).rungs.map((r) => r.copy);
+    expect(copy(meta(1920, 1080, { bitrate: 8_000_000 }))).toEqual([false, false, false, false, true]);
+    expect(copy(meta(1080, 1920, { bitrate: 8_000_000, fps: 60 })).at(-1)).toBe(true);
+    expect(copy(meta(3840, 2160, { bitrate: 8_000_000 })).at(-1)).toBe(false);
+    expect(copy(meta(1920, 1080, { bitrate: 8_000_000, codec: 'hevc' })).at(-1)).toBe(false);
+    expect(copy(meta(1920, 1080, { bitrate: 8_000_000, pixFmt: 'yuv422p' })).at(-1)).toBe(false);
+    expect(copy(meta(1920, 1080, { bitrate: 8_000_000, rotation: 90 })).at(-1)).toBe(false);
+    expect(copy(meta(1920, 1080, { bitrate: 80_000_000 })).at(-1)).toBe(false);
+    expect(isStandard(meta(1280, 720, { bitrate: 2_000_000, fps: 120 }), 4_200_000)).toBe(false);
+    const plan = planLadder({ ...meta(1920, 1080, { bitrate: 8_000_000 }), duration: 10 }, { keyframes });
+    expect(plan.forcedKeyframes).toEqual({ times: [2, 4, 6], offsetS: 0 });
+    expect(plan.targetDuration).toBe(4);
+    expect(plan.rungs.at(-1)).toMatchObject({ maxrate: 12_000_000, fps: null });
   });
 
   it('puts the poster at the top rung size, at most 1280 wide, near 10% in', () => {

@@ -1,4 +1,6 @@
 import { type MediaMetadata, RESOLUTIONS, type Resolution } from '@vodkit/api';
+import type { SourceKeyframes } from './keyframes.ts';
+import { cutsFromKeyframes, targetDuration, targetFor } from './schedule.ts';
 
 /** One video rung of the HLS ladder, with its capped-CRF rate control. */
 export interface RungPlan {
@@ -12,6 +14,11 @@ export interface RungPlan {
   maxrate: number;
   /** VBV buffer, bits: how long the encoder may exceed the cap before it must give bits back. */
   bufsize: number;
+  /**
+   * The source's own video, copied (`-c copy`), not encoded: a standard H.264 source is its own top rung.
+   * Its segments are cut at the source's keyframes, and every other rung's keyframes are forced there.
+   */
+  copy: boolean;
   /**
    * Output frame rate of this rung; null keeps the source timing (VFR stays VFR). Above 60 fps the
    * source is divided down; the rungs under 720 of a > 30 fps source get half of that (see docs).
@@ -66,6 +73,13 @@ export interface EncodePlan {
   segmentSeconds: number;
   /** The first segments' length, seconds: short so that a player can start at once (see media/schedule.ts). */
   firstSegmentSeconds: number;
+  /**
+   * When the top rung is copied: the instants (seconds from the first frame, and the offset of that frame
+   * in the encoders' clock) where every encoded rung must put a keyframe. Null: the schedule's own.
+   */
+  forcedKeyframes: { times: number[]; offsetS: number } | null;
+  /** `#EXT-X-TARGETDURATION`, fixed from the first playlist on. */
+  targetDuration: number;
   /** x264 preset: speed/size trade-off, the same for all rungs. */
   x264Preset: string;
   poster: PosterPlan;
@@ -76,6 +90,8 @@ export interface LadderOptions {
   resolutions?: readonly Resolution[];
   /** Every audio stream of the source; absent means the one the probe reported (metadata.audio). */
   audioTracks?: readonly AudioTrackInfo[];
+  /** The source's keyframes (media/keyframes.ts); absent means the top rung is always encoded. */
+  keyframes?: SourceKeyframes;
 }
 
 export const SEGMENT_SECONDS = 4;
@@ -83,6 +99,32 @@ export const FIRST_SEGMENT_SECONDS = 1;
 /** Rungs from this one up keep a 60 fps source's rate; the ones below get half (YouTube does the same). */
 const FULL_RATE_FROM = 720;
 const AUDIO_BITRATE = { mono: 96_000, stereo: 128_000 };
+const SCHEDULE = { firstSeconds: FIRST_SEGMENT_SECONDS, seconds: SEGMENT_SECONDS };
+/** A copied top rung may run this much above the cap an encode of it would get (1080p: 20 Mbit/s, like Mux's standard input); else it is encoded. */
+const COPY_MAX_RATE_FACTOR = 4;
+const COPY_PIX_FMTS = new Set(['yuv420p', 'yuvj420p']);
+
+/**
+ * A source every browser plays as it is: H.264 8-bit 4:2:0, up to 1080 lines (short side) and 60 fps,
+ * SDR, no rotation to apply, at a bitrate a viewer of that rung can take. (Audio is encoded anyway.)
+ */
+export function isStandard(metadata: MediaMetadata, rungMaxrate: number): boolean {
+  const v = metadata.video;
+  if (!v) return false;
+  const bitrate = v.bitrate ?? metadata.bitrate;
+  return (
+    v.codec === 'h264' &&
+    COPY_PIX_FMTS.has(v.pixFmt ?? '') &&
+    v.bitDepth === 8 &&
+    !v.hdr &&
+    v.rotation === 0 &&
+    Math.min(v.width, v.height) <= 1080 &&
+    (v.fps ?? 0) > 0 &&
+    (v.fps ?? 0) <= 60.5 &&
+    bitrate !== null &&
+    bitrate <= rungMaxrate * COPY_MAX_RATE_FACTOR
+  );
+}
 /** Above this the source is halved (or thirded…) rather than resampled to an odd rate, keeping motion even. */
 export const MAX_FPS = 60;
 /** A source at least this much larger than the rung below it keeps that rung under its own-size top rung. */
@@ -205,6 +247,8 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
       toneMap: false,
       segmentSeconds: SEGMENT_SECONDS,
       firstSegmentSeconds: FIRST_SEGMENT_SECONDS,
+      forcedKeyframes: null,
+      targetDuration: targetDuration(SCHEDULE),
       x264Preset: 'veryfast',
       poster: { kind: 'waveform', width: POSTER_MAX_WIDTH, height: 720 },
     };
@@ -251,8 +295,32 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
       maxrate,
       bufsize: maxrate * 2,
       fps: halve ? Math.round((sourceFps / 2) * 1000) / 1000 : cappedFps,
+      copy: false,
     };
   });
+
+  // Remux first: a standard source whose GOPs suit HLS is its own top rung, copied.
+  let forcedKeyframes: EncodePlan['forcedKeyframes'] = null;
+  let target = targetDuration(SCHEDULE);
+  const topRung = rungs[rungs.length - 1]!;
+  const cuts =
+    options.keyframes &&
+    topRung.width === srcW &&
+    topRung.height === srcH &&
+    isStandard(metadata, topRung.maxrate)
+      ? cutsFromKeyframes(options.keyframes.times, SCHEDULE, metadata.duration)
+      : null;
+  if (cuts && options.keyframes) {
+    const bitrate = metadata.video?.bitrate ?? metadata.bitrate;
+    rungs[rungs.length - 1] = {
+      ...topRung,
+      copy: true,
+      fps: null,
+      maxrate: bitrate ? Math.round(bitrate * 1.5) : topRung.maxrate,
+    };
+    forcedKeyframes = { times: cuts.cuts, offsetS: options.keyframes.offsetS };
+    target = targetFor(cuts.longestS);
+  }
 
   const top = rungs[rungs.length - 1]!;
   // Start around 720p (about 2–3 Mbit/s, Apple's advice for a first variant), never above.
@@ -269,6 +337,8 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
     toneMap: video.hdr,
     segmentSeconds: SEGMENT_SECONDS,
     firstSegmentSeconds: FIRST_SEGMENT_SECONDS,
+    forcedKeyframes,
+    targetDuration: target,
     x264Preset: 'veryfast',
     poster: {
       kind: 'frame',

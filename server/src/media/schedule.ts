@@ -41,3 +41,40 @@ export function hlsTimingOptions(s: SegmentSchedule): string[] {
 export function targetDuration(s: SegmentSchedule): number {
   return Math.max(s.seconds, s.firstSeconds);
 }
+
+/** Longer source GOPs than this cannot be copied: segments that long make a slow start and coarse seeks. */
+export const MAX_COPY_SEGMENT_S = 6;
+
+/**
+ * The cuts the HLS muxer will make in a stream whose keyframes are `keyframes` (seconds from its first
+ * frame): for each scheduled boundary, the first keyframe past the previous cut and at or after it. The
+ * encoded rungs get keyframes forced at exactly these instants, so they are cut at the same places.
+ * Null when the source's GOPs make segments longer than MAX_COPY_SEGMENT_S (or it has none).
+ */
+export function cutsFromKeyframes(
+  keyframes: readonly number[],
+  s: SegmentSchedule,
+  durationS: number,
+): { cuts: number[]; longestS: number } | null {
+  if (keyframes[0] !== 0) return null;
+  const cuts: number[] = [];
+  let previous = 0;
+  let longest = 0;
+  let i = 1;
+  for (let n = 1; i < keyframes.length; n++) {
+    const b = boundary(s, n);
+    while (i < keyframes.length && !(keyframes[i]! > previous && keyframes[i]! >= b - 1e-6)) i++;
+    if (i >= keyframes.length) break;
+    const cut = keyframes[i]!;
+    longest = Math.max(longest, cut - previous);
+    cuts.push(cut);
+    previous = cut;
+  }
+  longest = Math.max(longest, durationS - previous);
+  return longest <= MAX_COPY_SEGMENT_S ? { cuts, longestS: longest } : null;
+}
+
+/** `#EXT-X-TARGETDURATION` for segments up to `longestS`: EXTINF rounded to the nearest second may not exceed it. */
+export function targetFor(longestS: number): number {
+  return Math.max(1, Math.round(longestS + 0.05));
+}

@@ -15,6 +15,8 @@ import type { JobRow, JobsRepo } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
 import { EncodeError, type EncodeHandle, type EncodeResult, startEncode } from '../media/encode.ts';
+import type { SourceKeyframes } from '../media/keyframes.ts';
+import { probeKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, planLadder } from '../media/ladder.ts';
 import { isEncoderOutput, variantPlaylist } from '../media/layout.ts';
 import { isEncoderProcess } from '../media/process.ts';
@@ -236,16 +238,23 @@ export class EncodingService {
       }
       const input = storage.uploadPath(job.fileId);
       let audioTracks: AudioTrackInfo[] | undefined;
-      // The upload probe keeps only the first audio stream; the audio group wants them all. Meanwhile,
-      // a previous attempt's half ladder goes (only the encoder's outputs: other features' stay).
-      const [tracks] = await Promise.allSettled([
+      let keyframes: SourceKeyframes | undefined;
+      // The upload probe keeps only the first audio stream (the audio group wants them all) and no
+      // keyframes (remux-first wants them, for H.264 sources). Meanwhile, a previous attempt's half
+      // ladder goes (only the encoder's outputs: other features' stay).
+      const [tracks, keys] = await Promise.allSettled([
         file.metadata.audio ? probeAudioTracks(config, input, config.probeTimeoutMs) : Promise.resolve([]),
+        file.metadata.video?.codec === 'h264'
+          ? probeKeyframes(config, input, config.probeTimeoutMs)
+          : Promise.resolve(undefined),
         storage.removeVideoEntries(job.videoId, isEncoderOutput),
       ]);
       if (tracks.status === 'fulfilled' && tracks.value.length > 0) audioTracks = tracks.value;
+      if (keys.status === 'fulfilled') keyframes = keys.value;
       const plan = planLadder(file.metadata, {
         resolutions: requestedResolutions(job.request.presets),
         ...(audioTracks ? { audioTracks } : {}),
+        ...(keyframes ? { keyframes } : {}),
       });
       const renditions: Rendition[] = plan.rungs.map((r) => ({
         name: r.name,

@@ -1,0 +1,58 @@
+import { type FfmpegPaths, SAFE_INPUT_OPTIONS } from './ffmpeg.ts';
+import { capture } from './process.ts';
+
+/** Where the source's own video keyframes are: packet flags only, nothing decoded. */
+export interface SourceKeyframes {
+  /** Seconds from the first video frame, ascending; starts with 0. */
+  times: number[];
+  /** First video frame minus the container's start, seconds (what ffmpeg's encoders count from). */
+  offsetS: number;
+}
+
+/** Reads the keyframe instants of the first video stream (a packet-level pass: I/O only). */
+export async function probeKeyframes(
+  paths: FfmpegPaths,
+  file: string,
+  timeoutMs: number,
+): Promise<SourceKeyframes> {
+  const out = await capture(
+    paths.ffprobePath,
+    [
+      '-v',
+      'error',
+      ...SAFE_INPUT_OPTIONS,
+      '-select_streams',
+      'V:0',
+      '-show_entries',
+      'format=start_time:packet=pts_time,flags',
+      '-of',
+      'csv=p=0',
+      `file:${file}`,
+    ],
+    timeoutMs,
+    32 << 20,
+  );
+  return parseKeyframes(out);
+}
+
+/** `pts_time,flags` lines then the format's `start_time` → keyframes relative to the first frame. */
+export function parseKeyframes(csv: string): SourceKeyframes {
+  const keys: number[] = [];
+  let first = Number.POSITIVE_INFINITY;
+  let formatStart = 0;
+  for (const line of csv.split('\n')) {
+    const [a, b] = line.trim().split(',');
+    if (!a) continue;
+    const t = Number(a);
+    if (!Number.isFinite(t)) continue;
+    if (b === undefined) {
+      formatStart = t;
+      continue;
+    }
+    first = Math.min(first, t);
+    if (b.startsWith('K')) keys.push(t);
+  }
+  if (!Number.isFinite(first)) return { times: [], offsetS: 0 };
+  const times = [...new Set(keys.map((k) => Math.round((k - first) * 1e6) / 1e6))].sort((x, y) => x - y);
+  return { times, offsetS: Math.max(0, first - formatStart) };
+}

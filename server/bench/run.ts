@@ -20,6 +20,7 @@ import { makeClip, tempDir } from '../test/fixtures.ts';
 import { startServer, type TestServer } from '../test/server.ts';
 import { benchBoot } from './boot.ts';
 import { benchEncode } from './encode.ts';
+import { benchEncodeMatrix } from './encode-matrix.ts';
 import { type ForeignCpu, foreignCpuMeter, machineInfo } from './machine.ts';
 import { benchProbe, benchUpload, uploadToReady } from './probe.ts';
 import { log, round, timed } from './stats.ts';
@@ -33,7 +34,7 @@ function runs(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['boot', 'probe', 'upload', 'encode'] as const;
+const SECTIONS = ['boot', 'probe', 'upload', 'encode', 'encodeMatrix'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
         large: await benchProbe(paths, fixtures.large.name, largeFile, n.probe),
       }));
     }
-    if (only.has('upload') || only.has('encode')) {
+    if (only.has('upload') || only.has('encode') || only.has('encodeMatrix')) {
       log('starting an in-process Vodkit server (test/server.ts startServer)…');
       server = await startServer({}, path.join(scratch, 'server-data'));
       const s = server;
@@ -135,6 +136,11 @@ async function main(): Promise<void> {
         log(`encode: ${n.encode} run(s) each of the Vodkit ladder and the top-rung baseline`);
         result.encode = await section('encode', () =>
           benchEncode(s, token, paths, fileId, largeFile, record.metadata!, n.encode, scratch),
+        );
+      }
+      if (only.has('encodeMatrix')) {
+        result.encodeMatrix = await section('encodeMatrix', () =>
+          benchEncodeMatrix(s, token, paths, scratch),
         );
       }
     }

@@ -64,6 +64,7 @@ const MIGRATIONS: string[] = [
   -- the encode really produced (a header may lie).
   ALTER TABLE jobs ADD COLUMN encoder_pid INTEGER;
   ALTER TABLE jobs ADD COLUMN output_duration REAL;
+  ALTER TABLE jobs ADD COLUMN downloads TEXT NOT NULL DEFAULT '[]';
   `,
 ];
 

@@ -1,4 +1,4 @@
-import type { CreateJobRequest, JobStatus, Rendition } from '@vodkit/api';
+import type { CreateJobRequest, Download, JobStatus, Rendition } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
 
@@ -22,6 +22,8 @@ export interface JobRow {
   encoderPid: number | null;
   /** Seconds really in the output, once completed. */
   outputDuration: number | null;
+  /** MP4 downloads, once completed (`url` relative to the video folder). */
+  downloads: Download[];
   leaseOwner: string | null;
   /** Epoch milliseconds. */
   leaseUntil: number | null;
@@ -48,6 +50,7 @@ interface Row {
   attempts: number;
   encoder_pid: number | null;
   output_duration: number | null;
+  downloads?: string;
   lease_owner: string | null;
   lease_until: number | null;
   created_at: string;
@@ -72,6 +75,7 @@ const toJob = (r: Row): JobRow => ({
   attempts: r.attempts,
   encoderPid: r.encoder_pid ?? null,
   outputDuration: r.output_duration ?? null,
+  downloads: r.downloads ? (JSON.parse(r.downloads) as Download[]) : [],
   leaseOwner: r.lease_owner,
   leaseUntil: r.lease_until,
   createdAt: r.created_at,
@@ -215,6 +219,12 @@ export class JobsRepo {
         `UPDATE jobs SET output_duration = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`,
       )
       .run(seconds, jobId, owner);
+  }
+
+  setDownloads(jobId: string, owner: string, downloads: Download[]): void {
+    this.db
+      .prepare(`UPDATE jobs SET downloads = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`)
+      .run(JSON.stringify(downloads), jobId, owner);
   }
 
   updateProgress(jobId: string, owner: string, progress: number): void {

@@ -20,6 +20,10 @@ export const SEGMENT_NAME = /^seg_(\d{5,})\.m4s$/;
 /** The folder of the `n`th audio track (0-based, in source order). */
 export const audioFolder = (n: number): string => `audio-${n}`;
 
+/** Progressive MP4 downloads: `downloads/<rung>.mp4`. */
+export const DOWNLOADS_FOLDER = 'downloads';
+export const downloadFile = (rung: string): string => `${DOWNLOADS_FOLDER}/${rung}.mp4`;
+
 export const variantPlaylist = (folder: string): string => `${folder}/${MEDIA_PLAYLIST}`;
 
 const RUNG_FOLDER = /^(240|360|480|720|1080|1440|2160)$/;
@@ -35,6 +39,7 @@ export function isEncoderOutput(entry: string): boolean {
     entry === `${MASTER_PLAYLIST}.tmp` ||
     entry === POSTER_FILE ||
     entry === `${POSTER_FILE}.tmp` ||
+    entry === DOWNLOADS_FOLDER ||
     RUNG_FOLDER.test(entry) ||
     AUDIO_FOLDER.test(entry)
   );

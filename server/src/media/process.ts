@@ -25,6 +25,8 @@ export interface FfmpegJob {
   /** Options placed before `-i` (the safe input options, `-t`, …). */
   inputOptions: readonly string[];
   input: string;
+  /** Further local inputs (same safe options), `-i` after the first. */
+  moreInputs?: readonly string[];
   filterComplex: string;
   /** One entry per output file: its options, then its target path. */
   outputs: readonly { options: readonly string[]; target: string }[];
@@ -64,6 +66,7 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
     .inputOptions(...job.inputOptions)
     // -stats prints progress even at loglevel warning; -nostdin: ffmpeg must never wait for a key.
     .addOptions('-hide_banner', '-nostdin', '-loglevel', 'warning', '-stats');
+  for (const more of job.moreInputs ?? []) cmd.input(`file:${more}`).inputOptions(...job.inputOptions);
   if (job.filterComplex) cmd.complexFilter(job.filterComplex);
   for (const out of job.outputs) cmd.output(out.target).outputOptions(...out.options);
 

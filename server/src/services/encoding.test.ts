@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip, tempDir } from '../../test/fixtures.ts';
@@ -359,11 +360,51 @@ describe('EncodingService', () => {
     }
   }, 300_000);
 
+  it('makes progressive faststart MP4 downloads of the asked rungs beside the whole HLS ladder', async () => {
+    const env = setup();
+    env.service.start();
+    const job = env.service.create(principal, {
+      fileId: await env.addFile(shortClip),
+      presets: [{ format: 'mp4', resolutions: ['240'] }],
+    });
+    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
+    const got = env.service.get(principal, job.jobId);
+    expect(got.renditions.map((r) => r.name)).toEqual(['240', '360']);
+    expect(got.downloads).toEqual([
+      {
+        name: '240',
+        width: 426,
+        height: 240,
+        bytes: expect.any(Number),
+        url: `http://vod.test/stream/${job.videoId}/downloads/240.mp4`,
+      },
+    ]);
+    const file = path.join(env.storage.videoDir(job.videoId), 'downloads', '240.mp4');
+    expect(fs.statSync(file).size).toBe(got.downloads[0]!.bytes);
+    const { stdout } = await promisify(execFile)('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration:stream=codec_type,width',
+      '-of',
+      'json',
+      file,
+    ]);
+    const probed = JSON.parse(stdout) as { format: { duration: string }; streams: { codec_type: string }[] };
+    expect(probed.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+    expect(Number(probed.format.duration)).toBeCloseTo(9, 0);
+    // faststart: the moov comes before the mdat.
+    const head = fs.readFileSync(file).subarray(0, 4096).toString('latin1');
+    expect(head.indexOf('moov')).toBeGreaterThan(0);
+    expect(head.indexOf('moov')).toBeLessThan(fs.readFileSync(file).indexOf('mdat'));
+  });
+
   it('validates the request before looking at the file', () => {
     const env = setup();
     const bad = (body: unknown) => () => env.service.create(principal, body as never);
     expect(bad({})).toThrow(/fileId/);
     expect(bad({ fileId: 'x', presets: [{ resolutions: ['999'] }] })).toThrow(/not one of/);
+    expect(bad({ fileId: 'x', presets: [{ format: 'dash' }] })).toThrow(/"hls" or "mp4"/);
     expect(bad({ fileId: 'x', thumbnails: [{ timestamp: '00:61:00' }] })).toThrow(/HH:MM:SS/);
     expect(bad({ fileId: 'x', webhookUrl: 'javascript:alert(1)' })).toThrow(/http/);
     expect(bad({ fileId: 'x', userData: { big: 'x'.repeat(20_000) } })).toThrow(/userData/);

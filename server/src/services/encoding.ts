@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type {
   CreateJobRequest,
+  Download,
   EncodePreset,
   EncoderJob,
   JobErrorCode,
@@ -14,18 +15,19 @@ import type { FilesRepo } from '../db/files.ts';
 import type { JobRow, JobsRepo } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
+import { makeDownload } from '../media/downloads.ts';
 import { EncodeError, type EncodeHandle, type EncodeResult, startEncode } from '../media/encode.ts';
 import type { SourceKeyframes } from '../media/keyframes.ts';
 import { probeKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, planLadder } from '../media/ladder.ts';
-import { isEncoderOutput, variantPlaylist } from '../media/layout.ts';
+import { audioFolder, downloadFile, isEncoderOutput, variantPlaylist } from '../media/layout.ts';
 import { isEncoderProcess } from '../media/process.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import type { Principal } from './auth.ts';
 import type { EventBus } from './events.ts';
 import { parseTimestamp, validateRequest } from './job-request.ts';
-import { playbackUrls } from './videos.ts';
+import { downloadUrls, playbackUrls } from './videos.ts';
 
 /**
  * An output this much shorter than the probe promised means the source ended early (a cut download,
@@ -104,6 +106,9 @@ export class EncodingService {
     if (file.status === 'rejected' || !file.metadata) {
       const reason = file.reason ?? { code: 'probe_failed', message: 'the file was rejected' };
       throw new ApiError('file_rejected', `the file was rejected: ${reason.message}`, reason);
+    }
+    if (request.presets?.some((p) => p.format === 'mp4') && !file.metadata.video) {
+      throw new ApiError('validation_failed', 'MP4 downloads need a video: this file has only audio');
     }
     const duration = file.metadata.duration;
     for (const t of request.thumbnails ?? []) {
@@ -312,6 +317,38 @@ export class EncodingService {
         return;
       }
       jobs.setOutputDuration(job.jobId, this.#owner, round3(result.durationS));
+      const wanted = mp4Resolutions(job.request.presets);
+      if (wanted && plan.rungs.length > 0) {
+        let rungs = plan.rungs.filter((r) => wanted.includes(r.name));
+        if (rungs.length === 0) rungs = [plan.rungs.at(-1)!];
+        const audio = plan.audio.find((a) => a.default);
+        const downloads: Download[] = [];
+        try {
+          for (const r of rungs) {
+            if (running.stop) return this.#stopped(running);
+            const bytes = await makeDownload(
+              config,
+              storage.videoDir(job.videoId),
+              r.name,
+              audio ? audioFolder(audio.index) : null,
+              config.encodeTimeoutMs,
+            );
+            downloads.push({
+              name: r.name,
+              width: r.width,
+              height: r.height,
+              bytes,
+              url: downloadFile(r.name),
+            });
+          }
+        } catch (err) {
+          if (running.stop) return this.#stopped(running);
+          log.warn({ jobId: job.jobId, err }, 'encoding job: MP4 download failed');
+          this.#fail(job, 'encode_failed', 'making the MP4 download failed');
+          return;
+        }
+        jobs.setDownloads(job.jobId, this.#owner, downloads);
+      }
       if (!running.playable) jobs.markPlayable(job.jobId, this.#owner, renditions);
       if (jobs.finish(job.jobId, this.#owner, 'completed')) {
         log.info({ jobId: job.jobId, ms: Date.now() - started }, 'encoding job completed');
@@ -444,6 +481,7 @@ export function toEncoderJob(row: JobRow, publicUrl: string): EncoderJob {
     progress: row.progress,
     renditions: row.renditions,
     playback: row.playable ? playbackUrls(publicUrl, row.videoId) : null,
+    downloads: downloadUrls(publicUrl, row.videoId, row.downloads),
     error: row.error,
     userData: row.userData,
     webhookUrl: row.webhookUrl,
@@ -484,8 +522,19 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Union of every preset's resolutions; undefined (the whole ladder) when none names any. */
+/** Resolutions of the `mp4` presets: null when none asks for MP4, [] for "the top rung". */
+function mp4Resolutions(presets: EncodePreset[] | undefined): Resolution[] | null {
+  const mp4 = (presets ?? []).filter((p) => p.format === 'mp4');
+  return mp4.length > 0 ? [...new Set(mp4.flatMap((p) => p.resolutions ?? []))] : null;
+}
+
+/**
+ * The HLS ladder's resolutions: those the `hls` presets name (plus the rungs MP4 downloads are cut
+ * from); undefined (the whole ladder) when no `hls` preset narrows it.
+ */
 function requestedResolutions(presets: EncodePreset[] | undefined): Resolution[] | undefined {
+  const hls = (presets ?? []).filter((p) => p.format !== 'mp4');
+  if (hls.length === 0 || hls.some((p) => !p.resolutions?.length)) return undefined;
   const all = new Set((presets ?? []).flatMap((p) => p.resolutions ?? []));
-  return all.size > 0 ? [...all] : undefined;
+  return [...all];
 }

@@ -57,9 +57,11 @@ export function validateRequest(body: unknown): CreateJobRequest {
     }
     out.presets = body.presets.map((p, i): EncodePreset => {
       if (!isObject(p)) invalid(`presets[${i}] must be an object`);
-      if (p.format !== undefined && p.format !== 'hls') invalid(`presets[${i}].format must be "hls"`);
+      if (p.format !== undefined && p.format !== 'hls' && p.format !== 'mp4') {
+        invalid(`presets[${i}].format must be "hls" or "mp4"`);
+      }
       const resolutions = validateResolutions(p.resolutions, `presets[${i}].resolutions`);
-      return { format: 'hls', ...(resolutions ? { resolutions } : {}) };
+      return { format: p.format === 'mp4' ? 'mp4' : 'hls', ...(resolutions ? { resolutions } : {}) };
     });
   }
 

@@ -1,4 +1,4 @@
-import type { PlaybackUrls, Video } from '@vodkit/api';
+import type { Download, PlaybackUrls, Video } from '@vodkit/api';
 import type { Config } from '../config.ts';
 import type { FilesRepo } from '../db/files.ts';
 import type { JobRow, JobsRepo } from '../db/jobs.ts';
@@ -19,6 +19,11 @@ export function playbackUrls(publicUrl: string, videoId: string): PlaybackUrls {
     embed: `${publicUrl}/embed/${videoId}`,
     poster: `${publicUrl}/stream/${videoId}/${POSTER_FILE}`,
   };
+}
+
+/** Stored downloads carry paths relative to the video folder; the API shows full URLs. */
+export function downloadUrls(publicUrl: string, videoId: string, downloads: readonly Download[]): Download[] {
+  return downloads.map((d) => ({ ...d, url: `${publicUrl}/stream/${videoId}/${d.url}` }));
 }
 
 /** A video with how far its encode is: the first event of the SSE stream. */
@@ -80,6 +85,7 @@ export class VideoService {
       protected: job.protected,
       renditions: job.renditions,
       playback: job.playable ? playbackUrls(this.deps.config.publicUrl, job.videoId) : null,
+      downloads: downloadUrls(this.deps.config.publicUrl, job.videoId, job.downloads),
       createdAt: job.createdAt,
     };
   }

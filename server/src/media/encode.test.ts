@@ -173,6 +173,32 @@ describe('startEncode', () => {
       expect(Math.abs(d - perRendition[2]!.durations[i]!)).toBeLessThan(0.05);
     });
     expect(result.durationS).toBeCloseTo(9, 1);
+    // I-frame playlists: each entry's byte range is exactly the moof and the keyframe that opens the segment.
+    expect(master).toMatch(
+      /#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=\d+,CODECS="avc1\.[0-9a-f]{6}",RESOLUTION=640x360,URI="360\/iframes.m3u8"/,
+    );
+    const iframes = read(path.join(outDir, '360', 'iframes.m3u8'));
+    expect(iframes).toContain('#EXT-X-I-FRAMES-ONLY');
+    const range = /#EXT-X-BYTERANGE:(\d+)@0\n(seg_00001\.m4s)/.exec(iframes)!;
+    const joined = path.join(outDir, 'iframe.mp4');
+    fs.writeFileSync(
+      joined,
+      Buffer.concat([
+        fs.readFileSync(path.join(outDir, '360', 'init.mp4')),
+        fs.readFileSync(path.join(outDir, '360', range[2]!)).subarray(0, Number(range[1])),
+      ]),
+    );
+    const frames = await run(paths.ffprobePath, [
+      '-v',
+      'error',
+      '-show_entries',
+      'frame=key_frame,pict_type',
+      '-of',
+      'csv=p=0',
+      joined,
+    ]);
+    expect(frames.stdout.trim().split('\n')).toEqual(['1,I,']);
+    fs.rmSync(joined);
     // ffmpeg's own playlists are hidden, never served.
     expect(fs.existsSync(path.join(outDir, '360', '.ffmpeg.m3u8'))).toBe(true);
 

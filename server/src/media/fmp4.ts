@@ -127,6 +127,8 @@ export interface SegmentTiming {
   /** Sum of the sample durations, in track ticks. */
   duration: number;
   samples: number;
+  /** Bytes from the start of the file to the end of the first sample (the moof and the keyframe): an I-frame's byte range. */
+  firstSampleEnd: number;
 }
 
 /** Reads the timing of a media segment (one or more moof + mdat of one track). */
@@ -134,18 +136,25 @@ export function readSegment(buf: Buffer, defaultSampleDuration = 0): SegmentTimi
   let start: number | null = null;
   let duration = 0;
   let samples = 0;
+  let firstSampleEnd = 0;
   for (const moof of boxes(buf)) {
     if (moof.type !== 'moof') continue;
+    const moofStart = moof.start - 8;
     for (const traf of boxes(buf, moof.start, moof.end)) {
       if (traf.type !== 'traf') continue;
       let fallback = defaultSampleDuration;
+      let fallbackSize = 0;
       for (const b of boxes(buf, traf.start, traf.end)) {
         if (b.type === 'tfhd') {
           const flags = buf.readUInt32BE(b.start) & 0xffffff;
           let pos = b.start + 8; // version/flags + track id
           if (flags & 0x01) pos += 8; // base data offset
           if (flags & 0x02) pos += 4; // sample description index
-          if (flags & 0x08) fallback = buf.readUInt32BE(pos);
+          if (flags & 0x08) {
+            fallback = buf.readUInt32BE(pos);
+            pos += 4;
+          }
+          if (flags & 0x10) fallbackSize = buf.readUInt32BE(pos);
         } else if (b.type === 'tfdt' && start === null) {
           const version = buf.readUInt8(b.start);
           start = version === 1 ? Number(buf.readBigUInt64BE(b.start + 4)) : buf.readUInt32BE(b.start + 4);
@@ -153,8 +162,14 @@ export function readSegment(buf: Buffer, defaultSampleDuration = 0): SegmentTimi
           const flags = buf.readUInt32BE(b.start) & 0xffffff;
           const count = buf.readUInt32BE(b.start + 4);
           let pos = b.start + 8;
-          if (flags & 0x01) pos += 4; // data offset
+          // Data offset: from the moof (default-base-is-moof, as ffmpeg writes fMP4 for HLS).
+          const dataOffset = flags & 0x01 ? buf.readInt32BE(pos) : 0;
+          if (flags & 0x01) pos += 4;
           if (flags & 0x04) pos += 4; // first sample flags
+          if (firstSampleEnd === 0 && count > 0) {
+            const size = flags & 0x200 ? buf.readUInt32BE(pos + (flags & 0x100 ? 4 : 0)) : fallbackSize;
+            firstSampleEnd = moofStart + dataOffset + size;
+          }
           const fields =
             (flags & 0x100 ? 1 : 0) +
             (flags & 0x200 ? 1 : 0) +
@@ -170,5 +185,5 @@ export function readSegment(buf: Buffer, defaultSampleDuration = 0): SegmentTimi
     }
   }
   if (start === null) throw new Error('not a media segment: no moof/tfdt');
-  return { start, duration, samples };
+  return { start, duration, samples, firstSampleEnd };
 }

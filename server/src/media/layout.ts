@@ -11,6 +11,7 @@
 export const MASTER_PLAYLIST = 'master.m3u8';
 export const POSTER_FILE = 'poster.jpg';
 export const MEDIA_PLAYLIST = 'index.m3u8';
+export const IFRAME_PLAYLIST = 'iframes.m3u8';
 export const INIT_FILE = 'init.mp4';
 /** ffmpeg's own playlist of a rendition: hidden (never served) and never read by players. */
 export const FFMPEG_PLAYLIST = '.ffmpeg.m3u8';

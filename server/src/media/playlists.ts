@@ -31,6 +31,29 @@ export function mediaPlaylist(p: MediaPlaylistInput): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** An I-frame playlist: one keyframe per segment (each segment starts on one), as a byte range. */
+export function iframePlaylist(p: {
+  init: string;
+  frames: readonly { uri: string; duration: number; length: number }[];
+  targetDuration: number;
+  ended: boolean;
+}): string {
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${p.targetDuration}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:EVENT',
+    '#EXT-X-I-FRAMES-ONLY',
+    '#EXT-X-INDEPENDENT-SEGMENTS',
+    `#EXT-X-MAP:URI="${p.init}"`,
+  ];
+  for (const f of p.frames)
+    lines.push(`#EXTINF:${f.duration.toFixed(6)},`, `#EXT-X-BYTERANGE:${f.length}@0`, f.uri);
+  if (p.ended) lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
+}
+
 export interface VideoVariant {
   uri: string;
   width: number;
@@ -40,6 +63,8 @@ export interface VideoVariant {
   averageBandwidth?: number;
   codec: string;
   frameRate: number | null;
+  /** Its I-frame playlist and that playlist's peak bitrate, when there is one. */
+  iframes?: { uri: string; bandwidth: number };
 }
 
 export interface AudioRendition {
@@ -90,6 +115,12 @@ export function masterPlaylist(video: readonly VideoVariant[], audio: readonly A
       ...(audio.length > 0 ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
     ];
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
+  }
+  for (const v of video) {
+    if (!v.iframes) continue;
+    lines.push(
+      `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=${Math.round(v.iframes.bandwidth)},CODECS=${quoted(v.codec)},RESOLUTION=${v.width}x${v.height},URI=${quoted(v.iframes.uri)}`,
+    );
   }
   if (video.length === 0) {
     const main = audio.find((a) => a.default) ?? audio[0];

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type InitInfo, readInit, readSegment } from './fmp4.ts';
-import { INIT_FILE, MASTER_PLAYLIST, SEGMENT_NAME, variantPlaylist } from './layout.ts';
+import { IFRAME_PLAYLIST, INIT_FILE, MASTER_PLAYLIST, SEGMENT_NAME, variantPlaylist } from './layout.ts';
 import {
   type AudioRendition,
+  iframePlaylist,
   masterPlaylist,
   mediaPlaylist,
   type SegmentEntry,
@@ -33,6 +34,8 @@ export type RenditionSpec =
 
 interface Segment extends SegmentEntry {
   bytes: number;
+  /** Bytes of its leading moof + keyframe. */
+  iframeBytes: number;
 }
 
 interface State {
@@ -125,6 +128,20 @@ export class PlaylistPublisher {
         ended,
       });
       if (text !== state.written) {
+        if (state.spec.kind === 'video') {
+          const frames = state.segments.map((x) => ({
+            uri: x.uri,
+            duration: x.duration,
+            length: x.iframeBytes,
+          }));
+          const iframes = iframePlaylist({
+            init: INIT_FILE,
+            frames,
+            targetDuration: this.targetDuration,
+            ended,
+          });
+          await writeAtomic(path.join(this.outDir, state.spec.folder, IFRAME_PLAYLIST), iframes);
+        }
         await writeAtomic(path.join(this.outDir, variantPlaylist(state.spec.folder)), text);
         state.written = text;
       }
@@ -167,7 +184,12 @@ export class PlaylistPublisher {
       const file = path.join(dir, name);
       const { head, size } = await readHead(file);
       const timing = readSegment(head, init.defaultSampleDuration);
-      state.segments.push({ uri: name, duration: timing.duration / init.timescale, bytes: size });
+      state.segments.push({
+        uri: name,
+        duration: timing.duration / init.timescale,
+        bytes: size,
+        iframeBytes: timing.firstSampleEnd,
+      });
     }
   }
 
@@ -188,6 +210,10 @@ export class PlaylistPublisher {
           ...(m && m.averageBitrate > 0 ? { averageBandwidth: m.averageBitrate } : {}),
           codec: s.init?.codec ?? 'avc1.640028',
           frameRate: spec.frameRate,
+          iframes: {
+            uri: `${spec.folder}/${IFRAME_PLAYLIST}`,
+            bandwidth: Math.max(1, ...s.segments.map((x) => (x.iframeBytes * 8) / Math.max(x.duration, 0.5))),
+          },
         };
         if (i === this.startIndex) video.unshift(v);
         else video.push(v);

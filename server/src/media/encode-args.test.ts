@@ -133,9 +133,13 @@ describe('segment schedule', () => {
     expect(cutsFromKeyframes(every(1, 20), s, 20)).toEqual({ cuts: [1, 2, 5, 9, 13, 17], longestS: 4 });
     // 2 s GOPs: 2, 2, 2, then 4.
     expect(cutsFromKeyframes(every(2, 20), s, 20)).toEqual({ cuts: [2, 4, 6, 10, 14, 18], longestS: 4 });
-    // 5 s GOPs make 5 s segments: copyable, with a target duration of 5.
-    expect(cutsFromKeyframes(every(5, 20), s, 20)!.longestS).toBe(5);
+    // Irregular GOPs up to 6 s: copyable, with the target duration of the longest segment.
+    expect(cutsFromKeyframes([0, 1, 2, 7, 12, 13], s, 15)).toEqual({ cuts: [1, 2, 7, 12, 13], longestS: 5 });
     expect(targetFor(5)).toBe(5);
+    // A long first GOP would make every rung's first segment long (slow to start): encode instead.
+    expect(cutsFromKeyframes(every(5, 20), s, 20)).toBeNull();
+    expect(cutsFromKeyframes([0], s, 6)).toBeNull();
+    expect(cutsFromKeyframes([0], s, 2)).toEqual({ cuts: [], longestS: 2 });
     // Over 6 s, missing keyframes, or not starting on one: encode instead.
     expect(cutsFromKeyframes(every(8, 40), s, 40)).toBeNull();
     expect(cutsFromKeyframes([0], s, 30)).toBeNull();

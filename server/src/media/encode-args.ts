@@ -119,8 +119,8 @@ export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJ
         '-bufsize',
         String(r.bufsize),
         // Every rung cuts a keyframe at the same instants: segments line up across rungs.
-        '-force_key_frames',
-        forced,
+        // (None to force when the copied source is a single GOP: the first frame is a keyframe anyway.)
+        ...(forced ? ['-force_key_frames', forced] : []),
         '-sc_threshold',
         '0',
         // Long enough never to insert a keyframe of its own before the next forced one (≤ 60 fps).

@@ -44,12 +44,18 @@ export function targetDuration(s: SegmentSchedule): number {
 
 /** Longer source GOPs than this cannot be copied: segments that long make a slow start and coarse seeks. */
 export const MAX_COPY_SEGMENT_S = 6;
+/**
+ * Nor can a source whose first GOP is longer than this: every rung's first segment would be that long,
+ * and the video playable only once the encoded rungs got that far (encoding starts with 1 s segments).
+ */
+export const MAX_COPY_FIRST_SEGMENT_S = 2.5;
 
 /**
  * The cuts the HLS muxer will make in a stream whose keyframes are `keyframes` (seconds from its first
  * frame): for each scheduled boundary, the first keyframe past the previous cut and at or after it. The
  * encoded rungs get keyframes forced at exactly these instants, so they are cut at the same places.
- * Null when the source's GOPs make segments longer than MAX_COPY_SEGMENT_S (or it has none).
+ * Null when the source's GOPs make segments longer than MAX_COPY_SEGMENT_S, or a first one longer than
+ * MAX_COPY_FIRST_SEGMENT_S (or it has no keyframe at its start).
  */
 export function cutsFromKeyframes(
   keyframes: readonly number[],
@@ -71,7 +77,10 @@ export function cutsFromKeyframes(
     previous = cut;
   }
   longest = Math.max(longest, durationS - previous);
-  return longest <= MAX_COPY_SEGMENT_S ? { cuts, longestS: longest } : null;
+  const first = cuts[0] ?? durationS;
+  return longest <= MAX_COPY_SEGMENT_S && first <= MAX_COPY_FIRST_SEGMENT_S
+    ? { cuts, longestS: longest }
+    : null;
 }
 
 /** `#EXT-X-TARGETDURATION` for segments up to `longestS`: EXTINF rounded to the nearest second may not exceed it. */

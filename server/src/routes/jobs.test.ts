@@ -444,7 +444,7 @@ describe('restarts', () => {
         first.jobId,
       );
       db.close();
-      const stale = path.join(dataDir, 'videos', crashed.videoId, 'stale.m4s');
+      const stale = path.join(dataDir, 'videos', crashed.videoId, '360', 'stale.m4s');
       fs.mkdirSync(path.dirname(stale), { recursive: true });
       fs.writeFileSync(stale, 'left by the dead worker');
 

@@ -158,7 +158,8 @@ export class EncodingService {
       running.handle?.cancel();
       await running.finished;
     }
-    await this.deps.storage.removeVideoEntries(job.videoId, isEncoderOutput);
+    // A cancelled video is gone for good: every feature's output goes with it.
+    await this.deps.storage.removeVideo(job.videoId);
     const cancelled = this.deps.jobs.get(jobId)!;
     this.deps.events.emit({
       type: 'failed',

@@ -148,8 +148,11 @@ describe('segment schedule', () => {
   });
 
   it('reads keyframes from packet flags relative to the first frame', () => {
-    const csv = ['0.066667,K_', '0.100000,__', '2.066667,K_', '2.1,__', '0.000000', ''].join('\n');
-    expect(parseKeyframes(csv)).toEqual({ times: [0, 2], offsetS: 0.066667 });
+    const csv = ['0.066667,K_', '0.100000,__', '2.066667,K_', '2.1,__', 'progressive', '0.000000', ''].join(
+      '\n',
+    );
+    expect(parseKeyframes(csv)).toEqual({ times: [0, 2], offsetS: 0.066667, interlaced: false });
+    expect(parseKeyframes(['0.0,K_', 'tt', '0.0'].join('\n')).interlaced).toBe(true);
   });
 });
 

@@ -318,7 +318,7 @@ describe('startEncode', () => {
     });
     const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
     const keyframes = await probeKeyframes(paths, input, 10_000);
-    expect(keyframes.times).toEqual([0, 2, 4, 6, 8]);
+    expect(keyframes).toEqual({ times: [0, 2, 4, 6, 8], offsetS: 0, interlaced: false });
     const plan = planLadder(metadata, { keyframes });
     expect(plan.rungs.map((r) => `${r.name}:${r.copy}`)).toEqual(['240:false', '360:true']);
     const outDir = path.join(dir, 'remux');
@@ -345,6 +345,50 @@ describe('startEncode', () => {
     const listed = variants(read(path.join(outDir, MASTER_PLAYLIST)));
     expect(listed[0]).toMatchObject({ uri: '360/index.m3u8', attrs: { CODECS: 'avc1.42c01e,mp4a.40.2' } });
     expect(listed[1]!.attrs.CODECS).toMatch(/^avc1\.6400/);
+  });
+
+  it('encodes an interlaced MPEG-2 program stream (and never copies interlaced H.264)', async () => {
+    const input = await makeClip(path.join(dir, 'interlaced.mpg'), {
+      duration: 2,
+      width: 720,
+      height: 576,
+      video: [
+        '-vf',
+        'tinterlace=interleave_top,fieldorder=tff',
+        '-c:v',
+        'mpeg2video',
+        '-flags',
+        '+ildct+ilme',
+        '-b:v',
+        '4M',
+      ],
+      audio: ['-c:a', 'mp2'],
+    });
+    const { outDir, plan } = await encode(input, 'interlaced');
+    // 576 lines: its own size on top (named after the rung above), 480 kept under it.
+    expect(plan.rungs.slice(-2).map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual([
+      '480:854x480',
+      '720:720x576',
+    ]);
+    expect(read(path.join(outDir, '720', 'index.m3u8'))).toContain('#EXT-X-ENDLIST');
+    const h264 = await makeClip(path.join(dir, 'interlaced-h264.mp4'), {
+      duration: 2,
+      width: 720,
+      height: 576,
+      video: [
+        '-vf',
+        'tinterlace=interleave_top,fieldorder=tff',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-flags',
+        '+ildct+ilme',
+        '-g',
+        '25',
+      ],
+    });
+    expect((await probeKeyframes(paths, h264, 10_000)).interlaced).toBe(true);
   });
 
   it('encodes a VP8/Vorbis webm', async () => {

@@ -7,6 +7,8 @@ export interface SourceKeyframes {
   times: number[];
   /** First video frame minus the container's start, seconds (what ffmpeg's encoders count from). */
   offsetS: number;
+  /** Interlaced (field order tt/bb/tb/bt): browsers would show it combed, so it is never copied. */
+  interlaced: boolean;
 }
 
 /** Reads the keyframe instants of the first video stream (a packet-level pass: I/O only). */
@@ -24,7 +26,7 @@ export async function probeKeyframes(
       '-select_streams',
       'V:0',
       '-show_entries',
-      'format=start_time:packet=pts_time,flags',
+      'format=start_time:packet=pts_time,flags:stream=field_order',
       '-of',
       'csv=p=0',
       `file:${file}`,
@@ -35,14 +37,16 @@ export async function probeKeyframes(
   return parseKeyframes(out);
 }
 
-/** `pts_time,flags` lines then the format's `start_time` → keyframes relative to the first frame. */
+/** `pts_time,flags` lines, the stream's field order, the format's `start_time` → keyframes from the first frame. */
 export function parseKeyframes(csv: string): SourceKeyframes {
   const keys: number[] = [];
   let first = Number.POSITIVE_INFINITY;
   let formatStart = 0;
+  let interlaced = false;
   for (const line of csv.split('\n')) {
     const [a, b] = line.trim().split(',');
     if (!a) continue;
+    if (/^(tt|bb|tb|bt)$/.test(a)) interlaced = true;
     const t = Number(a);
     if (!Number.isFinite(t)) continue;
     if (b === undefined) {
@@ -52,7 +56,7 @@ export function parseKeyframes(csv: string): SourceKeyframes {
     first = Math.min(first, t);
     if (b.startsWith('K')) keys.push(t);
   }
-  if (!Number.isFinite(first)) return { times: [], offsetS: 0 };
+  if (!Number.isFinite(first)) return { times: [], offsetS: 0, interlaced };
   const times = [...new Set(keys.map((k) => Math.round((k - first) * 1e6) / 1e6))].sort((x, y) => x - y);
-  return { times, offsetS: Math.max(0, first - formatStart) };
+  return { times, offsetS: Math.max(0, first - formatStart), interlaced };
 }

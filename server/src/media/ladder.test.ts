@@ -202,7 +202,7 @@ describe('planLadder', () => {
   });
 
   it('copies only standard sources (H.264 8-bit 4:2:0 SDR, ≤ 1080 short side, ≤ 60 fps, sane bitrate) as the top rung', () => {
-    const keyframes = { times: [0, 2, 4, 6, 8], offsetS: 0 };
+    const keyframes = { times: [0, 2, 4, 6, 8], offsetS: 0, interlaced: false };
     const copy = (m: MediaMetadata) =>
       planLadder({ ...m, duration: 10 }, { keyframes }).rungs.map((r) => r.copy);
     expect(copy(meta(1920, 1080, { bitrate: 8_000_000 }))).toEqual([false, false, false, false, true]);
@@ -212,6 +212,11 @@ describe('planLadder', () => {
     expect(copy(meta(1920, 1080, { bitrate: 8_000_000, pixFmt: 'yuv422p' })).at(-1)).toBe(false);
     expect(copy(meta(1920, 1080, { bitrate: 8_000_000, rotation: 90 })).at(-1)).toBe(false);
     expect(copy(meta(1920, 1080, { bitrate: 80_000_000 })).at(-1)).toBe(false);
+    const interlaced = planLadder(
+      { ...meta(1920, 1080, { bitrate: 8_000_000 }), duration: 10 },
+      { keyframes: { ...keyframes, interlaced: true } },
+    );
+    expect(interlaced.rungs.at(-1)!.copy).toBe(false);
     expect(isStandard(meta(1280, 720, { bitrate: 2_000_000, fps: 120 }), 4_200_000)).toBe(false);
     const plan = planLadder({ ...meta(1920, 1080, { bitrate: 8_000_000 }), duration: 10 }, { keyframes });
     expect(plan.forcedKeyframes).toEqual({ times: [2, 4, 6], offsetS: 0 });

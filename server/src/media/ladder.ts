@@ -305,6 +305,7 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
   const topRung = rungs[rungs.length - 1]!;
   const cuts =
     options.keyframes &&
+    !options.keyframes.interlaced &&
     topRung.width === srcW &&
     topRung.height === srcH &&
     isStandard(metadata, topRung.maxrate)

@@ -367,7 +367,7 @@ describe('startEncode', () => {
     const { outDir, plan } = await encode(input, 'interlaced');
     // 576 lines: its own size on top (named after the rung above), 480 kept under it.
     expect(plan.rungs.slice(-2).map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual([
-      '480:854x480',
+      '480:600x480',
       '720:720x576',
     ]);
     expect(read(path.join(outDir, '720', 'index.m3u8'))).toContain('#EXT-X-ENDLIST');

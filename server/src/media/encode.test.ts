@@ -8,6 +8,7 @@ import { EncodeError, type EncodeOptions, type EncodeResult, startEncode } from 
 import { probeKeyframes } from './keyframes.ts';
 import { type EncodePlan, planLadder } from './ladder.ts';
 import { MASTER_PLAYLIST, POSTER_FILE } from './layout.ts';
+import { mp4Keyframes } from './mp4-index.ts';
 import { probeFile } from './probe.ts';
 import { probeAudioTracks } from './tracks.ts';
 
@@ -319,6 +320,26 @@ describe('startEncode', () => {
     const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
     const keyframes = await probeKeyframes(paths, input, 10_000);
     expect(keyframes).toEqual({ times: [0, 2, 4, 6, 8], offsetS: 0, interlaced: false });
+    // Read from the moov's sample tables (no pass over the file), and the same as ffprobe's packet flags,
+    // B-frames (veryfast) and an MKV (no sample tables: ffprobe) included.
+    expect(await mp4Keyframes(input)).toEqual({ times: [0, 2, 4, 6, 8], offsetS: 0 });
+    const bframes = await makeClip(path.join(dir, 'bframes.mp4'), {
+      duration: 5,
+      width: 320,
+      height: 240,
+      video: ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', '-bf', '3'],
+    });
+    const mkv = await makeClip(path.join(dir, 'gop.mkv'), {
+      duration: 5,
+      width: 320,
+      height: 240,
+      video: ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '25'],
+    });
+    for (const f of [bframes, mkv]) {
+      expect((await probeKeyframes(paths, f, 10_000)).times).toEqual([0, 1, 2, 3, 4]);
+    }
+    expect((await mp4Keyframes(bframes))!.times).toEqual([0, 1, 2, 3, 4]);
+    expect(await mp4Keyframes(mkv)).toBeNull();
     const plan = planLadder(metadata, { keyframes });
     expect(plan.rungs.map((r) => `${r.name}:${r.copy}`)).toEqual(['240:false', '360:true']);
     const outDir = path.join(dir, 'remux');

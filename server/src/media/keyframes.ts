@@ -1,4 +1,5 @@
 import { type FfmpegPaths, SAFE_INPUT_OPTIONS } from './ffmpeg.ts';
+import { mp4Keyframes } from './mp4-index.ts';
 import { capture } from './process.ts';
 
 /** Where the source's own video keyframes are: packet flags only, nothing decoded. */
@@ -11,12 +12,36 @@ export interface SourceKeyframes {
   interlaced: boolean;
 }
 
-/** Reads the keyframe instants of the first video stream (a packet-level pass: I/O only). */
+/**
+ * Reads the keyframe instants of the first video stream: from an MP4's sample tables when it has them
+ * (the same cost at any length), else from a packet-level ffprobe pass (I/O only, nothing decoded).
+ */
 export async function probeKeyframes(
   paths: FfmpegPaths,
   file: string,
   timeoutMs: number,
 ): Promise<SourceKeyframes> {
+  const fromIndex = await mp4Keyframes(file);
+  if (fromIndex && fromIndex.times.length > 0) {
+    // The field order is in the stream headers: no packet is read.
+    const order = await capture(
+      paths.ffprobePath,
+      [
+        '-v',
+        'error',
+        ...SAFE_INPUT_OPTIONS,
+        '-select_streams',
+        'V:0',
+        '-show_entries',
+        'stream=field_order',
+        '-of',
+        'csv=p=0',
+        `file:${file}`,
+      ],
+      timeoutMs,
+    );
+    return { ...fromIndex, interlaced: /^(tt|bb|tb|bt)/m.test(order.trim()) };
+  }
   const out = await capture(
     paths.ffprobePath,
     [

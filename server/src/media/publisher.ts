@@ -91,7 +91,8 @@ export class PlaylistPublisher {
 
   /** Lists new segments and republishes; calls never overlap. `ended` closes every playlist. */
   refresh(ended = false): Promise<void> {
-    this.#queue = this.#queue.then(() => this.#refresh(ended));
+    // A failed pass (a segment unreadable for a moment) must not stop the later ones.
+    this.#queue = this.#queue.catch(() => {}).then(() => this.#refresh(ended));
     return this.#queue;
   }
 

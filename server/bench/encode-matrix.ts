@@ -311,7 +311,7 @@ async function naiveLadder(paths: Paths, source: string, record: FileRecord, out
   return { seconds: round((performance.now() - t0) / 1000, 2), rungs };
 }
 
-export async function benchEncodeMatrix(server: TestServer, token: string, paths: Paths, scratch: string) {
+export async function benchEncodeMatrix(server: TestServer, paths: Paths, scratch: string) {
   const dir = path.join(scratch, 'matrix');
   fs.mkdirSync(dir, { recursive: true });
   const results: Record<string, unknown>[] = [];
@@ -320,8 +320,10 @@ export async function benchEncodeMatrix(server: TestServer, token: string, paths
   for (const source of sources(paths, dir)) {
     const file = path.join(dir, `src-${source.name}.mp4`);
     await source.make(file);
-    const { fileId, record } = await uploadToReady(server, token, fs.readFileSync(file), path.basename(file));
-    const timing = await timeJob(server, token, fileId, source.complete);
+    // A fresh token per source: the whole section outlives one.
+    const tok = await server.token();
+    const { fileId, record } = await uploadToReady(server, tok, fs.readFileSync(file), path.basename(file));
+    const timing = await timeJob(server, tok, fileId, source.complete);
     if (source.name === '1080p30-30s') shortPlayable = timing.playableS;
     log(`encodeMatrix ${source.name}: playable ${timing.playableS} s, completed ${timing.completedS} s`);
     results.push({
@@ -360,7 +362,9 @@ export async function benchEncodeMatrix(server: TestServer, token: string, paths
         goal: 0.75,
         rungs,
       };
-      log(`encodeMatrix ladder: vodkit ${timing.completedS} s vs naive ${naive.seconds} s`);
+      log(
+        `encodeMatrix ladder: vodkit ${timing.completedS} s vs naive ${naive.seconds} s: ${JSON.stringify(rungs)}`,
+      );
     }
   }
   return {

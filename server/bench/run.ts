@@ -139,9 +139,7 @@ async function main(): Promise<void> {
         );
       }
       if (only.has('encodeMatrix')) {
-        result.encodeMatrix = await section('encodeMatrix', () =>
-          benchEncodeMatrix(s, token, paths, scratch),
-        );
+        result.encodeMatrix = await section('encodeMatrix', () => benchEncodeMatrix(s, paths, scratch));
       }
     }
 

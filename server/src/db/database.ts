@@ -61,7 +61,7 @@ const MIGRATIONS: string[] = [
   `,
   `
   -- enc: the running encoder's pid (killed at boot when its lease's process is dead) and the duration
-  -- the encode really produced (a header may lie).
+  -- the encode really produced (a header may lie), and its MP4 downloads.
   ALTER TABLE jobs ADD COLUMN encoder_pid INTEGER;
   ALTER TABLE jobs ADD COLUMN output_duration REAL;
   ALTER TABLE jobs ADD COLUMN downloads TEXT NOT NULL DEFAULT '[]';

@@ -82,7 +82,7 @@ export function baselineArgs(metadata: MediaMetadata, input: string, outDir: str
   const top = plan.rungs.at(-1)!;
   const seg = plan.segmentSeconds;
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', input, '-map', '0:v:0'];
-  if (plan.audio) args.push('-map', '0:a:0');
+  if (plan.audio.length > 0) args.push('-map', '0:a:0');
   args.push(
     '-map_metadata',
     '-1',
@@ -107,9 +107,10 @@ export function baselineArgs(metadata: MediaMetadata, input: string, outDir: str
     '-g',
     String(seg * 60 * 2),
   );
-  if (plan.audio) {
-    args.push('-c:a', 'aac', '-ac', String(plan.audio.channels), '-ar', String(plan.audio.sampleRate));
-    args.push('-b:a', String(top.audioBitrate));
+  const audio = plan.audio[0];
+  if (audio) {
+    args.push('-c:a', 'aac', '-ac', String(audio.channels), '-ar', String(audio.sampleRate));
+    args.push('-b:a', String(audio.bitrate));
   }
   args.push(
     '-f',

@@ -25,6 +25,7 @@ import { makeClip, tempDir } from '../test/fixtures.ts';
 import { startServer, type TestServer } from '../test/server.ts';
 import { benchBoot } from './boot.ts';
 import { benchEncode } from './encode.ts';
+import { benchEncodeMatrix } from './encode-matrix.ts';
 import { type ForeignCpu, foreignCpuMeter, machineInfo } from './machine.ts';
 import { benchPictures } from './pictures.ts';
 import { benchProbe, benchUpload, uploadToReady } from './probe.ts';
@@ -50,6 +51,7 @@ const SECTIONS = [
   'uploadThroughput',
   'stream',
   'player',
+  'encodeMatrix',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -151,7 +153,7 @@ async function main(): Promise<void> {
         benchStream(repoRoot, small, rounds, (c) => fixed ?? Math.max(1000, 2 * c)),
       );
     }
-    if (only.has('upload') || only.has('encode')) {
+    if (only.has('upload') || only.has('encode') || only.has('encodeMatrix')) {
       log('starting an in-process Vodkit server (test/server.ts startServer)…');
       server = await startServer({}, path.join(scratch, 'server-data'));
       const s = server;
@@ -169,6 +171,9 @@ async function main(): Promise<void> {
         result.encode = await section('encode', () =>
           benchEncode(s, token, paths, fileId, largeFile, record.metadata!, n.encode, scratch),
         );
+      }
+      if (only.has('encodeMatrix')) {
+        result.encodeMatrix = await section('encodeMatrix', () => benchEncodeMatrix(s, paths, scratch));
       }
     }
 

@@ -90,6 +90,8 @@ export type JobErrorCode =
   | 'encode_timeout'
   /** The source file vanished or is no longer ready when the job started. */
   | 'source_missing'
+  /** The source's media end far earlier than its header said (a cut file): the output would be a stub. */
+  | 'source_truncated'
   /** `DELETE /v1/encoder/jobs/:jobId`. */
   | 'cancelled'
   /** A bug on our side; details are in the server log. */

@@ -87,7 +87,17 @@ export const RESOLUTIONS: readonly Resolution[] = ['240', '360', '480', '720', '
 
 export interface EncodePreset {
   resolutions?: Resolution[];
-  format?: 'hls';
+  /** `hls` (default): the adaptive ladder. `mp4`: progressive faststart MP4 downloads of those rungs, beside the HLS. */
+  format?: 'hls' | 'mp4';
+}
+
+/** A progressive MP4 (faststart) of one rung, served with Range. */
+export interface Download {
+  name: Resolution;
+  width: number;
+  height: number;
+  bytes: number;
+  url: string;
 }
 
 export interface ThumbnailRequest {
@@ -154,6 +164,8 @@ export interface EncoderJob {
   renditions: Rendition[];
   /** Present once the master playlist plays (often long before `completed`). */
   playback: PlaybackUrls | null;
+  /** MP4 downloads asked for with `presets: [{format: 'mp4'}]`, once the job completed. */
+  downloads: Download[];
   error: { code: string; message: string } | null;
   /** The requested thumbnails done so far (they may land shortly after `playable`). */
   thumbnails: Thumbnail[];
@@ -181,6 +193,7 @@ export interface Video {
   playback: PlaybackUrls | null;
   thumbnails: Thumbnail[];
   storyboard: string | null;
+  downloads: Download[];
   createdAt: string;
 }
 

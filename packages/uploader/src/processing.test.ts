@@ -33,6 +33,7 @@ const job = (patch: Partial<EncoderJob>): EncoderJob => ({
   protected: false,
   thumbnails: [],
   storyboard: null,
+  downloads: [],
   createdAt: '',
   startedAt: null,
   finishedAt: null,

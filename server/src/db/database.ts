@@ -140,6 +140,13 @@ const MIGRATIONS: string[] = [
   ALTER TABLE api_keys ADD COLUMN allowed_origins TEXT;
   ALTER TABLE jobs ADD COLUMN allowed_origins TEXT;
   `,
+  `
+  -- enc: the running encoder's pid (killed at boot when its lease's process is dead) and the duration
+  -- the encode really produced (a header may lie), and its MP4 downloads.
+  ALTER TABLE jobs ADD COLUMN encoder_pid INTEGER;
+  ALTER TABLE jobs ADD COLUMN output_duration REAL;
+  ALTER TABLE jobs ADD COLUMN downloads TEXT NOT NULL DEFAULT '[]';
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

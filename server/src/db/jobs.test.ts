@@ -33,6 +33,25 @@ describe('JobsRepo', () => {
     expect(jobs.claimNext('w3', 10_000)).toBeUndefined();
   });
 
+  it('records the encoder pid, the real duration and the downloads for the lease owner only', () => {
+    add(1);
+    jobs.claimNext('w1', 10_000);
+    jobs.setEncoderPid('job1', 'w2', 4242);
+    expect(jobs.get('job1')!.encoderPid).toBeNull();
+    jobs.setEncoderPid('job1', 'w1', 4242);
+    jobs.setOutputDuration('job1', 'w1', 12.5);
+    const download = { name: '240' as const, width: 426, height: 240, bytes: 10, url: 'downloads/240.mp4' };
+    jobs.setDownloads('job1', 'w1', [download]);
+    // Still listed with its pid once its owner is gone: the next boot kills that ffmpeg before requeueing.
+    expect(jobs.listProcessing()[0]).toMatchObject({
+      encoderPid: 4242,
+      outputDuration: 12.5,
+      downloads: [download],
+    });
+    jobs.setEncoderPid('job1', 'w1', null);
+    expect(jobs.get('job1')!.encoderPid).toBeNull();
+  });
+
   it('lets only the lease owner renew, progress and finish a job', () => {
     add(1);
     jobs.claimNext('w1', 10_000);

@@ -1,4 +1,4 @@
-import type { CreateJobRequest, JobStatus, Rendition } from '@vodkit/api';
+import type { CreateJobRequest, Download, JobStatus, Rendition } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
 
@@ -18,6 +18,12 @@ export interface JobRow {
   userData: Record<string, unknown> | null;
   error: { code: string; message: string } | null;
   attempts: number;
+  /** The ffmpeg of the current attempt, while it runs. */
+  encoderPid: number | null;
+  /** Seconds really in the output, once completed. */
+  outputDuration: number | null;
+  /** MP4 downloads, once completed (`url` relative to the video folder). */
+  downloads: Download[];
   leaseOwner: string | null;
   /** Epoch milliseconds. */
   leaseUntil: number | null;
@@ -42,6 +48,9 @@ interface Row {
   error_code: string | null;
   error_message: string | null;
   attempts: number;
+  encoder_pid: number | null;
+  output_duration: number | null;
+  downloads?: string;
   lease_owner: string | null;
   lease_until: number | null;
   created_at: string;
@@ -64,6 +73,9 @@ const toJob = (r: Row): JobRow => ({
   userData: r.user_data ? (JSON.parse(r.user_data) as Record<string, unknown>) : null,
   error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
   attempts: r.attempts,
+  encoderPid: r.encoder_pid ?? null,
+  outputDuration: r.output_duration ?? null,
+  downloads: r.downloads ? (JSON.parse(r.downloads) as Download[]) : [],
   leaseOwner: r.lease_owner,
   leaseUntil: r.lease_until,
   createdAt: r.created_at,
@@ -204,6 +216,30 @@ export class JobsRepo {
         )
         .run(jobId, owner).changes === 1
     );
+  }
+
+  /** Records the encoder's pid with the lease, so a restarted server can kill an orphan before requeueing. */
+  setEncoderPid(jobId: string, owner: string, pid: number | null): void {
+    this.db
+      .prepare(
+        `UPDATE jobs SET encoder_pid = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`,
+      )
+      .run(pid, jobId, owner);
+  }
+
+  /** The duration the encode really produced (reported instead of the probed one). */
+  setOutputDuration(jobId: string, owner: string, seconds: number): void {
+    this.db
+      .prepare(
+        `UPDATE jobs SET output_duration = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`,
+      )
+      .run(seconds, jobId, owner);
+  }
+
+  setDownloads(jobId: string, owner: string, downloads: Download[]): void {
+    this.db
+      .prepare(`UPDATE jobs SET downloads = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`)
+      .run(JSON.stringify(downloads), jobId, owner);
   }
 
   updateProgress(jobId: string, owner: string, progress: number): void {

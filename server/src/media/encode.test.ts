@@ -4,9 +4,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
-import { EncodeError, type EncodeOptions, MASTER_PLAYLIST, POSTER_FILE, startEncode } from './encode.ts';
+import { EncodeError, type EncodeOptions, type EncodeResult, startEncode } from './encode.ts';
+import { probeKeyframes } from './keyframes.ts';
 import { type EncodePlan, planLadder } from './ladder.ts';
+import { MASTER_PLAYLIST, POSTER_FILE } from './layout.ts';
+import { mp4Keyframes } from './mp4-index.ts';
 import { probeFile } from './probe.ts';
+import { probeAudioTracks } from './tracks.ts';
 
 const run = promisify(execFile);
 const paths = {
@@ -23,6 +27,7 @@ afterAll(() => {
 });
 
 interface Encoded {
+  result: EncodeResult;
   outDir: string;
   plan: EncodePlan;
   progress: number[];
@@ -32,7 +37,8 @@ interface Encoded {
 
 async function encode(input: string, name: string, extra: Partial<EncodeOptions> = {}): Promise<Encoded> {
   const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
-  const plan = planLadder(metadata);
+  const audioTracks = metadata.audio ? await probeAudioTracks(paths, input, 10_000) : [];
+  const plan = planLadder(metadata, { audioTracks });
   const outDir = path.join(dir, name);
   const progress: number[] = [];
   let playableAt: number | null = null;
@@ -43,6 +49,7 @@ async function encode(input: string, name: string, extra: Partial<EncodeOptions>
     outDir,
     plan,
     durationS: metadata.duration,
+    maxDurationS: 3600,
     timeoutMs: 120_000,
     onProgress: (p) => progress.push(p),
     onPlayable: () => {
@@ -50,8 +57,8 @@ async function encode(input: string, name: string, extra: Partial<EncodeOptions>
     },
     ...extra,
   });
-  await handle.done;
-  return { outDir, plan, progress, playableAt, ms: Date.now() - t0 };
+  const result = await handle.done;
+  return { result, outDir, plan, progress, playableAt, ms: Date.now() - t0 };
 }
 
 const read = (file: string) => fs.readFileSync(file, 'utf8');
@@ -109,50 +116,92 @@ async function probeSegment(variantDir: string, init: string, segment: string) {
 }
 
 describe('startEncode', () => {
-  it('encodes a 640x360 H.264/AAC clip into an aligned fMP4 HLS ladder with a poster', async () => {
+  it('encodes a 640x360 H.264/AAC clip into aligned fMP4 rungs, an audio group and our own playlists', async () => {
     const input = await clips.h264Aac(dir, { duration: 9, width: 640, height: 360 });
-    const { outDir, plan, progress, playableAt } = await encode(input, 'h264');
+    const { outDir, plan, progress, playableAt, result } = await encode(input, 'h264');
     expect(plan.rungs.map((r) => r.name)).toEqual(['240', '360']);
 
     const master = read(path.join(outDir, MASTER_PLAYLIST));
+    expect(master).toMatch(
+      /#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="[^"]+",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="1",URI="audio-0\/index.m3u8"/,
+    );
     const listed = variants(master);
-    expect(listed.map((v) => v.uri).sort()).toEqual(['240/index.m3u8', '360/index.m3u8']);
     // The start rung (here the top one, ≤ 720) is listed first.
-    expect(listed[0]!.uri).toBe('360/index.m3u8');
+    expect(listed.map((v) => v.uri)).toEqual(['360/index.m3u8', '240/index.m3u8']);
     for (const rung of plan.rungs) {
       const v = listed.find((l) => l.uri === `${rung.name}/index.m3u8`)!;
       expect(v.attrs.RESOLUTION).toBe(`${rung.width}x${rung.height}`);
       expect(v.attrs.CODECS).toMatch(/^avc1\.64[0-9a-f]{4},mp4a\.40\.2$/);
-      // Advertised peak: capped video rate + audio, plus the muxer's 10% overhead.
-      expect(Number(v.attrs.BANDWIDTH)).toBe(Math.round((rung.maxrate + rung.audioBitrate) * 1.1));
+      expect(v.attrs.AUDIO).toBe('audio');
+      expect(v.attrs['FRAME-RATE']).toBe('25.000');
+      // Once complete, BANDWIDTH is the measured peak (video + audio), under the cap plus audio.
+      expect(Number(v.attrs.BANDWIDTH)).toBeGreaterThan(0);
+      expect(Number(v.attrs['AVERAGE-BANDWIDTH'])).toBeLessThanOrEqual(Number(v.attrs.BANDWIDTH));
     }
 
-    const perRung = await Promise.all(
-      plan.rungs.map(async (rung) => {
-        const playlist = read(path.join(outDir, rung.name, 'index.m3u8'));
+    const folders = [...plan.rungs.map((r) => r.name), 'audio-0'];
+    const perRendition = await Promise.all(
+      folders.map(async (folder) => {
+        const playlist = read(path.join(outDir, folder, 'index.m3u8'));
         expect(playlist).toContain('#EXT-X-PLAYLIST-TYPE:EVENT');
         expect(playlist).toContain('#EXT-X-INDEPENDENT-SEGMENTS');
         expect(playlist).toContain('#EXT-X-TARGETDURATION:4');
         expect(playlist.trim().endsWith('#EXT-X-ENDLIST')).toBe(true);
         const m = media(playlist);
-        expect(m.init).toMatch(/\.mp4$/);
+        expect(m.init).toBe('init.mp4');
         expect(m.segments.every((s) => s.endsWith('.m4s'))).toBe(true);
-        for (const segment of m.segments) {
-          const probed = await probeSegment(path.join(outDir, rung.name), m.init, segment);
-          expect(probed.streams[0]).toMatchObject({
-            width: rung.width,
-            height: rung.height,
-            pix_fmt: 'yuv420p',
-          });
-          // Every segment starts on a keyframe: a player can switch rungs at any boundary.
-          expect(probed.packets[0]!.flags).toMatch(/^K/);
+        if (folder !== 'audio-0') {
+          const rung = plan.rungs.find((r) => r.name === folder)!;
+          for (const segment of m.segments) {
+            const probed = await probeSegment(path.join(outDir, folder), m.init, segment);
+            expect(probed.streams[0]).toMatchObject({
+              width: rung.width,
+              height: rung.height,
+              pix_fmt: 'yuv420p',
+            });
+            // Every segment starts on a keyframe: a player can switch rungs at any boundary.
+            expect(probed.packets[0]!.flags).toMatch(/^K/);
+          }
         }
         return m;
       }),
     );
-    // Same boundaries in every rung: keyframes aligned across the ladder.
-    expect(perRung[0]!.durations).toEqual([4, 4, 1]);
-    for (const m of perRung) expect(m.durations).toEqual(perRung[0]!.durations);
+    // Short first segments (1, 1, 3, then 4 s), the same boundaries in every rung.
+    expect(perRendition[0]!.durations).toEqual([1, 1, 3, 4]);
+    expect(perRendition[1]!.durations).toEqual(perRendition[0]!.durations);
+    // The audio cuts at the first AAC frame past each boundary: within one frame (21 ms) of the video's.
+    perRendition[0]!.durations.forEach((d, i) => {
+      expect(Math.abs(d - perRendition[2]!.durations[i]!)).toBeLessThan(0.05);
+    });
+    expect(result.durationS).toBeCloseTo(9, 1);
+    // I-frame playlists: each entry's byte range is exactly the moof and the keyframe that opens the segment.
+    expect(master).toMatch(
+      /#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=\d+,CODECS="avc1\.[0-9a-f]{6}",RESOLUTION=640x360,URI="360\/iframes.m3u8"/,
+    );
+    const iframes = read(path.join(outDir, '360', 'iframes.m3u8'));
+    expect(iframes).toContain('#EXT-X-I-FRAMES-ONLY');
+    const range = /#EXT-X-BYTERANGE:(\d+)@0\n(seg_00001\.m4s)/.exec(iframes)!;
+    const joined = path.join(outDir, 'iframe.mp4');
+    fs.writeFileSync(
+      joined,
+      Buffer.concat([
+        fs.readFileSync(path.join(outDir, '360', 'init.mp4')),
+        fs.readFileSync(path.join(outDir, '360', range[2]!)).subarray(0, Number(range[1])),
+      ]),
+    );
+    const frames = await run(paths.ffprobePath, [
+      '-v',
+      'error',
+      '-show_entries',
+      'frame=key_frame,pict_type',
+      '-of',
+      'csv=p=0',
+      joined,
+    ]);
+    expect(frames.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^1,I,?$/)]);
+    fs.rmSync(joined);
+    // ffmpeg's own playlists are hidden, never served.
+    expect(fs.existsSync(path.join(outDir, '360', '.ffmpeg.m3u8'))).toBe(true);
 
     const poster = path.join(outDir, POSTER_FILE);
     expect(fs.readFileSync(poster).subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
@@ -167,6 +216,202 @@ describe('startEncode', () => {
     expect(progress.slice(0, -1).every((p) => p >= 0 && p < 100)).toBe(true);
   });
 
+  it('takes #EXTINF from the real timestamps of a variable-frame-rate source', async () => {
+    // 2 s at 30 fps, then 3 s at 10 fps, then 1 s at 30: one stream whose nominal rate is wrong for most of it.
+    const input = path.join(dir, 'vfr.mp4');
+    await run(paths.ffmpegPath, [
+      '-v',
+      'error',
+      '-y',
+      '-filter_complex',
+      'testsrc2=s=320x240:r=30:d=2[a];testsrc2=s=320x240:r=10:d=3[b];testsrc2=s=320x240:r=30:d=1[c];[a][b][c]concat=n=3[v]',
+      '-map',
+      '[v]',
+      '-fps_mode',
+      'vfr',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      input,
+    ]);
+    const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
+    const { outDir } = await encode(input, 'vfr');
+    const sum = media(read(path.join(outDir, '240', 'index.m3u8'))).durations.reduce((t, d) => t + d, 0);
+    // Within one frame of the longest spacing (0.1 s at 10 fps).
+    expect(Math.abs(sum - metadata.duration)).toBeLessThanOrEqual(0.1);
+  });
+
+  it('publishes every audio track of the source as a selectable language', async () => {
+    const input = path.join(dir, 'two-languages.mkv');
+    await run(paths.ffmpegPath, [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=s=320x240:r=25:d=3',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=f=440:d=3',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=f=660:d=3',
+      '-map',
+      '0',
+      '-map',
+      '1',
+      '-map',
+      '2',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-c:a',
+      'aac',
+      '-metadata:s:a:0',
+      'language=eng',
+      '-metadata:s:a:1',
+      'language=fra',
+      '-disposition:a:1',
+      'default',
+      '-disposition:a:0',
+      '0',
+      input,
+    ]);
+    const { outDir } = await encode(input, 'languages');
+    const master = read(path.join(outDir, MASTER_PLAYLIST));
+    const media = master.split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:'));
+    expect(media).toEqual([
+      expect.stringMatching(/NAME="English",LANGUAGE="eng",DEFAULT=NO,.*URI="audio-0\/index.m3u8"/),
+      expect.stringMatching(/NAME="French",LANGUAGE="fra",DEFAULT=YES,.*URI="audio-1\/index.m3u8"/),
+    ]);
+    for (const folder of ['audio-0', 'audio-1']) {
+      expect(read(path.join(outDir, folder, 'index.m3u8'))).toContain('#EXT-X-ENDLIST');
+    }
+  });
+
+  it('stops reading at maxDurationS, whatever the header says', async () => {
+    const input = await makeClip(path.join(dir, 'six.mp4'), { duration: 6, width: 320, height: 240 });
+    const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
+    const result = await startEncode({
+      paths,
+      input,
+      outDir: path.join(dir, 'bounded'),
+      plan: planLadder(metadata),
+      durationS: metadata.duration,
+      maxDurationS: 2,
+      timeoutMs: 60_000,
+    }).done;
+    expect(result.durationS).toBeGreaterThan(1.9);
+    expect(result.durationS).toBeLessThan(2.1);
+  });
+
+  it('copies a standard H.264 source as its top rung, cut at its own keyframes, the other rungs aligned to them', async () => {
+    const input = await makeClip(path.join(dir, 'gop2.mp4'), {
+      duration: 9,
+      width: 640,
+      height: 360,
+      video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p'],
+    });
+    const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
+    const keyframes = await probeKeyframes(paths, input, 10_000);
+    expect(keyframes).toEqual({ times: [0, 2, 4, 6, 8], offsetS: 0, interlaced: false });
+    // Read from the moov's sample tables (no pass over the file), and the same as ffprobe's packet flags,
+    // B-frames (veryfast) and an MKV (no sample tables: ffprobe) included.
+    expect(await mp4Keyframes(input)).toEqual({ times: [0, 2, 4, 6, 8], offsetS: 0 });
+    const bframes = await makeClip(path.join(dir, 'bframes.mp4'), {
+      duration: 5,
+      width: 320,
+      height: 240,
+      video: ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', '-bf', '3'],
+    });
+    const mkv = await makeClip(path.join(dir, 'gop.mkv'), {
+      duration: 5,
+      width: 320,
+      height: 240,
+      video: ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '25'],
+    });
+    for (const f of [bframes, mkv]) {
+      expect((await probeKeyframes(paths, f, 10_000)).times).toEqual([0, 1, 2, 3, 4]);
+    }
+    expect((await mp4Keyframes(bframes))!.times).toEqual([0, 1, 2, 3, 4]);
+    expect(await mp4Keyframes(mkv)).toBeNull();
+    const plan = planLadder(metadata, { keyframes });
+    expect(plan.rungs.map((r) => `${r.name}:${r.copy}`)).toEqual(['240:false', '360:true']);
+    const outDir = path.join(dir, 'remux');
+    await startEncode({
+      paths,
+      input,
+      outDir,
+      plan,
+      durationS: metadata.duration,
+      maxDurationS: 3600,
+      timeoutMs: 120_000,
+    }).done;
+    const top = media(read(path.join(outDir, '360', 'index.m3u8')));
+    const low = media(read(path.join(outDir, '240', 'index.m3u8')));
+    // The source's 2 s GOPs decide the cuts (the schedule's 1 s first segments are not possible here).
+    expect(top.durations).toEqual([2, 2, 2, 3]);
+    expect(low.durations).toEqual(top.durations);
+    expect(read(path.join(outDir, '360', 'index.m3u8'))).toContain('#EXT-X-TARGETDURATION:3');
+    for (const segment of low.segments) {
+      const probed = await probeSegment(path.join(outDir, '240'), low.init, segment);
+      expect(probed.packets[0]!.flags).toMatch(/^K/);
+    }
+    // Copied, not encoded: the source's own profile (ultrafast is Constrained Baseline), not our High.
+    const listed = variants(read(path.join(outDir, MASTER_PLAYLIST)));
+    expect(listed[0]).toMatchObject({ uri: '360/index.m3u8', attrs: { CODECS: 'avc1.42c01e,mp4a.40.2' } });
+    expect(listed[1]!.attrs.CODECS).toMatch(/^avc1\.6400/);
+  });
+
+  it('encodes an interlaced MPEG-2 program stream (and never copies interlaced H.264)', async () => {
+    const input = await makeClip(path.join(dir, 'interlaced.mpg'), {
+      duration: 2,
+      width: 720,
+      height: 576,
+      video: [
+        '-vf',
+        'tinterlace=interleave_top,fieldorder=tff',
+        '-c:v',
+        'mpeg2video',
+        '-flags',
+        '+ildct+ilme',
+        '-b:v',
+        '4M',
+      ],
+      audio: ['-c:a', 'mp2'],
+    });
+    const { outDir, plan } = await encode(input, 'interlaced');
+    // 576 lines: its own size on top (named after the rung above), 480 kept under it.
+    expect(plan.rungs.slice(-2).map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual([
+      '480:600x480',
+      '720:720x576',
+    ]);
+    expect(read(path.join(outDir, '720', 'index.m3u8'))).toContain('#EXT-X-ENDLIST');
+    const h264 = await makeClip(path.join(dir, 'interlaced-h264.mp4'), {
+      duration: 2,
+      width: 720,
+      height: 576,
+      video: [
+        '-vf',
+        'tinterlace=interleave_top,fieldorder=tff',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-flags',
+        '+ildct+ilme',
+        '-g',
+        '25',
+      ],
+    });
+    expect((await probeKeyframes(paths, h264, 10_000)).interlaced).toBe(true);
+  });
+
   it('encodes a VP8/Vorbis webm', async () => {
     const input = await clips.vp8Vorbis(dir, { duration: 3 });
     const { outDir } = await encode(input, 'webm');
@@ -176,6 +421,7 @@ describe('startEncode', () => {
       expect.stringMatching(/^avc1\..*,mp4a\.40\.2$/),
     ]);
     expect(read(path.join(outDir, '360/index.m3u8'))).toContain('#EXT-X-ENDLIST');
+    expect(read(path.join(outDir, 'audio-0/index.m3u8'))).toContain('#EXT-X-ENDLIST');
   });
 
   it('applies rotation: a phone clip stored landscape with a 90° matrix comes out portrait', async () => {
@@ -196,9 +442,9 @@ describe('startEncode', () => {
     expect(plan.rungs).toEqual([]);
     const listed = variants(read(path.join(outDir, MASTER_PLAYLIST)));
     expect(listed).toEqual([
-      { attrs: expect.objectContaining({ CODECS: 'mp4a.40.2' }), uri: 'audio/index.m3u8' },
+      { attrs: expect.objectContaining({ CODECS: 'mp4a.40.2', AUDIO: 'audio' }), uri: 'audio-0/index.m3u8' },
     ]);
-    expect(read(path.join(outDir, 'audio/index.m3u8'))).toContain('#EXT-X-ENDLIST');
+    expect(read(path.join(outDir, 'audio-0/index.m3u8'))).toContain('#EXT-X-ENDLIST');
     expect(fs.existsSync(path.join(outDir, POSTER_FILE))).toBe(true);
     expect(playableAt).not.toBeNull();
   });
@@ -268,6 +514,7 @@ describe('startEncode', () => {
       outDir: path.join(dir, 'cancel'),
       plan: planLadder(metadata),
       durationS: metadata.duration,
+      maxDurationS: 3600,
       timeoutMs: 120_000,
       onProgress: () => resolveStarted(),
     });
@@ -296,6 +543,7 @@ describe('startEncode', () => {
       outDir: path.join(dir, 'timeout'),
       plan: planLadder(metadata),
       durationS: metadata.duration,
+      maxDurationS: 3600,
       timeoutMs: 500,
     }).done.then(
       () => null,
@@ -315,6 +563,7 @@ describe('startEncode', () => {
       outDir: path.join(dir, 'broken'),
       plan: planLadder(metadata),
       durationS: metadata.duration,
+      maxDurationS: 3600,
       timeoutMs: 30_000,
     }).done.then(
       () => null,

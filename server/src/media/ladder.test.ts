@@ -1,6 +1,6 @@
 import type { MediaMetadata, VideoStreamInfo } from '@vodkit/api';
 import { describe, expect, it } from 'vitest';
-import { capFps, planLadder, posterTime } from './ladder.ts';
+import { capFps, isStandard, planLadder, posterTime } from './ladder.ts';
 
 function meta(
   width: number,
@@ -77,7 +77,7 @@ describe('planLadder', () => {
       expect(r.width).toBeLessThanOrEqual(1001);
       expect(r.height).toBeLessThanOrEqual(563);
     }
-    expect(sizes(meta(1001, 563))).toEqual(['240:426x240', '360:640x360', '480:854x480']);
+    expect(sizes(meta(1001, 563))).toEqual(['240:426x240', '360:640x360', '480:854x480', '720:1000x562']);
   });
 
   it('gives a source smaller than 240 one rung at its own size', () => {
@@ -85,9 +85,12 @@ describe('planLadder', () => {
     expect(sizes(meta(175, 99))).toEqual(['240:174x98']);
   });
 
-  it('gives a source just under a rung that rung at its own size, never larger', () => {
-    expect(sizes(meta(1920, 1072)).at(-1)).toBe('1080:1920x1072');
-    expect(sizes(meta(1280, 536)).at(-1)).toBe('480:1146x480');
+  it('gives a source between rungs a top rung at its own size, never larger', () => {
+    expect(sizes(meta(1920, 1072)).slice(-2)).toEqual(['720:1290x720', '1080:1920x1072']);
+    expect(sizes(meta(1280, 536)).slice(-2)).toEqual(['480:1146x480', '720:1280x536']);
+    // 480×270 keeps all its lines, with 240p under it; just above 240 there is no room for both.
+    expect(sizes(meta(480, 270))).toEqual(['240:426x240', '360:480x270']);
+    expect(sizes(meta(444, 250))).toEqual(['240:444x250']);
   });
 
   it('never upscales', () => {
@@ -117,11 +120,11 @@ describe('planLadder', () => {
     expect(sizes(meta(160, 120), { resolutions: ['720'] })).toEqual(['240:160x120']);
   });
 
-  it('caps the rate per rung with a buffer and audio bitrate', () => {
+  it('caps the rate per rung with a buffer', () => {
     const plan = planLadder(meta(1920, 1080));
     const [low, , , , top] = plan.rungs;
-    expect(low).toMatchObject({ crf: 22, maxrate: 400_000, bufsize: 800_000, audioBitrate: 64_000 });
-    expect(top).toMatchObject({ crf: 23, maxrate: 5_000_000, bufsize: 10_000_000, audioBitrate: 160_000 });
+    expect(low).toMatchObject({ crf: 22, maxrate: 400_000, bufsize: 800_000 });
+    expect(top).toMatchObject({ crf: 23, maxrate: 5_000_000, bufsize: 10_000_000 });
     for (const r of plan.rungs) expect(r.bufsize).toBe(2 * r.maxrate);
     const increasing = plan.rungs.map((r) => r.maxrate);
     expect([...increasing].sort((a, b) => a - b)).toEqual(increasing);
@@ -129,9 +132,18 @@ describe('planLadder', () => {
 
   it('gives high frame rates more bits and caps them at 60 fps', () => {
     expect(planLadder(meta(1280, 720, { fps: 60 })).rungs.at(-1)!.maxrate).toBe(4_200_000);
-    expect(planLadder(meta(1280, 720, { fps: 59.94 })).fps).toBeNull();
-    expect(planLadder(meta(1280, 720, { fps: 120 })).fps).toBe(60);
-    expect(planLadder(meta(1280, 720, { fps: 25 })).fps).toBeNull();
+    const fps = (m: MediaMetadata) => planLadder(m).rungs.map((r) => `${r.name}:${r.fps}`);
+    // 60 fps stays on 720 and up; the rungs below get half (and the bits of 30 fps).
+    expect(fps(meta(1920, 1080, { fps: 59.94 }))).toEqual([
+      '240:29.97',
+      '360:29.97',
+      '480:29.97',
+      '720:null',
+      '1080:null',
+    ]);
+    expect(planLadder(meta(1920, 1080, { fps: 60 })).rungs[0]!.maxrate).toBe(400_000);
+    expect(fps(meta(1280, 720, { fps: 120 }))).toEqual(['240:30', '360:30', '480:30', '720:60']);
+    expect(fps(meta(1280, 720, { fps: 25 })).every((f) => f.endsWith(':null'))).toBe(true);
     expect(capFps(119.88)).toBe(59.94);
     expect(capFps(240)).toBe(60);
     expect(capFps(100)).toBe(50);
@@ -158,14 +170,58 @@ describe('planLadder', () => {
   it('plans no rung and a waveform poster for audio-only sources', () => {
     const plan = planLadder({ ...meta(0, 0), video: null });
     expect(plan.rungs).toEqual([]);
-    expect(plan.audio).toMatchObject({ channels: 2, sampleRate: 48000 });
+    expect(plan.audio).toEqual([
+      expect.objectContaining({ index: 0, channels: 2, sampleRate: 48000, default: true }),
+    ]);
     expect(plan.poster.kind).toBe('waveform');
   });
 
   it('plans no audio for video-only sources', () => {
     const plan = planLadder({ ...meta(640, 360), audio: null });
-    expect(plan.audio).toBeNull();
-    expect(plan.rungs.every((r) => r.audioBitrate === 0)).toBe(true);
+    expect(plan.audio).toEqual([]);
+  });
+
+  it('plans one AAC rendition per audio track, named by language, the source default first picked', () => {
+    const track = { channels: 2, sampleRate: 44100, title: null, default: false };
+    const plan = planLadder(meta(640, 360), {
+      audioTracks: [
+        { ...track, language: 'eng' },
+        { ...track, language: 'fra', default: true, channels: 1, sampleRate: 22050 },
+        { ...track, language: null, title: 'Commentary' },
+        { ...track, language: 'eng' },
+      ],
+    });
+    expect(
+      plan.audio.map((a) => [a.name, a.language, a.default, a.channels, a.sampleRate, a.bitrate]),
+    ).toEqual([
+      ['English', 'eng', false, 2, 44100, 128_000],
+      ['French', 'fra', true, 1, 48000, 96_000],
+      ['Commentary', null, false, 2, 44100, 128_000],
+      ['English 2', 'eng', false, 2, 44100, 128_000],
+    ]);
+  });
+
+  it('copies only standard sources (H.264 8-bit 4:2:0 SDR, ≤ 1080 short side, ≤ 60 fps, sane bitrate) as the top rung', () => {
+    const keyframes = { times: [0, 2, 4, 6, 8], offsetS: 0, interlaced: false };
+    const copy = (m: MediaMetadata) =>
+      planLadder({ ...m, duration: 10 }, { keyframes }).rungs.map((r) => r.copy);
+    expect(copy(meta(1920, 1080, { bitrate: 8_000_000 }))).toEqual([false, false, false, false, true]);
+    expect(copy(meta(1080, 1920, { bitrate: 8_000_000, fps: 60 })).at(-1)).toBe(true);
+    expect(copy(meta(3840, 2160, { bitrate: 8_000_000 })).at(-1)).toBe(false);
+    expect(copy(meta(1920, 1080, { bitrate: 8_000_000, codec: 'hevc' })).at(-1)).toBe(false);
+    expect(copy(meta(1920, 1080, { bitrate: 8_000_000, pixFmt: 'yuv422p' })).at(-1)).toBe(false);
+    expect(copy(meta(1920, 1080, { bitrate: 8_000_000, rotation: 90 })).at(-1)).toBe(false);
+    expect(copy(meta(1920, 1080, { bitrate: 80_000_000 })).at(-1)).toBe(false);
+    const interlaced = planLadder(
+      { ...meta(1920, 1080, { bitrate: 8_000_000 }), duration: 10 },
+      { keyframes: { ...keyframes, interlaced: true } },
+    );
+    expect(interlaced.rungs.at(-1)!.copy).toBe(false);
+    expect(isStandard(meta(1280, 720, { bitrate: 2_000_000, fps: 120 }), 4_200_000)).toBe(false);
+    const plan = planLadder({ ...meta(1920, 1080, { bitrate: 8_000_000 }), duration: 10 }, { keyframes });
+    expect(plan.forcedKeyframes).toEqual({ times: [2, 4, 6], offsetS: 0 });
+    expect(plan.targetDuration).toBe(4);
+    expect(plan.rungs.at(-1)).toMatchObject({ maxrate: 12_000_000, fps: null });
   });
 
   it('puts the poster at the top rung size, at most 1280 wide, near 10% in', () => {

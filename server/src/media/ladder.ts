@@ -1,4 +1,6 @@
 import { type MediaMetadata, RESOLUTIONS, type Resolution } from '@vodkit/api';
+import type { SourceKeyframes } from './keyframes.ts';
+import { cutsFromKeyframes, targetDuration, targetFor } from './schedule.ts';
 
 /** One video rung of the HLS ladder, with its capped-CRF rate control. */
 export interface RungPlan {
@@ -12,15 +14,40 @@ export interface RungPlan {
   maxrate: number;
   /** VBV buffer, bits: how long the encoder may exceed the cap before it must give bits back. */
   bufsize: number;
-  /** AAC bitrate muxed into this rung, bits per second (0 when the source has no audio). */
-  audioBitrate: number;
+  /**
+   * The source's own video, copied (`-c copy`), not encoded: a standard H.264 source is its own top rung.
+   * Its segments are cut at the source's keyframes, and every other rung's keyframes are forced there.
+   */
+  copy: boolean;
+  /**
+   * Output frame rate of this rung; null keeps the source timing (VFR stays VFR). Above 60 fps the
+   * source is divided down; the rungs under 720 of a > 30 fps source get half of that (see docs).
+   */
+  fps: number | null;
 }
 
+/** One audio track of the source, encoded once to AAC and published as an audio rendition. */
 export interface AudioPlan {
+  /** Position among the source's audio streams (`0:a:<index>`). */
+  index: number;
   channels: 1 | 2;
   sampleRate: number;
-  /** Used for the single `audio` rendition of an audio-only source. */
   bitrate: number;
+  /** Language tag from the source (`eng`, `fr`), null when it has none or says `und`. */
+  language: string | null;
+  /** Shown in players' audio menus. */
+  name: string;
+  /** The rendition players pick first: the source's default track, else its first. */
+  default: boolean;
+}
+
+/** What the encoder knows of an audio stream of the source (media/tracks.ts). */
+export interface AudioTrackInfo {
+  channels: number;
+  sampleRate: number;
+  language: string | null;
+  title: string | null;
+  default: boolean;
 }
 
 export type PosterPlan =
@@ -36,13 +63,23 @@ export interface EncodePlan {
    * hls.js uses it as its first level before it has measured bandwidth.
    */
   startRung: number;
-  audio: AudioPlan | null;
-  /** Output frame rate when the source is above the cap; null keeps the source timing (VFR stays VFR). */
-  fps: number | null;
+  /** Every audio track of the source; empty for a video-only source. */
+  audio: AudioPlan[];
+  /** The source's (capped) frame rate, advertised for rungs that keep it; null when unknown or audio-only. */
+  sourceFps: number | null;
   /** HDR (PQ/HLG) sources are tone-mapped to SDR BT.709 so every browser shows the right colours. */
   toneMap: boolean;
   /** HLS segment length and keyframe interval, seconds: the same for every rung so switches are seamless. */
   segmentSeconds: number;
+  /** The first segments' length, seconds: short so that a player can start at once (see media/schedule.ts). */
+  firstSegmentSeconds: number;
+  /**
+   * When the top rung is copied: the instants (seconds from the first frame, and the offset of that frame
+   * in the encoders' clock) where every encoded rung must put a keyframe. Null: the schedule's own.
+   */
+  forcedKeyframes: { times: number[]; offsetS: number } | null;
+  /** `#EXT-X-TARGETDURATION`, fixed from the first playlist on. */
+  targetDuration: number;
   /** x264 preset: speed/size trade-off, the same for all rungs. */
   x264Preset: string;
   poster: PosterPlan;
@@ -51,13 +88,47 @@ export interface EncodePlan {
 export interface LadderOptions {
   /** Union of `presets[].resolutions` of the job; absent or empty means the whole ladder. */
   resolutions?: readonly Resolution[];
+  /** Every audio stream of the source; absent means the one the probe reported (metadata.audio). */
+  audioTracks?: readonly AudioTrackInfo[];
+  /** The source's keyframes (media/keyframes.ts); absent means the top rung is always encoded. */
+  keyframes?: SourceKeyframes;
 }
 
 export const SEGMENT_SECONDS = 4;
+export const FIRST_SEGMENT_SECONDS = 1;
+/** Rungs from this one up keep a 60 fps source's rate; the ones below get half (YouTube does the same). */
+const FULL_RATE_FROM = 720;
+const AUDIO_BITRATE = { mono: 96_000, stereo: 128_000 };
+const SCHEDULE = { firstSeconds: FIRST_SEGMENT_SECONDS, seconds: SEGMENT_SECONDS };
+/** A copied top rung may run this much above the cap an encode of it would get (1080p: 20 Mbit/s, like Mux's standard input); else it is encoded. */
+const COPY_MAX_RATE_FACTOR = 4;
+const COPY_PIX_FMTS = new Set(['yuv420p', 'yuvj420p']);
+
+/**
+ * A source every browser plays as it is: H.264 8-bit 4:2:0, up to 1080 lines (short side) and 60 fps,
+ * SDR, no rotation to apply, at a bitrate a viewer of that rung can take. (Audio is encoded anyway.)
+ */
+export function isStandard(metadata: MediaMetadata, rungMaxrate: number): boolean {
+  const v = metadata.video;
+  if (!v) return false;
+  const bitrate = v.bitrate ?? metadata.bitrate;
+  return (
+    v.codec === 'h264' &&
+    COPY_PIX_FMTS.has(v.pixFmt ?? '') &&
+    v.bitDepth === 8 &&
+    !v.hdr &&
+    v.rotation === 0 &&
+    Math.min(v.width, v.height) <= 1080 &&
+    (v.fps ?? 0) > 0 &&
+    (v.fps ?? 0) <= 60.5 &&
+    bitrate !== null &&
+    bitrate <= rungMaxrate * COPY_MAX_RATE_FACTOR
+  );
+}
 /** Above this the source is halved (or thirded…) rather than resampled to an odd rate, keeping motion even. */
 export const MAX_FPS = 60;
-/** A source this close below a rung (e.g. 1920×1072, 1280×704) gets that rung at its own size, not the one below. */
-const NEAR_RUNG = 0.9;
+/** A source at least this much larger than the rung below it keeps that rung under its own-size top rung. */
+const KEEP_BELOW = 1.1;
 const POSTER_MAX_WIDTH = 1280;
 const START_RUNG_MAX = 720;
 
@@ -65,7 +136,6 @@ interface RungRate {
   crf: number;
   /** kbit/s at ≤ 30 fps; higher frame rates get 1.5×. */
   maxrateK: number;
-  audioK: number;
 }
 
 /**
@@ -73,13 +143,13 @@ interface RungRate {
  * bandwidth. Small rungs get a slightly lower CRF because players upscale them and show every artefact.
  */
 const RATES: Record<Resolution, RungRate> = {
-  '240': { crf: 22, maxrateK: 400, audioK: 64 },
-  '360': { crf: 22, maxrateK: 800, audioK: 96 },
-  '480': { crf: 23, maxrateK: 1400, audioK: 128 },
-  '720': { crf: 23, maxrateK: 2800, audioK: 128 },
-  '1080': { crf: 23, maxrateK: 5000, audioK: 160 },
-  '1440': { crf: 24, maxrateK: 9000, audioK: 160 },
-  '2160': { crf: 24, maxrateK: 16000, audioK: 160 },
+  '240': { crf: 22, maxrateK: 400 },
+  '360': { crf: 22, maxrateK: 800 },
+  '480': { crf: 23, maxrateK: 1400 },
+  '720': { crf: 23, maxrateK: 2800 },
+  '1080': { crf: 23, maxrateK: 5000 },
+  '1440': { crf: 24, maxrateK: 9000 },
+  '2160': { crf: 24, maxrateK: 16000 },
 };
 
 const even = (n: number): number => Math.max(2, Math.round(n / 2) * 2);
@@ -109,30 +179,76 @@ function rungSize(srcW: number, srcH: number, short: number): { width: number; h
   return portrait ? { width: short, height: long } : { width: long, height: short };
 }
 
+/** The audio renditions: every track of the source (or the one the probe saw), AAC at 44.1/48 kHz. */
+function planAudio(metadata: MediaMetadata, tracks: readonly AudioTrackInfo[] | undefined): AudioPlan[] {
+  const list: readonly AudioTrackInfo[] =
+    tracks ??
+    (metadata.audio
+      ? [
+          {
+            channels: metadata.audio.channels,
+            sampleRate: metadata.audio.sampleRate,
+            language: null,
+            title: null,
+            default: true,
+          },
+        ]
+      : []);
+  const defaultIndex = Math.max(
+    0,
+    list.findIndex((t) => t.default),
+  );
+  const seen = new Map<string, number>();
+  return list.map((t, index) => {
+    const channels = t.channels === 1 ? 1 : 2;
+    let name = t.title?.trim().slice(0, 64) || languageName(t.language) || `Audio ${index + 1}`;
+    // Names must be unique within the group.
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    if (n > 1) name = `${name} ${n}`;
+    return {
+      index,
+      channels,
+      // AAC in browsers is safest at 44.1/48 kHz; anything else is resampled to 48 kHz.
+      sampleRate: t.sampleRate === 44100 ? 44100 : 48000,
+      bitrate: channels === 1 ? AUDIO_BITRATE.mono : AUDIO_BITRATE.stereo,
+      language: t.language,
+      name,
+      default: index === defaultIndex,
+    };
+  });
+}
+
+function languageName(tag: string | null): string | null {
+  if (!tag) return null;
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'language' }).of(tag) ?? tag;
+  } catch {
+    return tag;
+  }
+}
+
 /**
  * The ladder for one source: rungs by the short side of the DISPLAY size (rotation already applied by
- * the probe), never above the source. A requested set of resolutions filters it; a request entirely
- * above the source gets the top rung the source allows. A source smaller than 240 gets one rung at its
- * own size (named `240`).
+ * the probe), never above the source. A source between two standard rungs gets a top rung at its own
+ * size (named after the rung above it), with the standard rung under it kept when the source is at
+ * least 10% larger. A requested set of resolutions filters it; a request entirely above the source
+ * gets the top rung the source allows. A source smaller than 240 gets one rung at its own size (`240`).
  */
 export function planLadder(metadata: MediaMetadata, options: LadderOptions = {}): EncodePlan {
   const video = metadata.video;
-  const audio: AudioPlan | null = metadata.audio
-    ? {
-        channels: metadata.audio.channels === 1 ? 1 : 2,
-        // AAC in browsers is safest at 44.1/48 kHz; anything else is resampled to 48 kHz.
-        sampleRate: metadata.audio.sampleRate === 44100 ? 44100 : 48000,
-        bitrate: 160_000,
-      }
-    : null;
+  const audio = planAudio(metadata, options.audioTracks);
   if (!video) {
     return {
       rungs: [],
       startRung: 0,
       audio,
-      fps: null,
+      sourceFps: null,
       toneMap: false,
       segmentSeconds: SEGMENT_SECONDS,
+      firstSegmentSeconds: FIRST_SEGMENT_SECONDS,
+      forcedKeyframes: null,
+      targetDuration: targetDuration(SCHEDULE),
       x264Preset: 'veryfast',
       poster: { kind: 'waveform', width: POSTER_MAX_WIDTH, height: 720 },
     };
@@ -143,21 +259,25 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
   const srcH = video.height;
   const srcShort = Math.min(srcW, srcH);
   const ownSize = { width: evenFloor(srcW), height: evenFloor(srcH) };
-  const fps = capFps(video.fps);
-  const fast = (fps ?? video.fps ?? 30) > 31;
+  const cappedFps = capFps(video.fps);
+  const sourceFps = cappedFps ?? video.fps ?? 30;
+  const fast = sourceFps > 31;
 
-  // Each possible rung with its size: standard sizes up to the source, plus the source's own size
-  // under the name of the next rung up when it is only a little smaller than that rung (or below 240).
   const possible: { name: Resolution; width: number; height: number }[] = [];
   for (const name of RESOLUTIONS) {
     const short = Number(name);
-    if (short <= srcShort) possible.push({ name, ...rungSize(srcW, srcH, short) });
-    else {
-      if (possible.length === 0 || srcShort >= short * NEAR_RUNG) {
-        possible.push({ name, ...ownSize });
-      }
-      break;
+    if (short <= srcShort) {
+      possible.push({ name, ...rungSize(srcW, srcH, short) });
+      continue;
     }
+    const below = possible.at(-1);
+    if (!below) possible.push({ name: '240', ...ownSize });
+    else if (srcShort >= Number(below.name) * KEEP_BELOW) possible.push({ name, ...ownSize });
+    else if (srcShort > Number(below.name) && evenFloor(srcShort) > Number(below.name)) {
+      // Only a little above the rung below: that rung at the source's own size, not a second one.
+      possible[possible.length - 1] = { name: below.name, ...ownSize };
+    }
+    break;
   }
 
   const wanted = options.resolutions?.length ? new Set(options.resolutions) : null;
@@ -166,15 +286,42 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
 
   const rungs: RungPlan[] = chosen.map((r) => {
     const rate = RATES[r.name];
-    const maxrate = rate.maxrateK * 1000 * (fast ? 1.5 : 1);
+    const halve = fast && Number(r.name) < FULL_RATE_FROM;
+    const rungFast = fast && !halve;
+    const maxrate = rate.maxrateK * 1000 * (rungFast ? 1.5 : 1);
     return {
       ...r,
       crf: rate.crf,
       maxrate,
       bufsize: maxrate * 2,
-      audioBitrate: audio ? rate.audioK * 1000 : 0,
+      fps: halve ? Math.round((sourceFps / 2) * 1000) / 1000 : cappedFps,
+      copy: false,
     };
   });
+
+  // Remux first: a standard source whose GOPs suit HLS is its own top rung, copied.
+  let forcedKeyframes: EncodePlan['forcedKeyframes'] = null;
+  let target = targetDuration(SCHEDULE);
+  const topRung = rungs[rungs.length - 1]!;
+  const cuts =
+    options.keyframes &&
+    !options.keyframes.interlaced &&
+    topRung.width === srcW &&
+    topRung.height === srcH &&
+    isStandard(metadata, topRung.maxrate)
+      ? cutsFromKeyframes(options.keyframes.times, SCHEDULE, metadata.duration)
+      : null;
+  if (cuts && options.keyframes) {
+    const bitrate = metadata.video?.bitrate ?? metadata.bitrate;
+    rungs[rungs.length - 1] = {
+      ...topRung,
+      copy: true,
+      fps: null,
+      maxrate: bitrate ? Math.round(bitrate * 1.5) : topRung.maxrate,
+    };
+    forcedKeyframes = { times: cuts.cuts, offsetS: options.keyframes.offsetS };
+    target = targetFor(cuts.longestS);
+  }
 
   const top = rungs[rungs.length - 1]!;
   // Start around 720p (about 2–3 Mbit/s, Apple's advice for a first variant), never above.
@@ -187,9 +334,12 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
     rungs,
     startRung,
     audio,
-    fps,
+    sourceFps: cappedFps ?? video.fps,
     toneMap: video.hdr,
     segmentSeconds: SEGMENT_SECONDS,
+    firstSegmentSeconds: FIRST_SEGMENT_SECONDS,
+    forcedKeyframes,
+    targetDuration: target,
     x264Preset: 'veryfast',
     poster: {
       kind: 'frame',

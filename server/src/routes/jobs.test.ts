@@ -272,6 +272,35 @@ describe('encoder jobs, videos and streaming', () => {
     }
   });
 
+  it('serves an MP4 download (presets format mp4) with Range, listed on the job and the video', async () => {
+    const fileId = await upload(shortClip);
+    const created = await createJob({ fileId, presets: [{ format: 'mp4', resolutions: ['360'] }] });
+    const done = await waitFor('completed', async () => {
+      const j = await getJob(created.jobId);
+      return j.status === 'completed' && j;
+    });
+    expect(done.downloads).toEqual([
+      expect.objectContaining({
+        name: '360',
+        width: 640,
+        height: 360,
+        url: expect.stringMatching(/\/downloads\/360\.mp4$/),
+      }),
+    ]);
+    const video = (await (await api(`/v1/videos/${done.videoId}`)).json()) as Video;
+    expect(video.downloads).toEqual(done.downloads);
+    const path = new URL(done.downloads[0]!.url).pathname;
+    const ranged = await api(path, { bearer: null, headers: { range: 'bytes=0-7' } });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get('content-type')).toBe('video/mp4');
+    expect(ranged.headers.get('content-range')).toBe(`bytes 0-7/${done.downloads[0]!.bytes}`);
+    expect(
+      Buffer.from(await ranged.arrayBuffer())
+        .subarray(4, 8)
+        .toString(),
+    ).toBe('ftyp');
+  }, 90_000);
+
   it('lists jobs newest first with pages', async () => {
     const fileId = await upload(shortClip);
     const second = await createJob({ fileId, presets: [{ resolutions: ['240'], format: 'hls' }] });
@@ -421,7 +450,7 @@ describe('restarts', () => {
         first.jobId,
       );
       db.close();
-      const stale = path.join(dataDir, 'videos', crashed.videoId, 'stale.m4s');
+      const stale = path.join(dataDir, 'videos', crashed.videoId, '360', 'stale.m4s');
       fs.mkdirSync(path.dirname(stale), { recursive: true });
       fs.writeFileSync(stale, 'left by the dead worker');
 

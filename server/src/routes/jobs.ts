@@ -18,7 +18,7 @@ const createBody = {
       items: {
         type: 'object',
         additionalProperties: false,
-        properties: { resolutions, format: { type: 'string', enum: ['hls'] } },
+        properties: { resolutions, format: { type: 'string', enum: ['hls', 'mp4'] } },
       },
     },
     thumbnails: {

@@ -1,5 +1,7 @@
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip, tempDir } from '../../test/fixtures.ts';
@@ -9,6 +11,7 @@ import { FilesRepo } from '../db/files.ts';
 import { JobsRepo } from '../db/jobs.ts';
 import { newId } from '../ids.ts';
 import { probeFile } from '../media/probe.ts';
+import { isEncoderProcess } from '../media/process.ts';
 import { LocalStorage } from '../storage/local.ts';
 import type { Principal } from './auth.ts';
 import { EncodingService, type QueueTimings } from './encoding.ts';
@@ -119,7 +122,9 @@ async function until<T>(what: string, fn: () => T | undefined | null | false, ms
     if (v) return v;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(
+    `timed out waiting for ${what}: ${JSON.stringify(envs.map((e) => e.jobs.listProcessing()))}`,
+  );
 }
 
 describe('EncodingService', () => {
@@ -236,13 +241,162 @@ describe('EncodingService', () => {
     const job = env.service.create(principal, { fileId });
     // Claimed by a worker on another host that then died: its lease runs out.
     env.jobs.claimNext('other-host:1:x', 300);
-    const leftover = path.join(env.storage.videoDir(job.videoId), 'leftover.m4s');
+    const leftover = path.join(env.storage.videoDir(job.videoId), '360', 'leftover.m4s');
     fs.mkdirSync(path.dirname(leftover), { recursive: true });
     fs.writeFileSync(leftover, 'x');
     env.service.start();
-    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed', 30_000);
+    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
     expect(env.jobs.get(job.jobId)!.attempts).toBe(2);
     expect(fs.existsSync(leftover)).toBe(false);
+  });
+
+  it('clears only the encoder outputs on a re-claim: other features keep their folders', async () => {
+    const env = setup({ pollMs: 100 });
+    const job = env.service.create(principal, { fileId: await env.addFile(shortClip) });
+    env.jobs.claimNext('other-host:1:x', 300);
+    const videoDir = env.storage.videoDir(job.videoId);
+    for (const f of [
+      '360/seg_00000.m4s',
+      'master.m3u8',
+      'thumbs/a.jpg',
+      'storyboard.vtt',
+      'subtitles/en.vtt',
+    ]) {
+      fs.mkdirSync(path.dirname(path.join(videoDir, f)), { recursive: true });
+      fs.writeFileSync(path.join(videoDir, f), 'old');
+    }
+    env.service.start();
+    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
+    expect(fs.readFileSync(path.join(videoDir, 'thumbs/a.jpg'), 'utf8')).toBe('old');
+    expect(fs.readFileSync(path.join(videoDir, 'storyboard.vtt'), 'utf8')).toBe('old');
+    expect(fs.readFileSync(path.join(videoDir, 'subtitles/en.vtt'), 'utf8')).toBe('old');
+    expect(fs.readFileSync(path.join(videoDir, 'master.m3u8'), 'utf8')).toContain('#EXTM3U');
+    expect(fs.readFileSync(path.join(videoDir, '360/seg_00000.m4s')).subarray(4, 8).toString()).not.toBe(
+      'old',
+    );
+  });
+
+  it('fails with source_truncated when the media end far before the header says (faststart MP4, mdat cut)', async () => {
+    const env = setup();
+    env.service.start();
+    const whole = await makeClip(path.join(clipDir, 'faststart.mp4'), {
+      duration: 10,
+      width: 320,
+      height: 240,
+      extra: ['-movflags', '+faststart'],
+    });
+    const cut = path.join(clipDir, 'cut.mp4');
+    const bytes = fs.readFileSync(whole);
+    fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 10)));
+    const job = env.service.create(principal, { fileId: await env.addFile(cut) });
+    await until('failed', () => env.jobs.get(job.jobId)?.status === 'failed');
+    expect(env.jobs.get(job.jobId)!.error).toMatchObject({ code: 'source_truncated' });
+    expect(env.jobs.get(job.jobId)!.error!.message).toMatch(/promises 10\.000 s/);
+  });
+
+  it('bounds a source whose header lies (600 s Matroska claiming 1 s) to VOD_MAX_DURATION_S and reports the real duration', async () => {
+    const env = setup({}, { VOD_MAX_DURATION_S: '8' });
+    env.service.start();
+    const mkv = await makeClip(path.join(clipDir, 'liar.mkv'), {
+      duration: 600,
+      width: 64,
+      height: 64,
+      fps: 5,
+      audio: null,
+    });
+    const bytes = fs.readFileSync(mkv);
+    // Segment Info's Duration element (0x4489, an 8-byte float in milliseconds): 600000 → 1000.
+    const at = bytes.indexOf(Buffer.from([0x44, 0x89, 0x88]));
+    expect(at).toBeGreaterThan(0);
+    bytes.writeDoubleBE(1000, at + 3);
+    fs.writeFileSync(mkv, bytes);
+    const fileId = await env.addFile(mkv);
+    expect(env.files.get(fileId)!.metadata!.duration).toBe(1);
+    const job = env.service.create(principal, { fileId });
+    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
+    const duration = env.jobs.get(job.jobId)!.outputDuration!;
+    expect(duration).toBeGreaterThan(7.5);
+    expect(duration).toBeLessThanOrEqual(8.2);
+    const completed = env.seen.find((e) => e.type === 'completed' && e.videoId === job.videoId)!;
+    expect(completed.data.duration).toBe(duration);
+  });
+
+  it('kills the orphaned ffmpeg of a SIGKILLed server before requeueing its job', async () => {
+    const env = setup({ pollMs: 100 });
+    const clip = await makeClip(path.join(clipDir, 'orphan.mp4'), { duration: 20, width: 480, height: 270 });
+    const job = env.service.create(principal, { fileId: await env.addFile(clip) });
+    const root = path.resolve(import.meta.dirname, '../../..');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/src/main.ts')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        VOD_DATA_DIR: env.dataDir,
+        VOD_PORT: '0',
+        VOD_HOST: '127.0.0.1',
+        VOD_DEMO: '0',
+        VOD_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    try {
+      const orphan = await until(
+        'the child encodes',
+        () => env.jobs.get(job.jobId)?.encoderPid,
+        120_000,
+      ).catch((e) => {
+        console.error(env.jobs.get(job.jobId));
+        throw e;
+      });
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      // The defect: ffmpeg outlives the server and keeps writing the job's folder.
+      expect(await isEncoderProcess(orphan, env.storage.videoDir(job.videoId))).toBe(true);
+      env.service.start();
+      await until('requeued and claimed again', () => (env.jobs.get(job.jobId)?.attempts ?? 0) >= 2, 10_000);
+      expect(await isEncoderProcess(orphan, env.storage.videoDir(job.videoId))).toBe(false);
+      await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed', 180_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 300_000);
+
+  it('makes progressive faststart MP4 downloads of the asked rungs beside the whole HLS ladder', async () => {
+    const env = setup();
+    env.service.start();
+    const job = env.service.create(principal, {
+      fileId: await env.addFile(shortClip),
+      presets: [{ format: 'mp4', resolutions: ['240'] }],
+    });
+    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
+    const got = env.service.get(principal, job.jobId);
+    expect(got.renditions.map((r) => r.name)).toEqual(['240', '360']);
+    expect(got.downloads).toEqual([
+      {
+        name: '240',
+        width: 426,
+        height: 240,
+        bytes: expect.any(Number),
+        url: `http://vod.test/stream/${job.videoId}/downloads/240.mp4`,
+      },
+    ]);
+    const file = path.join(env.storage.videoDir(job.videoId), 'downloads', '240.mp4');
+    expect(fs.statSync(file).size).toBe(got.downloads[0]!.bytes);
+    const { stdout } = await promisify(execFile)('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration:stream=codec_type,width',
+      '-of',
+      'json',
+      file,
+    ]);
+    const probed = JSON.parse(stdout) as { format: { duration: string }; streams: { codec_type: string }[] };
+    expect(probed.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+    expect(Number(probed.format.duration)).toBeCloseTo(9, 0);
+    // faststart: the moov comes before the mdat.
+    const head = fs.readFileSync(file).subarray(0, 4096).toString('latin1');
+    expect(head.indexOf('moov')).toBeGreaterThan(0);
+    expect(head.indexOf('moov')).toBeLessThan(fs.readFileSync(file).indexOf('mdat'));
   });
 
   it('validates the request before looking at the file', () => {
@@ -250,6 +404,7 @@ describe('EncodingService', () => {
     const bad = (body: unknown) => () => env.service.create(principal, body as never);
     expect(bad({})).toThrow(/fileId/);
     expect(bad({ fileId: 'x', presets: [{ resolutions: ['999'] }] })).toThrow(/not one of/);
+    expect(bad({ fileId: 'x', presets: [{ format: 'dash' }] })).toThrow(/"hls" or "mp4"/);
     expect(bad({ fileId: 'x', thumbnails: [{ timestamp: '00:61:00' }] })).toThrow(/HH:MM:SS/);
     expect(bad({ fileId: 'x', webhookUrl: 'javascript:alert(1)' })).toThrow(/http/);
     expect(bad({ fileId: 'x', userData: { big: 'x'.repeat(20_000) } })).toThrow(/userData/);

@@ -1,15 +1,14 @@
 import os from 'node:os';
-import {
-  type CreateJobRequest,
-  type EncodePreset,
-  type EncoderJob,
-  type JobErrorCode,
-  type Page,
-  RESOLUTIONS,
-  type Rendition,
-  type Resolution,
-  type ThumbnailRequest,
-  type VideoPictures,
+import type {
+  CreateJobRequest,
+  Download,
+  EncodePreset,
+  EncoderJob,
+  JobErrorCode,
+  Page,
+  Rendition,
+  Resolution,
+  VideoPictures,
 } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
@@ -17,12 +16,26 @@ import type { FilesRepo } from '../db/files.ts';
 import type { JobRow, JobsRepo } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
-import { EncodeError, type EncodeHandle, startEncode, variantPlaylist } from '../media/encode.ts';
-import { planLadder } from '../media/ladder.ts';
+import { makeDownload } from '../media/downloads.ts';
+import { EncodeError, type EncodeHandle, type EncodeResult, startEncode } from '../media/encode.ts';
+import type { SourceKeyframes } from '../media/keyframes.ts';
+import { probeKeyframes } from '../media/keyframes.ts';
+import { type AudioTrackInfo, planLadder } from '../media/ladder.ts';
+import { audioFolder, downloadFile, isEncoderOutput, variantPlaylist } from '../media/layout.ts';
+import { isEncoderProcess } from '../media/process.ts';
+import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import type { Principal } from './auth.ts';
 import type { EventBus } from './events.ts';
-import { playbackUrls } from './videos.ts';
+import { parseTimestamp, validateRequest } from './job-request.ts';
+import { downloadUrls, playbackUrls } from './videos.ts';
+
+/**
+ * An output this much shorter than the probe promised means the source ended early (a cut download,
+ * a header that lies): the job fails with `source_truncated` instead of completing with a stub.
+ */
+const TRUNCATED_RATIO = 0.9;
+const TRUNCATED_SLACK_S = 0.5;
 
 export interface EncodingServiceDeps {
   config: Config;
@@ -51,10 +64,6 @@ export interface QueueTimings {
 const DEFAULT_TIMINGS: QueueTimings = { leaseMs: 30_000, renewMs: 10_000, pollMs: 2_000, progressMs: 1_000 };
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
-const TIMESTAMP = /^(\d{2,}):([0-5]\d):([0-5]\d)(\.\d{1,3})?$/;
-const MAX_USER_DATA_BYTES = 16 * 1024;
-const MAX_PRESETS = 8;
-const MAX_THUMBNAILS = 50;
 
 /** A job this process is running right now. */
 interface Running {
@@ -100,6 +109,9 @@ export class EncodingService {
     if (file.status === 'rejected' || !file.metadata) {
       const reason = file.reason ?? { code: 'probe_failed', message: 'the file was rejected' };
       throw new ApiError('file_rejected', `the file was rejected: ${reason.message}`, reason);
+    }
+    if (request.presets?.some((p) => p.format === 'mp4') && !file.metadata.video) {
+      throw new ApiError('validation_failed', 'MP4 downloads need a video: this file has only audio');
     }
     const duration = file.metadata.duration;
     if (request.thumbnails?.length && !file.metadata.video) {
@@ -152,6 +164,7 @@ export class EncodingService {
       running.handle?.cancel();
       await running.finished;
     }
+    // A cancelled video is gone for good: every feature's output goes with it.
     await this.deps.storage.removeVideo(job.videoId);
     const cancelled = this.deps.jobs.get(jobId)!;
     this.deps.events.emit({
@@ -165,10 +178,15 @@ export class EncodingService {
   /** Starts the workers; jobs left `processing` by a dead process go back to the queue first. */
   start(): void {
     if (this.#workers.length > 0 || this.#stopping) return;
-    this.#reclaimDead();
+    // Leftover encoders of dead processes are killed before their jobs are requeued and claimed again.
+    const reclaimed = this.#reclaimDead().catch((err: unknown) => {
+      this.deps.log.error({ err }, 'encoding queue: reclaiming dead jobs failed');
+    });
     this.#renewTimer = setInterval(() => this.#renewLeases(), this.#timings.renewMs);
     this.#renewTimer.unref();
-    for (let i = 0; i < this.deps.config.encodeConcurrency; i++) this.#workers.push(this.#work());
+    for (let i = 0; i < this.deps.config.encodeConcurrency; i++) {
+      this.#workers.push(reclaimed.then(() => this.#work()));
+    }
   }
 
   /**
@@ -230,7 +248,26 @@ export class EncodingService {
         this.#fail(job, 'source_missing', 'the source file is gone or not ready');
         return;
       }
-      const plan = planLadder(file.metadata, { resolutions: requestedResolutions(job.request.presets) });
+      const input = storage.uploadPath(job.fileId);
+      let audioTracks: AudioTrackInfo[] | undefined;
+      let keyframes: SourceKeyframes | undefined;
+      // The upload probe keeps only the first audio stream (the audio group wants them all) and no
+      // keyframes (remux-first wants them, for H.264 sources). Meanwhile, a previous attempt's half
+      // ladder goes (only the encoder's outputs: other features' stay).
+      const [tracks, keys] = await Promise.allSettled([
+        file.metadata.audio ? probeAudioTracks(config, input, config.probeTimeoutMs) : Promise.resolve([]),
+        file.metadata.video?.codec === 'h264'
+          ? probeKeyframes(config, input, config.probeTimeoutMs)
+          : Promise.resolve(undefined),
+        storage.removeVideoEntries(job.videoId, isEncoderOutput),
+      ]);
+      if (tracks.status === 'fulfilled' && tracks.value.length > 0) audioTracks = tracks.value;
+      if (keys.status === 'fulfilled') keyframes = keys.value;
+      const plan = planLadder(file.metadata, {
+        resolutions: requestedResolutions(job.request.presets),
+        ...(audioTracks ? { audioTracks } : {}),
+        ...(keyframes ? { keyframes } : {}),
+      });
       const renditions: Rendition[] = plan.rungs.map((r) => ({
         name: r.name,
         width: r.width,
@@ -238,8 +275,6 @@ export class EncodingService {
         maxBitrate: r.maxrate,
         playlist: variantPlaylist(r.name),
       }));
-      // Restart from scratch: a previous attempt may have left half a ladder behind.
-      await storage.removeVideo(job.videoId);
       if (running.stop) return this.#stopped(running);
       const pictures = this.deps.pictures?.jobStarted(job);
 
@@ -249,13 +284,16 @@ export class EncodingService {
         videoId: job.videoId,
         data: { jobId: job.jobId, attempt: job.attempts },
       });
+      const probed = file.metadata.duration;
       running.handle = startEncode({
         paths: config,
-        input: storage.uploadPath(job.fileId),
+        input,
         outDir: storage.videoDir(job.videoId),
         plan,
-        durationS: file.metadata.duration,
+        durationS: probed,
+        maxDurationS: config.maxDurationSeconds,
         timeoutMs: config.encodeTimeoutMs,
+        onSpawn: (pid) => jobs.setEncoderPid(job.jobId, this.#owner, pid),
         onProgress: (p) => this.#onProgress(running, p),
         onPlayable: () => {
           running.playable = true;
@@ -268,16 +306,62 @@ export class EncodingService {
           });
         },
       });
+      let result: EncodeResult;
       try {
-        await running.handle.done;
+        result = await running.handle.done;
       } catch (err) {
         if (running.stop) return this.#stopped(running);
         const e = err instanceof EncodeError ? err : new EncodeError('encode_failed', String(err), []);
         log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
-        this.#fail(job, e.code === 'encode_timeout' ? 'encode_timeout' : 'encode_failed', e.message);
+        this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
         return;
+      } finally {
+        jobs.setEncoderPid(job.jobId, this.#owner, null);
       }
       if (running.stop) return this.#stopped(running);
+      const expected = Math.min(probed, config.maxDurationSeconds);
+      if (result.durationS < expected * TRUNCATED_RATIO - TRUNCATED_SLACK_S) {
+        log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
+        this.#fail(
+          job,
+          'source_truncated',
+          `the source ends early: its header promises ${probed.toFixed(3)} s, its media hold ${result.durationS.toFixed(3)} s`,
+        );
+        return;
+      }
+      jobs.setOutputDuration(job.jobId, this.#owner, round3(result.durationS));
+      const wanted = mp4Resolutions(job.request.presets);
+      if (wanted && plan.rungs.length > 0) {
+        let rungs = plan.rungs.filter((r) => wanted.includes(r.name));
+        if (rungs.length === 0) rungs = [plan.rungs.at(-1)!];
+        const audio = plan.audio.find((a) => a.default);
+        const downloads: Download[] = [];
+        try {
+          for (const r of rungs) {
+            if (running.stop) return this.#stopped(running);
+            const bytes = await makeDownload(
+              config,
+              storage.videoDir(job.videoId),
+              r.name,
+              audio ? audioFolder(audio.index) : null,
+              config.encodeTimeoutMs,
+            );
+            downloads.push({
+              name: r.name,
+              width: r.width,
+              height: r.height,
+              bytes,
+              url: downloadFile(r.name),
+            });
+          }
+        } catch (err) {
+          if (running.stop) return this.#stopped(running);
+          log.warn({ jobId: job.jobId, err }, 'encoding job: MP4 download failed');
+          this.#fail(job, 'encode_failed', 'making the MP4 download failed');
+          return;
+        }
+        jobs.setDownloads(job.jobId, this.#owner, downloads);
+      }
       // The job's thumbnails are part of it: `completed` lists them (pictures never reject).
       await pictures;
       if (running.stop) return this.#stopped(running);
@@ -291,7 +375,7 @@ export class EncodingService {
             jobId: job.jobId,
             playback: playbackUrls(config.publicUrl, job.videoId),
             renditions,
-            duration: file.metadata.duration,
+            duration: round3(result.durationS),
             ...this.deps.pictures?.describe(job.videoId),
           },
         });
@@ -360,15 +444,20 @@ export class EncodingService {
 
   /**
    * Jobs held by a process of this host that no longer exists (killed, crashed) go back to the
-   * queue now instead of when their lease runs out. Other hosts' jobs wait for their leases.
+   * queue now instead of when their lease runs out, after their orphaned ffmpeg (if it still writes
+   * the job's folder) is killed. Other hosts' jobs wait for their leases.
    */
-  #reclaimDead(): void {
+  async #reclaimDead(): Promise<void> {
     const host = os.hostname();
     for (const job of this.deps.jobs.listProcessing()) {
       const [owner, pid] = (job.leaseOwner ?? '').split(':');
       if (owner !== host || !pid || isAlive(Number(pid))) continue;
+      if (job.encoderPid !== null) await killOrphan(job.encoderPid, this.deps.storage.videoDir(job.videoId));
       if (this.deps.jobs.release(job.jobId, job.leaseOwner!)) {
-        this.deps.log.warn({ jobId: job.jobId }, 'encoding job of a dead process: requeued');
+        this.deps.log.warn(
+          { jobId: job.jobId, orphan: job.encoderPid },
+          'encoding job of a dead process: requeued',
+        );
       }
     }
   }
@@ -413,6 +502,7 @@ export function toEncoderJob(
     progress: row.progress,
     renditions: row.renditions,
     playback: row.playable ? playbackUrls(publicUrl, row.videoId) : null,
+    downloads: downloadUrls(publicUrl, row.videoId, row.downloads),
     error: row.error,
     thumbnails: pictures.thumbnails,
     storyboard: pictures.storyboard,
@@ -423,6 +513,24 @@ export function toEncoderJob(
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
   };
+}
+
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;
+
+/**
+ * SIGKILLs a leftover ffmpeg of a dead server and waits until it is gone. The pid is only trusted when
+ * that process is an ffmpeg writing `outDir`: pids are recycled.
+ */
+async function killOrphan(pid: number, outDir: string): Promise<void> {
+  if (!(await isEncoderProcess(pid, outDir))) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && (await isEncoderProcess(pid, outDir)); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -437,114 +545,19 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Union of every preset's resolutions; undefined (the whole ladder) when none names any. */
-function requestedResolutions(presets: EncodePreset[] | undefined): Resolution[] | undefined {
-  const all = new Set((presets ?? []).flatMap((p) => p.resolutions ?? []));
-  return all.size > 0 ? [...all] : undefined;
-}
-
-/** `HH:MM:SS(.mmm)` → seconds. */
-export function parseTimestamp(ts: string): number {
-  const m = TIMESTAMP.exec(ts);
-  if (!m) return Number.NaN;
-  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) + Number(m[4] ?? 0);
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function invalid(message: string): never {
-  throw new ApiError('validation_failed', message);
-}
-
-function validateResolutions(value: unknown, where: string): Resolution[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0) invalid(`${where} must be a non-empty list`);
-  for (const r of value) {
-    if (!RESOLUTIONS.includes(String(r) as Resolution)) {
-      invalid(`${where}: "${String(r)}" is not one of ${RESOLUTIONS.join(', ')}`);
-    }
-  }
-  return [...new Set(value.map((r) => String(r) as Resolution))];
+/** Resolutions of the `mp4` presets: null when none asks for MP4, [] for "the top rung". */
+function mp4Resolutions(presets: EncodePreset[] | undefined): Resolution[] | null {
+  const mp4 = (presets ?? []).filter((p) => p.format === 'mp4');
+  return mp4.length > 0 ? [...new Set(mp4.flatMap((p) => p.resolutions ?? []))] : null;
 }
 
 /**
- * Checks a job request beyond its JSON shape and returns it normalized. Everything a later stage
- * needs (thumbnails, webhookUrl, userData, protected) is kept in the stored request.
+ * The HLS ladder's resolutions: those the `hls` presets name (plus the rungs MP4 downloads are cut
+ * from); undefined (the whole ladder) when no `hls` preset narrows it.
  */
-export function validateRequest(body: unknown): CreateJobRequest {
-  if (!isObject(body)) invalid('the body must be a JSON object');
-  if (typeof body.fileId !== 'string' || !body.fileId) invalid('"fileId" is required');
-  const out: CreateJobRequest = { fileId: body.fileId };
-
-  if (body.presets !== undefined) {
-    if (!Array.isArray(body.presets) || body.presets.length > MAX_PRESETS) {
-      invalid(`"presets" must be a list of at most ${MAX_PRESETS}`);
-    }
-    out.presets = body.presets.map((p, i): EncodePreset => {
-      if (!isObject(p)) invalid(`presets[${i}] must be an object`);
-      if (p.format !== undefined && p.format !== 'hls') invalid(`presets[${i}].format must be "hls"`);
-      const resolutions = validateResolutions(p.resolutions, `presets[${i}].resolutions`);
-      return { format: 'hls', ...(resolutions ? { resolutions } : {}) };
-    });
-  }
-
-  if (body.thumbnails !== undefined) {
-    if (!Array.isArray(body.thumbnails) || body.thumbnails.length > MAX_THUMBNAILS) {
-      invalid(`"thumbnails" must be a list of at most ${MAX_THUMBNAILS}`);
-    }
-    out.thumbnails = body.thumbnails.map((t, i): ThumbnailRequest => {
-      if (!isObject(t)) invalid(`thumbnails[${i}] must be an object`);
-      if (typeof t.timestamp !== 'string' || Number.isNaN(parseTimestamp(t.timestamp))) {
-        invalid(`thumbnails[${i}].timestamp must be HH:MM:SS or HH:MM:SS.mmm`);
-      }
-      const resolutions = validateResolutions(t.resolutions, `thumbnails[${i}].resolutions`);
-      let formats: ThumbnailRequest['formats'];
-      if (t.formats !== undefined) {
-        if (
-          !Array.isArray(t.formats) ||
-          t.formats.length === 0 ||
-          !t.formats.every((f) => f === 'jpg' || f === 'webp')
-        ) {
-          invalid(`thumbnails[${i}].formats must be a non-empty list of "jpg", "webp"`);
-        }
-        formats = [...new Set(t.formats as ('jpg' | 'webp')[])];
-      }
-      return {
-        timestamp: t.timestamp,
-        ...(resolutions ? { resolutions } : {}),
-        ...(formats ? { formats } : {}),
-      };
-    });
-  }
-
-  if (body.webhookUrl !== undefined) {
-    let url: URL | null = null;
-    try {
-      url =
-        typeof body.webhookUrl === 'string' && body.webhookUrl.length <= 2048
-          ? new URL(body.webhookUrl)
-          : null;
-    } catch {
-      url = null;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      invalid('"webhookUrl" must be an http(s) URL');
-    }
-    out.webhookUrl = url.href;
-  }
-
-  if (body.userData !== undefined) {
-    if (!isObject(body.userData)) invalid('"userData" must be a JSON object');
-    if (Buffer.byteLength(JSON.stringify(body.userData)) > MAX_USER_DATA_BYTES) {
-      invalid(`"userData" must be at most ${MAX_USER_DATA_BYTES} bytes of JSON`);
-    }
-    out.userData = body.userData;
-  }
-
-  if (body.protected !== undefined) {
-    if (typeof body.protected !== 'boolean') invalid('"protected" must be true or false');
-    out.protected = body.protected;
-  }
-  return out;
+function requestedResolutions(presets: EncodePreset[] | undefined): Resolution[] | undefined {
+  const hls = (presets ?? []).filter((p) => p.format !== 'mp4');
+  if (hls.length === 0 || hls.some((p) => !p.resolutions?.length)) return undefined;
+  const all = new Set((presets ?? []).flatMap((p) => p.resolutions ?? []));
+  return [...all];
 }

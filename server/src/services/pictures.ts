@@ -7,7 +7,7 @@ import type { FilesRepo } from '../db/files.ts';
 import type { JobRow, JobsRepo } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
-import { POSTER_FILE } from '../media/encode.ts';
+import { POSTER_FILE } from '../media/layout.ts';
 import { planStoryboard, renderStoryboard, STORYBOARD_VTT } from '../media/storyboard.ts';
 import {
   even,

@@ -5,7 +5,7 @@ import type { JobRow, JobsRepo } from '../db/jobs.ts';
 import type { TrackRow, TracksRepo } from '../db/tracks.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { MASTER_PLAYLIST } from '../media/encode.ts';
+import { MASTER_PLAYLIST } from '../media/layout.ts';
 import {
   SUBTITLES_DIR,
   trackPlaylist,

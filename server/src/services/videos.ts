@@ -1,9 +1,9 @@
-import type { PlaybackUrls, Video, VideoPictures } from '@vodkit/api';
+import type { Download, PlaybackUrls, Video, VideoPictures } from '@vodkit/api';
 import type { Config } from '../config.ts';
 import type { FilesRepo } from '../db/files.ts';
 import type { JobRow, JobsRepo } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
-import { MASTER_PLAYLIST, POSTER_FILE } from '../media/encode.ts';
+import { MASTER_PLAYLIST, POSTER_FILE } from '../media/layout.ts';
 import type { Principal } from './auth.ts';
 
 export interface VideoServiceDeps {
@@ -21,6 +21,11 @@ export function playbackUrls(publicUrl: string, videoId: string): PlaybackUrls {
     embed: `${publicUrl}/embed/${videoId}`,
     poster: `${publicUrl}/stream/${videoId}/${POSTER_FILE}`,
   };
+}
+
+/** Stored downloads carry paths relative to the video folder; the API shows full URLs. */
+export function downloadUrls(publicUrl: string, videoId: string, downloads: readonly Download[]): Download[] {
+  return downloads.map((d) => ({ ...d, url: `${publicUrl}/stream/${videoId}/${d.url}` }));
 }
 
 /** A video with how far its encode is: the first event of the SSE stream. */
@@ -78,7 +83,8 @@ export class VideoService {
       jobId: job.jobId,
       status: job.status,
       title: file?.title ?? file?.filename ?? null,
-      duration: file?.metadata?.duration ?? null,
+      // What the encode really produced once known; the probe's (header) figure until then.
+      duration: job.outputDuration ?? file?.metadata?.duration ?? null,
       width: top?.width ?? null,
       height: top?.height ?? null,
       projection: file?.metadata?.video?.projection ?? 'flat',
@@ -86,6 +92,7 @@ export class VideoService {
       renditions: job.renditions,
       playback: job.playable ? playbackUrls(this.deps.config.publicUrl, job.videoId) : null,
       ...(this.deps.pictures?.describe(job.videoId) ?? { storyboard: null, thumbnails: [] }),
+      downloads: downloadUrls(this.deps.config.publicUrl, job.videoId, job.downloads),
       createdAt: job.createdAt,
     };
   }

@@ -105,6 +105,20 @@ export class LocalStorage {
     await fs.promises.rm(`${file}.json`, { force: true });
   }
 
+  /** Removes the top-level entries of a video folder that `owned` claims (one feature's outputs), keeping the rest. */
+  async removeVideoEntries(videoId: string, owned: (entry: string) => boolean): Promise<void> {
+    const dir = this.videoDir(videoId);
+    let entries: string[];
+    try {
+      entries = await fs.promises.readdir(dir);
+    } catch {
+      return;
+    }
+    await Promise.all(
+      entries.filter(owned).map((e) => fs.promises.rm(path.join(dir, e), { recursive: true, force: true })),
+    );
+  }
+
   async removeVideo(videoId: string): Promise<void> {
     // Retries: a picture ffmpeg being stopped may still drop a file in while the tree is removed.
     await fs.promises.rm(this.videoDir(videoId), { recursive: true, force: true, maxRetries: 3 });

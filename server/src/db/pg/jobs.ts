@@ -27,6 +27,9 @@ interface Row {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  encoder_pid: number | null;
+  output_duration: number | null;
+  downloads: JobRow['downloads'];
 }
 
 const toJob = (r: Row): JobRow => ({
@@ -49,6 +52,9 @@ const toJob = (r: Row): JobRow => ({
   createdAt: r.created_at.toISOString(),
   startedAt: r.started_at?.toISOString() ?? null,
   finishedAt: r.finished_at?.toISOString() ?? null,
+  encoderPid: r.encoder_pid,
+  outputDuration: r.output_duration,
+  downloads: r.downloads ?? [],
 });
 
 /**

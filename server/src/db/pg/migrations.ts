@@ -37,6 +37,14 @@ export const PG_MIGRATIONS: string[] = [
   -- The claim's scan: only queued rows, in queue order.
   CREATE INDEX jobs_queue ON jobs (created_at, seq) WHERE status = 'queued';
   `,
+  `
+  -- The SQLite jobs table's later columns (protect, enc): allowed origins, encoder pid, real output
+  -- duration, MP4 downloads.
+  ALTER TABLE jobs ADD COLUMN allowed_origins JSONB;
+  ALTER TABLE jobs ADD COLUMN encoder_pid INTEGER;
+  ALTER TABLE jobs ADD COLUMN output_duration DOUBLE PRECISION;
+  ALTER TABLE jobs ADD COLUMN downloads JSONB NOT NULL DEFAULT '[]';
+  `,
 ];
 
 /**

@@ -1,0 +1,243 @@
+import type { MediaMetadata } from '@vodkit/api';
+import { describe, expect, it } from 'vitest';
+import { buildEncodeArgs } from './encode-args.ts';
+import { parseKeyframes } from './keyframes.ts';
+import { planLadder } from './ladder.ts';
+import { masterPlaylist, mediaPlaylist } from './playlists.ts';
+import {
+  boundaries,
+  boundary,
+  cutsFromKeyframes,
+  keyframeExpression,
+  targetDuration,
+  targetFor,
+} from './schedule.ts';
+
+const meta = (
+  width: number,
+  height: number,
+  extra: Partial<MediaMetadata['video'] & object> = {},
+): MediaMetadata => ({
+  container: 'mov,mp4,m4a,3gp,3g2,mj2',
+  duration: 30,
+  size: 1,
+  bitrate: 1,
+  video: {
+    codec: 'h264',
+    profile: 'High',
+    width,
+    height,
+    codedWidth: width,
+    codedHeight: height,
+    fps: 30,
+    pixFmt: 'yuv420p',
+    bitDepth: 8,
+    hdr: false,
+    rotation: 0,
+    projection: 'flat',
+    bitrate: null,
+    ...extra,
+  },
+  audio: { codec: 'aac', channels: 2, sampleRate: 48000, bitrate: 128000 },
+});
+
+const opts = { input: '/in/src.mp4', outDir: '/out/v', maxDurationS: 14400 };
+const optionValue = (args: readonly string[], flag: string) =>
+  args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined;
+
+describe('buildEncodeArgs', () => {
+  it('decodes once and gives each rung and each audio track its own HLS output', () => {
+    const plan = planLadder(meta(1280, 720), {
+      audioTracks: [
+        { channels: 2, sampleRate: 48000, language: 'eng', title: null, default: true },
+        { channels: 1, sampleRate: 44100, language: 'fra', title: null, default: false },
+      ],
+    });
+    const job = buildEncodeArgs(plan, opts);
+    expect(job.inputOptions).toEqual(expect.arrayContaining(['-protocol_whitelist', 'file', '-t', '14400']));
+    expect(job.filterComplex.split(';')[0]).toBe('[0:V:0]split=5[s0][s1][s2][s3][sp]');
+    expect(job.filterComplex).toContain('[s3]scale=1280:720,setsar=1,format=yuv420p[v3]');
+    expect(job.outputs.map((o) => o.target)).toEqual([
+      '/out/v/%v/.ffmpeg.m3u8',
+      '/out/v/%v/.ffmpeg.m3u8',
+      '/out/v/%v/.ffmpeg.m3u8',
+      '/out/v/%v/.ffmpeg.m3u8',
+      '/out/v/%v/.ffmpeg.m3u8',
+      '/out/v/%v/.ffmpeg.m3u8',
+      '/out/v/poster.jpg',
+    ]);
+    const maps = job.outputs.map(
+      (o) => `${optionValue(o.options, '-map')}>${optionValue(o.options, '-var_stream_map')}`,
+    );
+    expect(maps).toEqual([
+      '[v0]>v:0,name:240',
+      '[v1]>v:0,name:360',
+      '[v2]>v:0,name:480',
+      '[v3]>v:0,name:720',
+      '0:a:0>a:0,name:audio-0',
+      '0:a:1>a:0,name:audio-1',
+      '[poster]>undefined',
+    ]);
+    const top = job.outputs[3]!.options;
+    expect(optionValue(top, '-crf')).toBe('23');
+    expect(optionValue(top, '-maxrate')).toBe('2800000');
+    expect(optionValue(top, '-force_key_frames')).toBe(keyframeExpression({ firstSeconds: 1, seconds: 4 }));
+    expect(optionValue(top, '-hls_init_time')).toBe('1');
+    expect(optionValue(top, '-hls_time')).toBe('4');
+    expect(optionValue(top, '-hls_list_size')).toBe('1');
+    const mono = job.outputs[5]!.options;
+    expect([optionValue(mono, '-ac'), optionValue(mono, '-ar'), optionValue(mono, '-b:a')]).toEqual([
+      '1',
+      '44100',
+      '96000',
+    ]);
+  });
+
+  it('halves a 60 fps source on the rungs under 720 only', () => {
+    const job = buildEncodeArgs(planLadder(meta(1920, 1080, { fps: 60 })), opts);
+    expect(job.filterComplex).toContain('[s0]fps=30,scale=426:240');
+    expect(job.filterComplex).toContain('[s2]fps=30,scale=854:480');
+    expect(job.filterComplex).toContain('[s3]scale=1280:720');
+    expect(job.filterComplex).toContain('[s4]scale=1920:1080');
+  });
+
+  it('tone-maps HDR before the split and tags the output BT.709', () => {
+    const job = buildEncodeArgs(planLadder(meta(1280, 720, { hdr: true, bitDepth: 10 })), opts);
+    expect(job.filterComplex).toMatch(/^\[0:V:0\]zscale=t=linear.*tonemap=tonemap=hable.*split=/);
+    expect(optionValue(job.outputs[0]!.options, '-color_trc')).toBe('bt709');
+  });
+
+  it('encodes an audio-only source to one rendition per track and a waveform poster', () => {
+    const job = buildEncodeArgs(planLadder({ ...meta(0, 0), video: null }), opts);
+    expect(job.filterComplex).toBe('[0:a:0]showwavespic=s=1280x720:colors=0x4f8cff[poster]');
+    expect(job.outputs.map((o) => optionValue(o.options, '-map'))).toEqual(['0:a:0', '[poster]']);
+  });
+
+  it('refuses an output folder with a % (the HLS muxer would expand it)', () => {
+    expect(() => buildEncodeArgs(planLadder(meta(640, 360)), { ...opts, outDir: '/out/100%' })).toThrow(/%/);
+  });
+});
+
+describe('segment schedule', () => {
+  const s = { firstSeconds: 1, seconds: 4 };
+  it('cuts at 1, 2, then every 4 s from 5', () => {
+    expect([0, 1, 2, 3, 4, 5].map((n) => boundary(s, n))).toEqual([0, 1, 2, 5, 9, 13]);
+    expect(boundaries(s, 14)).toEqual([1, 2, 5, 9, 13]);
+    expect(targetDuration(s)).toBe(4);
+  });
+
+  it('follows a source GOP the way the HLS muxer will cut it', () => {
+    const every = (gop: number, end: number) =>
+      Array.from({ length: Math.ceil(end / gop) }, (_, i) => i * gop);
+    // 1 s GOPs: the schedule itself.
+    expect(cutsFromKeyframes(every(1, 20), s, 20)).toEqual({ cuts: [1, 2, 5, 9, 13, 17], longestS: 4 });
+    // 2 s GOPs: 2, 2, 2, then 4.
+    expect(cutsFromKeyframes(every(2, 20), s, 20)).toEqual({ cuts: [2, 4, 6, 10, 14, 18], longestS: 4 });
+    // Irregular GOPs up to 6 s: copyable, with the target duration of the longest segment.
+    expect(cutsFromKeyframes([0, 1, 2, 7, 12, 13], s, 15)).toEqual({ cuts: [1, 2, 7, 12, 13], longestS: 5 });
+    expect(targetFor(5)).toBe(5);
+    // A long first GOP would make every rung's first segment long (slow to start): encode instead.
+    expect(cutsFromKeyframes(every(5, 20), s, 20)).toBeNull();
+    expect(cutsFromKeyframes([0], s, 6)).toBeNull();
+    expect(cutsFromKeyframes([0], s, 2)).toEqual({ cuts: [], longestS: 2 });
+    // Over 6 s, missing keyframes, or not starting on one: encode instead.
+    expect(cutsFromKeyframes(every(8, 40), s, 40)).toBeNull();
+    expect(cutsFromKeyframes([0], s, 30)).toBeNull();
+    expect(cutsFromKeyframes([0, 2, 4, 12, 14], s, 16)).toBeNull();
+    expect(cutsFromKeyframes([0.5, 2], s, 3)).toBeNull();
+  });
+
+  it('reads keyframes from packet flags relative to the first frame', () => {
+    const csv = ['0.066667,K_', '0.100000,__', '2.066667,K_', '2.1,__', 'progressive', '0.000000', ''].join(
+      '\n',
+    );
+    expect(parseKeyframes(csv)).toEqual({ times: [0, 2], offsetS: 0.066667, interlaced: false });
+    expect(parseKeyframes(['0.0,K_', 'tt', '0.0'].join('\n')).interlaced).toBe(true);
+  });
+});
+
+describe('playlists', () => {
+  it('writes an EVENT media playlist with real durations, ENDLIST once complete', () => {
+    const text = mediaPlaylist({
+      init: 'init.mp4',
+      segments: [
+        { uri: 'seg_00000.m4s', duration: 1 },
+        { uri: 'seg_00001.m4s', duration: 0.9667 },
+      ],
+      targetDuration: 4,
+      ended: true,
+    });
+    expect(text).toBe(
+      [
+        '#EXTM3U',
+        '#EXT-X-VERSION:7',
+        '#EXT-X-TARGETDURATION:4',
+        '#EXT-X-MEDIA-SEQUENCE:0',
+        '#EXT-X-PLAYLIST-TYPE:EVENT',
+        '#EXT-X-INDEPENDENT-SEGMENTS',
+        '#EXT-X-MAP:URI="init.mp4"',
+        '#EXTINF:1.000000,',
+        'seg_00000.m4s',
+        '#EXTINF:0.966700,',
+        'seg_00001.m4s',
+        '#EXT-X-ENDLIST',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('writes a master with an audio group: codecs of both, the audio peak added to each variant', () => {
+    const text = masterPlaylist(
+      [
+        {
+          uri: '720/index.m3u8',
+          width: 1280,
+          height: 720,
+          bandwidth: 2_800_000,
+          codec: 'avc1.64001f',
+          frameRate: 30,
+        },
+        {
+          uri: '240/index.m3u8',
+          width: 426,
+          height: 240,
+          bandwidth: 400_000,
+          codec: 'avc1.640015',
+          frameRate: null,
+        },
+      ],
+      [
+        {
+          uri: 'audio-0/index.m3u8',
+          name: 'English',
+          language: 'eng',
+          default: true,
+          bandwidth: 128_000,
+          codec: 'mp4a.40.2',
+          channels: 2,
+        },
+        {
+          uri: 'audio-1/index.m3u8',
+          name: 'Fr "x"',
+          language: null,
+          default: false,
+          bandwidth: 96_000,
+          codec: 'mp4a.40.2',
+          channels: 1,
+        },
+      ],
+    );
+    expect(text.split('\n')).toEqual([
+      '#EXTM3U',
+      '#EXT-X-VERSION:7',
+      '#EXT-X-INDEPENDENT-SEGMENTS',
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="English",LANGUAGE="eng",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="audio-0/index.m3u8"',
+      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Fr 'x'",DEFAULT=NO,AUTOSELECT=YES,CHANNELS="1",URI="audio-1/index.m3u8"`,
+      '#EXT-X-STREAM-INF:BANDWIDTH=2928000,CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=1280x720,FRAME-RATE=30.000,AUDIO="audio"',
+      '720/index.m3u8',
+      '#EXT-X-STREAM-INF:BANDWIDTH=528000,CODECS="avc1.640015,mp4a.40.2",RESOLUTION=426x240,AUDIO="audio"',
+      '240/index.m3u8',
+      '',
+    ]);
+  });
+});

@@ -1,0 +1,169 @@
+import path from 'node:path';
+import { SAFE_INPUT_OPTIONS } from './ffmpeg.ts';
+import type { EncodePlan } from './ladder.ts';
+import { audioFolder, FFMPEG_PLAYLIST, INIT_FILE, POSTER_FILE, SEGMENT_PATTERN } from './layout.ts';
+import type { FfmpegJob } from './process.ts';
+import { hlsTimingOptions, keyframeExpression, type SegmentSchedule } from './schedule.ts';
+
+export interface EncodeArgsOptions {
+  input: string;
+  outDir: string;
+  /** Reading stops here (`-t`): a source whose header lies about its length cannot run longer. */
+  maxDurationS: number;
+}
+
+export const scheduleOf = (plan: EncodePlan): SegmentSchedule => ({
+  firstSeconds: plan.firstSegmentSeconds,
+  seconds: plan.segmentSeconds,
+});
+
+/**
+ * The ffmpeg command for a plan, pure and unit-tested: one decode feeding every rung (split → scale →
+ * yuv420p), each rung and each audio track its own HLS output (fMP4 init + segments; ffmpeg's playlists
+ * are hidden and ignored), and the poster from the same graph. One muxer per rendition because the
+ * HLS muxer's segment clock is shared between the variants of one output: its switch from the short
+ * first segments to the full length, made by whichever variant gets there first, would stretch another's.
+ */
+export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJob {
+  if (o.outDir.includes('%')) {
+    // The HLS muxer expands %d patterns in its paths; a literal % would be misread.
+    throw new Error(`output folder must not contain "%": ${o.outDir}`);
+  }
+  const schedule = scheduleOf(plan);
+  const filters: string[] = [];
+  const outputs: FfmpegJob['outputs'][number][] = [];
+  const poster = plan.poster;
+  const hasVideo = plan.rungs.length > 0;
+
+  const hls = (folder: string, stream: 'v:0' | 'a:0'): { options: string[]; target: string } => ({
+    options: [
+      // Location and other tags from phones stay out of what we publish.
+      '-map_metadata',
+      '-1',
+      '-map_chapters',
+      '-1',
+      '-f',
+      'hls',
+      ...hlsTimingOptions(schedule),
+      '-hls_segment_type',
+      'fmp4',
+      // temp_file: each segment is written to *.tmp and renamed, so what we list is always whole.
+      '-hls_flags',
+      'independent_segments+temp_file',
+      '-hls_fmp4_init_filename',
+      INIT_FILE,
+      // A one-variant map: only then does ffmpeg 5.1 put the init segment beside the media segments.
+      '-var_stream_map',
+      `${stream},name:${folder}`,
+      '-hls_segment_filename',
+      path.join(o.outDir, '%v', SEGMENT_PATTERN),
+    ],
+    target: path.join(o.outDir, '%v', FFMPEG_PLAYLIST),
+  });
+
+  if (hasVideo) {
+    const pre: string[] = [];
+    if (plan.toneMap) {
+      // PQ/HLG → linear light → BT.709 primaries → Hable tone curve → BT.709 8-bit limited range.
+      pre.push(
+        'zscale=t=linear:npl=100',
+        'format=gbrpf32le',
+        'zscale=p=bt709',
+        'tonemap=tonemap=hable:desat=0',
+        'zscale=t=bt709:m=bt709:r=tv',
+        'format=yuv420p',
+      );
+    }
+    const encoded = plan.rungs.map((r, i) => ({ r, i })).filter(({ r }) => !r.copy);
+    const branches = encoded.map(({ i }) => `[s${i}]`);
+    if (poster.kind === 'frame') branches.push('[sp]');
+    const head = [...pre, `split=${branches.length}`].join(',');
+    if (branches.length > 0) filters.push(`[0:V:0]${head}${branches.join('')}`);
+    encoded.forEach(({ r, i }) => {
+      const fps = r.fps !== null ? `fps=${r.fps},` : '';
+      filters.push(`[s${i}]${fps}scale=${r.width}:${r.height},setsar=1,format=yuv420p[v${i}]`);
+    });
+    if (poster.kind === 'frame') {
+      // trim ends this branch after one frame so split stops feeding it.
+      filters.push(
+        `[sp]select='gte(t\\,${poster.atSeconds})',trim=end_frame=1,scale=${poster.width}:${poster.height},setsar=1[poster]`,
+      );
+    }
+    const forced = plan.forcedKeyframes
+      ? // A hair early, so rounding to the encoder's time base never pushes a keyframe onto the next frame.
+        plan.forcedKeyframes.times
+          .map((t) => Math.max(0, t + plan.forcedKeyframes!.offsetS - 0.001).toFixed(6))
+          .join(',')
+      : keyframeExpression(schedule);
+    plan.rungs.forEach((r, i) => {
+      const out = hls(r.name, 'v:0');
+      if (r.copy) {
+        // The source's own H.264, cut at its own keyframes: no decode, no encode, no quality lost.
+        out.options.unshift('-map', '0:V:0', '-c:v', 'copy');
+        outputs.push(out);
+        return;
+      }
+      out.options.unshift(
+        '-map',
+        `[v${i}]`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        plan.x264Preset,
+        '-profile:v',
+        'high',
+        '-crf',
+        String(r.crf),
+        '-maxrate',
+        String(r.maxrate),
+        '-bufsize',
+        String(r.bufsize),
+        // Every rung cuts a keyframe at the same instants: segments line up across rungs.
+        // (None to force when the copied source is a single GOP: the first frame is a keyframe anyway.)
+        ...(forced ? ['-force_key_frames', forced] : []),
+        '-sc_threshold',
+        '0',
+        // Long enough never to insert a keyframe of its own before the next forced one (≤ 60 fps).
+        '-g',
+        String(plan.segmentSeconds * 60 * 2),
+        // Keep the source timing (VFR stays VFR) but drop frames with duplicate timestamps.
+        '-fps_mode',
+        'vfr',
+        ...(plan.toneMap ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'] : []),
+      );
+      outputs.push(out);
+    });
+  }
+  if (poster.kind === 'waveform' && plan.audio.length > 0) {
+    filters.push(`[0:a:0]showwavespic=s=${poster.width}x${poster.height}:colors=0x4f8cff[poster]`);
+  }
+  for (const a of plan.audio) {
+    const out = hls(audioFolder(a.index), 'a:0');
+    out.options.unshift(
+      '-map',
+      `0:a:${a.index}`,
+      '-c:a',
+      'aac',
+      '-b:a',
+      String(a.bitrate),
+      '-ac',
+      String(a.channels),
+      '-ar',
+      String(a.sampleRate),
+    );
+    outputs.push(out);
+  }
+  if (filters.some((f) => f.endsWith('[poster]'))) {
+    outputs.push({
+      // atomic_writing: poster.jpg.tmp then rename, like the segments.
+      options: ['-map', '[poster]', '-frames:v', '1', '-q:v', '3', '-update', '1', '-atomic_writing', '1'],
+      target: path.join(o.outDir, POSTER_FILE),
+    });
+  }
+  return {
+    inputOptions: [...SAFE_INPUT_OPTIONS, '-t', String(o.maxDurationS)],
+    input: o.input,
+    filterComplex: filters.join(';'),
+    outputs,
+  };
+}

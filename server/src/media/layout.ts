@@ -1,0 +1,47 @@
+/**
+ * The output layout of one video folder: names only, no fs and no ffmpeg, so services and routes can
+ * build URLs and clean up without touching the encoder. Paths are relative (also used in URLs).
+ *
+ *   master.m3u8                  written by Vodkit (media/playlists.ts)
+ *   poster.jpg
+ *   <rung>/index.m3u8            one folder per video rung, named by its short side: 240 … 2160
+ *   <rung>/init.mp4, seg_NNNNN.m4s
+ *   audio-<n>/…                  one folder per audio track of the source, same files
+ */
+export const MASTER_PLAYLIST = 'master.m3u8';
+export const POSTER_FILE = 'poster.jpg';
+export const MEDIA_PLAYLIST = 'index.m3u8';
+export const IFRAME_PLAYLIST = 'iframes.m3u8';
+export const INIT_FILE = 'init.mp4';
+/** ffmpeg's own playlist of a rendition: hidden (never served) and never read by players. */
+export const FFMPEG_PLAYLIST = '.ffmpeg.m3u8';
+export const SEGMENT_PATTERN = 'seg_%05d.m4s';
+export const SEGMENT_NAME = /^seg_(\d{5,})\.m4s$/;
+
+/** The folder of the `n`th audio track (0-based, in source order). */
+export const audioFolder = (n: number): string => `audio-${n}`;
+
+/** Progressive MP4 downloads: `downloads/<rung>.mp4`. */
+export const DOWNLOADS_FOLDER = 'downloads';
+export const downloadFile = (rung: string): string => `${DOWNLOADS_FOLDER}/${rung}.mp4`;
+
+export const variantPlaylist = (folder: string): string => `${folder}/${MEDIA_PLAYLIST}`;
+
+const RUNG_FOLDER = /^(240|360|480|720|1080|1440|2160)$/;
+const AUDIO_FOLDER = /^audio(-\d+)?$/;
+
+/**
+ * Whether a top-level entry of a video folder is the encoder's to delete before a re-run. Other
+ * features' folders (`thumbs/`, `storyboard*`, `subtitles/`, …) stay.
+ */
+export function isEncoderOutput(entry: string): boolean {
+  return (
+    entry === MASTER_PLAYLIST ||
+    entry === `${MASTER_PLAYLIST}.tmp` ||
+    entry === POSTER_FILE ||
+    entry === `${POSTER_FILE}.tmp` ||
+    entry === DOWNLOADS_FOLDER ||
+    RUNG_FOLDER.test(entry) ||
+    AUDIO_FOLDER.test(entry)
+  );
+}

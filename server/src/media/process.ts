@@ -1,0 +1,211 @@
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { type FfmpegPaths, ffmpegCommand } from './ffmpeg.ts';
+
+/**
+ * The one place that runs ffmpeg for media/: start, stats, kill, timeout. fluent-ffmpeg stays behind
+ * this (callers hand over plain argument lists built by pure functions).
+ */
+
+export type RunErrorCode = 'encode_failed' | 'encode_timeout' | 'encode_cancelled';
+
+export class EncodeError extends Error {
+  override readonly name = 'EncodeError';
+  constructor(
+    readonly code: RunErrorCode | 'source_truncated',
+    message: string,
+    /** The last meaningful lines ffmpeg printed, oldest first. */
+    readonly stderrTail: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface FfmpegJob {
+  /** Options placed before `-i` (the safe input options, `-t`, …). */
+  inputOptions: readonly string[];
+  input: string;
+  /** Further local inputs (same safe options), `-i` after the first. */
+  moreInputs?: readonly string[];
+  filterComplex: string;
+  /** One entry per output file: its options, then its target path. */
+  outputs: readonly { options: readonly string[]; target: string }[];
+}
+
+export interface RunOptions {
+  paths: FfmpegPaths;
+  /** ffmpeg is SIGKILLed after this and `done` rejects with `encode_timeout`. */
+  timeoutMs: number;
+  /** ffmpeg's `time=` (seconds): the furthest point written across outputs. */
+  onTime?: (seconds: number) => void;
+  /** Called once with the pid right after spawn. */
+  onSpawn?: (pid: number) => void;
+  /** Strings replaced in the error message shown to API clients (paths). */
+  redact?: readonly [string, string][];
+}
+
+export interface RunHandle {
+  /** Resolves when ffmpeg exited cleanly; rejects with EncodeError, always after the process is gone. */
+  done: Promise<void>;
+  /** SIGKILLs ffmpeg (or stops it from starting); `done` then rejects with `encode_cancelled`. */
+  cancel(): void;
+  pid(): number | null;
+}
+
+/** ffmpeg's periodic stats line; it also carries `time=`. */
+const STATS_LINE = /^\s*(frame|size)=.*time=/;
+const TIME = /time=\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
+/** Harmless chatter: the poster's full-range pixel format, the HLS muxer's bandwidth note. */
+const NOISE = /deprecated pixel format used|Bandwidth info not available/;
+const TAIL_LINES = 20;
+
+export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
+  // Options go in as separate arguments: given one array, fluent-ffmpeg splits any "a b" item in two.
+  // `file:` so that a name containing a colon is never read as another protocol.
+  const cmd = ffmpegCommand(options.paths, `file:${job.input}`)
+    .inputOptions(...job.inputOptions)
+    // -stats prints progress even at loglevel warning; -nostdin: ffmpeg must never wait for a key.
+    .addOptions('-hide_banner', '-nostdin', '-loglevel', 'warning', '-stats');
+  for (const more of job.moreInputs ?? []) cmd.input(`file:${more}`).inputOptions(...job.inputOptions);
+  if (job.filterComplex) cmd.complexFilter(job.filterComplex);
+  for (const out of job.outputs) cmd.output(out.target).outputOptions(...out.options);
+
+  const tail: string[] = [];
+  let stopReason: 'cancel' | 'timeout' | null = null;
+  let spawned: { pid?: number | undefined; kill(signal: NodeJS.Signals): boolean } | null = null;
+  const kill = () => {
+    // fluent-ffmpeg's kill() is a no-op before spawn; the 'start' handler covers that window.
+    if (spawned) spawned.kill('SIGKILL');
+  };
+
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stopReason ??= 'timeout';
+      kill();
+    }, options.timeoutMs);
+    timer.unref();
+
+    cmd.on('start', () => {
+      spawned = (cmd as unknown as { ffmpegProc?: typeof spawned }).ffmpegProc ?? null;
+      if (stopReason) kill();
+      else if (spawned?.pid) {
+        options.onSpawn?.(spawned.pid);
+        try {
+          // Lower priority: the HTTP server stays responsive while ffmpeg takes every core.
+          os.setPriority(spawned.pid, 10);
+        } catch {
+          // not permitted here: run at normal priority
+        }
+      }
+    });
+    cmd.on('stderr', (line: string) => {
+      if (STATS_LINE.test(line)) {
+        const m = TIME.exec(line);
+        if (m) options.onTime?.(Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]));
+        return;
+      }
+      const trimmed = line.trim();
+      if (!trimmed || NOISE.test(trimmed)) return;
+      tail.push(trimmed);
+      if (tail.length > TAIL_LINES) tail.shift();
+    });
+    cmd.on('error', (err: Error) => {
+      clearTimeout(timer);
+      if (stopReason === 'cancel') {
+        reject(new EncodeError('encode_cancelled', 'the encode was cancelled', [...tail]));
+      } else if (stopReason === 'timeout') {
+        reject(
+          new EncodeError(
+            'encode_timeout',
+            `ffmpeg ran longer than ${Math.round(options.timeoutMs / 1000)} s and was killed`,
+            [...tail],
+          ),
+        );
+      } else {
+        const last = tail.at(-1);
+        // fluent-ffmpeg's message is "ffmpeg exited with code N: <its own guess>"; ours ends with the real
+        // last line, without our paths (the message reaches API clients; the raw tail goes to the log).
+        const head = err.message.split(':')[0] ?? err.message;
+        let shown = last ? `${head}: ${last}` : head;
+        for (const [from, to] of options.redact ?? []) shown = shown.replaceAll(from, to);
+        reject(new EncodeError('encode_failed', shown, [...tail]));
+      }
+    });
+    cmd.on('end', () => {
+      clearTimeout(timer);
+      if (stopReason === 'cancel') {
+        reject(new EncodeError('encode_cancelled', 'the encode was cancelled', [...tail]));
+      } else resolve();
+    });
+  });
+
+  cmd.run();
+  return {
+    done,
+    cancel: () => {
+      stopReason ??= 'cancel';
+      kill();
+    },
+    pid: () => spawned?.pid ?? null,
+  };
+}
+
+/**
+ * Runs a short ffprobe (or ffmpeg) command and returns its stdout: SIGKILL after `timeoutMs`, output
+ * capped. For the quick packet- and stream-level looks the encoder takes before it starts.
+ */
+export function capture(
+  bin: string,
+  args: readonly string[],
+  timeoutMs: number,
+  maxBytes = 8 << 20,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const out: Buffer[] = [];
+    let bytes = 0;
+    let err = '';
+    let failure: Error | null = null;
+    const fail = (e: Error) => {
+      failure ??= e;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(
+      () => fail(new Error(`${bin} did not finish within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    child.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) fail(new Error(`${bin} printed more than ${maxBytes} bytes`));
+      else out.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (err.length < 4096) err += chunk.toString('utf8');
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (failure) reject(failure);
+      else if (code !== 0) reject(new Error(err.trim().split('\n').at(-1) || `${bin} exited with ${code}`));
+      else resolve(Buffer.concat(out).toString('utf8'));
+    });
+  });
+}
+
+/**
+ * Whether `pid` is a live ffmpeg whose command line mentions `marker` (a job's output folder): the check
+ * that keeps a recycled pid from being mistaken for a leftover encoder. Linux only (/proc); elsewhere false.
+ */
+export async function isEncoderProcess(pid: number, marker: string): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) return false;
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    return /ffmpeg/.test(cmdline[0] ?? '') && cmdline.some((a) => a.includes(marker));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,254 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type InitInfo, readInit, readSegment } from './fmp4.ts';
+import { IFRAME_PLAYLIST, INIT_FILE, MASTER_PLAYLIST, SEGMENT_NAME, variantPlaylist } from './layout.ts';
+import {
+  type AudioRendition,
+  iframePlaylist,
+  masterPlaylist,
+  mediaPlaylist,
+  type SegmentEntry,
+  type VideoVariant,
+} from './playlists.ts';
+
+/** One rendition folder the encoder fills, as the master playlist will describe it. */
+export type RenditionSpec =
+  | {
+      kind: 'video';
+      folder: string;
+      width: number;
+      height: number;
+      /** Advertised until real sizes are known: the VBV cap. */
+      maxBitrate: number;
+      frameRate: number | null;
+    }
+  | {
+      kind: 'audio';
+      folder: string;
+      name: string;
+      language: string | null;
+      default: boolean;
+      bitrate: number;
+      channels: number;
+    };
+
+interface Segment extends SegmentEntry {
+  bytes: number;
+  /** Bytes of its leading moof + keyframe. */
+  iframeBytes: number;
+}
+
+interface State {
+  spec: RenditionSpec;
+  init: InitInfo | null;
+  segments: Segment[];
+  /** Text last written, to skip rewriting an unchanged playlist. */
+  written: string;
+}
+
+/** What a finished rendition really holds. */
+export interface RenditionResult {
+  folder: string;
+  kind: 'video' | 'audio';
+  codec: string | null;
+  segments: number;
+  /** Sum of the segments' real durations, seconds. */
+  durationS: number;
+  /** Highest per-segment bitrate, bits/s (what BANDWIDTH advertises once complete). */
+  peakBitrate: number;
+  averageBitrate: number;
+}
+
+/** How much of a segment is read to find its moof (the mdat after it is not needed). */
+const HEAD_BYTES = 256 * 1024;
+
+/**
+ * Vodkit's own playlists: ffmpeg writes init and media segments only; this lists what is on disk,
+ * with each `#EXTINF` from the segment's own timestamps, and writes every playlist atomically
+ * (temp + rename). Media playlists are EVENT playlists from their first segment, with a fixed target
+ * duration; the master appears once every rendition has a segment (then the video is playable), and is
+ * rewritten at the end with the bitrates really measured.
+ */
+export class PlaylistPublisher {
+  readonly #states: State[];
+  #master = false;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly outDir: string,
+    specs: readonly RenditionSpec[],
+    /** Index in `specs` of the video variant listed first in the master (where players start). */
+    readonly startIndex: number,
+    readonly targetDuration: number,
+    readonly onPlayable: () => void,
+  ) {
+    this.#states = specs.map((spec) => ({ spec, init: null, segments: [], written: '' }));
+  }
+
+  get playable(): boolean {
+    return this.#master;
+  }
+
+  /** Lists new segments and republishes; calls never overlap. `ended` closes every playlist. */
+  refresh(ended = false): Promise<void> {
+    // A failed pass (a segment unreadable for a moment) must not stop the later ones.
+    this.#queue = this.#queue.catch(() => {}).then(() => this.#refresh(ended));
+    return this.#queue;
+  }
+
+  results(): RenditionResult[] {
+    return this.#states.map((s) => {
+      const durationS = s.segments.reduce((t, x) => t + x.duration, 0);
+      const bytes = s.segments.reduce((t, x) => t + x.bytes, 0);
+      // Tiny segments (a last 0.1 s) would exaggerate the peak: count only those ≥ 0.5 s, unless none are.
+      const measured = s.segments.filter((x) => x.duration >= 0.5);
+      const peak = Math.max(
+        0,
+        ...(measured.length ? measured : s.segments).map((x) => (x.bytes * 8) / Math.max(x.duration, 0.001)),
+      );
+      return {
+        folder: s.spec.folder,
+        kind: s.spec.kind,
+        codec: s.init?.codec ?? null,
+        segments: s.segments.length,
+        durationS,
+        peakBitrate: Math.round(peak),
+        averageBitrate: durationS > 0 ? Math.round((bytes * 8) / durationS) : 0,
+      };
+    });
+  }
+
+  async #refresh(ended: boolean): Promise<void> {
+    for (const state of this.#states) await this.#scan(state);
+    for (const state of this.#states) {
+      if (state.segments.length === 0 || !state.init) continue;
+      const text = mediaPlaylist({
+        init: INIT_FILE,
+        segments: state.segments,
+        targetDuration: this.targetDuration,
+        ended,
+      });
+      if (text !== state.written) {
+        if (state.spec.kind === 'video') {
+          const frames = state.segments.map((x) => ({
+            uri: x.uri,
+            duration: x.duration,
+            length: x.iframeBytes,
+          }));
+          const iframes = iframePlaylist({
+            init: INIT_FILE,
+            frames,
+            targetDuration: this.targetDuration,
+            ended,
+          });
+          await writeAtomic(path.join(this.outDir, state.spec.folder, IFRAME_PLAYLIST), iframes);
+        }
+        await writeAtomic(path.join(this.outDir, variantPlaylist(state.spec.folder)), text);
+        state.written = text;
+      }
+    }
+    const ready = this.#states.length > 0 && this.#states.every((s) => s.segments.length > 0 && s.init);
+    if (ready && (!this.#master || ended)) {
+      await writeAtomic(path.join(this.outDir, MASTER_PLAYLIST), this.#masterText(ended));
+      if (!this.#master) {
+        this.#master = true;
+        this.onPlayable();
+      }
+    }
+  }
+
+  async #scan(state: State): Promise<void> {
+    const dir = path.join(this.outDir, state.spec.folder);
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(dir);
+    } catch {
+      return;
+    }
+    const numbers = names
+      .map((n) => SEGMENT_NAME.exec(n)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    if (numbers.length <= state.segments.length) return;
+    if (!state.init) {
+      try {
+        state.init = readInit(await fs.promises.readFile(path.join(dir, INIT_FILE)));
+      } catch {
+        return;
+      }
+    }
+    const init = state.init;
+    // Only whole, consecutive segments from the first: the renamed ones (temp_file) are complete.
+    for (let i = state.segments.length; i < numbers.length && numbers[i] === i; i++) {
+      const name = `seg_${String(i).padStart(5, '0')}.m4s`;
+      const file = path.join(dir, name);
+      const { head, size } = await readHead(file);
+      const timing = readSegment(head, init.defaultSampleDuration);
+      state.segments.push({
+        uri: name,
+        duration: timing.duration / init.timescale,
+        bytes: size,
+        iframeBytes: timing.firstSampleEnd,
+      });
+    }
+  }
+
+  #masterText(ended: boolean): string {
+    const results = ended ? this.results() : null;
+    const measured = (folder: string) => results?.find((r) => r.folder === folder);
+    const video: VideoVariant[] = [];
+    const audio: AudioRendition[] = [];
+    this.#states.forEach((s, i) => {
+      const spec = s.spec;
+      const m = measured(spec.folder);
+      if (spec.kind === 'video') {
+        const v: VideoVariant = {
+          uri: variantPlaylist(spec.folder),
+          width: spec.width,
+          height: spec.height,
+          bandwidth: m && m.peakBitrate > 0 ? m.peakBitrate : spec.maxBitrate,
+          ...(m && m.averageBitrate > 0 ? { averageBandwidth: m.averageBitrate } : {}),
+          codec: s.init?.codec ?? 'avc1.640028',
+          frameRate: spec.frameRate,
+          iframes: {
+            uri: `${spec.folder}/${IFRAME_PLAYLIST}`,
+            bandwidth: Math.max(1, ...s.segments.map((x) => (x.iframeBytes * 8) / Math.max(x.duration, 0.5))),
+          },
+        };
+        if (i === this.startIndex) video.unshift(v);
+        else video.push(v);
+      } else {
+        audio.push({
+          uri: variantPlaylist(spec.folder),
+          name: spec.name,
+          language: spec.language,
+          default: spec.default,
+          bandwidth: m && m.peakBitrate > 0 ? m.peakBitrate : spec.bitrate,
+          codec: s.init?.codec ?? 'mp4a.40.2',
+          channels: spec.channels,
+        });
+      }
+    });
+    return masterPlaylist(video, audio);
+  }
+}
+
+async function readHead(file: string): Promise<{ head: Buffer; size: number }> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
+    await fh.read(head, 0, head.length, 0);
+    return { head, size };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Readers see the old text or the new, never half of one (`*.tmp` is never served). */
+export async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await fs.promises.writeFile(tmp, text);
+  await fs.promises.rename(tmp, file);
+}

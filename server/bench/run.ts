@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     }
 
     if (only.has('uploadThroughput')) {
-      // sec: tus (one PATCH, 8 MB chunks) vs bare @tus/server vs a raw streaming PUT, each its own process.
+      // tus (one PATCH, 8 MB chunks) vs bare @tus/server vs a raw streaming PUT, each its own process.
       const mib = runs('BENCH_UPLOAD_THROUGHPUT_MIB', 64);
       log(`upload throughput: ${n.uploadThroughput} rounds of ${mib} MiB per subject`);
       result.uploadThroughput = await section('uploadThroughput', () =>

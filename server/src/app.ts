@@ -62,9 +62,9 @@ export interface AppContext {
   webhooks: WebhookService;
   pictures: PictureService;
   tracks: TracksService;
-  /** sec: sweeps what the demo's sandbox key made (run by the demo routes). */
+  /** Sweeps what the demo's sandbox key made (run by the demo routes). */
   sandbox: SandboxSweeper;
-  /** sec: per-key limits on active jobs and unfinished uploads. */
+  /** Per-key limits on active jobs and unfinished uploads. */
   quotas: QuotaService;
   /** Protected playback: protection flags, origins, playback tokens and playlist signatures. */
   playback: PlaybackService;
@@ -84,7 +84,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logger: options.logger === false ? false : { level: config.logLevel },
     // tus PATCH bodies stream straight to disk; this limit is only for JSON bodies.
     bodyLimit: 1024 * 1024,
-    // sec: X-Forwarded-* count only from a configured proxy (VOD_TRUST_PROXY); timeouts; JSON 4xx.
+    // X-Forwarded-* count only from a configured proxy (VOD_TRUST_PROXY); timeouts; JSON 4xx.
     trustProxy: config.trustProxy,
     http: httpServerOptions(config),
     clientErrorHandler,

@@ -54,7 +54,7 @@ export interface Config {
   thumbnailConcurrency: number;
   /** `VOD_THUMBNAIL_CACHE_MB`, default 512: disk kept for on-demand thumbnails, least recently used evicted. */
   thumbnailCacheBytes: number;
-  // sec: hardening settings (issue 5)
+  // Hardening: proxies, timeouts, stream caps, quotas, secrets at rest.
   /** `VOD_DEMO_SWEEP_MS`, default 1 hour: files, jobs and uploads of the demo sandbox key older than this are deleted. */
   demoSweepMs: number;
   /** `VOD_MAX_TOKEN_LIFETIME_S`, default 24 hours: an API token whose `exp` is further away is refused. */

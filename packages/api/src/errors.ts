@@ -31,15 +31,15 @@ export const ERROR_CODES = {
   // 5xx: our side
   internal: 500,
   unavailable: 503,
-  /** pics: too many on-demand thumbnails are rendering; retry after `Retry-After`. */
+  /** Too many on-demand thumbnails are rendering; retry after `Retry-After`. */
   render_busy: 503,
-  /** pics: an on-demand thumbnail took longer than the render timeout. */
+  /** An on-demand thumbnail took longer than the render timeout. */
   render_timeout: 503,
-  // captions: text tracks (POST /v1/videos/:videoId/tracks)
+  // Text tracks (POST /v1/videos/:videoId/tracks)
   captions_malformed: 422,
   captions_too_large: 413,
   too_many_tracks: 409,
-  // sec: hardening (issue 5)
+  // Hardening (issue 5)
   /** tus upload URLs take no query string: the id acted on is the one in the path, nothing else. */
   query_not_allowed: 400,
   /** A token whose `exp` is further away than the server's maximum token lifetime. */

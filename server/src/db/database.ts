@@ -60,7 +60,7 @@ const MIGRATIONS: string[] = [
   CREATE INDEX jobs_by_file ON jobs (file_id);
   `,
   `
-  -- hooks: webhook endpoints, the key-level secret for jobs' webhookUrl, and the delivery outbox.
+  -- Webhook endpoints, the key-level secret for jobs' webhookUrl, and the delivery outbox.
   CREATE TABLE webhook_endpoints (
     endpoint_id TEXT PRIMARY KEY,
     api_key     TEXT NOT NULL,
@@ -104,7 +104,7 @@ const MIGRATIONS: string[] = [
   CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);
   `,
   `
-  -- captions: text tracks of a video. A trigger, not a foreign key, removes them with the video's job:
+  -- Text tracks of a video. A trigger, not a foreign key, removes them with the video's job:
   -- a later migration that rebuilds jobs (drop + rename) would cascade-delete every track through an FK.
   CREATE TABLE tracks (
     track_id   TEXT PRIMARY KEY,
@@ -124,7 +124,7 @@ const MIGRATIONS: string[] = [
   END;
   `,
   `
-  -- sec: the demo's sandbox key; per-key active-job counts (quotas, fair claiming)
+  -- The demo's sandbox key; per-key active-job counts (quotas, fair claiming)
   ALTER TABLE api_keys ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX jobs_by_key_status ON jobs (api_key, status, created_at);
   CREATE TABLE open_uploads (
@@ -136,12 +136,12 @@ const MIGRATIONS: string[] = [
   CREATE INDEX open_uploads_by_key ON open_uploads (api_key);
   `,
   `
-  -- protect: allowed origins (JSON arrays) of protected playback, per key and per video; NULL = unset
+  -- Allowed origins (JSON arrays) of protected playback, per key and per video; NULL = unset
   ALTER TABLE api_keys ADD COLUMN allowed_origins TEXT;
   ALTER TABLE jobs ADD COLUMN allowed_origins TEXT;
   `,
   `
-  -- enc: the running encoder's pid (killed at boot when its lease's process is dead) and the duration
+  -- The running encoder's pid (killed at boot when its lease's process is dead) and the duration
   -- the encode really produced (a header may lie), and its MP4 downloads.
   ALTER TABLE jobs ADD COLUMN encoder_pid INTEGER;
   ALTER TABLE jobs ADD COLUMN output_duration REAL;

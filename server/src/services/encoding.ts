@@ -46,7 +46,7 @@ export interface EncodingServiceDeps {
   log: FastifyBaseLogger;
   /** Queue timings; the defaults suit production, tests shorten them. */
   timings?: Partial<QueueTimings>;
-  /** pics: poster, storyboard and thumbnails, made beside the encode (services/pictures.ts). */
+  /** Poster, storyboard and thumbnails, made beside the encode (services/pictures.ts). */
   pictures?: { jobStarted(job: JobRow): Promise<void>; describe(videoId: string): VideoPictures };
 }
 

@@ -10,7 +10,7 @@ export interface VideoServiceDeps {
   config: Config;
   files: FilesRepo;
   jobs: JobsRepo;
-  /** pics: the storyboard and thumbnails on disk (services/pictures.ts). */
+  /** The storyboard and thumbnails on disk (services/pictures.ts). */
   pictures?: { describe(videoId: string): VideoPictures };
 }
 

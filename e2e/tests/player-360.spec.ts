@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { expect, type Locator, type Page, test } from '@playwright/test';
 import { clips, tempDir } from '../../server/test/fixtures.ts';
+import { injectSphericalV1 } from '../../server/test/spherical.ts';
 import { baseUrl } from '../helpers/env.ts';
 import { createHlsFixture, type HlsFixture } from '../helpers/hls-fixture.ts';
-import { injectSphericalV1 } from '../helpers/spherical.ts';
 
 // 360° video in a real Chromium: WebGL 2 runs on SwiftShader here, so three.js really draws the sphere.
 

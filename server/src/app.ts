@@ -125,7 +125,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
   const webhooks = new WebhookService({
     config,
-    repo: new WebhooksRepo(db),
+    repo: new WebhooksRepo(db, config.secretKey),
     jobs: jobsRepo,
     files: filesRepo,
     events,

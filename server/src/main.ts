@@ -67,7 +67,9 @@ async function main(): Promise<void> {
     console.log('  manage keys with `npm run keys`.\n');
   }
   if (!config.secretKey) {
-    console.log('  API secrets are stored unencrypted: set VOD_SECRET_KEY to encrypt them at rest.');
+    console.log(
+      '  API and webhook secrets are stored unencrypted: set VOD_SECRET_KEY to encrypt them at rest.',
+    );
   }
 
   installShutdown(app);

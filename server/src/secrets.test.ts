@@ -2,12 +2,16 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CreatedWebhookEndpoint, WebhookPayload } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../test/fixtures.ts';
-import { freePort, startServer } from '../test/server.ts';
+import { startReceiver } from '../test/receiver.ts';
+import { freePort, startServer, type TestServer } from '../test/server.ts';
 import { fileIdOf, tusUpload } from '../test/upload.ts';
 import { SecretKeyMissingError } from './db/keys.ts';
+import { WebhooksRepo } from './db/webhooks.ts';
 import type { DevKey } from './services/auth.ts';
 
 /** Issue 5, defect 8: secrets at rest. */
@@ -143,6 +147,120 @@ describe('VOD_SECRET_KEY', () => {
       );
     } finally {
       await sealed.close();
+    }
+  });
+});
+
+describe('webhook secrets with VOD_SECRET_KEY', () => {
+  const webhookEnv = { VOD_WEBHOOK_ALLOW_PRIVATE: '1', VOD_WEBHOOK_POLL_MS: '100' };
+  /** Both database files as text, as someone holding a copy of them would read them. */
+  const rawDb = (dataDir: string) =>
+    ['vodkit.sqlite', 'vodkit.sqlite-wal']
+      .filter((f) => fs.existsSync(path.join(dataDir, f)))
+      .map((f) => fs.readFileSync(path.join(dataDir, f)).toString('latin1'))
+      .join('');
+  const storedSecrets = (server: TestServer) =>
+    [
+      ...(server.app.vodkit.db.prepare('SELECT secret FROM webhook_endpoints').all() as { secret: string }[]),
+      ...(server.app.vodkit.db.prepare('SELECT secret FROM webhook_secrets').all() as { secret: string }[]),
+    ].map((r) => r.secret);
+  const api = async <T>(server: TestServer, pathname: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${server.baseUrl}${pathname}`, {
+      method: 'POST',
+      headers: { authorization: await server.token(['allow_admin']), 'content-type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return (await res.json()) as T;
+  };
+
+  it('seals endpoint and signing secrets, keeps deliveries verifiable, and across a restart', async () => {
+    const dataDir = dir('vodkit-webhook-sealed-');
+    const clip = fs.readFileSync(await clips.h264Aac(dir('vodkit-webhook-sealed-clip-'), { duration: 1 }));
+    const receiver = await startReceiver();
+    const secretKey = randomBytes(32).toString('hex');
+    const server = await startServer({ ...webhookEnv, VOD_SECRET_KEY: secretKey }, dataDir);
+    let again: TestServer | undefined;
+    try {
+      const endpoint = await api<CreatedWebhookEndpoint>(server, '/v1/webhooks', {
+        url: receiver.url('/sealed'),
+        events: ['file.ready'],
+      });
+      const signing = await api<{ secret: string }>(server, '/v1/webhooks/signing-secret');
+      for (const stored of storedSecrets(server)) expect(stored).toMatch(/^v1:/);
+      server.app.vodkit.db.pragma('wal_checkpoint(PASSIVE)');
+      const raw = rawDb(dataDir);
+      expect(raw).toContain(endpoint.endpointId);
+      for (const secret of [endpoint.secret, signing.secret]) {
+        expect(raw).not.toContain(secret);
+        expect(raw).not.toContain(secret.replace(/^whsec_/, ''));
+      }
+
+      const first = fileIdOf(
+        await tusUpload(clip, { baseUrl: server.baseUrl, bearer: await server.token() }),
+      );
+      const sent = await receiver.waitFor((r) => r.path === '/sealed' && r.body.includes(first));
+      expect(new Webhook(endpoint.secret).verify(sent.body, sent.headers)).toMatchObject({
+        type: 'file.ready',
+        data: { fileId: first },
+      });
+      await server.close();
+
+      again = await startServer({ ...webhookEnv, VOD_SECRET_KEY: secretKey }, dataDir);
+      const second = fileIdOf(await tusUpload(clip, { baseUrl: again.baseUrl, bearer: await again.token() }));
+      const resent = await receiver.waitFor((r) => r.path === '/sealed' && r.body.includes(second));
+      expect(new Webhook(endpoint.secret).verify(resent.body, resent.headers)).toMatchObject({
+        data: { fileId: second },
+      });
+      // A job's own webhookUrl is signed with the key's (sealed) signing secret.
+      const payload: WebhookPayload = { type: 'file.ready', timestamp: new Date().toISOString(), data: {} };
+      new WebhooksRepo(again.app.vodkit.db, again.config.secretKey).enqueue(
+        { eventId: 'evt-sealed', apiKey: again.devKey.apiKey, type: 'file.ready', payload },
+        [{ deliveryId: 'dlv-sealed', endpointId: null, url: receiver.url('/job') }],
+      );
+      const job = await receiver.waitFor((r) => r.path === '/job');
+      expect(new Webhook(signing.secret).verify(job.body, job.headers)).toMatchObject({ type: 'file.ready' });
+    } finally {
+      await (again ?? server).close();
+      await receiver.close();
+    }
+  });
+
+  it('stores them as before without the key, and seals them once the key is set', async () => {
+    const dataDir = dir('vodkit-webhook-plain-');
+    const receiver = await startReceiver();
+    const plain = await startServer(webhookEnv, dataDir);
+    const endpoint = await api<CreatedWebhookEndpoint>(plain, '/v1/webhooks', {
+      url: receiver.url('/later'),
+      events: ['file.ready'],
+    });
+    const signing = await api<{ secret: string }>(plain, '/v1/webhooks/signing-secret');
+    expect(storedSecrets(plain).sort()).toEqual([endpoint.secret, signing.secret].sort());
+    await plain.close();
+
+    const secretKey = randomBytes(32).toString('hex');
+    const sealed = await startServer({ ...webhookEnv, VOD_SECRET_KEY: secretKey }, dataDir);
+    try {
+      const stored = storedSecrets(sealed);
+      expect(stored).toHaveLength(2);
+      for (const s of stored) {
+        expect(s).toMatch(/^v1:/);
+        expect(s).not.toContain(endpoint.secret.replace(/^whsec_/, ''));
+      }
+      const clip = fs.readFileSync(await clips.h264Aac(dir('vodkit-webhook-plain-clip-'), { duration: 1 }));
+      const fileId = fileIdOf(
+        await tusUpload(clip, { baseUrl: sealed.baseUrl, bearer: await sealed.token() }),
+      );
+      const sent = await receiver.waitFor((r) => r.path === '/later' && r.body.includes(fileId));
+      expect(new Webhook(endpoint.secret).verify(sent.body, sent.headers)).toMatchObject({
+        data: { fileId },
+      });
+      // A sealed webhook secret does not open under another key, nor without one.
+      expect(() => new WebhooksRepo(sealed.app.vodkit.db, randomBytes(32))).toThrow(SecretKeyMissingError);
+      expect(() => new WebhooksRepo(sealed.app.vodkit.db)).toThrow(SecretKeyMissingError);
+    } finally {
+      await sealed.close();
+      await receiver.close();
     }
   });
 });

@@ -8,8 +8,9 @@ const TAG_BYTES = 16;
 export const isSealed = (stored: string): boolean => stored.startsWith(PREFIX);
 
 /**
- * Seals an API secret with the server's `VOD_SECRET_KEY`. The API key id is the associated data,
- * so a sealed secret copied onto another key's row does not open.
+ * Seals a secret with the server's `VOD_SECRET_KEY`. `apiKey` is the associated data: the API key id
+ * for API secrets, a namespaced row id for webhook secrets (db/webhooks.ts), so a sealed secret copied
+ * onto another row does not open.
  */
 export function seal(key: Buffer, apiKey: string, secret: string): string {
   const iv = randomBytes(IV_BYTES);

@@ -1,6 +1,8 @@
 import type { WebhookDeliveryStatus, WebhookEndpoint, WebhookEventType, WebhookPayload } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
+import { SecretKeyMissingError } from './keys.ts';
+import { isSealed, seal, unseal } from './sealed.ts';
 
 export interface EndpointRow extends WebhookEndpoint {
   apiKey: string;
@@ -59,19 +61,18 @@ interface DeliveryDbRow {
   last_error: string | null;
   created_at: string;
   delivered_at: string | null;
-  secret: string | null;
+  endpoint_secret: string | null;
+  key_secret: string | null;
 }
 
-const toEndpoint = (r: EndpointDbRow): EndpointRow => ({
-  endpointId: r.endpoint_id,
-  apiKey: r.api_key,
-  url: r.url,
-  events: JSON.parse(r.events) as WebhookEventType[],
-  secret: r.secret,
-  createdAt: r.created_at,
-});
+/*
+ * Associated data for sealed webhook secrets: which row a sealed value belongs to, in a namespace of
+ * its own, so neither an API secret nor another endpoint's secret copied onto a row opens there.
+ */
+const endpointAad = (endpointId: string) => `webhook-endpoint:${endpointId}`;
+const signingAad = (apiKey: string) => `webhook-signing:${apiKey}`;
 
-const toDelivery = (r: DeliveryDbRow): DeliveryRow => ({
+const toDelivery = (r: DeliveryDbRow, secret: string | null): DeliveryRow => ({
   deliveryId: r.delivery_id,
   eventId: r.event_id,
   apiKey: r.api_key,
@@ -88,12 +89,12 @@ const toDelivery = (r: DeliveryDbRow): DeliveryRow => ({
   lastError: r.last_error,
   createdAt: r.created_at,
   deliveredAt: r.delivered_at,
-  secret: r.secret,
+  secret,
 });
 
 /** A delivery with its event and the secret that signs it, in one row. */
 const DELIVERY_SELECT = `
-  SELECT d.*, e.type, e.payload, COALESCE(w.secret, s.secret) AS secret
+  SELECT d.*, e.type, e.payload, w.secret AS endpoint_secret, s.secret AS key_secret
   FROM webhook_deliveries d
   JOIN webhook_events e ON e.event_id = d.event_id
   LEFT JOIN webhook_endpoints w ON w.endpoint_id = d.endpoint_id
@@ -118,7 +119,82 @@ export interface NewDelivery {
  * The dispatcher claims due deliveries with a lease, like the encoding queue.
  */
 export class WebhooksRepo {
-  constructor(private readonly db: Db) {}
+  /**
+   * With a `secretKey` (VOD_SECRET_KEY) signing secrets are sealed like API secrets (db/sealed.ts):
+   * rows written before the key was set are sealed here, and a database whose sealed secrets this
+   * key does not open refuses to start (SecretKeyMissingError), as KeysRepo does.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly secretKey: Buffer | null = null,
+  ) {
+    const endpoints = db.prepare('SELECT endpoint_id AS id, secret FROM webhook_endpoints').all() as {
+      id: string;
+      secret: string;
+    }[];
+    const signing = db.prepare('SELECT api_key AS id, secret FROM webhook_secrets').all() as {
+      id: string;
+      secret: string;
+    }[];
+    const all = [
+      ...endpoints.map((r) => ({ ...r, aad: endpointAad(r.id), table: 'endpoint' as const })),
+      ...signing.map((r) => ({ ...r, aad: signingAad(r.id), table: 'signing' as const })),
+    ];
+    if (!secretKey) {
+      if (all.some((r) => isSealed(r.secret))) {
+        throw new SecretKeyMissingError(
+          'the database holds encrypted webhook secrets: start the server with the same VOD_SECRET_KEY',
+        );
+      }
+      return;
+    }
+    for (const r of all) {
+      if (!isSealed(r.secret)) continue;
+      try {
+        unseal(secretKey, r.aad, r.secret);
+      } catch {
+        throw new SecretKeyMissingError(
+          'VOD_SECRET_KEY does not open the webhook secrets in this database: start with the key they were sealed with',
+        );
+      }
+    }
+    const updateEndpoint = db.prepare('UPDATE webhook_endpoints SET secret = ? WHERE endpoint_id = ?');
+    const updateSigning = db.prepare('UPDATE webhook_secrets SET secret = ? WHERE api_key = ?');
+    db.transaction(() => {
+      for (const r of all) {
+        if (isSealed(r.secret)) continue;
+        (r.table === 'endpoint' ? updateEndpoint : updateSigning).run(seal(secretKey, r.aad, r.secret), r.id);
+      }
+    })();
+  }
+
+  #seal(aad: string, secret: string): string {
+    return this.secretKey ? seal(this.secretKey, aad, secret) : secret;
+  }
+
+  /** Sealed values open only with the key; without it the constructor has already refused them. */
+  #open(aad: string, stored: string): string {
+    return isSealed(stored) && this.secretKey ? unseal(this.secretKey, aad, stored) : stored;
+  }
+
+  #toEndpoint = (r: EndpointDbRow): EndpointRow => ({
+    endpointId: r.endpoint_id,
+    apiKey: r.api_key,
+    url: r.url,
+    events: JSON.parse(r.events) as WebhookEventType[],
+    secret: this.#open(endpointAad(r.endpoint_id), r.secret),
+    createdAt: r.created_at,
+  });
+
+  #toDelivery = (r: DeliveryDbRow): DeliveryRow =>
+    toDelivery(
+      r,
+      r.endpoint_secret !== null && r.endpoint_id !== null
+        ? this.#open(endpointAad(r.endpoint_id), r.endpoint_secret)
+        : r.key_secret !== null
+          ? this.#open(signingAad(r.api_key), r.key_secret)
+          : null,
+    );
 
   insertEndpoint(e: Omit<EndpointRow, 'createdAt'>): EndpointRow {
     const row = this.db
@@ -126,15 +202,22 @@ export class WebhooksRepo {
         `INSERT INTO webhook_endpoints (endpoint_id, api_key, url, events, secret, created_at)
          VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
       )
-      .get(e.endpointId, e.apiKey, e.url, JSON.stringify(e.events), e.secret, now()) as EndpointDbRow;
-    return toEndpoint(row);
+      .get(
+        e.endpointId,
+        e.apiKey,
+        e.url,
+        JSON.stringify(e.events),
+        this.#seal(endpointAad(e.endpointId), e.secret),
+        now(),
+      ) as EndpointDbRow;
+    return this.#toEndpoint(row);
   }
 
   getEndpoint(endpointId: string): EndpointRow | undefined {
     const row = this.db.prepare('SELECT * FROM webhook_endpoints WHERE endpoint_id = ?').get(endpointId) as
       | EndpointDbRow
       | undefined;
-    return row && toEndpoint(row);
+    return row && this.#toEndpoint(row);
   }
 
   /** Oldest first. */
@@ -145,7 +228,7 @@ export class WebhooksRepo {
           'SELECT * FROM webhook_endpoints WHERE api_key = ? ORDER BY created_at, rowid LIMIT ? OFFSET ?',
         )
         .all(apiKey, perPage, (page - 1) * perPage) as EndpointDbRow[]
-    ).map(toEndpoint);
+    ).map(this.#toEndpoint);
     return { rows, total: this.countEndpoints(apiKey) };
   }
 
@@ -168,7 +251,7 @@ export class WebhooksRepo {
     const row = this.db
       .prepare('SELECT secret, created_at FROM webhook_secrets WHERE api_key = ?')
       .get(apiKey) as { secret: string; created_at: string } | undefined;
-    return row && { secret: row.secret, createdAt: row.created_at };
+    return row && { secret: this.#open(signingAad(apiKey), row.secret), createdAt: row.created_at };
   }
 
   /** Creates or replaces the key's signing secret; pending retries are signed with the new one. */
@@ -179,7 +262,7 @@ export class WebhooksRepo {
         `INSERT INTO webhook_secrets (api_key, secret, created_at) VALUES (?, ?, ?)
          ON CONFLICT (api_key) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at`,
       )
-      .run(apiKey, secret, createdAt);
+      .run(apiKey, this.#seal(signingAad(apiKey), secret), createdAt);
     return { secret, createdAt };
   }
 
@@ -224,7 +307,7 @@ export class WebhooksRepo {
     const row = this.db.prepare(`${DELIVERY_SELECT} WHERE d.delivery_id = ?`).get(deliveryId) as
       | DeliveryDbRow
       | undefined;
-    return row && toDelivery(row);
+    return row && this.#toDelivery(row);
   }
 
   /** Newest first. */
@@ -242,7 +325,7 @@ export class WebhooksRepo {
           `${DELIVERY_SELECT} WHERE d.endpoint_id = ? ORDER BY d.created_at DESC, d.rowid DESC LIMIT ? OFFSET ?`,
         )
         .all(endpointId, perPage, (page - 1) * perPage) as DeliveryDbRow[]
-    ).map(toDelivery);
+    ).map(this.#toDelivery);
     return { rows, total };
   }
 
@@ -260,7 +343,7 @@ export class WebhooksRepo {
            ORDER BY d.created_at DESC, d.rowid DESC LIMIT ? OFFSET ?`,
         )
         .all(apiKey, perPage, (page - 1) * perPage) as DeliveryDbRow[]
-    ).map(toDelivery);
+    ).map(this.#toDelivery);
     return { rows, total };
   }
 

@@ -134,6 +134,10 @@ test('a flat video never fetches three.js', async ({ page }) => {
   // hls.js came as its own chunk; three.js did not come at all.
   expect(scripts.some((u) => /\/assets\/hls-[\w-]+\.js/.test(u))).toBe(true);
   expect(scripts.filter(isThreeChunk)).toEqual([]);
+  // Nor did the code for captions (no text tracks here) or playback tokens (none given).
+  expect(scripts.filter((u) => /\/assets\/(vod-captions-menu|sidecar-tracks|token-loader)-/.test(u))).toEqual(
+    [],
+  );
 });
 
 test('without WebGL a 360° video says so and plays flat', async ({ page }) => {

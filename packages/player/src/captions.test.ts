@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { singleSegment, subtitleRenditions, trackForLanguage, trackName } from './captions.ts';
+import { trackForLanguage, trackName } from './captions.ts';
+import { singleSegment, subtitleRenditions } from './sidecar-tracks.ts';
 
 const track = (language: string, label = '') =>
   ({ language, label, kind: 'subtitles' }) as unknown as TextTrack;

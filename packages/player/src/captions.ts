@@ -42,56 +42,6 @@ export function trackName(track: TextTrack, index: number): string {
   return track.label || track.language || `Track ${index + 1}`;
 }
 
-/** A SUBTITLES rendition of a master playlist. */
-export interface SubtitleRendition {
-  /** The media playlist, absolute. */
-  uri: string;
-  language: string;
-  name: string;
-  default: boolean;
-  kind: 'subtitles' | 'captions';
-}
-
-/** `KEY=value,KEY="quoted, value"` → a map (RFC 8216 §4.2). */
-function attributes(list: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of list.matchAll(/([A-Z0-9-]+)=("[^"]*"|[^,]*)/g)) out.set(m[1]!, m[2]!.replace(/^"|"$/g, ''));
-  return out;
-}
-
-/** The SUBTITLES renditions a master playlist declares, URIs resolved against `base`. */
-export function subtitleRenditions(master: string, base: string): SubtitleRendition[] {
-  const out: SubtitleRendition[] = [];
-  for (const line of master.split(/\r?\n/)) {
-    if (!line.startsWith('#EXT-X-MEDIA:')) continue;
-    const a = attributes(line.slice('#EXT-X-MEDIA:'.length));
-    const uri = a.get('URI');
-    if (a.get('TYPE') !== 'SUBTITLES' || !uri) continue;
-    const sdh = /transcribes-spoken-dialog/.test(a.get('CHARACTERISTICS') ?? '');
-    out.push({
-      uri: new URL(uri, base).href,
-      language: a.get('LANGUAGE') ?? '',
-      name: a.get('NAME') ?? '',
-      default: a.get('DEFAULT') === 'YES',
-      kind: sdh ? 'captions' : 'subtitles',
-    });
-  }
-  return out;
-}
-
-/** The one segment of a finished one-segment media playlist (Vodkit's), or null for anything else. */
-export function singleSegment(playlist: string, base: string): string | null {
-  const lines = playlist.split(/\r?\n/).map((l) => l.trim());
-  const uris = lines.filter((l) => l && !l.startsWith('#'));
-  return uris.length === 1 && lines.includes('#EXT-X-ENDLIST') ? new URL(uris[0]!, base).href : null;
-}
-
-async function fetchText(url: string): Promise<string> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${res.status} for ${url}`);
-  return res.text();
-}
-
 /**
  * Keeps a host in step with a media element's caption tracks, applies the host's starting choice
  * (`captions` attribute: a language or `off`; empty leaves the stream's DEFAULT track on) once per
@@ -211,13 +161,8 @@ export class CaptionsController implements ReactiveController {
   async addSidecarTracks(masterUrl: string): Promise<void> {
     const run = ++this.#sidecarRun;
     this.#removeSidecars();
-    const renditions = subtitleRenditions(await fetchText(masterUrl), masterUrl);
-    const files = await Promise.all(
-      renditions.map(async (r) => {
-        const segment = singleSegment(await fetchText(r.uri), r.uri);
-        return segment ? { rendition: r, vtt: await fetchText(segment) } : null;
-      }),
-    );
+    const { fetchSidecars } = await import('./sidecar-tracks.ts');
+    const files = await fetchSidecars(masterUrl);
     // A newer source (or a second call) took over while this one was fetching.
     if (run !== this.#sidecarRun) return;
     let initial: TextTrack | null = null;

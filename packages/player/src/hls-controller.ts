@@ -15,8 +15,8 @@ export interface HlsSource {
   url: string;
   /** Seconds to start at. */
   startPosition: number;
-  /** Wraps hls.js' loader (playback tokens: playback-token.ts). */
-  wrapLoader?: (base: LoaderClass) => LoaderClass;
+  /** Wraps hls.js' loader (playback tokens: playback-token.ts); hls.js is created once it resolves. */
+  wrapLoader?: (base: LoaderClass) => Promise<LoaderClass>;
 }
 
 /**
@@ -184,19 +184,26 @@ export class HlsController implements ReactiveController {
     this.#networkRecoveryUsed = false;
     if (mseSupported()) {
       this.#engine = 'hls.js';
-      this.#started = importHls().then(
-        (Hls) => {
-          if (generation === this.#generation) this.#attachHlsJs(Hls, source);
-        },
-        (err: unknown) => {
-          if (generation !== this.#generation) return;
-          this.#callbacks.error({
-            code: 'network_error',
-            message: `The player could not load its HLS engine: ${String(err)}`,
-            fatal: true,
-          });
-        },
-      );
+      // A token-bearing source also waits for its loader's chunk (fetched beside hls.js), so that no
+      // request leaves without the token; a failure of either is the same fatal error.
+      this.#started = importHls()
+        .then(async (Hls) => {
+          const base = Hls.DefaultConfig.loader as LoaderClass;
+          return { Hls, loader: source.wrapLoader ? await source.wrapLoader(base) : undefined };
+        })
+        .then(
+          ({ Hls, loader }) => {
+            if (generation === this.#generation) this.#attachHlsJs(Hls, source, loader);
+          },
+          (err: unknown) => {
+            if (generation !== this.#generation) return;
+            this.#callbacks.error({
+              code: 'network_error',
+              message: `The player could not load its HLS engine: ${String(err)}`,
+              fatal: true,
+            });
+          },
+        );
     } else if (this.#video.canPlayType('application/vnd.apple.mpegurl')) {
       // Synchronously: iOS only lets a play() in the tap's own call stack start sound.
       this.#attachNative(source);
@@ -230,9 +237,9 @@ export class HlsController implements ReactiveController {
     hls.startLoad(source.startPosition);
   }
 
-  #attachHlsJs(Hls: HlsStatic, source: HlsSource): void {
+  #attachHlsJs(Hls: HlsStatic, source: HlsSource, loader: LoaderClass | undefined): void {
     const config = this.hlsConfig(source);
-    if (source.wrapLoader) config.loader = source.wrapLoader(Hls.DefaultConfig.loader as LoaderClass);
+    if (loader) config.loader = loader;
     const hls = new Hls(config);
     this.#hls = hls;
     this.#loading = false;

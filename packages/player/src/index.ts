@@ -1,4 +1,3 @@
-import { VodCaptionsMenu } from './vod-captions-menu.ts';
 import { VodPlayer } from './vod-player.ts';
 import { VodScrubber } from './vod-scrubber.ts';
 
@@ -24,7 +23,9 @@ export { MenuController, type MenuName, PLAYBACK_RATES } from './menu-controller
 export type { QoeStats } from './qoe-controller.ts';
 export { formatTime } from './time.ts';
 export type { View360State } from './view360-controller.ts';
-export { VodCaptionsMenu } from './vod-captions-menu.ts';
+// Type only: the element's code is a lazy chunk that `<vod-player>` loads when a video has caption tracks
+// (importing `@vodkit/player/vod-captions-menu` is not needed; the module registers its own tag).
+export type { VodCaptionsMenu } from './vod-captions-menu.ts';
 export { VodMediaElement } from './vod-media-element.ts';
 export { type Projection, VodPlayer } from './vod-player.ts';
 export { type ScrubbableMedia, VodScrubber } from './vod-scrubber.ts';
@@ -34,6 +35,5 @@ export { type ScrubbableMedia, VodScrubber } from './vod-scrubber.ts';
 // no `customElements` unless a DOM shim gave one). Literal calls, so the manifest analyzer sees the tags.
 if (typeof customElements !== 'undefined') {
   if (!customElements.get('vod-scrubber')) customElements.define('vod-scrubber', VodScrubber);
-  if (!customElements.get('vod-captions-menu')) customElements.define('vod-captions-menu', VodCaptionsMenu);
   if (!customElements.get('vod-player')) customElements.define('vod-player', VodPlayer);
 }

@@ -158,7 +158,7 @@ describe('PlaybackTokenController.loaderFor', () => {
     issued.push(fresh);
     seen.length = 0;
     const url = `https://vod.example/stream/abcdefgh1234/240/seg.m4s?sig=${now() + 300}.mac`;
-    const result = await run(tokens.loaderFor(StatusLoader as unknown as LoaderClass), url);
+    const result = await run(await tokens.loaderFor(StatusLoader as unknown as LoaderClass), url);
     expect(result.ok).toBe(true);
     expect(seen).toEqual([url, `https://vod.example/stream/abcdefgh1234/240/seg.m4s?token=${fresh}`]);
   });
@@ -169,7 +169,7 @@ describe('PlaybackTokenController.loaderFor', () => {
     const first = jwt({ exp: now() + 900, n: 5 });
     issued.push(first);
     const result = await run(
-      tokens.loaderFor(StatusLoader as unknown as LoaderClass),
+      await tokens.loaderFor(StatusLoader as unknown as LoaderClass),
       'https://vod.example/stream/abcdefgh1234/master.m3u8',
     );
     expect(result).toEqual({
@@ -181,7 +181,7 @@ describe('PlaybackTokenController.loaderFor', () => {
     const fixed = controller();
     seen.length = 0;
     const denied = await run(
-      fixed.loaderFor(StatusLoader as unknown as LoaderClass),
+      await fixed.loaderFor(StatusLoader as unknown as LoaderClass),
       'https://vod.example/stream/x/a.m4s',
     );
     expect(denied.ok).toBe(false);

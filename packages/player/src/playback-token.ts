@@ -1,4 +1,4 @@
-import type { Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
+import type { Loader, LoaderContext } from 'hls.js';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
 /** Refresh this long before `exp` at most (a long token), and at least this fraction of its life before. */
@@ -31,6 +31,17 @@ export function decodeClaims(token: string): Claims {
 
 /** A loader class as hls.js takes it in `config.loader`. */
 export type LoaderClass = new (config: unknown) => Loader<LoaderContext>;
+
+let tokenLoaderChunk: Promise<typeof import('./token-loader.ts')> | undefined;
+
+/** The token loader's chunk; a player calls this early so it arrives together with hls.js. */
+export function importTokenLoader(): Promise<typeof import('./token-loader.ts')> {
+  tokenLoaderChunk ??= import('./token-loader.ts').catch((err: unknown) => {
+    tokenLoaderChunk = undefined; // the next source may try again
+    throw err;
+  });
+  return tokenLoaderChunk;
+}
 
 /**
  * The playback token of a protected video, kept fresh for `<vod-player>`:
@@ -112,91 +123,13 @@ export class PlaybackTokenController implements ReactiveController {
     return u.href;
   }
 
-  /** An hls.js loader class that authorizes every request and survives one 401/403 by refreshing. */
-  loaderFor(Base: LoaderClass): LoaderClass {
-    const tokens = this;
-    return class TokenLoader implements Loader<LoaderContext> {
-      #config: unknown;
-      #inner: Loader<LoaderContext>;
-      #destroyed = false;
-
-      constructor(config: unknown) {
-        this.#config = config;
-        this.#inner = new Base(config);
-      }
-
-      get context(): LoaderContext | null {
-        return this.#inner.context;
-      }
-
-      get stats(): LoaderStats {
-        return this.#inner.stats;
-      }
-
-      getCacheAge(): number | null {
-        return this.#inner.getCacheAge?.() ?? null;
-      }
-
-      getResponseHeader(name: string): string | null {
-        return this.#inner.getResponseHeader?.(name) ?? null;
-      }
-
-      load(
-        context: LoaderContext,
-        config: LoaderConfiguration,
-        callbacks: LoaderCallbacks<LoaderContext>,
-      ): void {
-        if (tokens.missing) {
-          tokens.refresh().then(
-            () => this.#start(context, config, callbacks, false),
-            () => this.#start(context, config, callbacks, false),
-          );
-          return;
-        }
-        this.#start(context, config, callbacks, false);
-      }
-
-      #start(
-        context: LoaderContext,
-        config: LoaderConfiguration,
-        callbacks: LoaderCallbacks<LoaderContext>,
-        retried: boolean,
-      ): void {
-        if (this.#destroyed) return;
-        // The master gets the token even when it came without (only `token-url` was given); children
-        // keep what their playlist gave them, refreshed when it is a token or a stale signature.
-        const master = (context as { type?: string }).type === 'manifest';
-        context.url = tokens.authorize(context.url, { force: retried, add: master || retried });
-        this.#inner.load(context, config, {
-          ...callbacks,
-          onError: (error, ctx, details, stats) => {
-            const denied = error.code === 401 || error.code === 403;
-            if (!denied || retried || !tokens.refreshable || this.#destroyed) {
-              callbacks.onError(error, ctx, details, stats);
-              return;
-            }
-            // An expired token or signature: a fresh token, a fresh loader (hls.js loaders are single-use).
-            tokens.refresh().then(
-              () => {
-                this.#inner.destroy();
-                this.#inner = new Base(this.#config);
-                this.#start(context, config, callbacks, true);
-              },
-              () => callbacks.onError(error, ctx, details, stats),
-            );
-          },
-        });
-      }
-
-      abort(): void {
-        this.#inner.abort();
-      }
-
-      destroy(): void {
-        this.#destroyed = true;
-        this.#inner.destroy();
-      }
-    };
+  /**
+   * An hls.js loader class that authorizes every request and survives one 401/403 by refreshing. Its
+   * code is a chunk of its own (token-loader.ts), fetched only for a player that has a token.
+   */
+  async loaderFor(Base: LoaderClass): Promise<LoaderClass> {
+    const { tokenLoader } = await importTokenLoader();
+    return tokenLoader(this, Base);
   }
 
   hostConnected(): void {

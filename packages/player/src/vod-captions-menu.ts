@@ -178,6 +178,11 @@ export class VodCaptionsMenu extends LitElement {
   }
 }
 
+// Registered here, not in index.ts: `<vod-player>` imports this module (a chunk of its own) only once a
+// video has caption tracks, so a page without captions never fetches it. Guarded as index.ts's tags are.
+if (typeof customElements !== 'undefined' && !customElements.get('vod-captions-menu'))
+  customElements.define('vod-captions-menu', VodCaptionsMenu);
+
 declare global {
   interface HTMLElementTagNameMap {
     'vod-captions-menu': VodCaptionsMenu;

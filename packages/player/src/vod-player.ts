@@ -9,7 +9,7 @@ import { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
 import { type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
 import { icons } from './icons.ts';
 import { MenuController, PLAYBACK_RATES } from './menu-controller.ts';
-import { type LoaderClass, PlaybackTokenController } from './playback-token.ts';
+import { importTokenLoader, type LoaderClass, PlaybackTokenController } from './playback-token.ts';
 import { playerStyles } from './player-styles.ts';
 import { QoeController, type QoeStats } from './qoe-controller.ts';
 import { formatTime } from './time.ts';
@@ -21,6 +21,9 @@ import { VodMediaElement } from './vod-media-element.ts';
  * metadata — with `video-id`, what the server probed.
  */
 export type Projection = 'flat' | '360' | 'equirectangular' | 'auto';
+
+/** The CC menu's chunk, shared by every player on the page. */
+let captionsMenuChunk: Promise<unknown> | undefined;
 
 /** Media events after which the controls must be drawn again (not `timeupdate`: see `#paintTime`). */
 const RERENDER_ON = [
@@ -172,6 +175,7 @@ export class VodPlayer extends VodMediaElement {
 
   readonly #tokens = new PlaybackTokenController(this);
   readonly #captions = new CaptionsController(this, this.media);
+  #captionsMenuPending = false;
   readonly #hls = new HlsController(this, this.media, {
     ready: (detail) => {
       // With preload="metadata" the media element has no duration yet; the playlists told it.
@@ -418,10 +422,16 @@ export class VodPlayer extends VodMediaElement {
 
   #source(): HlsSource | null {
     const url = this.src || (this.videoId ? this.#streamUrl('master.m3u8') : '');
-    const wrapLoader = (base: LoaderClass) => this.#tokens.loaderFor(base);
-    return url
-      ? { url: this.#withToken(url), startPosition: Math.max(this.startTime || 0, 0), wrapLoader }
-      : null;
+    if (!url) return null;
+    const source: HlsSource = { url: this.#withToken(url), startPosition: Math.max(this.startTime || 0, 0) };
+    // Only a player with a token (or a `token-url` to get one) wraps hls.js' loader, and only it
+    // fetches that code, as its own chunk beside hls.js. A `token-url` set after the source has
+    // loaded without a token is first used by the next source.
+    if (this.#tokens.token || this.#tokens.refreshable) {
+      void importTokenLoader().catch(() => undefined);
+      source.wrapLoader = (base: LoaderClass) => this.#tokens.loaderFor(base);
+    }
+    return source;
   }
 
   #streamUrl(file: string): string {
@@ -522,6 +532,30 @@ export class VodPlayer extends VodMediaElement {
     // Unmuting at volume 0 would stay silent.
     if (!video.muted && video.volume === 0) video.volume = 0.5;
   };
+
+  /**
+   * Whether `<vod-captions-menu>` is defined; if not, fetches its chunk (once per page) and renders
+   * again when it arrives. Asked only when the video has caption tracks, so other pages never load it.
+   */
+  #captionsMenuReady(): boolean {
+    if (customElements.get('vod-captions-menu')) return true;
+    if (!this.#captionsMenuPending) {
+      this.#captionsMenuPending = true;
+      captionsMenuChunk ??= import('./vod-captions-menu.ts').catch((err: unknown) => {
+        captionsMenuChunk = undefined; // a failed fetch may be retried by the next render
+        throw err;
+      });
+      captionsMenuChunk
+        .then(
+          () => this.requestUpdate(),
+          () => undefined,
+        )
+        .finally(() => {
+          this.#captionsMenuPending = false;
+        });
+    }
+    return false;
+  }
 
   #toggleCaptions(): void {
     const handled = !fire(this, 'vod-captions-toggle', {});
@@ -699,12 +733,16 @@ export class VodPlayer extends VodMediaElement {
             <span class="current"></span> <span class="total">/ ${formatTime(Number.isFinite(video.duration) ? video.duration : this.#playlistDuration)}</span>
           </div>
           <div class="spacer"></div>
-          <vod-captions-menu
-            exportparts="button: captions-button, menu: captions-menu"
-            .controller=${this.#captions}
-            .tracks=${this.#captions.tracks}
-            .shown=${this.#captions.shown}
-          ></vod-captions-menu>
+          ${
+            this.#captions.tracks.length > 0 && this.#captionsMenuReady()
+              ? html`<vod-captions-menu
+                  exportparts="button: captions-button, menu: captions-menu"
+                  .controller=${this.#captions}
+                  .tracks=${this.#captions.tracks}
+                  .shown=${this.#captions.shown}
+                ></vod-captions-menu>`
+              : nothing
+          }
           ${
             sphereOn
               ? html`<button part="reset-view-button" aria-label=${t.resetView} @click=${() => this.#view360.reset()}>

@@ -67,3 +67,23 @@ export async function startServer(
     close: () => app.close(),
   };
 }
+
+export type ApiInit = RequestInit & { bearer?: string | null; json?: unknown };
+
+/**
+ * `fetch` against a test server: `bearer` (default: the current token; `null` for none) as the
+ * Authorization header, `json` as a JSON body. Getters, because tests set both in `beforeAll`.
+ */
+export function apiFetcher(baseUrl: () => string, token: () => string) {
+  return (pathname: string, init: ApiInit = {}): Promise<Response> => {
+    const { json, bearer = token(), ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (bearer) headers.set('authorization', `Bearer ${bearer}`);
+    if (json !== undefined) headers.set('content-type', 'application/json');
+    return fetch(`${baseUrl()}${pathname}`, {
+      ...rest,
+      headers,
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    });
+  };
+}

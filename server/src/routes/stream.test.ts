@@ -5,7 +5,7 @@ import { signPlaybackToken, signToken } from '@vodkit/api/sign';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
-import { startServer, type TestServer } from '../../test/server.ts';
+import { apiFetcher, startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, tusUpload } from '../../test/upload.ts';
 import { buildApp } from '../app.ts';
 import type { DevKey } from '../services/auth.ts';
@@ -27,20 +27,10 @@ interface ErrorJson {
   error: { code: string; message: string };
 }
 
-async function api(
-  pathname: string,
-  init: RequestInit & { bearer?: string | null; json?: unknown } = {},
-): Promise<Response> {
-  const { json, bearer = token, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  if (bearer) headers.set('authorization', `Bearer ${bearer}`);
-  if (json !== undefined) headers.set('content-type', 'application/json');
-  return fetch(`${server.baseUrl}${pathname}`, {
-    ...rest,
-    headers,
-    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-  });
-}
+const api = apiFetcher(
+  () => server.baseUrl,
+  () => token,
+);
 
 const stream = (file: string, query = '', headers: Record<string, string> = {}) =>
   fetch(`${server.baseUrl}/stream/${job.videoId}/${file}${query}`, { headers });

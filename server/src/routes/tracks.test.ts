@@ -4,7 +4,7 @@ import { type CaptionTrack, type EncoderJob, type Permission, VodkitClient, Vodk
 import { signToken } from '@vodkit/api/sign';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
-import { startServer, type TestServer } from '../../test/server.ts';
+import { apiFetcher, startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, tusUpload } from '../../test/upload.ts';
 
 let server: TestServer;
@@ -28,20 +28,10 @@ const VTT = [
 
 const SRT = ['1', '00:00:01,000 --> 00:00:02,000', '<font color="red">Bonjour</font>', ''].join('\r\n');
 
-async function api(
-  pathname: string,
-  init: RequestInit & { bearer?: string | null; json?: unknown } = {},
-): Promise<Response> {
-  const { json, bearer = token, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  if (bearer) headers.set('authorization', `Bearer ${bearer}`);
-  if (json !== undefined) headers.set('content-type', 'application/json');
-  return fetch(`${server.baseUrl}${pathname}`, {
-    ...rest,
-    headers,
-    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-  });
-}
+const api = apiFetcher(
+  () => server.baseUrl,
+  () => token,
+);
 
 async function expectError(res: Response, status: number, code: string): Promise<{ message: string }> {
   const body = (await res.json()) as { error: { code: string; message: string } };

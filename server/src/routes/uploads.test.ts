@@ -5,7 +5,7 @@ import { signToken } from '@vodkit/api/sign';
 import { type DetailedError, Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
-import { startServer, type TestServer } from '../../test/server.ts';
+import { apiFetcher, startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, type TusUploadOptions, tusUpload as upload } from '../../test/upload.ts';
 
 let server: TestServer;
@@ -32,12 +32,10 @@ const tusUpload = (data: Buffer, options: Partial<TusUploadOptions> = {}): Promi
 
 const idOf = fileIdOf;
 
-async function api(pathname: string, init: RequestInit & { bearer?: string | null } = {}) {
-  const { bearer = token, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  if (bearer) headers.set('authorization', `Bearer ${bearer}`);
-  return fetch(`${server.baseUrl}${pathname}`, { ...rest, headers });
-}
+const api = apiFetcher(
+  () => server.baseUrl,
+  () => token,
+);
 
 async function getFile(fileId: string, bearer: string = token): Promise<FileRecord> {
   const res = await api(`/v1/files/${fileId}`, { bearer });

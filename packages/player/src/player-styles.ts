@@ -1,5 +1,31 @@
 import { css } from 'lit';
 
+/** The control bar's icon buttons; shared with elements that sit in the bar in a shadow root of their own. */
+export const controlButtonStyles = css`
+  button {
+    appearance: none;
+    display: inline-grid;
+    place-items: center;
+    width: 36px;
+    height: 36px;
+    margin: 0;
+    padding: 0;
+    border: 0;
+    border-radius: 6px;
+    background: transparent;
+    color: inherit;
+    font: inherit;
+    cursor: pointer;
+  }
+  button:hover {
+    background: rgb(255 255 255 / 0.14);
+  }
+  button:focus-visible {
+    outline: 2px solid var(--vod-focus-color, rgb(255 255 255 / 0.9));
+    outline-offset: 1px;
+  }
+`;
+
 export const playerStyles = css`
   :host {
     display: block;
@@ -103,33 +129,17 @@ export const playerStyles = css`
     background: transparent;
   }
 
+  ${controlButtonStyles}
   button {
-    appearance: none;
-    display: inline-grid;
-    place-items: center;
     flex: none;
-    width: 36px;
-    height: 36px;
-    margin: 0;
-    padding: 0;
-    border: 0;
-    border-radius: 6px;
-    background: transparent;
-    color: inherit;
-    font: inherit;
-    cursor: pointer;
-  }
-  button:hover {
-    background: rgb(255 255 255 / 0.14);
-  }
-  button:focus-visible,
-  input:focus-visible {
-    outline: 2px solid var(--vod-focus-color, rgb(255 255 255 / 0.9));
-    outline-offset: 1px;
   }
   button svg {
     width: 22px;
     height: 22px;
+  }
+  input:focus-visible {
+    outline: 2px solid var(--vod-focus-color, rgb(255 255 255 / 0.9));
+    outline-offset: 1px;
   }
 
   [part='big-play-button'] {

@@ -1,6 +1,7 @@
 import { css, html, LitElement, nothing, type PropertyValues, svg } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { type CaptionsController, trackName } from './captions.ts';
+import { controlButtonStyles } from './player-styles.ts';
 
 const ccIcon = (on: boolean) =>
   svg`<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2">
@@ -19,32 +20,12 @@ const checkIcon = svg`<svg viewBox="0 0 24 24" width="16" height="16" aria-hidde
  * @csspart menu - the list of tracks
  */
 export class VodCaptionsMenu extends LitElement {
-  static override styles = css`
+  static override styles = [
+    controlButtonStyles,
+    css`
     :host {
       position: relative;
       display: inline-block;
-    }
-    button {
-      appearance: none;
-      display: inline-grid;
-      place-items: center;
-      width: 36px;
-      height: 36px;
-      margin: 0;
-      padding: 0;
-      border: 0;
-      border-radius: 6px;
-      background: transparent;
-      color: inherit;
-      font: inherit;
-      cursor: pointer;
-    }
-    button:hover {
-      background: rgb(255 255 255 / 0.14);
-    }
-    button:focus-visible {
-      outline: 2px solid var(--vod-focus-color, rgb(255 255 255 / 0.9));
-      outline-offset: 1px;
     }
     [part='button'] svg {
       width: 22px;
@@ -86,7 +67,8 @@ export class VodCaptionsMenu extends LitElement {
     [part='menu'] button[aria-checked='false'] svg {
       visibility: hidden;
     }
-  `;
+  `,
+  ];
 
   /** The player's captions state. */
   @property({ attribute: false }) controller: CaptionsController | null = null;

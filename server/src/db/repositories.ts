@@ -1,0 +1,215 @@
+/*
+ * The repository seam (issue 8): every read and write of the database goes through these
+ * interfaces, implemented twice with the same behaviour — SQLite (`db/*.ts`, the embedded default)
+ * and PostgreSQL (`db/pg/*.ts`, scaled out). They are async because PostgreSQL is; the SQLite
+ * implementations answer from a resolved promise. One contract suite (`test/repositories-contract.ts`)
+ * runs against both, so a behaviour the services rely on is pinned for both engines.
+ *
+ * Row types stay next to their SQLite implementation, which was first; both implementations map
+ * to the same rows.
+ */
+import type { Download, MediaMetadata, Rendition } from '@vodkit/api';
+import type { FileRow, NewFile } from './files.ts';
+import type { FinalStatus, JobRow, NewJob } from './jobs.ts';
+import type { ApiKeyRow } from './keys.ts';
+import type { PlaybackAccessRow } from './playback.ts';
+import type { NewTrack, TrackRow } from './tracks.ts';
+import type { DeliveryRow, EndpointRow, NewDelivery, NewEvent } from './webhooks.ts';
+
+export type {
+  ApiKeyRow,
+  DeliveryRow,
+  EndpointRow,
+  FileRow,
+  FinalStatus,
+  JobRow,
+  NewDelivery,
+  NewEvent,
+  NewFile,
+  NewJob,
+  NewTrack,
+  PlaybackAccessRow,
+  TrackRow,
+};
+
+export interface Page<T> {
+  rows: T[];
+  total: number;
+}
+
+export interface FilesRepository {
+  /** Inserts a file in `probing`; a second insert of the same id is ignored (tus may finish twice after a crash). */
+  insertProbing(file: NewFile): Promise<void>;
+  markReady(fileId: string, metadata: MediaMetadata, probeMs: number): Promise<void>;
+  markRejected(
+    fileId: string,
+    code: string,
+    message: string,
+    probeMs: number | null,
+    metadata?: MediaMetadata,
+  ): Promise<void>;
+  get(fileId: string): Promise<FileRow | undefined>;
+  /** Newest first. */
+  list(apiKey: string, page: number, perPage: number): Promise<Page<FileRow>>;
+  /** Files left in `probing` (a server died mid-probe): probed again at start-up. */
+  listProbing(): Promise<FileRow[]>;
+  /** A key's files created before `beforeIso` (the demo sandbox sweep). */
+  idsCreatedBefore(apiKey: string, beforeIso: string): Promise<string[]>;
+  has(fileId: string): Promise<boolean>;
+  delete(fileId: string): Promise<boolean>;
+}
+
+/**
+ * The encoding queue: a job is claimed with a lease (owner + expiry) that its worker renews while
+ * ffmpeg runs; a lease that runs out means the worker died, and the job goes back to the queue.
+ * Every transition is one statement guarded by the owner, so two workers never hold the same job.
+ */
+export interface JobsRepository {
+  insert(job: NewJob): Promise<JobRow>;
+  get(jobId: string): Promise<JobRow | undefined>;
+  getByVideo(videoId: string): Promise<JobRow | undefined>;
+  /** Newest first. */
+  list(apiKey: string, page: number, perPage: number): Promise<Page<JobRow>>;
+  /**
+   * Takes the next queued job for `owner` until `leaseMs` from now, atomically, fair across keys
+   * (fewest processing first, then the key whose last job started longest ago, then the oldest job).
+   * The job starts from scratch: progress, renditions and `playable` are reset.
+   */
+  claimNext(owner: string, leaseMs: number): Promise<JobRow | undefined>;
+  /** Extends the lease; false when the job is no longer ours (cancelled, or requeued after we stalled). */
+  renewLease(jobId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Puts `processing` jobs whose lease ran out (their worker died) back in the queue; returns them. */
+  requeueExpired(atMs?: number): Promise<JobRow[]>;
+  /** Jobs some worker holds right now, with their lease owners. */
+  listProcessing(): Promise<JobRow[]>;
+  /** Gives a job held by `owner` back to the queue (shutting down, or that owner's process is gone). */
+  release(jobId: string, owner: string): Promise<boolean>;
+  /** Records the encoder's pid with the lease, so a restarted server can kill an orphan before requeueing. */
+  setEncoderPid(jobId: string, owner: string, pid: number | null): Promise<void>;
+  /** The duration the encode really produced (reported instead of the probed one). */
+  setOutputDuration(jobId: string, owner: string, seconds: number): Promise<void>;
+  setDownloads(jobId: string, owner: string, downloads: Download[]): Promise<void>;
+  updateProgress(jobId: string, owner: string, progress: number): Promise<void>;
+  /** The master playlist and a first segment of every rendition are published. */
+  markPlayable(jobId: string, owner: string, renditions: Rendition[]): Promise<boolean>;
+  /** Ends a job we are running; false when it had already left `processing` under us (cancelled). */
+  finish(
+    jobId: string,
+    owner: string,
+    status: FinalStatus,
+    error?: { code: string; message: string } | null,
+  ): Promise<boolean>;
+  /** Cancels a job that has not ended, whoever runs it; false when it already ended. */
+  cancel(jobId: string, message: string): Promise<boolean>;
+  /** Every video made from this file (any status): their outputs go when the file goes. */
+  videoIdsForFile(fileId: string): Promise<string[]>;
+  /** Jobs still queued or running on this file: deleting it now would pull the source from under ffmpeg. */
+  activeCountForFile(fileId: string): Promise<number>;
+  /** A key's queued and processing jobs created before `beforeIso` (the demo sandbox sweep). */
+  activeIdsForKey(apiKey: string, beforeIso: string): Promise<string[]>;
+  /** Queued + processing jobs of one key (the per-key job quota). */
+  activeCountForKey(apiKey: string): Promise<number>;
+  deleteForFile(fileId: string): Promise<void>;
+}
+
+/**
+ * API keys. With a secret key (VOD_SECRET_KEY) secrets are sealed (AES-256-GCM, db/sealed.ts)
+ * before they reach the database and opened on the way out; callers only ever see plain secrets.
+ */
+export interface KeysRepository {
+  insert(apiKey: string, secret: string, name: string | null, sandbox?: boolean): Promise<ApiKeyRow>;
+  get(apiKey: string): Promise<ApiKeyRow | undefined>;
+  /** The newest usable sandbox key, if any. */
+  getSandbox(): Promise<ApiKeyRow | undefined>;
+  sandboxApiKeys(): Promise<string[]>;
+  list(): Promise<ApiKeyRow[]>;
+  count(): Promise<number>;
+  revoke(apiKey: string): Promise<boolean>;
+}
+
+/** Protection settings of videos (the job row) and keys. */
+export interface PlaybackRepository {
+  access(videoId: string): Promise<PlaybackAccessRow | undefined>;
+  setProtected(videoId: string, value: boolean): Promise<void>;
+  setVideoOrigins(videoId: string, origins: string[] | null): Promise<void>;
+  keyOrigins(apiKey: string): Promise<string[] | null>;
+  setKeyOrigins(apiKey: string, origins: string[] | null): Promise<void>;
+}
+
+export interface TracksRepository {
+  /**
+   * Inserts a track unless the video already has `max`; a new default clears the old one in the
+   * same transaction, so a video never has two. Null when the limit was reached.
+   */
+  insert(track: NewTrack, max: number): Promise<TrackRow | null>;
+  get(trackId: string): Promise<TrackRow | undefined>;
+  /** Oldest first: the order of the playlist's subtitle group and of the player's menu. */
+  listForVideo(videoId: string): Promise<TrackRow[]>;
+  count(videoId: string): Promise<number>;
+  delete(trackId: string): Promise<boolean>;
+}
+
+/** Unfinished uploads per key (the upload quotas), reserved before tus creates the upload. */
+export interface OpenUploadsRepository {
+  /** Reserves one upload of `size` bytes for the key unless that would pass either limit; true when reserved. */
+  reserve(fileId: string, apiKey: string, size: number, maxCount: number, maxBytes: number): Promise<boolean>;
+  usage(apiKey: string): Promise<{ count: number; bytes: number }>;
+  release(fileId: string): Promise<void>;
+  ids(): Promise<string[]>;
+}
+
+/**
+ * Webhook endpoints and the outbox. An event and its deliveries are written in one transaction;
+ * the dispatcher claims due deliveries with a lease, like the encoding queue.
+ */
+export interface WebhooksRepository {
+  insertEndpoint(e: Omit<EndpointRow, 'createdAt'>): Promise<EndpointRow>;
+  getEndpoint(endpointId: string): Promise<EndpointRow | undefined>;
+  /** Oldest first. */
+  listEndpoints(apiKey: string, page?: number, perPage?: number): Promise<Page<EndpointRow>>;
+  countEndpoints(apiKey: string): Promise<number>;
+  /** The endpoint goes with its deliveries (cascade): nothing more is sent to it. */
+  deleteEndpoint(endpointId: string): Promise<boolean>;
+  getSigningSecret(apiKey: string): Promise<{ secret: string; createdAt: string } | undefined>;
+  /** Creates or replaces the key's signing secret; pending retries are signed with the new one. */
+  setSigningSecret(apiKey: string, secret: string): Promise<{ secret: string; createdAt: string }>;
+  /** Writes the event and one pending delivery per target, due now. */
+  enqueue(event: NewEvent, deliveries: NewDelivery[], atMs?: number): Promise<void>;
+  /**
+   * Takes up to `limit` due deliveries until `leaseUntil`: pending ones whose time has come, and ones
+   * a dead process was sending (lease run out), so a crash mid-request means a retry, not a loss.
+   */
+  claimDue(atMs: number, leaseUntil: number, limit: number): Promise<DeliveryRow[]>;
+  getDelivery(deliveryId: string): Promise<DeliveryRow | undefined>;
+  /** Newest first. */
+  listDeliveries(endpointId: string, page: number, perPage: number): Promise<Page<DeliveryRow>>;
+  /** Deliveries to jobs' own `webhookUrl` of one key, newest first. */
+  listJobDeliveries(apiKey: string, page: number, perPage: number): Promise<Page<DeliveryRow>>;
+  recordSuccess(deliveryId: string, responseStatus: number): Promise<void>;
+  /** One failed attempt: pending again at `nextAtMs`, or `failed` for good when it is null. */
+  recordFailure(
+    deliveryId: string,
+    failure: { responseStatus: number | null; error: string; nextAtMs: number | null },
+  ): Promise<void>;
+  /** An attempt we abandoned ourselves (shutdown): pending again at once, no attempt counted. */
+  release(deliveryId: string): Promise<void>;
+  /** Replay: pending now, with the retry schedule from its start; false while an attempt is in flight. */
+  requeue(deliveryId: string): Promise<boolean>;
+  /** Forgets events older than `beforeIso` whose every delivery has ended; returns how many. */
+  sweep(beforeIso: string): Promise<number>;
+  /** Earliest `next_at` of a pending delivery, for tests and the dispatcher's sleep. */
+  nextDueAt(): Promise<number | null>;
+}
+
+/** Every repository of one database, opened and migrated; `close` ends its connections. */
+export interface Repositories {
+  engine: 'sqlite' | 'postgres';
+  files: FilesRepository;
+  jobs: JobsRepository;
+  keys: KeysRepository;
+  playback: PlaybackRepository;
+  tracks: TracksRepository;
+  openUploads: OpenUploadsRepository;
+  webhooks: WebhooksRepository;
+  close(): Promise<void>;
+}

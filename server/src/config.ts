@@ -1,7 +1,10 @@
 import path from 'node:path';
+import { loadScaleConfig, type ScaleConfig } from './config-scale.ts';
 
 /** Everything the server reads from the environment, validated once at boot. The only reader of process.env. */
 export interface Config {
+  /** Role, PostgreSQL and S3 (issue 8): all null/`all` in the embedded default. */
+  scale: ScaleConfig;
   /** `VOD_PORT`, default 8080. */
   port: number;
   /** `VOD_HOST`, default 127.0.0.1 (loopback): set 0.0.0.0 to be reachable from other machines. */
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       Number.MAX_SAFE_INTEGER,
     ),
     secretKey: secretKey(env.VOD_SECRET_KEY),
+    scale: loadScaleConfig(env),
   };
 }
 

@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { expect, inject, it } from 'vitest';
-import { JobWaker, PgJobsQueue } from '../src/db/pg/jobs.ts';
+import { JobWaker, PgJobsRepository } from '../src/db/pg/jobs.ts';
 import { migratePg } from '../src/db/pg/migrations.ts';
-import { jobsQueueContract } from '../test/jobs-queue-contract.ts';
 
 const { databaseUrl } = inject('scaleEnv');
 
@@ -29,14 +28,12 @@ async function openSchema(workers: number) {
   };
 }
 
-jobsQueueContract('PostgreSQL', async () => {
-  const { pools, close } = await openSchema(4);
-  return { workers: pools.map((p) => new PgJobsQueue(p)), close };
-});
+// The queue's contract (claim order, leases, concurrent claimers) is in test/repositories-contract.ts,
+// run on PostgreSQL by pg-repositories.test.ts; here is what only PostgreSQL has: waking workers.
 
 it('wakes a listening worker with NOTIFY when a job is queued (pick-up latency printed)', async () => {
   const { pools, close } = await openSchema(2);
-  const [api, worker] = [new PgJobsQueue(pools[0]!), new PgJobsQueue(pools[1]!)];
+  const [api, worker] = [new PgJobsRepository(pools[0]!), new PgJobsRepository(pools[1]!)];
   const waker = new JobWaker(databaseUrl);
   await waker.ready();
   const samples: number[] = [];
@@ -67,7 +64,7 @@ it('wakes a listening worker with NOTIFY when a job is queued (pick-up latency p
 
 it('wakes waiting workers when its LISTEN connection comes back, then hears NOTIFY again', async () => {
   const { pools, close } = await openSchema(1);
-  const api = new PgJobsQueue(pools[0]!);
+  const api = new PgJobsRepository(pools[0]!);
   const waker = new JobWaker(databaseUrl);
   await waker.ready();
   const woken = waker.next(30_000);

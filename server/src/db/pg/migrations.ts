@@ -45,17 +45,153 @@ export const PG_MIGRATIONS: string[] = [
   ALTER TABLE jobs ADD COLUMN output_duration DOUBLE PRECISION;
   ALTER TABLE jobs ADD COLUMN downloads JSONB NOT NULL DEFAULT '[]';
   `,
+  `
+  -- Every other table of SQLite's MIGRATIONS (db/database.ts), so all repositories run on PostgreSQL.
+  -- JSON columns are json, not jsonb: jsonb reorders object keys, and a job's request, user data or
+  -- a file's metadata must read back as written, as they do from SQLite's TEXT. Every table has a
+  -- seq for SQLite's rowid order.
+  ALTER TABLE jobs ALTER COLUMN request TYPE json USING request::text::json;
+  ALTER TABLE jobs ALTER COLUMN renditions TYPE json USING renditions::text::json;
+  ALTER TABLE jobs ALTER COLUMN renditions SET DEFAULT '[]';
+  ALTER TABLE jobs ALTER COLUMN user_data TYPE json USING user_data::text::json;
+  ALTER TABLE jobs ALTER COLUMN allowed_origins TYPE json USING allowed_origins::text::json;
+  ALTER TABLE jobs ALTER COLUMN downloads TYPE json USING downloads::text::json;
+  ALTER TABLE jobs ALTER COLUMN downloads SET DEFAULT '[]';
+  -- Fair claiming and quotas: per-key processing counts and the key's latest start.
+  CREATE INDEX jobs_by_key_status ON jobs (api_key, status, created_at);
+  CREATE INDEX jobs_by_key_started ON jobs (api_key, started_at);
+  CREATE INDEX jobs_processing ON jobs (seq) WHERE status = 'processing';
+
+  CREATE TABLE api_keys (
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY,
+    api_key         TEXT PRIMARY KEY,
+    secret          TEXT NOT NULL,
+    name            TEXT,
+    created_at      TIMESTAMPTZ NOT NULL,
+    revoked_at      TIMESTAMPTZ,
+    sandbox         BOOLEAN NOT NULL DEFAULT false,
+    allowed_origins JSON
+  );
+  CREATE INDEX api_keys_by_created ON api_keys (created_at, seq);
+
+  CREATE TABLE files (
+    seq            BIGINT GENERATED ALWAYS AS IDENTITY,
+    file_id        TEXT PRIMARY KEY,
+    api_key        TEXT NOT NULL,
+    filename       TEXT,
+    filetype       TEXT,
+    title          TEXT,
+    size           BIGINT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('probing', 'ready', 'rejected')),
+    metadata       JSON,
+    reason_code    TEXT,
+    reason_message TEXT,
+    probe_ms       DOUBLE PRECISION,
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL
+  );
+  CREATE INDEX files_by_key ON files (api_key, created_at);
+  CREATE INDEX files_probing ON files (seq) WHERE status = 'probing';
+
+  CREATE TABLE webhook_endpoints (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY,
+    endpoint_id TEXT PRIMARY KEY,
+    api_key     TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    events      JSON NOT NULL,
+    secret      TEXT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL
+  );
+  CREATE INDEX webhook_endpoints_by_key ON webhook_endpoints (api_key, created_at, seq);
+  CREATE TABLE webhook_secrets (
+    seq        BIGINT GENERATED ALWAYS AS IDENTITY,
+    api_key    TEXT PRIMARY KEY,
+    secret     TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+  );
+  -- payload stays TEXT: it is the exact body the signature covers.
+  CREATE TABLE webhook_events (
+    seq        BIGINT GENERATED ALWAYS AS IDENTITY,
+    event_id   TEXT PRIMARY KEY,
+    api_key    TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+  );
+  CREATE INDEX webhook_events_by_created ON webhook_events (created_at);
+  CREATE TABLE webhook_deliveries (
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY,
+    delivery_id     TEXT PRIMARY KEY,
+    event_id        TEXT NOT NULL REFERENCES webhook_events (event_id) ON DELETE CASCADE,
+    api_key         TEXT NOT NULL,
+    endpoint_id     TEXT REFERENCES webhook_endpoints (endpoint_id) ON DELETE CASCADE,
+    url             TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'delivering', 'succeeded', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    step            INTEGER NOT NULL DEFAULT 0,
+    next_at         BIGINT,
+    lease_until     BIGINT,
+    last_attempt_at TIMESTAMPTZ,
+    response_status INTEGER,
+    last_error      TEXT,
+    created_at      TIMESTAMPTZ NOT NULL,
+    delivered_at    TIMESTAMPTZ
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_at);
+  CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at, seq);
+  CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);
+  CREATE INDEX webhook_deliveries_of_jobs ON webhook_deliveries (api_key, created_at, seq)
+    WHERE endpoint_id IS NULL;
+
+  CREATE TABLE tracks (
+    seq        BIGINT GENERATED ALWAYS AS IDENTITY,
+    track_id   TEXT PRIMARY KEY,
+    video_id   TEXT NOT NULL,
+    api_key    TEXT NOT NULL,
+    language   TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('subtitles', 'captions')),
+    is_default BOOLEAN NOT NULL DEFAULT false,
+    cue_count  INTEGER NOT NULL,
+    bytes      INTEGER NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+  );
+  CREATE INDEX tracks_by_video ON tracks (video_id, created_at);
+  -- Backstop of the insert's advisory lock: a video never has two defaults.
+  CREATE UNIQUE INDEX tracks_one_default ON tracks (video_id) WHERE is_default;
+  -- A trigger, as in SQLite, removes a video's tracks with its job.
+  CREATE FUNCTION vodkit_tracks_follow_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    DELETE FROM tracks WHERE video_id = OLD.video_id;
+    RETURN NULL;
+  END
+  $$;
+  CREATE TRIGGER tracks_follow_jobs AFTER DELETE ON jobs
+    FOR EACH ROW EXECUTE FUNCTION vodkit_tracks_follow_jobs();
+
+  CREATE TABLE open_uploads (
+    seq        BIGINT GENERATED ALWAYS AS IDENTITY,
+    file_id    TEXT PRIMARY KEY,
+    api_key    TEXT NOT NULL,
+    size       BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+  );
+  CREATE INDEX open_uploads_by_key ON open_uploads (api_key);
+  `,
 ];
 
 /**
  * Brings the schema up to date. Several nodes may start at once: a transaction-scoped advisory lock
  * makes them take turns, and each migration commits with its version row.
  */
+/** The advisory lock nodes take turns on while they migrate (and seal secrets, db/pg/index.ts). */
+export const MIGRATION_LOCK = 'vodkit_migrations';
+
 export async function migratePg(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('vodkit_migrations', 0))`);
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [MIGRATION_LOCK]);
     await client.query(
       'CREATE TABLE IF NOT EXISTS vodkit_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)',
     );

@@ -1,0 +1,118 @@
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { expect, inject, it } from 'vitest';
+import { openPgRepositories } from '../src/db/pg/index.ts';
+import type { Repositories } from '../src/db/repositories.ts';
+import { describeRepositoriesContract } from '../test/repositories-contract.ts';
+
+const { databaseUrl } = inject('scaleEnv');
+
+/** A fresh schema per database, so tests never see each other's rows; `url` makes a node use it. */
+async function freshSchema() {
+  const schema = `t_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    schema,
+    admin,
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}
+
+describeRepositoriesContract('PostgreSQL', async () => {
+  const s = await freshSchema();
+  return {
+    // A small pool per node, as a real node has a few connections, not one per request.
+    open: (secretKey = null) => openPgRepositories({ connectionString: s.url, secretKey, poolMax: 4 }),
+    async storedSecrets() {
+      const { rows } = await s.admin.query<{ secret: string }>(
+        `SELECT secret FROM ${s.schema}.api_keys UNION ALL SELECT secret FROM ${s.schema}.webhook_endpoints
+         UNION ALL SELECT secret FROM ${s.schema}.webhook_secrets`,
+      );
+      return rows.map((r) => r.secret);
+    },
+    drop: s.drop,
+  };
+});
+
+it('migrates once when several nodes start together, and every table is there', async () => {
+  const s = await freshSchema();
+  const nodes = await Promise.all(
+    [1, 2, 3].map(() => openPgRepositories({ connectionString: s.url, secretKey: null, poolMax: 2 })),
+  );
+  const { rows } = await s.admin.query<{ version: number }>(
+    `SELECT version FROM ${s.schema}.vodkit_migrations ORDER BY version`,
+  );
+  expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+  const tables = await s.admin.query<{ table_name: string }>(
+    'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+    [s.schema],
+  );
+  expect(tables.rows.map((r) => r.table_name)).toEqual([
+    'api_keys',
+    'files',
+    'jobs',
+    'open_uploads',
+    'tracks',
+    'vodkit_migrations',
+    'webhook_deliveries',
+    'webhook_endpoints',
+    'webhook_events',
+    'webhook_secrets',
+  ]);
+  expect(nodes.every((n) => n.engine === 'postgres')).toBe(true);
+  await Promise.all(nodes.map((n) => n.close()));
+  await s.drop();
+});
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn(i);
+    samples.push(performance.now() - t);
+  }
+  return samples;
+}
+
+it('prints the latency of the hot reads (files.get, playback.access) for comparison with SQLite', async () => {
+  const s = await freshSchema();
+  const r: Repositories = await openPgRepositories({ connectionString: s.url, secretKey: null });
+  for (let i = 0; i < 200; i++) {
+    await r.files.insertProbing({
+      fileId: `f${i}`,
+      apiKey: `k${i % 5}`,
+      filename: null,
+      filetype: null,
+      title: null,
+      size: 1,
+    });
+    await r.jobs.insert({
+      jobId: `j${i}`,
+      videoId: `v${i}`,
+      fileId: `f${i}`,
+      apiKey: `k${i % 5}`,
+      request: { fileId: `f${i}` },
+    });
+  }
+  await r.keys.insert('k1', 'secret', null);
+  await timed(50, (i) => r.files.get(`f${i}`)); // warm the pool and the plans
+  const files = await timed(500, (i) => r.files.get(`f${i % 200}`));
+  const access = await timed(500, (i) => r.playback.access(`v${i % 200}`));
+  expect((await r.files.get('f7'))?.fileId).toBe('f7');
+  console.log(
+    `repositories (PostgreSQL): files.get median ${median(files).toFixed(3)} ms, ` +
+      `playback.access median ${median(access).toFixed(3)} ms (500 calls each, one pooled node)`,
+  );
+  await r.close();
+  await s.drop();
+});

@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import pg from 'pg';
 import { expect, inject, it } from 'vitest';
 import { openPgRepositories } from '../src/db/pg/index.ts';
-import type { Repositories } from '../src/db/repositories.ts';
 import { describeRepositoriesContract } from '../test/repositories-contract.ts';
 
 const { databaseUrl } = inject('scaleEnv');
@@ -69,50 +68,5 @@ it('migrates once when several nodes start together, and every table is there', 
   ]);
   expect(nodes.every((n) => n.engine === 'postgres')).toBe(true);
   await Promise.all(nodes.map((n) => n.close()));
-  await s.drop();
-});
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn(i);
-    samples.push(performance.now() - t);
-  }
-  return samples;
-}
-
-it('prints the latency of the hot reads (files.get, playback.access) for comparison with SQLite', async () => {
-  const s = await freshSchema();
-  const r: Repositories = await openPgRepositories({ connectionString: s.url, secretKey: null });
-  for (let i = 0; i < 200; i++) {
-    await r.files.insertProbing({
-      fileId: `f${i}`,
-      apiKey: `k${i % 5}`,
-      filename: null,
-      filetype: null,
-      title: null,
-      size: 1,
-    });
-    await r.jobs.insert({
-      jobId: `j${i}`,
-      videoId: `v${i}`,
-      fileId: `f${i}`,
-      apiKey: `k${i % 5}`,
-      request: { fileId: `f${i}` },
-    });
-  }
-  await r.keys.insert('k1', 'secret', null);
-  await timed(50, (i) => r.files.get(`f${i}`)); // warm the pool and the plans
-  const files = await timed(500, (i) => r.files.get(`f${i % 200}`));
-  const access = await timed(500, (i) => r.playback.access(`v${i % 200}`));
-  expect((await r.files.get('f7'))?.fileId).toBe('f7');
-  console.log(
-    `repositories (PostgreSQL): files.get median ${median(files).toFixed(3)} ms, ` +
-      `playback.access median ${median(access).toFixed(3)} ms (500 calls each, one pooled node)`,
-  );
-  await r.close();
   await s.drop();
 });

@@ -452,6 +452,38 @@ export function describeRepositoriesContract(
       });
     });
 
+    it('answers the hot reads (files.get, playback.access); their median latency is printed', async () => {
+      for (let i = 0; i < 200; i++) {
+        await r.files.insertProbing({
+          fileId: `f${i}`,
+          apiKey: `k${i % 5}`,
+          filename: null,
+          filetype: null,
+          title: null,
+          size: 1,
+        });
+        await addJob(i, `k${i % 5}`, `f${i}`);
+      }
+      await r.keys.insert('k1', 'secret', null);
+      const timed = async (n: number, fn: (i: number) => Promise<unknown>) => {
+        const samples: number[] = [];
+        for (let i = 0; i < n; i++) {
+          const t = performance.now();
+          expect(await fn(i)).toBeDefined();
+          samples.push(performance.now() - t);
+        }
+        return samples.sort((a, b) => a - b)[Math.floor(n / 2)]!;
+      };
+      await timed(50, (i) => r.files.get(`f${i}`)); // warm the connections and the statement caches
+      const files = await timed(500, (i) => r.files.get(`f${i % 200}`));
+      const access = await timed(500, (i) => r.playback.access(`video${i % 200}`));
+      expect(await r.playback.access('video1')).toMatchObject({ apiKey: 'k1', keyOrigins: null });
+      console.log(
+        `repositories (${name}): files.get median ${files.toFixed(3)} ms, ` +
+          `playback.access median ${access.toFixed(3)} ms (500 calls each, one node)`,
+      );
+    });
+
     describe('keys', () => {
       it('inserts, lists, counts and revokes keys; the sandbox is the newest usable one', async () => {
         expect(await r.keys.count()).toBe(0);

@@ -128,11 +128,13 @@ export class PgJobsRepository implements JobsRepository {
    * SQLite ranks only each key's oldest queued job, but here a concurrent claimer that finds that
    * head locked must fall through to the key's next job, or it would see an empty queue while one
    * key still has hundreds. Ranking every queued job by its key's figures, then by age, puts the
-   * same job first: within the winning key the oldest is its head.
+   * same job first: within the winning key the oldest is its head. The key figures are a
+   * MATERIALIZED CTE: inlined, they were computed again for every queued row (25 ms a claim with
+   * 200 queued, against 1 ms).
    */
   async claimNext(owner: string, leaseMs: number): Promise<JobRow | undefined> {
     const { rows } = await this.pool.query<Row>(
-      `WITH keys AS (
+      `WITH keys AS MATERIALIZED (
          SELECT a.api_key,
            (SELECT count(*) FROM jobs p WHERE p.api_key = a.api_key AND p.status = 'processing') AS busy,
            (SELECT max(s.started_at) FROM jobs s WHERE s.api_key = a.api_key) AS last_start

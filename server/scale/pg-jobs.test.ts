@@ -82,3 +82,27 @@ it('wakes waiting workers when its LISTEN connection comes back, then hears NOTI
   await waker.close();
   await close();
 });
+
+it('wakes a worker when a job goes back to the queue (released, or its lease ran out)', async () => {
+  const { pools, close } = await openSchema(1);
+  const jobs = new PgJobsRepository(pools[0]!);
+  const waker = new JobWaker(databaseUrl);
+  await waker.ready();
+  await jobs.insert({ jobId: 'a', videoId: 'a', fileId: 'f', apiKey: 'k', request: { fileId: 'f' } });
+  await jobs.insert({ jobId: 'b', videoId: 'b', fileId: 'f', apiKey: 'k', request: { fileId: 'f' } });
+  await jobs.claimNext('w1', 60_000);
+  await jobs.claimNext('w2', 1);
+  await new Promise((r) => setTimeout(r, 100)); // the inserts' NOTIFYs have come and gone
+  const released = waker.next(10_000);
+  expect(await jobs.release('a', 'w1')).toBe(true);
+  expect(await released).toBe('notified');
+  const requeued = waker.next(10_000);
+  expect((await jobs.requeueExpired()).map((j) => j.jobId)).toEqual(['b']);
+  expect(await requeued).toBe('notified');
+  // A release that changes nothing announces nothing.
+  const quiet = waker.next(300);
+  expect(await jobs.release('a', 'w1')).toBe(false);
+  expect(await quiet).toBe('timeout');
+  await waker.close();
+  await close();
+});

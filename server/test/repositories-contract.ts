@@ -675,10 +675,11 @@ export function describeRepositoriesContract(
         expect(await r.tracks.listForVideo('video1')).toEqual([]);
       });
 
-      it('holds the limit and the single default with two nodes inserting at once', async () => {
-        const b = await node();
+      it('holds the limit and the single default with three nodes inserting at once', async () => {
+        const nodes = [r, await node(), await node()];
+        await Promise.all(nodes.map((n) => Promise.all([1, 2, 3].map(() => n.tracks.count('warm')))));
         const results = await Promise.all(
-          Array.from({ length: 12 }, (_, i) => (i % 2 ? b : r).tracks.insert(track(i + 1, true), 4)),
+          Array.from({ length: 24 }, (_, i) => nodes[i % 3]!.tracks.insert(track(i + 1, true), 4)),
         );
         expect(results.filter((t) => t !== null)).toHaveLength(4);
         const list = await r.tracks.listForVideo('video1');
@@ -704,11 +705,13 @@ export function describeRepositoriesContract(
         expect((await r.openUploads.usage('key1')).bytes).toBe(6_000_000_400);
       });
 
-      it('holds the limits with two nodes reserving at once', async () => {
-        const b = await node();
+      it('holds the limits with three nodes reserving at once', async () => {
+        const nodes = [r, await node(), await node()];
+        // Connections opened beforehand, so the reservations really overlap.
+        await Promise.all(nodes.map((n) => Promise.all([1, 2, 3].map(() => n.openUploads.usage('warm')))));
         const results = await Promise.all(
-          Array.from({ length: 12 }, (_, i) =>
-            (i % 2 ? b : r).openUploads.reserve(`u${i}`, 'key1', 10, 5, 1000),
+          Array.from({ length: 24 }, (_, i) =>
+            nodes[i % 3]!.openUploads.reserve(`u${i}`, 'key1', 10, 5, 1000),
           ),
         );
         expect(results.filter(Boolean)).toHaveLength(5);

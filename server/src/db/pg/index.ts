@@ -24,6 +24,12 @@ export async function openPgRepositories(opts: {
     connectionString: opts.connectionString,
     max: opts.poolMax ?? 10,
     application_name: 'vodkit',
+    // Bounded waits: a request fails when no connection comes within 10 s (database down, pool
+    // exhausted) instead of hanging, and a node stalled inside a transaction loses it (and its
+    // advisory locks) after a minute instead of blocking the other nodes.
+    connectionTimeoutMillis: 10_000,
+    idle_in_transaction_session_timeout: 60_000,
+    keepAlive: true,
   });
   // An idle connection dropped by the server must not crash the process: the pool replaces it.
   pool.on('error', () => {});

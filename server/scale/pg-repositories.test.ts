@@ -37,6 +37,13 @@ describeRepositoriesContract('PostgreSQL', async () => {
       );
       return rows.map((r) => r.secret);
     },
+    async copyStoredApiSecret(from, to) {
+      await s.admin.query(
+        `UPDATE ${s.schema}.api_keys SET secret = (SELECT secret FROM ${s.schema}.api_keys WHERE api_key = $1)
+         WHERE api_key = $2`,
+        [from, to],
+      );
+    },
     drop: s.drop,
   };
 });

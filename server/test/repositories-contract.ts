@@ -10,6 +10,8 @@ export interface ContractDatabase {
   open(secretKey?: Buffer | null): Promise<Repositories>;
   /** Every secret column as stored (API keys, webhook endpoints, signing secrets): what a copy of the database gives away. */
   storedSecrets(): Promise<string[]>;
+  /** Writes one API key's stored secret onto another key's row, as someone with the database could. */
+  copyStoredApiSecret(fromApiKey: string, toApiKey: string): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -581,6 +583,18 @@ export function describeRepositoriesContract(
         });
         expect((await r.webhooks.getSigningSecret('ka'))!.secret).toBe('plain-signing-secret');
         await expect(db.open(null)).rejects.toBeInstanceOf(SecretKeyMissingError);
+      });
+
+      it('does not open a sealed secret copied onto another key’s row', async () => {
+        const key = randomBytes(32);
+        await r.close();
+        r = await db.open(key);
+        await r.keys.insert('ka', 'secret-a', null);
+        await r.keys.insert('kb', 'secret-b', null);
+        await db.copyStoredApiSecret('ka', 'kb');
+        await expect(r.keys.get('kb')).rejects.toThrow();
+        expect((await r.keys.get('ka'))!.secret).toBe('secret-a');
+        await expect(db.open(key)).rejects.toBeInstanceOf(SecretKeyMissingError);
       });
 
       it('without a secret key, stores secrets as given', async () => {

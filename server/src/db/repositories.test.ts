@@ -74,6 +74,16 @@ describeRepositoriesContract('SQLite', async () => {
         db.close();
       }
     },
+    async copyStoredApiSecret(from, to) {
+      const db = openDatabase(dir);
+      try {
+        db.prepare(
+          'UPDATE api_keys SET secret = (SELECT secret FROM api_keys WHERE api_key = ?) WHERE api_key = ?',
+        ).run(from, to);
+      } finally {
+        db.close();
+      }
+    },
     async drop() {
       for (const h of handles) h.close();
       fs.rmSync(dir, { recursive: true, force: true });

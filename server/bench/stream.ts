@@ -233,10 +233,10 @@ export async function benchGate(batch = 20_000): Promise<GateCost> {
   const db = openDatabase(dir);
   try {
     const keys = new KeysRepo(db);
-    const key = new AuthService(keys).createKey('bench');
+    const key = await new AuthService(keys).createKey('bench');
     const repo = new PlaybackRepo(db);
     const videoId = 'benchvideo0000000000';
-    new JobsRepo(db).insert({
+    await new JobsRepo(db).insert({
       jobId: 'benchjob000000000000',
       videoId,
       fileId: 'benchfile00000000000',
@@ -245,7 +245,7 @@ export async function benchGate(batch = 20_000): Promise<GateCost> {
     });
     const playback = new PlaybackService({ dataDir: dir, repo, keys });
     const token = await signPlaybackToken({ ...key, videoId, expiresIn: 3600 });
-    const access = playback.access(videoId)!;
+    const access = (await playback.access(videoId))!;
     const grant = await playback.verifyToken(token, access);
     const perCall = async (fn: (i: number) => unknown, n = batch): Promise<number> => {
       const samples: number[] = [];
@@ -256,7 +256,7 @@ export async function benchGate(batch = 20_000): Promise<GateCost> {
       }
       return round(percentile(samples, 50), 2);
     };
-    const cachedAccessUs = await perCall(() => playback.access(videoId));
+    const cachedAccessUs = await perCall(() => playback.cachedAccess(videoId));
     const verifySigUs = await perCall(() => playback.verifySig(grant.sig, videoId));
     const cachedTokenUs = await perCall(() => playback.verifyToken(token, access));
     const dbLookupUs = await perCall(() => repo.access(videoId));
@@ -266,7 +266,7 @@ export async function benchGate(batch = 20_000): Promise<GateCost> {
     );
     let k = 0;
     const jwtAndDbUs = await perCall(async () => {
-      repo.access(videoId);
+      await repo.access(videoId);
       await playback.verifyToken(fresh[k++ % fresh.length]!, access);
     }, 400);
     return {

@@ -1,14 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.ts';
-import { type Db, openDatabase } from './db/database.ts';
-import { FilesRepo } from './db/files.ts';
-import { JobsRepo } from './db/jobs.ts';
-import { KeysRepo } from './db/keys.ts';
-import { PlaybackRepo } from './db/playback.ts';
-import { TracksRepo } from './db/tracks.ts';
-import { OpenUploadsRepo } from './db/uploads.ts';
-import { WebhooksRepo } from './db/webhooks.ts';
+import { type ContextOptions, createContext, roleRuns, type VodkitContext } from './context.ts';
 import { ApiError } from './errors.ts';
 import { clientErrorHandler, httpServerOptions, installIdleTimeout } from './http-limits.ts';
 import demoRoutes from './routes/demo.ts';
@@ -24,58 +17,24 @@ import tracksRoutes from './routes/tracks.ts';
 import uploadsRoutes from './routes/uploads.ts';
 import videosRoutes from './routes/videos.ts';
 import webhooksRoutes from './routes/webhooks.ts';
-import { AuthService, type DevKey } from './services/auth.ts';
-import { EncodingService } from './services/encoding.ts';
-import { EventBus } from './services/events.ts';
-import { FileService } from './services/files.ts';
-import { PictureService } from './services/pictures.ts';
-import { PlaybackService } from './services/playback.ts';
-import { QuotaService } from './services/quotas.ts';
-import { SandboxSweeper } from './services/sandbox.ts';
-import { TracksService } from './services/tracks.ts';
-import { VideoService } from './services/videos.ts';
-import { WebhookService } from './services/webhooks.ts';
-import { LocalStorage } from './storage/local.ts';
-import { lockDownDataDir } from './storage/permissions.ts';
+
+export type { AppContext } from './context.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The app's services, for main.ts, the CLI and tests. */
-    vodkit: AppContext;
+    /** The process context (services, repositories, lifecycle), for main.ts, the CLI and tests. */
+    vodkit: VodkitContext;
   }
-}
-
-/** Everything a route plugin may use: services (and the config for URLs), never the db or fs directly. */
-export interface AppContext {
-  config: Config;
-  /** The development key when this boot created it (empty data dir), for main.ts to print. */
-  createdDevKey: DevKey | null;
-  /** The version line of the ffmpeg that was found at boot, for /healthz. */
-  ffmpegVersion: string | null;
-  db: Db;
-  storage: LocalStorage;
-  auth: AuthService;
-  events: EventBus;
-  files: FileService;
-  encoding: EncodingService;
-  videos: VideoService;
-  webhooks: WebhookService;
-  pictures: PictureService;
-  tracks: TracksService;
-  /** Sweeps what the demo's sandbox key made (run by the demo routes). */
-  sandbox: SandboxSweeper;
-  /** Per-key limits on active jobs and unfinished uploads. */
-  quotas: QuotaService;
-  /** Protected playback: protection flags, origins, playback tokens and playlist signatures. */
-  playback: PlaybackService;
 }
 
 export interface BuildOptions {
   /** Passed to fastify's logger; false in tests. */
   logger?: boolean;
-  /** Start the encoding workers (default true). Tests of pure HTTP shape may turn them off. */
+  /** Start the encoding workers (default: when the role encodes). Tests of pure HTTP shape may turn them off. */
   startWorkers?: boolean;
   ffmpegVersion?: string | null;
+  /** Overrides `config.scale.role` (tests): `api` serves HTTP without encoding. */
+  role?: ContextOptions['role'];
 }
 
 /** Builds the whole app without listening: `main.ts` listens, tests use `inject()` or listen on port 0. */
@@ -96,74 +55,29 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   installIdleTimeout(app.server, config.bodyIdleTimeoutMs);
 
-  const db = openDatabase(config.dataDir);
-  const storage = new LocalStorage(config.dataDir);
-  lockDownDataDir(config.dataDir);
-  const keys = new KeysRepo(db, config.secretKey);
-  const filesRepo = new FilesRepo(db);
-  const jobsRepo = new JobsRepo(db);
-  const events = new EventBus();
-  const auth = new AuthService(keys, { maxTokenLifetimeS: config.maxTokenLifetimeS });
-  const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
-  const pictures = new PictureService({
-    config,
-    storage,
-    files: filesRepo,
-    jobs: jobsRepo,
-    events,
+  const role = options.role ?? config.scale.role;
+  if (!roleRuns(role).http) throw new Error(`VOD_ROLE=${role} serves no HTTP: start it with worker.ts`);
+  const ctx = await createContext(config, {
     log: app.log,
-  });
-  const encoding = new EncodingService({
-    config,
-    storage,
-    files: filesRepo,
-    jobs: jobsRepo,
-    events,
-    log: app.log,
-    pictures,
-  });
-  const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
-  const webhooks = new WebhookService({
-    config,
-    repo: new WebhooksRepo(db, config.secretKey),
-    jobs: jobsRepo,
-    files: filesRepo,
-    events,
-    log: app.log,
-  });
-  const quotas = new QuotaService({
-    config,
-    jobs: jobsRepo,
-    files: filesRepo,
-    openUploads: new OpenUploadsRepo(db),
-    storage,
-  });
-  const playback = new PlaybackService({ dataDir: config.dataDir, repo: new PlaybackRepo(db), keys });
-  const ctx: AppContext = {
-    config,
-    createdDevKey: auth.ensureDevKey(config.dataDir),
     ffmpegVersion: options.ffmpegVersion ?? null,
-    db,
-    storage,
-    auth,
-    events,
-    files,
-    encoding,
-    videos,
-    webhooks,
-    pictures,
-    tracks: new TracksService({
-      config,
-      storage,
-      tracks: new TracksRepo(db),
-      jobs: jobsRepo,
-      files: filesRepo,
-    }),
-    sandbox: new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log: app.log }),
-    quotas,
-    playback,
-  };
+    role,
+    ...(options.startWorkers === undefined ? {} : { startWorkers: options.startWorkers }),
+  });
+  // A failure past this point must not leave the database open.
+  try {
+    await registerAll(app, ctx);
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
+  app.decorate('vodkit', ctx);
+  app.addHook('onReady', () => ctx.start());
+  app.addHook('onClose', () => ctx.close());
+  return app;
+}
 
+async function registerAll(app: FastifyInstance, ctx: VodkitContext): Promise<void> {
+  const { config } = ctx;
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof ApiError) return reply.status(err.status).send(err.toBody());
     const e = err as { validation?: unknown; statusCode?: number; message?: string; code?: string };
@@ -224,18 +138,4 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(playbackRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
   await app.register(siteRoutes, ctx);
-
-  app.decorate('vodkit', ctx);
-  app.addHook('onReady', async () => {
-    await files.reconcile();
-    if (options.startWorkers !== false) encoding.start();
-    webhooks.start();
-  });
-  app.addHook('onClose', async () => {
-    // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
-    await Promise.all([encoding.stop(), pictures.stop()]);
-    await webhooks.stop();
-    db.close();
-  });
-  return app;
 }

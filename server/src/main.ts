@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) die(`configuration error: ${err.message}`);
     throw err;
   }
+  if (config.scale.role === 'worker') die('VOD_ROLE=worker serves no HTTP: start it with npm run worker');
 
   let ffmpegVersion: string;
   try {
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   try {
     app = await buildApp(config, { ffmpegVersion });
   } catch (err) {
-    if (err instanceof SecretKeyMissingError) die(err.message);
+    if (err instanceof SecretKeyMissingError || err instanceof ConfigError) die(err.message);
     throw err;
   }
   try {

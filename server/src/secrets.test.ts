@@ -8,7 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../test/fixtures.ts';
 import { startReceiver } from '../test/receiver.ts';
-import { freePort, startServer, type TestServer } from '../test/server.ts';
+import { freePort, sqliteDb, startServer, type TestServer } from '../test/server.ts';
 import { fileIdOf, tusUpload } from '../test/upload.ts';
 import { SecretKeyMissingError } from './db/keys.ts';
 import { WebhooksRepo } from './db/webhooks.ts';
@@ -97,7 +97,7 @@ describe('VOD_SECRET_KEY', () => {
     const dataDir = dir('vodkit-sealed-');
     const secretKey = randomBytes(32).toString('hex');
     const server = await startServer({ VOD_SECRET_KEY: secretKey }, dataDir);
-    const other = server.app.vodkit.auth.createKey('app');
+    const other = await server.app.vodkit.auth.createKey('app');
     const token = await server.token(['allow_read']);
     expect((await fetch(`${server.baseUrl}/v1/files`, { headers: { authorization: token } })).status).toBe(
       200,
@@ -138,7 +138,7 @@ describe('VOD_SECRET_KEY', () => {
     await plain.close();
     const sealed = await startServer({ VOD_SECRET_KEY: randomBytes(32).toString('base64') }, dataDir);
     try {
-      const row = sealed.app.vodkit.db.prepare('SELECT secret FROM api_keys').get() as { secret: string };
+      const row = sqliteDb(sealed.app).prepare('SELECT secret FROM api_keys').get() as { secret: string };
       expect(row.secret).toMatch(/^v1:/);
       expect(row.secret).not.toContain(secret);
       const token = await sealed.token(['allow_read']);
@@ -161,8 +161,8 @@ describe('webhook secrets with VOD_SECRET_KEY', () => {
       .join('');
   const storedSecrets = (server: TestServer) =>
     [
-      ...(server.app.vodkit.db.prepare('SELECT secret FROM webhook_endpoints').all() as { secret: string }[]),
-      ...(server.app.vodkit.db.prepare('SELECT secret FROM webhook_secrets').all() as { secret: string }[]),
+      ...(sqliteDb(server.app).prepare('SELECT secret FROM webhook_endpoints').all() as { secret: string }[]),
+      ...(sqliteDb(server.app).prepare('SELECT secret FROM webhook_secrets').all() as { secret: string }[]),
     ].map((r) => r.secret);
   const api = async <T>(server: TestServer, pathname: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${server.baseUrl}${pathname}`, {
@@ -188,7 +188,7 @@ describe('webhook secrets with VOD_SECRET_KEY', () => {
       });
       const signing = await api<{ secret: string }>(server, '/v1/webhooks/signing-secret');
       for (const stored of storedSecrets(server)) expect(stored).toMatch(/^v1:/);
-      server.app.vodkit.db.pragma('wal_checkpoint(PASSIVE)');
+      sqliteDb(server.app).pragma('wal_checkpoint(PASSIVE)');
       const raw = rawDb(dataDir);
       expect(raw).toContain(endpoint.endpointId);
       for (const secret of [endpoint.secret, signing.secret]) {
@@ -214,7 +214,7 @@ describe('webhook secrets with VOD_SECRET_KEY', () => {
       });
       // A job's own webhookUrl is signed with the key's (sealed) signing secret.
       const payload: WebhookPayload = { type: 'file.ready', timestamp: new Date().toISOString(), data: {} };
-      new WebhooksRepo(again.app.vodkit.db, again.config.secretKey).enqueue(
+      await again.app.vodkit.repos.webhooks.enqueue(
         { eventId: 'evt-sealed', apiKey: again.devKey.apiKey, type: 'file.ready', payload },
         [{ deliveryId: 'dlv-sealed', endpointId: null, url: receiver.url('/job') }],
       );
@@ -256,8 +256,8 @@ describe('webhook secrets with VOD_SECRET_KEY', () => {
         data: { fileId },
       });
       // A sealed webhook secret does not open under another key, nor without one.
-      expect(() => new WebhooksRepo(sealed.app.vodkit.db, randomBytes(32))).toThrow(SecretKeyMissingError);
-      expect(() => new WebhooksRepo(sealed.app.vodkit.db)).toThrow(SecretKeyMissingError);
+      expect(() => new WebhooksRepo(sqliteDb(sealed.app), randomBytes(32))).toThrow(SecretKeyMissingError);
+      expect(() => new WebhooksRepo(sqliteDb(sealed.app))).toThrow(SecretKeyMissingError);
     } finally {
       await sealed.close();
       await receiver.close();

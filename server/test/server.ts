@@ -4,8 +4,10 @@ import path from 'node:path';
 import type { Permission } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app.ts';
+import { type BuildOptions, buildApp } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
+import type { Db } from '../src/db/database.ts';
+import type { SqliteRepositories } from '../src/db/sqlite.ts';
 import { detectFfmpeg } from '../src/media/ffmpeg.ts';
 import type { DevKey } from '../src/services/auth.ts';
 import { tempDir } from './fixtures.ts';
@@ -19,6 +21,13 @@ export interface TestServer {
   /** An API JWT of the dev key; all permissions but admin unless told. */
   token(permissions?: Permission[], expiresIn?: number): Promise<string>;
   close(): Promise<void>;
+}
+
+/** The SQLite handle behind a test app, for tests that look at (or tamper with) rows directly. */
+export function sqliteDb(app: FastifyInstance): Db {
+  const repos = app.vodkit.repos;
+  if (repos.engine !== 'sqlite') throw new Error('this test reads SQLite directly');
+  return (repos as SqliteRepositories).db;
 }
 
 export function freePort(): Promise<number> {
@@ -36,6 +45,7 @@ export function freePort(): Promise<number> {
 export async function startServer(
   env: Record<string, string> = {},
   dataDir = tempDir(),
+  build: Pick<BuildOptions, 'role' | 'startWorkers'> = {},
 ): Promise<TestServer> {
   const port = await freePort();
   const config = loadConfig({
@@ -48,7 +58,7 @@ export async function startServer(
     ...env,
   });
   const ffmpegVersion = await detectFfmpeg(config);
-  const app = await buildApp(config, { logger: false, ffmpegVersion });
+  const app = await buildApp(config, { logger: false, ffmpegVersion, ...build });
   await app.listen({ port, host: '127.0.0.1' });
   const devKey = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-key.json'), 'utf8')) as DevKey;
   return {

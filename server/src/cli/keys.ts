@@ -1,10 +1,11 @@
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig } from '../config.ts';
-import { openDatabase } from '../db/database.ts';
-import { type ApiKeyRow, KeysRepo, SecretKeyMissingError } from '../db/keys.ts';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
+import { type ApiKeyRow, SecretKeyMissingError } from '../db/keys.ts';
+import { openRepositories } from '../db/open.ts';
+import type { Repositories } from '../db/repositories.ts';
 import { AuthService } from '../services/auth.ts';
 
-const USAGE = `Manage Vodkit API keys (in the database of VOD_DATA_DIR, default ./data).
+const USAGE = `Manage Vodkit API keys (in VOD_DATABASE_URL, else the database of VOD_DATA_DIR, default ./data).
 
   npm run keys -- create [name]      create a key; prints {apiKey, secret} once, as JSON
   npm run keys -- list [--json]      list keys (never their secrets)
@@ -16,33 +17,39 @@ export interface CliIo {
   err: (line: string) => void;
 }
 
-/** Runs one command against `<dataDir>/vodkit.sqlite`; returns the exit code. */
-export function runKeys(args: string[], dataDir: string, io: CliIo, secretKey: Buffer | null = null): number {
+/** Runs one command against `<dataDir>/vodkit.sqlite` (or the configured PostgreSQL); returns the exit code. */
+export async function runKeys(
+  args: string[],
+  dataDir: string,
+  io: CliIo,
+  secretKey: Buffer | null = null,
+  scale: Config['scale'] = { role: 'all', databaseUrl: null, s3: null },
+): Promise<number> {
   const [command, ...rest] = args;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     io.out(USAGE);
     return command ? 0 : 1;
   }
-  const db = openDatabase(dataDir);
+  let repos: Repositories;
   try {
-    let keys: KeysRepo;
-    try {
-      keys = new KeysRepo(db, secretKey);
-    } catch (err) {
-      if (!(err instanceof SecretKeyMissingError)) throw err;
-      io.err(err.message);
-      return 1;
-    }
+    repos = await openRepositories({ dataDir, secretKey, scale });
+  } catch (err) {
+    if (!(err instanceof SecretKeyMissingError || err instanceof ConfigError)) throw err;
+    io.err(err.message);
+    return 1;
+  }
+  const keys = repos.keys;
+  try {
     switch (command) {
       case 'create': {
         const name = rest.filter((a) => !a.startsWith('--')).join(' ') || null;
-        const key = new AuthService(keys).createKey(name);
+        const key = await new AuthService(keys).createKey(name);
         io.out(JSON.stringify({ ...key, name }, null, 2));
         io.err('Keep the secret on your app server: it is not shown again.');
         return 0;
       }
       case 'list': {
-        const rows = keys.list();
+        const rows = await keys.list();
         if (rest.includes('--json')) io.out(JSON.stringify(rows.map(publicView), null, 2));
         else io.out(table(rows));
         return 0;
@@ -53,7 +60,7 @@ export function runKeys(args: string[], dataDir: string, io: CliIo, secretKey: B
           io.err('usage: npm run keys -- revoke <apiKey>');
           return 1;
         }
-        const existing = keys.get(apiKey);
+        const existing = await keys.get(apiKey);
         if (!existing) {
           io.err(`no key ${apiKey}`);
           return 1;
@@ -62,7 +69,7 @@ export function runKeys(args: string[], dataDir: string, io: CliIo, secretKey: B
           io.err(`key ${apiKey} was already revoked at ${existing.revokedAt}`);
           return 0;
         }
-        keys.revoke(apiKey);
+        await keys.revoke(apiKey);
         io.out(`revoked ${apiKey}`);
         return 0;
       }
@@ -71,7 +78,7 @@ export function runKeys(args: string[], dataDir: string, io: CliIo, secretKey: B
         return 1;
     }
   } finally {
-    db.close();
+    await repos.close();
   }
 }
 
@@ -108,10 +115,9 @@ function table(rows: ApiKeyRow[]): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  let dataDir: string;
-  let secretKey: Buffer | null;
+  let config: Config;
   try {
-    ({ dataDir, secretKey } = loadConfig());
+    config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`vodkit keys: configuration error: ${err.message}`);
@@ -119,10 +125,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     }
     throw err;
   }
-  process.exitCode = runKeys(
+  process.exitCode = await runKeys(
     process.argv.slice(2),
-    dataDir,
+    config.dataDir,
     { out: (line) => console.log(line), err: (line) => console.error(line) },
-    secretKey,
+    config.secretKey,
+    config.scale,
   );
 }

@@ -1,6 +1,7 @@
 import type { FileRecord, FileStatus, MediaMetadata } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
+import type { FilesRepository } from './repositories.ts';
 
 /** A file record plus what the API never shows (its owner). */
 export interface FileRow extends FileRecord {
@@ -47,11 +48,11 @@ export interface NewFile {
   size: number;
 }
 
-export class FilesRepo {
+export class FilesRepo implements FilesRepository {
   constructor(private readonly db: Db) {}
 
   /** Inserts a file in `probing`; a second insert of the same id is ignored (tus may finish twice after a crash). */
-  insertProbing(file: NewFile): void {
+  async insertProbing(file: NewFile): Promise<void> {
     const t = now();
     this.db
       .prepare(
@@ -61,7 +62,7 @@ export class FilesRepo {
       .run(file.fileId, file.apiKey, file.filename, file.filetype, file.title, file.size, t, t);
   }
 
-  markReady(fileId: string, metadata: MediaMetadata, probeMs: number): void {
+  async markReady(fileId: string, metadata: MediaMetadata, probeMs: number): Promise<void> {
     this.db
       .prepare(
         `UPDATE files SET status = 'ready', metadata = ?, probe_ms = ?, reason_code = NULL, reason_message = NULL,
@@ -70,13 +71,13 @@ export class FilesRepo {
       .run(JSON.stringify(metadata), probeMs, now(), fileId);
   }
 
-  markRejected(
+  async markRejected(
     fileId: string,
     code: string,
     message: string,
     probeMs: number | null,
     metadata?: MediaMetadata,
-  ): void {
+  ): Promise<void> {
     this.db
       .prepare(
         `UPDATE files SET status = 'rejected', reason_code = ?, reason_message = ?, probe_ms = ?, metadata = ?,
@@ -85,13 +86,13 @@ export class FilesRepo {
       .run(code, message, probeMs, metadata ? JSON.stringify(metadata) : null, now(), fileId);
   }
 
-  get(fileId: string): FileRow | undefined {
+  async get(fileId: string): Promise<FileRow | undefined> {
     const row = this.db.prepare('SELECT * FROM files WHERE file_id = ?').get(fileId) as Row | undefined;
     return row && toFile(row);
   }
 
   /** Newest first. */
-  list(apiKey: string, page: number, perPage: number): { rows: FileRow[]; total: number } {
+  async list(apiKey: string, page: number, perPage: number): Promise<{ rows: FileRow[]; total: number }> {
     const total = (
       this.db.prepare('SELECT count(*) AS n FROM files WHERE api_key = ?').get(apiKey) as { n: number }
     ).n;
@@ -104,12 +105,12 @@ export class FilesRepo {
   }
 
   /** Files left in `probing` (the server died mid-probe): probed again at start-up. */
-  listProbing(): FileRow[] {
+  async listProbing(): Promise<FileRow[]> {
     return (this.db.prepare("SELECT * FROM files WHERE status = 'probing'").all() as Row[]).map(toFile);
   }
 
   /** A key's files created before `beforeIso` (the demo sandbox sweep). */
-  idsCreatedBefore(apiKey: string, beforeIso: string): string[] {
+  async idsCreatedBefore(apiKey: string, beforeIso: string): Promise<string[]> {
     return (
       this.db
         .prepare('SELECT file_id FROM files WHERE api_key = ? AND created_at < ?')
@@ -117,11 +118,11 @@ export class FilesRepo {
     ).map((r) => r.file_id);
   }
 
-  has(fileId: string): boolean {
+  async has(fileId: string): Promise<boolean> {
     return this.db.prepare('SELECT 1 FROM files WHERE file_id = ?').get(fileId) !== undefined;
   }
 
-  delete(fileId: string): boolean {
+  async delete(fileId: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM files WHERE file_id = ?').run(fileId).changes === 1;
   }
 }

@@ -1,6 +1,7 @@
 import type { CreateJobRequest, Download, JobStatus, Rendition } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
+import type { JobsRepository } from './repositories.ts';
 
 /** A job as stored, with what the API never shows (owner, lease, attempts). */
 export interface JobRow {
@@ -98,10 +99,10 @@ export type FinalStatus = 'completed' | 'failed' | 'cancelled';
  * renews while ffmpeg runs; a lease that runs out means the worker died, and the job goes back
  * to the queue. Every transition is one statement, so two workers can never claim the same job.
  */
-export class JobsRepo {
+export class JobsRepo implements JobsRepository {
   constructor(private readonly db: Db) {}
 
-  insert(job: NewJob): JobRow {
+  async insert(job: NewJob): Promise<JobRow> {
     const row = this.db
       .prepare(
         `INSERT INTO jobs (job_id, video_id, file_id, api_key, status, request, protected, webhook_url, user_data,
@@ -122,18 +123,18 @@ export class JobsRepo {
     return toJob(row);
   }
 
-  get(jobId: string): JobRow | undefined {
+  async get(jobId: string): Promise<JobRow | undefined> {
     const row = this.db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(jobId) as Row | undefined;
     return row && toJob(row);
   }
 
-  getByVideo(videoId: string): JobRow | undefined {
+  async getByVideo(videoId: string): Promise<JobRow | undefined> {
     const row = this.db.prepare('SELECT * FROM jobs WHERE video_id = ?').get(videoId) as Row | undefined;
     return row && toJob(row);
   }
 
   /** Newest first. */
-  list(apiKey: string, page: number, perPage: number): { rows: JobRow[]; total: number } {
+  async list(apiKey: string, page: number, perPage: number): Promise<{ rows: JobRow[]; total: number }> {
     const total = (
       this.db.prepare('SELECT count(*) AS n FROM jobs WHERE api_key = ?').get(apiKey) as { n: number }
     ).n;
@@ -154,7 +155,7 @@ export class JobsRepo {
    * never ran comes first), then the oldest job. 300 jobs queued by one key do not hold back
    * another key's one job for more than one turn.
    */
-  claimNext(owner: string, leaseMs: number): JobRow | undefined {
+  async claimNext(owner: string, leaseMs: number): Promise<JobRow | undefined> {
     const row = this.db
       .prepare(
         `UPDATE jobs SET status = 'processing', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
@@ -178,7 +179,7 @@ export class JobsRepo {
   }
 
   /** Extends the lease; false when the job is no longer ours (cancelled, or requeued after we stalled). */
-  renewLease(jobId: string, owner: string, leaseMs: number): boolean {
+  async renewLease(jobId: string, owner: string, leaseMs: number): Promise<boolean> {
     return (
       this.db
         .prepare(
@@ -189,7 +190,7 @@ export class JobsRepo {
   }
 
   /** Puts `processing` jobs whose lease ran out (their worker died) back in the queue; returns them. */
-  requeueExpired(atMs: number = Date.now()): JobRow[] {
+  async requeueExpired(atMs: number = Date.now()): Promise<JobRow[]> {
     return (
       this.db
         .prepare(
@@ -202,12 +203,12 @@ export class JobsRepo {
   }
 
   /** Jobs some worker holds right now, with their lease owners. */
-  listProcessing(): JobRow[] {
+  async listProcessing(): Promise<JobRow[]> {
     return (this.db.prepare("SELECT * FROM jobs WHERE status = 'processing'").all() as Row[]).map(toJob);
   }
 
   /** Gives a job held by `owner` back to the queue (shutting down, or that owner's process is gone). */
-  release(jobId: string, owner: string): boolean {
+  async release(jobId: string, owner: string): Promise<boolean> {
     return (
       this.db
         .prepare(
@@ -219,7 +220,7 @@ export class JobsRepo {
   }
 
   /** Records the encoder's pid with the lease, so a restarted server can kill an orphan before requeueing. */
-  setEncoderPid(jobId: string, owner: string, pid: number | null): void {
+  async setEncoderPid(jobId: string, owner: string, pid: number | null): Promise<void> {
     this.db
       .prepare(
         `UPDATE jobs SET encoder_pid = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`,
@@ -228,7 +229,7 @@ export class JobsRepo {
   }
 
   /** The duration the encode really produced (reported instead of the probed one). */
-  setOutputDuration(jobId: string, owner: string, seconds: number): void {
+  async setOutputDuration(jobId: string, owner: string, seconds: number): Promise<void> {
     this.db
       .prepare(
         `UPDATE jobs SET output_duration = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`,
@@ -236,20 +237,20 @@ export class JobsRepo {
       .run(seconds, jobId, owner);
   }
 
-  setDownloads(jobId: string, owner: string, downloads: Download[]): void {
+  async setDownloads(jobId: string, owner: string, downloads: Download[]): Promise<void> {
     this.db
       .prepare(`UPDATE jobs SET downloads = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`)
       .run(JSON.stringify(downloads), jobId, owner);
   }
 
-  updateProgress(jobId: string, owner: string, progress: number): void {
+  async updateProgress(jobId: string, owner: string, progress: number): Promise<void> {
     this.db
       .prepare(`UPDATE jobs SET progress = ? WHERE job_id = ? AND lease_owner = ? AND status = 'processing'`)
       .run(progress, jobId, owner);
   }
 
   /** The master playlist and a first segment of every rendition are on disk. */
-  markPlayable(jobId: string, owner: string, renditions: Rendition[]): boolean {
+  async markPlayable(jobId: string, owner: string, renditions: Rendition[]): Promise<boolean> {
     return (
       this.db
         .prepare(
@@ -264,12 +265,12 @@ export class JobsRepo {
    * Ends a job we are running. False when it had already left `processing` under us (cancelled),
    * in which case nothing changes.
    */
-  finish(
+  async finish(
     jobId: string,
     owner: string,
     status: FinalStatus,
     error: { code: string; message: string } | null = null,
-  ): boolean {
+  ): Promise<boolean> {
     return (
       this.db
         .prepare(
@@ -282,7 +283,7 @@ export class JobsRepo {
   }
 
   /** Cancels a job that has not ended, whoever runs it; false when it already ended. */
-  cancel(jobId: string, message: string): boolean {
+  async cancel(jobId: string, message: string): Promise<boolean> {
     return (
       this.db
         .prepare(
@@ -295,14 +296,14 @@ export class JobsRepo {
   }
 
   /** Every video made from this file (any status): their output folders go when the file goes. */
-  videoIdsForFile(fileId: string): string[] {
+  async videoIdsForFile(fileId: string): Promise<string[]> {
     return (
       this.db.prepare('SELECT video_id FROM jobs WHERE file_id = ?').all(fileId) as { video_id: string }[]
     ).map((r) => r.video_id);
   }
 
   /** Jobs still queued or running on this file: deleting it now would pull the source from under ffmpeg. */
-  activeCountForFile(fileId: string): number {
+  async activeCountForFile(fileId: string): Promise<number> {
     return (
       this.db
         .prepare("SELECT count(*) AS n FROM jobs WHERE file_id = ? AND status IN ('queued', 'processing')")
@@ -311,7 +312,7 @@ export class JobsRepo {
   }
 
   /** A key's queued and processing jobs created before `beforeIso` (the demo sandbox sweep). */
-  activeIdsForKey(apiKey: string, beforeIso: string): string[] {
+  async activeIdsForKey(apiKey: string, beforeIso: string): Promise<string[]> {
     return (
       this.db
         .prepare(
@@ -322,7 +323,7 @@ export class JobsRepo {
   }
 
   /** Queued + processing jobs of one key (the per-key job quota). */
-  activeCountForKey(apiKey: string): number {
+  async activeCountForKey(apiKey: string): Promise<number> {
     return (
       this.db
         .prepare("SELECT count(*) AS n FROM jobs WHERE api_key = ? AND status IN ('queued', 'processing')")
@@ -330,7 +331,7 @@ export class JobsRepo {
     ).n;
   }
 
-  deleteForFile(fileId: string): void {
+  async deleteForFile(fileId: string): Promise<void> {
     this.db.prepare('DELETE FROM jobs WHERE file_id = ?').run(fileId);
   }
 }

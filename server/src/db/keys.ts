@@ -1,5 +1,6 @@
 import type { Db } from './database.ts';
 import { now } from './database.ts';
+import type { KeysRepository } from './repositories.ts';
 import { isSealed, seal, unseal } from './sealed.ts';
 
 export interface ApiKeyRow {
@@ -31,7 +32,7 @@ export class SecretKeyMissingError extends Error {
  * reach the database and opened on the way out, so a copy of the database (or its WAL, or a
  * backup) does not give away the secrets; callers only ever see plain secrets.
  */
-export class KeysRepo {
+export class KeysRepo implements KeysRepository {
   constructor(
     private readonly db: Db,
     private readonly secretKey: Buffer | null = null,
@@ -61,7 +62,7 @@ export class KeysRepo {
     }
   }
 
-  insert(apiKey: string, secret: string, name: string | null, sandbox = false): ApiKeyRow {
+  async insert(apiKey: string, secret: string, name: string | null, sandbox = false): Promise<ApiKeyRow> {
     const createdAt = now();
     const stored = this.secretKey ? seal(this.secretKey, apiKey, secret) : secret;
     this.db
@@ -70,13 +71,13 @@ export class KeysRepo {
     return { apiKey, secret, name, createdAt, revokedAt: null, sandbox };
   }
 
-  get(apiKey: string): ApiKeyRow | undefined {
+  async get(apiKey: string): Promise<ApiKeyRow | undefined> {
     const row = this.db.prepare('SELECT * FROM api_keys WHERE api_key = ?').get(apiKey) as Row | undefined;
     return row && this.#toKey(row);
   }
 
   /** The newest usable sandbox key, if any. */
-  getSandbox(): ApiKeyRow | undefined {
+  async getSandbox(): Promise<ApiKeyRow | undefined> {
     const row = this.db
       .prepare(
         'SELECT * FROM api_keys WHERE sandbox = 1 AND revoked_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 1',
@@ -85,23 +86,23 @@ export class KeysRepo {
     return row && this.#toKey(row);
   }
 
-  sandboxApiKeys(): string[] {
+  async sandboxApiKeys(): Promise<string[]> {
     return (this.db.prepare('SELECT api_key FROM api_keys WHERE sandbox = 1').all() as Row[]).map(
       (r) => r.api_key,
     );
   }
 
-  list(): ApiKeyRow[] {
+  async list(): Promise<ApiKeyRow[]> {
     return (this.db.prepare('SELECT * FROM api_keys ORDER BY created_at').all() as Row[]).map((r) =>
       this.#toKey(r),
     );
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return (this.db.prepare('SELECT count(*) AS n FROM api_keys').get() as { n: number }).n;
   }
 
-  revoke(apiKey: string): boolean {
+  async revoke(apiKey: string): Promise<boolean> {
     return (
       this.db
         .prepare('UPDATE api_keys SET revoked_at = ? WHERE api_key = ? AND revoked_at IS NULL')

@@ -1,4 +1,5 @@
 import type { Db } from './database.ts';
+import type { PlaybackRepository } from './repositories.ts';
 
 /** What the stream gate needs to know of a video: one row, one statement. */
 export interface PlaybackAccessRow {
@@ -22,10 +23,10 @@ interface Row {
 const list = (raw: string | null): string[] | null => (raw === null ? null : (JSON.parse(raw) as string[]));
 
 /** Protection settings of videos (the `jobs` row) and keys: the only SQL of protected playback. */
-export class PlaybackRepo {
+export class PlaybackRepo implements PlaybackRepository {
   constructor(private readonly db: Db) {}
 
-  access(videoId: string): PlaybackAccessRow | undefined {
+  async access(videoId: string): Promise<PlaybackAccessRow | undefined> {
     const row = this.db
       .prepare(
         `SELECT j.video_id, j.api_key, j.protected, j.allowed_origins AS video_origins,
@@ -44,24 +45,24 @@ export class PlaybackRepo {
     );
   }
 
-  setProtected(videoId: string, value: boolean): void {
+  async setProtected(videoId: string, value: boolean): Promise<void> {
     this.db.prepare('UPDATE jobs SET protected = ? WHERE video_id = ?').run(value ? 1 : 0, videoId);
   }
 
-  setVideoOrigins(videoId: string, origins: string[] | null): void {
+  async setVideoOrigins(videoId: string, origins: string[] | null): Promise<void> {
     this.db
       .prepare('UPDATE jobs SET allowed_origins = ? WHERE video_id = ?')
       .run(origins === null ? null : JSON.stringify(origins), videoId);
   }
 
-  keyOrigins(apiKey: string): string[] | null {
+  async keyOrigins(apiKey: string): Promise<string[] | null> {
     const row = this.db.prepare('SELECT allowed_origins FROM api_keys WHERE api_key = ?').get(apiKey) as
       | { allowed_origins: string | null }
       | undefined;
     return list(row?.allowed_origins ?? null);
   }
 
-  setKeyOrigins(apiKey: string, origins: string[] | null): void {
+  async setKeyOrigins(apiKey: string, origins: string[] | null): Promise<void> {
     this.db
       .prepare('UPDATE api_keys SET allowed_origins = ? WHERE api_key = ?')
       .run(origins === null ? null : JSON.stringify(origins), apiKey);

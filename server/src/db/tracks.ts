@@ -1,6 +1,7 @@
 import type { CaptionKind } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
+import type { TracksRepository } from './repositories.ts';
 
 export interface TrackRow {
   trackId: string;
@@ -43,16 +44,16 @@ const toTrack = (r: Row): TrackRow => ({
 
 export type NewTrack = Omit<TrackRow, 'createdAt'>;
 
-export class TracksRepo {
+export class TracksRepo implements TracksRepository {
   constructor(private readonly db: Db) {}
 
   /**
    * Inserts a track unless the video already has `max`; a new default clears the old one in the
    * same transaction, so a video never has two. False when the limit was reached.
    */
-  insert(track: NewTrack, max: number): TrackRow | null {
+  async insert(track: NewTrack, max: number): Promise<TrackRow | null> {
     return this.db.transaction((): TrackRow | null => {
-      if (this.count(track.videoId) >= max) return null;
+      if (this.#count(track.videoId) >= max) return null;
       if (track.default)
         this.db.prepare('UPDATE tracks SET is_default = 0 WHERE video_id = ?').run(track.videoId);
       const createdAt = now();
@@ -77,13 +78,13 @@ export class TracksRepo {
     })();
   }
 
-  get(trackId: string): TrackRow | undefined {
+  async get(trackId: string): Promise<TrackRow | undefined> {
     const row = this.db.prepare('SELECT * FROM tracks WHERE track_id = ?').get(trackId) as Row | undefined;
     return row && toTrack(row);
   }
 
   /** Oldest first: the order of the playlist's subtitle group and of the player's menu. */
-  listForVideo(videoId: string): TrackRow[] {
+  async listForVideo(videoId: string): Promise<TrackRow[]> {
     return (
       this.db
         .prepare('SELECT * FROM tracks WHERE video_id = ? ORDER BY created_at, track_id')
@@ -91,13 +92,17 @@ export class TracksRepo {
     ).map(toTrack);
   }
 
-  count(videoId: string): number {
+  async count(videoId: string): Promise<number> {
+    return this.#count(videoId);
+  }
+
+  #count(videoId: string): number {
     return (
       this.db.prepare('SELECT count(*) AS n FROM tracks WHERE video_id = ?').get(videoId) as { n: number }
     ).n;
   }
 
-  delete(trackId: string): boolean {
+  async delete(trackId: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM tracks WHERE track_id = ?').run(trackId).changes === 1;
   }
 }

@@ -2,6 +2,7 @@ import type { WebhookDeliveryStatus, WebhookEndpoint, WebhookEventType, WebhookP
 import type { Db } from './database.ts';
 import { now } from './database.ts';
 import { SecretKeyMissingError } from './keys.ts';
+import type { WebhooksRepository } from './repositories.ts';
 import { isSealed, seal, unseal } from './sealed.ts';
 
 export interface EndpointRow extends WebhookEndpoint {
@@ -118,7 +119,7 @@ export interface NewDelivery {
  * the same database as the state change they report, so nothing is lost to a crash between the two.
  * The dispatcher claims due deliveries with a lease, like the encoding queue.
  */
-export class WebhooksRepo {
+export class WebhooksRepo implements WebhooksRepository {
   /**
    * With a `secretKey` (VOD_SECRET_KEY) signing secrets are sealed like API secrets (db/sealed.ts):
    * rows written before the key was set are sealed here, and a database whose sealed secrets this
@@ -196,7 +197,7 @@ export class WebhooksRepo {
           : null,
     );
 
-  insertEndpoint(e: Omit<EndpointRow, 'createdAt'>): EndpointRow {
+  async insertEndpoint(e: Omit<EndpointRow, 'createdAt'>): Promise<EndpointRow> {
     const row = this.db
       .prepare(
         `INSERT INTO webhook_endpoints (endpoint_id, api_key, url, events, secret, created_at)
@@ -213,7 +214,7 @@ export class WebhooksRepo {
     return this.#toEndpoint(row);
   }
 
-  getEndpoint(endpointId: string): EndpointRow | undefined {
+  async getEndpoint(endpointId: string): Promise<EndpointRow | undefined> {
     const row = this.db.prepare('SELECT * FROM webhook_endpoints WHERE endpoint_id = ?').get(endpointId) as
       | EndpointDbRow
       | undefined;
@@ -221,7 +222,11 @@ export class WebhooksRepo {
   }
 
   /** Oldest first. */
-  listEndpoints(apiKey: string, page = 1, perPage = 1000): { rows: EndpointRow[]; total: number } {
+  async listEndpoints(
+    apiKey: string,
+    page = 1,
+    perPage = 1000,
+  ): Promise<{ rows: EndpointRow[]; total: number }> {
     const rows = (
       this.db
         .prepare(
@@ -229,10 +234,14 @@ export class WebhooksRepo {
         )
         .all(apiKey, perPage, (page - 1) * perPage) as EndpointDbRow[]
     ).map(this.#toEndpoint);
-    return { rows, total: this.countEndpoints(apiKey) };
+    return { rows, total: this.#countEndpoints(apiKey) };
   }
 
-  countEndpoints(apiKey: string): number {
+  async countEndpoints(apiKey: string): Promise<number> {
+    return this.#countEndpoints(apiKey);
+  }
+
+  #countEndpoints(apiKey: string): number {
     return (
       this.db.prepare('SELECT count(*) AS n FROM webhook_endpoints WHERE api_key = ?').get(apiKey) as {
         n: number;
@@ -241,13 +250,13 @@ export class WebhooksRepo {
   }
 
   /** The endpoint goes with its deliveries (cascade): nothing more is sent to it. */
-  deleteEndpoint(endpointId: string): boolean {
+  async deleteEndpoint(endpointId: string): Promise<boolean> {
     return (
       this.db.prepare('DELETE FROM webhook_endpoints WHERE endpoint_id = ?').run(endpointId).changes === 1
     );
   }
 
-  getSigningSecret(apiKey: string): { secret: string; createdAt: string } | undefined {
+  async getSigningSecret(apiKey: string): Promise<{ secret: string; createdAt: string } | undefined> {
     const row = this.db
       .prepare('SELECT secret, created_at FROM webhook_secrets WHERE api_key = ?')
       .get(apiKey) as { secret: string; created_at: string } | undefined;
@@ -255,7 +264,7 @@ export class WebhooksRepo {
   }
 
   /** Creates or replaces the key's signing secret; pending retries are signed with the new one. */
-  setSigningSecret(apiKey: string, secret: string): { secret: string; createdAt: string } {
+  async setSigningSecret(apiKey: string, secret: string): Promise<{ secret: string; createdAt: string }> {
     const createdAt = now();
     this.db
       .prepare(
@@ -267,7 +276,7 @@ export class WebhooksRepo {
   }
 
   /** Writes the event and one pending delivery per target, due now. */
-  enqueue(event: NewEvent, deliveries: NewDelivery[], atMs: number = Date.now()): void {
+  async enqueue(event: NewEvent, deliveries: NewDelivery[], atMs: number = Date.now()): Promise<void> {
     if (deliveries.length === 0) return;
     const createdAt = now();
     const insertEvent = this.db.prepare(
@@ -289,7 +298,7 @@ export class WebhooksRepo {
    * Takes up to `limit` due deliveries until `leaseUntil`: pending ones whose time has come, and ones
    * a dead process was sending (lease run out), so a crash mid-request means a retry, not a loss.
    */
-  claimDue(atMs: number, leaseUntil: number, limit: number): DeliveryRow[] {
+  async claimDue(atMs: number, leaseUntil: number, limit: number): Promise<DeliveryRow[]> {
     const ids = this.db
       .prepare(
         `UPDATE webhook_deliveries SET status = 'delivering', lease_until = ?
@@ -300,10 +309,14 @@ export class WebhooksRepo {
          RETURNING delivery_id`,
       )
       .all(leaseUntil, atMs, atMs, limit) as { delivery_id: string }[];
-    return ids.map((r) => this.getDelivery(r.delivery_id)!).filter(Boolean);
+    return ids.map((r) => this.#getDelivery(r.delivery_id)).filter((d): d is DeliveryRow => d !== undefined);
   }
 
-  getDelivery(deliveryId: string): DeliveryRow | undefined {
+  async getDelivery(deliveryId: string): Promise<DeliveryRow | undefined> {
+    return this.#getDelivery(deliveryId);
+  }
+
+  #getDelivery(deliveryId: string): DeliveryRow | undefined {
     const row = this.db.prepare(`${DELIVERY_SELECT} WHERE d.delivery_id = ?`).get(deliveryId) as
       | DeliveryDbRow
       | undefined;
@@ -311,7 +324,11 @@ export class WebhooksRepo {
   }
 
   /** Newest first. */
-  listDeliveries(endpointId: string, page: number, perPage: number): { rows: DeliveryRow[]; total: number } {
+  async listDeliveries(
+    endpointId: string,
+    page: number,
+    perPage: number,
+  ): Promise<{ rows: DeliveryRow[]; total: number }> {
     const total = (
       this.db
         .prepare('SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = ?')
@@ -330,7 +347,11 @@ export class WebhooksRepo {
   }
 
   /** Deliveries to jobs' own `webhookUrl` of one key, newest first. */
-  listJobDeliveries(apiKey: string, page: number, perPage: number): { rows: DeliveryRow[]; total: number } {
+  async listJobDeliveries(
+    apiKey: string,
+    page: number,
+    perPage: number,
+  ): Promise<{ rows: DeliveryRow[]; total: number }> {
     const total = (
       this.db
         .prepare('SELECT count(*) AS n FROM webhook_deliveries WHERE api_key = ? AND endpoint_id IS NULL')
@@ -347,7 +368,7 @@ export class WebhooksRepo {
     return { rows, total };
   }
 
-  recordSuccess(deliveryId: string, responseStatus: number): void {
+  async recordSuccess(deliveryId: string, responseStatus: number): Promise<void> {
     const at = now();
     this.db
       .prepare(
@@ -359,10 +380,10 @@ export class WebhooksRepo {
   }
 
   /** One failed attempt: pending again at `nextAtMs`, or `failed` for good when it is null. */
-  recordFailure(
+  async recordFailure(
     deliveryId: string,
     failure: { responseStatus: number | null; error: string; nextAtMs: number | null },
-  ): void {
+  ): Promise<void> {
     this.db
       .prepare(
         `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, step = step + 1, last_attempt_at = ?,
@@ -380,7 +401,7 @@ export class WebhooksRepo {
   }
 
   /** An attempt we abandoned ourselves (shutdown): pending again at once, no attempt counted. */
-  release(deliveryId: string): void {
+  async release(deliveryId: string): Promise<void> {
     this.db
       .prepare(
         `UPDATE webhook_deliveries SET status = 'pending', next_at = ?, lease_until = NULL
@@ -390,7 +411,7 @@ export class WebhooksRepo {
   }
 
   /** Replay: pending now, with the retry schedule from its start; false while an attempt is in flight. */
-  requeue(deliveryId: string): boolean {
+  async requeue(deliveryId: string): Promise<boolean> {
     return (
       this.db
         .prepare(
@@ -402,7 +423,7 @@ export class WebhooksRepo {
   }
 
   /** Forgets events older than `beforeIso` whose every delivery has ended; returns how many. */
-  sweep(beforeIso: string): number {
+  async sweep(beforeIso: string): Promise<number> {
     return this.db
       .prepare(
         `DELETE FROM webhook_events WHERE created_at < ? AND NOT EXISTS (
@@ -413,7 +434,7 @@ export class WebhooksRepo {
   }
 
   /** Earliest `next_at` of a pending delivery, for tests and the dispatcher's sleep. */
-  nextDueAt(): number | null {
+  async nextDueAt(): Promise<number | null> {
     const row = this.db
       .prepare("SELECT min(next_at) AS t FROM webhook_deliveries WHERE status = 'pending'")
       .get() as { t: number | null };

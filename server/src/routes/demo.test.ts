@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
-import { startServer, type TestServer } from '../../test/server.ts';
+import { sqliteDb, startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, tusUpload } from '../../test/upload.ts';
 import { loadConfig } from '../config.ts';
 
@@ -57,7 +57,7 @@ describe('demo site', () => {
     expect(ttl).toBeLessThanOrEqual(10 * 60_000);
     const principal = await server.app.vodkit.auth.authenticate(token);
     expect(principal.apiKey).not.toBe(server.devKey.apiKey);
-    expect(server.app.vodkit.auth.sandboxApiKeys()).toEqual([principal.apiKey]);
+    expect(await server.app.vodkit.auth.sandboxApiKeys()).toEqual([principal.apiKey]);
     expect([...principal.permissions].sort()).toEqual(['allow_encode', 'allow_read', 'allow_upload']);
     expect((await fetch(`${server.baseUrl}/v1/files`, { headers: { authorization: token } })).status).toBe(
       200,
@@ -157,7 +157,7 @@ describe('demo sandbox sweep', () => {
       expect(await fileStatus(sandboxFile, token)).toBe(404);
       expect(fs.existsSync(s.app.vodkit.storage.uploadPath(sandboxFile))).toBe(false);
       expect(fs.existsSync(s.app.vodkit.storage.uploadPath(unfinishedId))).toBe(false);
-      expect(s.app.vodkit.db.prepare('SELECT 1 FROM jobs WHERE job_id = ?').get(jobId)).toBeUndefined();
+      expect(sqliteDb(s.app).prepare('SELECT 1 FROM jobs WHERE job_id = ?').get(jobId)).toBeUndefined();
       expect(await fileStatus(devFile, devToken)).toBe(200);
     } finally {
       await s.close();

@@ -1,7 +1,7 @@
 import { signToken } from '@vodkit/api/sign';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.ts';
 import type { Config } from '../config.ts';
+import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 
 /** How long a demo token lives: enough for one upload and a watch, short enough to be worth refreshing. */
@@ -23,7 +23,7 @@ export default async function demoRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.post('/demo-app/token', { config: { cors: false } }, async (request, reply) => {
     refuseCrossOrigin(request, own);
-    const key = ctx.auth.sandboxKey();
+    const key = await ctx.auth.sandboxKey();
     const token = await signToken({
       apiKey: key.apiKey,
       secret: key.secret,

@@ -53,7 +53,7 @@ describe('/v1/files', () => {
     expect(defaults.pageInfo).toMatchObject({ page: 1, perPage: 20 });
     expect(JSON.stringify(defaults)).not.toContain(server.devKey.apiKey);
 
-    const other = server.app.vodkit.auth.createKey('lister');
+    const other = await server.app.vodkit.auth.createKey('lister');
     const otherToken = await signToken({
       apiKey: other.apiKey,
       secret: other.secret,
@@ -92,7 +92,7 @@ describe('/v1/files', () => {
       fetch(`${server.baseUrl}/v1/files/${fileId}`, { method: 'DELETE', headers: { authorization: bearer } });
 
     expect((await del(await server.token(['allow_read']))).status).toBe(403);
-    const other = server.app.vodkit.auth.createKey('deleter');
+    const other = await server.app.vodkit.auth.createKey('deleter');
     const otherToken = await signToken({
       apiKey: other.apiKey,
       secret: other.secret,

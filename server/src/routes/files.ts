@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { authorize } from './auth.ts';
 import { type PageQuery, pageQuery } from './schemas.ts';
 

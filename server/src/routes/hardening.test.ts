@@ -43,7 +43,7 @@ function rawExchange(port: number, send: (socket: net.Socket) => void): Promise<
 const portOf = (s: TestServer) => Number(new URL(s.baseUrl).port);
 
 async function newKeyToken(s: TestServer, permissions = ['allow_upload', 'allow_encode', 'allow_read']) {
-  const key = s.app.vodkit.auth.createKey('another');
+  const key = await s.app.vodkit.auth.createKey('another');
   const token = await signToken({
     apiKey: key.apiKey,
     secret: key.secret,
@@ -287,7 +287,7 @@ describe('event streams (6)', () => {
     const stream = await openEvents(server, videoId, other.token);
     expect(stream.res.status).toBe(200);
     const io = { out: () => {}, err: () => {} };
-    expect(runKeys(['revoke', other.key.apiKey], server.dataDir, io)).toBe(0);
+    expect(await runKeys(['revoke', other.key.apiKey], server.dataDir, io)).toBe(0);
     const text = await stream.done;
     expect(text).toContain('event: closed');
     expect(text).toContain('auth_revoked_key');

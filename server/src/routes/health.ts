@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { HealthStatus } from '@vodkit/api';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 
 // A JSON import would pull package.json into the TS project; require() reads it once at load.
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -9,7 +9,7 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 /** GET /healthz: 200 when the server can take work (database answers, ffmpeg found at boot), else 503. */
 export default async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get('/healthz', async (_request, reply) => {
-    const database = ctx.files.databaseOk();
+    const database = await ctx.files.databaseOk();
     const body: HealthStatus = {
       ok: database && ctx.ffmpegVersion !== null,
       version,

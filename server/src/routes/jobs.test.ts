@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, makeClip, tempDir } from '../../test/fixtures.ts';
 import { startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, tusUpload } from '../../test/upload.ts';
-import { FilesRepo } from '../db/files.ts';
 
 let server: TestServer;
 let token: string;
@@ -323,7 +322,7 @@ describe('encoder jobs, videos and streaming', () => {
     expect(await code(res)).toBe('not_found');
 
     // Another API key's file is as absent as a missing one.
-    const other = server.app.vodkit.auth.createKey('other');
+    const other = await server.app.vodkit.auth.createKey('other');
     const otherToken = await signToken({
       ...other,
       permissions: ['allow_upload', 'allow_encode', 'allow_read'],
@@ -333,7 +332,7 @@ describe('encoder jobs, videos and streaming', () => {
     expect(res.status).toBe(404);
 
     // TEST-ONLY: a file caught mid-probe cannot be produced reliably through tus, so it is inserted directly.
-    new FilesRepo(server.app.vodkit.db).insertProbing({
+    await server.app.vodkit.repos.files.insertProbing({
       fileId: 'probingfile00000',
       apiKey: server.devKey.apiKey,
       filename: 'p.mp4',

@@ -1,6 +1,6 @@
 import { type CreateJobRequest, RESOLUTIONS } from '@vodkit/api';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { authorize } from './auth.ts';
 import { type PageQuery, pageQuery } from './schemas.ts';
 
@@ -54,8 +54,8 @@ export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext):
     async (request, reply) => {
       await ctx.webhooks.checkJobWebhook(request.principal, request.body.webhookUrl);
       // Same tick as the insert: concurrent creates cannot both slip under the limit.
-      ctx.quotas.checkNewJob(request.principal.apiKey);
-      return reply.status(201).send(ctx.encoding.create(request.principal, request.body));
+      await ctx.quotas.checkNewJob(request.principal.apiKey);
+      return reply.status(201).send(await ctx.encoding.create(request.principal, request.body));
     },
   );
 

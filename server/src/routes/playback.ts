@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { MAX_MINT_S, MAX_ORIGINS } from '../services/playback.ts';
 import { authorize } from './auth.ts';
@@ -69,8 +69,11 @@ export default async function playbackRoutes(app: FastifyInstance, ctx: AppConte
     },
     async (request) => {
       const { videoId } = request.params;
-      const settings = ctx.playback.update(request.principal, videoId, request.body);
-      return { ...ctx.videos.get(request.principal, videoId), allowedOrigins: settings.allowedOrigins };
+      const settings = await ctx.playback.update(request.principal, videoId, request.body);
+      return {
+        ...(await ctx.videos.get(request.principal, videoId)),
+        allowedOrigins: settings.allowedOrigins,
+      };
     },
   );
 
@@ -92,7 +95,7 @@ export default async function playbackRoutes(app: FastifyInstance, ctx: AppConte
   );
 
   app.get('/v1/playback-settings', { preHandler: authorize(ctx.auth, 'allow_read') }, async (request) => ({
-    allowedOrigins: ctx.playback.keyOrigins(request.principal.apiKey),
+    allowedOrigins: await ctx.playback.keyOrigins(request.principal.apiKey),
   }));
 
   app.patch<{ Body: { allowedOrigins: string[] | null } }>(
@@ -103,7 +106,7 @@ export default async function playbackRoutes(app: FastifyInstance, ctx: AppConte
       preHandler: authorize(ctx.auth, 'allow_admin'),
     },
     async (request) => ({
-      allowedOrigins: ctx.playback.setKeyOrigins(request.principal.apiKey, request.body.allowedOrigins),
+      allowedOrigins: await ctx.playback.setKeyOrigins(request.principal.apiKey, request.body.allowedOrigins),
     }),
   );
 }

@@ -33,7 +33,7 @@ const codeOf = async (res: Response): Promise<string> =>
   ((await res.json()) as { error: { code: string } }).error.code;
 
 async function keyToken(): Promise<string> {
-  const key = server.app.vodkit.auth.createKey('quota');
+  const key = await server.app.vodkit.auth.createKey('quota');
   return signToken({ ...key, permissions: ['allow_upload', 'allow_encode', 'allow_read', 'allow_delete'] });
 }
 

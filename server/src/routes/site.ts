@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
 import type { VideoAccess } from '../services/playback.ts';
@@ -26,8 +26,8 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
       // The embed page holds a token in its URL: it must not leak in a Referer, nor be sniffed as anything else.
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'same-origin');
-      const access = isValidId(videoId) ? ctx.playback.access(videoId) : null;
-      if (!access || !ctx.videos.publicInfo(videoId)) {
+      const access = isValidId(videoId) ? await ctx.playback.access(videoId) : null;
+      if (!access || !(await ctx.videos.publicInfo(videoId))) {
         return reply
           .status(404)
           .type('text/html; charset=utf-8')
@@ -61,8 +61,8 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         throw new ApiError('validation_failed', 'url must be an embed URL of this server: …/embed/<videoId>');
       const videoId = match[1]!;
       reply.header('access-control-allow-origin', '*');
-      const info = ctx.videos.publicInfo(videoId);
-      const access = info ? ctx.playback.access(videoId) : null;
+      const info = await ctx.videos.publicInfo(videoId);
+      const access = info ? await ctx.playback.access(videoId) : null;
       if (!info || !access) throw new ApiError('not_found', 'no playable video for this url');
       // A protected video's title and poster are only for holders of its token (in the url or beside it).
       const token = request.query.token ?? new URLSearchParams(match[2] ?? '').get('token') ?? undefined;

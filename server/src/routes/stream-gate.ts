@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
 import { originAllowed, type PlaybackGrant } from '../services/playback.ts';
@@ -50,7 +50,8 @@ export function installStreamGate(app: FastifyInstance, ctx: AppContext): void {
       throw new ApiError('not_found', 'no such video');
     }
     if (!isValidId(videoId)) return; // the route answers 404
-    const access = ctx.playback.access(videoId);
+    // A fresh cache entry answers without a database round trip (every segment of a viewer).
+    const access = ctx.playback.cachedAccess(videoId) ?? (await ctx.playback.access(videoId));
     if (!access) throw new ApiError('not_found', `no video ${videoId}`);
     if (!access.protected) return;
 

@@ -63,7 +63,7 @@ beforeAll(async () => {
   server = s;
   fs.rmSync(clipDir, { recursive: true, force: true });
   token = await server.token();
-  other = server.app.vodkit.auth.createKey('other');
+  other = await server.app.vodkit.auth.createKey('other');
   otherToken = await signToken({
     apiKey: other.apiKey,
     secret: other.secret,

@@ -4,7 +4,7 @@ import { type CaptionTrack, type EncoderJob, type Permission, VodkitClient, Vodk
 import { signToken } from '@vodkit/api/sign';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
-import { apiFetcher, startServer, type TestServer } from '../../test/server.ts';
+import { apiFetcher, sqliteDb, startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, tusUpload } from '../../test/upload.ts';
 
 let server: TestServer;
@@ -237,7 +237,7 @@ describe('POST /v1/videos/:videoId/tracks', () => {
   it('needs allow_encode, and answers 404 for another key’s video', async () => {
     const readOnly = await server.token(['allow_read'] as Permission[]);
     await expectError(await addTrack({ language: 'en', content: VTT }, readOnly), 403, 'permission_denied');
-    const other = server.app.vodkit.auth.createKey('other');
+    const other = await server.app.vodkit.auth.createKey('other');
     const otherToken = await signToken({
       ...other,
       permissions: ['allow_encode', 'allow_read', 'allow_delete'],
@@ -346,7 +346,7 @@ describe('packaging: /stream/:videoId/…', () => {
     const kept = (await (await addTrack({ language: 'en', content: VTT })).json()) as CaptionTrack;
     expect((await api(`/v1/files/${fileId}`, { method: 'DELETE' })).status).toBe(204);
     expect(fs.existsSync(path.join(server.dataDir, 'tracks', videoId))).toBe(false);
-    expect(server.app.vodkit.db.prepare('SELECT count(*) AS n FROM tracks').get()).toEqual({ n: 0 });
+    expect(sqliteDb(server.app).prepare('SELECT count(*) AS n FROM tracks').get()).toEqual({ n: 0 });
     expect((await fetch(kept.url)).status).toBe(404);
   });
 });

@@ -1,6 +1,6 @@
 import type { CreateCaptionTrackRequest } from '@vodkit/api';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { MAX_CAPTION_BYTES } from '../services/tracks.ts';
 import { authorize } from './auth.ts';

@@ -28,7 +28,7 @@ const tus = (bearer: string, extra: Record<string, string> = {}) => ({
 });
 
 async function keyToken(): Promise<string> {
-  const key = server.app.vodkit.auth.createKey('attacker');
+  const key = await server.app.vodkit.auth.createKey('attacker');
   return signToken({
     apiKey: key.apiKey,
     secret: key.secret,

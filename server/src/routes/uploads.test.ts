@@ -5,7 +5,7 @@ import { signToken } from '@vodkit/api/sign';
 import { type DetailedError, Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
-import { apiFetcher, startServer, type TestServer } from '../../test/server.ts';
+import { apiFetcher, sqliteDb, startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, type TusUploadOptions, tusUpload as upload } from '../../test/upload.ts';
 
 let server: TestServer;
@@ -168,7 +168,7 @@ describe('tus uploads', () => {
   });
 
   it('lets only the key that created an upload see, resume or terminate it', async () => {
-    const other = server.app.vodkit.auth.createKey('other');
+    const other = await server.app.vodkit.auth.createKey('other');
     const otherToken = await signToken({
       apiKey: other.apiKey,
       secret: other.secret,
@@ -233,7 +233,7 @@ describe('tus uploads', () => {
     expect(offset).toBe(chunkSize);
     expect(head.headers.get('upload-expires')).toBeNull(); // HEAD does not carry it; PATCH does
     const fileId = idOf(firstUrl);
-    expect(server.app.vodkit.db.prepare('SELECT 1 FROM files WHERE file_id = ?').get(fileId)).toBeUndefined();
+    expect(sqliteDb(server.app).prepare('SELECT 1 FROM files WHERE file_id = ?').get(fileId)).toBeUndefined();
 
     const resumedUrl = await tusUpload(mp4, { uploadUrl: firstUrl, chunkSize });
     expect(resumedUrl).toBe(firstUrl);
@@ -355,8 +355,8 @@ describe('reconcile at boot', () => {
     });
     const partialId = idOf(partial.headers.get('location')!);
     // Simulate a crash between the last byte and the probe, and one during a probe.
-    first.app.vodkit.db.prepare('DELETE FROM files WHERE file_id = ?').run(lost);
-    first.app.vodkit.db
+    sqliteDb(first.app).prepare('DELETE FROM files WHERE file_id = ?').run(lost);
+    sqliteDb(first.app)
       .prepare("UPDATE files SET status = 'probing', metadata = NULL WHERE file_id = ?")
       .run(stuck);
     await first.close();

@@ -3,7 +3,7 @@ import { FileStore } from '@tus/file-store';
 import { Server as TusServer, type Upload } from '@tus/server';
 import type { ErrorCode } from '@vodkit/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
 import type { Principal } from '../services/auth.ts';
@@ -102,7 +102,7 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
   const finish = async (upload: Upload): Promise<void> => {
     const apiKey = upload.metadata?.[UPLOAD_OWNER_KEY];
     if (!apiKey) throw tusError(500, 'internal', 'upload without an owner');
-    ctx.quotas.releaseUpload(upload.id);
+    await ctx.quotas.releaseUpload(upload.id);
     // Probe before the last PATCH is answered: the client can read the metadata right away.
     await ctx.files.onUploadFinished({
       fileId: upload.id,
@@ -118,15 +118,15 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
     try {
       const response = await tus.handleWeb(tusRequest(request.raw, reply.raw));
       const reserved = reservedIds.get(request.raw);
-      if (reserved && response.status !== 201) ctx.quotas.releaseUpload(reserved);
+      if (reserved && response.status !== 201) await ctx.quotas.releaseUpload(reserved);
       if (request.method === 'DELETE' && response.status === 204) {
-        ctx.quotas.releaseUpload((request.params as { id: string }).id);
+        await ctx.quotas.releaseUpload((request.params as { id: string }).id);
       }
       await sendResponse(request.raw, reply.raw, response, (e) => request.log.error({ err: e }, 'tus error'));
     } catch (err) {
       const reserved = reservedIds.get(request.raw);
       if (reserved && !(await store.getUpload(reserved).catch(() => null)))
-        ctx.quotas.releaseUpload(reserved);
+        await ctx.quotas.releaseUpload(reserved).catch(() => {});
       request.log.error({ err }, 'tus handler failed');
       if (!reply.raw.headersSent) {
         reply.raw.writeHead(500, { 'content-type': 'application/json' });
@@ -165,7 +165,7 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
     const length = raw === undefined ? Number.NaN : Number(raw);
     const id = newId();
     // A length tus will refuse reserves nothing for long: the reservation goes with the 400.
-    ctx.quotas.reserveUpload(
+    await ctx.quotas.reserveUpload(
       id,
       request.principal.apiKey,
       Number.isSafeInteger(length) && length >= 0 ? length : null,
@@ -208,15 +208,15 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
   app.route({ method: 'OPTIONS', url: `${PATH}/:id`, config: { cors: false }, handler: options });
 
   app.addHook('onReady', async () => {
-    const released = ctx.quotas.reconcile();
+    const released = await ctx.quotas.reconcile();
     if (released) app.log.info({ released }, 'stale upload reservations released');
   });
   const sweep = () =>
     ctx.files
       .sweepExpiredUploads(UPLOAD_EXPIRY_MS)
-      .then((n) => {
+      .then(async (n) => {
         if (!n) return;
-        ctx.quotas.reconcile();
+        await ctx.quotas.reconcile();
         app.log.info({ removed: n }, 'expired uploads removed');
       })
       .catch((err: unknown) => app.log.error({ err }, 'upload sweep failed'));

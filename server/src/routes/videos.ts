@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { VideoEvent } from '../services/events.ts';
 import type { VideoState } from '../services/videos.ts';
@@ -21,6 +21,8 @@ const eventsQuery = {
 const HEARTBEAT_MS = 15_000;
 /** How often open streams re-check their key (revoked?) and token (expired?). */
 const SSE_RECHECK_MS = 1000;
+/** Events held while the first state is read (a few progress ticks at most). */
+const MAX_HELD_EVENTS = 100;
 
 /** The first SSE event: named after where the video stands, carrying the whole state. */
 function stateEvent(state: VideoState): { event: string; data: Record<string, unknown> } {
@@ -65,14 +67,27 @@ export default async function videosRoutes(app: FastifyInstance, ctx: AppContext
   });
   // A stream outlives the check made when it opened: the key may be revoked and the token expire
   // meanwhile. Both end the stream with a last `closed` event naming why.
-  const recheck = setInterval(() => {
-    const now = Date.now();
+  let rechecking = false;
+  const recheckOnce = async () => {
     const usable = new Map<string, boolean>();
+    for (const { apiKey } of open.values()) {
+      if (!usable.has(apiKey)) usable.set(apiKey, await ctx.auth.keyUsable(apiKey));
+    }
+    const now = Date.now();
     for (const [res, { apiKey, expiresAt }] of open) {
-      if (!usable.has(apiKey)) usable.set(apiKey, ctx.auth.keyUsable(apiKey));
-      const code = !usable.get(apiKey) ? 'auth_revoked_key' : expiresAt <= now ? 'auth_expired' : null;
+      const ok = usable.get(apiKey) ?? true; // opened while we looked: the next pass checks it
+      const code = !ok ? 'auth_revoked_key' : expiresAt <= now ? 'auth_expired' : null;
       if (code) res.end(frame('closed', { code }));
     }
+  };
+  const recheck = setInterval(() => {
+    if (rechecking) return;
+    rechecking = true;
+    recheckOnce()
+      .catch((err: unknown) => app.log.error({ err }, 'event streams: recheck failed'))
+      .finally(() => {
+        rechecking = false;
+      });
   }, SSE_RECHECK_MS).unref();
   app.addHook('onClose', async () => clearInterval(recheck));
 
@@ -89,8 +104,6 @@ export default async function videosRoutes(app: FastifyInstance, ctx: AppContext
     { schema: { params: videoParams, querystring: eventsQuery }, preHandler: authorizeEvents },
     async (request, reply: FastifyReply) => {
       const { videoId } = request.params;
-      // Throws 404 before any byte of the stream is sent.
-      const first = stateEvent(ctx.videos.state(request.principal, videoId));
       const { apiKey, expiresAt = Number.POSITIVE_INFINITY } = request.principal;
       if (open.size >= ctx.config.sseMax) {
         throw new ApiError('too_many_streams', 'the server has as many open event streams as it allows');
@@ -100,6 +113,22 @@ export default async function videosRoutes(app: FastifyInstance, ctx: AppContext
           'too_many_streams',
           `this API key has ${ctx.config.sseMaxPerKey} open event streams already: close one first`,
         );
+      }
+      // Listening before the state is read: an event emitted while the database answers is held and
+      // sent after the state (at worst a repeat of what the state says), never lost.
+      const held: VideoEvent[] = [];
+      let send: ((event: VideoEvent) => void) | null = null;
+      const unsubscribe = ctx.events.on(videoId, (event: VideoEvent) => {
+        if (send) send(event);
+        else if (held.length < MAX_HELD_EVENTS) held.push(event);
+      });
+      let first: ReturnType<typeof stateEvent>;
+      try {
+        // Throws 404 before any byte of the stream is sent.
+        first = stateEvent(await ctx.videos.state(request.principal, videoId));
+      } catch (err) {
+        unsubscribe();
+        throw err;
       }
 
       reply.hijack();
@@ -114,10 +143,8 @@ export default async function videosRoutes(app: FastifyInstance, ctx: AppContext
         'x-accel-buffering': 'no',
       });
       res.write(`retry: 3000\n${frame(first.event, first.data)}`);
-
-      const unsubscribe = ctx.events.on(videoId, (event: VideoEvent) => {
-        res.write(frame(event.type, { videoId, ...event.data }));
-      });
+      send = (event) => res.write(frame(event.type, { videoId, ...event.data }));
+      for (const event of held.splice(0)) send(event);
       const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
       // The heartbeat keeps it alive: the idle-connection timeout is for request bodies.

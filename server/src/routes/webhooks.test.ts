@@ -182,7 +182,7 @@ describe('webhook endpoints', () => {
   });
 
   it('are bounded per key', async () => {
-    const other = server.app.vodkit.auth.createKey('bounded');
+    const other = await server.app.vodkit.auth.createKey('bounded');
     const token = await signToken({
       apiKey: other.apiKey,
       secret: other.secret,
@@ -199,7 +199,7 @@ describe('webhook endpoints', () => {
 
   it("answers 404 for another key's endpoint and delivery, and never sends it that key's events", async () => {
     const mine = await register({ url: receiver.url('/mine-only'), events: ['file.ready'] });
-    const other = server.app.vodkit.auth.createKey('other');
+    const other = await server.app.vodkit.auth.createKey('other');
     const otherAdmin = await signToken({
       apiKey: other.apiKey,
       secret: other.secret,
@@ -384,7 +384,7 @@ describe('events', () => {
 
 describe("a job's webhookUrl", () => {
   it('needs the key signing secret first, and is refused rather than ignored', async () => {
-    const other = server.app.vodkit.auth.createKey('no-secret');
+    const other = await server.app.vodkit.auth.createKey('no-secret');
     const bearer = await signToken({
       apiKey: other.apiKey,
       secret: other.secret,
@@ -459,7 +459,7 @@ describe("a job's webhookUrl", () => {
     }
     expect(completed).toMatchObject({ endpointId: null, attempts: 1, lastResponseStatus: 200 });
 
-    const other = server.app.vodkit.auth.createKey('job-log-other');
+    const other = await server.app.vodkit.auth.createKey('job-log-other');
     const otherAdmin = await signToken({
       apiKey: other.apiKey,
       secret: other.secret,
@@ -623,7 +623,7 @@ describe('without VOD_WEBHOOK_ALLOW_PRIVATE', () => {
 
   it('checks again on the resolved address at delivery time, and does not connect', async () => {
     // Registration refuses this URL; a stored one stands for a name whose DNS turned private later.
-    const endpoint = strict.app.vodkit.webhooks.deps.repo.insertEndpoint({
+    const endpoint = await strict.app.vodkit.webhooks.deps.repo.insertEndpoint({
       endpointId: 'reboundendpoint00001',
       apiKey: strict.devKey.apiKey,
       url: `http://localhost:${receiver.port}/rebound`,

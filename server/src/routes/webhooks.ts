@@ -1,6 +1,6 @@
 import { type CreateWebhookRequest, WEBHOOK_EVENTS } from '@vodkit/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { authorize } from './auth.ts';
 import { type PageQuery, pageQuery } from './schemas.ts';
@@ -71,7 +71,7 @@ export default async function webhooksRoutes(app: FastifyInstance, ctx: AppConte
   );
 
   app.post('/v1/webhooks/signing-secret', { preHandler: admin }, async (request, reply) =>
-    reply.status(201).send(ctx.webhooks.rotateSigningSecret(request.principal)),
+    reply.status(201).send(await ctx.webhooks.rotateSigningSecret(request.principal)),
   );
 
   app.get<{ Querystring: PageQuery }>(
@@ -88,7 +88,7 @@ export default async function webhooksRoutes(app: FastifyInstance, ctx: AppConte
       preHandler: admin,
     },
     async (request, reply) =>
-      reply.status(202).send(ctx.webhooks.replay(request.principal, null, request.params.deliveryId)),
+      reply.status(202).send(await ctx.webhooks.replay(request.principal, null, request.params.deliveryId)),
   );
 
   app.get<{ Params: { endpointId: string } }>(
@@ -101,7 +101,7 @@ export default async function webhooksRoutes(app: FastifyInstance, ctx: AppConte
     '/v1/webhooks/:endpointId',
     { schema: { params: endpointParams }, preHandler: admin },
     async (request, reply) => {
-      ctx.webhooks.delete(request.principal, request.params.endpointId);
+      await ctx.webhooks.delete(request.principal, request.params.endpointId);
       return reply.status(204).send();
     },
   );
@@ -124,6 +124,8 @@ export default async function webhooksRoutes(app: FastifyInstance, ctx: AppConte
     async (request, reply) =>
       reply
         .status(202)
-        .send(ctx.webhooks.replay(request.principal, request.params.endpointId, request.params.deliveryId)),
+        .send(
+          await ctx.webhooks.replay(request.principal, request.params.endpointId, request.params.deliveryId),
+        ),
   );
 }

@@ -15,12 +15,12 @@ let auth: AuthService;
 let keys: KeysRepo;
 let key: DevKey;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = tempDir('vodkit-auth-');
   db = openDatabase(dir);
   keys = new KeysRepo(db);
   auth = new AuthService(keys);
-  key = auth.createKey('test');
+  key = await auth.createKey('test');
 });
 afterEach(() => {
   db.close();
@@ -134,7 +134,7 @@ describe('AuthService.authenticate', () => {
     expect((await failure(noKey)).code).toBe('auth_malformed');
 
     const token = await valid();
-    expect(keys.revoke(key.apiKey)).toBe(true);
+    expect(await keys.revoke(key.apiKey)).toBe(true);
     expect((await failure(token)).code).toBe('auth_revoked_key');
   });
 
@@ -157,7 +157,7 @@ describe('AuthService.authenticate', () => {
   });
 
   it('does not accept one key’s token signed with another key’s secret', async () => {
-    const other = auth.createKey('other');
+    const other = await auth.createKey('other');
     const crossed = await signToken({
       apiKey: key.apiKey,
       secret: other.secret,
@@ -190,17 +190,17 @@ describe('AuthService.require', () => {
 });
 
 describe('AuthService.ensureDevKey', () => {
-  it('creates the dev key once, on an empty database, readable only by us', () => {
+  it('creates the dev key once, on an empty database, readable only by us', async () => {
     const emptyDir = tempDir('vodkit-devkey-');
     const emptyDb = openDatabase(emptyDir);
     try {
       const service = new AuthService(new KeysRepo(emptyDb));
-      const created = service.ensureDevKey(emptyDir);
+      const created = await service.ensureDevKey(emptyDir);
       expect(created).not.toBeNull();
       const file = path.join(emptyDir, 'dev-key.json');
       expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual(created);
       expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-      expect(service.ensureDevKey(emptyDir)).toBeNull();
+      expect(await service.ensureDevKey(emptyDir)).toBeNull();
     } finally {
       emptyDb.close();
       fs.rmSync(emptyDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PERMISSIONS, type Permission } from '@vodkit/api';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import type { KeysRepo } from '../db/keys.ts';
+import type { KeysRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 
@@ -32,16 +32,16 @@ export class AuthService {
   readonly #maxLifetimeS: number;
 
   constructor(
-    private readonly keys: KeysRepo,
+    private readonly keys: KeysRepository,
     options: AuthOptions = {},
   ) {
     this.#maxLifetimeS = options.maxTokenLifetimeS ?? 24 * 3600;
   }
 
-  createKey(name: string | null = null, options: { sandbox?: boolean } = {}): DevKey {
+  async createKey(name: string | null = null, options: { sandbox?: boolean } = {}): Promise<DevKey> {
     const apiKey = newId(24);
     const secret = randomBytes(32).toString('base64url');
-    this.keys.insert(apiKey, secret, name, options.sandbox ?? false);
+    await this.keys.insert(apiKey, secret, name, options.sandbox ?? false);
     return { apiKey, secret };
   }
 
@@ -50,20 +50,20 @@ export class AuthService {
    * development key, so what the public demo can see, cancel or fill is only the sandbox, which
    * is swept.
    */
-  sandboxKey(): DevKey {
-    const existing = this.keys.getSandbox();
+  async sandboxKey(): Promise<DevKey> {
+    const existing = await this.keys.getSandbox();
     if (existing) return { apiKey: existing.apiKey, secret: existing.secret };
     return this.createKey('demo sandbox', { sandbox: true });
   }
 
   /** Every sandbox key, revoked ones too: what they made is swept. */
-  sandboxApiKeys(): string[] {
+  sandboxApiKeys(): Promise<string[]> {
     return this.keys.sandboxApiKeys();
   }
 
   /** True while the key exists and is not revoked (open streams re-check this). */
-  keyUsable(apiKey: string): boolean {
-    const key = this.keys.get(apiKey);
+  async keyUsable(apiKey: string): Promise<boolean> {
+    const key = await this.keys.get(apiKey);
     return !!key && !key.revokedAt;
   }
 
@@ -71,9 +71,9 @@ export class AuthService {
    * On an empty database, creates the development key and writes `<dataDir>/dev-key.json`.
    * Returns the key when it was created now, null otherwise.
    */
-  ensureDevKey(dataDir: string): DevKey | null {
-    if (this.keys.count() > 0) return null;
-    const key = this.createKey('development');
+  async ensureDevKey(dataDir: string): Promise<DevKey | null> {
+    if ((await this.keys.count()) > 0) return null;
+    const key = await this.createKey('development');
     fs.writeFileSync(path.join(dataDir, 'dev-key.json'), `${JSON.stringify(key, null, 2)}\n`, {
       mode: 0o600,
     });
@@ -84,7 +84,7 @@ export class AuthService {
   async authenticate(header: string | undefined): Promise<Principal> {
     if (!header) throw new ApiError('auth_missing', 'an Authorization header with an API token is required');
     const token = header.replace(/^Bearer\s+/i, '').trim();
-    const { apikey, secret } = this.#keyOf(token);
+    const { apikey, secret } = await this.#keyOf(token);
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {
       ({ payload } = await jwtVerify(token, secret, {
@@ -121,7 +121,7 @@ export class AuthService {
   }
 
   /** Finds the secret for a token's `apikey` claim, refusing anything but HS256 before looking. */
-  #keyOf(token: string): { apikey: string; secret: Uint8Array } {
+  async #keyOf(token: string): Promise<{ apikey: string; secret: Uint8Array }> {
     let alg: unknown;
     let apikey: unknown;
     try {
@@ -134,7 +134,7 @@ export class AuthService {
       throw new ApiError('auth_bad_algorithm', `tokens must be signed with HS256, not ${String(alg)}`);
     if (typeof apikey !== 'string' || !apikey)
       throw new ApiError('auth_malformed', 'the token has no "apikey" claim');
-    const key = this.keys.get(apikey);
+    const key = await this.keys.get(apikey);
     if (!key) throw new ApiError('auth_unknown_key', 'the token names an API key this server does not know');
     if (key.revokedAt) throw new ApiError('auth_revoked_key', 'the API key of this token has been revoked');
     return { apikey, secret: new TextEncoder().encode(key.secret) };

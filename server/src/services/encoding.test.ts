@@ -99,7 +99,7 @@ function setup(timings: Partial<QueueTimings> = {}, envVars: Record<string, stri
       const fileId = newId();
       fs.copyFileSync(clip, storage.uploadPath(fileId));
       const { metadata } = await probeFile(config, storage.uploadPath(fileId), { timeoutMs: 10_000 });
-      files.insertProbing({
+      await files.insertProbing({
         fileId,
         apiKey: principal.apiKey,
         filename: 'c.mp4',
@@ -107,7 +107,7 @@ function setup(timings: Partial<QueueTimings> = {}, envVars: Record<string, stri
         title: null,
         size: 1,
       });
-      files.markReady(fileId, metadata, 1);
+      await files.markReady(fileId, metadata, 1);
       return fileId;
     },
   };
@@ -115,15 +115,19 @@ function setup(timings: Partial<QueueTimings> = {}, envVars: Record<string, stri
   return env;
 }
 
-async function until<T>(what: string, fn: () => T | undefined | null | false, ms = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  ms = 60_000,
+): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(
-    `timed out waiting for ${what}: ${JSON.stringify(envs.map((e) => e.jobs.listProcessing()))}`,
+    `timed out waiting for ${what}: ${JSON.stringify(await Promise.all(envs.map((e) => e.jobs.listProcessing())))}`,
   );
 }
 
@@ -131,8 +135,11 @@ describe('EncodingService', () => {
   it('runs a job to completion with progress, then playable, then completed', async () => {
     const env = setup();
     env.service.start();
-    const job = env.service.create(principal, { fileId: await env.addFile(shortClip) });
-    const done = await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
+    const job = await env.service.create(principal, { fileId: await env.addFile(shortClip) });
+    const done = await until(
+      'completed',
+      async () => (await env.jobs.get(job.jobId))?.status === 'completed',
+    );
     expect(done).toBe(true);
 
     const mine = env.seen.filter((e) => e.videoId === job.videoId);
@@ -144,7 +151,7 @@ describe('EncodingService', () => {
       jobId: job.jobId,
       playback: { hls: `http://vod.test/stream/${job.videoId}/master.m3u8` },
     });
-    const got = env.service.get(principal, job.jobId);
+    const got = await env.service.get(principal, job.jobId);
     expect(got).toMatchObject({ status: 'completed', progress: 100, error: null });
     expect(got.playback?.poster).toBe(`http://vod.test/stream/${job.videoId}/poster.jpg`);
     expect(got.renditions.map((r) => r.name)).toEqual(['240', '360']);
@@ -155,21 +162,21 @@ describe('EncodingService', () => {
     env.service.start();
     const fileId = await env.addFile(longClip);
     const t0 = Date.now();
-    const a = env.service.create(principal, { fileId });
-    const b = env.service.create(principal, { fileId });
-    await until('a processing', () => env.jobs.get(a.jobId)?.status === 'processing');
+    const a = await env.service.create(principal, { fileId });
+    const b = await env.service.create(principal, { fileId });
+    await until('a processing', async () => (await env.jobs.get(a.jobId))?.status === 'processing');
     // pollMs is a minute: only the wake-up on create explains a start this quick.
     expect(Date.now() - t0).toBeLessThan(2_000);
-    expect(env.jobs.get(b.jobId)!.status).toBe('queued');
+    expect((await env.jobs.get(b.jobId))!.status).toBe('queued');
     await env.service.cancel(principal, a.jobId);
-    await until('b processing', () => env.jobs.get(b.jobId)?.status === 'processing');
+    await until('b processing', async () => (await env.jobs.get(b.jobId))?.status === 'processing');
   });
 
   it('throttles progress events and stores the progress', async () => {
     const env = setup({ progressMs: 500 });
     env.service.start();
-    const job = env.service.create(principal, { fileId: await env.addFile(longClip) });
-    await until('some progress', () => (env.jobs.get(job.jobId)?.progress ?? 0) > 5);
+    const job = await env.service.create(principal, { fileId: await env.addFile(longClip) });
+    await until('some progress', async () => ((await env.jobs.get(job.jobId))?.progress ?? 0) > 5);
     await env.service.cancel(principal, job.jobId);
     const progress = env.seen.filter((e) => e.type === 'progress' && e.videoId === job.videoId);
     expect(progress.length).toBeGreaterThan(0);
@@ -180,13 +187,13 @@ describe('EncodingService', () => {
   it('stops ffmpeg when the job is cancelled by someone else (lease renewal fails)', async () => {
     const env = setup();
     env.service.start();
-    const job = env.service.create(principal, { fileId: await env.addFile(longClip) });
+    const job = await env.service.create(principal, { fileId: await env.addFile(longClip) });
     const pid = await until('pid', () => env.service.runningPids().get(job.jobId));
     // As another server process sharing the database would.
-    env.jobs.cancel(job.jobId, 'cancelled elsewhere');
+    await env.jobs.cancel(job.jobId, 'cancelled elsewhere');
     await until('ffmpeg gone', () => env.service.runningPids().size === 0, 5_000);
     expect(() => process.kill(pid, 0)).toThrow();
-    expect(env.jobs.get(job.jobId)!.status).toBe('cancelled');
+    expect((await env.jobs.get(job.jobId))!.status).toBe('cancelled');
   });
 
   it('fails with encode_failed (and a failed event) when ffmpeg cannot read the source', async () => {
@@ -194,9 +201,9 @@ describe('EncodingService', () => {
     env.service.start();
     const fileId = await env.addFile(shortClip);
     fs.writeFileSync(env.storage.uploadPath(fileId), Buffer.alloc(10_000, 3));
-    const job = env.service.create(principal, { fileId });
-    await until('failed', () => env.jobs.get(job.jobId)?.status === 'failed');
-    const got = env.service.get(principal, job.jobId);
+    const job = await env.service.create(principal, { fileId });
+    await until('failed', async () => (await env.jobs.get(job.jobId))?.status === 'failed');
+    const got = await env.service.get(principal, job.jobId);
     expect(got.error?.code).toBe('encode_failed');
     expect(got.error?.message).toMatch(/^ffmpeg exited with code \d+: /);
     expect(got.error?.message).not.toContain(env.dataDir);
@@ -209,51 +216,51 @@ describe('EncodingService', () => {
   it('fails with encode_timeout when ffmpeg outlives the encode timeout', async () => {
     const env = setup({}, { VOD_ENCODE_TIMEOUT_MS: '1000' });
     env.service.start();
-    const job = env.service.create(principal, { fileId: await env.addFile(longClip) });
-    await until('failed', () => env.jobs.get(job.jobId)?.status === 'failed', 20_000);
-    expect(env.jobs.get(job.jobId)!.error?.code).toBe('encode_timeout');
+    const job = await env.service.create(principal, { fileId: await env.addFile(longClip) });
+    await until('failed', async () => (await env.jobs.get(job.jobId))?.status === 'failed', 20_000);
+    expect((await env.jobs.get(job.jobId))!.error?.code).toBe('encode_timeout');
     expect(env.service.runningPids().size).toBe(0);
   });
 
   it('fails with source_missing when the file went away before the job started', async () => {
     const env = setup();
     const fileId = await env.addFile(shortClip);
-    const job = env.service.create(principal, { fileId });
-    env.files.delete(fileId);
+    const job = await env.service.create(principal, { fileId });
+    await env.files.delete(fileId);
     env.service.start();
-    await until('failed', () => env.jobs.get(job.jobId)?.status === 'failed');
-    expect(env.jobs.get(job.jobId)!.error?.code).toBe('source_missing');
+    await until('failed', async () => (await env.jobs.get(job.jobId))?.status === 'failed');
+    expect((await env.jobs.get(job.jobId))!.error?.code).toBe('source_missing');
   });
 
   it('stop() kills ffmpeg and hands the job back to the queue', async () => {
     const env = setup();
     env.service.start();
-    const job = env.service.create(principal, { fileId: await env.addFile(longClip) });
+    const job = await env.service.create(principal, { fileId: await env.addFile(longClip) });
     const pid = await until('pid', () => env.service.runningPids().get(job.jobId));
     await env.service.stop();
     expect(() => process.kill(pid, 0)).toThrow();
-    expect(env.jobs.get(job.jobId)).toMatchObject({ status: 'queued', leaseOwner: null });
+    expect(await env.jobs.get(job.jobId)).toMatchObject({ status: 'queued', leaseOwner: null });
   });
 
   it('requeues a job whose lease expired and runs it from scratch', async () => {
     const env = setup({ pollMs: 100 });
     const fileId = await env.addFile(shortClip);
-    const job = env.service.create(principal, { fileId });
+    const job = await env.service.create(principal, { fileId });
     // Claimed by a worker on another host that then died: its lease runs out.
-    env.jobs.claimNext('other-host:1:x', 300);
+    await env.jobs.claimNext('other-host:1:x', 300);
     const leftover = path.join(env.storage.videoDir(job.videoId), '360', 'leftover.m4s');
     fs.mkdirSync(path.dirname(leftover), { recursive: true });
     fs.writeFileSync(leftover, 'x');
     env.service.start();
-    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
-    expect(env.jobs.get(job.jobId)!.attempts).toBe(2);
+    await until('completed', async () => (await env.jobs.get(job.jobId))?.status === 'completed');
+    expect((await env.jobs.get(job.jobId))!.attempts).toBe(2);
     expect(fs.existsSync(leftover)).toBe(false);
   });
 
   it('clears only the encoder outputs on a re-claim: other features keep their folders', async () => {
     const env = setup({ pollMs: 100 });
-    const job = env.service.create(principal, { fileId: await env.addFile(shortClip) });
-    env.jobs.claimNext('other-host:1:x', 300);
+    const job = await env.service.create(principal, { fileId: await env.addFile(shortClip) });
+    await env.jobs.claimNext('other-host:1:x', 300);
     const videoDir = env.storage.videoDir(job.videoId);
     for (const f of [
       '360/seg_00000.m4s',
@@ -266,7 +273,7 @@ describe('EncodingService', () => {
       fs.writeFileSync(path.join(videoDir, f), 'old');
     }
     env.service.start();
-    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
+    await until('completed', async () => (await env.jobs.get(job.jobId))?.status === 'completed');
     expect(fs.readFileSync(path.join(videoDir, 'thumbs/a.jpg'), 'utf8')).toBe('old');
     expect(fs.readFileSync(path.join(videoDir, 'storyboard.vtt'), 'utf8')).toBe('old');
     expect(fs.readFileSync(path.join(videoDir, 'subtitles/en.vtt'), 'utf8')).toBe('old');
@@ -288,10 +295,10 @@ describe('EncodingService', () => {
     const cut = path.join(clipDir, 'cut.mp4');
     const bytes = fs.readFileSync(whole);
     fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 10)));
-    const job = env.service.create(principal, { fileId: await env.addFile(cut) });
-    await until('failed', () => env.jobs.get(job.jobId)?.status === 'failed');
-    expect(env.jobs.get(job.jobId)!.error).toMatchObject({ code: 'source_truncated' });
-    expect(env.jobs.get(job.jobId)!.error!.message).toMatch(/promises 10\.000 s/);
+    const job = await env.service.create(principal, { fileId: await env.addFile(cut) });
+    await until('failed', async () => (await env.jobs.get(job.jobId))?.status === 'failed');
+    expect((await env.jobs.get(job.jobId))!.error).toMatchObject({ code: 'source_truncated' });
+    expect((await env.jobs.get(job.jobId))!.error!.message).toMatch(/promises 10\.000 s/);
   });
 
   it('bounds a source whose header lies (600 s Matroska claiming 1 s) to VOD_MAX_DURATION_S and reports the real duration', async () => {
@@ -311,10 +318,10 @@ describe('EncodingService', () => {
     bytes.writeDoubleBE(1000, at + 3);
     fs.writeFileSync(mkv, bytes);
     const fileId = await env.addFile(mkv);
-    expect(env.files.get(fileId)!.metadata!.duration).toBe(1);
-    const job = env.service.create(principal, { fileId });
-    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
-    const duration = env.jobs.get(job.jobId)!.outputDuration!;
+    expect((await env.files.get(fileId))!.metadata!.duration).toBe(1);
+    const job = await env.service.create(principal, { fileId });
+    await until('completed', async () => (await env.jobs.get(job.jobId))?.status === 'completed');
+    const duration = (await env.jobs.get(job.jobId))!.outputDuration!;
     expect(duration).toBeGreaterThan(7.5);
     expect(duration).toBeLessThanOrEqual(8.2);
     const completed = env.seen.find((e) => e.type === 'completed' && e.videoId === job.videoId)!;
@@ -324,7 +331,7 @@ describe('EncodingService', () => {
   it('kills the orphaned ffmpeg of a SIGKILLed server before requeueing its job', async () => {
     const env = setup({ pollMs: 100 });
     const clip = await makeClip(path.join(clipDir, 'orphan.mp4'), { duration: 20, width: 480, height: 270 });
-    const job = env.service.create(principal, { fileId: await env.addFile(clip) });
+    const job = await env.service.create(principal, { fileId: await env.addFile(clip) });
     const root = path.resolve(import.meta.dirname, '../../..');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/src/main.ts')], {
       cwd: root,
@@ -341,10 +348,10 @@ describe('EncodingService', () => {
     try {
       const orphan = await until(
         'the child encodes',
-        () => env.jobs.get(job.jobId)?.encoderPid,
+        async () => (await env.jobs.get(job.jobId))?.encoderPid,
         120_000,
-      ).catch((e) => {
-        console.error(env.jobs.get(job.jobId));
+      ).catch(async (e) => {
+        console.error(await env.jobs.get(job.jobId));
         throw e;
       });
       child.kill('SIGKILL');
@@ -352,9 +359,13 @@ describe('EncodingService', () => {
       // The defect: ffmpeg outlives the server and keeps writing the job's folder.
       expect(await isEncoderProcess(orphan, env.storage.videoDir(job.videoId))).toBe(true);
       env.service.start();
-      await until('requeued and claimed again', () => (env.jobs.get(job.jobId)?.attempts ?? 0) >= 2, 10_000);
+      await until(
+        'requeued and claimed again',
+        async () => ((await env.jobs.get(job.jobId))?.attempts ?? 0) >= 2,
+        10_000,
+      );
       expect(await isEncoderProcess(orphan, env.storage.videoDir(job.videoId))).toBe(false);
-      await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed', 180_000);
+      await until('completed', async () => (await env.jobs.get(job.jobId))?.status === 'completed', 180_000);
     } finally {
       child.kill('SIGKILL');
     }
@@ -363,12 +374,12 @@ describe('EncodingService', () => {
   it('makes progressive faststart MP4 downloads of the asked rungs beside the whole HLS ladder', async () => {
     const env = setup();
     env.service.start();
-    const job = env.service.create(principal, {
+    const job = await env.service.create(principal, {
       fileId: await env.addFile(shortClip),
       presets: [{ format: 'mp4', resolutions: ['240'] }],
     });
-    await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed');
-    const got = env.service.get(principal, job.jobId);
+    await until('completed', async () => (await env.jobs.get(job.jobId))?.status === 'completed');
+    const got = await env.service.get(principal, job.jobId);
     expect(got.renditions.map((r) => r.name)).toEqual(['240', '360']);
     expect(got.downloads).toEqual([
       {
@@ -399,15 +410,15 @@ describe('EncodingService', () => {
     expect(head.indexOf('moov')).toBeLessThan(fs.readFileSync(file).indexOf('mdat'));
   });
 
-  it('validates the request before looking at the file', () => {
+  it('validates the request before looking at the file', async () => {
     const env = setup();
-    const bad = (body: unknown) => () => env.service.create(principal, body as never);
-    expect(bad({})).toThrow(/fileId/);
-    expect(bad({ fileId: 'x', presets: [{ resolutions: ['999'] }] })).toThrow(/not one of/);
-    expect(bad({ fileId: 'x', presets: [{ format: 'dash' }] })).toThrow(/"hls" or "mp4"/);
-    expect(bad({ fileId: 'x', thumbnails: [{ timestamp: '00:61:00' }] })).toThrow(/HH:MM:SS/);
-    expect(bad({ fileId: 'x', webhookUrl: 'javascript:alert(1)' })).toThrow(/http/);
-    expect(bad({ fileId: 'x', userData: { big: 'x'.repeat(20_000) } })).toThrow(/userData/);
-    expect(bad({ fileId: 'nosuchfile00000' })).toThrow(/no file/);
+    const bad = (body: unknown) => env.service.create(principal, body as never);
+    await expect(bad({})).rejects.toThrow(/fileId/);
+    await expect(bad({ fileId: 'x', presets: [{ resolutions: ['999'] }] })).rejects.toThrow(/not one of/);
+    await expect(bad({ fileId: 'x', presets: [{ format: 'dash' }] })).rejects.toThrow(/"hls" or "mp4"/);
+    await expect(bad({ fileId: 'x', thumbnails: [{ timestamp: '00:61:00' }] })).rejects.toThrow(/HH:MM:SS/);
+    await expect(bad({ fileId: 'x', webhookUrl: 'javascript:alert(1)' })).rejects.toThrow(/http/);
+    await expect(bad({ fileId: 'x', userData: { big: 'x'.repeat(20_000) } })).rejects.toThrow(/userData/);
+    await expect(bad({ fileId: 'nosuchfile00000' })).rejects.toThrow(/no file/);
   });
 });

@@ -12,8 +12,7 @@ import type {
 } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import type { FilesRepo } from '../db/files.ts';
-import type { JobRow, JobsRepo } from '../db/jobs.ts';
+import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
 import { makeDownload } from '../media/downloads.ts';
@@ -26,7 +25,7 @@ import { isEncoderProcess } from '../media/process.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import type { Principal } from './auth.ts';
-import type { EventBus } from './events.ts';
+import type { VideoEventBus } from './events.ts';
 import { parseTimestamp, validateRequest } from './job-request.ts';
 import { downloadUrls, playbackUrls } from './videos.ts';
 
@@ -40,14 +39,19 @@ const TRUNCATED_SLACK_S = 0.5;
 export interface EncodingServiceDeps {
   config: Config;
   storage: LocalStorage;
-  files: FilesRepo;
-  jobs: JobsRepo;
-  events: EventBus;
+  files: FilesRepository;
+  jobs: JobsRepository;
+  events: VideoEventBus;
   log: FastifyBaseLogger;
   /** Queue timings; the defaults suit production, tests shorten them. */
   timings?: Partial<QueueTimings>;
   /** Poster, storyboard and thumbnails, made beside the encode (services/pictures.ts). */
   pictures?: { jobStarted(job: JobRow): Promise<void>; describe(videoId: string): VideoPictures };
+  /**
+   * Wakes idle workers when another process queued a job (PostgreSQL LISTEN/NOTIFY: `JobWaker`);
+   * jobs queued by this process wake them in-process. Without one, an idle worker looks every `pollMs`.
+   */
+  waker?: { next(timeoutMs: number): Promise<unknown> };
 }
 
 export interface QueueTimings {
@@ -76,6 +80,11 @@ interface Running {
   lastProgress: number;
   /** Resolves when the job's run is over and its outcome recorded. */
   finished: Promise<void>;
+  /**
+   * The job's writes made from ffmpeg's callbacks (pid, progress, playable), one after the other, so
+   * they land in order and are all in before the outcome is recorded.
+   */
+  writes: Promise<void>;
 }
 
 /**
@@ -91,15 +100,17 @@ export class EncodingService {
   readonly #wakers = new Set<() => void>();
   #workers: Promise<void>[] = [];
   #renewTimer: NodeJS.Timeout | null = null;
+  /** The renewal pass under way: a slow database must not stack passes. */
+  #renewing: Promise<void> | null = null;
   #stopping = false;
 
   constructor(readonly deps: EncodingServiceDeps) {
     this.#timings = { ...DEFAULT_TIMINGS, ...deps.timings };
   }
 
-  create(principal: Principal, body: CreateJobRequest): EncoderJob {
+  async create(principal: Principal, body: CreateJobRequest): Promise<EncoderJob> {
     const request = validateRequest(body);
-    const file = isValidId(request.fileId) ? this.deps.files.get(request.fileId) : undefined;
+    const file = isValidId(request.fileId) ? await this.deps.files.get(request.fileId) : undefined;
     if (!file || file.apiKey !== principal.apiKey) {
       throw new ApiError('not_found', `no file ${request.fileId}`);
     }
@@ -125,7 +136,7 @@ export class EncodingService {
         );
       }
     }
-    const row = this.deps.jobs.insert({
+    const row = await this.deps.jobs.insert({
       jobId: newId(),
       videoId: newId(),
       fileId: file.fileId,
@@ -136,12 +147,12 @@ export class EncodingService {
     return this.#toJob(row);
   }
 
-  get(principal: Principal, jobId: string): EncoderJob {
-    return this.#toJob(this.#owned(principal, jobId));
+  async get(principal: Principal, jobId: string): Promise<EncoderJob> {
+    return this.#toJob(await this.#owned(principal, jobId));
   }
 
-  list(principal: Principal, page: number, perPage: number): Page<EncoderJob> {
-    const { rows, total } = this.deps.jobs.list(principal.apiKey, page, perPage);
+  async list(principal: Principal, page: number, perPage: number): Promise<Page<EncoderJob>> {
+    const { rows, total } = await this.deps.jobs.list(principal.apiKey, page, perPage);
     return {
       data: rows.map((r) => this.#toJob(r)),
       pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
@@ -153,9 +164,9 @@ export class EncodingService {
    * and the partial output is removed. A job that already ended is a 409.
    */
   async cancel(principal: Principal, jobId: string): Promise<EncoderJob> {
-    const job = this.#owned(principal, jobId);
-    if (FINAL.has(job.status) || !this.deps.jobs.cancel(jobId, 'cancelled by request')) {
-      const now = this.deps.jobs.get(jobId) ?? job;
+    const job = await this.#owned(principal, jobId);
+    if (FINAL.has(job.status) || !(await this.deps.jobs.cancel(jobId, 'cancelled by request'))) {
+      const now = (await this.deps.jobs.get(jobId)) ?? job;
       throw new ApiError('conflict', `job ${jobId} already ended (${now.status}): nothing to cancel`);
     }
     const running = this.#running.get(jobId);
@@ -166,7 +177,7 @@ export class EncodingService {
     }
     // A cancelled video is gone for good: every feature's output goes with it.
     await this.deps.storage.removeVideo(job.videoId);
-    const cancelled = this.deps.jobs.get(jobId)!;
+    const cancelled = (await this.deps.jobs.get(jobId))!;
     this.deps.events.emit({
       type: 'failed',
       videoId: job.videoId,
@@ -182,7 +193,11 @@ export class EncodingService {
     const reclaimed = this.#reclaimDead().catch((err: unknown) => {
       this.deps.log.error({ err }, 'encoding queue: reclaiming dead jobs failed');
     });
-    this.#renewTimer = setInterval(() => this.#renewLeases(), this.#timings.renewMs);
+    this.#renewTimer = setInterval(() => {
+      this.#renewing ??= this.#renewLeases().finally(() => {
+        this.#renewing = null;
+      });
+    }, this.#timings.renewMs);
     this.#renewTimer.unref();
     for (let i = 0; i < this.deps.config.encodeConcurrency; i++) {
       this.#workers.push(reclaimed.then(() => this.#work()));
@@ -202,6 +217,7 @@ export class EncodingService {
     }
     this.#wake();
     await Promise.all(this.#workers);
+    await this.#renewing;
     this.#workers = [];
   }
 
@@ -214,10 +230,10 @@ export class EncodingService {
     while (!this.#stopping) {
       let job: JobRow | undefined;
       try {
-        for (const requeued of this.deps.jobs.requeueExpired()) {
+        for (const requeued of await this.deps.jobs.requeueExpired()) {
           this.deps.log.warn({ jobId: requeued.jobId }, 'encoding job lease expired: requeued');
         }
-        job = this.deps.jobs.claimNext(this.#owner, this.#timings.leaseMs);
+        job = await this.deps.jobs.claimNext(this.#owner, this.#timings.leaseMs);
       } catch (err) {
         this.deps.log.error({ err }, 'encoding queue: claim failed');
       }
@@ -239,13 +255,14 @@ export class EncodingService {
       finished: new Promise((resolve) => {
         finish = resolve;
       }),
+      writes: Promise.resolve(),
     };
     this.#running.set(job.jobId, running);
     const { jobs, files, storage, config, log, events } = this.deps;
     try {
-      const file = files.get(job.fileId);
+      const file = await files.get(job.fileId);
       if (file?.status !== 'ready' || !file.metadata) {
-        this.#fail(job, 'source_missing', 'the source file is gone or not ready');
+        await this.#fail(job, 'source_missing', 'the source file is gone or not ready');
         return;
       }
       const input = storage.uploadPath(job.fileId);
@@ -275,7 +292,7 @@ export class EncodingService {
         maxBitrate: r.maxrate,
         playlist: variantPlaylist(r.name),
       }));
-      if (running.stop) return this.#stopped(running);
+      if (running.stop) return await this.#stopped(running);
       const pictures = this.deps.pictures?.jobStarted(job);
 
       const started = Date.now();
@@ -293,16 +310,18 @@ export class EncodingService {
         durationS: probed,
         maxDurationS: config.maxDurationSeconds,
         timeoutMs: config.encodeTimeoutMs,
-        onSpawn: (pid) => jobs.setEncoderPid(job.jobId, this.#owner, pid),
+        onSpawn: (pid) => this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, pid)),
         onProgress: (p) => this.#onProgress(running, p),
         onPlayable: () => {
           running.playable = true;
-          if (!jobs.markPlayable(job.jobId, this.#owner, renditions)) return;
-          log.info({ jobId: job.jobId, ms: Date.now() - started }, 'video playable');
-          events.emit({
-            type: 'playable',
-            videoId: job.videoId,
-            data: { jobId: job.jobId, playback: playbackUrls(config.publicUrl, job.videoId), renditions },
+          this.#write(running, async () => {
+            if (!(await jobs.markPlayable(job.jobId, this.#owner, renditions))) return;
+            log.info({ jobId: job.jobId, ms: Date.now() - started }, 'video playable');
+            events.emit({
+              type: 'playable',
+              videoId: job.videoId,
+              data: { jobId: job.jobId, playback: playbackUrls(config.publicUrl, job.videoId), renditions },
+            });
           });
         },
       });
@@ -310,26 +329,28 @@ export class EncodingService {
       try {
         result = await running.handle.done;
       } catch (err) {
-        if (running.stop) return this.#stopped(running);
+        this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, null));
+        await running.writes;
+        if (running.stop) return await this.#stopped(running);
         const e = err instanceof EncodeError ? err : new EncodeError('encode_failed', String(err), []);
         log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
-        this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
+        await this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
         return;
-      } finally {
-        jobs.setEncoderPid(job.jobId, this.#owner, null);
       }
-      if (running.stop) return this.#stopped(running);
+      this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, null));
+      await running.writes;
+      if (running.stop) return await this.#stopped(running);
       const expected = Math.min(probed, config.maxDurationSeconds);
       if (result.durationS < expected * TRUNCATED_RATIO - TRUNCATED_SLACK_S) {
         log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
-        this.#fail(
+        await this.#fail(
           job,
           'source_truncated',
           `the source ends early: its header promises ${probed.toFixed(3)} s, its media hold ${result.durationS.toFixed(3)} s`,
         );
         return;
       }
-      jobs.setOutputDuration(job.jobId, this.#owner, round3(result.durationS));
+      await jobs.setOutputDuration(job.jobId, this.#owner, round3(result.durationS));
       const wanted = mp4Resolutions(job.request.presets);
       if (wanted && plan.rungs.length > 0) {
         let rungs = plan.rungs.filter((r) => wanted.includes(r.name));
@@ -338,7 +359,7 @@ export class EncodingService {
         const downloads: Download[] = [];
         try {
           for (const r of rungs) {
-            if (running.stop) return this.#stopped(running);
+            if (running.stop) return await this.#stopped(running);
             const bytes = await makeDownload(
               config,
               storage.videoDir(job.videoId),
@@ -355,18 +376,18 @@ export class EncodingService {
             });
           }
         } catch (err) {
-          if (running.stop) return this.#stopped(running);
+          if (running.stop) return await this.#stopped(running);
           log.warn({ jobId: job.jobId, err }, 'encoding job: MP4 download failed');
-          this.#fail(job, 'encode_failed', 'making the MP4 download failed');
+          await this.#fail(job, 'encode_failed', 'making the MP4 download failed');
           return;
         }
-        jobs.setDownloads(job.jobId, this.#owner, downloads);
+        await jobs.setDownloads(job.jobId, this.#owner, downloads);
       }
       // The job's thumbnails are part of it: `completed` lists them (pictures never reject).
       await pictures;
-      if (running.stop) return this.#stopped(running);
-      if (!running.playable) jobs.markPlayable(job.jobId, this.#owner, renditions);
-      if (jobs.finish(job.jobId, this.#owner, 'completed')) {
+      if (running.stop) return await this.#stopped(running);
+      if (!running.playable) await jobs.markPlayable(job.jobId, this.#owner, renditions);
+      if (await jobs.finish(job.jobId, this.#owner, 'completed')) {
         log.info({ jobId: job.jobId, ms: Date.now() - started }, 'encoding job completed');
         events.emit({
           type: 'completed',
@@ -383,7 +404,8 @@ export class EncodingService {
     } catch (err) {
       log.error({ err, jobId: job.jobId }, 'encoding job crashed');
       try {
-        this.#fail(job, 'internal', 'internal error while encoding');
+        await running.writes;
+        await this.#fail(job, 'internal', 'internal error while encoding');
       } catch {
         // the database itself is failing: the lease will expire and the job will be retried
       }
@@ -394,18 +416,19 @@ export class EncodingService {
   }
 
   /** The run ended because we stopped it: record why (a cancel was recorded by cancel()). */
-  #stopped(running: Running): void {
+  async #stopped(running: Running): Promise<void> {
     const { job } = running;
+    await running.writes;
     if (running.stop === 'shutdown') {
-      this.deps.jobs.release(job.jobId, this.#owner);
+      await this.deps.jobs.release(job.jobId, this.#owner);
       this.deps.log.info({ jobId: job.jobId }, 'encoding job handed back to the queue (shutdown)');
     } else if (running.stop === 'lease_lost') {
       this.deps.log.warn({ jobId: job.jobId }, 'encoding job lease lost: ffmpeg stopped');
     }
   }
 
-  #fail(job: JobRow, code: JobErrorCode, message: string): void {
-    if (!this.deps.jobs.finish(job.jobId, this.#owner, 'failed', { code, message })) return;
+  async #fail(job: JobRow, code: JobErrorCode, message: string): Promise<void> {
+    if (!(await this.deps.jobs.finish(job.jobId, this.#owner, 'failed', { code, message }))) return;
     this.deps.events.emit({
       type: 'failed',
       videoId: job.videoId,
@@ -420,7 +443,7 @@ export class EncodingService {
     if (now - running.lastProgressAt < this.#timings.progressMs) return;
     running.lastProgressAt = now;
     running.lastProgress = rounded;
-    this.deps.jobs.updateProgress(running.job.jobId, this.#owner, rounded);
+    this.#write(running, () => this.deps.jobs.updateProgress(running.job.jobId, this.#owner, rounded));
     this.deps.events.emit({
       type: 'progress',
       videoId: running.job.videoId,
@@ -428,10 +451,19 @@ export class EncodingService {
     });
   }
 
-  #renewLeases(): void {
-    for (const running of this.#running.values()) {
+  /** Queues one of a running job's writes behind the previous ones; a failure is logged, not thrown. */
+  #write(running: Running, write: () => Promise<unknown>): void {
+    running.writes = running.writes.then(write).then(
+      () => {},
+      (err: unknown) =>
+        this.deps.log.error({ err, jobId: running.job.jobId }, 'encoding job: a write failed'),
+    );
+  }
+
+  async #renewLeases(): Promise<void> {
+    for (const running of [...this.#running.values()]) {
       try {
-        if (this.deps.jobs.renewLease(running.job.jobId, this.#owner, this.#timings.leaseMs)) continue;
+        if (await this.deps.jobs.renewLease(running.job.jobId, this.#owner, this.#timings.leaseMs)) continue;
       } catch (err) {
         this.deps.log.error({ err }, 'encoding queue: lease renewal failed');
         continue;
@@ -449,11 +481,11 @@ export class EncodingService {
    */
   async #reclaimDead(): Promise<void> {
     const host = os.hostname();
-    for (const job of this.deps.jobs.listProcessing()) {
+    for (const job of await this.deps.jobs.listProcessing()) {
       const [owner, pid] = (job.leaseOwner ?? '').split(':');
       if (owner !== host || !pid || isAlive(Number(pid))) continue;
       if (job.encoderPid !== null) await killOrphan(job.encoderPid, this.deps.storage.videoDir(job.videoId));
-      if (this.deps.jobs.release(job.jobId, job.leaseOwner!)) {
+      if (await this.deps.jobs.release(job.jobId, job.leaseOwner!)) {
         this.deps.log.warn(
           { jobId: job.jobId, orphan: job.encoderPid },
           'encoding job of a dead process: requeued',
@@ -471,6 +503,8 @@ export class EncodingService {
       };
       const timer = setTimeout(done, ms);
       this.#wakers.add(done);
+      // Another process's job (PostgreSQL NOTIFY) ends the nap too.
+      this.deps.waker?.next(ms).then(done, done);
     });
   }
 
@@ -478,8 +512,8 @@ export class EncodingService {
     for (const wake of [...this.#wakers]) wake();
   }
 
-  #owned(principal: Principal, jobId: string): JobRow {
-    const job = isValidId(jobId) ? this.deps.jobs.get(jobId) : undefined;
+  async #owned(principal: Principal, jobId: string): Promise<JobRow> {
+    const job = isValidId(jobId) ? await this.deps.jobs.get(jobId) : undefined;
     if (!job || job.apiKey !== principal.apiKey) throw new ApiError('not_found', `no job ${jobId}`);
     return job;
   }

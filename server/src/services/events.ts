@@ -10,13 +10,33 @@ export interface VideoEvent {
 /** Not an id we mint (ids are lowercase alphanumerics), so no video's listeners ever hear it. */
 const FILE_PROBED = 'file:probed';
 
-/** In-process fan-out of video events to SSE listeners (and, later, webhook deliveries). */
-export class EventBus {
+/**
+ * What services depend on: the in-process `EventBus` (one node) or `PgEventBus` (LISTEN/NOTIFY,
+ * several nodes). `on` hears every node's events (SSE); `onEmitted` hears only this process's own
+ * emits, so the webhook outbox gets each event once however many nodes listen.
+ */
+export interface VideoEventBus {
+  emit(event: VideoEvent): void;
+  /** Subscribes to one video's events (or `*` for all), from any node; returns the unsubscribe function. */
+  on(videoId: string, listener: (event: VideoEvent) => void): () => void;
+  /** Events this process emitted, synchronously within `emit`. */
+  onEmitted(listener: (event: VideoEvent) => void): () => void;
+  /** A file's probe ended (`ready` or `rejected`) in this process; files have no SSE stream. */
+  emitFileProbed(fileId: string): void;
+  onFileProbed(listener: (fileId: string) => void): () => void;
+}
+
+/** In-process fan-out of video events to SSE listeners and webhook deliveries. */
+export class EventBus implements VideoEventBus {
   readonly #emitter = new EventEmitter().setMaxListeners(0);
 
   emit(event: VideoEvent): void {
     this.#emitter.emit(event.videoId, event);
     this.#emitter.emit('*', event);
+  }
+
+  onEmitted(listener: (event: VideoEvent) => void): () => void {
+    return this.on('*', listener);
   }
 
   /** Subscribes to one video's events (or `*` for all); returns the unsubscribe function. */

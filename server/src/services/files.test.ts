@@ -180,23 +180,24 @@ describe('onUploadFinished', () => {
 describe('get, list and delete are scoped to the API key', () => {
   it('hides another key’s file as not found', async () => {
     const { fileId } = await w.files.onUploadFinished(placeUpload(w, h264));
-    expect(w.files.get(alice, fileId).fileId).toBe(fileId);
-    expect(() => w.files.get(bob, fileId)).toThrow(
-      expect.objectContaining({ code: 'not_found', status: 404 }),
-    );
+    expect((await w.files.get(alice, fileId)).fileId).toBe(fileId);
+    await expect(w.files.get(bob, fileId)).rejects.toMatchObject({ code: 'not_found', status: 404 });
     await expect(w.files.delete(bob, fileId)).rejects.toMatchObject({ code: 'not_found' });
-    expect(() => w.files.get(alice, '../../etc/passwd')).toThrow(
-      expect.objectContaining({ code: 'not_found' }),
-    );
+    await expect(w.files.get(alice, '../../etc/passwd')).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('paginates newest first', async () => {
     for (let i = 0; i < 3; i++) await w.files.onUploadFinished(placeUpload(w, h264));
-    const first = w.files.list(alice, 1, 2);
+    const first = await w.files.list(alice, 1, 2);
     expect(first.data).toHaveLength(2);
     expect(first.pageInfo).toEqual({ page: 1, perPage: 2, total: 3, lastPage: 2 });
-    expect(w.files.list(alice, 2, 2).data).toHaveLength(1);
-    expect(w.files.list(bob, 1, 20).pageInfo).toEqual({ page: 1, perPage: 20, total: 0, lastPage: 1 });
+    expect((await w.files.list(alice, 2, 2)).data).toHaveLength(1);
+    expect((await w.files.list(bob, 1, 20)).pageInfo).toEqual({
+      page: 1,
+      perPage: 20,
+      total: 0,
+      lastPage: 1,
+    });
   });
 
   it('deletes bytes, videos and jobs; refuses while a job is active', async () => {
@@ -219,7 +220,7 @@ describe('get, list and delete are scoped to the API key', () => {
     expect(fs.existsSync(`${w.storage.uploadPath(fileId)}.json`)).toBe(false);
     expect(fs.existsSync(w.storage.videoDir(videoId))).toBe(false);
     expect(w.db.prepare('SELECT count(*) AS n FROM jobs WHERE file_id = ?').get(fileId)).toEqual({ n: 0 });
-    expect(() => w.files.get(alice, fileId)).toThrow(expect.objectContaining({ code: 'not_found' }));
+    await expect(w.files.get(alice, fileId)).rejects.toMatchObject({ code: 'not_found' });
   });
 });
 
@@ -234,14 +235,14 @@ describe('reconcile and expiry', () => {
     fs.writeFileSync(infoPath, JSON.stringify(info));
 
     await w.files.reconcile();
-    const record = w.files.get(alice, done.fileId);
+    const record = await w.files.get(alice, done.fileId);
     expect(record.status).toBe('ready');
     expect(record.filename).toBe('uppy-name.mp4');
-    expect(() => w.files.get(alice, unfinished.fileId)).toThrow();
-    expect(() => w.files.get(alice, ownerless.fileId)).toThrow();
+    await expect(w.files.get(alice, unfinished.fileId)).rejects.toThrow();
+    await expect(w.files.get(alice, ownerless.fileId)).rejects.toThrow();
     // Idempotent: a second pass finds nothing to do.
     await w.files.reconcile();
-    expect(w.files.list(alice, 1, 20).pageInfo.total).toBe(1);
+    expect((await w.files.list(alice, 1, 20)).pageInfo.total).toBe(1);
   });
 
   it('sweeps only unfinished uploads past their expiry', async () => {
@@ -258,9 +259,9 @@ describe('reconcile and expiry', () => {
     expect(fs.existsSync(w.storage.uploadPath(recorded.fileId))).toBe(true);
   });
 
-  it('reports the database as healthy', () => {
-    expect(w.files.databaseOk()).toBe(true);
+  it('reports the database as healthy', async () => {
+    expect(await w.files.databaseOk()).toBe(true);
     w.db.close();
-    expect(w.files.databaseOk()).toBe(false);
+    expect(await w.files.databaseOk()).toBe(false);
   });
 });

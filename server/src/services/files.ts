@@ -3,22 +3,21 @@ import path from 'node:path';
 import type { FileRecord, Page, RejectCode } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import type { FileRow, FilesRepo } from '../db/files.ts';
-import type { JobsRepo } from '../db/jobs.ts';
+import type { FileRow, FilesRepository, JobsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
 import { DEMUXER_ALLOWLIST } from '../media/ffmpeg.ts';
 import { ProbeError, type ProbeResult, probeFile } from '../media/probe.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import type { Principal } from './auth.ts';
-import type { EventBus } from './events.ts';
+import type { VideoEventBus } from './events.ts';
 
 export interface FileServiceDeps {
   config: Config;
   storage: LocalStorage;
-  files: FilesRepo;
-  jobs: JobsRepo;
-  events: EventBus;
+  files: FilesRepository;
+  jobs: JobsRepository;
+  events: VideoEventBus;
   log: FastifyBaseLogger;
 }
 
@@ -69,19 +68,19 @@ export class FileService {
    */
   async onUploadFinished(upload: FinishedUpload): Promise<FileRecord> {
     // tus calls its finish hook again for an empty PATCH at the final offset: probe once only.
-    const known = this.deps.files.get(upload.fileId);
+    const known = await this.deps.files.get(upload.fileId);
     if (known && known.status !== 'probing') return toRecord(known);
-    this.deps.files.insertProbing(upload);
+    await this.deps.files.insertProbing(upload);
     await this.#probe(upload.fileId);
-    return toRecord(this.deps.files.get(upload.fileId)!);
+    return toRecord((await this.deps.files.get(upload.fileId))!);
   }
 
-  get(principal: Principal, fileId: string): FileRecord {
-    return toRecord(this.#owned(principal, fileId));
+  async get(principal: Principal, fileId: string): Promise<FileRecord> {
+    return toRecord(await this.#owned(principal, fileId));
   }
 
-  list(principal: Principal, page: number, perPage: number): Page<FileRecord> {
-    const { rows, total } = this.deps.files.list(principal.apiKey, page, perPage);
+  async list(principal: Principal, page: number, perPage: number): Promise<Page<FileRecord>> {
+    const { rows, total } = await this.deps.files.list(principal.apiKey, page, perPage);
     return {
       data: rows.map(toRecord),
       pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
@@ -90,22 +89,22 @@ export class FileService {
 
   /** Deletes the file, its upload bytes and every video made from it; refused while a job uses it. */
   async delete(principal: Principal, fileId: string): Promise<void> {
-    this.#owned(principal, fileId);
+    await this.#owned(principal, fileId);
     const { jobs, files, storage } = this.deps;
-    if (jobs.activeCountForFile(fileId) > 0) {
+    if ((await jobs.activeCountForFile(fileId)) > 0) {
       throw new ApiError('conflict', 'an encoding job is still using this file: cancel it first');
     }
     // Bytes before rows: if we die halfway the record is still there to delete again, and an
     // upload without a record would be resurrected by reconcile() at the next boot.
-    for (const videoId of jobs.videoIdsForFile(fileId)) {
+    for (const videoId of await jobs.videoIdsForFile(fileId)) {
       await storage.removeVideo(videoId);
       // Before the rows go: listeners (webhooks) read the job to say whose video it was.
       this.deps.events.emit({ type: 'deleted', videoId, data: { fileId } });
       await storage.removeTracks(videoId);
     }
     await storage.removeUpload(fileId);
-    jobs.deleteForFile(fileId);
-    files.delete(fileId);
+    await jobs.deleteForFile(fileId);
+    await files.delete(fileId);
   }
 
   /**
@@ -118,7 +117,7 @@ export class FileService {
     for (const upload of await this.#uploadsOnDisk()) {
       const { info } = upload;
       if (!info || typeof info.size !== 'number' || upload.offset !== info.size) continue;
-      if (files.has(upload.fileId)) continue;
+      if (await files.has(upload.fileId)) continue;
       const apiKey = info.metadata?.[UPLOAD_OWNER_KEY];
       if (!apiKey) {
         log.warn({ fileId: upload.fileId }, 'completed upload without an owner: left alone');
@@ -127,7 +126,7 @@ export class FileService {
       await this.onUploadFinished({ fileId: upload.fileId, apiKey, size: info.size, ...uploadDetails(info) });
       recovered++;
     }
-    const stuck = files.listProbing();
+    const stuck = await files.listProbing();
     for (const file of stuck) await this.#probe(file.fileId);
     if (recovered || stuck.length) log.info({ recovered, reprobed: stuck.length }, 'reconciled uploads');
   }
@@ -143,7 +142,7 @@ export class FileService {
       const { info } = upload;
       if (owner !== undefined && info?.metadata?.[UPLOAD_OWNER_KEY] !== owner) continue;
       if (info && typeof info.size === 'number' && upload.offset === info.size) continue;
-      if (this.deps.files.has(upload.fileId)) continue;
+      if (await this.deps.files.has(upload.fileId)) continue;
       const created = info?.creation_date ? Date.parse(info.creation_date) : upload.mtimeMs;
       if (!(now - (Number.isFinite(created) ? created : upload.mtimeMs) > maxAgeMs)) continue;
       await this.deps.storage.removeUpload(upload.fileId);
@@ -153,22 +152,22 @@ export class FileService {
   }
 
   /** The ids of a key's files created before `beforeIso` (the demo sandbox sweep). */
-  idsCreatedBefore(apiKey: string, beforeIso: string): string[] {
+  idsCreatedBefore(apiKey: string, beforeIso: string): Promise<string[]> {
     return this.deps.files.idsCreatedBefore(apiKey, beforeIso);
   }
 
   /** For /healthz: the database answers a query. */
-  databaseOk(): boolean {
+  async databaseOk(): Promise<boolean> {
     try {
-      this.deps.files.has('healthcheck');
+      await this.deps.files.has('healthcheck');
       return true;
     } catch {
       return false;
     }
   }
 
-  #owned(principal: Principal, fileId: string): FileRow {
-    const row = isValidId(fileId) ? this.deps.files.get(fileId) : undefined;
+  async #owned(principal: Principal, fileId: string): Promise<FileRow> {
+    const row = isValidId(fileId) ? await this.deps.files.get(fileId) : undefined;
     // Another key's file answers exactly like a missing one: ids are not an oracle.
     if (!row || row.apiKey !== principal.apiKey) throw new ApiError('not_found', `no file ${fileId}`);
     return row;
@@ -194,17 +193,18 @@ export class FileService {
     } catch (err) {
       if (err instanceof ProbeError) {
         const code: RejectCode = err.formatRefused ? 'unsupported_container' : err.code;
-        files.markRejected(fileId, code, err.message, elapsed());
+        await files.markRejected(fileId, code, err.message, elapsed());
       } else {
         log.error({ err, fileId }, 'probe crashed');
-        files.markRejected(fileId, 'probe_failed', 'the file could not be probed', elapsed());
+        await files.markRejected(fileId, 'probe_failed', 'the file could not be probed', elapsed());
       }
       return;
     }
     const probeMs = elapsed();
     const rejection = judge(result, config);
-    if (rejection) files.markRejected(fileId, rejection.code, rejection.message, probeMs, result.metadata);
-    else files.markReady(fileId, result.metadata, probeMs);
+    if (rejection)
+      await files.markRejected(fileId, rejection.code, rejection.message, probeMs, result.metadata);
+    else await files.markReady(fileId, result.metadata, probeMs);
   }
 
   async #uploadsOnDisk(): Promise<UploadOnDisk[]> {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { PgListener } from '../db/pg/listen.ts';
-import type { EventBus, VideoEvent } from './events.ts';
+import { EventBus, type VideoEvent, type VideoEventBus } from './events.ts';
 
 const CHANNEL = 'vodkit_events';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
@@ -16,8 +16,10 @@ const MAX_PAYLOAD_BYTES = 7900;
  * Delivery is at most once, as NOTIFY is: a node that is disconnected when an event goes out misses
  * it, which SSE clients already cope with by reading the job's state when they (re)connect.
  */
-export class PgEventBus implements Pick<EventBus, 'emit' | 'on'> {
+export class PgEventBus implements VideoEventBus {
   readonly #emitter = new EventEmitter().setMaxListeners(0);
+  /** This process's own emits (`onEmitted`) and file probes: they never cross nodes. */
+  readonly #local = new EventBus();
   /** One connection (a pool of one, which reconnects), so emits leave in order. */
   readonly #sender: pg.Pool;
   readonly #listener: PgListener;
@@ -60,6 +62,7 @@ export class PgEventBus implements Pick<EventBus, 'emit' | 'on'> {
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
       throw new Error(`event ${event.type} for ${event.videoId} is over ${MAX_PAYLOAD_BYTES} bytes`);
     }
+    this.#local.emit(event);
     this.#queue = this.#queue
       .then(() => this.#ready)
       .then(() => this.#sender.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]))
@@ -72,6 +75,18 @@ export class PgEventBus implements Pick<EventBus, 'emit' | 'on'> {
   on(videoId: string, listener: (event: VideoEvent) => void): () => void {
     this.#emitter.on(videoId, listener);
     return () => this.#emitter.off(videoId, listener);
+  }
+
+  onEmitted(listener: (event: VideoEvent) => void): () => void {
+    return this.#local.on('*', listener);
+  }
+
+  emitFileProbed(fileId: string): void {
+    this.#local.emitFileProbed(fileId);
+  }
+
+  onFileProbed(listener: (fileId: string) => void): () => void {
+    return this.#local.onFileProbed(listener);
   }
 
   /** Waits for the emits so far to be sent. */

@@ -3,8 +3,7 @@ import path from 'node:path';
 import type { MediaMetadata, Resolution, Thumbnail, ThumbnailRequest, VideoPictures } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import type { FilesRepo } from '../db/files.ts';
-import type { JobRow, JobsRepo } from '../db/jobs.ts';
+import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
 import { POSTER_FILE } from '../media/layout.ts';
@@ -19,7 +18,7 @@ import {
   type SourcePicture,
 } from '../media/thumbnails.ts';
 import type { LocalStorage } from '../storage/local.ts';
-import type { EventBus } from './events.ts';
+import type { VideoEventBus } from './events.ts';
 
 export interface PictureLimits {
   /** On-demand renders running at once (`VOD_THUMBNAIL_CONCURRENCY`). */
@@ -39,9 +38,9 @@ export interface PictureLimits {
 export interface PictureServiceDeps {
   config: Config;
   storage: LocalStorage;
-  files: FilesRepo;
-  jobs: JobsRepo;
-  events: EventBus;
+  files: FilesRepository;
+  jobs: JobsRepository;
+  events: VideoEventBus;
   log: FastifyBaseLogger;
   limits?: Partial<PictureLimits>;
 }
@@ -127,8 +126,16 @@ export class PictureService {
       if (event.type === 'failed') abort.abort();
     });
     // A cancel marks the job before anything else happens: stop within a second, mid-ffmpeg too.
+    let looking = false;
     const watch = setInterval(() => {
-      if (FINAL.has(this.deps.jobs.get(job.jobId)?.status ?? 'failed')) abort.abort();
+      if (looking) return;
+      looking = true;
+      this.#ended(job.jobId)
+        .then((ended) => ended && abort.abort())
+        .catch(() => {})
+        .finally(() => {
+          looking = false;
+        });
     }, 1000);
     watch.unref();
     let posterDone!: () => void;
@@ -158,7 +165,7 @@ export class PictureService {
 
   async #runJob(job: JobRow, signal: AbortSignal, posterDone: () => void, storyboardDone: () => void) {
     const { storage, files, config, log } = this.deps;
-    const metadata = files.get(job.fileId)?.metadata;
+    const metadata = (await files.get(job.fileId))?.metadata;
     if (!metadata) return;
     const source = sourceOf(metadata);
     const input = storage.uploadPath(job.fileId);
@@ -166,16 +173,16 @@ export class PictureService {
     const manifest: Manifest = { poster: false, storyboard: false, thumbnails: [] };
     await fs.promises.mkdir(storage.thumbsDir(job.videoId), { recursive: true });
     // Stopped between steps too: a cancel marks the job before it kills anything.
-    const stopped = () => signal.aborted || FINAL.has(this.deps.jobs.get(job.jobId)?.status ?? 'failed');
+    const stopped = async () => signal.aborted || (await this.#ended(job.jobId));
     const step = async (name: string, work: () => Promise<void>): Promise<boolean> => {
-      if (stopped()) return false;
+      if (await stopped()) return false;
       const t0 = Date.now();
       try {
         await work();
         log.debug({ videoId: job.videoId, step: name, ms: Date.now() - t0 }, 'picture made');
         return true;
       } catch (err) {
-        if (!stopped()) log.warn({ videoId: job.videoId, step: name, err }, 'picture failed');
+        if (!(await stopped())) log.warn({ videoId: job.videoId, step: name, err }, 'picture failed');
         return false;
       }
     };
@@ -205,7 +212,7 @@ export class PictureService {
         renderStoryboard({ ...common, source, plan, outDir }),
       );
       if (manifest.storyboard) await this.#saveManifest(job.videoId, manifest);
-    } else if (!stopped()) {
+    } else if (!(await stopped())) {
       // Nothing to preview (audio only): an empty storyboard, so players asking for one get no 404.
       await fs.promises.writeFile(path.join(outDir, STORYBOARD_VTT), 'WEBVTT\n').catch(() => {});
     }
@@ -229,6 +236,11 @@ export class PictureService {
       manifest.thumbnails.push(...planned);
       await this.#saveManifest(job.videoId, manifest);
     }
+  }
+
+  /** The job has ended (cancelled, failed, or gone): its pictures stop. */
+  async #ended(jobId: string): Promise<boolean> {
+    return FINAL.has((await this.deps.jobs.get(jobId))?.status ?? 'failed');
   }
 
   async #saveManifest(videoId: string, manifest: Manifest): Promise<void> {
@@ -307,9 +319,9 @@ export class PictureService {
    * 503 `render_busy` when the queue is full, `render_timeout` when ffmpeg took too long.
    */
   async thumbnail(videoId: string, request: OnDemandRequest): Promise<{ file: string; cached: boolean }> {
-    const job = isValidId(videoId) ? this.deps.jobs.getByVideo(videoId) : undefined;
+    const job = isValidId(videoId) ? await this.deps.jobs.getByVideo(videoId) : undefined;
     if (!job || FINAL.has(job.status)) throw new ApiError('not_found', `no video ${videoId}`);
-    const metadata = this.deps.files.get(job.fileId)?.metadata;
+    const metadata = (await this.deps.files.get(job.fileId))?.metadata;
     const source = sourceOf(metadata);
     if (!metadata || !source) throw new ApiError('not_found', `video ${videoId} has no picture`);
     const duration = metadata.duration;

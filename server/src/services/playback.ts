@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { signPlaybackToken } from '@vodkit/api/sign';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import type { KeysRepo } from '../db/keys.ts';
-import type { PlaybackRepo } from '../db/playback.ts';
+import type { KeysRepository, PlaybackRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import type { Principal } from './auth.ts';
 
@@ -48,8 +47,8 @@ export interface PlaybackGrant {
 
 export interface PlaybackServiceDeps {
   dataDir: string;
-  repo: PlaybackRepo;
-  keys: KeysRepo;
+  repo: PlaybackRepository;
+  keys: KeysRepository;
 }
 
 /**
@@ -72,12 +71,21 @@ export class PlaybackService {
     this.#secret = loadSecret(deps.dataDir);
   }
 
-  /** The protection of a video, from memory when fresh; null when there is no such video. */
-  access(videoId: string): VideoAccess | null {
+  /**
+   * The protection of a video when memory has it fresh, without touching the database: the stream
+   * gate's hot path (every segment) stays synchronous. Undefined: ask `access()`.
+   */
+  cachedAccess(videoId: string): VideoAccess | undefined {
     const hit = this.#access.get(videoId);
+    return hit && Date.now() - hit.at < CACHE_TTL_MS ? hit.value : undefined;
+  }
+
+  /** The protection of a video, from memory when fresh; null when there is no such video. */
+  async access(videoId: string): Promise<VideoAccess | null> {
+    const cached = this.cachedAccess(videoId);
+    if (cached) return cached;
     const now = Date.now();
-    if (hit && now - hit.at < CACHE_TTL_MS) return hit.value;
-    const row = this.#deps.repo.access(videoId);
+    const row = await this.#deps.repo.access(videoId);
     if (!row) {
       this.#access.delete(videoId);
       return null;
@@ -93,36 +101,36 @@ export class PlaybackService {
   }
 
   /** Changes a video's protection; only its own key may. Returns the video's settings. */
-  update(
+  async update(
     principal: Principal,
     videoId: string,
     patch: { protected?: boolean; allowedOrigins?: unknown },
-  ): { protected: boolean; allowedOrigins: string[] | null } {
-    const row = this.#deps.repo.access(videoId);
+  ): Promise<{ protected: boolean; allowedOrigins: string[] | null }> {
+    const row = await this.#deps.repo.access(videoId);
     if (!row || row.apiKey !== principal.apiKey) throw new ApiError('not_found', `no video ${videoId}`);
     const origins = patch.allowedOrigins === undefined ? undefined : normalizeOrigins(patch.allowedOrigins);
-    if (patch.protected !== undefined) this.#deps.repo.setProtected(videoId, patch.protected);
-    if (origins !== undefined) this.#deps.repo.setVideoOrigins(videoId, origins);
+    if (patch.protected !== undefined) await this.#deps.repo.setProtected(videoId, patch.protected);
+    if (origins !== undefined) await this.#deps.repo.setVideoOrigins(videoId, origins);
     this.#access.delete(videoId);
-    const after = this.#deps.repo.access(videoId)!;
+    const after = (await this.#deps.repo.access(videoId))!;
     return { protected: after.protected, allowedOrigins: after.videoOrigins };
   }
 
   /** The video's own origin list (null = its key's list). */
-  videoOrigins(principal: Principal, videoId: string): string[] | null {
-    const row = this.#deps.repo.access(videoId);
+  async videoOrigins(principal: Principal, videoId: string): Promise<string[] | null> {
+    const row = await this.#deps.repo.access(videoId);
     if (!row || row.apiKey !== principal.apiKey) throw new ApiError('not_found', `no video ${videoId}`);
     return row.videoOrigins;
   }
 
-  keyOrigins(apiKey: string): string[] | null {
+  keyOrigins(apiKey: string): Promise<string[] | null> {
     return this.#deps.repo.keyOrigins(apiKey);
   }
 
   /** Sets the key-wide list (null clears it: any origin); every cached video of the key is dropped. */
-  setKeyOrigins(apiKey: string, value: unknown): string[] | null {
+  async setKeyOrigins(apiKey: string, value: unknown): Promise<string[] | null> {
     const origins = normalizeOrigins(value);
-    this.#deps.repo.setKeyOrigins(apiKey, origins);
+    await this.#deps.repo.setKeyOrigins(apiKey, origins);
     for (const [videoId, entry] of this.#access) {
       if (entry.value.apiKey === apiKey) this.#access.delete(videoId);
     }
@@ -135,9 +143,9 @@ export class PlaybackService {
     videoId: string,
     expiresIn = DEFAULT_MINT_S,
   ): Promise<{ token: string; videoId: string; expiresAt: string }> {
-    const row = this.#deps.repo.access(videoId);
+    const row = await this.#deps.repo.access(videoId);
     if (!row || row.apiKey !== principal.apiKey) throw new ApiError('not_found', `no video ${videoId}`);
-    const key = this.#deps.keys.get(principal.apiKey);
+    const key = await this.#deps.keys.get(principal.apiKey);
     if (!key || key.revokedAt) throw new ApiError('auth_revoked_key', 'the API key has been revoked');
     const token = await signPlaybackToken({ apiKey: key.apiKey, secret: key.secret, videoId, expiresIn });
     const exp = decodeJwt(token).exp!;
@@ -218,7 +226,7 @@ export class PlaybackService {
       throw new ApiError('playback_token_invalid', 'the playback token is not a well-formed JWT');
     }
     if (alg !== 'HS256') throw new ApiError('playback_token_invalid', 'playback tokens must be HS256');
-    const key = typeof apikey === 'string' ? this.#deps.keys.get(apikey) : undefined;
+    const key = typeof apikey === 'string' ? await this.#deps.keys.get(apikey) : undefined;
     if (!key || key.revokedAt) {
       throw new ApiError('playback_token_invalid', 'the playback token names an unknown or revoked API key');
     }

@@ -1,31 +1,30 @@
 import fs from 'node:fs';
 import type { Config } from '../config.ts';
-import type { FilesRepo } from '../db/files.ts';
-import type { JobsRepo } from '../db/jobs.ts';
-import type { OpenUploadsRepo } from '../db/uploads.ts';
+import type { FilesRepository, JobsRepository, OpenUploadsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import type { LocalStorage } from '../storage/local.ts';
 
 export interface QuotaDeps {
   config: Config;
-  jobs: JobsRepo;
-  files: FilesRepo;
-  openUploads: OpenUploadsRepo;
+  jobs: JobsRepository;
+  files: FilesRepository;
+  openUploads: OpenUploadsRepository;
   storage: LocalStorage;
 }
 
 /**
  * Per-key limits (issue 5, defect 7): queued + processing jobs, and unfinished uploads by count
- * and by the bytes they declared. Each check is synchronous and runs in the same tick as the
- * insert it guards, so concurrent requests cannot both squeeze under a limit.
+ * and by the bytes they declared. The upload reservation is one transaction (check and insert), so
+ * concurrent uploads cannot both squeeze under a limit; the job count is read before the insert, so
+ * requests racing each other (or other API nodes) may pass the job limit by as many as race.
  */
 export class QuotaService {
   constructor(private readonly deps: QuotaDeps) {}
 
   /** Throws 429 `too_many_jobs` when the key has as many active jobs as it may. */
-  checkNewJob(apiKey: string): void {
+  async checkNewJob(apiKey: string): Promise<void> {
     const limit = this.deps.config.maxActiveJobsPerKey;
-    if (this.deps.jobs.activeCountForKey(apiKey) >= limit) {
+    if ((await this.deps.jobs.activeCountForKey(apiKey)) >= limit) {
       throw new ApiError(
         'too_many_jobs',
         `this API key has ${limit} jobs queued or processing: wait for one to end (VOD_MAX_ACTIVE_JOBS_PER_KEY)`,
@@ -37,14 +36,20 @@ export class QuotaService {
    * Reserves an upload for the key or throws 429 `too_many_uploads`. A deferred length reserves
    * the largest upload allowed, since nothing yet bounds it.
    */
-  reserveUpload(fileId: string, apiKey: string, declaredSize: number | null): void {
+  async reserveUpload(fileId: string, apiKey: string, declaredSize: number | null): Promise<void> {
     const { config, openUploads } = this.deps;
     const size = declaredSize ?? config.maxUploadBytes;
     if (
-      openUploads.reserve(fileId, apiKey, size, config.maxOpenUploadsPerKey, config.maxOpenUploadBytesPerKey)
+      await openUploads.reserve(
+        fileId,
+        apiKey,
+        size,
+        config.maxOpenUploadsPerKey,
+        config.maxOpenUploadBytesPerKey,
+      )
     )
       return;
-    const usage = openUploads.usage(apiKey);
+    const usage = await openUploads.usage(apiKey);
     throw new ApiError(
       'too_many_uploads',
       usage.count >= config.maxOpenUploadsPerKey
@@ -55,16 +60,16 @@ export class QuotaService {
   }
 
   /** The upload finished, was terminated, expired, or tus never created it. */
-  releaseUpload(fileId: string): void {
-    this.deps.openUploads.release(fileId);
+  async releaseUpload(fileId: string): Promise<void> {
+    await this.deps.openUploads.release(fileId);
   }
 
   /** At boot: reservations whose upload finished (a file record) or is gone from disk. */
-  reconcile(): number {
+  async reconcile(): Promise<number> {
     let released = 0;
-    for (const fileId of this.deps.openUploads.ids()) {
-      if (this.deps.files.has(fileId) || !fs.existsSync(this.deps.storage.uploadPath(fileId))) {
-        this.deps.openUploads.release(fileId);
+    for (const fileId of await this.deps.openUploads.ids()) {
+      if ((await this.deps.files.has(fileId)) || !fs.existsSync(this.deps.storage.uploadPath(fileId))) {
+        await this.deps.openUploads.release(fileId);
         released++;
       }
     }

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import type { JobsRepo } from '../db/jobs.ts';
+import type { JobsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import type { AuthService, Principal } from './auth.ts';
 import type { EncodingService } from './encoding.ts';
@@ -12,7 +12,7 @@ export interface SandboxDeps {
   auth: AuthService;
   encoding: EncodingService;
   files: FileService;
-  jobs: JobsRepo;
+  jobs: JobsRepository;
   quotas: QuotaService;
   log: FastifyBaseLogger;
 }
@@ -46,18 +46,18 @@ export class SandboxSweeper {
     const { auth, encoding, files, jobs, config } = this.deps;
     const cutoff = new Date(now - config.demoSweepMs).toISOString();
     let removed = 0;
-    for (const apiKey of auth.sandboxApiKeys()) {
+    for (const apiKey of await auth.sandboxApiKeys()) {
       const principal: Principal = { apiKey, permissions: new Set(['allow_admin']) };
-      for (const jobId of jobs.activeIdsForKey(apiKey, cutoff)) {
+      for (const jobId of await jobs.activeIdsForKey(apiKey, cutoff)) {
         await encoding.cancel(principal, jobId).catch(ignoreConflict);
       }
-      for (const fileId of files.idsCreatedBefore(apiKey, cutoff)) {
+      for (const fileId of await files.idsCreatedBefore(apiKey, cutoff)) {
         await files.delete(principal, fileId).then(() => removed++, ignoreConflict);
       }
       removed += await files.sweepExpiredUploads(config.demoSweepMs, now, apiKey);
     }
     if (removed) {
-      this.deps.quotas.reconcile();
+      await this.deps.quotas.reconcile();
       this.deps.log.info({ removed }, 'demo sandbox swept');
     }
   }

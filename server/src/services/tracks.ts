@@ -1,8 +1,12 @@
 import type { CaptionKind, CaptionTrack, CreateCaptionTrackRequest } from '@vodkit/api';
 import type { Config } from '../config.ts';
-import type { FilesRepo } from '../db/files.ts';
-import type { JobRow, JobsRepo } from '../db/jobs.ts';
-import type { TrackRow, TracksRepo } from '../db/tracks.ts';
+import type {
+  FilesRepository,
+  JobRow,
+  JobsRepository,
+  TrackRow,
+  TracksRepository,
+} from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { MASTER_PLAYLIST } from '../media/layout.ts';
@@ -25,9 +29,9 @@ const MAX_LABEL_CHARS = 100;
 export interface TracksServiceDeps {
   config: Config;
   storage: LocalStorage;
-  tracks: TracksRepo;
-  jobs: JobsRepo;
-  files: FilesRepo;
+  tracks: TracksRepository;
+  jobs: JobsRepository;
+  files: FilesRepository;
 }
 
 /** A generated stream file: the master with its subtitle group, a track's playlist, or its WebVTT. */
@@ -43,7 +47,7 @@ export class TracksService {
   constructor(readonly deps: TracksServiceDeps) {}
 
   async add(principal: Principal, videoId: string, input: CreateCaptionTrackRequest): Promise<CaptionTrack> {
-    this.#owned(principal, videoId);
+    await this.#owned(principal, videoId);
     const { tracks, storage } = this.deps;
     const language = canonicalLanguage(input.language);
     const label = cleanLabel(input.label, language);
@@ -51,7 +55,7 @@ export class TracksService {
     if (Buffer.byteLength(input.content, 'utf8') > MAX_CAPTION_BYTES) {
       throw new ApiError('captions_too_large', `a caption file may be at most ${MAX_CAPTION_BYTES} bytes`);
     }
-    if (tracks.count(videoId) >= MAX_TRACKS_PER_VIDEO) throw tooMany();
+    if ((await tracks.count(videoId)) >= MAX_TRACKS_PER_VIDEO) throw tooMany();
     let clean: ReturnType<typeof sanitizeCaptions>;
     try {
       clean = sanitizeCaptions(input.content, input.format);
@@ -62,7 +66,7 @@ export class TracksService {
     const trackId = newId();
     // The file before the row: a row is what makes a track visible, so it never points at nothing.
     await storage.writeTrack(videoId, trackId, clean.vtt);
-    const row = tracks.insert(
+    const row = await tracks.insert(
       {
         trackId,
         videoId,
@@ -83,18 +87,18 @@ export class TracksService {
     return this.#toTrack(row);
   }
 
-  list(principal: Principal, videoId: string): { data: CaptionTrack[] } {
-    this.#owned(principal, videoId);
-    return { data: this.deps.tracks.listForVideo(videoId).map((t) => this.#toTrack(t)) };
+  async list(principal: Principal, videoId: string): Promise<{ data: CaptionTrack[] }> {
+    await this.#owned(principal, videoId);
+    return { data: (await this.deps.tracks.listForVideo(videoId)).map((t) => this.#toTrack(t)) };
   }
 
   async delete(principal: Principal, videoId: string, trackId: string): Promise<void> {
-    this.#owned(principal, videoId);
-    const track = this.deps.tracks.get(trackId);
+    await this.#owned(principal, videoId);
+    const track = await this.deps.tracks.get(trackId);
     if (!track || track.videoId !== videoId)
       throw new ApiError('not_found', `no track ${trackId} in video ${videoId}`);
     // The row before the file: once it is gone no playlist names the file.
-    this.deps.tracks.delete(trackId);
+    await this.deps.tracks.delete(trackId);
     await this.deps.storage.removeTrack(videoId, trackId);
   }
 
@@ -105,27 +109,27 @@ export class TracksService {
   async streamText(videoId: string, relative: string): Promise<StreamText | null> {
     const { tracks, storage } = this.deps;
     if (relative === MASTER_PLAYLIST) {
-      const list = tracks.listForVideo(videoId);
+      const list = await tracks.listForVideo(videoId);
       if (list.length === 0) return null;
       const master = await storage.readVideoText(videoId, MASTER_PLAYLIST);
       return master === null ? null : { body: withSubtitles(master, list), type: 'playlist' };
     }
     const m = TRACK_FILE.exec(relative);
     if (!m) return null;
-    const track = tracks.get(m[1]!);
+    const track = await tracks.get(m[1]!);
     if (!track || track.videoId !== videoId) return null;
     if (m[2] === 'vtt') {
       const vtt = await storage.readTrack(videoId, track.trackId);
       return vtt === null ? null : { body: vtt, type: 'vtt' };
     }
-    const job = this.deps.jobs.getByVideo(videoId);
-    const duration = (job && this.deps.files.get(job.fileId)?.metadata?.duration) || 0;
+    const job = await this.deps.jobs.getByVideo(videoId);
+    const duration = (job && (await this.deps.files.get(job.fileId))?.metadata?.duration) || 0;
     // Without a probed duration (never for a playable video) one long segment still covers it.
     return { body: trackPlaylist(track.trackId, duration > 0 ? duration : 86_400), type: 'playlist' };
   }
 
-  #owned(principal: Principal, videoId: string): JobRow {
-    const job = this.deps.jobs.getByVideo(videoId);
+  async #owned(principal: Principal, videoId: string): Promise<JobRow> {
+    const job = await this.deps.jobs.getByVideo(videoId);
     // Someone else's video is as absent as a missing one.
     if (!job || job.apiKey !== principal.apiKey) throw new ApiError('not_found', `no video ${videoId}`);
     return job;

@@ -1,15 +1,14 @@
 import type { Download, PlaybackUrls, Video, VideoPictures } from '@vodkit/api';
 import type { Config } from '../config.ts';
-import type { FilesRepo } from '../db/files.ts';
-import type { JobRow, JobsRepo } from '../db/jobs.ts';
+import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { MASTER_PLAYLIST, POSTER_FILE } from '../media/layout.ts';
 import type { Principal } from './auth.ts';
 
 export interface VideoServiceDeps {
   config: Config;
-  files: FilesRepo;
-  jobs: JobsRepo;
+  files: FilesRepository;
+  jobs: JobsRepository;
   /** The storyboard and thumbnails on disk (services/pictures.ts). */
   pictures?: { describe(videoId: string): VideoPictures };
 }
@@ -39,18 +38,20 @@ export interface VideoState {
 export class VideoService {
   constructor(readonly deps: VideoServiceDeps) {}
 
-  get(principal: Principal, videoId: string): Video {
-    return this.#toVideo(this.#owned(principal, videoId));
+  async get(principal: Principal, videoId: string): Promise<Video> {
+    return this.#toVideo(await this.#owned(principal, videoId));
   }
 
   /**
    * What an embed page or oEmbed consumer may know of a video without an API token: it only exists
    * once it plays, and says nothing of its owner. Null when there is no such playable video.
    */
-  publicInfo(videoId: string): Pick<Video, 'title' | 'width' | 'height' | 'protected' | 'projection'> | null {
-    const job = this.deps.jobs.getByVideo(videoId);
+  async publicInfo(
+    videoId: string,
+  ): Promise<Pick<Video, 'title' | 'width' | 'height' | 'protected' | 'projection'> | null> {
+    const job = await this.deps.jobs.getByVideo(videoId);
     if (!job?.playable) return null;
-    const video = this.#toVideo(job);
+    const video = await this.#toVideo(job);
     return {
       title: video.title,
       width: video.width,
@@ -60,13 +61,13 @@ export class VideoService {
     };
   }
 
-  state(principal: Principal, videoId: string): VideoState {
-    const job = this.#owned(principal, videoId);
-    return { video: this.#toVideo(job), progress: job.progress, error: job.error };
+  async state(principal: Principal, videoId: string): Promise<VideoState> {
+    const job = await this.#owned(principal, videoId);
+    return { video: await this.#toVideo(job), progress: job.progress, error: job.error };
   }
 
-  #owned(principal: Principal, videoId: string): JobRow {
-    const job = this.deps.jobs.getByVideo(videoId);
+  async #owned(principal: Principal, videoId: string): Promise<JobRow> {
+    const job = await this.deps.jobs.getByVideo(videoId);
     // Someone else's video is as absent as a missing one: ids must not be probeable across keys.
     if (!job || job.apiKey !== principal.apiKey) {
       throw new ApiError('not_found', `no video ${videoId}`);
@@ -74,8 +75,8 @@ export class VideoService {
     return job;
   }
 
-  #toVideo(job: JobRow): Video {
-    const file = this.deps.files.get(job.fileId);
+  async #toVideo(job: JobRow): Promise<Video> {
+    const file = await this.deps.files.get(job.fileId);
     const top = job.renditions.at(-1);
     return {
       videoId: job.videoId,

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import type { DeliveryRow, WebhooksRepo } from '../db/webhooks.ts';
+import type { DeliveryRow, WebhooksRepository } from '../db/repositories.ts';
 import { sendWebhook, signatureHeaders } from './webhook-delivery.ts';
 
 /** Response bytes read at most per attempt; receivers answer with a status, not a document. */
@@ -11,7 +11,7 @@ const SWEEP_EVERY_MS = 3600_000;
 
 export interface DispatcherDeps {
   config: Config;
-  repo: WebhooksRepo;
+  repo: WebhooksRepository;
   log: FastifyBaseLogger;
 }
 
@@ -29,6 +29,10 @@ export class WebhookDispatcher {
   #sweepTimer: NodeJS.Timeout | null = null;
   #running = false;
   #wakeScheduled = false;
+  /** The claim under way: one at a time, so two ticks never claim past the concurrency. */
+  #ticking: Promise<void> | null = null;
+  /** A tick was asked for while one was claiming: run again when it is done. */
+  #tickAgain = false;
 
   constructor(readonly deps: DispatcherDeps) {}
 
@@ -37,9 +41,9 @@ export class WebhookDispatcher {
     this.#running = true;
     this.#pollTimer = setInterval(() => this.#tick(), this.deps.config.webhookPollMs);
     this.#pollTimer.unref();
-    this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_EVERY_MS);
+    this.#sweepTimer = setInterval(() => void this.#sweep(), SWEEP_EVERY_MS);
     this.#sweepTimer.unref();
-    this.#sweep();
+    void this.#sweep();
     this.#tick();
   }
 
@@ -48,6 +52,7 @@ export class WebhookDispatcher {
     this.#running = false;
     if (this.#pollTimer) clearInterval(this.#pollTimer);
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    await this.#ticking;
     for (const { abort } of this.#inFlight.values()) abort.abort();
     await Promise.all([...this.#inFlight.values()].map((f) => f.done));
   }
@@ -69,18 +74,37 @@ export class WebhookDispatcher {
 
   #tick(): void {
     if (!this.#running) return;
+    if (this.#ticking) {
+      this.#tickAgain = true;
+      return;
+    }
+    this.#ticking = this.#claim().finally(() => {
+      this.#ticking = null;
+      if (this.#tickAgain) {
+        this.#tickAgain = false;
+        this.#tick();
+      }
+    });
+  }
+
+  async #claim(): Promise<void> {
     const free = this.deps.config.webhookConcurrency - this.#inFlight.size;
     if (free <= 0) return;
     let due: DeliveryRow[];
     try {
       const now = Date.now();
       // The lease outlives the request's own timeout, so only a dead process loses it.
-      due = this.deps.repo.claimDue(now, now + this.deps.config.webhookTimeoutMs + 30_000, free);
+      due = await this.deps.repo.claimDue(now, now + this.deps.config.webhookTimeoutMs + 30_000, free);
     } catch (err) {
       this.deps.log.error({ err }, 'webhooks: claiming deliveries failed');
       return;
     }
     for (const row of due) {
+      if (!this.#running) {
+        // Stopped while claiming: hand them back at once rather than wait for the lease.
+        await this.deps.repo.release(row.deliveryId).catch(() => {});
+        continue;
+      }
       const abort = new AbortController();
       const done = this.#attempt(row, abort.signal).finally(() => {
         this.#inFlight.delete(row.deliveryId);
@@ -94,7 +118,7 @@ export class WebhookDispatcher {
     const { config, repo, log } = this.deps;
     try {
       if (!row.secret) {
-        repo.recordFailure(row.deliveryId, {
+        await repo.recordFailure(row.deliveryId, {
           responseStatus: null,
           error: 'no signing secret',
           nextAtMs: null,
@@ -113,17 +137,17 @@ export class WebhookDispatcher {
         signal,
       );
       if (result.ok) {
-        repo.recordSuccess(row.deliveryId, result.status);
+        await repo.recordSuccess(row.deliveryId, result.status);
         return;
       }
       if (result.code === 'aborted') {
-        repo.release(row.deliveryId);
+        await repo.release(row.deliveryId);
         return;
       }
       const delay = config.webhookRetryDelaysMs[row.step];
       const nextAtMs =
         delay === undefined ? null : Date.now() + Math.round(delay * (0.9 + Math.random() * 0.2));
-      repo.recordFailure(row.deliveryId, {
+      await repo.recordFailure(row.deliveryId, {
         responseStatus: result.status,
         error: `${result.code}: ${result.error}`,
         nextAtMs,
@@ -142,9 +166,9 @@ export class WebhookDispatcher {
     }
   }
 
-  #sweep(): void {
+  async #sweep(): Promise<void> {
     try {
-      this.deps.repo.sweep(new Date(Date.now() - RETENTION_MS).toISOString());
+      await this.deps.repo.sweep(new Date(Date.now() - RETENTION_MS).toISOString());
     } catch (err) {
       this.deps.log.error({ err }, 'webhooks: sweeping old deliveries failed');
     }

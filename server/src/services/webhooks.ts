@@ -11,24 +11,29 @@ import {
 } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import type { FilesRepo } from '../db/files.ts';
-import type { JobsRepo } from '../db/jobs.ts';
-import type { DeliveryRow, EndpointRow, NewDelivery, WebhooksRepo } from '../db/webhooks.ts';
+import type {
+  DeliveryRow,
+  EndpointRow,
+  FilesRepository,
+  JobsRepository,
+  NewDelivery,
+  WebhooksRepository,
+} from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
 import type { Principal } from './auth.ts';
 import { toEncoderJob } from './encoding.ts';
-import type { EventBus, VideoEvent } from './events.ts';
+import type { VideoEvent, VideoEventBus } from './events.ts';
 import { checkWebhookUrl } from './ssrf.ts';
 import { newWebhookSecret } from './webhook-delivery.ts';
 import { WebhookDispatcher, webhookIdOf } from './webhook-dispatcher.ts';
 
 export interface WebhookServiceDeps {
   config: Config;
-  repo: WebhooksRepo;
-  jobs: JobsRepo;
-  files: FilesRepo;
-  events: EventBus;
+  repo: WebhooksRepository;
+  jobs: JobsRepository;
+  files: FilesRepository;
+  events: VideoEventBus;
   log: FastifyBaseLogger;
 }
 
@@ -52,9 +57,10 @@ export class WebhookService {
 
   constructor(readonly deps: WebhookServiceDeps) {
     this.dispatcher = new WebhookDispatcher({ config: deps.config, repo: deps.repo, log: deps.log });
-    // Subscribed at once, so events of the boot itself (reconciled uploads) are not missed.
+    // Subscribed at once, so events of the boot itself (reconciled uploads) are not missed. Only
+    // this process's own events: with several nodes on one bus, each event is written once.
     this.#unsubscribe = [
-      deps.events.on('*', (event) => this.#guard(() => this.#onVideoEvent(event))),
+      deps.events.onEmitted((event) => this.#guard(() => this.#onVideoEvent(event))),
       deps.events.onFileProbed((fileId) => this.#guard(() => this.#onFileProbed(fileId))),
     ];
   }
@@ -78,13 +84,13 @@ export class WebhookService {
       );
     }
     const max = this.deps.config.webhookMaxEndpoints;
-    if (this.deps.repo.countEndpoints(principal.apiKey) >= max) {
+    if ((await this.deps.repo.countEndpoints(principal.apiKey)) >= max) {
       throw new ApiError(
         'webhook_limit_reached',
         `this key already has ${max} webhook endpoints: delete one first`,
       );
     }
-    const row = this.deps.repo.insertEndpoint({
+    const row = await this.deps.repo.insertEndpoint({
       endpointId: newId(),
       apiKey: principal.apiKey,
       url,
@@ -94,27 +100,32 @@ export class WebhookService {
     return { ...toEndpoint(row), secret: row.secret };
   }
 
-  list(principal: Principal, page: number, perPage: number): Page<WebhookEndpoint> {
-    const { rows, total } = this.deps.repo.listEndpoints(principal.apiKey, page, perPage);
+  async list(principal: Principal, page: number, perPage: number): Promise<Page<WebhookEndpoint>> {
+    const { rows, total } = await this.deps.repo.listEndpoints(principal.apiKey, page, perPage);
     return {
       data: rows.map(toEndpoint),
       pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
     };
   }
 
-  get(principal: Principal, endpointId: string): WebhookEndpoint {
-    return toEndpoint(this.#owned(principal, endpointId));
+  async get(principal: Principal, endpointId: string): Promise<WebhookEndpoint> {
+    return toEndpoint(await this.#owned(principal, endpointId));
   }
 
   /** Removes the endpoint; its pending deliveries are dropped with it. */
-  delete(principal: Principal, endpointId: string): void {
-    this.#owned(principal, endpointId);
-    this.deps.repo.deleteEndpoint(endpointId);
+  async delete(principal: Principal, endpointId: string): Promise<void> {
+    await this.#owned(principal, endpointId);
+    await this.deps.repo.deleteEndpoint(endpointId);
   }
 
-  deliveries(principal: Principal, endpointId: string, page: number, perPage: number): Page<WebhookDelivery> {
-    this.#owned(principal, endpointId);
-    const { rows, total } = this.deps.repo.listDeliveries(endpointId, page, perPage);
+  async deliveries(
+    principal: Principal,
+    endpointId: string,
+    page: number,
+    perPage: number,
+  ): Promise<Page<WebhookDelivery>> {
+    await this.#owned(principal, endpointId);
+    const { rows, total } = await this.deps.repo.listDeliveries(endpointId, page, perPage);
     return {
       data: rows.map(toDelivery),
       pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
@@ -122,8 +133,8 @@ export class WebhookService {
   }
 
   /** The delivery log of jobs' own `webhookUrl` (all jobs of the key). */
-  jobDeliveries(principal: Principal, page: number, perPage: number): Page<WebhookDelivery> {
-    const { rows, total } = this.deps.repo.listJobDeliveries(principal.apiKey, page, perPage);
+  async jobDeliveries(principal: Principal, page: number, perPage: number): Promise<Page<WebhookDelivery>> {
+    const { rows, total } = await this.deps.repo.listJobDeliveries(principal.apiKey, page, perPage);
     return {
       data: rows.map(toDelivery),
       pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
@@ -134,9 +145,13 @@ export class WebhookService {
    * Sends a delivery again now, whatever became of it, with the same `webhook-id` (a receiver that
    * already processed it may safely ignore it) and a fresh retry schedule.
    */
-  replay(principal: Principal, endpointId: string | null, deliveryId: string): WebhookDelivery {
-    if (endpointId !== null) this.#owned(principal, endpointId);
-    const delivery = isValidId(deliveryId) ? this.deps.repo.getDelivery(deliveryId) : undefined;
+  async replay(
+    principal: Principal,
+    endpointId: string | null,
+    deliveryId: string,
+  ): Promise<WebhookDelivery> {
+    if (endpointId !== null) await this.#owned(principal, endpointId);
+    const delivery = isValidId(deliveryId) ? await this.deps.repo.getDelivery(deliveryId) : undefined;
     // endpointId null: a delivery to a job's webhookUrl, which only its key may replay.
     if (!delivery || delivery.endpointId !== endpointId || delivery.apiKey !== principal.apiKey) {
       throw new ApiError(
@@ -144,18 +159,18 @@ export class WebhookService {
         `no delivery ${deliveryId}${endpointId ? ` for webhook ${endpointId}` : ''}`,
       );
     }
-    if (!this.deps.repo.requeue(deliveryId)) {
+    if (!(await this.deps.repo.requeue(deliveryId))) {
       throw new ApiError('conflict', 'this delivery is being sent right now: look again in a moment');
     }
     this.dispatcher.wake();
-    return toDelivery(this.deps.repo.getDelivery(deliveryId)!);
+    return toDelivery((await this.deps.repo.getDelivery(deliveryId))!);
   }
 
   /**
    * Creates (or replaces) the key's signing secret for jobs' `webhookUrl`. Shown only in this
    * answer; pending retries are signed with the new one from now on.
    */
-  rotateSigningSecret(principal: Principal): WebhookSigningSecret {
+  rotateSigningSecret(principal: Principal): Promise<WebhookSigningSecret> {
     return this.deps.repo.setSigningSecret(principal.apiKey, newWebhookSecret());
   }
 
@@ -166,7 +181,7 @@ export class WebhookService {
   async checkJobWebhook(principal: Principal, webhookUrl: string | undefined): Promise<void> {
     if (webhookUrl === undefined) return;
     await this.#checkUrl(webhookUrl);
-    if (!this.deps.repo.getSigningSecret(principal.apiKey)) {
+    if (!(await this.deps.repo.getSigningSecret(principal.apiKey))) {
       throw new ApiError(
         'webhook_secret_missing',
         'a job webhookUrl is signed with the key signing secret: create it first with POST /v1/webhooks/signing-secret',
@@ -180,26 +195,23 @@ export class WebhookService {
     throw new ApiError(result.forbidden ? 'webhook_url_forbidden' : 'validation_failed', result.message);
   }
 
-  #owned(principal: Principal, endpointId: string): EndpointRow {
-    const row = isValidId(endpointId) ? this.deps.repo.getEndpoint(endpointId) : undefined;
+  async #owned(principal: Principal, endpointId: string): Promise<EndpointRow> {
+    const row = isValidId(endpointId) ? await this.deps.repo.getEndpoint(endpointId) : undefined;
     if (!row || row.apiKey !== principal.apiKey) throw new ApiError('not_found', `no webhook ${endpointId}`);
     return row;
   }
 
   /** A webhook problem must never break the encode or upload that emitted the event. */
-  #guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.deps.log.error({ err }, 'webhooks: could not record an event');
-    }
+  #guard(fn: () => Promise<void>): void {
+    fn().catch((err: unknown) => this.deps.log.error({ err }, 'webhooks: could not record an event'));
   }
 
-  #onVideoEvent(event: VideoEvent): void {
+  async #onVideoEvent(event: VideoEvent): Promise<void> {
     const type = VIDEO_EVENT_TYPES[event.type];
     if (!type) return;
-    // Read now, synchronously: for video.deleted the row is gone right after this emit.
-    const row = this.deps.jobs.getByVideo(event.videoId);
+    // Read at once (before any other await): for video.deleted the row goes soon after this emit.
+    // SQLite answers within the emit; PostgreSQL gets the query ahead of FileService's delete.
+    const row = await this.deps.jobs.getByVideo(event.videoId);
     if (!row) return;
     const job = toEncoderJob(row, this.deps.config.publicUrl);
     const data: Record<string, unknown> = {
@@ -216,13 +228,13 @@ export class WebhookService {
     };
     if (typeof event.data.duration === 'number') data.duration = event.data.duration;
     if (type === 'encoding.started') data.attempt = row.attempts;
-    this.#enqueue(row.apiKey, type, data, row.webhookUrl);
+    await this.#enqueue(row.apiKey, type, data, row.webhookUrl);
   }
 
-  #onFileProbed(fileId: string): void {
-    const file = this.deps.files.get(fileId);
+  async #onFileProbed(fileId: string): Promise<void> {
+    const file = await this.deps.files.get(fileId);
     if (!file || file.status === 'probing') return;
-    this.#enqueue(file.apiKey, file.status === 'ready' ? 'file.ready' : 'file.rejected', {
+    await this.#enqueue(file.apiKey, file.status === 'ready' ? 'file.ready' : 'file.rejected', {
       fileId: file.fileId,
       status: file.status,
       filename: file.filename,
@@ -233,20 +245,19 @@ export class WebhookService {
     });
   }
 
-  #enqueue(
+  async #enqueue(
     apiKey: string,
     type: WebhookEventType,
     data: Record<string, unknown>,
     jobUrl: string | null = null,
-  ): void {
-    const targets: NewDelivery[] = this.deps.repo
-      .listEndpoints(apiKey)
-      .rows.filter((e) => e.events.includes(type))
+  ): Promise<void> {
+    const targets: NewDelivery[] = (await this.deps.repo.listEndpoints(apiKey)).rows
+      .filter((e) => e.events.includes(type))
       .map((e) => ({ deliveryId: newId(), endpointId: e.endpointId, url: e.url }));
     if (jobUrl) targets.push({ deliveryId: newId(), endpointId: null, url: jobUrl });
     if (targets.length === 0) return;
     const payload: WebhookPayload = { type, timestamp: new Date().toISOString(), data };
-    this.deps.repo.enqueue({ eventId: newId(), apiKey, type, payload }, targets);
+    await this.deps.repo.enqueue({ eventId: newId(), apiKey, type, payload }, targets);
     this.dispatcher.wake();
   }
 }

@@ -1,0 +1,189 @@
+/*
+ * The wiring of one Vodkit process: repositories, storage, event bus and services, chosen by the
+ * configuration (SQLite or PostgreSQL, in-process or LISTEN/NOTIFY bus) and started for its role.
+ * `app.ts` builds the HTTP server around it; `worker.ts` runs it without one.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.ts';
+import { openRepositories } from './db/open.ts';
+import { JobWaker } from './db/pg/jobs.ts';
+import type { Repositories } from './db/repositories.ts';
+import { AuthService, type DevKey } from './services/auth.ts';
+import { EncodingService } from './services/encoding.ts';
+import { EventBus, type VideoEventBus } from './services/events.ts';
+import { FileService } from './services/files.ts';
+import { PgEventBus } from './services/pg-events.ts';
+import { PictureService } from './services/pictures.ts';
+import { PlaybackService } from './services/playback.ts';
+import { QuotaService } from './services/quotas.ts';
+import { SandboxSweeper } from './services/sandbox.ts';
+import { TracksService } from './services/tracks.ts';
+import { VideoService } from './services/videos.ts';
+import { WebhookService } from './services/webhooks.ts';
+import { LocalStorage } from './storage/local.ts';
+import { lockDownDataDir } from './storage/permissions.ts';
+
+export type Role = Config['scale']['role'];
+
+/** Everything a route plugin may use: services (and the config for URLs), never the database. */
+export interface AppContext {
+  config: Config;
+  /** The development key when this boot created it (empty database), for main.ts to print. */
+  createdDevKey: DevKey | null;
+  /** The version line of the ffmpeg that was found at boot, for /healthz. */
+  ffmpegVersion: string | null;
+  storage: LocalStorage;
+  auth: AuthService;
+  events: VideoEventBus;
+  files: FileService;
+  encoding: EncodingService;
+  videos: VideoService;
+  webhooks: WebhookService;
+  pictures: PictureService;
+  tracks: TracksService;
+  /** Sweeps what the demo's sandbox key made (run by the demo routes). */
+  sandbox: SandboxSweeper;
+  /** Per-key limits on active jobs and unfinished uploads. */
+  quotas: QuotaService;
+  /** Protected playback: protection flags, origins, playback tokens and playlist signatures. */
+  playback: PlaybackService;
+}
+
+/** The whole process context: what routes get, plus the repositories and the lifecycle (main, CLI, tests). */
+export interface VodkitContext extends AppContext {
+  role: Role;
+  repos: Repositories;
+  /** Starts what this role runs in the background: upload reconcile, encoding loop, webhook dispatcher. */
+  start(): Promise<void>;
+  /** Stops the background work (running encodes go back to the queue), then closes the bus and database. */
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  log: FastifyBaseLogger;
+  ffmpegVersion?: string | null;
+  /** Run the encoding loop (default: when the role encodes). Tests of pure HTTP shape turn it off. */
+  startWorkers?: boolean;
+  /** Overrides `config.scale.role` (tests). */
+  role?: Role;
+}
+
+/** Which background loops a role runs. */
+export function roleRuns(role: Role): { http: boolean; encoding: boolean; dispatcher: boolean } {
+  return {
+    http: role !== 'worker',
+    // Encoding and its pictures go together: pictures are made beside the encode, by its worker.
+    encoding: role !== 'api',
+    // Webhooks are written to the outbox wherever their event happens; API nodes send them.
+    dispatcher: role !== 'worker',
+  };
+}
+
+export async function createContext(config: Config, options: ContextOptions): Promise<VodkitContext> {
+  const { log } = options;
+  const role = options.role ?? config.scale.role;
+  const runs = roleRuns(role);
+  const repos = await openRepositories(config);
+  let pgEvents: PgEventBus | null = null;
+  let waker: JobWaker | null = null;
+  try {
+    const storage = new LocalStorage(config.dataDir);
+    lockDownDataDir(config.dataDir);
+    const { files: filesRepo, jobs: jobsRepo } = repos;
+    if (config.scale.databaseUrl) {
+      pgEvents = new PgEventBus(config.scale.databaseUrl, (err) => log.error({ err }, 'event bus error'));
+      await pgEvents.ready();
+    }
+    const events: VideoEventBus = pgEvents ?? new EventBus();
+    // A worker idles on LISTEN: jobs queued by API nodes wake it at once, without polling fast.
+    if (config.scale.databaseUrl && runs.encoding) {
+      waker = new JobWaker(config.scale.databaseUrl, (err) => log.error({ err }, 'job waker error'));
+      await waker.ready();
+    }
+    const auth = new AuthService(repos.keys, { maxTokenLifetimeS: config.maxTokenLifetimeS });
+    const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log });
+    const pictures = new PictureService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log });
+    const encoding = new EncodingService({
+      config,
+      storage,
+      files: filesRepo,
+      jobs: jobsRepo,
+      events,
+      log,
+      pictures,
+      ...(waker ? { waker } : {}),
+    });
+    const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
+    const webhooks = new WebhookService({
+      config,
+      repo: repos.webhooks,
+      jobs: jobsRepo,
+      files: filesRepo,
+      events,
+      log,
+    });
+    const quotas = new QuotaService({
+      config,
+      jobs: jobsRepo,
+      files: filesRepo,
+      openUploads: repos.openUploads,
+      storage,
+    });
+    const playback = new PlaybackService({ dataDir: config.dataDir, repo: repos.playback, keys: repos.keys });
+    const tracks = new TracksService({
+      config,
+      storage,
+      tracks: repos.tracks,
+      jobs: jobsRepo,
+      files: filesRepo,
+    });
+    const sandbox = new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log });
+    // Only where keys are handed out (HTTP nodes): a worker never creates one.
+    const createdDevKey = runs.http ? await auth.ensureDevKey(config.dataDir) : null;
+
+    let started = false;
+    let closed: Promise<void> | null = null;
+    return {
+      config,
+      createdDevKey,
+      ffmpegVersion: options.ffmpegVersion ?? null,
+      role,
+      repos,
+      storage,
+      auth,
+      events,
+      files,
+      encoding,
+      videos,
+      webhooks,
+      pictures,
+      tracks,
+      sandbox,
+      quotas,
+      playback,
+      async start() {
+        if (started) return;
+        started = true;
+        // Uploads land on HTTP nodes; a worker has none of its own to reconcile.
+        if (runs.http) await files.reconcile();
+        if (runs.encoding && options.startWorkers !== false) encoding.start();
+        if (runs.dispatcher) webhooks.start();
+      },
+      close() {
+        closed ??= (async () => {
+          // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
+          await Promise.all([encoding.stop(), pictures.stop()]);
+          await webhooks.stop();
+          await Promise.all([pgEvents?.close(), waker?.close()]);
+          await repos.close();
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    await pgEvents?.close().catch(() => {});
+    await waker?.close().catch(() => {});
+    await repos.close().catch(() => {});
+    throw err;
+  }
+}

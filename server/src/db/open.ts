@@ -1,0 +1,17 @@
+import { type Config, ConfigError } from '../config.ts';
+import type { Repositories } from './repositories.ts';
+import { openSqliteRepositories } from './sqlite.ts';
+
+/**
+ * The database the configuration names: PostgreSQL when `VOD_DATABASE_URL` is set (scaled out),
+ * else the embedded SQLite file under `VOD_DATA_DIR`. Opened and migrated.
+ */
+export async function openRepositories(
+  config: Pick<Config, 'dataDir' | 'secretKey' | 'scale'>,
+): Promise<Repositories> {
+  if (config.scale.databaseUrl) {
+    // lead: wire openPgRepositories({ connectionString: config.scale.databaseUrl, secretKey: config.secretKey })
+    throw new ConfigError('PostgreSQL repositories are not wired in this build');
+  }
+  return openSqliteRepositories(config.dataDir, config.secretKey);
+}

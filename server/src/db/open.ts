@@ -1,4 +1,4 @@
-import { type Config, ConfigError } from '../config.ts';
+import type { Config } from '../config.ts';
 import type { Repositories } from './repositories.ts';
 import { openSqliteRepositories } from './sqlite.ts';
 
@@ -10,8 +10,9 @@ export async function openRepositories(
   config: Pick<Config, 'dataDir' | 'secretKey' | 'scale'>,
 ): Promise<Repositories> {
   if (config.scale.databaseUrl) {
-    // lead: wire openPgRepositories({ connectionString: config.scale.databaseUrl, secretKey: config.secretKey })
-    throw new ConfigError('PostgreSQL repositories are not wired in this build');
+    // Loaded only when configured: the embedded default never pulls in pg.
+    const { openPgRepositories } = await import('./pg/index.ts');
+    return openPgRepositories({ connectionString: config.scale.databaseUrl, secretKey: config.secretKey });
   }
   return openSqliteRepositories(config.dataDir, config.secretKey);
 }

@@ -36,6 +36,8 @@ import { TracksService } from './services/tracks.ts';
 import { VideoService } from './services/videos.ts';
 import { WebhookService } from './services/webhooks.ts';
 import { LocalStorage } from './storage/local.ts';
+import type { VideoOutputs } from './storage/outputs.ts';
+import { createVideoOutputs, prepareVideoOutputs } from './storage/outputs-factory.ts';
 import { lockDownDataDir } from './storage/permissions.ts';
 
 declare module 'fastify' {
@@ -68,6 +70,8 @@ export interface AppContext {
   quotas: QuotaService;
   /** Protected playback: protection flags, origins, playback tokens and playlist signatures. */
   playback: PlaybackService;
+  /** Where video outputs and caption files live: the video folders, or S3 (storage/outputs.ts). */
+  outputs: VideoOutputs;
 }
 
 export interface BuildOptions {
@@ -103,8 +107,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const filesRepo = new FilesRepo(db);
   const jobsRepo = new JobsRepo(db);
   const events = new EventBus();
+  const outputs = createVideoOutputs(
+    config,
+    storage,
+    (videoId) => jobsRepo.getByVideo(videoId)?.attempts ?? null,
+  );
   const auth = new AuthService(keys, { maxTokenLifetimeS: config.maxTokenLifetimeS });
-  const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
+  const files = new FileService({
+    config,
+    storage,
+    files: filesRepo,
+    jobs: jobsRepo,
+    events,
+    log: app.log,
+    outputs,
+  });
   const pictures = new PictureService({
     config,
     storage,
@@ -112,6 +129,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     jobs: jobsRepo,
     events,
     log: app.log,
+    outputs,
   });
   const encoding = new EncodingService({
     config,
@@ -121,6 +139,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     events,
     log: app.log,
     pictures,
+    outputs,
   });
   const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
   const webhooks = new WebhookService({
@@ -158,10 +177,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       tracks: new TracksRepo(db),
       jobs: jobsRepo,
       files: filesRepo,
+      outputs,
     }),
     sandbox: new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log: app.log }),
     quotas,
     playback,
+    outputs,
   };
 
   app.setErrorHandler((err, request, reply) => {
@@ -227,6 +248,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   app.decorate('vodkit', ctx);
   app.addHook('onReady', async () => {
+    await prepareVideoOutputs(outputs);
     await files.reconcile();
     if (options.startWorkers !== false) encoding.start();
     webhooks.start();

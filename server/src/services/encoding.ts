@@ -21,10 +21,11 @@ import { EncodeError, type EncodeHandle, type EncodeResult, startEncode } from '
 import type { SourceKeyframes } from '../media/keyframes.ts';
 import { probeKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, planLadder } from '../media/ladder.ts';
-import { audioFolder, downloadFile, isEncoderOutput, variantPlaylist } from '../media/layout.ts';
+import { audioFolder, downloadFile, variantPlaylist } from '../media/layout.ts';
 import { isEncoderProcess } from '../media/process.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
+import { LocalOutputs, type OutputSink, type VideoOutputs } from '../storage/outputs.ts';
 import type { Principal } from './auth.ts';
 import type { EventBus } from './events.ts';
 import { parseTimestamp, validateRequest } from './job-request.ts';
@@ -46,8 +47,13 @@ export interface EncodingServiceDeps {
   log: FastifyBaseLogger;
   /** Queue timings; the defaults suit production, tests shorten them. */
   timings?: Partial<QueueTimings>;
-  /** Poster, storyboard and thumbnails, made beside the encode (services/pictures.ts). */
-  pictures?: { jobStarted(job: JobRow): Promise<void>; describe(videoId: string): VideoPictures };
+  /** Poster, storyboard and thumbnails, made beside the encode (services/pictures.ts), into its sink. */
+  pictures?: {
+    jobStarted(job: JobRow, sink?: OutputSink): Promise<void>;
+    describe(videoId: string): VideoPictures;
+  };
+  /** Where outputs go (storage/outputs.ts); default the video folders of `storage`. */
+  outputs?: VideoOutputs;
 }
 
 export interface QueueTimings {
@@ -93,8 +99,11 @@ export class EncodingService {
   #renewTimer: NodeJS.Timeout | null = null;
   #stopping = false;
 
+  readonly #outputs: VideoOutputs;
+
   constructor(readonly deps: EncodingServiceDeps) {
     this.#timings = { ...DEFAULT_TIMINGS, ...deps.timings };
+    this.#outputs = deps.outputs ?? new LocalOutputs(deps.storage);
   }
 
   create(principal: Principal, body: CreateJobRequest): EncoderJob {
@@ -165,7 +174,7 @@ export class EncodingService {
       await running.finished;
     }
     // A cancelled video is gone for good: every feature's output goes with it.
-    await this.deps.storage.removeVideo(job.videoId);
+    await this.#outputs.removeVideo(job.videoId);
     const cancelled = this.deps.jobs.get(jobId)!;
     this.deps.events.emit({
       type: 'failed',
@@ -242,6 +251,7 @@ export class EncodingService {
     };
     this.#running.set(job.jobId, running);
     const { jobs, files, storage, config, log, events } = this.deps;
+    let sink: OutputSink | null = null;
     try {
       const file = files.get(job.fileId);
       if (file?.status !== 'ready' || !file.metadata) {
@@ -252,15 +262,17 @@ export class EncodingService {
       let audioTracks: AudioTrackInfo[] | undefined;
       let keyframes: SourceKeyframes | undefined;
       // The upload probe keeps only the first audio stream (the audio group wants them all) and no
-      // keyframes (remux-first wants them, for H.264 sources). Meanwhile, a previous attempt's half
-      // ladder goes (only the encoder's outputs: other features' stay).
-      const [tracks, keys] = await Promise.allSettled([
+      // keyframes (remux-first wants them, for H.264 sources). Meanwhile the attempt's sink opens
+      // (embedded: a previous attempt's half ladder goes; scaled out: a fresh prefix and scratch dir).
+      const [tracks, keys, opened] = await Promise.allSettled([
         file.metadata.audio ? probeAudioTracks(config, input, config.probeTimeoutMs) : Promise.resolve([]),
         file.metadata.video?.codec === 'h264'
           ? probeKeyframes(config, input, config.probeTimeoutMs)
           : Promise.resolve(undefined),
-        storage.removeVideoEntries(job.videoId, isEncoderOutput),
+        this.#outputs.openSink(job.videoId, job.attempts),
       ]);
+      if (opened.status === 'rejected') throw opened.reason;
+      sink = opened.value;
       if (tracks.status === 'fulfilled' && tracks.value.length > 0) audioTracks = tracks.value;
       if (keys.status === 'fulfilled') keyframes = keys.value;
       const plan = planLadder(file.metadata, {
@@ -275,8 +287,8 @@ export class EncodingService {
         maxBitrate: r.maxrate,
         playlist: variantPlaylist(r.name),
       }));
-      if (running.stop) return this.#stopped(running);
-      const pictures = this.deps.pictures?.jobStarted(job);
+      if (running.stop) return this.#stopped(running, sink);
+      const pictures = this.deps.pictures?.jobStarted(job, sink);
 
       const started = Date.now();
       events.emit({
@@ -288,7 +300,8 @@ export class EncodingService {
       running.handle = startEncode({
         paths: config,
         input,
-        outDir: storage.videoDir(job.videoId),
+        outDir: sink.dir,
+        sink,
         plan,
         durationS: probed,
         maxDurationS: config.maxDurationSeconds,
@@ -310,7 +323,7 @@ export class EncodingService {
       try {
         result = await running.handle.done;
       } catch (err) {
-        if (running.stop) return this.#stopped(running);
+        if (running.stop) return this.#stopped(running, sink);
         const e = err instanceof EncodeError ? err : new EncodeError('encode_failed', String(err), []);
         log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
         this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
@@ -318,7 +331,7 @@ export class EncodingService {
       } finally {
         jobs.setEncoderPid(job.jobId, this.#owner, null);
       }
-      if (running.stop) return this.#stopped(running);
+      if (running.stop) return this.#stopped(running, sink);
       const expected = Math.min(probed, config.maxDurationSeconds);
       if (result.durationS < expected * TRUNCATED_RATIO - TRUNCATED_SLACK_S) {
         log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
@@ -338,10 +351,10 @@ export class EncodingService {
         const downloads: Download[] = [];
         try {
           for (const r of rungs) {
-            if (running.stop) return this.#stopped(running);
+            if (running.stop) return this.#stopped(running, sink);
             const bytes = await makeDownload(
               config,
-              storage.videoDir(job.videoId),
+              sink.dir,
               r.name,
               audio ? audioFolder(audio.index) : null,
               config.encodeTimeoutMs,
@@ -355,7 +368,7 @@ export class EncodingService {
             });
           }
         } catch (err) {
-          if (running.stop) return this.#stopped(running);
+          if (running.stop) return this.#stopped(running, sink);
           log.warn({ jobId: job.jobId, err }, 'encoding job: MP4 download failed');
           this.#fail(job, 'encode_failed', 'making the MP4 download failed');
           return;
@@ -364,10 +377,23 @@ export class EncodingService {
       }
       // The job's thumbnails are part of it: `completed` lists them (pictures never reject).
       await pictures;
-      if (running.stop) return this.#stopped(running);
+      if (running.stop) return this.#stopped(running, sink);
+      try {
+        // What no playlist names (poster, MP4 downloads) is stored now; embedded, nothing moves.
+        await sink.finish();
+      } catch (err) {
+        if (running.stop) return this.#stopped(running, sink);
+        log.warn({ jobId: job.jobId, err }, 'encoding job: storing the outputs failed');
+        this.#fail(job, 'encode_failed', 'storing the outputs failed');
+        return;
+      }
       if (!running.playable) jobs.markPlayable(job.jobId, this.#owner, renditions);
       if (jobs.finish(job.jobId, this.#owner, 'completed')) {
         log.info({ jobId: job.jobId, ms: Date.now() - started }, 'encoding job completed');
+        // Earlier attempts (lost leases, restarts) are nobody's now.
+        await this.#outputs.removeOtherAttempts(job.videoId, job.attempts).catch((err: unknown) => {
+          log.warn({ err, videoId: job.videoId }, 'removing earlier attempts failed');
+        });
         events.emit({
           type: 'completed',
           videoId: job.videoId,
@@ -388,14 +414,17 @@ export class EncodingService {
         // the database itself is failing: the lease will expire and the job will be retried
       }
     } finally {
+      await sink?.close().catch((err: unknown) => log.warn({ err }, 'removing the scratch dir failed'));
       this.#running.delete(job.jobId);
       finish();
     }
   }
 
   /** The run ended because we stopped it: record why (a cancel was recorded by cancel()). */
-  #stopped(running: Running): void {
+  #stopped(running: Running, sink?: OutputSink | null): void {
     const { job } = running;
+    // A lost or handed-back attempt's partial outputs are nobody's (scaled out; embedded: no-op).
+    void sink?.abandon().catch(() => {});
     if (running.stop === 'shutdown') {
       this.deps.jobs.release(job.jobId, this.#owner);
       this.deps.log.info({ jobId: job.jobId }, 'encoding job handed back to the queue (shutdown)');

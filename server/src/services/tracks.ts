@@ -15,6 +15,7 @@ import {
 } from '../media/subtitles.ts';
 import { CaptionError, sanitizeCaptions } from '../media/vtt.ts';
 import type { LocalStorage } from '../storage/local.ts';
+import { LocalOutputs, type VideoOutputs } from '../storage/outputs.ts';
 import type { Principal } from './auth.ts';
 
 /** Bytes of one caption file as sent (WebVTT or SRT, UTF-8). */
@@ -28,6 +29,8 @@ export interface TracksServiceDeps {
   tracks: TracksRepo;
   jobs: JobsRepo;
   files: FilesRepo;
+  /** Where caption files and the master playlist live (default the folders of `storage`). */
+  outputs?: VideoOutputs;
 }
 
 /** A generated stream file: the master with its subtitle group, a track's playlist, or its WebVTT. */
@@ -40,11 +43,16 @@ const TRACK_FILE = new RegExp(`^${SUBTITLES_DIR}/([a-z0-9]{8,64})\\.(m3u8|vtt)$`
 
 /** Caption and subtitle tracks of videos: sanitized on the way in, packaged into HLS on the way out. */
 export class TracksService {
-  constructor(readonly deps: TracksServiceDeps) {}
+  readonly #outputs: VideoOutputs;
+
+  constructor(readonly deps: TracksServiceDeps) {
+    this.#outputs = deps.outputs ?? new LocalOutputs(deps.storage);
+  }
 
   async add(principal: Principal, videoId: string, input: CreateCaptionTrackRequest): Promise<CaptionTrack> {
     this.#owned(principal, videoId);
-    const { tracks, storage } = this.deps;
+    const { tracks } = this.deps;
+    const storage = this.#outputs;
     const language = canonicalLanguage(input.language);
     const label = cleanLabel(input.label, language);
     const kind: CaptionKind = input.kind ?? 'subtitles';
@@ -95,7 +103,7 @@ export class TracksService {
       throw new ApiError('not_found', `no track ${trackId} in video ${videoId}`);
     // The row before the file: once it is gone no playlist names the file.
     this.deps.tracks.delete(trackId);
-    await this.deps.storage.removeTrack(videoId, trackId);
+    await this.#outputs.removeTrack(videoId, trackId);
   }
 
   /**
@@ -103,11 +111,12 @@ export class TracksService {
    * tracks, and each track's playlist and WebVTT. Null means "serve the file on disk, if any".
    */
   async streamText(videoId: string, relative: string): Promise<StreamText | null> {
-    const { tracks, storage } = this.deps;
+    const { tracks } = this.deps;
+    const storage = this.#outputs;
     if (relative === MASTER_PLAYLIST) {
       const list = tracks.listForVideo(videoId);
       if (list.length === 0) return null;
-      const master = await storage.readVideoText(videoId, MASTER_PLAYLIST);
+      const master = await storage.readText(videoId, MASTER_PLAYLIST);
       return master === null ? null : { body: withSubtitles(master, list), type: 'playlist' };
     }
     const m = TRACK_FILE.exec(relative);

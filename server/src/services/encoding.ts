@@ -481,7 +481,9 @@ export class EncodingService {
     for (const job of this.deps.jobs.listProcessing()) {
       const [owner, pid] = (job.leaseOwner ?? '').split(':');
       if (owner !== host || !pid || isAlive(Number(pid))) continue;
-      if (job.encoderPid !== null) await killOrphan(job.encoderPid, this.deps.storage.videoDir(job.videoId));
+      if (job.encoderPid !== null) {
+        await killOrphan(job.encoderPid, this.#outputs.workDirMarker(job.videoId, job.attempts));
+      }
       if (this.deps.jobs.release(job.jobId, job.leaseOwner!)) {
         this.deps.log.warn(
           { jobId: job.jobId, orphan: job.encoderPid },

@@ -46,6 +46,11 @@ export interface VideoOutputs {
   /** The sink of one claim of a job (`attempt` is the job row's `attempts` after the claim). */
   openSink(videoId: string, attempt: number): Promise<OutputSink>;
   /**
+   * A string every output path of that attempt's ffmpeg contains (its folder, or its prefix): how a
+   * restarted process recognises a dead one's leftover encoder before killing it.
+   */
+  workDirMarker(videoId: string, attempt: number): string;
+  /**
    * Where an output of the video's current attempt is, or null when the path is not servable (hidden,
    * temp, escaping) or, with `mustExist`, missing. Objects are not looked up without `mustExist`: a
    * 302 to a missing object answers 404 from the store itself.
@@ -95,6 +100,10 @@ export class LocalOutputs implements VideoOutputs {
     // A previous attempt's half ladder goes (only the encoder's outputs: other features' stay).
     await this.storage.removeVideoEntries(videoId, isEncoderOutput);
     return new LocalSink(this.storage.videoDir(videoId));
+  }
+
+  workDirMarker(videoId: string): string {
+    return this.storage.videoDir(videoId);
   }
 
   async locate(videoId: string, relative: string, mustExist = false): Promise<StoredOutput | null> {
@@ -338,12 +347,20 @@ export class ObjectStoreOutputs implements VideoOutputs {
 
   async openSink(videoId: string, attempt: number): Promise<OutputSink> {
     const prefix = attemptPrefix(videoId, attempt);
-    const dir = path.join(
-      this.options.scratchDir,
-      `${videoId}-a${attempt}-${crypto.randomBytes(4).toString('hex')}`,
+    // Scratch of the video's earlier attempts on this machine (a killed process) is nobody's now.
+    const names = await fs.promises.readdir(this.options.scratchDir).catch(() => [] as string[]);
+    await Promise.all(
+      names
+        .filter((n) => n.startsWith(`${videoId}-a`))
+        .map((n) => fs.promises.rm(path.join(this.options.scratchDir, n), { recursive: true, force: true })),
     );
+    const dir = `${this.workDirMarker(videoId, attempt)}${crypto.randomBytes(4).toString('hex')}`;
     await fs.promises.mkdir(dir, { recursive: true });
     return new ObjectStoreSink(this.store, prefix, dir, this.#limits);
+  }
+
+  workDirMarker(videoId: string, attempt: number): string {
+    return path.join(this.options.scratchDir, `${videoId}-a${attempt}-`);
   }
 
   async #prefix(videoId: string): Promise<string | null> {

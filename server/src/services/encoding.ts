@@ -380,7 +380,9 @@ export class EncodingService {
       if (running.stop) return this.#stopped(running, sink);
       try {
         // What no playlist names (poster, MP4 downloads) is stored now; embedded, nothing moves.
+        // The scratch dir goes before the job says `completed`.
         await sink.finish();
+        await sink.close();
       } catch (err) {
         if (running.stop) return this.#stopped(running, sink);
         log.warn({ jobId: job.jobId, err }, 'encoding job: storing the outputs failed');

@@ -410,16 +410,22 @@ describe('serving from S3', () => {
 
   it('measures segment throughput: local disk, 302 to the store, and proxied through the API', async () => {
     const rounds = 25;
-    const measure = async (base: string, job: EncoderJob) => {
+    /** `direct`: presigned URLs fetched without the API, the store's own share of the 302 path. */
+    const measure = async (base: string, job: EncoderJob, direct = false) => {
       const list = segmentsOf(await (await fetch(url(job, '240/index.m3u8', base))).text());
-      const targets = ['240/init.mp4', ...list.map((s) => `240/${s}`)];
+      const rels = ['240/init.mp4', ...list.map((s) => `240/${s}`)];
+      const targets = direct
+        ? await Promise.all(
+            rels.map(async (r) => (await store.presignGet(`videos/${job.videoId}/a1/${r}`, 300)) as string),
+          )
+        : rels.map((r) => url(job, r, base));
       let bytes = 0;
       let requests = 0;
       const t0 = performance.now();
       for (let r = 0; r < rounds; r++) {
         await Promise.all(
           targets.map(async (t) => {
-            const res = await fetch(url(job, t, base));
+            const res = await fetch(t);
             expect(res.status).toBe(200);
             const n = (await res.arrayBuffer()).byteLength;
             bytes += n;
@@ -439,6 +445,7 @@ describe('serving from S3', () => {
       localDisk: await measure(local.baseUrl, localJob),
       redirect302: await measure(main.baseUrl, open),
       proxy: await measure(proxied.baseUrl, open),
+      storeDirect: await measure(main.baseUrl, open, true),
     };
     console.log(
       `segment throughput (fetch, ${rounds} rounds, all segments in parallel): ${JSON.stringify(figures)}`,

@@ -52,7 +52,8 @@ export default async function picturesRoutes(app: FastifyInstance, ctx: AppConte
     cache: string,
   ) => {
     if ('file' in stored) return send(reply, stored.file, type, cache);
-    return sendObject(request, reply, ctx.outputs.store!, stored.key, {
+    const source = { store: ctx.outputs.store!, presign: (k: string) => ctx.outputs.presign(k) };
+    return sendObject(request, reply, source, stored.key, {
       contentType: type,
       cacheControl: cache,
       proxy: ctx.outputs.proxy,

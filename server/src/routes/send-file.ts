@@ -119,8 +119,6 @@ export async function sendFile(
   return reply.send(fs.createReadStream(file, { start, end, highWaterMark: Math.min(READ_CHUNK, length) }));
 }
 
-/** A presigned GET lives this long: enough to start fetching, short enough that a leaked URL soon dies. */
-export const PRESIGN_SECONDS = 300;
 /** A 302 may be reused briefly (well inside the URL's life); never shared (it may follow a token check). */
 const REDIRECT_CACHE = 'private, max-age=60';
 
@@ -139,12 +137,13 @@ export interface SendObjectOptions extends SendFileOptions {
 export async function sendObject(
   request: FastifyRequest,
   reply: FastifyReply,
-  store: BlobStore,
+  source: { store: BlobStore; presign(key: string): Promise<string | null> },
   key: string,
   options: SendObjectOptions,
 ): Promise<FastifyReply> {
+  const { store } = source;
   if (!options.proxy) {
-    const url = await store.presignGet(key, PRESIGN_SECONDS);
+    const url = await source.presign(key);
     if (url) return reply.header('cache-control', REDIRECT_CACHE).redirect(url, 302);
   }
   const stat = await store.stat(key);

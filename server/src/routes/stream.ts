@@ -81,8 +81,9 @@ async function serveStored(
     return reply.type(contentType).header('cache-control', PLAYLIST_CACHE).send(text);
   }
   const located = await ctx.outputs.locate(videoId, relative);
-  if (!located || !('key' in located) || !ctx.outputs.store) throw missing();
-  return sendObject(request, reply, ctx.outputs.store, located.key, {
+  const store = ctx.outputs.store;
+  if (!located || !('key' in located) || !store) throw missing();
+  return sendObject(request, reply, { store, presign: (k) => ctx.outputs.presign(k) }, located.key, {
     contentType,
     cacheControl: FILE_CACHE,
     proxy: ctx.outputs.proxy,

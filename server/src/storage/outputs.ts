@@ -43,6 +43,8 @@ export interface VideoOutputs {
   readonly store: BlobStore | null;
   /** Scaled out: serve objects through the API (`VOD_S3_PROXY=1`) instead of a 302 to a presigned GET. */
   readonly proxy: boolean;
+  /** A presigned GET of an object valid at least 4 minutes more, or null (local disk: no such thing). */
+  presign(key: string): Promise<string | null>;
   /** The sink of one claim of a job (`attempt` is the job row's `attempts` after the claim). */
   openSink(videoId: string, attempt: number): Promise<OutputSink>;
   /**
@@ -95,6 +97,10 @@ export class LocalOutputs implements VideoOutputs {
   readonly proxy = false;
 
   constructor(readonly storage: LocalStorage) {}
+
+  async presign(): Promise<string | null> {
+    return null;
+  }
 
   async openSink(videoId: string): Promise<OutputSink> {
     // A previous attempt's half ladder goes (only the encoder's outputs: other features' stay).
@@ -155,6 +161,32 @@ export const contentTypeOf = (name: string): string =>
 
 /** What the pictures pipeline has finished, stored with the attempt (never served). */
 export const PICTURES_MANIFEST = 'pictures.json';
+
+/** A presigned GET lives this long: enough to start fetching, short enough that a leaked URL soon dies. */
+export const PRESIGN_SECONDS = 300;
+/** A signed URL is handed out again for this long (so every one given out has ≥ 4 minutes left). */
+const PRESIGN_REUSE_MS = 60_000;
+const PRESIGN_CACHE_ENTRIES = 20_000;
+
+/**
+ * Signing a GET costs the SDK about 5 ms of CPU here (its middleware stack, per call), more than the rest
+ * of a segment request; a segment's many viewers get the same URL for a minute instead.
+ */
+class PresignCache {
+  readonly #urls = new Map<string, { url: string; until: number }>();
+  constructor(readonly store: BlobStore) {}
+  async get(key: string): Promise<string | null> {
+    const now = Date.now();
+    const hit = this.#urls.get(key);
+    if (hit && hit.until > now) return hit.url;
+    const url = await this.store.presignGet(key, PRESIGN_SECONDS);
+    if (url === null) return null;
+    this.#urls.delete(key);
+    if (this.#urls.size >= PRESIGN_CACHE_ENTRIES) this.#urls.delete(this.#urls.keys().next().value!);
+    this.#urls.set(key, { url, until: now + PRESIGN_REUSE_MS });
+    return url;
+  }
+}
 
 export interface UploadLimits {
   /** Uploads of one sink in flight at once. */
@@ -337,9 +369,11 @@ export class ObjectStoreOutputs implements VideoOutputs {
   readonly store: BlobStore;
   readonly proxy: boolean;
   readonly #limits: UploadLimits;
+  readonly #presigned: PresignCache;
 
   constructor(readonly options: ObjectStoreOutputsOptions) {
     this.store = options.store;
+    this.#presigned = new PresignCache(options.store);
     this.proxy = options.proxy;
     this.#limits = { ...DEFAULT_UPLOADS, ...options.uploads };
     fs.mkdirSync(options.scratchDir, { recursive: true });
@@ -357,6 +391,10 @@ export class ObjectStoreOutputs implements VideoOutputs {
     const dir = `${this.workDirMarker(videoId, attempt)}${crypto.randomBytes(4).toString('hex')}`;
     await fs.promises.mkdir(dir, { recursive: true });
     return new ObjectStoreSink(this.store, prefix, dir, this.#limits);
+  }
+
+  presign(key: string): Promise<string | null> {
+    return this.#presigned.get(key);
   }
 
   workDirMarker(videoId: string, attempt: number): string {

@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config.ts';
 import { loadScaleConfig } from './config-scale.ts';
@@ -38,6 +40,7 @@ describe('loadScaleConfig', () => {
         secretAccessKey: 'SK',
         forcePathStyle: true,
         proxy: false,
+        scratchDir: path.join(os.tmpdir(), 'vodkit-scratch'),
       },
     });
     expect(loadScaleConfig({ ...full, VOD_S3_ENDPOINT: '', VOD_S3_PROXY: '1' }).s3).toMatchObject({

@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError } from './config.ts';
 import type { S3BlobStoreOptions } from './storage/blob-store.ts';
 
@@ -8,7 +10,7 @@ export interface ScaleConfig {
   /** `VOD_DATABASE_URL` (postgres://…); null: the embedded SQLite database. */
   databaseUrl: string | null;
   /** `VOD_S3_*`; null: local disk under VOD_DATA_DIR. */
-  s3: (S3BlobStoreOptions & { proxy: boolean }) | null;
+  s3: (S3BlobStoreOptions & { proxy: boolean; scratchDir: string }) | null;
 }
 
 const ROLES = ['all', 'api', 'worker'] as const;
@@ -68,6 +70,8 @@ export function loadScaleConfig(env: NodeJS.ProcessEnv): ScaleConfig {
       // Self-hosted stores rarely have wildcard DNS for virtual-hosted buckets.
       forcePathStyle: flag(env, 'VOD_S3_FORCE_PATH_STYLE', endpoint !== undefined, mistakes),
       proxy: flag(env, 'VOD_S3_PROXY', false, mistakes),
+      // Where a worker's ffmpeg writes before the uploader stores the files (storage/outputs.ts).
+      scratchDir: env.VOD_SCRATCH_DIR || path.join(os.tmpdir(), 'vodkit-scratch'),
     };
   }
 

@@ -21,6 +21,8 @@ import { TracksService } from './services/tracks.ts';
 import { VideoService } from './services/videos.ts';
 import { WebhookService } from './services/webhooks.ts';
 import { LocalStorage } from './storage/local.ts';
+import type { VideoOutputs } from './storage/outputs.ts';
+import { createVideoOutputs, prepareVideoOutputs } from './storage/outputs-factory.ts';
 import { lockDownDataDir } from './storage/permissions.ts';
 
 export type Role = Config['scale']['role'];
@@ -47,6 +49,8 @@ export interface AppContext {
   quotas: QuotaService;
   /** Protected playback: protection flags, origins, playback tokens and playlist signatures. */
   playback: PlaybackService;
+  /** Where video outputs and caption files live: the video folders, or S3 (storage/outputs.ts). */
+  outputs: VideoOutputs;
 }
 
 /** The whole process context: what routes get, plus the repositories and the lifecycle (main, CLI, tests). */
@@ -100,9 +104,30 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       waker = new JobWaker(config.scale.databaseUrl, (err) => log.error({ err }, 'job waker error'));
       await waker.ready();
     }
+    const outputs = createVideoOutputs(
+      config,
+      storage,
+      async (videoId) => (await jobsRepo.getByVideo(videoId))?.attempts ?? null,
+    );
     const auth = new AuthService(repos.keys, { maxTokenLifetimeS: config.maxTokenLifetimeS });
-    const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log });
-    const pictures = new PictureService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log });
+    const files = new FileService({
+      config,
+      storage,
+      files: filesRepo,
+      jobs: jobsRepo,
+      events,
+      log,
+      outputs,
+    });
+    const pictures = new PictureService({
+      config,
+      storage,
+      files: filesRepo,
+      jobs: jobsRepo,
+      events,
+      log,
+      outputs,
+    });
     const encoding = new EncodingService({
       config,
       storage,
@@ -111,6 +136,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       events,
       log,
       pictures,
+      outputs,
       ...(waker ? { waker } : {}),
     });
     const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
@@ -136,6 +162,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       tracks: repos.tracks,
       jobs: jobsRepo,
       files: filesRepo,
+      outputs,
     });
     const sandbox = new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log });
     // Only where keys are handed out (HTTP nodes): a worker never creates one.
@@ -161,9 +188,12 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       sandbox,
       quotas,
       playback,
+      outputs,
       async start() {
         if (started) return;
         started = true;
+        // The bucket and its CORS rule, wherever a node starts first.
+        await prepareVideoOutputs(outputs);
         // Uploads land on HTTP nodes; a worker has none of its own to reconcile.
         if (runs.http) await files.reconcile();
         if (runs.encoding && options.startWorkers !== false) encoding.start();

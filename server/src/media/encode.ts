@@ -4,7 +4,12 @@ import type { FfmpegPaths } from './ffmpeg.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, variantPlaylist } from './layout.ts';
 import { EncodeError, runFfmpeg } from './process.ts';
-import { PlaylistPublisher, type RenditionResult, type RenditionSpec } from './publisher.ts';
+import {
+  PlaylistPublisher,
+  type PublishSink,
+  type RenditionResult,
+  type RenditionSpec,
+} from './publisher.ts';
 
 export { EncodeError } from './process.ts';
 export type { RenditionResult } from './publisher.ts';
@@ -28,6 +33,8 @@ export interface EncodeOptions {
   onPlayable?: () => void;
   /** Called once with ffmpeg's pid right after it started. */
   onSpawn?: (pid: number) => void;
+  /** Scaled out: where segments and playlists are stored as they are published (outDir is scratch). */
+  sink?: PublishSink;
 }
 
 export interface EncodeResult {
@@ -94,6 +101,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     plan.rungs.length > 0 ? plan.startRung : 0,
     plan.targetDuration,
     () => options.onPlayable?.(),
+    options.sink ?? null,
   );
   const expected = Math.min(options.durationS, options.maxDurationS);
   const handle = runFfmpeg(job, {

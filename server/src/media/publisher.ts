@@ -11,6 +11,15 @@ import {
   type VideoVariant,
 } from './playlists.ts';
 
+/**
+ * Where published files go when they do not stay in `outDir` (scaled out: storage/outputs.ts). Files
+ * are handed over before any playlist naming them, and the master's text last.
+ */
+export interface PublishSink {
+  files(relatives: readonly string[]): Promise<void>;
+  text(relative: string, body: string): Promise<void>;
+}
+
 /** One rendition folder the encoder fills, as the master playlist will describe it. */
 export type RenditionSpec =
   | {
@@ -81,6 +90,8 @@ export class PlaylistPublisher {
     readonly startIndex: number,
     readonly targetDuration: number,
     readonly onPlayable: () => void,
+    /** Null (embedded): the playlists are renamed into `outDir` and nothing else moves. */
+    readonly sink: PublishSink | null = null,
   ) {
     this.#states = specs.map((spec) => ({ spec, init: null, segments: [], written: '' }));
   }
@@ -119,7 +130,9 @@ export class PlaylistPublisher {
   }
 
   async #refresh(ended: boolean): Promise<void> {
-    for (const state of this.#states) await this.#scan(state);
+    const fresh: string[] = [];
+    for (const state of this.#states) await this.#scan(state, fresh);
+    if (this.sink && fresh.length > 0) await this.sink.files(fresh);
     for (const state of this.#states) {
       if (state.segments.length === 0 || !state.init) continue;
       const text = mediaPlaylist({
@@ -141,15 +154,15 @@ export class PlaylistPublisher {
             targetDuration: this.targetDuration,
             ended,
           });
-          await writeAtomic(path.join(this.outDir, state.spec.folder, IFRAME_PLAYLIST), iframes);
+          await this.#write(`${state.spec.folder}/${IFRAME_PLAYLIST}`, iframes);
         }
-        await writeAtomic(path.join(this.outDir, variantPlaylist(state.spec.folder)), text);
+        await this.#write(variantPlaylist(state.spec.folder), text);
         state.written = text;
       }
     }
     const ready = this.#states.length > 0 && this.#states.every((s) => s.segments.length > 0 && s.init);
     if (ready && (!this.#master || ended)) {
-      await writeAtomic(path.join(this.outDir, MASTER_PLAYLIST), this.#masterText(ended));
+      await this.#write(MASTER_PLAYLIST, this.#masterText(ended));
       if (!this.#master) {
         this.#master = true;
         this.onPlayable();
@@ -157,7 +170,12 @@ export class PlaylistPublisher {
     }
   }
 
-  async #scan(state: State): Promise<void> {
+  #write(relative: string, text: string): Promise<void> {
+    return this.sink ? this.sink.text(relative, text) : writeAtomic(path.join(this.outDir, relative), text);
+  }
+
+  /** Adds to `fresh` the files (relative to outDir) that the playlists are about to name for the first time. */
+  async #scan(state: State, fresh: string[]): Promise<void> {
     const dir = path.join(this.outDir, state.spec.folder);
     let names: string[];
     try {
@@ -174,6 +192,7 @@ export class PlaylistPublisher {
     if (!state.init) {
       try {
         state.init = readInit(await fs.promises.readFile(path.join(dir, INIT_FILE)));
+        fresh.push(`${state.spec.folder}/${INIT_FILE}`);
       } catch {
         return;
       }
@@ -191,6 +210,7 @@ export class PlaylistPublisher {
         bytes: size,
         iframeBytes: timing.firstSampleEnd,
       });
+      fresh.push(`${state.spec.folder}/${name}`);
     }
   }
 

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import type { StoredOutput } from '../storage/outputs.ts';
+import { sendObject } from './send-file.ts';
 
 const videoParams = {
   type: 'object',
@@ -41,6 +43,22 @@ export default async function picturesRoutes(app: FastifyInstance, ctx: AppConte
     reply.header('cache-control', cache);
     return reply.sendFile(path.relative(root, file), root);
   };
+  /** A picture of the video's outputs: a local file, or (scaled out) a 302 / proxied object. */
+  const sendStored = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    stored: StoredOutput,
+    type: string,
+    cache: string,
+  ) => {
+    if ('file' in stored) return send(reply, stored.file, type, cache);
+    const source = { store: ctx.outputs.store!, presign: (k: string) => ctx.outputs.presign(k) };
+    return sendObject(request, reply, source, stored.key, {
+      contentType: type,
+      cacheControl: cache,
+      proxy: ctx.outputs.proxy,
+    });
+  };
 
   for (const format of ['jpg', 'webp'] as const) {
     app.get<{ Params: { videoId: string }; Querystring: { time?: number; width?: number } }>(
@@ -65,9 +83,16 @@ export default async function picturesRoutes(app: FastifyInstance, ctx: AppConte
     '/stream/:videoId/storyboard.vtt',
     { schema: { params: videoParams } },
     async (request, reply) => {
-      const file = await ctx.pictures.storyboardFile(request.params.videoId);
-      if (!file) throw new ApiError('not_found', `no storyboard for video ${request.params.videoId} (yet)`);
-      return send(reply, file, 'text/vtt; charset=utf-8', REVALIDATE);
+      const videoId = request.params.videoId;
+      const stored = await ctx.pictures.storyboardFile(videoId);
+      const missing = () => new ApiError('not_found', `no storyboard for video ${videoId} (yet)`);
+      if (!stored) throw missing();
+      if ('file' in stored) return send(reply, stored.file, 'text/vtt; charset=utf-8', REVALIDATE);
+      // A text the API answers itself, like a playlist: its sheet is named relative to this URL.
+      const text = await ctx.outputs.readText(videoId, 'storyboard.vtt');
+      if (text === null) throw missing();
+      reply.header('content-type', 'text/vtt; charset=utf-8').header('cache-control', REVALIDATE);
+      return reply.send(text);
     },
   );
 
@@ -75,9 +100,9 @@ export default async function picturesRoutes(app: FastifyInstance, ctx: AppConte
     '/stream/:videoId/poster.jpg',
     { schema: { params: videoParams } },
     async (request, reply) => {
-      const file = await ctx.pictures.posterFile(request.params.videoId);
-      if (!file) throw new ApiError('not_found', `no poster for video ${request.params.videoId} (yet)`);
-      return send(reply, file, 'image/jpeg', REVALIDATE);
+      const stored = await ctx.pictures.posterFile(request.params.videoId);
+      if (!stored) throw new ApiError('not_found', `no poster for video ${request.params.videoId} (yet)`);
+      return sendStored(request, reply, stored, 'image/jpeg', REVALIDATE);
     },
   );
 }

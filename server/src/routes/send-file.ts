@@ -1,6 +1,8 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.ts';
+import { BlobRangeError, type BlobStore } from '../storage/blob-store.ts';
 
 /**
  * Bytes read from disk per chunk. @fastify/send passes `highWaterMark: null`, so Node reads 16 KiB at
@@ -115,4 +117,67 @@ export async function sendFile(
   reply.header('content-length', length);
   if (request.method === 'HEAD' || length === 0) return reply.send();
   return reply.send(fs.createReadStream(file, { start, end, highWaterMark: Math.min(READ_CHUNK, length) }));
+}
+
+/** A 302 may be reused briefly (well inside the URL's life); never shared (it may follow a token check). */
+const REDIRECT_CACHE = 'private, max-age=60';
+
+export interface SendObjectOptions extends SendFileOptions {
+  /** Stream the bytes through the API (`VOD_S3_PROXY=1`) instead of a 302 to a presigned GET. */
+  proxy: boolean;
+}
+
+/**
+ * Serves one object of the output store (scaled out): a 302 to a presigned GET, which keeps the
+ * headers already set (the stream gate's `access-control-allow-origin`), or, proxied, the bytes with
+ * what `sendFile` gives for a file: ETag, 304, one Range, HEAD without a body. Objects of an attempt are
+ * written once, so size and key make a strong ETag. Never for playlists: players would resolve their
+ * relative URIs against the store and lose the query that signs them.
+ */
+export async function sendObject(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  source: { store: BlobStore; presign(key: string): Promise<string | null> },
+  key: string,
+  options: SendObjectOptions,
+): Promise<FastifyReply> {
+  const { store } = source;
+  if (!options.proxy) {
+    const url = await source.presign(key);
+    if (url) return reply.header('cache-control', REDIRECT_CACHE).redirect(url, 302);
+  }
+  const stat = await store.stat(key);
+  if (!stat) throw new ApiError('not_found', 'no such file');
+  const etag = `"${stat.size.toString(16)}-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 16)}"`;
+  reply.header('cache-control', options.cacheControl);
+  reply.header('accept-ranges', 'bytes');
+  reply.header('etag', etag);
+  const inm = request.headers['if-none-match'];
+  if (inm !== undefined && noneMatch(inm, etag)) return reply.status(304).send();
+  let range = parseRange(request.headers.range, stat.size);
+  const ifRange = request.headers['if-range'] as string | undefined;
+  if (range && ifRange !== undefined && ifRange.trim() !== etag) range = null;
+  if (range === 'unsatisfiable') {
+    reply.header('content-range', `bytes */${stat.size}`);
+    throw new ApiError('range_not_satisfiable', `the file has ${stat.size} bytes`);
+  }
+  reply.header('content-type', options.contentType);
+  const length = stat.size === 0 ? 0 : range ? range.end - range.start + 1 : stat.size;
+  if (range) {
+    reply.status(206);
+    reply.header('content-range', `bytes ${range.start}-${range.end}/${stat.size}`);
+  }
+  reply.header('content-length', length);
+  if (request.method === 'HEAD' || length === 0) return reply.send();
+  let body: Awaited<ReturnType<BlobStore['get']>>;
+  try {
+    body = await store.get(key, range ?? undefined);
+  } catch (err) {
+    if (err instanceof BlobRangeError) throw new ApiError('range_not_satisfiable', 'range not satisfiable');
+    throw err;
+  }
+  if (!body) throw new ApiError('not_found', 'no such file');
+  // A client gone mid-body must free the store's connection too.
+  reply.raw.once('close', () => body.stream.destroy());
+  return reply.send(body.stream);
 }

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { sendFile } from './send-file.ts';
+import { sendFile, sendObject } from './send-file.ts';
 
 /** Content types players insist on (hls.js is lenient; Safari's native HLS is not). */
 const CONTENT_TYPES: Record<string, string> = {
@@ -41,6 +41,7 @@ export default async function streamRoutes(app: FastifyInstance, ctx: AppContext
           .header('cache-control', text.type === 'vtt' ? FILE_CACHE : PLAYLIST_CACHE);
         return reply.send(text.body);
       }
+      if (ctx.outputs.kind !== 'local') return serveStored(request, reply, ctx, videoId, relative);
       const file = await ctx.storage.realVideoFile(videoId, relative);
       if (!file) throw new ApiError('not_found', `no file ${relative} in video ${videoId}`);
       const ext = path.extname(file).toLowerCase();
@@ -56,5 +57,35 @@ export default async function streamRoutes(app: FastifyInstance, ctx: AppContext
         cacheControl: ext === '.m3u8' ? PLAYLIST_CACHE : FILE_CACHE,
       });
     },
+  });
+}
+
+/**
+ * Scaled out: the current attempt's objects. Playlists are read and answered by the API (the gate
+ * checks the token and signs their child URIs; `no-cache`); every other file is a 302 to a presigned
+ * GET, or streamed through with `VOD_S3_PROXY=1`.
+ */
+async function serveStored(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: AppContext,
+  videoId: string,
+  relative: string,
+): Promise<FastifyReply> {
+  const missing = () => new ApiError('not_found', `no file ${relative} in video ${videoId}`);
+  const ext = path.extname(relative).toLowerCase();
+  const contentType = CONTENT_TYPES[ext] ?? 'application/octet-stream';
+  if (ext === '.m3u8') {
+    const text = await ctx.outputs.readText(videoId, relative);
+    if (text === null) throw missing();
+    return reply.type(contentType).header('cache-control', PLAYLIST_CACHE).send(text);
+  }
+  const located = await ctx.outputs.locate(videoId, relative);
+  const store = ctx.outputs.store;
+  if (!located || !('key' in located) || !store) throw missing();
+  return sendObject(request, reply, { store, presign: (k) => ctx.outputs.presign(k) }, located.key, {
+    contentType,
+    cacheControl: FILE_CACHE,
+    proxy: ctx.outputs.proxy,
   });
 }

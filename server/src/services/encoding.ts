@@ -20,10 +20,11 @@ import { EncodeError, type EncodeHandle, type EncodeResult, startEncode } from '
 import type { SourceKeyframes } from '../media/keyframes.ts';
 import { probeKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, planLadder } from '../media/ladder.ts';
-import { audioFolder, downloadFile, isEncoderOutput, variantPlaylist } from '../media/layout.ts';
+import { audioFolder, downloadFile, variantPlaylist } from '../media/layout.ts';
 import { isEncoderProcess } from '../media/process.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
+import { LocalOutputs, type OutputSink, type VideoOutputs } from '../storage/outputs.ts';
 import type { Principal } from './auth.ts';
 import type { VideoEventBus } from './events.ts';
 import { parseTimestamp, validateRequest } from './job-request.ts';
@@ -45,8 +46,13 @@ export interface EncodingServiceDeps {
   log: FastifyBaseLogger;
   /** Queue timings; the defaults suit production, tests shorten them. */
   timings?: Partial<QueueTimings>;
-  /** Poster, storyboard and thumbnails, made beside the encode (services/pictures.ts). */
-  pictures?: { jobStarted(job: JobRow): Promise<void>; describe(videoId: string): VideoPictures };
+  /** Poster, storyboard and thumbnails, made beside the encode (services/pictures.ts), into its sink. */
+  pictures?: {
+    jobStarted(job: JobRow, sink?: OutputSink): Promise<void>;
+    describe(videoId: string): VideoPictures;
+  };
+  /** Where outputs go (storage/outputs.ts); default the video folders of `storage`. */
+  outputs?: VideoOutputs;
   /**
    * Wakes idle workers when another process queued a job (PostgreSQL LISTEN/NOTIFY: `JobWaker`);
    * jobs queued by this process wake them in-process. Without one, an idle worker looks every `pollMs`.
@@ -104,8 +110,11 @@ export class EncodingService {
   #renewing: Promise<void> | null = null;
   #stopping = false;
 
+  readonly #outputs: VideoOutputs;
+
   constructor(readonly deps: EncodingServiceDeps) {
     this.#timings = { ...DEFAULT_TIMINGS, ...deps.timings };
+    this.#outputs = deps.outputs ?? new LocalOutputs(deps.storage);
   }
 
   async create(principal: Principal, body: CreateJobRequest): Promise<EncoderJob> {
@@ -176,7 +185,7 @@ export class EncodingService {
       await running.finished;
     }
     // A cancelled video is gone for good: every feature's output goes with it.
-    await this.deps.storage.removeVideo(job.videoId);
+    await this.#outputs.removeVideo(job.videoId);
     const cancelled = (await this.deps.jobs.get(jobId))!;
     this.deps.events.emit({
       type: 'failed',
@@ -259,6 +268,7 @@ export class EncodingService {
     };
     this.#running.set(job.jobId, running);
     const { jobs, files, storage, config, log, events } = this.deps;
+    let sink: OutputSink | null = null;
     try {
       const file = await files.get(job.fileId);
       if (file?.status !== 'ready' || !file.metadata) {
@@ -269,15 +279,17 @@ export class EncodingService {
       let audioTracks: AudioTrackInfo[] | undefined;
       let keyframes: SourceKeyframes | undefined;
       // The upload probe keeps only the first audio stream (the audio group wants them all) and no
-      // keyframes (remux-first wants them, for H.264 sources). Meanwhile, a previous attempt's half
-      // ladder goes (only the encoder's outputs: other features' stay).
-      const [tracks, keys] = await Promise.allSettled([
+      // keyframes (remux-first wants them, for H.264 sources). Meanwhile the attempt's sink opens
+      // (embedded: a previous attempt's half ladder goes; scaled out: a fresh prefix and scratch dir).
+      const [tracks, keys, opened] = await Promise.allSettled([
         file.metadata.audio ? probeAudioTracks(config, input, config.probeTimeoutMs) : Promise.resolve([]),
         file.metadata.video?.codec === 'h264'
           ? probeKeyframes(config, input, config.probeTimeoutMs)
           : Promise.resolve(undefined),
-        storage.removeVideoEntries(job.videoId, isEncoderOutput),
+        this.#outputs.openSink(job.videoId, job.attempts),
       ]);
+      if (opened.status === 'rejected') throw opened.reason;
+      sink = opened.value;
       if (tracks.status === 'fulfilled' && tracks.value.length > 0) audioTracks = tracks.value;
       if (keys.status === 'fulfilled') keyframes = keys.value;
       const plan = planLadder(file.metadata, {
@@ -292,8 +304,8 @@ export class EncodingService {
         maxBitrate: r.maxrate,
         playlist: variantPlaylist(r.name),
       }));
-      if (running.stop) return await this.#stopped(running);
-      const pictures = this.deps.pictures?.jobStarted(job);
+      if (running.stop) return await this.#stopped(running, sink);
+      const pictures = this.deps.pictures?.jobStarted(job, sink);
 
       const started = Date.now();
       events.emit({
@@ -305,7 +317,8 @@ export class EncodingService {
       running.handle = startEncode({
         paths: config,
         input,
-        outDir: storage.videoDir(job.videoId),
+        outDir: sink.dir,
+        sink,
         plan,
         durationS: probed,
         maxDurationS: config.maxDurationSeconds,
@@ -331,7 +344,7 @@ export class EncodingService {
       } catch (err) {
         this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, null));
         await running.writes;
-        if (running.stop) return await this.#stopped(running);
+        if (running.stop) return await this.#stopped(running, sink);
         const e = err instanceof EncodeError ? err : new EncodeError('encode_failed', String(err), []);
         log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
         await this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
@@ -339,7 +352,7 @@ export class EncodingService {
       }
       this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, null));
       await running.writes;
-      if (running.stop) return await this.#stopped(running);
+      if (running.stop) return await this.#stopped(running, sink);
       const expected = Math.min(probed, config.maxDurationSeconds);
       if (result.durationS < expected * TRUNCATED_RATIO - TRUNCATED_SLACK_S) {
         log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
@@ -359,10 +372,10 @@ export class EncodingService {
         const downloads: Download[] = [];
         try {
           for (const r of rungs) {
-            if (running.stop) return await this.#stopped(running);
+            if (running.stop) return await this.#stopped(running, sink);
             const bytes = await makeDownload(
               config,
-              storage.videoDir(job.videoId),
+              sink.dir,
               r.name,
               audio ? audioFolder(audio.index) : null,
               config.encodeTimeoutMs,
@@ -376,7 +389,7 @@ export class EncodingService {
             });
           }
         } catch (err) {
-          if (running.stop) return await this.#stopped(running);
+          if (running.stop) return await this.#stopped(running, sink);
           log.warn({ jobId: job.jobId, err }, 'encoding job: MP4 download failed');
           await this.#fail(job, 'encode_failed', 'making the MP4 download failed');
           return;
@@ -385,10 +398,25 @@ export class EncodingService {
       }
       // The job's thumbnails are part of it: `completed` lists them (pictures never reject).
       await pictures;
-      if (running.stop) return await this.#stopped(running);
+      if (running.stop) return await this.#stopped(running, sink);
+      try {
+        // What no playlist names (poster, MP4 downloads) is stored now; embedded, nothing moves.
+        // The scratch dir goes before the job says `completed`.
+        await sink.finish();
+        await sink.close();
+      } catch (err) {
+        if (running.stop) return await this.#stopped(running, sink);
+        log.warn({ jobId: job.jobId, err }, 'encoding job: storing the outputs failed');
+        await this.#fail(job, 'encode_failed', 'storing the outputs failed');
+        return;
+      }
       if (!running.playable) await jobs.markPlayable(job.jobId, this.#owner, renditions);
       if (await jobs.finish(job.jobId, this.#owner, 'completed')) {
         log.info({ jobId: job.jobId, ms: Date.now() - started }, 'encoding job completed');
+        // Earlier attempts (lost leases, restarts) are nobody's now.
+        await this.#outputs.removeOtherAttempts(job.videoId, job.attempts).catch((err: unknown) => {
+          log.warn({ err, videoId: job.videoId }, 'removing earlier attempts failed');
+        });
         events.emit({
           type: 'completed',
           videoId: job.videoId,
@@ -410,14 +438,17 @@ export class EncodingService {
         // the database itself is failing: the lease will expire and the job will be retried
       }
     } finally {
+      await sink?.close().catch((err: unknown) => log.warn({ err }, 'removing the scratch dir failed'));
       this.#running.delete(job.jobId);
       finish();
     }
   }
 
   /** The run ended because we stopped it: record why (a cancel was recorded by cancel()). */
-  async #stopped(running: Running): Promise<void> {
+  async #stopped(running: Running, sink?: OutputSink | null): Promise<void> {
     const { job } = running;
+    // A lost or handed-back attempt's partial outputs are nobody's (scaled out; embedded: no-op).
+    void sink?.abandon().catch(() => {});
     await running.writes;
     if (running.stop === 'shutdown') {
       await this.deps.jobs.release(job.jobId, this.#owner);
@@ -484,7 +515,9 @@ export class EncodingService {
     for (const job of await this.deps.jobs.listProcessing()) {
       const [owner, pid] = (job.leaseOwner ?? '').split(':');
       if (owner !== host || !pid || isAlive(Number(pid))) continue;
-      if (job.encoderPid !== null) await killOrphan(job.encoderPid, this.deps.storage.videoDir(job.videoId));
+      if (job.encoderPid !== null) {
+        await killOrphan(job.encoderPid, this.#outputs.workDirMarker(job.videoId, job.attempts));
+      }
       if (await this.deps.jobs.release(job.jobId, job.leaseOwner!)) {
         this.deps.log.warn(
           { jobId: job.jobId, orphan: job.encoderPid },

@@ -9,6 +9,7 @@ import { isValidId } from '../ids.ts';
 import { DEMUXER_ALLOWLIST } from '../media/ffmpeg.ts';
 import { ProbeError, type ProbeResult, probeFile } from '../media/probe.ts';
 import type { LocalStorage } from '../storage/local.ts';
+import { LocalOutputs, type VideoOutputs } from '../storage/outputs.ts';
 import type { Principal } from './auth.ts';
 import type { VideoEventBus } from './events.ts';
 
@@ -19,6 +20,8 @@ export interface FileServiceDeps {
   jobs: JobsRepository;
   events: VideoEventBus;
   log: FastifyBaseLogger;
+  /** Where the videos' outputs and caption files live (default the video folders of `storage`). */
+  outputs?: VideoOutputs;
 }
 
 /**
@@ -91,16 +94,17 @@ export class FileService {
   async delete(principal: Principal, fileId: string): Promise<void> {
     await this.#owned(principal, fileId);
     const { jobs, files, storage } = this.deps;
+    const outputs = this.deps.outputs ?? new LocalOutputs(storage);
     if ((await jobs.activeCountForFile(fileId)) > 0) {
       throw new ApiError('conflict', 'an encoding job is still using this file: cancel it first');
     }
     // Bytes before rows: if we die halfway the record is still there to delete again, and an
     // upload without a record would be resurrected by reconcile() at the next boot.
     for (const videoId of await jobs.videoIdsForFile(fileId)) {
-      await storage.removeVideo(videoId);
+      await outputs.removeVideo(videoId);
       // Before the rows go: listeners (webhooks) read the job to say whose video it was.
       this.deps.events.emit({ type: 'deleted', videoId, data: { fileId } });
-      await storage.removeTracks(videoId);
+      await outputs.removeTracks(videoId);
     }
     await storage.removeUpload(fileId);
     await jobs.deleteForFile(fileId);

@@ -7,7 +7,7 @@ import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
 import { POSTER_FILE } from '../media/layout.ts';
-import { planStoryboard, renderStoryboard, STORYBOARD_VTT } from '../media/storyboard.ts';
+import { planStoryboard, renderStoryboard, STORYBOARD_SHEET, STORYBOARD_VTT } from '../media/storyboard.ts';
 import {
   even,
   heightFor,
@@ -18,6 +18,15 @@ import {
   type SourcePicture,
 } from '../media/thumbnails.ts';
 import type { LocalStorage } from '../storage/local.ts';
+import {
+  LocalOutputs,
+  LocalSink,
+  ObjectStoreOutputs,
+  type OutputSink,
+  PICTURES_MANIFEST,
+  type StoredOutput,
+  type VideoOutputs,
+} from '../storage/outputs.ts';
 import type { VideoEventBus } from './events.ts';
 
 export interface PictureLimits {
@@ -43,6 +52,8 @@ export interface PictureServiceDeps {
   events: VideoEventBus;
   log: FastifyBaseLogger;
   limits?: Partial<PictureLimits>;
+  /** Where the job's pictures are stored (default the video folders of `storage`). */
+  outputs?: VideoOutputs;
 }
 
 /** The representative poster is at most this wide (like the encode's). */
@@ -99,8 +110,12 @@ export class PictureService {
   #cache: Map<string, { size: number; usedAt: number }> | null = null;
   #cacheLoading: Promise<void> | null = null;
   #cacheBytes = 0;
+  readonly #outputs: VideoOutputs;
+  /** Scaled out: manifests read from the store (describe() is synchronous), refreshed in the background. */
+  readonly #storedManifests = new Map<string, { manifest: Manifest | null; at: number; loading: boolean }>();
 
   constructor(readonly deps: PictureServiceDeps) {
+    this.#outputs = deps.outputs ?? new LocalOutputs(deps.storage);
     this.limits = {
       renderConcurrency: deps.config.thumbnailConcurrency,
       renderQueue: 16,
@@ -119,7 +134,7 @@ export class PictureService {
    * cleared); resolves when every picture is done or given up, never rejects. The job's `failed`
    * event (failure or cancel) and a cancelled status stop it.
    */
-  jobStarted(job: JobRow): Promise<void> {
+  jobStarted(job: JobRow, sink?: OutputSink): Promise<void> {
     this.#pipelines.get(job.videoId)?.abort.abort();
     const abort = new AbortController();
     const unsubscribe = this.deps.events.on(job.videoId, (event) => {
@@ -150,7 +165,8 @@ export class PictureService {
       }),
       done: Promise.resolve(),
     };
-    pipeline.done = this.#runJob(job, abort.signal, posterDone, storyboardDone)
+    const out = sink ?? new LocalSink(this.deps.storage.videoDir(job.videoId));
+    pipeline.done = this.#runJob(job, out, abort.signal, posterDone, storyboardDone)
       .catch((err) => this.deps.log.error({ err, videoId: job.videoId }, 'pictures crashed'))
       .finally(() => {
         posterDone();
@@ -163,15 +179,22 @@ export class PictureService {
     return pipeline.done;
   }
 
-  async #runJob(job: JobRow, signal: AbortSignal, posterDone: () => void, storyboardDone: () => void) {
+  async #runJob(
+    job: JobRow,
+    out: OutputSink,
+    signal: AbortSignal,
+    posterDone: () => void,
+    storyboardDone: () => void,
+  ) {
     const { storage, files, config, log } = this.deps;
     const metadata = (await files.get(job.fileId))?.metadata;
     if (!metadata) return;
     const source = sourceOf(metadata);
     const input = storage.uploadPath(job.fileId);
-    const outDir = storage.videoDir(job.videoId);
+    // The attempt's output folder (embedded: the video folder; scaled out: its scratch dir).
+    const outDir = out.dir;
     const manifest: Manifest = { poster: false, storyboard: false, thumbnails: [] };
-    await fs.promises.mkdir(storage.thumbsDir(job.videoId), { recursive: true });
+    await fs.promises.mkdir(path.join(outDir, 'thumbs'), { recursive: true });
     // Stopped between steps too: a cancel marks the job before it kills anything.
     const stopped = async () => signal.aborted || (await this.#ended(job.jobId));
     const step = async (name: string, work: () => Promise<void>): Promise<boolean> => {
@@ -201,20 +224,23 @@ export class PictureService {
           width,
           height: heightFor(source, width),
         });
+        await out.files([JOB_POSTER]);
       });
-      if (manifest.poster) await this.#saveManifest(job.videoId, manifest);
+      if (manifest.poster) await this.#saveManifest(job.videoId, manifest, out);
     }
     posterDone();
 
     const plan = planStoryboard(metadata.duration, source);
     if (plan && source) {
-      manifest.storyboard = await step('storyboard', () =>
-        renderStoryboard({ ...common, source, plan, outDir }),
-      );
-      if (manifest.storyboard) await this.#saveManifest(job.videoId, manifest);
+      manifest.storyboard = await step('storyboard', async () => {
+        await renderStoryboard({ ...common, source, plan, outDir });
+        await out.files([STORYBOARD_SHEET]);
+        await out.files([STORYBOARD_VTT]);
+      });
+      if (manifest.storyboard) await this.#saveManifest(job.videoId, manifest, out);
     } else if (!(await stopped())) {
       // Nothing to preview (audio only): an empty storyboard, so players asking for one get no 404.
-      await fs.promises.writeFile(path.join(outDir, STORYBOARD_VTT), 'WEBVTT\n').catch(() => {});
+      await out.text(STORYBOARD_VTT, 'WEBVTT\n').catch(() => {});
     }
     storyboardDone();
 
@@ -224,17 +250,18 @@ export class PictureService {
       const timeS = Math.min(parseTimestamp(request.timestamp), Math.max(0, metadata.duration - 0.05));
       const outputs = planned.map((t) => ({ ...t, file: path.join(outDir, t.file) }));
       const render = (at: number) => renderFrames({ ...common, source, timeS: at, outputs });
-      const ok = await step(`thumbnail ${request.timestamp}`, () =>
+      const ok = await step(`thumbnail ${request.timestamp}`, async () => {
         // The very last instant may hold no frame (the last one starts earlier): take one a second before.
-        render(timeS).catch((err) =>
+        await render(timeS).catch((err) =>
           err instanceof PictureError && err.code === 'picture_empty'
             ? render(Math.max(0, timeS - 1))
             : Promise.reject(err),
-        ),
-      );
+        );
+        await out.files(planned.map((t) => t.file));
+      });
       if (!ok) continue;
       manifest.thumbnails.push(...planned);
-      await this.#saveManifest(job.videoId, manifest);
+      await this.#saveManifest(job.videoId, manifest, out);
     }
   }
 
@@ -243,7 +270,12 @@ export class PictureService {
     return FINAL.has((await this.deps.jobs.get(jobId))?.status ?? 'failed');
   }
 
-  async #saveManifest(videoId: string, manifest: Manifest): Promise<void> {
+  async #saveManifest(videoId: string, manifest: Manifest, out: OutputSink): Promise<void> {
+    if (this.#outputs.kind !== 'local') {
+      this.#rememberManifest(videoId, manifest);
+      await out.text(PICTURES_MANIFEST, JSON.stringify(manifest)).catch(() => {});
+      return;
+    }
     const file = this.deps.storage.pictureManifestPath(videoId);
     try {
       await fs.promises.writeFile(`${file}.tmp`, JSON.stringify(manifest));
@@ -255,11 +287,45 @@ export class PictureService {
 
   #manifest(videoId: string): Manifest | null {
     if (!isValidId(videoId)) return null;
+    if (this.#outputs instanceof ObjectStoreOutputs) return this.#storedManifest(this.#outputs, videoId);
     try {
       return JSON.parse(fs.readFileSync(this.deps.storage.pictureManifestPath(videoId), 'utf8')) as Manifest;
     } catch {
       return null;
     }
+  }
+
+  #rememberManifest(videoId: string, manifest: Manifest | null): void {
+    // Bounded: the oldest entry goes first (a Map iterates in insertion order).
+    if (this.#storedManifests.size >= 10_000 && !this.#storedManifests.has(videoId)) {
+      this.#storedManifests.delete(this.#storedManifests.keys().next().value!);
+    }
+    this.#storedManifests.delete(videoId);
+    this.#storedManifests.set(videoId, { manifest, at: Date.now(), loading: false });
+  }
+
+  /**
+   * The last manifest read from the store, reloaded in the background when older than 2 s: a node
+   * that did not make the pictures sees them shortly after they are stored.
+   */
+  #storedManifest(outputs: ObjectStoreOutputs, videoId: string): Manifest | null {
+    const entry = this.#storedManifests.get(videoId);
+    if (!entry || (!entry.loading && Date.now() - entry.at > 2000)) {
+      if (entry) entry.loading = true;
+      else this.#storedManifests.set(videoId, { manifest: null, at: 0, loading: true });
+      outputs
+        .readManifest(videoId)
+        .then((text) => this.#rememberManifest(videoId, text ? (JSON.parse(text) as Manifest) : null))
+        .catch(() => this.#rememberManifest(videoId, entry?.manifest ?? null));
+    }
+    return entry?.manifest ?? null;
+  }
+
+  /** Scaled out: reads the video's manifest from the store now (a route may await it before describe()). */
+  async loadPictures(videoId: string): Promise<void> {
+    if (!(this.#outputs instanceof ObjectStoreOutputs) || !isValidId(videoId)) return;
+    const text = await this.#outputs.readManifest(videoId).catch(() => null);
+    this.#rememberManifest(videoId, text ? (JSON.parse(text) as Manifest) : null);
   }
 
   /** The storyboard and thumbnails of a video that are on disk, with their URLs (for the DTOs). */
@@ -279,24 +345,38 @@ export class PictureService {
    * The storyboard VTT to serve: waits (bounded) for one being made. Null when there is none (unknown
    * video, not generated yet, failed).
    */
-  async storyboardFile(videoId: string): Promise<string | null> {
+  async storyboardFile(videoId: string): Promise<StoredOutput | null> {
+    if (this.#outputs.kind !== 'local') {
+      const find = () => this.#outputs.locate(videoId, STORYBOARD_VTT, true);
+      const found = await find();
+      if (found) return found;
+      await this.#waitFor(this.#pipelines.get(videoId)?.storyboard);
+      return find();
+    }
     const file = this.deps.storage.resolveVideoFile(videoId, STORYBOARD_VTT);
     if (!file) return null;
     if (!fs.existsSync(file)) await this.#waitFor(this.#pipelines.get(videoId)?.storyboard);
-    return fs.existsSync(file) ? file : null;
+    return fs.existsSync(file) ? { file } : null;
   }
 
   /**
    * The poster to serve: the representative one once made (waiting, bounded, while it is being made),
    * else the encode's, else null.
    */
-  async posterFile(videoId: string): Promise<string | null> {
+  async posterFile(videoId: string): Promise<StoredOutput | null> {
+    if (this.#outputs.kind !== 'local') {
+      const find = (rel: string) => this.#outputs.locate(videoId, rel, true);
+      const found = await find(JOB_POSTER);
+      if (found) return found;
+      await this.#waitFor(this.#pipelines.get(videoId)?.poster);
+      return (await find(JOB_POSTER)) ?? find(POSTER_FILE);
+    }
     const mine = this.deps.storage.resolveVideoFile(videoId, JOB_POSTER);
     const encoded = this.deps.storage.resolveVideoFile(videoId, POSTER_FILE);
     if (!mine || !encoded) return null;
     if (!fs.existsSync(mine)) await this.#waitFor(this.#pipelines.get(videoId)?.poster);
-    if (fs.existsSync(mine)) return mine;
-    return fs.existsSync(encoded) ? encoded : null;
+    if (fs.existsSync(mine)) return { file: mine };
+    return fs.existsSync(encoded) ? { file: encoded } : null;
   }
 
   async #waitFor(promise: Promise<void> | undefined): Promise<void> {

@@ -19,6 +19,7 @@ import {
 } from '../media/subtitles.ts';
 import { CaptionError, sanitizeCaptions } from '../media/vtt.ts';
 import type { LocalStorage } from '../storage/local.ts';
+import { LocalOutputs, type VideoOutputs } from '../storage/outputs.ts';
 import type { Principal } from './auth.ts';
 
 /** Bytes of one caption file as sent (WebVTT or SRT, UTF-8). */
@@ -32,6 +33,8 @@ export interface TracksServiceDeps {
   tracks: TracksRepository;
   jobs: JobsRepository;
   files: FilesRepository;
+  /** Where caption files and the master playlist live (default the folders of `storage`). */
+  outputs?: VideoOutputs;
 }
 
 /** A generated stream file: the master with its subtitle group, a track's playlist, or its WebVTT. */
@@ -44,11 +47,16 @@ const TRACK_FILE = new RegExp(`^${SUBTITLES_DIR}/([a-z0-9]{8,64})\\.(m3u8|vtt)$`
 
 /** Caption and subtitle tracks of videos: sanitized on the way in, packaged into HLS on the way out. */
 export class TracksService {
-  constructor(readonly deps: TracksServiceDeps) {}
+  readonly #outputs: VideoOutputs;
+
+  constructor(readonly deps: TracksServiceDeps) {
+    this.#outputs = deps.outputs ?? new LocalOutputs(deps.storage);
+  }
 
   async add(principal: Principal, videoId: string, input: CreateCaptionTrackRequest): Promise<CaptionTrack> {
     await this.#owned(principal, videoId);
-    const { tracks, storage } = this.deps;
+    const { tracks } = this.deps;
+    const storage = this.#outputs;
     const language = canonicalLanguage(input.language);
     const label = cleanLabel(input.label, language);
     const kind: CaptionKind = input.kind ?? 'subtitles';
@@ -99,7 +107,7 @@ export class TracksService {
       throw new ApiError('not_found', `no track ${trackId} in video ${videoId}`);
     // The row before the file: once it is gone no playlist names the file.
     await this.deps.tracks.delete(trackId);
-    await this.deps.storage.removeTrack(videoId, trackId);
+    await this.#outputs.removeTrack(videoId, trackId);
   }
 
   /**
@@ -107,11 +115,12 @@ export class TracksService {
    * tracks, and each track's playlist and WebVTT. Null means "serve the file on disk, if any".
    */
   async streamText(videoId: string, relative: string): Promise<StreamText | null> {
-    const { tracks, storage } = this.deps;
+    const { tracks } = this.deps;
+    const storage = this.#outputs;
     if (relative === MASTER_PLAYLIST) {
       const list = await tracks.listForVideo(videoId);
       if (list.length === 0) return null;
-      const master = await storage.readVideoText(videoId, MASTER_PLAYLIST);
+      const master = await storage.readText(videoId, MASTER_PLAYLIST);
       return master === null ? null : { body: withSubtitles(master, list), type: 'playlist' };
     }
     const m = TRACK_FILE.exec(relative);

@@ -37,6 +37,7 @@ import { VideoService } from './services/videos.ts';
 import { WebhookService } from './services/webhooks.ts';
 import { LocalStorage } from './storage/local.ts';
 import { lockDownDataDir } from './storage/permissions.ts';
+import { createUploadsStore, type UploadsStore } from './storage/uploads-store.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,6 +55,8 @@ export interface AppContext {
   ffmpegVersion: string | null;
   db: Db;
   storage: LocalStorage;
+  /** tus storage and its lock (local disk or S3; in-process or PostgreSQL), and where sources are read. */
+  uploads: UploadsStore;
   auth: AuthService;
   events: EventBus;
   files: FileService;
@@ -99,12 +102,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const db = openDatabase(config.dataDir);
   const storage = new LocalStorage(config.dataDir);
   lockDownDataDir(config.dataDir);
+  const uploads = createUploadsStore(config, storage.uploadsDir);
   const keys = new KeysRepo(db, config.secretKey);
   const filesRepo = new FilesRepo(db);
   const jobsRepo = new JobsRepo(db);
   const events = new EventBus();
   const auth = new AuthService(keys, { maxTokenLifetimeS: config.maxTokenLifetimeS });
-  const files = new FileService({ config, storage, files: filesRepo, jobs: jobsRepo, events, log: app.log });
+  const files = new FileService({
+    config,
+    storage,
+    uploads,
+    files: filesRepo,
+    jobs: jobsRepo,
+    events,
+    log: app.log,
+  });
   const pictures = new PictureService({
     config,
     storage,
@@ -120,6 +132,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     jobs: jobsRepo,
     events,
     log: app.log,
+    uploads,
     pictures,
   });
   const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
@@ -136,7 +149,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     jobs: jobsRepo,
     files: filesRepo,
     openUploads: new OpenUploadsRepo(db),
-    storage,
+    uploads,
   });
   const playback = new PlaybackService({ dataDir: config.dataDir, repo: new PlaybackRepo(db), keys });
   const ctx: AppContext = {
@@ -145,6 +158,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ffmpegVersion: options.ffmpegVersion ?? null,
     db,
     storage,
+    uploads,
     auth,
     events,
     files,
@@ -235,6 +249,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
     await Promise.all([encoding.stop(), pictures.stop()]);
     await webhooks.stop();
+    await uploads.close();
     db.close();
   });
   return app;

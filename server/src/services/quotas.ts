@@ -1,17 +1,17 @@
-import fs from 'node:fs';
 import type { Config } from '../config.ts';
 import type { FilesRepo } from '../db/files.ts';
 import type { JobsRepo } from '../db/jobs.ts';
 import type { OpenUploadsRepo } from '../db/uploads.ts';
 import { ApiError } from '../errors.ts';
-import type { LocalStorage } from '../storage/local.ts';
+import type { UploadsStore } from '../storage/uploads-store.ts';
 
 export interface QuotaDeps {
   config: Config;
   jobs: JobsRepo;
   files: FilesRepo;
   openUploads: OpenUploadsRepo;
-  storage: LocalStorage;
+  /** Where tus keeps uploads (storage/uploads-store.ts): reconcile asks it which are still there. */
+  uploads: UploadsStore;
 }
 
 /**
@@ -59,11 +59,11 @@ export class QuotaService {
     this.deps.openUploads.release(fileId);
   }
 
-  /** At boot: reservations whose upload finished (a file record) or is gone from disk. */
-  reconcile(): number {
+  /** At boot: reservations whose upload finished (a file record) or is gone from the store. */
+  async reconcile(): Promise<number> {
     let released = 0;
     for (const fileId of this.deps.openUploads.ids()) {
-      if (this.deps.files.has(fileId) || !fs.existsSync(this.deps.storage.uploadPath(fileId))) {
+      if (this.deps.files.has(fileId) || !(await this.deps.uploads.info(fileId))) {
         this.deps.openUploads.release(fileId);
         released++;
       }

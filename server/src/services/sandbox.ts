@@ -57,7 +57,7 @@ export class SandboxSweeper {
       removed += await files.sweepExpiredUploads(config.demoSweepMs, now, apiKey);
     }
     if (removed) {
-      this.deps.quotas.reconcile();
+      await this.deps.quotas.reconcile();
       this.deps.log.info({ removed }, 'demo sandbox swept');
     }
   }

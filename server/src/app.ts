@@ -120,6 +120,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const pictures = new PictureService({
     config,
     storage,
+    uploads,
     files: filesRepo,
     jobs: jobsRepo,
     events,

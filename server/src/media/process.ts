@@ -108,7 +108,10 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
       }
       const trimmed = line.trim();
       if (!trimmed || NOISE.test(trimmed)) return;
-      tail.push(trimmed);
+      // The log too: a signed source URL in ffmpeg's messages is a credential for hours.
+      let kept = trimmed;
+      for (const [from, to] of options.redact ?? []) kept = kept.replaceAll(from, to);
+      tail.push(kept);
       if (tail.length > TAIL_LINES) tail.shift();
     });
     cmd.on('error', (err: Error) => {

@@ -19,6 +19,7 @@ import {
   type SourcePicture,
 } from '../media/thumbnails.ts';
 import type { LocalStorage } from '../storage/local.ts';
+import type { UploadsStore } from '../storage/uploads-store.ts';
 import type { EventBus } from './events.ts';
 
 export interface PictureLimits {
@@ -44,6 +45,8 @@ export interface PictureServiceDeps {
   events: EventBus;
   log: FastifyBaseLogger;
   limits?: Partial<PictureLimits>;
+  /** Where sources are read (storage/uploads-store.ts); absent: the local upload path. */
+  uploads?: Pick<UploadsStore, 'source'>;
 }
 
 /** The representative poster is at most this wide (like the encode's). */
@@ -161,7 +164,9 @@ export class PictureService {
     const metadata = files.get(job.fileId)?.metadata;
     if (!metadata) return;
     const source = sourceOf(metadata);
-    const input = storage.uploadPath(job.fileId);
+    const input = this.deps.uploads
+      ? await this.deps.uploads.source(job.fileId)
+      : storage.uploadPath(job.fileId);
     const outDir = storage.videoDir(job.videoId);
     const manifest: Manifest = { poster: false, storyboard: false, thumbnails: [] };
     await fs.promises.mkdir(storage.thumbsDir(job.videoId), { recursive: true });
@@ -363,10 +368,13 @@ export class PictureService {
     this.#aborts.add(abort);
     try {
       await fs.promises.mkdir(dir, { recursive: true });
+      const input = this.deps.uploads
+        ? await this.deps.uploads.source(fileId)
+        : this.deps.storage.uploadPath(fileId);
       const render = (at: number) =>
         renderFrames({
           paths: this.deps.config,
-          input: this.deps.storage.uploadPath(fileId),
+          input,
           source,
           timeS: at,
           outputs: [{ file, width, height: heightFor(source, width), format }],

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import type { FileRecord } from '@vodkit/api';
+import type { EncoderJob, FileRecord } from '@vodkit/api';
 import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '../src/db/database.ts';
@@ -52,6 +52,8 @@ let clip: string;
 let a: TestServer;
 let b: TestServer;
 let token: string;
+/** The upload that went from node A to node B and became a file. */
+let finishedId = '';
 
 beforeAll(async () => {
   await blobs.ensureBucket(['*']);
@@ -130,6 +132,7 @@ describe('uploads across two API nodes on S3 with the PostgreSQL tus lock', () =
     expect(offset).toBeLessThan(source.length);
 
     await tus({ uploadUrl: `${b.baseUrl}/v1/uploads/${id}` });
+    finishedId = id;
 
     // Whole: the object tus assembled is the source, byte for byte.
     const stored = await blobs.get(id);
@@ -156,6 +159,31 @@ describe('uploads across two API nodes on S3 with the PostgreSQL tus lock', () =
     const onA = await api(a, `/v1/files/${id}`);
     expect(((await onA.json()) as FileRecord).metadata).toEqual(local.metadata);
   });
+
+  it('encodes the file with the source read from its presigned URL (keyframes, audio tracks, pictures too)', async () => {
+    expect(finishedId).not.toBe('');
+    const created = await api(b, '/v1/encoder/jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fileId: finishedId, presets: [{ resolutions: ['360'] }] }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const { jobId, videoId } = (await created.json()) as EncoderJob;
+    const until = Date.now() + 240_000;
+    let job: EncoderJob;
+    for (;;) {
+      job = (await (await api(b, `/v1/encoder/jobs/${jobId}`)).json()) as EncoderJob;
+      if (['completed', 'failed', 'cancelled'].includes(job.status) || Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(job.status, JSON.stringify(job.error)).toBe('completed');
+    expect(job.renditions.map((r) => r.name)).toContain('360');
+    // The poster was cut from the URL too (outputs are still local until the sink writes them to S3).
+    expect(fs.existsSync(path.join(b.app.vodkit.storage.videoDir(videoId), 'thumbs', 'poster.jpg'))).toBe(
+      true,
+    );
+    expect(fs.readdirSync(b.app.vodkit.storage.uploadsDir)).toEqual([]);
+  }, 300_000);
 
   it('an upload terminated on node B is gone on node A too, and the sweep removes unfinished ones only', async () => {
     const url = await tus({ endpoint: `${a.baseUrl}/v1/uploads`, stopAfter: 1 });

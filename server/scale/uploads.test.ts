@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { EncoderJob, FileRecord } from '@vodkit/api';
+import { signToken } from '@vodkit/api/sign';
 import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '../src/db/database.ts';
@@ -184,6 +185,52 @@ describe('uploads across two API nodes on S3 with the PostgreSQL tus lock', () =
     );
     expect(fs.readdirSync(b.app.vodkit.storage.uploadsDir)).toEqual([]);
   }, 300_000);
+
+  it("on S3 too, another key's id answers 404, a forged owner in metadata is ignored, and query strings are refused", async () => {
+    // A key that node B knows (a shared keys table will make the second insert unnecessary).
+    const other = a.app.vodkit.auth.createKey('other');
+    const db = b.app.vodkit.db;
+    new KeysRepo(db).get(other.apiKey) ?? new KeysRepo(db).insert(other.apiKey, other.secret, 'other');
+    const otherToken = await signToken({
+      apiKey: other.apiKey,
+      secret: other.secret,
+      permissions: ['allow_upload'],
+    });
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    const res = await api(a, '/v1/uploads', {
+      method: 'POST',
+      headers: {
+        'upload-length': String(source.length),
+        // The client tries to claim the other key's ownership: the server records its own.
+        'upload-metadata': `filename ${b64('mine.mp4')},apikey ${b64(other.apiKey)}`,
+      },
+    });
+    expect(res.status).toBe(201);
+    const created = res.headers.get('location')!;
+    const id = created.split('/').pop()!;
+    expect((await a.app.vodkit.uploads.info(id))?.metadata.apikey).toBe(a.devKey.apiKey);
+    for (const node of [a, b]) {
+      for (const method of ['HEAD', 'PATCH', 'DELETE']) {
+        const res = await fetch(`${node.baseUrl}/v1/uploads/${id}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${otherToken}`,
+            'tus-resumable': '1.0.0',
+            'upload-offset': '0',
+            'content-type': 'application/offset+octet-stream',
+          },
+          ...(method === 'PATCH' ? { body: Buffer.from('x') } : {}),
+        });
+        expect(res.status, `${method} on ${node.baseUrl}`).toBe(404);
+      }
+      const own = (await api(node, `/v1/uploads/${id}`, { method: 'HEAD' })).status;
+      expect(own).toBe(200);
+      const query = await api(node, `/v1/uploads/${id}?x=/${id}`, { method: 'DELETE' });
+      expect(query.status).toBe(400);
+    }
+    expect(await a.app.vodkit.uploads.info(id)).not.toBeNull();
+    expect((await api(b, `/v1/uploads/${id}`, { method: 'DELETE' })).status).toBe(204);
+  });
 
   it('an upload terminated on node B is gone on node A too, and the sweep removes unfinished ones only', async () => {
     const url = await tus({ endpoint: `${a.baseUrl}/v1/uploads`, stopAfter: 1 });

@@ -24,6 +24,7 @@ import { LocalStorage } from './storage/local.ts';
 import type { VideoOutputs } from './storage/outputs.ts';
 import { createVideoOutputs, prepareVideoOutputs } from './storage/outputs-factory.ts';
 import { lockDownDataDir } from './storage/permissions.ts';
+import { createUploadsStore, type UploadsStore } from './storage/uploads-store.ts';
 
 export type Role = Config['scale']['role'];
 
@@ -35,6 +36,8 @@ export interface AppContext {
   /** The version line of the ffmpeg that was found at boot, for /healthz. */
   ffmpegVersion: string | null;
   storage: LocalStorage;
+  /** tus storage and its lock (local disk or S3; in-process or PostgreSQL), and where sources are read. */
+  uploads: UploadsStore;
   auth: AuthService;
   events: VideoEventBus;
   files: FileService;
@@ -90,9 +93,11 @@ export async function createContext(config: Config, options: ContextOptions): Pr
   const repos = await openRepositories(config);
   let pgEvents: PgEventBus | null = null;
   let waker: JobWaker | null = null;
+  let uploads: UploadsStore | null = null;
   try {
     const storage = new LocalStorage(config.dataDir);
     lockDownDataDir(config.dataDir);
+    uploads = createUploadsStore(config, storage.uploadsDir);
     const { files: filesRepo, jobs: jobsRepo } = repos;
     if (config.scale.databaseUrl) {
       pgEvents = new PgEventBus(config.scale.databaseUrl, (err) => log.error({ err }, 'event bus error'));
@@ -122,6 +127,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
     const pictures = new PictureService({
       config,
       storage,
+      uploads,
       files: filesRepo,
       jobs: jobsRepo,
       events,
@@ -137,6 +143,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       log,
       pictures,
       outputs,
+      uploads,
       ...(waker ? { waker } : {}),
     });
     const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
@@ -153,7 +160,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       jobs: jobsRepo,
       files: filesRepo,
       openUploads: repos.openUploads,
-      storage,
+      uploads,
     });
     const playback = new PlaybackService({ dataDir: config.dataDir, repo: repos.playback, keys: repos.keys });
     const tracks = new TracksService({
@@ -177,6 +184,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       role,
       repos,
       storage,
+      uploads,
       auth,
       events,
       files,
@@ -204,6 +212,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
           // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
           await Promise.all([encoding.stop(), pictures.stop()]);
           await webhooks.stop();
+          await uploads?.close();
           await Promise.all([pgEvents?.close(), waker?.close()]);
           await repos.close();
         })();
@@ -213,6 +222,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
   } catch (err) {
     await pgEvents?.close().catch(() => {});
     await waker?.close().catch(() => {});
+    await uploads?.close().catch(() => {});
     await repos.close().catch(() => {});
     throw err;
   }

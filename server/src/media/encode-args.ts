@@ -1,12 +1,12 @@
 import path from 'node:path';
-import { SAFE_INPUT_OPTIONS } from './ffmpeg.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, FFMPEG_PLAYLIST, INIT_FILE, POSTER_FILE, SEGMENT_PATTERN } from './layout.ts';
 import type { FfmpegJob } from './process.ts';
 import { hlsTimingOptions, keyframeExpression, type SegmentSchedule } from './schedule.ts';
+import { type SourceInput, sourceInputOptions } from './source.ts';
 
 export interface EncodeArgsOptions {
-  input: string;
+  input: SourceInput;
   outDir: string;
   /** Reading stops here (`-t`): a source whose header lies about its length cannot run longer. */
   maxDurationS: number;
@@ -161,7 +161,7 @@ export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJ
     });
   }
   return {
-    inputOptions: [...SAFE_INPUT_OPTIONS, '-t', String(o.maxDurationS)],
+    inputOptions: [...sourceInputOptions(o.input), '-t', String(o.maxDurationS)],
     input: o.input,
     filterComplex: filters.join(';'),
     outputs,

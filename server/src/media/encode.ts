@@ -10,14 +10,15 @@ import {
   type RenditionResult,
   type RenditionSpec,
 } from './publisher.ts';
+import { type SourceInput, sourceRedactions } from './source.ts';
 
 export { EncodeError } from './process.ts';
 export type { RenditionResult } from './publisher.ts';
 
 export interface EncodeOptions {
   paths: FfmpegPaths;
-  /** Local source file (untrusted: opened with SAFE_INPUT_OPTIONS). */
-  input: string;
+  /** The source (untrusted): a local file, or a URL storage/ signed (media/source.ts). */
+  input: SourceInput;
   /** Created when missing; should hold none of the encoder's outputs (a restart re-encodes from scratch). */
   outDir: string;
   plan: EncodePlan;
@@ -111,11 +112,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     onTime: (t) => {
       if (expected > 0) options.onProgress?.(Math.min(99.9, Math.max(0, (t / expected) * 100)));
     },
-    redact: [
-      [`file:${options.input}`, 'source'],
-      [options.input, 'source'],
-      [outDir, 'output'],
-    ],
+    redact: [...sourceRedactions(options.input), [outDir, 'output']],
   });
   const timer = setInterval(() => {
     void publisher.refresh().catch(() => {});

@@ -1,6 +1,7 @@
-import { type FfmpegPaths, SAFE_INPUT_OPTIONS } from './ffmpeg.ts';
+import type { FfmpegPaths } from './ffmpeg.ts';
 import { mp4Keyframes } from './mp4-index.ts';
 import { capture } from './process.ts';
+import { type SourceInput, sourceInputOptions, sourceTarget } from './source.ts';
 
 /** Where the source's own video keyframes are: packet flags only, nothing decoded. */
 export interface SourceKeyframes {
@@ -14,14 +15,16 @@ export interface SourceKeyframes {
 
 /**
  * Reads the keyframe instants of the first video stream: from an MP4's sample tables when it has them
- * (the same cost at any length), else from a packet-level ffprobe pass (I/O only, nothing decoded).
+ * (the same cost at any length; from a signed URL, a few ranged GETs), else from a packet-level
+ * ffprobe pass (I/O only, nothing decoded; over a URL that reads the whole source once).
  */
 export async function probeKeyframes(
   paths: FfmpegPaths,
-  file: string,
+  source: SourceInput,
   timeoutMs: number,
+  stats?: { gets: number },
 ): Promise<SourceKeyframes> {
-  const fromIndex = await mp4Keyframes(file);
+  const fromIndex = await mp4Keyframes(source, stats);
   if (fromIndex && fromIndex.times.length > 0) {
     // The field order is in the stream headers: no packet is read.
     const order = await capture(
@@ -29,14 +32,14 @@ export async function probeKeyframes(
       [
         '-v',
         'error',
-        ...SAFE_INPUT_OPTIONS,
+        ...sourceInputOptions(source),
         '-select_streams',
         'V:0',
         '-show_entries',
         'stream=field_order',
         '-of',
         'csv=p=0',
-        `file:${file}`,
+        sourceTarget(source),
       ],
       timeoutMs,
     );
@@ -47,14 +50,14 @@ export async function probeKeyframes(
     [
       '-v',
       'error',
-      ...SAFE_INPUT_OPTIONS,
+      ...sourceInputOptions(source),
       '-select_streams',
       'V:0',
       '-show_entries',
       'format=start_time:packet=pts_time,flags:stream=field_order',
       '-of',
       'csv=p=0',
-      `file:${file}`,
+      sourceTarget(source),
     ],
     timeoutMs,
     32 << 20,

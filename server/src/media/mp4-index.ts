@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { SignedSourceUrl, type SourceInput } from './source.ts';
 
 /*
  * Keyframe times of an MP4/MOV straight from its sample tables (stss + stts + ctts in the moov), so that
@@ -36,32 +37,93 @@ const find = (buf: Buffer, parent: Box, type: string): Box | null => {
   return null;
 };
 
-async function readMoov(file: string): Promise<Buffer | null> {
+/** Positioned reads of a source: a local file, or ranged GETs of a signed URL. */
+interface RangeReader {
+  /** Fills `buf[0..length)` from `position`; returns the bytes read (fewer only at the end). */
+  read(buf: Buffer, length: number, position: number): Promise<number>;
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function fileReader(file: string): Promise<RangeReader> {
   const fh = await fs.promises.open(file, 'r');
-  try {
-    const { size } = await fh.stat();
-    const head = Buffer.alloc(16);
-    let pos = 0;
-    while (pos + 8 <= size) {
-      await fh.read(head, 0, 16, pos);
-      let boxSize = head.readUInt32BE(0);
-      const type = head.toString('latin1', 4, 8);
-      if (boxSize === 1) boxSize = Number(head.readBigUInt64BE(8));
-      else if (boxSize === 0) boxSize = size - pos;
-      if (boxSize < 8) return null;
-      if (type === 'moov') {
-        if (boxSize > MAX_MOOV_BYTES) return null;
-        const moov = Buffer.alloc(boxSize);
-        await fh.read(moov, 0, boxSize, pos);
-        return moov;
+  return {
+    async read(buf, length, position) {
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
       }
-      if (type === 'moof') return null;
-      pos += boxSize;
+      return done;
+    },
+    size: async () => (await fh.stat()).size,
+    close: () => fh.close(),
+  };
+}
+
+/** Per GET of a signed source: a store that does not answer in this time fails the index read. */
+const GET_TIMEOUT_MS = 15_000;
+
+/**
+ * Ranged GETs of a URL storage/ presigned: one per box header and one for the moov, so a
+ * moov-at-end MP4 costs a handful of requests, not the file. Counted for the benchmark.
+ */
+function urlReader(url: string, stats?: { gets: number }): RangeReader {
+  let total: number | null = null;
+  const get = async (start: number, end: number): Promise<Buffer> => {
+    if (stats) stats.gets++;
+    const res = await fetch(url, {
+      headers: { range: `bytes=${start}-${end}` },
+      signal: AbortSignal.timeout(GET_TIMEOUT_MS),
+      redirect: 'error',
+    });
+    if (res.status !== 206) {
+      await res.body?.cancel();
+      throw new Error(`ranged GET answered ${res.status}`);
     }
-    return null;
-  } finally {
-    await fh.close();
+    const m = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+    if (m) total = Number(m[1]);
+    return Buffer.from(await res.arrayBuffer());
+  };
+  return {
+    async read(buf, length, position) {
+      if (length === 0) return 0;
+      const body = await get(position, position + length - 1);
+      return body.copy(buf, 0, 0, Math.min(length, body.length));
+    },
+    async size() {
+      if (total === null) await get(0, 0);
+      if (total === null) throw new Error('no Content-Range total');
+      return total;
+    },
+    close: async () => {},
+  };
+}
+
+async function readMoov(reader: RangeReader): Promise<Buffer | null> {
+  const head = Buffer.alloc(16);
+  // The first read tells a URL reader the object's size too: no request for the size alone.
+  if ((await reader.read(head, 16, 0)) < 8) return null;
+  const size = await reader.size();
+  let pos = 0;
+  while (pos + 8 <= size) {
+    if (pos > 0) await reader.read(head, Math.min(16, size - pos), pos);
+    let boxSize = head.readUInt32BE(0);
+    const type = head.toString('latin1', 4, 8);
+    if (boxSize === 1) boxSize = Number(head.readBigUInt64BE(8));
+    else if (boxSize === 0) boxSize = size - pos;
+    if (boxSize < 8) return null;
+    if (type === 'moov') {
+      if (boxSize > MAX_MOOV_BYTES || pos + boxSize > size) return null;
+      const moov = Buffer.alloc(boxSize);
+      if ((await reader.read(moov, boxSize, pos)) !== boxSize) return null;
+      return moov;
+    }
+    if (type === 'moof') return null;
+    pos += boxSize;
   }
+  return null;
 }
 
 export interface Mp4Keyframes {
@@ -71,13 +133,23 @@ export interface Mp4Keyframes {
   offsetS: number;
 }
 
-/** The first video track's keyframes from the moov, or null when this is not a plain (non-fragmented) MP4. */
-export async function mp4Keyframes(file: string): Promise<Mp4Keyframes | null> {
+/**
+ * The first video track's keyframes from the moov, or null when this is not a plain (non-fragmented)
+ * MP4 or the reads failed: the caller then falls back to ffprobe. `stats` counts the GETs of a URL.
+ */
+export async function mp4Keyframes(
+  source: SourceInput,
+  stats?: { gets: number },
+): Promise<Mp4Keyframes | null> {
   let moov: Buffer | null;
+  let reader: RangeReader | null = null;
   try {
-    moov = await readMoov(file);
+    reader = SignedSourceUrl.is(source) ? urlReader(source.href, stats) : await fileReader(source);
+    moov = await readMoov(reader);
   } catch {
     return null;
+  } finally {
+    await reader?.close().catch(() => {});
   }
   if (!moov) return null;
   try {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { AudioStreamInfo, MediaMetadata, Projection, VideoStreamInfo } from '@vodkit/api';
-import { type FfmpegPaths, SAFE_INPUT_OPTIONS } from './ffmpeg.ts';
+import type { FfmpegPaths } from './ffmpeg.ts';
+import { type SourceInput, sourceInputOptions, sourceRedactions, sourceTarget } from './source.ts';
 
 /*
  * Why we spawn ffprobe here instead of fluent-ffmpeg's `ffprobe()` (checked against 2.1.3):
@@ -44,28 +45,27 @@ export interface ProbeResult {
 /** More JSON than this means a file built to flood us (thousands of streams): refuse it. */
 const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
-/** Probes one local file with the safe input options; throws ProbeError, never hangs. */
+/** Probes one source (a local file or a signed URL) with the safe input options; throws ProbeError, never hangs. */
 export async function probeFile(
   paths: FfmpegPaths,
-  file: string,
+  source: SourceInput,
   options: ProbeOptions,
 ): Promise<ProbeResult> {
-  const raw = await runFfprobe(paths.ffprobePath, file, options.timeoutMs);
+  const raw = await runFfprobe(paths.ffprobePath, source, options.timeoutMs);
   return { metadata: toMetadata(raw), streamCount: raw.streams?.length ?? 0 };
 }
 
-function runFfprobe(ffprobePath: string, file: string, timeoutMs: number): Promise<RawProbe> {
+function runFfprobe(ffprobePath: string, source: SourceInput, timeoutMs: number): Promise<RawProbe> {
   const args = [
     '-v',
     'error',
     '-hide_banner',
-    ...SAFE_INPUT_OPTIONS,
+    ...sourceInputOptions(source),
     '-of',
     'json',
     '-show_format',
     '-show_streams',
-    // `file:` so that a name containing a colon is never read as another protocol.
-    `file:${file}`,
+    sourceTarget(source),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
@@ -96,7 +96,7 @@ function runFfprobe(ffprobePath: string, file: string, timeoutMs: number): Promi
     child.on('close', (code) => {
       clearTimeout(timer);
       if (failure) return reject(failure);
-      if (code !== 0) return reject(stderrToError(err, file));
+      if (code !== 0) return reject(stderrToError(err, source));
       try {
         resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as RawProbe);
       } catch {
@@ -106,19 +106,17 @@ function runFfprobe(ffprobePath: string, file: string, timeoutMs: number): Promi
   });
 }
 
-function stderrToError(stderr: string, file: string): ProbeError {
-  // ffprobe names the file in its messages; the client must not learn our paths.
+function stderrToError(stderr: string, source: SourceInput): ProbeError {
+  // ffprobe names the input in its messages; the client must not learn our paths or a signed URL.
+  const redactions = sourceRedactions(source);
   const lines = stderr
     .split('\n')
-    .map((l) =>
-      l
-        .split(`file:${file}: `)
-        .join('')
-        .split(file)
-        .join('<input>')
-        .replace(/^\[[^\]]+\]\s*/, '')
-        .trim(),
-    )
+    .map((l) => {
+      let line = l;
+      for (const [secret] of redactions)
+        line = line.split(`${secret}: `).join('').split(secret).join('<input>');
+      return line.replace(/^\[[^\]]+\]\s*/, '').trim();
+    })
     .filter(Boolean);
   const refused = /not on whitelist/i.test(stderr);
   const message = refused

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { type FfmpegPaths, ffmpegCommand } from './ffmpeg.ts';
+import { type SourceInput, sourceTarget } from './source.ts';
 
 /**
  * The one place that runs ffmpeg for media/: start, stats, kill, timeout. fluent-ffmpeg stays behind
@@ -24,7 +25,8 @@ export class EncodeError extends Error {
 export interface FfmpegJob {
   /** Options placed before `-i` (the safe input options, `-t`, …). */
   inputOptions: readonly string[];
-  input: string;
+  /** A local path, or a URL storage/ signed (its input options then come from media/source.ts). */
+  input: SourceInput;
   /** Further local inputs (same safe options), `-i` after the first. */
   moreInputs?: readonly string[];
   filterComplex: string;
@@ -61,8 +63,8 @@ const TAIL_LINES = 20;
 
 export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
   // Options go in as separate arguments: given one array, fluent-ffmpeg splits any "a b" item in two.
-  // `file:` so that a name containing a colon is never read as another protocol.
-  const cmd = ffmpegCommand(options.paths, `file:${job.input}`)
+  // `file:` so that a name containing a colon is never read as another protocol (media/source.ts).
+  const cmd = ffmpegCommand(options.paths, sourceTarget(job.input))
     .inputOptions(...job.inputOptions)
     // -stats prints progress even at loglevel warning; -nostdin: ffmpeg must never wait for a key.
     .addOptions('-hide_banner', '-nostdin', '-loglevel', 'warning', '-stats');
@@ -106,7 +108,10 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
       }
       const trimmed = line.trim();
       if (!trimmed || NOISE.test(trimmed)) return;
-      tail.push(trimmed);
+      // The log too: a signed source URL in ffmpeg's messages is a credential for hours.
+      let kept = trimmed;
+      for (const [from, to] of options.redact ?? []) kept = kept.replaceAll(from, to);
+      tail.push(kept);
       if (tail.length > TAIL_LINES) tail.shift();
     });
     cmd.on('error', (err: Error) => {

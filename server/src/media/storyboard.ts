@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FfmpegPaths } from './ffmpeg.ts';
+import type { SourceInput } from './source.ts';
 import {
   even,
   runPictureFfmpeg,
@@ -78,7 +79,7 @@ export function storyboardVtt(plan: StoryboardPlan, sheet = STORYBOARD_SHEET): s
 
 export interface StoryboardOptions {
   paths: FfmpegPaths;
-  input: string;
+  input: SourceInput;
   source: SourcePicture;
   plan: StoryboardPlan;
   /** The video folder: the sheet and the VTT go here. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { type FfmpegPaths, ffmpegCommand, SAFE_INPUT_OPTIONS } from './ffmpeg.ts';
+import { type FfmpegPaths, ffmpegCommand } from './ffmpeg.ts';
+import { type SourceInput, sourceInputOptions, sourceRedactions, sourceTarget } from './source.ts';
 
 /**
  * Still pictures of a video: the poster, single frames at a time (job thumbnails, on-demand
@@ -25,8 +26,8 @@ export class PictureError extends Error {
 
 export interface PictureRunOptions {
   paths: FfmpegPaths;
-  /** Local source file (untrusted: opened with SAFE_INPUT_OPTIONS). */
-  input: string;
+  /** The source (untrusted): a local file or a URL storage/ signed (media/source.ts). */
+  input: SourceInput;
   /** Extra input options, e.g. `-ss 12.5` or `-skip_frame nokey`; they go before `-i`. */
   inputOptions?: string[];
   filterComplex?: string;
@@ -47,8 +48,8 @@ const NOISE = /deprecated pixel format used|bitrate tolerance .* too small/;
  * process is gone.
  */
 export function runPictureFfmpeg(options: PictureRunOptions): Promise<void> {
-  const cmd = ffmpegCommand(options.paths, `file:${options.input}`)
-    .inputOptions(...SAFE_INPUT_OPTIONS, ...(options.inputOptions ?? []))
+  const cmd = ffmpegCommand(options.paths, sourceTarget(options.input))
+    .inputOptions(...sourceInputOptions(options.input), ...(options.inputOptions ?? []))
     .addOptions('-hide_banner', '-nostdin', '-loglevel', 'error');
   if (options.filterComplex) cmd.complexFilter(options.filterComplex);
   for (const out of options.outputs) cmd.output(out.target).outputOptions(...out.options);
@@ -91,7 +92,9 @@ export function runPictureFfmpeg(options: PictureRunOptions): Promise<void> {
     cmd.on('stderr', (line: string) => {
       const trimmed = line.trim();
       if (!trimmed || NOISE.test(trimmed)) return;
-      tail.push(trimmed.replaceAll(options.input, 'source'));
+      let kept = trimmed;
+      for (const [from, to] of sourceRedactions(options.input)) kept = kept.replaceAll(from, to);
+      tail.push(kept);
       if (tail.length > TAIL_LINES) tail.shift();
     });
     cmd.on('error', (err: Error) => {
@@ -158,7 +161,7 @@ export interface FrameOutput {
 
 export interface RenderFramesOptions {
   paths: FfmpegPaths;
-  input: string;
+  input: SourceInput;
   source: SourcePicture;
   /** Seconds from the start. */
   timeS: number;
@@ -209,7 +212,7 @@ export async function renderFrames(options: RenderFramesOptions): Promise<void> 
 
 export interface RenderPosterOptions {
   paths: FfmpegPaths;
-  input: string;
+  input: SourceInput;
   source: SourcePicture;
   durationS: number;
   file: string;

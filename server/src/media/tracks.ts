@@ -1,6 +1,7 @@
-import { type FfmpegPaths, SAFE_INPUT_OPTIONS } from './ffmpeg.ts';
+import type { FfmpegPaths } from './ffmpeg.ts';
 import type { AudioTrackInfo } from './ladder.ts';
 import { capture } from './process.ts';
+import { type SourceInput, sourceInputOptions, sourceTarget } from './source.ts';
 
 interface RawAudioStream {
   channels?: number;
@@ -12,7 +13,7 @@ interface RawAudioStream {
 /** Every audio stream of a source with its language, for the audio group (the upload probe keeps only the first). */
 export async function probeAudioTracks(
   paths: FfmpegPaths,
-  file: string,
+  source: SourceInput,
   timeoutMs: number,
 ): Promise<AudioTrackInfo[]> {
   const out = await capture(
@@ -20,14 +21,14 @@ export async function probeAudioTracks(
     [
       '-v',
       'error',
-      ...SAFE_INPUT_OPTIONS,
+      ...sourceInputOptions(source),
       '-select_streams',
       'a',
       '-show_entries',
       'stream=channels,sample_rate:stream_disposition=default:stream_tags=language,title',
       '-of',
       'json',
-      `file:${file}`,
+      sourceTarget(source),
     ],
     timeoutMs,
   );

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FileStore } from '@tus/file-store';
 import { Server as TusServer, type Upload } from '@tus/server';
 import type { ErrorCode } from '@vodkit/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,6 +7,7 @@ import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
 import type { Principal } from '../services/auth.ts';
 import { UPLOAD_OWNER_KEY, uploadDetails } from '../services/files.ts';
+import { UPLOAD_EXPIRY_MS } from '../storage/uploads-store.ts';
 import { authorize } from './auth.ts';
 
 declare module 'fastify' {
@@ -17,8 +17,8 @@ declare module 'fastify' {
   }
 }
 
-/** Unfinished uploads older than this answer 410 and are swept (tus `expiration`). */
-export const UPLOAD_EXPIRY_MS = 24 * 3600_000;
+export { UPLOAD_EXPIRY_MS };
+
 const SWEEP_INTERVAL_MS = 3600_000;
 const PATH = '/v1/uploads';
 
@@ -58,13 +58,12 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
     return raw ? authorizedIds.get(raw) : undefined;
   };
 
-  const store = new FileStore({
-    directory: ctx.storage.uploadsDir,
-    expirationPeriodInMilliseconds: UPLOAD_EXPIRY_MS,
-  });
+  // Local disk or S3, an in-process or a PostgreSQL lock: storage/uploads-store.ts decides.
+  const store = ctx.uploads;
   const tus = new TusServer({
     path: PATH,
-    datastore: store,
+    datastore: store.datastore,
+    locker: store.locker,
     maxSize: ctx.config.maxUploadBytes,
     // Behind a TLS-terminating proxy the Location must say https and the public host, but only a
     // configured proxy (VOD_TRUST_PROXY) may say so: fastify's protocol/host already apply that rule.
@@ -125,7 +124,7 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
       await sendResponse(request.raw, reply.raw, response, (e) => request.log.error({ err: e }, 'tus error'));
     } catch (err) {
       const reserved = reservedIds.get(request.raw);
-      if (reserved && !(await store.getUpload(reserved).catch(() => null)))
+      if (reserved && !(await store.info(reserved).catch(() => null)))
         await ctx.quotas.releaseUpload(reserved).catch(() => {});
       request.log.error({ err }, 'tus handler failed');
       if (!reply.raw.headersSent) {
@@ -147,9 +146,9 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
   };
   const ownerOnly = async (request: FastifyRequest): Promise<void> => {
     const { id } = request.params as { id: string };
-    const upload = isValidId(id) ? await store.getUpload(id).catch(() => null) : null;
+    const upload = isValidId(id) ? await store.info(id).catch(() => null) : null;
     // Someone else's upload answers exactly like a missing one.
-    if (!upload || upload.metadata?.[UPLOAD_OWNER_KEY] !== request.principal.apiKey) {
+    if (!upload || upload.metadata[UPLOAD_OWNER_KEY] !== request.principal.apiKey) {
       throw new ApiError('not_found', `no upload ${id}`);
     }
     authorizedIds.set(request.raw, id);

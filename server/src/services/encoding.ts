@@ -25,6 +25,7 @@ import { isEncoderProcess } from '../media/process.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import { LocalOutputs, type OutputSink, type VideoOutputs } from '../storage/outputs.ts';
+import type { UploadsStore } from '../storage/uploads-store.ts';
 import type { Principal } from './auth.ts';
 import type { VideoEventBus } from './events.ts';
 import { parseTimestamp, validateRequest } from './job-request.ts';
@@ -46,6 +47,8 @@ export interface EncodingServiceDeps {
   log: FastifyBaseLogger;
   /** Queue timings; the defaults suit production, tests shorten them. */
   timings?: Partial<QueueTimings>;
+  /** Where sources are read (storage/uploads-store.ts); absent: the local upload path. */
+  uploads?: Pick<UploadsStore, 'source'>;
   /** Poster, storyboard and thumbnails, made beside the encode (services/pictures.ts), into its sink. */
   pictures?: {
     jobStarted(job: JobRow, sink?: OutputSink): Promise<void>;
@@ -275,7 +278,10 @@ export class EncodingService {
         await this.#fail(job, 'source_missing', 'the source file is gone or not ready');
         return;
       }
-      const input = storage.uploadPath(job.fileId);
+      // A presigned URL when sources are in S3 (a worker on another machine), else the local path.
+      const input = this.deps.uploads
+        ? await this.deps.uploads.source(job.fileId)
+        : storage.uploadPath(job.fileId);
       let audioTracks: AudioTrackInfo[] | undefined;
       let keyframes: SourceKeyframes | undefined;
       // The upload probe keeps only the first audio stream (the audio group wants them all) and no

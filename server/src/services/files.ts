@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { FileRecord, Page, RejectCode } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
@@ -10,12 +8,15 @@ import { DEMUXER_ALLOWLIST } from '../media/ffmpeg.ts';
 import { ProbeError, type ProbeResult, probeFile } from '../media/probe.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import { LocalOutputs, type VideoOutputs } from '../storage/outputs.ts';
+import { isCompleteUpload, LocalUploadsStore, type UploadsStore } from '../storage/uploads-store.ts';
 import type { Principal } from './auth.ts';
 import type { VideoEventBus } from './events.ts';
 
 export interface FileServiceDeps {
   config: Config;
   storage: LocalStorage;
+  /** Where tus keeps the uploads; absent: tus's files under `storage.uploadsDir` (the embedded default). */
+  uploads?: UploadsStore;
   files: FilesRepository;
   jobs: JobsRepository;
   events: VideoEventBus;
@@ -42,27 +43,16 @@ export interface FinishedUpload {
   title: string | null;
 }
 
-/** What tus's FileStore keeps beside each upload in `<id>.json`. Its `offset` is never updated: stat the bytes. */
-interface TusInfo {
-  id?: string;
-  size?: number;
-  metadata?: Record<string, string | null>;
-  creation_date?: string;
-}
-
-interface UploadOnDisk {
-  fileId: string;
-  info: TusInfo | null;
-  /** Bytes received so far. */
-  offset: number;
-  mtimeMs: number;
-}
-
 export class FileService {
   /** Probes in flight by file id, so a file is never probed twice at once (finish hook vs reconcile). */
   readonly #probing = new Map<string, Promise<void>>();
 
-  constructor(readonly deps: FileServiceDeps) {}
+  /** The one owner of tus storage (storage/uploads-store.ts): this never reads tus's files itself. */
+  readonly uploads: UploadsStore;
+
+  constructor(readonly deps: FileServiceDeps) {
+    this.uploads = deps.uploads ?? new LocalUploadsStore(deps.storage.uploadsDir);
+  }
 
   /**
    * Called once the last byte of an upload is on disk: records the file, probes it and applies
@@ -106,7 +96,7 @@ export class FileService {
       this.deps.events.emit({ type: 'deleted', videoId, data: { fileId } });
       await outputs.removeTracks(videoId);
     }
-    await storage.removeUpload(fileId);
+    await this.uploads.remove(fileId);
     await jobs.deleteForFile(fileId);
     await files.delete(fileId);
   }
@@ -118,16 +108,15 @@ export class FileService {
   async reconcile(): Promise<void> {
     const { files, log } = this.deps;
     let recovered = 0;
-    for (const upload of await this.#uploadsOnDisk()) {
-      const { info } = upload;
-      if (!info || typeof info.size !== 'number' || upload.offset !== info.size) continue;
-      if (await files.has(upload.fileId)) continue;
-      const apiKey = info.metadata?.[UPLOAD_OWNER_KEY];
+    for (const upload of await this.uploads.list()) {
+      if (upload.size === null || !isCompleteUpload(upload)) continue;
+      if (await files.has(upload.id)) continue;
+      const apiKey = upload.metadata[UPLOAD_OWNER_KEY];
       if (!apiKey) {
-        log.warn({ fileId: upload.fileId }, 'completed upload without an owner: left alone');
+        log.warn({ fileId: upload.id }, 'completed upload without an owner: left alone');
         continue;
       }
-      await this.onUploadFinished({ fileId: upload.fileId, apiKey, size: info.size, ...uploadDetails(info) });
+      await this.onUploadFinished({ fileId: upload.id, apiKey, size: upload.size, ...uploadDetails(upload) });
       recovered++;
     }
     const stuck = await files.listProbing();
@@ -136,20 +125,18 @@ export class FileService {
   }
 
   /**
-   * Removes unfinished uploads older than `maxAgeMs` (tus expiration). We do not use FileStore's
-   * own `deleteExpired()`: it trusts the `offset` in the info file, which stays 0, so it would
-   * delete finished sources too.
+   * Removes unfinished uploads older than `maxAgeMs` (tus expiration). We do not use the datastores'
+   * own `deleteExpired()`: FileStore's trusts the `offset` in the info file, which stays 0, so it
+   * would delete finished sources too; S3Store's only knows multipart uploads, not our files.
    */
   async sweepExpiredUploads(maxAgeMs: number, now = Date.now(), owner?: string): Promise<number> {
     let removed = 0;
-    for (const upload of await this.#uploadsOnDisk()) {
-      const { info } = upload;
-      if (owner !== undefined && info?.metadata?.[UPLOAD_OWNER_KEY] !== owner) continue;
-      if (info && typeof info.size === 'number' && upload.offset === info.size) continue;
-      if (await this.deps.files.has(upload.fileId)) continue;
-      const created = info?.creation_date ? Date.parse(info.creation_date) : upload.mtimeMs;
-      if (!(now - (Number.isFinite(created) ? created : upload.mtimeMs) > maxAgeMs)) continue;
-      await this.deps.storage.removeUpload(upload.fileId);
+    for (const upload of await this.uploads.list()) {
+      if (owner !== undefined && upload.metadata[UPLOAD_OWNER_KEY] !== owner) continue;
+      if (isCompleteUpload(upload)) continue;
+      if (await this.deps.files.has(upload.id)) continue;
+      if (!(now - upload.createdAtMs > maxAgeMs)) continue;
+      await this.uploads.remove(upload.id);
       removed++;
     }
     return removed;
@@ -188,12 +175,15 @@ export class FileService {
   }
 
   async #probeOnce(fileId: string): Promise<void> {
-    const { config, files, storage, log } = this.deps;
+    const { config, files, log } = this.deps;
     const t0 = performance.now();
     const elapsed = () => Math.round((performance.now() - t0) * 10) / 10;
     let result: ProbeResult;
     try {
-      result = await probeFile(config, storage.uploadPath(fileId), { timeoutMs: config.probeTimeoutMs });
+      // The local file, or on S3 a presigned URL: the API node probes the upload where tus put it.
+      result = await probeFile(config, await this.uploads.source(fileId), {
+        timeoutMs: config.probeTimeoutMs,
+      });
     } catch (err) {
       if (err instanceof ProbeError) {
         const code: RejectCode = err.formatRefused ? 'unsupported_container' : err.code;
@@ -209,30 +199,6 @@ export class FileService {
     if (rejection)
       await files.markRejected(fileId, rejection.code, rejection.message, probeMs, result.metadata);
     else await files.markReady(fileId, result.metadata, probeMs);
-  }
-
-  async #uploadsOnDisk(): Promise<UploadOnDisk[]> {
-    const dir = this.deps.storage.uploadsDir;
-    const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
-    const out: UploadOnDisk[] = [];
-    for (const name of names) {
-      if (!isValidId(name)) continue; // skips `<id>.json` and anything that is not ours
-      const file = this.deps.storage.uploadPath(name);
-      try {
-        const stat = await fs.promises.stat(file);
-        if (!stat.isFile()) continue;
-        let info: TusInfo | null = null;
-        try {
-          info = JSON.parse(await fs.promises.readFile(`${file}.json`, 'utf8')) as TusInfo;
-        } catch {
-          // no or torn info file: an upload that never finished being created
-        }
-        out.push({ fileId: path.basename(file), info, offset: stat.size, mtimeMs: stat.mtimeMs });
-      } catch {
-        // removed while we looked
-      }
-    }
-    return out;
   }
 }
 

@@ -27,6 +27,7 @@ import {
   type StoredOutput,
   type VideoOutputs,
 } from '../storage/outputs.ts';
+import type { UploadsStore } from '../storage/uploads-store.ts';
 import type { VideoEventBus } from './events.ts';
 
 export interface PictureLimits {
@@ -54,6 +55,8 @@ export interface PictureServiceDeps {
   limits?: Partial<PictureLimits>;
   /** Where the job's pictures are stored (default the video folders of `storage`). */
   outputs?: VideoOutputs;
+  /** Where sources are read (storage/uploads-store.ts); absent: the local upload path. */
+  uploads?: Pick<UploadsStore, 'source'>;
 }
 
 /** The representative poster is at most this wide (like the encode's). */
@@ -190,7 +193,9 @@ export class PictureService {
     const metadata = (await files.get(job.fileId))?.metadata;
     if (!metadata) return;
     const source = sourceOf(metadata);
-    const input = storage.uploadPath(job.fileId);
+    const input = this.deps.uploads
+      ? await this.deps.uploads.source(job.fileId)
+      : storage.uploadPath(job.fileId);
     // The attempt's output folder (embedded: the video folder; scaled out: its scratch dir).
     const outDir = out.dir;
     const manifest: Manifest = { poster: false, storyboard: false, thumbnails: [] };
@@ -455,10 +460,13 @@ export class PictureService {
     this.#aborts.add(abort);
     try {
       await fs.promises.mkdir(dir, { recursive: true });
+      const input = this.deps.uploads
+        ? await this.deps.uploads.source(fileId)
+        : this.deps.storage.uploadPath(fileId);
       const render = (at: number) =>
         renderFrames({
           paths: this.deps.config,
-          input: this.deps.storage.uploadPath(fileId),
+          input,
           source,
           timeS: at,
           outputs: [{ file, width, height: heightFor(source, width), format }],

@@ -1,15 +1,15 @@
-import fs from 'node:fs';
 import type { Config } from '../config.ts';
 import type { FilesRepository, JobsRepository, OpenUploadsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
-import type { LocalStorage } from '../storage/local.ts';
+import type { UploadsStore } from '../storage/uploads-store.ts';
 
 export interface QuotaDeps {
   config: Config;
   jobs: JobsRepository;
   files: FilesRepository;
   openUploads: OpenUploadsRepository;
-  storage: LocalStorage;
+  /** Where tus keeps uploads (storage/uploads-store.ts): reconcile asks it which are still there. */
+  uploads: UploadsStore;
 }
 
 /**
@@ -64,11 +64,11 @@ export class QuotaService {
     await this.deps.openUploads.release(fileId);
   }
 
-  /** At boot: reservations whose upload finished (a file record) or is gone from disk. */
+  /** At boot: reservations whose upload finished (a file record) or is gone from the store. */
   async reconcile(): Promise<number> {
     let released = 0;
     for (const fileId of await this.deps.openUploads.ids()) {
-      if ((await this.deps.files.has(fileId)) || !fs.existsSync(this.deps.storage.uploadPath(fileId))) {
+      if ((await this.deps.files.has(fileId)) || !(await this.deps.uploads.info(fileId))) {
         await this.deps.openUploads.release(fileId);
         released++;
       }

@@ -76,6 +76,22 @@ const isMissing = (err: unknown): boolean =>
       (err as { status_code: number }).status_code === 410));
 
 /**
+ * The locker, made when tus first needs it: a worker reads sources but serves no tus, so it never
+ * opens PgLocker's pool and LISTEN connection.
+ */
+class LazyLocker {
+  #locker: Locker | null = null;
+  constructor(readonly make: () => Locker) {}
+  get(): Locker {
+    this.#locker ??= this.make();
+    return this.#locker;
+  }
+  async close(): Promise<void> {
+    if (this.#locker instanceof PgLocker) await this.#locker.close();
+  }
+}
+
+/**
  * `<uploadsDir>/<id>` and tus's `<id>.json`. FileStore never updates the `offset` in its info file;
  * its `getUpload` stats the bytes, which is what this reads.
  */
@@ -83,11 +99,18 @@ export class LocalUploadsStore implements UploadsStore {
   readonly kind = 'local' as const;
   #datastore: FileStore | null = null;
 
+  readonly #lockers: LazyLocker;
+
   constructor(
     readonly directory: string,
-    readonly locker: Locker = new MemoryLocker(),
+    makeLocker: () => Locker = () => new MemoryLocker(),
   ) {
     fs.mkdirSync(directory, { recursive: true });
+    this.#lockers = new LazyLocker(makeLocker);
+  }
+
+  get locker(): Locker {
+    return this.#lockers.get();
   }
 
   /** Made on first use: FileStore's constructor starts an un-awaited mkdir whose failure would crash. */
@@ -148,7 +171,7 @@ export class LocalUploadsStore implements UploadsStore {
   }
 
   async close(): Promise<void> {
-    if (this.locker instanceof PgLocker) await this.locker.close();
+    await this.#lockers.close();
   }
 }
 
@@ -174,7 +197,7 @@ export interface S3UploadsOptions {
   s3: S3BlobStoreOptions;
   /** A BlobStore on the same bucket to share its client (presigning, deletes); made when absent. */
   blobs?: S3BlobStore;
-  locker: Locker;
+  makeLocker: () => Locker;
   /** The encode timeout, ms: source URLs live at least this long. */
   encodeTimeoutMs: number;
 }
@@ -187,13 +210,13 @@ export interface S3UploadsOptions {
 export class S3UploadsStore implements UploadsStore {
   readonly kind = 's3' as const;
   readonly datastore: S3Store;
-  readonly locker: Locker;
+  readonly #lockers: LazyLocker;
   readonly #s3: S3BlobStore;
   readonly #urlSeconds: number;
 
   constructor(options: S3UploadsOptions) {
     this.#s3 = options.blobs ?? new S3BlobStore(options.s3);
-    this.locker = options.locker;
+    this.#lockers = new LazyLocker(options.makeLocker);
     this.#urlSeconds = Math.min(
       MAX_PRESIGN_S,
       Math.ceil(options.encodeTimeoutMs / 1000) + SOURCE_URL_MARGIN_S,
@@ -216,6 +239,10 @@ export class S3UploadsStore implements UploadsStore {
         responseChecksumValidation: 'WHEN_REQUIRED',
       },
     });
+  }
+
+  get locker(): Locker {
+    return this.#lockers.get();
   }
 
   /** How long a source URL lives, seconds (≥ the encode timeout, ≤ SigV4's 7 days). */
@@ -276,7 +303,7 @@ export class S3UploadsStore implements UploadsStore {
   }
 
   async close(): Promise<void> {
-    if (this.locker instanceof PgLocker) await this.locker.close();
+    await this.#lockers.close();
   }
 }
 
@@ -290,12 +317,13 @@ export function createUploadsStore(
   uploadsDir: string,
   s3?: S3BlobStore,
 ): UploadsStore {
-  const locker = config.scale.databaseUrl ? new PgLocker(config.scale.databaseUrl) : new MemoryLocker();
-  if (!config.scale.s3) return new LocalUploadsStore(uploadsDir, locker);
+  const { databaseUrl } = config.scale;
+  const makeLocker = (): Locker => (databaseUrl ? new PgLocker(databaseUrl) : new MemoryLocker());
+  if (!config.scale.s3) return new LocalUploadsStore(uploadsDir, makeLocker);
   return new S3UploadsStore({
     s3: config.scale.s3,
     ...(s3 ? { blobs: s3 } : {}),
-    locker,
+    makeLocker,
     encodeTimeoutMs: config.encodeTimeoutMs,
   });
 }

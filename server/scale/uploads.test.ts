@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { EncoderJob, FileRecord } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
 import pg from 'pg';
@@ -12,6 +13,7 @@ import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '../src/db/database.ts';
 import { KeysRepo } from '../src/db/keys.ts';
+import { newId } from '../src/ids.ts';
 import { startEncode } from '../src/media/encode.ts';
 import { planLadder } from '../src/media/ladder.ts';
 import { mp4Keyframes } from '../src/media/mp4-index.ts';
@@ -300,6 +302,13 @@ describe('uploads across two API nodes on S3 with the PostgreSQL tus lock', () =
     expect(removed).toBeGreaterThanOrEqual(1);
     expect(await a.app.vodkit.uploads.info(stale)).toBeNull();
     expect(await blobs.list('').then((keys) => keys.filter((k) => k.startsWith(stale)))).toEqual([]);
+    // A multipart upload whose `.info` was never written (a crash inside creation) is swept too.
+    const orphan = newId();
+    await blobs.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: orphan }));
+    expect((await a.app.vodkit.uploads.list()).find((u) => u.id === orphan)).toMatchObject({ size: null });
+    expect(await a.app.vodkit.files.sweepExpiredUploads(0, Date.now() + 1000)).toBeGreaterThanOrEqual(1);
+    const left = await blobs.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: orphan }));
+    expect(left.Uploads ?? []).toEqual([]);
     // Finished sources are never swept.
     const finished = listed.filter((u) => u.size !== null && u.offset === u.size);
     expect(finished.length).toBeGreaterThan(0);

@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { FileStore } from '@tus/file-store';
 import { S3Store } from '@tus/s3-store';
 import { MemoryLocker } from '@tus/server';
@@ -262,13 +267,46 @@ export class S3UploadsStore implements UploadsStore {
 
   async list(): Promise<UploadInfo[]> {
     const out: UploadInfo[] = [];
+    const listed = new Set<string>();
     for (const key of await this.#rootKeys()) {
       const id = key.endsWith('.info') ? key.slice(0, -'.info'.length) : null;
       if (!id || !isValidId(id)) continue;
+      listed.add(id);
       const info = await this.info(id).catch(() => null);
       if (info) out.push(info);
     }
+    // A multipart upload without its `.info` (we died inside tus's creation): half created.
+    for (const { id, initiatedMs } of await this.#multipartUploads()) {
+      if (listed.has(id)) continue;
+      listed.add(id);
+      out.push({ id, size: null, offset: 0, metadata: {}, createdAtMs: initiatedMs });
+    }
     return out;
+  }
+
+  /** Multipart uploads in progress whose key is an upload id (`prefix` narrows to one). */
+  async #multipartUploads(prefix?: string): Promise<{ id: string; uploadId: string; initiatedMs: number }[]> {
+    const out: { id: string; uploadId: string; initiatedMs: number }[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const res = await this.#s3.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.#s3.bucket,
+          Delimiter: '/',
+          ...(prefix ? { Prefix: prefix } : {}),
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+      for (const u of res.Uploads ?? []) {
+        if (!u.Key || !u.UploadId || !isValidId(u.Key)) continue;
+        out.push({ id: u.Key, uploadId: u.UploadId, initiatedMs: u.Initiated?.getTime() ?? Date.now() });
+      }
+      if (!res.IsTruncated) return out;
+      keyMarker = res.NextKeyMarker;
+      uploadIdMarker = res.NextUploadIdMarker;
+    }
   }
 
   /** Keys at the bucket's root only (tus's), not the outputs under `videos/` and the like. */
@@ -295,6 +333,13 @@ export class S3UploadsStore implements UploadsStore {
         Delete: { Objects: [{ Key: id }, { Key: `${id}.info` }, { Key: `${id}.part` }], Quiet: true },
       }),
     );
+    // One tus never recorded in `.info` (half created) is aborted by key.
+    for (const u of await this.#multipartUploads(id)) {
+      if (u.id !== id) continue;
+      await this.#s3.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.#s3.bucket, Key: id, UploadId: u.uploadId }),
+      );
+    }
   }
 
   async source(id: string): Promise<SourceInput> {

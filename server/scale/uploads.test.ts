@@ -5,10 +5,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { EncoderJob, FileRecord } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
+import pg from 'pg';
 import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { newId } from '../src/ids.ts';
 import { startEncode } from '../src/media/encode.ts';
 import { planLadder } from '../src/media/ladder.ts';
 import { mp4Keyframes } from '../src/media/mp4-index.ts';
@@ -82,6 +85,22 @@ afterAll(async () => {
   await Promise.all([a?.close(), b?.close()]);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/** True once some session holds the advisory lock of upload `id` (node A's PATCH has it). */
+async function lockHeld(id: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+         AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)`,
+      [id],
+    );
+    return rows[0]!.n > 0;
+  } finally {
+    await c.end();
+  }
+}
 
 const api = (node: TestServer, pathname: string, init: RequestInit = {}) =>
   fetch(`${node.baseUrl}${pathname}`, {
@@ -158,6 +177,41 @@ describe('uploads across two API nodes on S3 with the PostgreSQL tus lock', () =
     await a.app.vodkit.files.reconcile();
     const onA = await api(a, `/v1/files/${id}`);
     expect(((await onA.json()) as FileRecord).metadata).toEqual(local.metadata);
+  });
+
+  it('hands a PATCH stalled on node A over to tus-js-client resuming on node B (our routes, PgLocker)', async () => {
+    const res = await api(a, '/v1/uploads', {
+      method: 'POST',
+      headers: { 'upload-length': String(source.length) },
+    });
+    expect(res.status).toBe(201);
+    const id = res.headers.get('location')!.split('/').pop()!;
+    // A client sends the first megabyte to node A, then goes quiet without closing the request.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(source.subarray(0, 1024 * 1024));
+      },
+    });
+    const stalled = fetch(`${a.baseUrl}/v1/uploads/${id}`, {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'tus-resumable': '1.0.0',
+        'upload-offset': '0',
+        'content-type': 'application/offset+octet-stream',
+      },
+      body,
+      duplex: 'half',
+    } as RequestInit).then(
+      (r) => `answered ${r.status}`,
+      () => 'connection closed',
+    );
+    while (!(await lockHeld(id))) await new Promise((r) => setTimeout(r, 50));
+    // B's HEAD needs the lock A's PATCH holds: B asks A (NOTIFY), A's request lets go, B resumes.
+    await tus({ uploadUrl: `${b.baseUrl}/v1/uploads/${id}` });
+    expect(await stalled).toMatch(/answered|closed/);
+    expect((await buffer((await blobs.get(id))!.stream)).equals(source)).toBe(true);
+    expect(((await (await api(b, `/v1/files/${id}`)).json()) as FileRecord).status).toBe('ready');
   });
 
   it('encodes the file with the source read from its presigned URL (keyframes, audio tracks, pictures too)', async () => {
@@ -244,6 +298,13 @@ describe('uploads across two API nodes on S3 with the PostgreSQL tus lock', () =
     expect(removed).toBeGreaterThanOrEqual(1);
     expect(await a.app.vodkit.uploads.info(stale)).toBeNull();
     expect(await blobs.list('').then((keys) => keys.filter((k) => k.startsWith(stale)))).toEqual([]);
+    // A multipart upload whose `.info` was never written (a crash inside creation) is swept too.
+    const orphan = newId();
+    await blobs.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: orphan }));
+    expect((await a.app.vodkit.uploads.list()).find((u) => u.id === orphan)).toMatchObject({ size: null });
+    expect(await a.app.vodkit.files.sweepExpiredUploads(0, Date.now() + 1000)).toBeGreaterThanOrEqual(1);
+    const left = await blobs.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: orphan }));
+    expect(left.Uploads ?? []).toEqual([]);
     // Finished sources are never swept.
     const finished = listed.filter((u) => u.size !== null && u.offset === u.size);
     expect(finished.length).toBeGreaterThan(0);

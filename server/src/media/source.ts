@@ -58,7 +58,9 @@ export type SourceInput = string | SignedSourceUrl;
 
 /**
  * Network reads of a signed source: an idle socket fails after this (µs), and the HTTP protocol
- * then reconnects at the same offset instead of hanging until the job's own timeout.
+ * then reconnects at the same offset. Without it, ffmpeg 5.1 waits on a stalled response forever
+ * (checked: a server that stops sending mid-body hangs ffmpeg until it is killed; with 3 s here it
+ * logs "Will reconnect at <offset> … Connection timed out" and finishes the file).
  */
 const RW_TIMEOUT_US = 30_000_000;
 
@@ -68,7 +70,7 @@ const RW_TIMEOUT_US = 30_000_000;
  * HTTP(S) GET needs, and reconnection. ffmpeg 5.1's http protocol: `-reconnect 1` reconnects after a
  * disconnect before EOF (a seekable S3 object resumes with a Range at the offset reached),
  * `-reconnect_streamed 1` does the same where the server offered no ranges, and
- * `-reconnect_delay_max 5` gives up once the back-off (1, 2, 4 s) would pass 5 s.
+ * `-reconnect_delay_max 5` gives up once the next wait would pass 5 s (it waits 0, 1, then 3 s).
  */
 export function sourceInputOptions(source: SourceInput): string[] {
   if (!SignedSourceUrl.is(source)) return [...SAFE_INPUT_OPTIONS];

@@ -17,8 +17,6 @@ declare module 'fastify' {
   }
 }
 
-export { UPLOAD_EXPIRY_MS };
-
 const SWEEP_INTERVAL_MS = 3600_000;
 const PATH = '/v1/uploads';
 

@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { FileStore } from '@tus/file-store';
 import { S3Store } from '@tus/s3-store';
 import { MemoryLocker } from '@tus/server';
@@ -76,6 +81,22 @@ const isMissing = (err: unknown): boolean =>
       (err as { status_code: number }).status_code === 410));
 
 /**
+ * The locker, made when tus first needs it: a worker reads sources but serves no tus, so it never
+ * opens PgLocker's pool and LISTEN connection.
+ */
+class LazyLocker {
+  #locker: Locker | null = null;
+  constructor(readonly make: () => Locker) {}
+  get(): Locker {
+    this.#locker ??= this.make();
+    return this.#locker;
+  }
+  async close(): Promise<void> {
+    if (this.#locker instanceof PgLocker) await this.#locker.close();
+  }
+}
+
+/**
  * `<uploadsDir>/<id>` and tus's `<id>.json`. FileStore never updates the `offset` in its info file;
  * its `getUpload` stats the bytes, which is what this reads.
  */
@@ -83,11 +104,18 @@ export class LocalUploadsStore implements UploadsStore {
   readonly kind = 'local' as const;
   #datastore: FileStore | null = null;
 
+  readonly #lockers: LazyLocker;
+
   constructor(
     readonly directory: string,
-    readonly locker: Locker = new MemoryLocker(),
+    makeLocker: () => Locker = () => new MemoryLocker(),
   ) {
     fs.mkdirSync(directory, { recursive: true });
+    this.#lockers = new LazyLocker(makeLocker);
+  }
+
+  get locker(): Locker {
+    return this.#lockers.get();
   }
 
   /** Made on first use: FileStore's constructor starts an un-awaited mkdir whose failure would crash. */
@@ -148,7 +176,7 @@ export class LocalUploadsStore implements UploadsStore {
   }
 
   async close(): Promise<void> {
-    if (this.locker instanceof PgLocker) await this.locker.close();
+    await this.#lockers.close();
   }
 }
 
@@ -174,7 +202,7 @@ export interface S3UploadsOptions {
   s3: S3BlobStoreOptions;
   /** A BlobStore on the same bucket to share its client (presigning, deletes); made when absent. */
   blobs?: S3BlobStore;
-  locker: Locker;
+  makeLocker: () => Locker;
   /** The encode timeout, ms: source URLs live at least this long. */
   encodeTimeoutMs: number;
 }
@@ -187,13 +215,13 @@ export interface S3UploadsOptions {
 export class S3UploadsStore implements UploadsStore {
   readonly kind = 's3' as const;
   readonly datastore: S3Store;
-  readonly locker: Locker;
+  readonly #lockers: LazyLocker;
   readonly #s3: S3BlobStore;
   readonly #urlSeconds: number;
 
   constructor(options: S3UploadsOptions) {
     this.#s3 = options.blobs ?? new S3BlobStore(options.s3);
-    this.locker = options.locker;
+    this.#lockers = new LazyLocker(options.makeLocker);
     this.#urlSeconds = Math.min(
       MAX_PRESIGN_S,
       Math.ceil(options.encodeTimeoutMs / 1000) + SOURCE_URL_MARGIN_S,
@@ -218,6 +246,10 @@ export class S3UploadsStore implements UploadsStore {
     });
   }
 
+  get locker(): Locker {
+    return this.#lockers.get();
+  }
+
   /** How long a source URL lives, seconds (≥ the encode timeout, ≤ SigV4's 7 days). */
   get sourceUrlSeconds(): number {
     return this.#urlSeconds;
@@ -235,13 +267,46 @@ export class S3UploadsStore implements UploadsStore {
 
   async list(): Promise<UploadInfo[]> {
     const out: UploadInfo[] = [];
+    const listed = new Set<string>();
     for (const key of await this.#rootKeys()) {
       const id = key.endsWith('.info') ? key.slice(0, -'.info'.length) : null;
       if (!id || !isValidId(id)) continue;
+      listed.add(id);
       const info = await this.info(id).catch(() => null);
       if (info) out.push(info);
     }
+    // A multipart upload without its `.info` (we died inside tus's creation): half created.
+    for (const { id, initiatedMs } of await this.#multipartUploads()) {
+      if (listed.has(id)) continue;
+      listed.add(id);
+      out.push({ id, size: null, offset: 0, metadata: {}, createdAtMs: initiatedMs });
+    }
     return out;
+  }
+
+  /** Multipart uploads in progress whose key is an upload id (`prefix` narrows to one). */
+  async #multipartUploads(prefix?: string): Promise<{ id: string; uploadId: string; initiatedMs: number }[]> {
+    const out: { id: string; uploadId: string; initiatedMs: number }[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const res = await this.#s3.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.#s3.bucket,
+          Delimiter: '/',
+          ...(prefix ? { Prefix: prefix } : {}),
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+      for (const u of res.Uploads ?? []) {
+        if (!u.Key || !u.UploadId || !isValidId(u.Key)) continue;
+        out.push({ id: u.Key, uploadId: u.UploadId, initiatedMs: u.Initiated?.getTime() ?? Date.now() });
+      }
+      if (!res.IsTruncated) return out;
+      keyMarker = res.NextKeyMarker;
+      uploadIdMarker = res.NextUploadIdMarker;
+    }
   }
 
   /** Keys at the bucket's root only (tus's), not the outputs under `videos/` and the like. */
@@ -268,6 +333,13 @@ export class S3UploadsStore implements UploadsStore {
         Delete: { Objects: [{ Key: id }, { Key: `${id}.info` }, { Key: `${id}.part` }], Quiet: true },
       }),
     );
+    // One tus never recorded in `.info` (half created) is aborted by key.
+    for (const u of await this.#multipartUploads(id)) {
+      if (u.id !== id) continue;
+      await this.#s3.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.#s3.bucket, Key: id, UploadId: u.uploadId }),
+      );
+    }
   }
 
   async source(id: string): Promise<SourceInput> {
@@ -276,7 +348,7 @@ export class S3UploadsStore implements UploadsStore {
   }
 
   async close(): Promise<void> {
-    if (this.locker instanceof PgLocker) await this.locker.close();
+    await this.#lockers.close();
   }
 }
 
@@ -290,12 +362,13 @@ export function createUploadsStore(
   uploadsDir: string,
   s3?: S3BlobStore,
 ): UploadsStore {
-  const locker = config.scale.databaseUrl ? new PgLocker(config.scale.databaseUrl) : new MemoryLocker();
-  if (!config.scale.s3) return new LocalUploadsStore(uploadsDir, locker);
+  const { databaseUrl } = config.scale;
+  const makeLocker = (): Locker => (databaseUrl ? new PgLocker(databaseUrl) : new MemoryLocker());
+  if (!config.scale.s3) return new LocalUploadsStore(uploadsDir, makeLocker);
   return new S3UploadsStore({
     s3: config.scale.s3,
     ...(s3 ? { blobs: s3 } : {}),
-    locker,
+    makeLocker,
     encodeTimeoutMs: config.encodeTimeoutMs,
   });
 }

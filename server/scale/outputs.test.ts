@@ -4,11 +4,11 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EncoderJob } from '@vodkit/api';
 import { signPlaybackToken, signToken } from '@vodkit/api/sign';
+import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
-import type { SqliteRepositories } from '../src/db/sqlite.ts';
 import { startEncode } from '../src/media/encode.ts';
 import { detectFfmpeg } from '../src/media/ffmpeg.ts';
 import { planLadder } from '../src/media/ladder.ts';
@@ -457,8 +457,10 @@ describe('serving from S3', () => {
 
 describe('attempts and deletion', () => {
   it('keeps a stale attempt from overwriting the live one, and drops older attempts once one completes', async () => {
-    const { repos, outputs } = main.app.vodkit;
-    const { db } = repos as SqliteRepositories;
+    const { outputs } = main.app.vodkit;
+    // The test's own connection: the job row is edited as a second claim would (attempts + 1).
+    const db = new Database(path.join(dataDir, 'vodkit.sqlite'));
+    db.pragma('busy_timeout = 5000');
     const row = db.prepare('SELECT attempts FROM jobs WHERE video_id = ?').get(open.videoId) as {
       attempts: number;
     };
@@ -481,6 +483,7 @@ describe('attempts and deletion', () => {
       expect(keys).toEqual([`videos/${open.videoId}/a2/master.m3u8`]);
     } finally {
       db.prepare('UPDATE jobs SET attempts = 1 WHERE video_id = ?').run(open.videoId);
+      db.close();
     }
   });
 

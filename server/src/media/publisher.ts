@@ -90,7 +90,7 @@ export class PlaylistPublisher {
     readonly startIndex: number,
     readonly targetDuration: number,
     readonly onPlayable: () => void,
-    /** Null (embedded): the playlists are renamed into `outDir` and nothing else moves. */
+    /** Null: the playlists are renamed into `outDir` and nothing else moves (as the embedded sink does). */
     readonly sink: PublishSink | null = null,
   ) {
     this.#states = specs.map((spec) => ({ spec, init: null, segments: [], written: '' }));

@@ -146,11 +146,24 @@ export async function sendObject(
     const url = await source.presign(key);
     if (url) return reply.header('cache-control', REDIRECT_CACHE).redirect(url, 302);
   }
-  const stat = await store.stat(key);
-  if (!stat) throw new ApiError('not_found', 'no such file');
-  const etag = `"${stat.size.toString(16)}-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 16)}"`;
+  const etagOfObject = (size: number) =>
+    `"${size.toString(16)}-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 16)}"`;
   reply.header('cache-control', options.cacheControl);
   reply.header('accept-ranges', 'bytes');
+  const h = request.headers;
+  if (request.method === 'GET' && !h.range && !h['if-none-match']) {
+    // The common case (a player's plain GET): one request to the store, not a HEAD and a GET.
+    const whole = await store.get(key);
+    if (!whole) throw new ApiError('not_found', 'no such file');
+    reply.raw.once('close', () => whole.stream.destroy());
+    reply.header('etag', etagOfObject(whole.totalSize));
+    reply.header('content-type', options.contentType);
+    reply.header('content-length', whole.length);
+    return reply.send(whole.length === 0 ? '' : whole.stream);
+  }
+  const stat = await store.stat(key);
+  if (!stat) throw new ApiError('not_found', 'no such file');
+  const etag = etagOfObject(stat.size);
   reply.header('etag', etag);
   const inm = request.headers['if-none-match'];
   if (inm !== undefined && noneMatch(inm, etag)) return reply.status(304).send();

@@ -351,7 +351,14 @@ export class EncodingService {
         this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, null));
         await running.writes;
         if (running.stop) return await this.#stopped(running, sink);
-        const e = err instanceof EncodeError ? err : new EncodeError('encode_failed', String(err), []);
+        // Not ffmpeg's (a failed upload of the output sink, a disk error): logged, never shown, as it
+        // may name internal hosts and paths.
+        if (!(err instanceof EncodeError))
+          log.warn({ jobId: job.jobId, err }, 'encoding job: outputs failed');
+        const e =
+          err instanceof EncodeError
+            ? err
+            : new EncodeError('encode_failed', 'storing the outputs failed', []);
         log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
         await this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
         return;

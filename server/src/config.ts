@@ -25,6 +25,11 @@ export interface Config {
   probeTimeoutMs: number;
   /** `VOD_ENCODE_TIMEOUT_MS`, default 6 hours: an ffmpeg job is killed after this. */
   encodeTimeoutMs: number;
+  /**
+   * How long a worker's claim on a job lasts without renewal (renewed every third of it): how soon
+   * another worker restarts the job of a worker that died (`VOD_JOB_LEASE_MS`).
+   */
+  jobLeaseMs: number;
   /** `VOD_MAX_DURATION_S`, default 4 hours: longer sources are rejected. */
   maxDurationSeconds: number;
   /** `VOD_MAX_PIXELS`, default 8192×4320: larger frames are rejected. */
@@ -132,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encodeConcurrency: int(env, 'VOD_ENCODE_CONCURRENCY', 1, 1, 64),
     probeTimeoutMs: int(env, 'VOD_PROBE_TIMEOUT_MS', 15_000, 100, 600_000),
     encodeTimeoutMs: int(env, 'VOD_ENCODE_TIMEOUT_MS', 6 * 3600_000, 1000, 7 * 24 * 3600_000),
+    jobLeaseMs: int(env, 'VOD_JOB_LEASE_MS', 30_000, 3000, 3600_000),
     maxDurationSeconds: int(env, 'VOD_MAX_DURATION_S', 4 * 3600, 1, 7 * 24 * 3600),
     maxPixels: int(env, 'VOD_MAX_PIXELS', 8192 * 4320, 1, 1 << 30),
     demo: env.VOD_DEMO ? env.VOD_DEMO !== '0' && env.VOD_DEMO !== 'false' : isLoopback(host),

@@ -118,6 +118,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
     const files = new FileService({
       config,
       storage,
+      uploads,
       files: filesRepo,
       jobs: jobsRepo,
       events,
@@ -144,6 +145,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       pictures,
       outputs,
       uploads,
+      timings: { leaseMs: config.jobLeaseMs, renewMs: Math.round(config.jobLeaseMs / 3) },
       ...(waker ? { waker } : {}),
     });
     const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });

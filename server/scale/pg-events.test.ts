@@ -102,3 +102,21 @@ it('hears events again after its listening connection is cut (database restart, 
   expect(heard).toBe(true);
   expect(api.errors.length).toBeGreaterThan(0); // the cut was reported, not swallowed
 });
+
+it('onEmitted hears only this node’s own emits (the webhook outbox writes each event once), and the in-process job row never crosses', async () => {
+  const a = await open();
+  const b = await open();
+  const ownA: VideoEvent[] = [];
+  const ownB: VideoEvent[] = [];
+  a.onEmitted((e) => ownA.push(e));
+  b.onEmitted((e) => ownB.push(e));
+  const heardByB = collect(b, 'vid9', 1);
+  const job = { jobId: 'job9' } as unknown as NonNullable<VideoEvent['job']>;
+  a.emit({ type: 'deleted', videoId: 'vid9', data: { fileId: 'f9' }, job });
+  // Synchronous within emit, on the emitting node only, with the row.
+  expect(ownA).toEqual([{ type: 'deleted', videoId: 'vid9', data: { fileId: 'f9' }, job }]);
+  expect(await heardByB).toEqual([{ type: 'deleted', videoId: 'vid9', data: { fileId: 'f9' } }]);
+  await a.flush();
+  expect(ownB).toEqual([]);
+  expect([...a.errors, ...b.errors]).toEqual([]);
+});

@@ -6,13 +6,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
 import { openRepositories } from './db/open.ts';
-import { JobWaker } from './db/pg/jobs.ts';
+import type { JobWaker } from './db/pg/jobs.ts';
 import type { Repositories } from './db/repositories.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
-import { PgEventBus } from './services/pg-events.ts';
+import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
 import { PlaybackService } from './services/playback.ts';
 import { QuotaService } from './services/quotas.ts';
@@ -99,13 +99,16 @@ export async function createContext(config: Config, options: ContextOptions): Pr
     lockDownDataDir(config.dataDir);
     uploads = createUploadsStore(config, storage.uploadsDir);
     const { files: filesRepo, jobs: jobsRepo } = repos;
+    // PostgreSQL's modules load only when it is configured: the embedded default boots without them.
     if (config.scale.databaseUrl) {
+      const { PgEventBus } = await import('./services/pg-events.ts');
       pgEvents = new PgEventBus(config.scale.databaseUrl, (err) => log.error({ err }, 'event bus error'));
       await pgEvents.ready();
     }
     const events: VideoEventBus = pgEvents ?? new EventBus();
     // A worker idles on LISTEN: jobs queued by API nodes wake it at once, without polling fast.
     if (config.scale.databaseUrl && runs.encoding) {
+      const { JobWaker } = await import('./db/pg/jobs.ts');
       waker = new JobWaker(config.scale.databaseUrl, (err) => log.error({ err }, 'job waker error'));
       await waker.ready();
     }

@@ -63,8 +63,13 @@ export async function startHealth(
         fs.writeFileSync(file, '');
       }
     };
+    // The first touch throws (a bad path is a start-up error); later failures show as a stale file.
     touch();
-    timer = setInterval(touch, HEALTH_TOUCH_MS);
+    timer = setInterval(() => {
+      try {
+        touch();
+      } catch {}
+    }, HEALTH_TOUCH_MS);
     timer.unref();
   }
   let server: http.Server | null = null;
@@ -132,7 +137,13 @@ async function main(): Promise<void> {
     throw err;
   }
   let stopping = false;
-  const probe = await startHealth(health, () => !stopping);
+  let probe: Awaited<ReturnType<typeof startHealth>>;
+  try {
+    probe = await startHealth(health, () => !stopping);
+  } catch (err) {
+    await ctx.close();
+    die(`health signal: ${(err as Error).message}`);
+  }
   log.info(
     { concurrency: config.encodeConcurrency, healthFile: health.file, healthPort: probe.port },
     `vodkit worker ready (${ffmpegVersion})`,

@@ -1,10 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { VideoEventName } from '@vodkit/api';
+import type { JobRow } from '../db/repositories.ts';
 
 export interface VideoEvent {
   type: VideoEventName;
   videoId: string;
   data: Record<string, unknown>;
+  /**
+   * The job row as the emitter read it, for this process's own listeners only (never sent to other
+   * nodes): `deleted` carries it because the row is gone by the time a listener could read it.
+   */
+  job?: JobRow;
 }
 
 /** Not an id we mint (ids are lowercase alphanumerics), so no video's listeners ever hear it. */

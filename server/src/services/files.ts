@@ -92,8 +92,9 @@ export class FileService {
     // upload without a record would be resurrected by reconcile() at the next boot.
     for (const videoId of await jobs.videoIdsForFile(fileId)) {
       await outputs.removeVideo(videoId);
-      // Before the rows go: listeners (webhooks) read the job to say whose video it was.
-      this.deps.events.emit({ type: 'deleted', videoId, data: { fileId } });
+      // The row travels with the event: listeners (webhooks) say whose video it was after it is gone.
+      const job = await jobs.getByVideo(videoId);
+      this.deps.events.emit({ type: 'deleted', videoId, data: { fileId }, ...(job ? { job } : {}) });
       await outputs.removeTracks(videoId);
     }
     await this.uploads.remove(fileId);

@@ -58,7 +58,9 @@ export class PgEventBus implements VideoEventBus {
 
   /** Refuses (throws) an event too large for NOTIFY at once, rather than losing it on the way. */
   emit(event: VideoEvent): void {
-    const payload = JSON.stringify(event);
+    // The row is for this process's listeners (`onEmitted`); other nodes get the event itself.
+    const { job: _local, ...wire } = event;
+    const payload = JSON.stringify(wire);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
       throw new Error(`event ${event.type} for ${event.videoId} is over ${MAX_PAYLOAD_BYTES} bytes`);
     }

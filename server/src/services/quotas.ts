@@ -15,8 +15,9 @@ export interface QuotaDeps {
 /**
  * Per-key limits (issue 5, defect 7): queued + processing jobs, and unfinished uploads by count
  * and by the bytes they declared. The upload reservation is one transaction (check and insert), so
- * concurrent uploads cannot both squeeze under a limit; the job count is read before the insert, so
- * requests racing each other (or other API nodes) may pass the job limit by as many as race.
+ * concurrent uploads cannot both squeeze under a limit. The job count is read before the insert: on
+ * SQLite only microtasks separate them (no other request runs in between); on PostgreSQL requests
+ * racing each other (or other API nodes) may pass the job limit by as many as race.
  */
 export class QuotaService {
   constructor(private readonly deps: QuotaDeps) {}

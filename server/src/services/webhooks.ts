@@ -209,9 +209,8 @@ export class WebhookService {
   async #onVideoEvent(event: VideoEvent): Promise<void> {
     const type = VIDEO_EVENT_TYPES[event.type];
     if (!type) return;
-    // Read at once (before any other await): for video.deleted the row goes soon after this emit.
-    // SQLite answers within the emit; PostgreSQL gets the query ahead of FileService's delete.
-    const row = await this.deps.jobs.getByVideo(event.videoId);
+    // `deleted` brings the row it removes; the others read the job as it is now.
+    const row = event.job ?? (await this.deps.jobs.getByVideo(event.videoId));
     if (!row) return;
     const job = toEncoderJob(row, this.deps.config.publicUrl);
     const data: Record<string, unknown> = {

@@ -188,7 +188,7 @@ describe('a cluster of one API node and two workers', () => {
     rescuedVideoId = rescued.videoId;
     const uris = await fetchTree(`${api.baseUrl}/stream/${rescued.videoId}/master.m3u8`);
     expect(uris.filter((u) => u.includes('.m4s')).length).toBeGreaterThan(6);
-  });
+  }, 400_000);
 
   it('plays the rescued video in Chromium from another origin, through the 302s', async () => {
     const hls = fs.readFileSync(path.join(root, 'node_modules/hls.js/dist/hls.min.js'));
@@ -291,17 +291,32 @@ describe('a cluster of one API node and two workers', () => {
       first.start();
     });
     const fileId = fileIdOf(url);
+    // Node B sees what node A stored: the client resumes from there, not from zero.
+    const head = await call(b.baseUrl!, `/v1/uploads/${fileId}`, {
+      method: 'HEAD',
+      headers: { 'tus-resumable': '1.0.0' },
+    });
+    const offset = Number(head.headers.get('upload-offset'));
+    expect(offset).toBeGreaterThanOrEqual(256 * 1024);
+    expect(offset).toBeLessThan(data.length);
+    let firstPatchFrom = -1;
     const resumed = await new Promise<string>((resolve, reject) => {
       const upload = new Upload(data, {
         uploadUrl: `${b.baseUrl}/v1/uploads/${fileId}`,
         headers: { Authorization: `Bearer ${bearer}` },
         retryDelays: [],
+        onBeforeRequest: (req) => {
+          if (req.getMethod() === 'PATCH' && firstPatchFrom < 0) {
+            firstPatchFrom = Number(req.getHeader('Upload-Offset'));
+          }
+        },
         onSuccess: () => resolve(upload.url!),
         onError: reject,
       });
       upload.start();
     });
     expect(fileIdOf(resumed)).toBe(fileId);
+    expect(firstPatchFrom).toBe(offset);
     await waitFileReady(fileId);
   });
 });

@@ -52,7 +52,7 @@ export interface EncodingServiceDeps {
   /** Poster, storyboard and thumbnails, made beside the encode (services/pictures.ts), into its sink. */
   pictures?: {
     jobStarted(job: JobRow, sink?: OutputSink): Promise<void>;
-    describe(videoId: string): VideoPictures;
+    describe(videoId: string): Promise<VideoPictures>;
   };
   /** Where outputs go (storage/outputs.ts); default the video folders of `storage`. */
   outputs?: VideoOutputs;
@@ -166,7 +166,7 @@ export class EncodingService {
   async list(principal: Principal, page: number, perPage: number): Promise<Page<EncoderJob>> {
     const { rows, total } = await this.deps.jobs.list(principal.apiKey, page, perPage);
     return {
-      data: rows.map((r) => this.#toJob(r)),
+      data: await Promise.all(rows.map((r) => this.#toJob(r))),
       pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
     };
   }
@@ -438,7 +438,7 @@ export class EncodingService {
             playback: playbackUrls(config.publicUrl, job.videoId),
             renditions,
             duration: round3(result.durationS),
-            ...this.deps.pictures?.describe(job.videoId),
+            ...(await this.deps.pictures?.describe(job.videoId)),
           },
         });
       }
@@ -564,8 +564,8 @@ export class EncodingService {
     return job;
   }
 
-  #toJob(row: JobRow): EncoderJob {
-    return toEncoderJob(row, this.deps.config.publicUrl, this.deps.pictures?.describe(row.videoId));
+  async #toJob(row: JobRow): Promise<EncoderJob> {
+    return toEncoderJob(row, this.deps.config.publicUrl, await this.deps.pictures?.describe(row.videoId));
   }
 }
 

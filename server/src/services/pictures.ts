@@ -114,8 +114,8 @@ export class PictureService {
   #cacheLoading: Promise<void> | null = null;
   #cacheBytes = 0;
   readonly #outputs: VideoOutputs;
-  /** Scaled out: manifests read from the store (describe() is synchronous), refreshed in the background. */
-  readonly #storedManifests = new Map<string, { manifest: Manifest | null; at: number; loading: boolean }>();
+  /** Scaled out: manifests read from the store, kept 2 s (#storedManifest). */
+  readonly #storedManifests = new Map<string, { manifest: Manifest | null; at: number }>();
 
   constructor(readonly deps: PictureServiceDeps) {
     this.#outputs = deps.outputs ?? new LocalOutputs(deps.storage);
@@ -290,11 +290,13 @@ export class PictureService {
     }
   }
 
-  #manifest(videoId: string): Manifest | null {
+  async #manifest(videoId: string): Promise<Manifest | null> {
     if (!isValidId(videoId)) return null;
     if (this.#outputs instanceof ObjectStoreOutputs) return this.#storedManifest(this.#outputs, videoId);
     try {
-      return JSON.parse(fs.readFileSync(this.deps.storage.pictureManifestPath(videoId), 'utf8')) as Manifest;
+      return JSON.parse(
+        await fs.promises.readFile(this.deps.storage.pictureManifestPath(videoId), 'utf8'),
+      ) as Manifest;
     } catch {
       return null;
     }
@@ -306,36 +308,27 @@ export class PictureService {
       this.#storedManifests.delete(this.#storedManifests.keys().next().value!);
     }
     this.#storedManifests.delete(videoId);
-    this.#storedManifests.set(videoId, { manifest, at: Date.now(), loading: false });
+    this.#storedManifests.set(videoId, { manifest, at: Date.now() });
   }
 
   /**
-   * The last manifest read from the store, reloaded in the background when older than 2 s: a node
-   * that did not make the pictures sees them shortly after they are stored.
+   * The video's manifest in the store, cached for 2 s: a job list does not read the store once per row
+   * and per poll, and a node that did not make the pictures sees them within 2 s of their storing.
    */
-  #storedManifest(outputs: ObjectStoreOutputs, videoId: string): Manifest | null {
+  async #storedManifest(outputs: ObjectStoreOutputs, videoId: string): Promise<Manifest | null> {
     const entry = this.#storedManifests.get(videoId);
-    if (!entry || (!entry.loading && Date.now() - entry.at > 2000)) {
-      if (entry) entry.loading = true;
-      else this.#storedManifests.set(videoId, { manifest: null, at: 0, loading: true });
-      outputs
-        .readManifest(videoId)
-        .then((text) => this.#rememberManifest(videoId, text ? (JSON.parse(text) as Manifest) : null))
-        .catch(() => this.#rememberManifest(videoId, entry?.manifest ?? null));
-    }
-    return entry?.manifest ?? null;
-  }
-
-  /** Scaled out: reads the video's manifest from the store now (a route may await it before describe()). */
-  async loadPictures(videoId: string): Promise<void> {
-    if (!(this.#outputs instanceof ObjectStoreOutputs) || !isValidId(videoId)) return;
-    const text = await this.#outputs.readManifest(videoId).catch(() => null);
-    this.#rememberManifest(videoId, text ? (JSON.parse(text) as Manifest) : null);
+    if (entry && Date.now() - entry.at <= 2000) return entry.manifest;
+    const text = await outputs.readManifest(videoId).catch(() => undefined);
+    // A failed read keeps what was known rather than reporting no pictures.
+    const manifest =
+      text === undefined ? (entry?.manifest ?? null) : text ? (JSON.parse(text) as Manifest) : null;
+    this.#rememberManifest(videoId, manifest);
+    return manifest;
   }
 
   /** The storyboard and thumbnails of a video that are on disk, with their URLs (for the DTOs). */
-  describe(videoId: string): VideoPictures {
-    const manifest = this.#manifest(videoId);
+  async describe(videoId: string): Promise<VideoPictures> {
+    const manifest = await this.#manifest(videoId);
     const base = `${this.deps.config.publicUrl}/stream/${videoId}`;
     return {
       storyboard: manifest?.storyboard ? `${base}/${STORYBOARD_VTT}` : null,

@@ -10,7 +10,7 @@ export interface VideoServiceDeps {
   files: FilesRepository;
   jobs: JobsRepository;
   /** The storyboard and thumbnails on disk (services/pictures.ts). */
-  pictures?: { describe(videoId: string): VideoPictures };
+  pictures?: { describe(videoId: string): Promise<VideoPictures> };
 }
 
 /** Where a video plays. Protected videos will carry a playback token here (a later issue). */
@@ -92,7 +92,7 @@ export class VideoService {
       protected: job.protected,
       renditions: job.renditions,
       playback: job.playable ? playbackUrls(this.deps.config.publicUrl, job.videoId) : null,
-      ...(this.deps.pictures?.describe(job.videoId) ?? { storyboard: null, thumbnails: [] }),
+      ...((await this.deps.pictures?.describe(job.videoId)) ?? { storyboard: null, thumbnails: [] }),
       downloads: downloadUrls(this.deps.config.publicUrl, job.videoId, job.downloads),
       createdAt: job.createdAt,
     };

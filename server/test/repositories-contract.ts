@@ -162,6 +162,33 @@ export function describeRepositoriesContract(
     });
 
     describe('jobs', () => {
+      it('inserts within a per-key limit of active jobs, and holds it with three nodes inserting at once', async () => {
+        const job = (n: number, apiKey = 'key1') => ({
+          jobId: `lim${n}`,
+          videoId: `limv${n}`,
+          fileId: 'file1',
+          apiKey,
+          request: { fileId: 'file1' },
+        });
+        expect(await r.jobs.insertWithin(job(1), 2)).toMatchObject({ jobId: 'lim1', status: 'queued' });
+        expect(await r.jobs.insertWithin(job(2), 2)).not.toBeNull();
+        expect(await r.jobs.insertWithin(job(3), 2)).toBeNull();
+        // Another key has a limit of its own; an ended job frees a place.
+        expect(await r.jobs.insertWithin(job(4, 'key2'), 2)).not.toBeNull();
+        await r.jobs.cancel('lim1', 'done');
+        expect(await r.jobs.insertWithin(job(5), 2)).not.toBeNull();
+
+        const nodes = [r, await node(), await node()];
+        await Promise.all(
+          nodes.map((n) => Promise.all([1, 2, 3].map(() => n.jobs.activeCountForKey('warm')))),
+        );
+        const results = await Promise.all(
+          Array.from({ length: 24 }, (_, i) => nodes[i % 3]!.jobs.insertWithin(job(100 + i, 'key3'), 5)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(5);
+        expect(await r.jobs.activeCountForKey('key3')).toBe(5);
+      });
+
       it('claims queued jobs oldest first, each exactly once, from scratch', async () => {
         const inserted = await addJob(1);
         expect(inserted).toMatchObject({

@@ -123,6 +123,32 @@ export class JobsRepo implements JobsRepository {
     return toJob(row);
   }
 
+  async insertWithin(job: NewJob, maxActive: number): Promise<JobRow | null> {
+    // One statement: SQLite runs it alone, so no other insert lands between the count and the row.
+    const row = this.db
+      .prepare(
+        `INSERT INTO jobs (job_id, video_id, file_id, api_key, status, request, protected, webhook_url, user_data,
+           created_at)
+         SELECT ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?
+         WHERE (SELECT count(*) FROM jobs WHERE api_key = ? AND status IN ('queued', 'processing')) < ?
+         RETURNING *`,
+      )
+      .get(
+        job.jobId,
+        job.videoId,
+        job.fileId,
+        job.apiKey,
+        JSON.stringify(job.request),
+        job.request.protected ? 1 : 0,
+        job.request.webhookUrl ?? null,
+        job.request.userData ? JSON.stringify(job.request.userData) : null,
+        now(),
+        job.apiKey,
+        maxActive,
+      ) as Row | undefined;
+    return row ? toJob(row) : null;
+  }
+
   async get(jobId: string): Promise<JobRow | undefined> {
     const row = this.db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(jobId) as Row | undefined;
     return row && toJob(row);

@@ -66,6 +66,11 @@ export interface FilesRepository {
  */
 export interface JobsRepository {
   insert(job: NewJob): Promise<JobRow>;
+  /**
+   * Inserts the job unless its key already has `maxActive` jobs queued or processing; null then.
+   * Count and insert are one atomic step, so concurrent creates (on any API node) hold the limit.
+   */
+  insertWithin(job: NewJob, maxActive: number): Promise<JobRow | null>;
   get(jobId: string): Promise<JobRow | undefined>;
   getByVideo(videoId: string): Promise<JobRow | undefined>;
   /** Newest first. */

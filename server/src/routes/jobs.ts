@@ -53,7 +53,7 @@ export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext):
     { schema: { body: createBody }, preHandler: authorize(ctx.auth, 'allow_encode') },
     async (request, reply) => {
       await ctx.webhooks.checkJobWebhook(request.principal, request.body.webhookUrl);
-      // Same tick as the insert: concurrent creates cannot both slip under the limit.
+      // A cheap early refusal; the insert itself holds the limit against concurrent creates.
       await ctx.quotas.checkNewJob(request.principal.apiKey);
       return reply.status(201).send(await ctx.encoding.create(request.principal, request.body));
     },

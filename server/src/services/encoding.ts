@@ -29,6 +29,7 @@ import type { UploadsStore } from '../storage/uploads-store.ts';
 import type { Principal } from './auth.ts';
 import type { VideoEventBus } from './events.ts';
 import { parseTimestamp, validateRequest } from './job-request.ts';
+import { tooManyJobs } from './quotas.ts';
 import { downloadUrls, playbackUrls } from './videos.ts';
 
 /**
@@ -148,13 +149,13 @@ export class EncodingService {
         );
       }
     }
-    const row = await this.deps.jobs.insert({
-      jobId: newId(),
-      videoId: newId(),
-      fileId: file.fileId,
-      apiKey: principal.apiKey,
-      request,
-    });
+    // Count and insert in one step: concurrent creates, on any API node, cannot pass the key's limit.
+    const limit = this.deps.config.maxActiveJobsPerKey;
+    const row = await this.deps.jobs.insertWithin(
+      { jobId: newId(), videoId: newId(), fileId: file.fileId, apiKey: principal.apiKey, request },
+      limit,
+    );
+    if (!row) throw tooManyJobs(limit);
     this.#wake();
     return this.#toJob(row);
   }

@@ -19,18 +19,21 @@ export interface QuotaDeps {
  * SQLite only microtasks separate them (no other request runs in between); on PostgreSQL requests
  * racing each other (or other API nodes) may pass the job limit by as many as race.
  */
+/** 429 for a key at its active-job limit (the early check here, the atomic one at the insert). */
+export function tooManyJobs(limit: number): ApiError {
+  return new ApiError(
+    'too_many_jobs',
+    `this API key has ${limit} jobs queued or processing: wait for one to end (VOD_MAX_ACTIVE_JOBS_PER_KEY)`,
+  );
+}
+
 export class QuotaService {
   constructor(private readonly deps: QuotaDeps) {}
 
   /** Throws 429 `too_many_jobs` when the key has as many active jobs as it may. */
   async checkNewJob(apiKey: string): Promise<void> {
     const limit = this.deps.config.maxActiveJobsPerKey;
-    if ((await this.deps.jobs.activeCountForKey(apiKey)) >= limit) {
-      throw new ApiError(
-        'too_many_jobs',
-        `this API key has ${limit} jobs queued or processing: wait for one to end (VOD_MAX_ACTIVE_JOBS_PER_KEY)`,
-      );
-    }
+    if ((await this.deps.jobs.activeCountForKey(apiKey)) >= limit) throw tooManyJobs(limit);
   }
 
   /**

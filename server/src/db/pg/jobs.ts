@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { FinalStatus, JobRow, NewJob } from '../jobs.ts';
 import type { JobsRepository, Page } from '../repositories.ts';
 import { PgListener } from './listen.ts';
-import { inTransaction, iso, NOW, NOW_MS, num } from './sql.ts';
+import { inTransaction, iso, lockFor, NOW, NOW_MS, num } from './sql.ts';
 
 /** Workers LISTEN here; a new or requeued job NOTIFYs it, so nobody polls the table in a tight loop. */
 export const JOBS_CHANNEL = 'vodkit_jobs';
@@ -79,25 +79,41 @@ export class PgJobsRepository implements JobsRepository {
   constructor(private readonly pool: pg.Pool) {}
 
   async insert(job: NewJob): Promise<JobRow> {
+    return inTransaction(this.pool, (client) => this.#insertWith(client, job));
+  }
+
+  async #insertWith(client: pg.PoolClient, job: NewJob): Promise<JobRow> {
+    const { rows } = await client.query<Row>(
+      `INSERT INTO jobs (job_id, video_id, file_id, api_key, status, request, protected, webhook_url, user_data,
+         created_at)
+       VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, ${NOW}) RETURNING ${COLUMNS}`,
+      [
+        job.jobId,
+        job.videoId,
+        job.fileId,
+        job.apiKey,
+        JSON.stringify(job.request),
+        job.request.protected === true,
+        job.request.webhookUrl ?? null,
+        job.request.userData ? JSON.stringify(job.request.userData) : null,
+      ],
+    );
+    // Delivered at COMMIT, so a woken worker always finds the row.
+    await client.query('SELECT pg_notify($1, $2)', [JOBS_CHANNEL, job.jobId]);
+    return toJob(rows[0]!);
+  }
+
+  async insertWithin(job: NewJob, maxActive: number): Promise<JobRow | null> {
     return inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<Row>(
-        `INSERT INTO jobs (job_id, video_id, file_id, api_key, status, request, protected, webhook_url, user_data,
-           created_at)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, ${NOW}) RETURNING ${COLUMNS}`,
-        [
-          job.jobId,
-          job.videoId,
-          job.fileId,
-          job.apiKey,
-          JSON.stringify(job.request),
-          job.request.protected === true,
-          job.request.webhookUrl ?? null,
-          job.request.userData ? JSON.stringify(job.request.userData) : null,
-        ],
+      // Row locks cannot guard rows that do not exist yet: one advisory lock per key serialises the
+      // count and the insert across API nodes, as uploads' reserve does.
+      await lockFor(client, `jobs:${job.apiKey}`);
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM jobs WHERE api_key = $1 AND status IN ('queued', 'processing')`,
+        [job.apiKey],
       );
-      // Delivered at COMMIT, so a woken worker always finds the row.
-      await client.query('SELECT pg_notify($1, $2)', [JOBS_CHANNEL, job.jobId]);
-      return toJob(rows[0]!);
+      if (rows[0]!.n >= maxActive) return null;
+      return this.#insertWith(client, job);
     });
   }
 

@@ -131,6 +131,8 @@ const FRAME_PROBE = `
         if (!kind || kind[0] in phases) continue;
         phases[kind[0] + 'Start'] = Math.round(e.startTime);
         phases[kind[0]] = Math.round(e.responseEnd);
+        // Which rung it started on (the fixture's are hi/ and lo/): both subjects must pick the same.
+        if (kind[0] === 'level') phases['rung:' + e.name.split('/').slice(-2)[0]] = Math.round(e.startTime);
       }
       for (const m of performance.getEntriesByType('mark')) phases[m.name] ??= Math.round(m.startTime);
       window.firstFrame = { ms, phases };

@@ -220,6 +220,35 @@ test('native HLS: a refused token is refreshed from token-url and the source set
   expect((await vodErrors(page)).filter((e) => e.fatal)).toEqual([]);
 });
 
+test('native HLS: playing across a token expiry, a refused segment leads to a fresh token and a resume', async ({
+  page,
+}) => {
+  // As the hls.js case above: segments from the third on reach the server only after the first
+  // token (and the server's 5 s tolerance) expired, and token-url answers only then too.
+  await withoutMse(page);
+  const first = await playbackToken(3);
+  const expiresAtMs = JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString()).exp * 1000;
+  const segmentOf = (url: string) => Number(/(\d+)\.m4s/.exec(url)?.[1] ?? -1);
+  const releaseAt = expiresAtMs + 6000;
+  await page.route(/\/stream\/.*\.m4s/, async (route) => {
+    const wait = releaseAt - Date.now();
+    if (segmentOf(route.request().url()) >= 2 && wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await route.continue();
+  });
+  const { stream, issued } = await openPlayer(
+    page,
+    { 'playback-token': first, 'token-url': TOKEN_URL },
+    { tokenUrlHoldUntil: releaseAt },
+  );
+  await play(page);
+  await expect.poll(() => currentTime(page), { timeout: 60_000 }).toBeGreaterThan(10);
+  expect(issued.length).toBeGreaterThanOrEqual(1);
+  expect(stream.some((r) => segmentOf(r.url) >= 2 && r.status === 401)).toBe(true);
+  const media = await player(page).evaluate((p) => (p as unknown as { media: HTMLVideoElement }).media.src);
+  expect(media).toContain(issued.at(-1)!);
+  expect((await vodErrors(page)).filter((e) => e.fatal)).toEqual([]);
+});
+
 test('native HLS without token-url: a refused token is a clear forbidden error, not a retry loop', async ({
   page,
 }) => {

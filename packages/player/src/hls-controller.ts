@@ -104,6 +104,8 @@ export class HlsController implements ReactiveController {
   /** Native HLS: where to resume after a re-authorized source, and whether that was tried already. */
   #resumeAt: number | null = null;
   #reauthorized = false;
+  /** Native HLS: playing, as the events said. Chromium pauses before it fires `error`, then `pause`. */
+  #nativePlaying = false;
 
   constructor(host: ReactiveControllerHost, video: HTMLVideoElement, callbacks: HlsControllerCallbacks) {
     this.#host = host;
@@ -365,9 +367,11 @@ export class HlsController implements ReactiveController {
     this.#engine = 'native';
     this.#resumeAt = null;
     this.#reauthorized = false;
+    this.#nativePlaying = false;
     video.addEventListener('loadedmetadata', this.#onNativeMetadata);
     video.addEventListener('error', this.#onNativeError);
     video.addEventListener('playing', this.#onNativePlaying);
+    video.addEventListener('pause', this.#onNativePause);
     video.preload = this.#preload === 'auto' ? 'auto' : 'metadata';
     video.src = source.url;
   }
@@ -383,12 +387,19 @@ export class HlsController implements ReactiveController {
 
   #onNativePlaying = (): void => {
     this.#reauthorized = false;
+    this.#nativePlaying = true;
+  };
+
+  #onNativePause = (): void => {
+    this.#nativePlaying = false;
   };
 
   #onNativeError = async (): Promise<void> => {
     const video = this.#video;
     const error = video.error;
     const source = this.#attached;
+    // Read now: the `pause` that follows the error has not been handled yet.
+    const resume = this.#nativePlaying;
     if (!error || !source || error.code === MediaError.MEDIA_ERR_ABORTED) return;
     let code: PlayerErrorCode =
       error.code === MediaError.MEDIA_ERR_NETWORK
@@ -415,7 +426,6 @@ export class HlsController implements ReactiveController {
       // Once per stretch of playback (re-armed by `playing`): a refused fresh token is final.
       this.#reauthorized = true;
       const at = video.currentTime;
-      const resume = !video.paused;
       const url = await source.reauthorize().catch(() => null);
       if (this.#attached !== source) return;
       if (url) {
@@ -448,6 +458,7 @@ export class HlsController implements ReactiveController {
       video.removeEventListener('loadedmetadata', this.#onNativeMetadata);
       video.removeEventListener('error', this.#onNativeError);
       video.removeEventListener('playing', this.#onNativePlaying);
+      video.removeEventListener('pause', this.#onNativePause);
       video.removeAttribute('src');
       video.load();
     }

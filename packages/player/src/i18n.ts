@@ -27,6 +27,8 @@ export interface PlayerStrings {
   retry: string;
   captions: string;
   captionsOff: string;
+  /** A caption track with neither label nor language: `Track 2`. */
+  track: string;
   resetView: string;
   motion: string;
   view360: string;
@@ -61,6 +63,7 @@ const en: PlayerStrings = {
   retry: 'Try again',
   captions: 'Captions',
   captionsOff: 'Off',
+  track: 'Track',
   resetView: 'Reset view',
   motion: 'Look around by moving the device',
   view360: '360° view',

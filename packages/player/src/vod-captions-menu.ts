@@ -80,6 +80,8 @@ export class VodCaptionsMenu extends LitElement {
   @property({ attribute: false }) label = 'Captions';
   /** The item that turns captions off. */
   @property({ attribute: false }) offLabel = 'Off';
+  /** Names a track without label or language: `Track 2`. */
+  @property({ attribute: false }) trackWord = 'Track';
 
   @state() private open = false;
 
@@ -149,7 +151,7 @@ export class VodCaptionsMenu extends LitElement {
           this.open
             ? html`<div part="menu" role="menu" aria-label=${this.label}>
               <header aria-hidden="true">${this.label}</header>
-              ${item(null, this.offLabel)} ${tracks.map((t, i) => item(t, trackName(t, i)))}
+              ${item(null, this.offLabel)} ${tracks.map((t, i) => item(t, trackName(t, i, this.trackWord)))}
             </div>`
             : nothing
         }

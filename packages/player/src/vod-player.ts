@@ -757,6 +757,7 @@ export class VodPlayer extends VodMediaElement {
                   .shown=${this.#captions.shown}
                   .label=${t.captions}
                   .offLabel=${t.captionsOff}
+                  .trackWord=${t.track}
                 ></vod-captions-menu>`
               : nothing
           }

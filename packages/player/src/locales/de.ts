@@ -23,6 +23,7 @@ export const strings: PlayerStrings = {
   retry: 'Erneut versuchen',
   captions: 'Untertitel',
   captionsOff: 'Aus',
+  track: 'Spur',
   resetView: 'Ansicht zurücksetzen',
   motion: 'Durch Bewegen des Geräts umsehen',
   view360: '360°-Ansicht',

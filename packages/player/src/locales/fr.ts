@@ -23,6 +23,7 @@ export const strings: PlayerStrings = {
   retry: 'Réessayer',
   captions: 'Sous-titres',
   captionsOff: 'Désactivés',
+  track: 'Piste',
   resetView: 'Réinitialiser la vue',
   motion: 'Regarder autour en bougeant l’appareil',
   view360: 'Vue à 360°',

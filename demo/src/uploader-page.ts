@@ -21,6 +21,7 @@ const ATTRIBUTES = [
   'concurrency',
   'encode',
   'player',
+  'protected',
   'no-processing',
   'theme',
   'lang',

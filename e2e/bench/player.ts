@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { type Browser, chromium, type Page } from '@playwright/test';
-import { log, round, summarize } from '../../server/bench/stats.ts';
+import { log, median, round, summarize } from '../../server/bench/stats.ts';
 import { startServer } from '../../server/test/server.ts';
 import { createHlsFixture, serveStatic } from '../helpers/hls-fixture.ts';
 
@@ -87,8 +87,16 @@ export function bundleSizes(dist: string): Record<string, Weight> {
   return result;
 }
 
-/** ms from navigation start to the first decoded frame, as the page measured it. */
-async function firstFrame(browser: Browser, url: string): Promise<number> {
+/** Where the time went before the first frame: when each resource's response ended (ms from navigation). */
+type Phases = Record<string, number>;
+
+interface FirstFrame {
+  ms: number;
+  phases: Phases;
+}
+
+/** ms from navigation start to the first decoded frame, as the page measured it, and its phases. */
+async function firstFrame(browser: Browser, url: string): Promise<FirstFrame> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -99,18 +107,36 @@ async function firstFrame(browser: Browser, url: string): Promise<number> {
     });
     await page.goto(url);
     return await page
-      .waitForFunction(() => (window as unknown as { firstFrameMs?: number }).firstFrameMs, null, {
+      .waitForFunction(() => (window as unknown as { firstFrame?: FirstFrame }).firstFrame, null, {
         timeout: 30_000,
       })
-      .then((h) => h.jsonValue() as Promise<number>);
+      .then((h) => h.jsonValue() as Promise<FirstFrame>);
   } finally {
     await context.close();
   }
 }
 
+// At the first frame, the resource timeline: for each kind of request, when its first one started
+// (`<kind>Start`) and ended (`<kind>`), so a slower subject shows which step it loses time in.
 const FRAME_PROBE = `
+  const KINDS = [['sdk', /\\/sdk\\//], ['hlsjs', /\\/hls-[\\w-]+\\.js/], ['oembed', /\\/oembed/],
+    ['sharedChunk', /\\/assets\\/(?!hls-)[\\w-]+\\.js/],
+    ['master', /master\\.m3u8/], ['level', /index\\.m3u8/], ['init', /init\\.mp4/], ['segment', /\\.m4s/]];
   function watch(video) {
-    video.requestVideoFrameCallback(() => { window.firstFrameMs = performance.now(); });
+    video.requestVideoFrameCallback(() => {
+      const ms = performance.now();
+      const phases = {};
+      for (const e of performance.getEntriesByType('resource')) {
+        const kind = KINDS.find(([, re]) => re.test(e.name));
+        if (!kind || kind[0] in phases) continue;
+        phases[kind[0] + 'Start'] = Math.round(e.startTime);
+        phases[kind[0]] = Math.round(e.responseEnd);
+        // Which rung it started on (the fixture's are hi/ and lo/): both subjects must pick the same.
+        if (kind[0] === 'level') phases['rung:' + e.name.split('/').slice(-2)[0]] = Math.round(e.startTime);
+      }
+      for (const m of performance.getEntriesByType('mark')) phases[m.name] ??= Math.round(m.startTime);
+      window.firstFrame = { ms, phases };
+    });
   }`;
 
 // Page-side source as text: tsx would wrap named inner functions in a `__name` helper the page lacks.
@@ -187,14 +213,33 @@ hls.attachMedia(video); hls.loadSource(${JSON.stringify(fixture.master)});
       fs.rmSync(pageDir, { recursive: true, force: true });
     });
     const samples: Record<keyof typeof pages, number[]> = { bareHlsJs: [], src: [], videoId: [] };
+    const phaseSamples: Record<keyof typeof pages, Phases[]> = { bareHlsJs: [], src: [], videoId: [] };
     // Warm-up (the OS page cache, Chromium's own start-up), then interleaved runs.
     for (const name of Object.keys(pages)) await firstFrame(browser, `${site.origin}/${name}.html`);
     for (let i = 0; i < runs; i++) {
       for (const name of Object.keys(pages) as (keyof typeof pages)[]) {
-        samples[name].push(await firstFrame(browser, `${site.origin}/${name}.html`));
+        const run = await firstFrame(browser, `${site.origin}/${name}.html`);
+        samples[name].push(run.ms);
+        phaseSamples[name].push(run.phases);
       }
     }
     const firstFrameMs = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
+    // Median of each phase over the runs, in time order.
+    const phasesMedianMs = Object.fromEntries(
+      Object.entries(phaseSamples).map(([subject, runs]) => {
+        const keys = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+        const medians = keys.map((k) => [k, median(runs.flatMap((r) => (k in r ? [r[k]!] : [])))] as const);
+        medians.sort((a, b) => a[1] - b[1]);
+        return [
+          subject,
+          Object.fromEntries([
+            ...medians,
+            ['firstFrame', summarize(samples[subject as keyof typeof pages]).medianMs],
+          ]),
+        ];
+      }),
+    );
+    log(`player phases (median ms from navigation): ${JSON.stringify(phasesMedianMs)}`);
     const ratio = (k: keyof typeof pages) =>
       round(summarize(samples[k]).medianMs / summarize(samples.bareHlsJs).medianMs, 2);
     log(
@@ -224,6 +269,7 @@ hls.attachMedia(video); hls.loadSource(${JSON.stringify(fixture.master)});
       method:
         'Chromium (Debian, SwiftShader WebGL), fresh context per run (cold cache), pages on a Vodkit server, the 2-rung 640x360 fixture ladder on another origin; first frame = performance.now() at the first requestVideoFrameCallback; 1 warm-up each, then interleaved',
       firstFrameMs,
+      phasesMedianMs,
       ratioToBareHlsJs: { src: ratio('src'), videoId: ratio('videoId') },
       view360At640x360: { renderedFps: round(fps.renderedPerS), rafPerS: round(fps.rafPerS), seconds: 4 },
       bundle: bundleSizes(dist),

@@ -253,4 +253,12 @@ test('native HLS that ignores the SUBTITLES group still gets the tracks, as <tra
   await player.getByRole('menuitemradio', { name: 'Français' }).click();
   await expect.poll(() => trackModes(player)).toEqual(['en:disabled', 'fr:showing']);
   await expect.poll(() => shownCueText(player)).toBe('Bonjour des sous-titres');
+
+  // The duplicate guard: an engine that surfaces the stream's own tracks late (Safari may) gets no
+  // doubles. No engine here does, so the page adds a track as one would (addtrack fires the same way).
+  await player.evaluate((p) => (p as PlayerLike).media.addTextTrack('captions', 'English (engine)', 'en'));
+  await expect
+    .poll(() => player.evaluate((p) => (p as PlayerLike).media.querySelectorAll('track').length))
+    .toBe(0);
+  await expect.poll(() => trackModes(player)).toEqual(['en:hidden']);
 });

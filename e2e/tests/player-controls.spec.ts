@@ -174,7 +174,27 @@ test('QoE: startup time, a rebuffer and its duration, as vod-* events and on the
   await expect(page.locator('#stat-rebuffer')).toHaveText(/^[1-9]\d* \(\d+\.\d s\)$/);
 });
 
+/** The French and German strings are chunks of their own (`assets/fr-*.js`, `assets/de-*.js`). */
+function localeChunks(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('request', (r) => {
+    const m = /\/assets\/(fr|de)-[\w-]+\.js$/.exec(new URL(r.url()).pathname);
+    if (m) seen.push(m[1]!);
+  });
+  return seen;
+}
+
+test('lang: an English page fetches no other language', async ({ page }) => {
+  const chunks = localeChunks(page);
+  await openPlayground(page, { muted: '1', lang: 'en' });
+  const player = page.locator('vod-player');
+  await ready(player);
+  await expect(player.getByRole('button', { name: 'Unmute' })).toBeVisible();
+  expect(chunks).toEqual([]);
+});
+
 test('lang: French strings, a page override, and the document language by default', async ({ page }) => {
+  const chunks = localeChunks(page);
   await openPlayground(page, { muted: '1', lang: 'fr' });
   const player = page.locator('vod-player');
   await ready(player);
@@ -184,12 +204,15 @@ test('lang: French strings, a page override, and the document language by defaul
     (p as unknown as { translations: unknown }).translations = { fr: { unmute: 'Son !' } };
   });
   await expect(player.getByRole('button', { name: 'Son !' })).toBeVisible();
+  // Only the language asked for was fetched, once.
+  expect(chunks).toEqual(['fr']);
   await player.evaluate((p) => {
     p.removeAttribute('lang');
     document.documentElement.lang = 'de';
     (p as unknown as { requestUpdate(): void }).requestUpdate();
   });
   await expect(player.getByRole('button', { name: 'Ton an' })).toBeVisible();
+  expect(chunks).toEqual(['fr', 'de']);
 });
 
 /** The colour of one pixel of a PNG screenshot, decoded by the page. */

@@ -185,6 +185,11 @@ test('the SDK is served precompressed: the entry revalidated, its hashed chunks 
 
   // The element's own chunk stays small; hls.js comes as a separate hashed chunk, cached for a year.
   expect(gz.body.length).toBeLessThanOrEqual(20 * 1024);
+  // English is inline; French and German are chunks of their own, fetched only for those languages.
+  expect(source).toContain('Video player');
+  expect(source).not.toContain('Lecteur vidéo');
+  expect(source).not.toContain('Videoplayer');
+  expect(source).toMatch(/["'`][^"'`]*\/fr-[\w-]+\.js["'`]/);
   const hlsChunk = /["'`]([^"'`]*\/hls-[\w-]+\.js)["'`]/.exec(source)?.[1];
   expect(hlsChunk).toBeTruthy();
   const chunk = await rawGet(new URL(hlsChunk!, sdk).href, { 'accept-encoding': 'br' });

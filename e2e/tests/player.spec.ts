@@ -70,6 +70,16 @@ const read = <T, A = undefined>(player: Locator, fn: (p: PlayerApi, arg: A) => T
   player.evaluate(fn as unknown as (el: HTMLElement, arg: unknown) => T, arg);
 
 test('plays the ladder muted on autoplay and lists both rungs', async ({ page }, testInfo) => {
+  const seenBefore = fixture.requests.length;
+  // When hls.js' chunk is requested and when the master is: the master must not wait for hls.js.
+  const order: string[] = [];
+  page.on('request', (r) => {
+    if (/\/assets\/hls-[\w-]+\.js$/.test(r.url())) order.push('hls.js');
+    if (r.url() === fixture.master) order.push('master');
+  });
+  page.on('requestfinished', (r) => {
+    if (/\/assets\/hls-[\w-]+\.js$/.test(r.url())) order.push('hls.js done');
+  });
   await openPlayground(page, fixture.master, { autoplay: '1', muted: '1' });
   const player = page.locator('vod-player');
 
@@ -91,6 +101,12 @@ test('plays the ladder muted on autoplay and lists both rungs', async ({ page },
   const [ready] = await events(page, 'vod-ready');
   expect(ready?.detail.duration).toBeCloseTo(fixture.duration, 0);
   expect(await events(page, 'vod-play')).not.toHaveLength(0);
+
+  // The master was fetched while hls.js was still on its way, and hls.js took that answer: one request.
+  expect(order.indexOf('master')).toBeGreaterThan(-1);
+  expect(order.indexOf('master')).toBeLessThan(order.indexOf('hls.js done'));
+  const masters = fixture.requests.slice(seenBefore).filter((u) => u.endsWith('/master.m3u8'));
+  expect(masters).toHaveLength(1);
 
   await testInfo.attach('playground', { body: await page.screenshot(), contentType: 'image/png' });
 });

@@ -196,6 +196,71 @@ test('recovers from a refused token by asking token-url once and retrying', asyn
   expect((await vodErrors(page)).filter((e) => e.fatal)).toEqual([]);
 });
 
+/** What Safari on iPhone offers: no MSE, so the browser's own HLS (Chromium has one too) plays. */
+const withoutMse = (page: Page) =>
+  page.addInitScript(() => {
+    const w = window as unknown as Record<string, unknown>;
+    w.MediaSource = undefined;
+    w.ManagedMediaSource = undefined;
+  });
+
+test('native HLS: a refused token is refreshed from token-url and the source set again', async ({ page }) => {
+  await withoutMse(page);
+  const expired = await playbackToken(-60);
+  const { stream, issued } = await openPlayer(page, { 'playback-token': expired, 'token-url': TOKEN_URL });
+  await play(page).catch(() => undefined); // the first source fails: play() may reject
+  await expect.poll(() => issued.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+  await play(page);
+  await expect.poll(() => currentTime(page), { timeout: 30_000 }).toBeGreaterThan(1);
+  const media = await player(page).evaluate((p) => (p as unknown as { media: HTMLVideoElement }).media.src);
+  // The browser's own player, given the fresh token (hls.js would have used blob: for MSE).
+  expect(media).toMatch(/\/master\.m3u8\?token=/);
+  expect(media).toContain(issued.at(-1)!);
+  expect(stream.find((r) => r.url.includes(expired))?.status).toBe(401);
+  expect((await vodErrors(page)).filter((e) => e.fatal)).toEqual([]);
+});
+
+test('native HLS: playing across a token expiry, a refused segment leads to a fresh token and a resume', async ({
+  page,
+}) => {
+  // As the hls.js case above: segments from the third on reach the server only after the first
+  // token (and the server's 5 s tolerance) expired, and token-url answers only then too.
+  await withoutMse(page);
+  const first = await playbackToken(3);
+  const expiresAtMs = JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString()).exp * 1000;
+  const segmentOf = (url: string) => Number(/(\d+)\.m4s/.exec(url)?.[1] ?? -1);
+  const releaseAt = expiresAtMs + 6000;
+  await page.route(/\/stream\/.*\.m4s/, async (route) => {
+    const wait = releaseAt - Date.now();
+    if (segmentOf(route.request().url()) >= 2 && wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await route.continue();
+  });
+  const { stream, issued } = await openPlayer(
+    page,
+    { 'playback-token': first, 'token-url': TOKEN_URL },
+    { tokenUrlHoldUntil: releaseAt },
+  );
+  await play(page);
+  await expect.poll(() => currentTime(page), { timeout: 60_000 }).toBeGreaterThan(10);
+  expect(issued.length).toBeGreaterThanOrEqual(1);
+  expect(stream.some((r) => segmentOf(r.url) >= 2 && r.status === 401)).toBe(true);
+  const media = await player(page).evaluate((p) => (p as unknown as { media: HTMLVideoElement }).media.src);
+  expect(media).toContain(issued.at(-1)!);
+  expect((await vodErrors(page)).filter((e) => e.fatal)).toEqual([]);
+});
+
+test('native HLS without token-url: a refused token is a clear forbidden error, not a retry loop', async ({
+  page,
+}) => {
+  await withoutMse(page);
+  const { stream } = await openPlayer(page, { 'playback-token': await playbackToken(-60) });
+  await play(page).catch(() => undefined);
+  await expect
+    .poll(() => vodErrors(page), { timeout: 30_000 })
+    .toContainEqual(expect.objectContaining({ code: 'forbidden', fatal: true, status: 401 }));
+  expect(stream.filter((r) => r.url.includes('master.m3u8')).length).toBeLessThanOrEqual(3);
+});
+
 test('domain restrictions: another origin plays only when it is on the list, and may frame the embed only then', async ({
   page,
 }) => {

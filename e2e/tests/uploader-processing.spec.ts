@@ -164,6 +164,39 @@ test('encode + player: the row follows probing, encoding and playable over SSE, 
     .toBeGreaterThanOrEqual(1);
 });
 
+test('protected: the row mints a playback token, and its player plays the video the stream refuses without one', async ({
+  page,
+}) => {
+  const streamRequests: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/stream/')) streamRequests.push(r.url());
+  });
+  await open(page, { encode: '', player: '', protected: '' });
+  await uploader(page).locator('input[type=file]').setInputFiles(small);
+
+  const playable = await waitForEvent(page, 'vod-video-playable');
+  const token = String(playable.playbackToken);
+  expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  const hls = (playable.playback as { hls: string }).hls;
+  // The job really is protected: its master answers 401 without the token, 200 with it.
+  const status = (url: string) => page.evaluate(async (u) => (await fetch(u)).status, url);
+  expect(await status(hls)).toBe(401);
+  expect(await status(`${hls}?token=${token}`)).toBe(200);
+
+  const player = uploader(page).locator('vod-player[part~=player]');
+  await expect(player).toHaveAttribute('playback-token', token);
+  await expect
+    .poll(() => player.evaluate((el) => el.shadowRoot?.querySelector('video')?.readyState ?? -1), {
+      timeout: 30_000,
+    })
+    .toBeGreaterThanOrEqual(1);
+  expect(await player.evaluate((el) => (el as unknown as { error: unknown }).error)).toBeNull();
+  // Every request of the player carried the token or a signature derived from it.
+  const fromPlayer = streamRequests.filter((u) => u !== hls);
+  expect(fromPlayer.length).toBeGreaterThan(0);
+  expect(fromPlayer.every((u) => /[?&](token|sig)=/.test(u))).toBe(true);
+});
+
 test('when the event stream is refused, the row polls the job and still gets to ready', async ({ page }) => {
   await page.route('**/v1/videos/*/events*', (route) =>
     route.fulfill({

@@ -22,6 +22,7 @@ describe('trackName', () => {
     expect(trackName(track('fr', 'Français'), 0)).toBe('Français');
     expect(trackName(track('fr'), 0)).toBe('fr');
     expect(trackName(track(''), 2)).toBe('Track 3');
+    expect(trackName(track(''), 0, 'Piste')).toBe('Piste 1');
   });
 });
 

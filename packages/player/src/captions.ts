@@ -38,8 +38,8 @@ export function trackForLanguage(tracks: readonly TextTrack[], language: string)
 }
 
 /** A track's name in menus: its label, else its language, else its position. */
-export function trackName(track: TextTrack, index: number): string {
-  return track.label || track.language || `Track ${index + 1}`;
+export function trackName(track: TextTrack, index: number, word = 'Track'): string {
+  return track.label || track.language || `${word} ${index + 1}`;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { codeForStatus, type PlayerErrorCode } from './errors.ts';
 import type { QualityLevel, VodEventDetails } from './events.ts';
 import type { LoaderClass } from './playback-token.ts';
+import { type PlaylistPrefetch, prefetchLoader, prefetchPlaylist } from './prefetch-loader.ts';
 
 /** What the controller tells its host; the host turns these into events and re-renders. */
 export interface HlsControllerCallbacks {
@@ -17,6 +18,17 @@ export interface HlsSource {
   startPosition: number;
   /** Wraps hls.js' loader (playback tokens: playback-token.ts); hls.js is created once it resolves. */
   wrapLoader?: (base: LoaderClass) => Promise<LoaderClass>;
+  /**
+   * Whether `url` may be requested before hls.js is there (default yes): not when the request needs a
+   * token that the loader has yet to fetch.
+   */
+  prefetch?: boolean;
+  /**
+   * Native HLS only (hls.js has the token loader): after the server refused the source (401/403), a
+   * URL with a fresh token, or null when there is none to get. The browser's own player cannot be
+   * handed a new token, so the source is set again and resumes where it stopped.
+   */
+  reauthorize?: () => Promise<string | null>;
 }
 
 /**
@@ -88,6 +100,12 @@ export class HlsController implements ReactiveController {
   #networkRecoveryUsed = false;
   #connected = false;
   #started: Promise<void> | null = null;
+  #prefetch: PlaylistPrefetch | null = null;
+  /** Native HLS: where to resume after a re-authorized source, and whether that was tried already. */
+  #resumeAt: number | null = null;
+  #reauthorized = false;
+  /** Native HLS: playing, as the events said. Chromium pauses before it fires `error`, then `pause`. */
+  #nativePlaying = false;
 
   constructor(host: ReactiveControllerHost, video: HTMLVideoElement, callbacks: HlsControllerCallbacks) {
     this.#host = host;
@@ -184,6 +202,9 @@ export class HlsController implements ReactiveController {
     this.#networkRecoveryUsed = false;
     if (mseSupported()) {
       this.#engine = 'hls.js';
+      // The master's round trip overlaps hls.js' download and compile instead of following them.
+      const prefetch = source.prefetch === false ? null : prefetchPlaylist(source.url);
+      this.#prefetch = prefetch;
       // A token-bearing source also waits for its loader's chunk (fetched beside hls.js), so that no
       // request leaves without the token; a failure of either is the same fatal error.
       this.#started = importHls()
@@ -193,7 +214,7 @@ export class HlsController implements ReactiveController {
         })
         .then(
           ({ Hls, loader }) => {
-            if (generation === this.#generation) this.#attachHlsJs(Hls, source, loader);
+            if (generation === this.#generation) this.#attachHlsJs(Hls, source, loader, prefetch);
           },
           (err: unknown) => {
             if (generation !== this.#generation) return;
@@ -237,9 +258,20 @@ export class HlsController implements ReactiveController {
     hls.startLoad(source.startPosition);
   }
 
-  #attachHlsJs(Hls: HlsStatic, source: HlsSource, loader: LoaderClass | undefined): void {
+  #attachHlsJs(
+    Hls: HlsStatic,
+    source: HlsSource,
+    loader: LoaderClass | undefined,
+    prefetch: PlaylistPrefetch | null,
+  ): void {
     const config = this.hlsConfig(source);
     if (loader) config.loader = loader;
+    if (prefetch) {
+      config.pLoader = prefetchLoader(
+        loader ?? (Hls.DefaultConfig.loader as LoaderClass),
+        prefetch,
+      ) as unknown as HlsConfig['pLoader'];
+    }
     const hls = new Hls(config);
     this.#hls = hls;
     this.#loading = false;
@@ -333,23 +365,41 @@ export class HlsController implements ReactiveController {
   #attachNative(source: HlsSource): void {
     const video = this.#video;
     this.#engine = 'native';
+    this.#resumeAt = null;
+    this.#reauthorized = false;
+    this.#nativePlaying = false;
     video.addEventListener('loadedmetadata', this.#onNativeMetadata);
     video.addEventListener('error', this.#onNativeError);
+    video.addEventListener('playing', this.#onNativePlaying);
+    video.addEventListener('pause', this.#onNativePause);
     video.preload = this.#preload === 'auto' ? 'auto' : 'metadata';
     video.src = source.url;
   }
 
   #onNativeMetadata = (): void => {
     const video = this.#video;
-    const start = this.#attached?.startPosition ?? 0;
+    const start = this.#resumeAt ?? this.#attached?.startPosition ?? 0;
+    this.#resumeAt = null;
     if (start > 0) video.currentTime = start;
     const duration = video.duration;
     this.#sendReady(duration, !Number.isFinite(duration));
   };
 
+  #onNativePlaying = (): void => {
+    this.#reauthorized = false;
+    this.#nativePlaying = true;
+  };
+
+  #onNativePause = (): void => {
+    this.#nativePlaying = false;
+  };
+
   #onNativeError = async (): Promise<void> => {
-    const error = this.#video.error;
+    const video = this.#video;
+    const error = video.error;
     const source = this.#attached;
+    // Read now: the `pause` that follows the error has not been handled yet.
+    const resume = this.#nativePlaying;
     if (!error || !source || error.code === MediaError.MEDIA_ERR_ABORTED) return;
     let code: PlayerErrorCode =
       error.code === MediaError.MEDIA_ERR_NETWORK
@@ -358,10 +408,11 @@ export class HlsController implements ReactiveController {
           ? 'media_error'
           : 'manifest_invalid';
     // A native player reports a 404 or an expired token as "could not parse": ask the server what it
-    // said, so pages get the same codes as with hls.js.
+    // said (about the URL playing now: a re-authorized one has a newer token), so pages get the same
+    // codes as with hls.js.
     let status: number | undefined;
     if (code !== 'media_error') {
-      status = await fetch(source.url, { cache: 'no-store' }).then(
+      status = await fetch(video.src || source.url, { cache: 'no-store' }).then(
         (res) => {
           res.body?.cancel();
           return res.status;
@@ -371,6 +422,19 @@ export class HlsController implements ReactiveController {
       code = codeForStatus(status) ?? (status && status >= 400 ? 'network_error' : code);
     }
     if (this.#attached !== source) return;
+    if ((status === 401 || status === 403) && source.reauthorize && !this.#reauthorized) {
+      // Once per stretch of playback (re-armed by `playing`): a refused fresh token is final.
+      this.#reauthorized = true;
+      const at = video.currentTime;
+      const url = await source.reauthorize().catch(() => null);
+      if (this.#attached !== source) return;
+      if (url) {
+        this.#resumeAt = at;
+        video.src = url;
+        if (resume) video.play().catch(() => undefined);
+        return;
+      }
+    }
     const message = error.message || `MediaError ${error.code}`;
     this.#callbacks.error({ code, message, fatal: true, ...(status && status >= 400 ? { status } : {}) });
   };
@@ -384,6 +448,8 @@ export class HlsController implements ReactiveController {
   #detach(): void {
     this.#generation++;
     this.#started = null;
+    this.#prefetch?.abort();
+    this.#prefetch = null;
     if (!this.#attached) return;
     this.#attached = null;
     this.#destroyHls();
@@ -391,6 +457,8 @@ export class HlsController implements ReactiveController {
     if (this.#engine === 'native') {
       video.removeEventListener('loadedmetadata', this.#onNativeMetadata);
       video.removeEventListener('error', this.#onNativeError);
+      video.removeEventListener('playing', this.#onNativePlaying);
+      video.removeEventListener('pause', this.#onNativePause);
       video.removeAttribute('src');
       video.load();
     }

@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_TRANSLATIONS, resolveStrings } from './i18n.ts';
+import { BUILTIN_LANGUAGES, BUILTIN_TRANSLATIONS, loadStrings, resolveStrings } from './i18n.ts';
 
 describe('resolveStrings', () => {
-  it('ships English, French and German with every key', () => {
+  it('has only English inline; French and German load on demand, once, with every key', async () => {
+    expect(Object.keys(BUILTIN_TRANSLATIONS)).toEqual(['en']);
+    expect(BUILTIN_LANGUAGES).toEqual(['en', 'fr', 'de']);
+    // Before its chunk arrives a French player reads English; a page's overrides still apply.
+    expect(resolveStrings('fr').play).toBe('Play');
+    expect(resolveStrings('fr', { fr: { play: 'Lire' } }).play).toBe('Lire');
+    expect(await loadStrings('en')).toBe(false);
+    expect(await loadStrings('ja')).toBe(false);
+    const [fr, again] = await Promise.all([loadStrings('fr-CA'), loadStrings('fr')]);
+    expect([fr, again]).toEqual([true, true]);
+    expect(await loadStrings('fr')).toBe(false);
+    expect(await loadStrings('DE-at')).toBe(true);
     const keys = Object.keys(BUILTIN_TRANSLATIONS.en!).sort();
     for (const lang of ['fr', 'de']) expect(Object.keys(BUILTIN_TRANSLATIONS[lang]!).sort()).toEqual(keys);
   });

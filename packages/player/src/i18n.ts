@@ -25,6 +25,10 @@ export interface PlayerStrings {
   exitPip: string;
   cast: string;
   retry: string;
+  captions: string;
+  captionsOff: string;
+  /** A caption track with neither label nor language: `Track 2`. */
+  track: string;
   resetView: string;
   motion: string;
   view360: string;
@@ -57,6 +61,9 @@ const en: PlayerStrings = {
   exitPip: 'Exit picture in picture',
   cast: 'Play on another device',
   retry: 'Try again',
+  captions: 'Captions',
+  captionsOff: 'Off',
+  track: 'Track',
   resetView: 'Reset view',
   motion: 'Look around by moving the device',
   view360: '360° view',
@@ -67,84 +74,51 @@ const en: PlayerStrings = {
   errors: ERROR_TEXT,
 };
 
-const fr: PlayerStrings = {
-  player: 'Lecteur vidéo',
-  play: 'Lecture',
-  pause: 'Pause',
-  replay: 'Revoir',
-  mute: 'Couper le son',
-  unmute: 'Activer le son',
-  volume: 'Volume',
-  seek: 'Position',
-  quality: 'Qualité',
-  qualityHd: 'Qualité, HD',
-  auto: 'Auto',
-  speed: 'Vitesse de lecture',
-  normalSpeed: 'Normale',
-  fullscreen: 'Plein écran',
-  exitFullscreen: 'Quitter le plein écran',
-  pip: 'Image dans l’image',
-  exitPip: 'Quitter l’image dans l’image',
-  cast: 'Lire sur un autre appareil',
-  retry: 'Réessayer',
-  resetView: 'Réinitialiser la vue',
-  motion: 'Regarder autour en bougeant l’appareil',
-  view360: 'Vue à 360°',
-  view360Hint: 'Faites glisser ou utilisez les flèches pour regarder autour',
-  view360HintTouch: 'Faites glisser ou bougez votre téléphone pour regarder autour',
-  noWebgl: 'Ce navigateur ne peut pas afficher la vidéo à 360° (WebGL absent) ; elle est lue à plat.',
-  errorGeneric: 'Cette vidéo n’a pas pu être lue.',
-  errors: {
-    not_found: 'Cette vidéo n’existe pas, ou n’est pas encore prête.',
-    forbidden: 'Cette vidéo est privée, ou votre accès a expiré.',
-    network_error: 'La vidéo n’a pas pu être chargée. Vérifiez votre connexion.',
-    unsupported: 'Ce navigateur ne lit pas la vidéo HLS.',
-    unsupported_codec: 'Ce navigateur ne sait pas décoder cette vidéo.',
-  },
+/**
+ * The other languages shipped with the player, each a chunk of its own: a page pays for the strings of
+ * its language only. Others fall back to English unless a page supplies them.
+ */
+const LAZY: Readonly<Record<string, () => Promise<{ strings: PlayerStrings }>>> = {
+  fr: () => import('./locales/fr.ts'),
+  de: () => import('./locales/de.ts'),
 };
 
-const de: PlayerStrings = {
-  player: 'Videoplayer',
-  play: 'Abspielen',
-  pause: 'Pause',
-  replay: 'Erneut abspielen',
-  mute: 'Stummschalten',
-  unmute: 'Ton an',
-  volume: 'Lautstärke',
-  seek: 'Position',
-  quality: 'Qualität',
-  qualityHd: 'Qualität, HD',
-  auto: 'Automatisch',
-  speed: 'Wiedergabegeschwindigkeit',
-  normalSpeed: 'Normal',
-  fullscreen: 'Vollbild',
-  exitFullscreen: 'Vollbild beenden',
-  pip: 'Bild im Bild',
-  exitPip: 'Bild im Bild beenden',
-  cast: 'Auf einem anderen Gerät abspielen',
-  retry: 'Erneut versuchen',
-  resetView: 'Ansicht zurücksetzen',
-  motion: 'Durch Bewegen des Geräts umsehen',
-  view360: '360°-Ansicht',
-  view360Hint: 'Ziehen oder Pfeiltasten zum Umsehen',
-  view360HintTouch: 'Ziehen oder Telefon bewegen zum Umsehen',
-  noWebgl: 'Dieser Browser kann kein 360°-Video zeigen (WebGL fehlt); es wird flach abgespielt.',
-  errorGeneric: 'Dieses Video konnte nicht abgespielt werden.',
-  errors: {
-    not_found: 'Dieses Video gibt es nicht, oder es ist noch nicht bereit.',
-    forbidden: 'Dieses Video ist privat, oder Ihr Zugang ist abgelaufen.',
-    network_error: 'Das Video konnte nicht geladen werden. Prüfen Sie Ihre Verbindung.',
-    unsupported: 'Dieser Browser spielt kein HLS-Video ab.',
-    unsupported_codec: 'Dieser Browser kann dieses Video nicht dekodieren.',
-  },
-};
+/** The built-in languages loaded so far (English always). */
+export const BUILTIN_TRANSLATIONS: Record<string, PlayerStrings> = { en };
 
-/** The languages shipped with the player; others fall back to English unless a page supplies them. */
-export const BUILTIN_TRANSLATIONS: Readonly<Record<string, PlayerStrings>> = { en, fr, de };
+/** The built-in languages there are, loaded or not. */
+export const BUILTIN_LANGUAGES: readonly string[] = ['en', ...Object.keys(LAZY)];
+
+const pending = new Map<string, Promise<boolean>>();
+
+/**
+ * Loads the built-in strings `lang` needs (`fr-CA` → `fr`); true when that changed anything, so the
+ * caller renders again. English and unknown languages resolve at once to false.
+ */
+export function loadStrings(lang: string): Promise<boolean> {
+  const tag = candidates(lang).find((t) => t in LAZY);
+  if (!tag || BUILTIN_TRANSLATIONS[tag]) return Promise.resolve(false);
+  let load = pending.get(tag);
+  if (!load) {
+    load = LAZY[tag]!().then(
+      (m) => {
+        BUILTIN_TRANSLATIONS[tag] = m.strings;
+        return true;
+      },
+      () => {
+        pending.delete(tag); // a failed fetch may be retried; English meanwhile
+        return false;
+      },
+    );
+    pending.set(tag, load);
+  }
+  return load;
+}
 
 /**
  * The strings for `lang` (`fr-CA` falls back to `fr`, then English), with a page's overrides on top.
- * Pointer wording is swapped for touch wording when `touch` is true.
+ * Pointer wording is swapped for touch wording when `touch` is true. A built-in language that
+ * `loadStrings` has not loaded yet reads as English (overrides still apply).
  */
 export function resolveStrings(
   lang: string,

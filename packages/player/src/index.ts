@@ -1,3 +1,5 @@
+// First, for its side effect: hls.js' download starts before the rest of the entry is evaluated.
+import './early-hls.ts';
 import { VodPlayer } from './vod-player.ts';
 import { VodScrubber } from './vod-scrubber.ts';
 
@@ -18,7 +20,14 @@ export {
   type Preload,
 } from './hls-controller.ts';
 export { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
-export { BUILTIN_TRANSLATIONS, type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
+export {
+  BUILTIN_LANGUAGES,
+  BUILTIN_TRANSLATIONS,
+  loadStrings,
+  type PlayerStrings,
+  type PlayerTranslations,
+  resolveStrings,
+} from './i18n.ts';
 export { MenuController, type MenuName, PLAYBACK_RATES } from './menu-controller.ts';
 export type { QoeStats } from './qoe-controller.ts';
 export { formatTime } from './time.ts';

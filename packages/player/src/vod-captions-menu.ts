@@ -76,6 +76,12 @@ export class VodCaptionsMenu extends LitElement {
   @property({ attribute: false }) tracks: TextTrack[] = [];
   /** The track on screen, or null. */
   @property({ attribute: false }) shown: TextTrack | null = null;
+  /** The button's and the menu's name, in the player's language. */
+  @property({ attribute: false }) label = 'Captions';
+  /** The item that turns captions off. */
+  @property({ attribute: false }) offLabel = 'Off';
+  /** Names a track without label or language: `Track 2`. */
+  @property({ attribute: false }) trackWord = 'Track';
 
   @state() private open = false;
 
@@ -134,7 +140,7 @@ export class VodCaptionsMenu extends LitElement {
       <div @focusout=${this.#onFocusOut} @keydown=${this.#onKeyDown}>
         <button
           part="button"
-          aria-label="Captions"
+          aria-label=${this.label}
           aria-haspopup="menu"
           aria-expanded=${this.open ? 'true' : 'false'}
           @click=${() => (this.open = !this.open)}
@@ -143,9 +149,9 @@ export class VodCaptionsMenu extends LitElement {
         </button>
         ${
           this.open
-            ? html`<div part="menu" role="menu" aria-label="Captions">
-              <header aria-hidden="true">Captions</header>
-              ${item(null, 'Off')} ${tracks.map((t, i) => item(t, trackName(t, i)))}
+            ? html`<div part="menu" role="menu" aria-label=${this.label}>
+              <header aria-hidden="true">${this.label}</header>
+              ${item(null, this.offLabel)} ${tracks.map((t, i) => item(t, trackName(t, i, this.trackWord)))}
             </div>`
             : nothing
         }

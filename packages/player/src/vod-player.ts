@@ -6,7 +6,7 @@ import { isRetryable } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
 import { HlsController, type HlsSource, importHls, mseSupported, type Preload } from './hls-controller.ts';
 import { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
-import { type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
+import { loadStrings, type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
 import { icons } from './icons.ts';
 import { MenuController, PLAYBACK_RATES } from './menu-controller.ts';
 import { importTokenLoader, type LoaderClass, PlaybackTokenController } from './playback-token.ts';
@@ -210,6 +210,7 @@ export class VodPlayer extends VodMediaElement {
   #near: IntersectionObserver | null = null;
   #infoFor = '';
   #remoteWatch: number | undefined;
+  #stringsLang = '';
 
   constructor() {
     super();
@@ -430,6 +431,14 @@ export class VodPlayer extends VodMediaElement {
     if (this.#tokens.token || this.#tokens.refreshable) {
       void importTokenLoader().catch(() => undefined);
       source.wrapLoader = (base: LoaderClass) => this.#tokens.loaderFor(base);
+      // Without a token yet (only `token-url`), the master waits for the loader to fetch one.
+      source.prefetch = !this.#tokens.missing;
+    }
+    if (this.#tokens.refreshable) {
+      source.reauthorize = async () => {
+        await this.#tokens.refresh();
+        return this.#withToken(url);
+      };
     }
     return source;
   }
@@ -619,6 +628,12 @@ export class VodPlayer extends VodMediaElement {
       document.documentElement.lang ||
       (typeof navigator !== 'undefined' ? navigator.language : 'en');
     const touch = typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
+    if (lang !== this.#stringsLang) {
+      // French and German are chunks of their own: until one arrives the labels read English (almost
+      // all of them are aria-labels; visible text such as errors comes later anyway).
+      this.#stringsLang = lang;
+      void loadStrings(lang).then((changed) => changed && this.requestUpdate());
+    }
     return resolveStrings(lang, this.translations, touch);
   }
 
@@ -740,6 +755,9 @@ export class VodPlayer extends VodMediaElement {
                   .controller=${this.#captions}
                   .tracks=${this.#captions.tracks}
                   .shown=${this.#captions.shown}
+                  .label=${t.captions}
+                  .offLabel=${t.captionsOff}
+                  .trackWord=${t.track}
                 ></vod-captions-menu>`
               : nothing
           }

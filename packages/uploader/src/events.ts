@@ -69,9 +69,9 @@ export interface VodUploadEventDetails {
   /** Encoding progress, 0–100, from the server's event stream (or polling when the stream is refused). */
   'vod-encoding-progress': Encoding & { progress: number };
   /** The video plays (every rung has its first segment), usually long before the encode ends. */
-  'vod-video-playable': Encoding & { playback: PlaybackUrls };
+  'vod-video-playable': Encoding & { playback: PlaybackUrls; playbackToken?: string };
   /** The encode finished: every rendition is complete. */
-  'vod-video-ready': Encoding & { playback: PlaybackUrls };
+  'vod-video-ready': Encoding & { playback: PlaybackUrls; playbackToken?: string };
   /**
    * After the upload, something in the processing stage failed: the job failed or was cancelled, or the
    * token may not read the file or create the job (`permission_denied`).

@@ -55,6 +55,8 @@ export interface UploadSettings {
   process: boolean;
   /** Create an encoding job once the file is ready. */
   encode: boolean;
+  /** Create it `protected`. */
+  protect: boolean;
 }
 
 /** How a row reports to its element, which turns these into DOM events and re-renders. */
@@ -383,7 +385,12 @@ export class FileUpload {
     const settings = this.#settings();
     const tracker = new ProcessingTracker(
       fileId,
-      { apiBase: settings.apiBase, tokens: settings.tokens, encode: settings.encode && !videoId },
+      {
+        apiBase: settings.apiBase,
+        tokens: settings.tokens,
+        encode: settings.encode && !videoId,
+        protect: settings.protect,
+      },
       (next, prev) => {
         if (this.#tracker !== tracker) return;
         this.#update({ processing: next });
@@ -423,11 +430,12 @@ export class FileUpload {
     }
     const playable = next.stage === 'playable' || next.stage === 'completed';
     const wasPlayable = prev.stage === 'playable' || prev.stage === 'completed';
+    const token = next.playbackToken ? { playbackToken: next.playbackToken } : {};
     if (playable && !wasPlayable && next.playback) {
-      this.#notify('vod-video-playable', { ...job, playback: next.playback });
+      this.#notify('vod-video-playable', { ...job, playback: next.playback, ...token });
     }
     if (next.stage === 'completed' && prev.stage !== 'completed' && next.playback) {
-      this.#notify('vod-video-ready', { ...job, playback: next.playback });
+      this.#notify('vod-video-ready', { ...job, playback: next.playback, ...token });
     }
     if (
       (next.stage === 'failed' || next.stage === 'unavailable') &&

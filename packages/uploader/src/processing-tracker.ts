@@ -16,6 +16,8 @@ export interface TrackerOptions {
   tokens: TokenSource;
   /** Create an encoding job (`POST /v1/encoder/jobs`) once the file is ready. */
   encode: boolean;
+  /** Create that job `protected` (its video then plays only with a playback token). */
+  protect?: boolean;
 }
 
 /** A failed API call: the server's `{error: {code, message}}` when it sent one. */
@@ -32,6 +34,11 @@ class ApiCallError extends Error {
 /** While the server still probes (only after a crash: it normally probes before the last PATCH returns). */
 const PROBE_POLL_MS = 500;
 const PROBE_POLLS = 240;
+/**
+ * Lifetime asked for the playback token of a protected video's row player (the server allows 10 s to
+ * 24 h): long enough for a page left open, short enough to be worth little if it leaks.
+ */
+const PLAYBACK_TOKEN_S = 4 * 3600;
 /** Polling the job when the event stream is refused (a proxy, an old token). */
 const JOB_POLL_MS = 1000;
 /** At most this many polls of one job (3 hours at 1 s): a bound, not a timeout anyone should reach. */
@@ -80,9 +87,13 @@ export class ProcessingTracker {
       if (this.#stopped) return;
       this.#set(fromFile(this.state, file));
       if (file.status !== 'ready' || !this.#options.encode || this.state.videoId) return;
-      const job = await this.#api<EncoderJob>('POST', '/v1/encoder/jobs', { fileId: this.#fileId });
+      const job = await this.#api<EncoderJob>('POST', '/v1/encoder/jobs', {
+        fileId: this.#fileId,
+        ...(this.#options.protect ? { protected: true } : {}),
+      });
       if (this.#stopped) return;
       this.#set(fromJob(this.state, job));
+      await this.#mintPlaybackToken(job.videoId);
       this.#follow(job.videoId);
     } catch (err) {
       this.#failed(err);
@@ -100,10 +111,34 @@ export class ProcessingTracker {
         stage: this.state.stage === 'probing' || this.state.stage === 'ready' ? 'queued' : this.state.stage,
         videoId,
         jobId: video.jobId,
+        protected: video.protected === true,
       });
+      await this.#mintPlaybackToken(videoId);
       this.#follow(videoId);
     } catch (err) {
       this.#failed(err);
+    }
+  }
+
+  /**
+   * A protected video plays only with a playback token: one is minted with the page's API token
+   * (`POST /v1/videos/:id/playback-tokens`, `allow_read` like following the job) before the job is
+   * followed, so the row's player and the playable events have it. A refusal leaves it out: the
+   * events still carry the URLs, and the player says the video is private.
+   */
+  async #mintPlaybackToken(videoId: string): Promise<void> {
+    if (!this.state.protected || this.state.playbackToken || this.#stopped) return;
+    try {
+      const minted = await this.#api<{ token: string }>(
+        'POST',
+        `/v1/videos/${encodeURIComponent(videoId)}/playback-tokens`,
+        { expiresIn: PLAYBACK_TOKEN_S },
+      );
+      if (!this.#stopped && typeof minted.token === 'string') {
+        this.#set({ ...this.state, playbackToken: minted.token });
+      }
+    } catch {
+      // See above: the row goes on without a token.
     }
   }
 

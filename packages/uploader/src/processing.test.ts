@@ -90,4 +90,14 @@ describe('processing stages', () => {
       reason: { code: 'cancelled' },
     });
   });
+
+  it('keeps a protected job’s flag and its minted playback token through later events and polls', () => {
+    const minted = { ...fromJob(initialProcessing, job({ protected: true })), playbackToken: 'a.b.c' };
+    expect(minted.protected).toBe(true);
+    const playable = fromVideoEvent(minted, 'playable', { playback });
+    expect(playable).toMatchObject({ stage: 'playable', protected: true, playbackToken: 'a.b.c' });
+    const polled = fromJob(playable, job({ status: 'completed', playback, protected: true }));
+    expect(polled).toMatchObject({ stage: 'completed', protected: true, playbackToken: 'a.b.c' });
+    expect(fromJob(initialProcessing, job({})).protected).toBe(false);
+  });
 });

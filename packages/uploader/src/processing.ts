@@ -25,6 +25,10 @@ export interface ProcessingSnapshot {
   /** Encoding progress 0–100. */
   progress: number;
   playback: PlaybackUrls | null;
+  /** Whether the video needs a playback token (`protected` job). */
+  protected: boolean;
+  /** A playback token minted for a protected video, for the row's player and the events. */
+  playbackToken: string | null;
   /** Why the file was rejected or the job failed. */
   reason: { code: string; message: string } | null;
 }
@@ -36,6 +40,8 @@ export const initialProcessing: ProcessingSnapshot = {
   jobId: null,
   progress: 0,
   playback: null,
+  protected: false,
+  playbackToken: null,
   reason: null,
 };
 
@@ -53,7 +59,13 @@ export function fromFile(prev: ProcessingSnapshot, file: FileRecord): Processing
 
 /** A polled job as a stage. */
 export function fromJob(prev: ProcessingSnapshot, job: EncoderJob): ProcessingSnapshot {
-  const next = { ...prev, videoId: job.videoId, jobId: job.jobId, progress: job.progress };
+  const next = {
+    ...prev,
+    videoId: job.videoId,
+    jobId: job.jobId,
+    progress: job.progress,
+    protected: job.protected === true,
+  };
   if (job.playback) next.playback = job.playback;
   switch (job.status) {
     case 'completed':

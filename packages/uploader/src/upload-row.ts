@@ -52,7 +52,11 @@ export function renderRow(u: UploadSnapshot, ctx: RowContext): TemplateResult {
   const percent = encoding ? p.progress : u.percent;
   const reason =
     u.error?.message ?? (p?.stage === 'rejected' || p?.stage === 'failed' ? p.reason?.message : null);
-  const playback = p?.videoId && (p.stage === 'playable' || p.stage === 'completed') ? p.videoId : null;
+  // A protected video waits for its playback token (minted before the job is followed).
+  const playback =
+    p?.videoId && (p.stage === 'playable' || p.stage === 'completed') && (!p.protected || p.playbackToken)
+      ? p.videoId
+      : null;
   return html`
     <li part="upload" class="upload" data-phase=${u.phase} data-stage=${p?.stage ?? nothing} data-tone=${tone}
       data-key=${u.key} aria-label=${m.uploadOf(u.filename)}>
@@ -98,7 +102,8 @@ export function renderRow(u: UploadSnapshot, ctx: RowContext): TemplateResult {
       ${u.result ? html`<p part="result" class="result">${m.fileId} <code>${u.result.fileId}</code></p>` : nothing}
       ${
         ctx.player && playback
-          ? html`<vod-player part="player" class="player" video-id=${playback} api-base=${ctx.apiBase}></vod-player>`
+          ? html`<vod-player part="player" class="player" video-id=${playback} api-base=${ctx.apiBase}
+              playback-token=${p?.playbackToken || nothing}></vod-player>`
           : nothing
       }
     </li>

@@ -48,8 +48,8 @@ const numberOrNull = {
  * @fires vod-file-rejected - `{key, fileId, filename, code, message}` when the server refused the file.
  * @fires vod-encoding-start - `{key, fileId, filename, videoId, jobId}` when the element follows a job.
  * @fires vod-encoding-progress - `{key, fileId, filename, videoId, jobId, progress}` while it encodes.
- * @fires vod-video-playable - `{…, videoId, playback: {hls, embed, poster}}` as soon as the video plays.
- * @fires vod-video-ready - `{…, videoId, playback}` when the encode is complete.
+ * @fires vod-video-playable - `{…, videoId, playback: {hls, embed, poster}, playbackToken?}` as soon as the video plays (the token when it is protected).
+ * @fires vod-video-ready - `{…, videoId, playback, playbackToken?}` when the encode is complete.
  * @fires vod-processing-error - `{key, fileId, filename, videoId?, jobId?, code, message}` when the job fails or the token may not follow it.
  *
  * @csspart base - The wrapper of everything.
@@ -127,6 +127,12 @@ export class VodUploader extends LitElement {
 
   /** Create an encoding job (`POST /v1/encoder/jobs`, the whole ladder) for each file the server accepts, and follow it. */
   @property({ type: Boolean }) encode = false;
+
+  /**
+   * With `encode`: create the jobs `protected`, so their videos play only with a playback token. The
+   * element mints one for its rows' players and the playable events (`allow_read`).
+   */
+  @property({ type: Boolean, attribute: 'protected' }) protectedPlayback = false;
 
   /** Show a `<vod-player>` in the row once the video plays (load `@vodkit/player` on the page for it to upgrade). */
   @property({ type: Boolean }) player = false;
@@ -291,6 +297,7 @@ export class VodUploader extends LitElement {
       tokens: this.#tokenSource(),
       process: !this.noProcessing,
       encode: this.encode,
+      protect: this.protectedPlayback,
     };
   }
 

@@ -11,7 +11,8 @@
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
  * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_PICTURES_RUNS (3), BENCH_ONLY (comma list of
- * boot,probe,upload,encode,pictures,uploadThroughput,stream,player). `pictures`: storyboard, on-demand thumbnail and poster render times.
+ * boot,probe,upload,encode,pictures,uploadThroughput,stream,player,encodeMatrix,scale). scale: BENCH_SCALE_RUNS (2;
+ * needs PostgreSQL and radosgw: scripts/services.sh). `pictures`: storyboard, on-demand thumbnail and poster render times.
  * uploadThroughput (tus vs bare @tus/server vs raw PUT): BENCH_UPLOAD_THROUGHPUT_RUNS (5),
  * BENCH_UPLOAD_THROUGHPUT_MIB (64). stream: BENCH_STREAM_ROUNDS (2), BENCH_STREAM_REQUESTS (per level;
  * default max(1000, 2 × viewers)). player: BENCH_PLAYER_RUNS (5; needs `npm run build`).
@@ -29,6 +30,7 @@ import { benchEncodeMatrix } from './encode-matrix.ts';
 import { type ForeignCpu, foreignCpuMeter, machineInfo } from './machine.ts';
 import { benchPictures } from './pictures.ts';
 import { benchProbe, benchUpload, uploadToReady } from './probe.ts';
+import { benchScale } from './scale.ts';
 import { log, round, timed } from './stats.ts';
 import { benchStream } from './stream.ts';
 import { benchUploadThroughput } from './upload.ts';
@@ -52,6 +54,7 @@ const SECTIONS = [
   'stream',
   'player',
   'encodeMatrix',
+  'scale',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -153,7 +156,7 @@ async function main(): Promise<void> {
         benchStream(repoRoot, small, rounds, (c) => fixed ?? Math.max(1000, 2 * c)),
       );
     }
-    if (only.has('upload') || only.has('encode') || only.has('encodeMatrix')) {
+    if (only.has('upload') || only.has('encode') || only.has('encodeMatrix') || only.has('scale')) {
       log('starting an in-process Vodkit server (test/server.ts startServer)…');
       server = await startServer({}, path.join(scratch, 'server-data'));
       const s = server;
@@ -174,6 +177,11 @@ async function main(): Promise<void> {
       }
       if (only.has('encodeMatrix')) {
         result.encodeMatrix = await section('encodeMatrix', () => benchEncodeMatrix(s, paths, scratch));
+      }
+      if (only.has('scale')) {
+        const n = runs('BENCH_SCALE_RUNS', 2);
+        log(`scale: ${n} interleaved run(s) each, embedded vs API node + worker on PostgreSQL + S3`);
+        result.scale = await section('scale', () => benchScale(repoRoot, s, large, fixtures.large.name, n));
       }
     }
 

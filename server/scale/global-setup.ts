@@ -22,7 +22,7 @@ declare module 'vitest' {
 
 const script = path.resolve(import.meta.dirname, '../../scripts/services.sh');
 
-function toScaleEnv(env: Record<string, string | undefined>): ScaleEnv {
+export function toScaleEnv(env: Record<string, string | undefined>): ScaleEnv {
   const need = (k: string) => {
     const v = env[k];
     if (!v) throw new Error(`scripts/services.sh did not give ${k}`);

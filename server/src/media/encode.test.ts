@@ -521,6 +521,9 @@ describe('startEncode', () => {
     await started;
     const pid = handle.pid();
     expect(pid).toBeGreaterThan(0);
+    // The start group and the rest: two processes, both killed.
+    const pids = handle.pids();
+    expect(pids).toHaveLength(2);
     const t0 = Date.now();
     handle.cancel();
     const err = await handle.done.then(
@@ -531,7 +534,7 @@ describe('startEncode', () => {
     expect(err).toBeInstanceOf(EncodeError);
     expect((err as EncodeError).code).toBe('encode_cancelled');
     // `done` settles only once the process is gone.
-    expect(() => process.kill(pid!, 0)).toThrow();
+    for (const p of pids) expect(() => process.kill(p, 0)).toThrow();
   });
 
   it('kills ffmpeg after the timeout with encode_timeout', async () => {

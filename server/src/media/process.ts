@@ -59,6 +59,22 @@ const TIME = /time=\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
 const NOISE = /deprecated pixel format used|Bandwidth info not available/;
 const TAIL_LINES = 20;
 
+let warm: Promise<void> | null = null;
+
+/**
+ * fluent-ffmpeg checks the formats and encoders it may need before its first run in a process
+ * (`ffmpeg -formats`, `ffmpeg -encoders`: two spawns, up to seconds on a busy machine), then caches
+ * them. Done once, ahead of the first encode (EncodingService.start), and awaited by every run, so two
+ * processes started together never both pay it.
+ */
+export function warmUp(paths: FfmpegPaths): Promise<void> {
+  warm ??= new Promise<void>((resolve) => {
+    const cmd = ffmpegCommand(paths);
+    cmd.availableFormats(() => cmd.availableEncoders(() => resolve()));
+  });
+  return warm;
+}
+
 export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
   // Options go in as separate arguments: given one array, fluent-ffmpeg splits any "a b" item in two.
   // `file:` so that a name containing a colon is never read as another protocol.
@@ -139,7 +155,8 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
     });
   });
 
-  cmd.run();
+  // A cancel before the spawn is handled by the 'start' handler (kill at once).
+  void warmUp(options.paths).then(() => cmd.run());
   return {
     done,
     cancel: () => {
@@ -208,4 +225,22 @@ export async function isEncoderProcess(pid: number, marker: string): Promise<boo
   } catch {
     return false;
   }
+}
+
+/**
+ * Every live ffmpeg whose command line mentions `marker` (a job's output folder): an encode runs one
+ * process per group (encodeGroups), and the job records only one pid. Linux only (/proc); elsewhere [].
+ */
+export async function findEncoderProcesses(marker: string): Promise<number[]> {
+  const { readdir } = await import('node:fs/promises');
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number);
+  const found: number[] = [];
+  for (const pid of pids) if (await isEncoderProcess(pid, marker)) found.push(pid);
+  return found;
 }

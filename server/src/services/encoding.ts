@@ -17,12 +17,13 @@ import type { JobRow, JobsRepo } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
 import { makeDownload } from '../media/downloads.ts';
-import { EncodeError, type EncodeHandle, type EncodeResult, startEncode } from '../media/encode.ts';
+import { EncodeError, type EncodeHandle, startEncode } from '../media/encode.ts';
 import type { SourceKeyframes } from '../media/keyframes.ts';
 import { probeKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, planLadder } from '../media/ladder.ts';
 import { audioFolder, downloadFile, isEncoderOutput, variantPlaylist } from '../media/layout.ts';
-import { isEncoderProcess } from '../media/process.ts';
+import { findEncoderProcesses, isEncoderProcess } from '../media/process.ts';
+import { isPublishedComplete } from '../media/publisher.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import type { Principal } from './auth.ts';
@@ -249,6 +250,10 @@ export class EncodingService {
         return;
       }
       const input = storage.uploadPath(job.fileId);
+      const outDir = storage.videoDir(job.videoId);
+      // A previous attempt finished the encode (its duration is recorded and every playlist is closed)
+      // and died after (making downloads or pictures): keep its output and resume from there.
+      const resumed = job.outputDuration !== null && (await isPublishedComplete(outDir));
       let audioTracks: AudioTrackInfo[] | undefined;
       let keyframes: SourceKeyframes | undefined;
       // The upload probe keeps only the first audio stream (the audio group wants them all) and no
@@ -259,7 +264,7 @@ export class EncodingService {
         file.metadata.video?.codec === 'h264'
           ? probeKeyframes(config, input, config.probeTimeoutMs)
           : Promise.resolve(undefined),
-        storage.removeVideoEntries(job.videoId, isEncoderOutput),
+        resumed ? Promise.resolve() : storage.removeVideoEntries(job.videoId, isEncoderOutput),
       ]);
       if (tracks.status === 'fulfilled' && tracks.value.length > 0) audioTracks = tracks.value;
       if (keys.status === 'fulfilled') keyframes = keys.value;
@@ -276,7 +281,12 @@ export class EncodingService {
         playlist: variantPlaylist(r.name),
       }));
       if (running.stop) return this.#stopped(running);
-      const pictures = this.deps.pictures?.jobStarted(job);
+      // Pictures start once the video is playable: until then their ffmpegs would take CPU from the
+      // first segments.
+      let pictures: Promise<void> | undefined;
+      const startPictures = () => {
+        pictures ??= this.deps.pictures?.jobStarted(job);
+      };
 
       const started = Date.now();
       events.emit({
@@ -285,51 +295,58 @@ export class EncodingService {
         data: { jobId: job.jobId, attempt: job.attempts },
       });
       const probed = file.metadata.duration;
-      running.handle = startEncode({
-        paths: config,
-        input,
-        outDir: storage.videoDir(job.videoId),
-        plan,
-        durationS: probed,
-        maxDurationS: config.maxDurationSeconds,
-        timeoutMs: config.encodeTimeoutMs,
-        onSpawn: (pid) => jobs.setEncoderPid(job.jobId, this.#owner, pid),
-        onProgress: (p) => this.#onProgress(running, p),
-        onPlayable: () => {
-          running.playable = true;
-          if (!jobs.markPlayable(job.jobId, this.#owner, renditions)) return;
-          log.info({ jobId: job.jobId, ms: Date.now() - started }, 'video playable');
-          events.emit({
-            type: 'playable',
-            videoId: job.videoId,
-            data: { jobId: job.jobId, playback: playbackUrls(config.publicUrl, job.videoId), renditions },
-          });
-        },
-      });
-      let result: EncodeResult;
-      try {
-        result = await running.handle.done;
-      } catch (err) {
+      let result: { durationS: number };
+      if (resumed) {
+        log.info({ jobId: job.jobId }, 'encoding job: the encode was complete, resuming after it');
+        result = { durationS: job.outputDuration! };
+      } else {
+        running.handle = startEncode({
+          paths: config,
+          input,
+          outDir,
+          plan,
+          durationS: probed,
+          maxDurationS: config.maxDurationSeconds,
+          timeoutMs: config.encodeTimeoutMs,
+          onSpawn: (pid) => jobs.setEncoderPid(job.jobId, this.#owner, pid),
+          onProgress: (p) => this.#onProgress(running, p),
+          onPlayable: () => {
+            startPictures();
+            running.playable = true;
+            if (!jobs.markPlayable(job.jobId, this.#owner, renditions)) return;
+            log.info({ jobId: job.jobId, ms: Date.now() - started }, 'video playable');
+            events.emit({
+              type: 'playable',
+              videoId: job.videoId,
+              data: { jobId: job.jobId, playback: playbackUrls(config.publicUrl, job.videoId), renditions },
+            });
+          },
+        });
+        try {
+          result = await running.handle.done;
+        } catch (err) {
+          if (running.stop) return this.#stopped(running);
+          const e = err instanceof EncodeError ? err : new EncodeError('encode_failed', String(err), []);
+          log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
+          this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
+          return;
+        } finally {
+          jobs.setEncoderPid(job.jobId, this.#owner, null);
+        }
         if (running.stop) return this.#stopped(running);
-        const e = err instanceof EncodeError ? err : new EncodeError('encode_failed', String(err), []);
-        log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
-        this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
-        return;
-      } finally {
-        jobs.setEncoderPid(job.jobId, this.#owner, null);
+        const expected = Math.min(probed, config.maxDurationSeconds);
+        if (result.durationS < expected * TRUNCATED_RATIO - TRUNCATED_SLACK_S) {
+          log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
+          this.#fail(
+            job,
+            'source_truncated',
+            `the source ends early: its header promises ${probed.toFixed(3)} s, its media hold ${result.durationS.toFixed(3)} s`,
+          );
+          return;
+        }
+        jobs.setOutputDuration(job.jobId, this.#owner, round3(result.durationS));
       }
-      if (running.stop) return this.#stopped(running);
-      const expected = Math.min(probed, config.maxDurationSeconds);
-      if (result.durationS < expected * TRUNCATED_RATIO - TRUNCATED_SLACK_S) {
-        log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
-        this.#fail(
-          job,
-          'source_truncated',
-          `the source ends early: its header promises ${probed.toFixed(3)} s, its media hold ${result.durationS.toFixed(3)} s`,
-        );
-        return;
-      }
-      jobs.setOutputDuration(job.jobId, this.#owner, round3(result.durationS));
+      startPictures();
       const wanted = mp4Resolutions(job.request.presets);
       if (wanted && plan.rungs.length > 0) {
         let rungs = plan.rungs.filter((r) => wanted.includes(r.name));
@@ -452,7 +469,7 @@ export class EncodingService {
     for (const job of this.deps.jobs.listProcessing()) {
       const [owner, pid] = (job.leaseOwner ?? '').split(':');
       if (owner !== host || !pid || isAlive(Number(pid))) continue;
-      if (job.encoderPid !== null) await killOrphan(job.encoderPid, this.deps.storage.videoDir(job.videoId));
+      await killOrphan(job.encoderPid, this.deps.storage.videoDir(job.videoId));
       if (this.deps.jobs.release(job.jobId, job.leaseOwner!)) {
         this.deps.log.warn(
           { jobId: job.jobId, orphan: job.encoderPid },
@@ -518,18 +535,24 @@ export function toEncoderJob(
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 /**
- * SIGKILLs a leftover ffmpeg of a dead server and waits until it is gone. The pid is only trusted when
- * that process is an ffmpeg writing `outDir`: pids are recycled.
+ * SIGKILLs the leftover ffmpegs of a dead server (the recorded pid and any other process of the
+ * encode's groups) and waits until they are gone. A pid is only trusted when that process is an ffmpeg
+ * writing `outDir`: pids are recycled.
  */
-async function killOrphan(pid: number, outDir: string): Promise<void> {
-  if (!(await isEncoderProcess(pid, outDir))) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
+async function killOrphan(pid: number | null, outDir: string): Promise<void> {
+  const pids = new Set(await findEncoderProcesses(outDir));
+  if (pid !== null && (await isEncoderProcess(pid, outDir))) pids.add(pid);
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      pids.delete(p);
+    }
   }
-  for (let i = 0; i < 100 && (await isEncoderProcess(pid, outDir)); i++) {
-    await new Promise((r) => setTimeout(r, 20));
+  for (const p of pids) {
+    for (let i = 0; i < 100 && (await isEncoderProcess(p, outDir)); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }
 

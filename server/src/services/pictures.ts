@@ -163,7 +163,15 @@ export class PictureService {
     const source = sourceOf(metadata);
     const input = storage.uploadPath(job.fileId);
     const outDir = storage.videoDir(job.videoId);
-    const manifest: Manifest = { poster: false, storyboard: false, thumbnails: [] };
+    // What an earlier attempt of this job finished (a crash or restart cut it short) is kept, not redone:
+    // the same source and request make the same pictures, and each was written whole before it was listed.
+    const done = this.#manifest(job.videoId);
+    const has = (file: string) => fs.existsSync(path.join(outDir, file));
+    const manifest: Manifest = {
+      poster: !!done?.poster && has(JOB_POSTER),
+      storyboard: !!done?.storyboard && has(STORYBOARD_VTT),
+      thumbnails: (done?.thumbnails ?? []).filter((t) => has(t.file)),
+    };
     await fs.promises.mkdir(storage.thumbsDir(job.videoId), { recursive: true });
     // Stopped between steps too: a cancel marks the job before it kills anything.
     const stopped = () => signal.aborted || FINAL.has(this.deps.jobs.get(job.jobId)?.status ?? 'failed');
@@ -183,7 +191,7 @@ export class PictureService {
     // priority starved them for minutes. They are cheap (keyframes only, one seek per instant).
     const common = { paths: config, input, timeoutMs: this.limits.stepTimeoutMs, signal, nice: JOB_NICE };
 
-    if (source) {
+    if (source && !manifest.poster) {
       const width = Math.min(even(source.width), POSTER_MAX_WIDTH);
       manifest.poster = await step('poster', async () => {
         await renderPoster({
@@ -200,7 +208,9 @@ export class PictureService {
     posterDone();
 
     const plan = planStoryboard(metadata.duration, source);
-    if (plan && source) {
+    if (manifest.storyboard) {
+      // made by an earlier attempt
+    } else if (plan && source) {
       manifest.storyboard = await step('storyboard', () =>
         renderStoryboard({ ...common, source, plan, outDir }),
       );
@@ -214,6 +224,7 @@ export class PictureService {
     if (!source) return;
     for (const request of job.request.thumbnails ?? []) {
       const planned = planThumbnails(request, source);
+      if (planned.every((t) => manifest.thumbnails.some((m) => m.file === t.file))) continue;
       const timeS = Math.min(parseTimestamp(request.timestamp), Math.max(0, metadata.duration - 0.05));
       const outputs = planned.map((t) => ({ ...t, file: path.join(outDir, t.file) }));
       const render = (at: number) => renderFrames({ ...common, source, timeS: at, outputs });
@@ -226,7 +237,7 @@ export class PictureService {
         ),
       );
       if (!ok) continue;
-      manifest.thumbnails.push(...planned);
+      manifest.thumbnails.push(...planned.filter((t) => !manifest.thumbnails.some((m) => m.file === t.file)));
       await this.#saveManifest(job.videoId, manifest);
     }
   }

@@ -22,7 +22,7 @@ import type { SourceKeyframes } from '../media/keyframes.ts';
 import { probeKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, planLadder } from '../media/ladder.ts';
 import { audioFolder, downloadFile, isEncoderOutput, variantPlaylist } from '../media/layout.ts';
-import { findEncoderProcesses, isEncoderProcess } from '../media/process.ts';
+import { findEncoderProcesses, isEncoderProcess, warmUp } from '../media/process.ts';
 import { isPublishedComplete } from '../media/publisher.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
@@ -179,6 +179,8 @@ export class EncodingService {
   /** Starts the workers; jobs left `processing` by a dead process go back to the queue first. */
   start(): void {
     if (this.#workers.length > 0 || this.#stopping) return;
+    // The first encode after boot must not wait for fluent-ffmpeg's capability check.
+    void warmUp(this.deps.config);
     // Leftover encoders of dead processes are killed before their jobs are requeued and claimed again.
     const reclaimed = this.#reclaimDead().catch((err: unknown) => {
       this.deps.log.error({ err }, 'encoding queue: reclaiming dead jobs failed');

@@ -16,6 +16,7 @@ import { LocalStorage } from '../storage/local.ts';
 import type { Principal } from './auth.ts';
 import { EncodingService, type QueueTimings } from './encoding.ts';
 import { EventBus, type VideoEvent } from './events.ts';
+import { PictureService } from './pictures.ts';
 
 const silent = {
   level: 'silent',
@@ -398,6 +399,84 @@ describe('EncodingService', () => {
     expect(head.indexOf('moov')).toBeGreaterThan(0);
     expect(head.indexOf('moov')).toBeLessThan(fs.readFileSync(file).indexOf('mdat'));
   });
+
+  it('resumes the pictures of a job whose server was SIGKILLed after its encode, without encoding again', async () => {
+    const env = setup({ pollMs: 100 });
+    const timestamps = Array.from(
+      { length: 40 },
+      (_, i) => `00:00:0${(i * 0.2).toFixed(1).padStart(3, '0')}`,
+    );
+    const job = env.service.create(principal, {
+      fileId: await env.addFile(shortClip),
+      thumbnails: timestamps.map((timestamp) => ({ timestamp, formats: ['jpg', 'webp'] as const })),
+    });
+    const root = path.resolve(import.meta.dirname, '../../..');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/src/main.ts')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        VOD_DATA_DIR: env.dataDir,
+        VOD_PORT: '0',
+        VOD_HOST: '127.0.0.1',
+        VOD_DEMO: '0',
+        VOD_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const videoDir = env.storage.videoDir(job.videoId);
+    const manifest = () => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(videoDir, '.pictures.json'), 'utf8')) as {
+          thumbnails: unknown[];
+        };
+      } catch {
+        return null;
+      }
+    };
+    try {
+      // The encode is done (its duration recorded) and the pictures are half made.
+      await until(
+        'encoded, pictures under way',
+        () => env.jobs.get(job.jobId)?.outputDuration && (manifest()?.thumbnails.length ?? 0) >= 2,
+        120_000,
+      );
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const before = manifest()!.thumbnails.length;
+    expect(before).toBeLessThan(80);
+    expect(env.jobs.get(job.jobId)!.status).toBe('processing');
+    const segment = path.join(videoDir, '360', 'seg_00000.m4s');
+    const encodedAt = fs.statSync(segment).mtimeMs;
+    const config = loadConfig({ VOD_DATA_DIR: env.dataDir, VOD_PUBLIC_URL: 'http://vod.test' });
+    const deps = {
+      config,
+      storage: env.storage,
+      files: env.files,
+      jobs: env.jobs,
+      events: env.events,
+      log: silent,
+    };
+    const pictures = new PictureService(deps);
+    const service = new EncodingService({ ...deps, pictures, timings: { pollMs: 100, renewMs: 200 } });
+    try {
+      service.start();
+      await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed', 180_000);
+    } finally {
+      await service.stop();
+      await pictures.stop();
+    }
+    const got = service.get(principal, job.jobId);
+    expect(env.jobs.get(job.jobId)!.attempts).toBe(2);
+    expect(got.thumbnails).toHaveLength(80);
+    expect(got.storyboard).toMatch(/storyboard\.vtt$/);
+    expect(got.playback).not.toBeNull();
+    // Not encoded again: the first attempt's segments are still there, untouched.
+    expect(fs.statSync(segment).mtimeMs).toBe(encodedAt);
+    expect(env.seen.filter((e) => e.type === 'completed' && e.videoId === job.videoId)).toHaveLength(1);
+  }, 300_000);
 
   it('validates the request before looking at the file', () => {
     const env = setup();

@@ -3,7 +3,7 @@ import { buildEncodeArgs, type EncodeGroup, encodeGroups } from './encode-args.t
 import type { FfmpegPaths } from './ffmpeg.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, variantPlaylist } from './layout.ts';
-import { EncodeError, type RunHandle, runFfmpeg } from './process.ts';
+import { EncodeError, type RunHandle, renice, runFfmpeg } from './process.ts';
 import { PlaylistPublisher, type RenditionResult, type RenditionSpec } from './publisher.ts';
 
 export { EncodeError } from './process.ts';
@@ -46,8 +46,16 @@ export interface EncodeHandle {
   pids(): number[];
 }
 
-/** How often the output folder is listed while ffmpeg runs. */
+/** How often the output folder is listed while ffmpeg runs; more often until the video is playable. */
 const PUBLISH_MS = 150;
+const PUBLISH_EARLY_MS = 40;
+/**
+ * Niceness of the start group and of the rest: the rest yields to the start group until the video is
+ * playable (Linux shares the CPU per thread, and the rest has several encoders' threads), then the start
+ * group is lowered to the same level. (A niceness can only be raised without privileges.)
+ */
+const START_NICE = 10;
+const REST_NICE = 15;
 
 /** The renditions a plan produces, in folder terms, for the publisher and the job's renditions. */
 export function renditionSpecs(plan: EncodePlan): RenditionSpec[] {
@@ -114,7 +122,11 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     renditionSpecs(plan),
     plan.rungs.length > 0 ? plan.startRung : 0,
     plan.targetDuration,
-    () => options.onPlayable?.(),
+    () => {
+      const start = handles[0]?.pid();
+      if (handles.length > 1 && start) renice(start, REST_NICE);
+      options.onPlayable?.();
+    },
     groups.length > 1 ? earlyStart(plan, groups) : undefined,
   );
   const expected = Math.min(options.durationS, options.maxDurationS);
@@ -124,6 +136,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     runFfmpeg(job, {
       paths: options.paths,
       timeoutMs: options.timeoutMs,
+      nice: g === 0 ? START_NICE : REST_NICE,
       ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
       onTime: (t) => {
         times[g] = t;
@@ -140,9 +153,19 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
   const cancel = () => {
     for (const h of handles) h.cancel();
   };
-  const timer = setInterval(() => {
-    void publisher.refresh().catch(() => {});
-  }, PUBLISH_MS);
+  let timer: NodeJS.Timeout;
+  const tick = () => {
+    void publisher
+      .refresh()
+      .catch(() => {})
+      .then(() => {
+        if (stopped) return;
+        timer = setTimeout(tick, publisher.playable ? PUBLISH_MS : PUBLISH_EARLY_MS);
+        timer.unref();
+      });
+  };
+  let stopped = false;
+  timer = setTimeout(tick, PUBLISH_EARLY_MS);
   timer.unref();
 
   // One process failing fails the encode: the others are killed, and `done` waits until all are gone.
@@ -157,7 +180,8 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
   // Handled here, rethrown below once every process is gone.
   all.catch(() => {});
   const done = Promise.allSettled(handles.map((h) => h.done)).then(async () => {
-    clearInterval(timer);
+    stopped = true;
+    clearTimeout(timer);
     await all;
     await publisher.refresh(true);
     const renditions = publisher.results();

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { type FfmpegPaths, ffmpegCommand } from './ffmpeg.ts';
 
@@ -42,6 +43,8 @@ export interface RunOptions {
   onSpawn?: (pid: number) => void;
   /** Strings replaced in the error message shown to API clients (paths). */
   redact?: readonly [string, string][];
+  /** Niceness of the process (default 10: below the HTTP server). */
+  nice?: number;
 }
 
 export interface RunHandle {
@@ -58,6 +61,28 @@ const TIME = /time=\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
 /** Harmless chatter: the poster's full-range pixel format, the HLS muxer's bandwidth note. */
 const NOISE = /deprecated pixel format used|Bandwidth info not available/;
 const TAIL_LINES = 20;
+
+const DEFAULT_NICE = 10;
+
+/**
+ * Lowers the priority of a running ffmpeg to `nice`: every thread of it (Linux niceness is per thread, and
+ * its decoder and encoder threads exist by now). Only ever lowered: raising it back needs privileges.
+ */
+export function renice(pid: number, nice: number): void {
+  let tids: number[] = [pid];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    // no /proc: the main thread only
+  }
+  for (const tid of tids) {
+    try {
+      if (os.getPriority(tid) < nice) os.setPriority(tid, nice);
+    } catch {
+      // gone, or not ours
+    }
+  }
+}
 
 let warm: Promise<void> | null = null;
 
@@ -108,7 +133,7 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
         options.onSpawn?.(spawned.pid);
         try {
           // Lower priority: the HTTP server stays responsive while ffmpeg takes every core.
-          os.setPriority(spawned.pid, 10);
+          os.setPriority(spawned.pid, options.nice ?? DEFAULT_NICE);
         } catch {
           // not permitted here: run at normal priority
         }

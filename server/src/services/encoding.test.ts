@@ -11,7 +11,7 @@ import { FilesRepo } from '../db/files.ts';
 import { JobsRepo } from '../db/jobs.ts';
 import { newId } from '../ids.ts';
 import { probeFile } from '../media/probe.ts';
-import { isEncoderProcess } from '../media/process.ts';
+import { findEncoderProcesses, isEncoderProcess } from '../media/process.ts';
 import { LocalStorage } from '../storage/local.ts';
 import type { Principal } from './auth.ts';
 import { EncodingService, type QueueTimings } from './encoding.ts';
@@ -348,13 +348,18 @@ describe('EncodingService', () => {
         console.error(env.jobs.get(job.jobId));
         throw e;
       });
+      // Every ffmpeg of the encode (the start group and the rest), not only the recorded one.
+      const orphans = await findEncoderProcesses(env.storage.videoDir(job.videoId));
+      expect(orphans).toContain(orphan);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       // The defect: ffmpeg outlives the server and keeps writing the job's folder.
       expect(await isEncoderProcess(orphan, env.storage.videoDir(job.videoId))).toBe(true);
       env.service.start();
       await until('requeued and claimed again', () => (env.jobs.get(job.jobId)?.attempts ?? 0) >= 2, 10_000);
-      expect(await isEncoderProcess(orphan, env.storage.videoDir(job.videoId))).toBe(false);
+      for (const pid of orphans) {
+        expect(await isEncoderProcess(pid, env.storage.videoDir(job.videoId))).toBe(false);
+      }
       await until('completed', () => env.jobs.get(job.jobId)?.status === 'completed', 180_000);
     } finally {
       child.kill('SIGKILL');

@@ -15,7 +15,8 @@ import { log, ratio, round, sleep } from './stats.ts';
 /*
  * `BENCH_ONLY=encodeMatrix npm run bench`: time to playable for the sources of issue 6, the ladder
  * against a naive loop (one x264 `veryfast` process per rung), and each rung's bitrate and SSIM
- * against the source beside the naive rung's, all in the same run.
+ * against the source beside the naive rung's, all in the same run. BENCH_MATRIX_LADDER=0 skips the
+ * ladder and SSIM part (to time another build's playable figures quickly).
  */
 
 const run = promisify(execFile);
@@ -361,7 +362,7 @@ export async function benchEncodeMatrix(server: TestServer, paths: Paths, scratc
         ? { vsShort: ratio(timing.playableS, shortPlayable), goalVsShort: 1.2 }
         : {}),
     });
-    if (source.name === '1080p30-30s') {
+    if (source.name === '1080p30-30s' && process.env.BENCH_MATRIX_LADDER !== '0') {
       // Same source, same run: Vodkit's whole job against the naive per-rung loop, then quality per rung.
       const naive = await naiveLadder(paths, file, record, path.join(dir, 'naive'));
       const videoDir = path.join(server.dataDir, 'videos', timing.videoId);

@@ -50,12 +50,13 @@ export interface EncodeHandle {
 const PUBLISH_MS = 150;
 const PUBLISH_EARLY_MS = 40;
 /**
- * Niceness of the start group and of the rest: the rest yields to the start group until the video is
- * playable (Linux shares the CPU per thread, and the rest has several encoders' threads), then the start
- * group is lowered to the same level. (A niceness can only be raised without privileges.)
+ * Niceness of the start group and of the rest: the start group goes first until the video is playable
+ * (Linux shares the CPU per thread, and the rest has several encoders' threads), then it is lowered to
+ * the rest's level, the usual 10 (below the HTTP server). Only ever lowered: raising a priority back
+ * needs privileges, so the rest never starts below 10 (under foreign load it would starve).
  */
-const START_NICE = 10;
-const REST_NICE = 15;
+const START_NICE = 5;
+const REST_NICE = 10;
 
 /** The renditions a plan produces, in folder terms, for the publisher and the job's renditions. */
 export function renditionSpecs(plan: EncodePlan): RenditionSpec[] {

@@ -145,3 +145,73 @@ test('30 s 1080p H.264 MP4: tus upload → probe → encode → hls.js plays whi
   const seconds = [...rung.matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
   expect(seconds).toBeCloseTo(30, 0);
 });
+
+test('playable means playable: at that instant master → first variant → first segment answer, and hls.js plays while the other rungs are still encoding', async ({
+  page,
+}) => {
+  const dir = tempDir();
+  // 2 s GOPs: the 720p source is copied as its top rung; 240, 360, 480 are encoded (start group: 240).
+  const clip = await makeClip(`${dir}/gop2-720p.mp4`, {
+    duration: 20,
+    width: 1280,
+    height: 720,
+    fps: 30,
+    video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-pix_fmt', 'yuv420p'],
+  });
+  const fileId = await upload(clip, 'video/mp4');
+  let job = await api<EncoderJob>('POST', '/v1/encoder/jobs', { fileId });
+  while (!job.playback) {
+    if (job.status === 'failed' || job.status === 'cancelled')
+      throw new Error(`job ${job.status}: ${job.error?.message}`);
+    await new Promise((r) => setTimeout(r, 50));
+    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
+  }
+  // What any player gets at the moment the API says "playable".
+  const masterUrl = job.playback.hls;
+  const master = await fetch(masterUrl);
+  expect(master.status).toBe(200);
+  const masterText = await master.text();
+  const uris = masterText.split('\n').filter((l) => l && !l.startsWith('#'));
+  expect(uris).toHaveLength(4);
+  const first = await fetch(new URL(uris[0]!, masterUrl));
+  expect(first.status).toBe(200);
+  const firstText = await first.text();
+  const segment = firstText.split('\n').find((l) => l && !l.startsWith('#'))!;
+  expect(segment).toBeTruthy();
+  const variantUrl = new URL(uris[0]!, masterUrl);
+  expect((await fetch(new URL(segment, variantUrl))).status).toBe(200);
+  // Every other variant answers too (empty EVENT playlists until their first segment), never a 404.
+  for (const uri of uris.slice(1)) expect((await fetch(new URL(uri, masterUrl))).status).toBe(200);
+
+  // hls.js from that moment: it plays, and no fatal error on the way.
+  await page.setContent('<video id="v" muted playsinline style="width:640px"></video>');
+  await page.addScriptTag({ path: hlsScript });
+  await page.evaluate((src) => {
+    interface HlsLike {
+      loadSource(url: string): void;
+      attachMedia(media: HTMLMediaElement): void;
+      on(event: string, listener: (e: string, data: { fatal: boolean; details: string }) => void): void;
+    }
+    const w = window as unknown as {
+      Hls: { new (config: object): HlsLike; Events: { MANIFEST_PARSED: string; ERROR: string } };
+      fatal: string[];
+    };
+    w.fatal = [];
+    const video = document.getElementById('v') as HTMLVideoElement;
+    const hls = new w.Hls({ startPosition: 0 });
+    hls.on(w.Hls.Events.ERROR, (_e, data) => {
+      if (data.fatal) w.fatal.push(data.details);
+    });
+    hls.loadSource(src);
+    hls.attachMedia(video);
+    hls.on(w.Hls.Events.MANIFEST_PARSED, () => void video.play());
+  }, masterUrl);
+  await expect
+    .poll(() => page.evaluate(() => (document.getElementById('v') as HTMLVideoElement).currentTime), {
+      timeout: 60_000,
+    })
+    .toBeGreaterThan(1.5);
+  expect(await page.evaluate(() => (window as unknown as { fatal: string[] }).fatal)).toEqual([]);
+  const done = await waitCompleted(job.jobId);
+  expect(done.renditions.map((r) => r.name)).toEqual(['240', '360', '480', '720']);
+});

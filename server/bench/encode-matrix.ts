@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { EncoderJob, FileRecord } from '@vodkit/api';
 import { planLadder } from '../src/media/ladder.ts';
+import type { EventBus } from '../src/services/events.ts';
 import { makeClip } from '../test/fixtures.ts';
 import type { TestServer } from '../test/server.ts';
 import type { Paths } from './probe.ts';
@@ -14,7 +15,8 @@ import { log, ratio, round, sleep } from './stats.ts';
 /*
  * `BENCH_ONLY=encodeMatrix npm run bench`: time to playable for the sources of issue 6, the ladder
  * against a naive loop (one x264 `veryfast` process per rung), and each rung's bitrate and SSIM
- * against the source beside the naive rung's, all in the same run.
+ * against the source beside the naive rung's, all in the same run. BENCH_MATRIX_LADDER=0 skips the
+ * ladder and SSIM part (to time another build's playable figures quickly).
  */
 
 const run = promisify(execFile);
@@ -144,6 +146,12 @@ async function api<T>(server: TestServer, token: string, pathname: string, body?
 
 export interface JobTiming {
   playableS: number;
+  /**
+   * Where the time went, seconds from POST, read from the in-process server's events: `started` (claimed,
+   * keyframes and audio tracks probed, ffmpeg about to spawn) and `playable` (the server saw the start
+   * group's first segments and wrote the master); `playableS` is when HTTP polling saw them.
+   */
+  steps?: { startedS: number | null; playableEventS: number | null };
   /** Null when the job was cancelled once playable. */
   completedS: number | null;
   videoId: string;
@@ -157,7 +165,19 @@ export async function timeJob(
   complete = true,
 ): Promise<JobTiming> {
   const t0 = performance.now();
+  const at: Record<string, number> = {};
+  const bus = (server.app as unknown as { vodkit?: { events?: EventBus } }).vodkit?.events;
+  const unsubscribe = bus?.on('*', (e) => {
+    at[`${e.videoId}:${e.type}`] ??= performance.now();
+  });
   const job = await api<EncoderJob>(server, token, '/v1/encoder/jobs', { fileId });
+  const steps = () => {
+    const s = (type: string) => {
+      const t = at[`${job.videoId}:${type}`];
+      return t === undefined ? null : round((t - t0) / 1000, 2);
+    };
+    return { startedS: s('started'), playableEventS: s('playable') };
+  };
   let playableAt: number | null = null;
   for (;;) {
     if (playableAt === null && (await playable(server, job.videoId))) playableAt = performance.now();
@@ -166,8 +186,10 @@ export async function timeJob(
         method: 'DELETE',
         headers: { authorization: `Bearer ${token}` },
       });
+      unsubscribe?.();
       return {
         playableS: round((playableAt - t0) / 1000, 2),
+        steps: steps(),
         completedS: null,
         videoId: job.videoId,
         renditions: [],
@@ -175,8 +197,10 @@ export async function timeJob(
     }
     const now = await api<EncoderJob>(server, token, `/v1/encoder/jobs/${job.jobId}`);
     if (now.status === 'completed' && playableAt !== null) {
+      unsubscribe?.();
       return {
         playableS: round((playableAt - t0) / 1000, 2),
+        steps: steps(),
         completedS: round((performance.now() - t0) / 1000, 2),
         videoId: job.videoId,
         renditions: now.renditions.map((r) => `${r.name}:${r.width}x${r.height}`),
@@ -325,7 +349,9 @@ export async function benchEncodeMatrix(server: TestServer, paths: Paths, scratc
     const { fileId, record } = await uploadToReady(server, tok, fs.readFileSync(file), path.basename(file));
     const timing = await timeJob(server, tok, fileId, source.complete);
     if (source.name === '1080p30-30s') shortPlayable = timing.playableS;
-    log(`encodeMatrix ${source.name}: playable ${timing.playableS} s, completed ${timing.completedS} s`);
+    log(
+      `encodeMatrix ${source.name}: playable ${timing.playableS} s (${JSON.stringify(timing.steps)}), completed ${timing.completedS} s`,
+    );
     results.push({
       source: source.name,
       spec: source.spec,
@@ -336,7 +362,7 @@ export async function benchEncodeMatrix(server: TestServer, paths: Paths, scratc
         ? { vsShort: ratio(timing.playableS, shortPlayable), goalVsShort: 1.2 }
         : {}),
     });
-    if (source.name === '1080p30-30s') {
+    if (source.name === '1080p30-30s' && process.env.BENCH_MATRIX_LADDER !== '0') {
       // Same source, same run: Vodkit's whole job against the naive per-rung loop, then quality per rung.
       const naive = await naiveLadder(paths, file, record, path.join(dir, 'naive'));
       const videoDir = path.join(server.dataDir, 'videos', timing.videoId);

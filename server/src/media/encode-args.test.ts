@@ -1,6 +1,6 @@
 import type { MediaMetadata } from '@vodkit/api';
 import { describe, expect, it } from 'vitest';
-import { buildEncodeArgs } from './encode-args.ts';
+import { buildEncodeArgs, encodeGroups } from './encode-args.ts';
 import { parseKeyframes } from './keyframes.ts';
 import { planLadder } from './ladder.ts';
 import { masterPlaylist, mediaPlaylist } from './playlists.ts';
@@ -111,6 +111,47 @@ describe('buildEncodeArgs', () => {
     const job = buildEncodeArgs(planLadder({ ...meta(0, 0), video: null }), opts);
     expect(job.filterComplex).toBe('[0:a:0]showwavespic=s=1280x720:colors=0x4f8cff[poster]');
     expect(job.outputs.map((o) => optionValue(o.options, '-map'))).toEqual(['0:a:0', '[poster]']);
+  });
+
+  it('runs the lowest encoded rung, the copied top rung and the audio apart from the other rungs', () => {
+    const times = Array.from({ length: 15 }, (_, i) => i * 2);
+    const keyframes = { times, offsetS: 0, interlaced: false };
+    const plan = planLadder(meta(1920, 1080, { bitrate: 8_000_000 }), { keyframes });
+    expect(plan.rungs.map((r) => `${r.name}${r.copy ? 'c' : ''}`)).toEqual([
+      '240',
+      '360',
+      '480',
+      '720',
+      '1080c',
+    ]);
+    const groups = encodeGroups(plan);
+    expect(groups).toEqual([
+      { rungs: [0, 4], audio: [0], poster: false },
+      { rungs: [1, 2, 3], audio: [], poster: true },
+    ]);
+    const [start, rest] = groups.map((g) => buildEncodeArgs(plan, opts, g));
+    expect(start!.filterComplex).toBe('[0:V:0]split=1[s0];[s0]scale=426:240,setsar=1,format=yuv420p[v0]');
+    const names = (job: typeof start) => job!.outputs.map((o) => optionValue(o.options, '-var_stream_map'));
+    expect(names(start)).toEqual(['v:0,name:240', 'v:0,name:1080', 'a:0,name:audio-0']);
+    expect(optionValue(start!.outputs[1]!.options, '-c:v')).toBe('copy');
+    expect(names(rest)).toEqual(['v:0,name:360', 'v:0,name:480', 'v:0,name:720', undefined]);
+    expect(rest!.outputs.at(-1)!.target).toBe('/out/v/poster.jpg');
+    // Both processes force keyframes at the source's cuts: the segments still line up across rungs.
+    const forced = (job: typeof start, i: number) =>
+      optionValue(job!.outputs[i]!.options, '-force_key_frames');
+    expect(forced(start, 0)).toBe(forced(rest, 0));
+    // One encoded rung (or none): nothing to wait for, one process.
+    expect(encodeGroups(planLadder(meta(426, 240)))).toHaveLength(1);
+    expect(encodeGroups(planLadder(meta(640, 360)))).toHaveLength(2);
+  });
+
+  it('scales an HDR start group down before tone mapping it (the float chain is the costly part)', () => {
+    const plan = planLadder(
+      meta(1280, 720, { codec: 'hevc', hdr: true, bitDepth: 10, pixFmt: 'yuv420p10le' }),
+    );
+    const [start, rest] = encodeGroups(plan).map((g) => buildEncodeArgs(plan, opts, g));
+    expect(start!.filterComplex).toMatch(/^\[0:V:0\]scale=426:240,zscale=t=linear/);
+    expect(rest!.filterComplex).toMatch(/^\[0:V:0\]zscale=t=linear/);
   });
 
   it('refuses an output folder with a % (the HLS muxer would expand it)', () => {

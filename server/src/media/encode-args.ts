@@ -12,6 +12,41 @@ export interface EncodeArgsOptions {
   maxDurationS: number;
 }
 
+/**
+ * The renditions one ffmpeg process makes: indices into `plan.rungs` and `plan.audio`, and whether it
+ * renders the poster.
+ */
+export interface EncodeGroup {
+  rungs: number[];
+  audio: number[];
+  poster: boolean;
+}
+
+/** Every rendition and the poster in one process. */
+export const wholePlan = (plan: EncodePlan): EncodeGroup => ({
+  rungs: plan.rungs.map((_, i) => i),
+  audio: plan.audio.map((_, i) => i),
+  poster: true,
+});
+
+/**
+ * Lowest rungs first: the processes a plan runs in. The first (the "start group") makes what a player
+ * needs to start: the lowest encoded rung, the copied top rung (a copy costs nothing) and the audio; it
+ * decodes the source only to feed one small encode, so its first segments exist within a fraction of a
+ * second. The second makes the other encoded rungs and the poster from its own decode, at its own pace;
+ * its rungs join the master as they get their first segments. A plan with at most one encoded rung (or
+ * none) runs whole in one process: there is nothing to wait for.
+ */
+export function encodeGroups(plan: EncodePlan): EncodeGroup[] {
+  const encoded = plan.rungs.flatMap((r, i) => (r.copy ? [] : [i]));
+  if (encoded.length < 2) return [wholePlan(plan)];
+  const copied = plan.rungs.flatMap((r, i) => (r.copy ? [i] : []));
+  return [
+    { rungs: [encoded[0]!, ...copied], audio: plan.audio.map((_, i) => i), poster: false },
+    { rungs: encoded.slice(1), audio: [], poster: true },
+  ];
+}
+
 export const scheduleOf = (plan: EncodePlan): SegmentSchedule => ({
   firstSeconds: plan.firstSegmentSeconds,
   seconds: plan.segmentSeconds,
@@ -24,7 +59,11 @@ export const scheduleOf = (plan: EncodePlan): SegmentSchedule => ({
  * HLS muxer's segment clock is shared between the variants of one output: its switch from the short
  * first segments to the full length, made by whichever variant gets there first, would stretch another's.
  */
-export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJob {
+export function buildEncodeArgs(
+  plan: EncodePlan,
+  o: EncodeArgsOptions,
+  group: EncodeGroup = wholePlan(plan),
+): FfmpegJob {
   if (o.outDir.includes('%')) {
     // The HLS muxer expands %d patterns in its paths; a literal % would be misread.
     throw new Error(`output folder must not contain "%": ${o.outDir}`);
@@ -33,7 +72,10 @@ export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJ
   const filters: string[] = [];
   const outputs: FfmpegJob['outputs'][number][] = [];
   const poster = plan.poster;
-  const hasVideo = plan.rungs.length > 0;
+  const hasVideo = group.rungs.length > 0;
+  const inGroup = new Set(group.rungs);
+  const rungs = plan.rungs.map((r, i) => ({ r, i })).filter(({ i }) => inGroup.has(i));
+  const posterFrame = group.poster && poster.kind === 'frame';
 
   const hls = (folder: string, stream: 'v:0' | 'a:0'): { options: string[]; target: string } => ({
     options: [
@@ -62,7 +104,11 @@ export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJ
   });
 
   if (hasVideo) {
+    const encoded = rungs.filter(({ r }) => !r.copy);
     const pre: string[] = [];
+    const lone = encoded.length === 1 && !posterFrame ? encoded[0]!.r : null;
+    // A start group's one small rung is scaled before the tone mapping (float, the costly part), not after.
+    if (plan.toneMap && lone) pre.push(`scale=${lone.width}:${lone.height}`);
     if (plan.toneMap) {
       // PQ/HLG → linear light → BT.709 primaries → Hable tone curve → BT.709 8-bit limited range.
       pre.push(
@@ -74,16 +120,15 @@ export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJ
         'format=yuv420p',
       );
     }
-    const encoded = plan.rungs.map((r, i) => ({ r, i })).filter(({ r }) => !r.copy);
     const branches = encoded.map(({ i }) => `[s${i}]`);
-    if (poster.kind === 'frame') branches.push('[sp]');
+    if (posterFrame) branches.push('[sp]');
     const head = [...pre, `split=${branches.length}`].join(',');
     if (branches.length > 0) filters.push(`[0:V:0]${head}${branches.join('')}`);
     encoded.forEach(({ r, i }) => {
       const fps = r.fps !== null ? `fps=${r.fps},` : '';
       filters.push(`[s${i}]${fps}scale=${r.width}:${r.height},setsar=1,format=yuv420p[v${i}]`);
     });
-    if (poster.kind === 'frame') {
+    if (posterFrame && poster.kind === 'frame') {
       // trim ends this branch after one frame so split stops feeding it.
       filters.push(
         `[sp]select='gte(t\\,${poster.atSeconds})',trim=end_frame=1,scale=${poster.width}:${poster.height},setsar=1[poster]`,
@@ -95,7 +140,7 @@ export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJ
           .map((t) => Math.max(0, t + plan.forcedKeyframes!.offsetS - 0.001).toFixed(6))
           .join(',')
       : keyframeExpression(schedule);
-    plan.rungs.forEach((r, i) => {
+    rungs.forEach(({ r, i }) => {
       const out = hls(r.name, 'v:0');
       if (r.copy) {
         // The source's own H.264, cut at its own keyframes: no decode, no encode, no quality lost.
@@ -134,10 +179,10 @@ export function buildEncodeArgs(plan: EncodePlan, o: EncodeArgsOptions): FfmpegJ
       outputs.push(out);
     });
   }
-  if (poster.kind === 'waveform' && plan.audio.length > 0) {
+  if (group.poster && poster.kind === 'waveform' && plan.audio.length > 0) {
     filters.push(`[0:a:0]showwavespic=s=${poster.width}x${poster.height}:colors=0x4f8cff[poster]`);
   }
-  for (const a of plan.audio) {
+  for (const a of plan.audio.filter((_, i) => group.audio.includes(i))) {
     const out = hls(audioFolder(a.index), 'a:0');
     out.options.unshift(
       '-map',

@@ -368,6 +368,62 @@ describe('startEncode', () => {
     expect(listed[1]!.attrs.CODECS).toMatch(/^avc1\.6400/);
   });
 
+  it('publishes the master once the start group has its first segments; the other rungs join; the end lists the usual start rung first', async () => {
+    const input = await makeClip(path.join(dir, 'groups.mp4'), {
+      duration: 6,
+      width: 854,
+      height: 480,
+      video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p'],
+    });
+    const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
+    const plan = planLadder(metadata, { keyframes: await probeKeyframes(paths, input, 10_000) });
+    expect(plan.rungs.map((r) => `${r.name}:${r.copy}`)).toEqual(['240:false', '360:false', '480:true']);
+    const outDir = path.join(dir, 'groups');
+    let atPlayable: { master: string; playlists: Record<string, string | null> } | null = null;
+    const handle = startEncode({
+      paths,
+      input,
+      outDir,
+      plan,
+      durationS: metadata.duration,
+      maxDurationS: 3600,
+      timeoutMs: 120_000,
+      onPlayable: () => {
+        // What a player fetching at this instant gets.
+        const master = read(path.join(outDir, MASTER_PLAYLIST));
+        const playlists: Record<string, string | null> = {};
+        for (const v of variants(master)) {
+          const file = path.join(outDir, v.uri);
+          playlists[v.uri] = fs.existsSync(file) ? read(file) : null;
+        }
+        atPlayable = { master, playlists };
+      },
+    });
+    await handle.done;
+    const early = atPlayable as { master: string; playlists: Record<string, string | null> } | null;
+    expect(early).not.toBeNull();
+    // The start group (240, the copied 480, the audio) is ready; the copied rung is listed first.
+    const listed = variants(early!.master);
+    expect(listed.map((v) => v.uri)).toEqual(['480/index.m3u8', '240/index.m3u8', '360/index.m3u8']);
+    for (const uri of ['480/index.m3u8', '240/index.m3u8']) {
+      const first = media(early!.playlists[uri]!).segments[0]!;
+      expect(fs.existsSync(path.join(outDir, path.dirname(uri), first))).toBe(true);
+    }
+    // Every listed variant already has a playlist (empty until its first segment: players reload it).
+    const rest = early!.playlists['360/index.m3u8'];
+    expect(rest).toContain('#EXT-X-PLAYLIST-TYPE:EVENT');
+    expect(rest).not.toContain('#EXT-X-ENDLIST');
+    expect(early!.master).toMatch(/CODECS="avc1\.6400[0-9a-f]{2},mp4a\.40\.2"/);
+    // Complete: every rung aligned on the source's cuts, the usual start rung (480 here) first.
+    const final = variants(read(path.join(outDir, MASTER_PLAYLIST)));
+    expect(final[0]!.uri).toBe('480/index.m3u8');
+    const durations = ['240', '360', '480'].map(
+      (r) => media(read(path.join(outDir, r, 'index.m3u8'))).durations,
+    );
+    expect(durations[0]).toEqual(durations[2]);
+    expect(durations[1]).toEqual(durations[2]);
+  });
+
   it('encodes an interlaced MPEG-2 program stream (and never copies interlaced H.264)', async () => {
     const input = await makeClip(path.join(dir, 'interlaced.mpg'), {
       duration: 2,
@@ -521,6 +577,9 @@ describe('startEncode', () => {
     await started;
     const pid = handle.pid();
     expect(pid).toBeGreaterThan(0);
+    // The start group and the rest: two processes, both killed.
+    const pids = handle.pids();
+    expect(pids).toHaveLength(2);
     const t0 = Date.now();
     handle.cancel();
     const err = await handle.done.then(
@@ -531,7 +590,7 @@ describe('startEncode', () => {
     expect(err).toBeInstanceOf(EncodeError);
     expect((err as EncodeError).code).toBe('encode_cancelled');
     // `done` settles only once the process is gone.
-    expect(() => process.kill(pid!, 0)).toThrow();
+    for (const p of pids) expect(() => process.kill(p, 0)).toThrow();
   });
 
   it('kills ffmpeg after the timeout with encode_timeout', async () => {

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { buildEncodeArgs } from './encode-args.ts';
+import { buildEncodeArgs, type EncodeGroup, encodeGroups } from './encode-args.ts';
 import type { FfmpegPaths } from './ffmpeg.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, variantPlaylist } from './layout.ts';
-import { EncodeError, runFfmpeg } from './process.ts';
+import { EncodeError, type RunHandle, renice, runFfmpeg } from './process.ts';
 import {
   PlaylistPublisher,
   type PublishSink,
@@ -30,9 +30,9 @@ export interface EncodeOptions {
   timeoutMs: number;
   /** Ran with 0–100 (100 only once ffmpeg has exited cleanly and the playlists are closed). */
   onProgress?: (percent: number) => void;
-  /** Called once when the master playlist and the first segment of every rendition are on disk. */
+  /** Called once when the master playlist and the first segment of the start group's renditions are on disk. */
   onPlayable?: () => void;
-  /** Called once with ffmpeg's pid right after it started. */
+  /** Called with each ffmpeg's pid right after it started (one per group, see encodeGroups). */
   onSpawn?: (pid: number) => void;
   /** Scaled out: where segments and playlists are stored as they are published (outDir is scratch). */
   sink?: PublishSink;
@@ -48,11 +48,23 @@ export interface EncodeHandle {
   /** Resolves when ffmpeg exited cleanly and every playlist is closed; rejects with EncodeError. */
   done: Promise<EncodeResult>;
   cancel(): void;
+  /** The pid of the process that runs longest (the last group's). */
   pid(): number | null;
+  /** Every ffmpeg of this encode that has started. */
+  pids(): number[];
 }
 
-/** How often the output folder is listed while ffmpeg runs. */
+/** How often the output folder is listed while ffmpeg runs; more often until the video is playable. */
 const PUBLISH_MS = 150;
+const PUBLISH_EARLY_MS = 40;
+/**
+ * Niceness of the start group and of the rest: the start group goes first until the video is playable
+ * (Linux shares the CPU per thread, and the rest has several encoders' threads), then it is lowered to
+ * the rest's level, the usual 10 (below the HTTP server). Only ever lowered: raising a priority back
+ * needs privileges, so the rest never starts below 10 (under foreign load it would starve).
+ */
+const START_NICE = 5;
+const REST_NICE = 10;
 
 /** The renditions a plan produces, in folder terms, for the publisher and the job's renditions. */
 export function renditionSpecs(plan: EncodePlan): RenditionSpec[] {
@@ -85,58 +97,110 @@ export function renditionSpecs(plan: EncodePlan): RenditionSpec[] {
 export const playlistsOf = (plan: EncodePlan): string[] =>
   renditionSpecs(plan).map((s) => variantPlaylist(s.folder));
 
-/** Starts ONE ffmpeg process for the whole ladder, every audio track and the poster, and publishes as it goes. */
+/**
+ * The renditions of each group as indices into renditionSpecs(plan), and the variant a player starts
+ * on while encoding: the usual start rung when the start group makes it, else the start group's rung
+ * just under it, else its lowest.
+ */
+function earlyStart(plan: EncodePlan, groups: readonly EncodeGroup[]) {
+  const first = groups[0]!;
+  const renditions = [...first.rungs, ...first.audio.map((a) => plan.rungs.length + a)];
+  const below = first.rungs.filter((i) => i <= plan.startRung);
+  const startIndex = below.length > 0 ? Math.max(...below) : Math.min(...first.rungs);
+  return { renditions, startIndex: Number.isFinite(startIndex) ? startIndex : 0 };
+}
+
+/**
+ * Starts the ffmpeg processes of the ladder (encodeGroups: the start group, then the rest), every audio
+ * track and the poster, and publishes as they go.
+ */
 export function startEncode(options: EncodeOptions): EncodeHandle {
   const { plan, outDir } = options;
-  let job: ReturnType<typeof buildEncodeArgs>;
+  const groups = encodeGroups(plan);
+  let jobs: ReturnType<typeof buildEncodeArgs>[];
   try {
-    job = buildEncodeArgs(plan, { input: options.input, outDir, maxDurationS: options.maxDurationS });
+    const o = { input: options.input, outDir, maxDurationS: options.maxDurationS };
+    jobs = groups.map((g) => buildEncodeArgs(plan, o, g));
     fs.mkdirSync(outDir, { recursive: true });
   } catch (err) {
     const error = new EncodeError('encode_failed', err instanceof Error ? err.message : String(err));
-    return { done: Promise.reject(error), cancel: () => {}, pid: () => null };
+    return { done: Promise.reject(error), cancel: () => {}, pid: () => null, pids: () => [] };
   }
   const publisher = new PlaylistPublisher(
     outDir,
     renditionSpecs(plan),
     plan.rungs.length > 0 ? plan.startRung : 0,
     plan.targetDuration,
-    () => options.onPlayable?.(),
+    () => {
+      const start = handles[0]?.pid();
+      if (handles.length > 1 && start) renice(start, REST_NICE);
+      options.onPlayable?.();
+    },
     options.sink ?? null,
+    groups.length > 1 ? earlyStart(plan, groups) : undefined,
   );
   const expected = Math.min(options.durationS, options.maxDurationS);
-  const handle = runFfmpeg(job, {
-    paths: options.paths,
-    timeoutMs: options.timeoutMs,
-    ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
-    onTime: (t) => {
-      if (expected > 0) options.onProgress?.(Math.min(99.9, Math.max(0, (t / expected) * 100)));
-    },
-    redact: [...sourceRedactions(options.input), [outDir, 'output']],
-  });
-  const timer = setInterval(() => {
-    void publisher.refresh().catch(() => {});
-  }, PUBLISH_MS);
+  // Progress is the slowest process's time.
+  const times = groups.map(() => 0);
+  const handles: RunHandle[] = jobs.map((job, g) =>
+    runFfmpeg(job, {
+      paths: options.paths,
+      timeoutMs: options.timeoutMs,
+      nice: g === 0 ? START_NICE : REST_NICE,
+      ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
+      onTime: (t) => {
+        times[g] = t;
+        const slowest = Math.min(...times);
+        if (expected > 0) options.onProgress?.(Math.min(99.9, Math.max(0, (slowest / expected) * 100)));
+      },
+      redact: [...sourceRedactions(options.input), [outDir, 'output']],
+    }),
+  );
+  const cancel = () => {
+    for (const h of handles) h.cancel();
+  };
+  let timer: NodeJS.Timeout;
+  const tick = () => {
+    void publisher
+      .refresh()
+      .catch(() => {})
+      .then(() => {
+        if (stopped) return;
+        timer = setTimeout(tick, publisher.playable ? PUBLISH_MS : PUBLISH_EARLY_MS);
+        timer.unref();
+      });
+  };
+  let stopped = false;
+  timer = setTimeout(tick, PUBLISH_EARLY_MS);
   timer.unref();
 
-  const done = handle.done.then(
-    async () => {
-      clearInterval(timer);
-      await publisher.refresh(true);
-      const renditions = publisher.results();
-      if (!publisher.playable) {
-        throw new EncodeError(
-          'source_truncated',
-          'ffmpeg wrote no media: the source holds no readable frames',
-        );
-      }
-      options.onProgress?.(100);
-      return { durationS: Math.max(0, ...renditions.map((r) => r.durationS)), renditions };
-    },
-    (err: unknown) => {
-      clearInterval(timer);
-      throw err;
-    },
+  // One process failing fails the encode: the others are killed, and `done` waits until all are gone.
+  const all = Promise.all(
+    handles.map((h) =>
+      h.done.catch((err: unknown) => {
+        cancel();
+        throw err;
+      }),
+    ),
   );
-  return { done, cancel: handle.cancel, pid: handle.pid };
+  // Handled here, rethrown below once every process is gone.
+  all.catch(() => {});
+  const done = Promise.allSettled(handles.map((h) => h.done)).then(async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await all;
+    await publisher.refresh(true);
+    const renditions = publisher.results();
+    if (!publisher.playable || !publisher.complete) {
+      throw new EncodeError('source_truncated', 'ffmpeg wrote no media: the source holds no readable frames');
+    }
+    options.onProgress?.(100);
+    return { durationS: Math.max(0, ...renditions.map((r) => r.durationS)), renditions };
+  });
+  return {
+    done,
+    cancel,
+    pid: () => handles.at(-1)!.pid(),
+    pids: () => handles.map((h) => h.pid()).filter((p): p is number => p !== null),
+  };
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { type FfmpegPaths, ffmpegCommand } from './ffmpeg.ts';
 import { type SourceInput, sourceTarget } from './source.ts';
@@ -44,6 +45,8 @@ export interface RunOptions {
   onSpawn?: (pid: number) => void;
   /** Strings replaced in the error message shown to API clients (paths). */
   redact?: readonly [string, string][];
+  /** Niceness of the process (default 10: below the HTTP server). */
+  nice?: number;
 }
 
 export interface RunHandle {
@@ -60,6 +63,44 @@ const TIME = /time=\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
 /** Harmless chatter: the poster's full-range pixel format, the HLS muxer's bandwidth note. */
 const NOISE = /deprecated pixel format used|Bandwidth info not available/;
 const TAIL_LINES = 20;
+
+const DEFAULT_NICE = 10;
+
+/**
+ * Lowers the priority of a running ffmpeg to `nice`: every thread of it (Linux niceness is per thread, and
+ * its decoder and encoder threads exist by now). Only ever lowered: raising it back needs privileges.
+ */
+export function renice(pid: number, nice: number): void {
+  let tids: number[] = [pid];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    // no /proc: the main thread only
+  }
+  for (const tid of tids) {
+    try {
+      if (os.getPriority(tid) < nice) os.setPriority(tid, nice);
+    } catch {
+      // gone, or not ours
+    }
+  }
+}
+
+let warm: Promise<void> | null = null;
+
+/**
+ * fluent-ffmpeg checks the formats and encoders it may need before its first run in a process
+ * (`ffmpeg -formats`, `ffmpeg -encoders`: two spawns, up to seconds on a busy machine), then caches
+ * them. Done once, ahead of the first encode (EncodingService.start), and awaited by every run, so two
+ * processes started together never both pay it.
+ */
+export function warmUp(paths: FfmpegPaths): Promise<void> {
+  warm ??= new Promise<void>((resolve) => {
+    const cmd = ffmpegCommand(paths);
+    cmd.availableFormats(() => cmd.availableEncoders(() => resolve()));
+  });
+  return warm;
+}
 
 export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
   // Options go in as separate arguments: given one array, fluent-ffmpeg splits any "a b" item in two.
@@ -94,7 +135,7 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
         options.onSpawn?.(spawned.pid);
         try {
           // Lower priority: the HTTP server stays responsive while ffmpeg takes every core.
-          os.setPriority(spawned.pid, 10);
+          os.setPriority(spawned.pid, options.nice ?? DEFAULT_NICE);
         } catch {
           // not permitted here: run at normal priority
         }
@@ -144,7 +185,8 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
     });
   });
 
-  cmd.run();
+  // A cancel before the spawn is handled by the 'start' handler (kill at once).
+  void warmUp(options.paths).then(() => cmd.run());
   return {
     done,
     cancel: () => {
@@ -213,4 +255,22 @@ export async function isEncoderProcess(pid: number, marker: string): Promise<boo
   } catch {
     return false;
   }
+}
+
+/**
+ * Every live ffmpeg whose command line mentions `marker` (a job's output folder): an encode runs one
+ * process per group (encodeGroups), and the job records only one pid. Linux only (/proc); elsewhere [].
+ */
+export async function findEncoderProcesses(marker: string): Promise<number[]> {
+  const { readdir } = await import('node:fs/promises');
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number);
+  const found: number[] = [];
+  for (const pid of pids) if (await isEncoderProcess(pid, marker)) found.push(pid);
+  return found;
 }

@@ -71,33 +71,52 @@ export interface RenditionResult {
 /** How much of a segment is read to find its moof (the mdat after it is not needed). */
 const HEAD_BYTES = 256 * 1024;
 
+/** When the master may appear, and which variant it lists first until the end. */
+export interface EarlyStart {
+  /** Indices in `specs` whose first segment the master waits for (the start group's renditions). */
+  renditions: readonly number[];
+  /** Index in `specs` of the video variant listed first while encoding: one of `renditions`. */
+  startIndex: number;
+}
+
 /**
  * Vodkit's own playlists: ffmpeg writes init and media segments only; this lists what is on disk,
  * with each `#EXTINF` from the segment's own timestamps, and writes every playlist atomically
- * (temp + rename). Media playlists are EVENT playlists from their first segment, with a fixed target
- * duration; the master appears once every rendition has a segment (then the video is playable), and is
- * rewritten at the end with the bitrates really measured.
+ * (temp + rename). Media playlists are EVENT playlists with a fixed target duration. The master appears
+ * once the renditions of `early` have a segment (then the video is playable); the others are listed at
+ * once with empty EVENT playlists, which players reload until segments appear (hls.js retries an empty
+ * live playlist; a 404 would make it drop the variant). It is rewritten at the end with the bitrates
+ * really measured and the usual start variant first.
  */
 export class PlaylistPublisher {
   readonly #states: State[];
+  readonly #early: EarlyStart;
   #master = false;
   #queue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly outDir: string,
     specs: readonly RenditionSpec[],
-    /** Index in `specs` of the video variant listed first in the master (where players start). */
+    /** Index in `specs` of the video variant listed first in the final master (where players start). */
     readonly startIndex: number,
     readonly targetDuration: number,
     readonly onPlayable: () => void,
     /** Null: the playlists are renamed into `outDir` and nothing else moves (as the embedded sink does). */
     readonly sink: PublishSink | null = null,
+    /** Default: every rendition, and `startIndex` first. */
+    early?: EarlyStart,
   ) {
     this.#states = specs.map((spec) => ({ spec, init: null, segments: [], written: '' }));
+    this.#early = early ?? { renditions: specs.map((_, i) => i), startIndex };
   }
 
   get playable(): boolean {
     return this.#master;
+  }
+
+  /** Every rendition has its init and at least one segment. */
+  get complete(): boolean {
+    return this.#states.every((s) => s.segments.length > 0 && s.init);
   }
 
   /** Lists new segments and republishes; calls never overlap. `ended` closes every playlist. */
@@ -133,8 +152,13 @@ export class PlaylistPublisher {
     const fresh: string[] = [];
     for (const state of this.#states) await this.#scan(state, fresh);
     if (this.sink && fresh.length > 0) await this.sink.files(fresh);
+    const ready = this.#states.every(
+      (s, i) => !this.#early.renditions.includes(i) || (s.segments.length > 0 && s.init),
+    );
+    const masterDue = this.#states.length > 0 && (ready || ended) && (!this.#master || ended);
     for (const state of this.#states) {
-      if (state.segments.length === 0 || !state.init) continue;
+      // Before the master lists it, a rendition without a segment has no playlist at all.
+      if (state.segments.length === 0 && !(masterDue || this.#master)) continue;
       const text = mediaPlaylist({
         init: INIT_FILE,
         segments: state.segments,
@@ -160,8 +184,10 @@ export class PlaylistPublisher {
         state.written = text;
       }
     }
-    const ready = this.#states.length > 0 && this.#states.every((s) => s.segments.length > 0 && s.init);
-    if (ready && (!this.#master || ended)) {
+    if (masterDue) {
+      // At the end, a rendition that never got a segment means the source held no readable media.
+      const complete = this.#states.every((s) => s.segments.length > 0 && s.init);
+      if (ended && !complete) return;
       await this.#write(MASTER_PLAYLIST, this.#masterText(ended));
       if (!this.#master) {
         this.#master = true;
@@ -229,14 +255,14 @@ export class PlaylistPublisher {
           height: spec.height,
           bandwidth: m && m.peakBitrate > 0 ? m.peakBitrate : spec.maxBitrate,
           ...(m && m.averageBitrate > 0 ? { averageBandwidth: m.averageBitrate } : {}),
-          codec: s.init?.codec ?? 'avc1.640028',
+          codec: s.init?.codec ?? expectedAvcCodec(spec.width, spec.height, spec.frameRate),
           frameRate: spec.frameRate,
           iframes: {
             uri: `${spec.folder}/${IFRAME_PLAYLIST}`,
             bandwidth: Math.max(1, ...s.segments.map((x) => (x.iframeBytes * 8) / Math.max(x.duration, 0.5))),
           },
         };
-        if (i === this.startIndex) video.unshift(v);
+        if (i === (ended ? this.startIndex : this.#early.startIndex)) video.unshift(v);
         else video.push(v);
       } else {
         audio.push({
@@ -252,6 +278,27 @@ export class PlaylistPublisher {
     });
     return masterPlaylist(video, audio);
   }
+}
+
+/**
+ * The CODECS of an x264 High rung whose init segment does not exist yet: the lowest H.264 level whose
+ * frame size and macroblock rate fit (the master is written once; the final one has the real string).
+ */
+export function expectedAvcCodec(width: number, height: number, fps: number | null): string {
+  const frame = Math.ceil(width / 16) * Math.ceil(height / 16);
+  const rate = frame * Math.min(fps ?? 30, 60);
+  const levels: [number, number, number][] = [
+    [30, 1620, 40_500],
+    [31, 3600, 108_000],
+    [32, 5120, 216_000],
+    [40, 8192, 245_760],
+    [42, 8704, 522_240],
+    [50, 22_080, 589_824],
+    [51, 36_864, 983_040],
+    [52, 36_864, 2_073_600],
+  ];
+  const level = levels.find(([, fs, mbps]) => frame <= fs && rate <= mbps)?.[0] ?? 52;
+  return `avc1.6400${level.toString(16).padStart(2, '0')}`;
 }
 
 async function readHead(file: string): Promise<{ head: Buffer; size: number }> {
@@ -271,4 +318,27 @@ export async function writeAtomic(file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp`;
   await fs.promises.writeFile(tmp, text);
   await fs.promises.rename(tmp, file);
+}
+
+/**
+ * Whether `outDir` holds a finished encode: a master whose every media playlist (variants and audio
+ * renditions) is closed with `#EXT-X-ENDLIST`.
+ */
+export async function isPublishedComplete(outDir: string): Promise<boolean> {
+  try {
+    const master = await fs.promises.readFile(path.join(outDir, MASTER_PLAYLIST), 'utf8');
+    const uris = [
+      ...master.split('\n').filter((l) => l.trim() && !l.startsWith('#')),
+      ...[...master.matchAll(/#EXT-X-MEDIA:.*URI="([^"]+)"/g)].map((m) => m[1]!),
+    ].map((u) => u.trim());
+    if (uris.length === 0) return false;
+    for (const uri of uris) {
+      if (uri.includes('..') || path.isAbsolute(uri)) return false;
+      const text = await fs.promises.readFile(path.join(outDir, uri), 'utf8');
+      if (!text.includes('#EXT-X-ENDLIST')) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }

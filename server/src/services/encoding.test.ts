@@ -11,11 +11,12 @@ import { FilesRepo } from '../db/files.ts';
 import { JobsRepo } from '../db/jobs.ts';
 import { newId } from '../ids.ts';
 import { probeFile } from '../media/probe.ts';
-import { isEncoderProcess } from '../media/process.ts';
+import { findEncoderProcesses, isEncoderProcess } from '../media/process.ts';
 import { LocalStorage } from '../storage/local.ts';
 import type { Principal } from './auth.ts';
 import { EncodingService, type QueueTimings } from './encoding.ts';
 import { EventBus, type VideoEvent } from './events.ts';
+import { PictureService } from './pictures.ts';
 
 const silent = {
   level: 'silent',
@@ -354,6 +355,9 @@ describe('EncodingService', () => {
         console.error(await env.jobs.get(job.jobId));
         throw e;
       });
+      // Every ffmpeg of the encode (the start group and the rest), not only the recorded one.
+      const orphans = await findEncoderProcesses(env.storage.videoDir(job.videoId));
+      expect(orphans).toContain(orphan);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       // The defect: ffmpeg outlives the server and keeps writing the job's folder.
@@ -364,7 +368,9 @@ describe('EncodingService', () => {
         async () => ((await env.jobs.get(job.jobId))?.attempts ?? 0) >= 2,
         10_000,
       );
-      expect(await isEncoderProcess(orphan, env.storage.videoDir(job.videoId))).toBe(false);
+      for (const pid of orphans) {
+        expect(await isEncoderProcess(pid, env.storage.videoDir(job.videoId))).toBe(false);
+      }
       await until('completed', async () => (await env.jobs.get(job.jobId))?.status === 'completed', 180_000);
     } finally {
       child.kill('SIGKILL');
@@ -409,6 +415,85 @@ describe('EncodingService', () => {
     expect(head.indexOf('moov')).toBeGreaterThan(0);
     expect(head.indexOf('moov')).toBeLessThan(fs.readFileSync(file).indexOf('mdat'));
   });
+
+  it('resumes the pictures of a job whose server was SIGKILLed after its encode, without encoding again', async () => {
+    const env = setup({ pollMs: 100 });
+    const timestamps = Array.from(
+      { length: 40 },
+      (_, i) => `00:00:0${(i * 0.2).toFixed(1).padStart(3, '0')}`,
+    );
+    const job = await env.service.create(principal, {
+      fileId: await env.addFile(shortClip),
+      thumbnails: timestamps.map((timestamp) => ({ timestamp, formats: ['jpg', 'webp'] as const })),
+    });
+    const root = path.resolve(import.meta.dirname, '../../..');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/src/main.ts')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        VOD_DATA_DIR: env.dataDir,
+        VOD_PORT: '0',
+        VOD_HOST: '127.0.0.1',
+        VOD_DEMO: '0',
+        VOD_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const videoDir = env.storage.videoDir(job.videoId);
+    const manifest = () => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(videoDir, '.pictures.json'), 'utf8')) as {
+          thumbnails: unknown[];
+        };
+      } catch {
+        return null;
+      }
+    };
+    try {
+      // The encode is done (its duration recorded) and the pictures are half made.
+      await until(
+        'encoded, pictures under way',
+        async () =>
+          !!(await env.jobs.get(job.jobId))?.outputDuration && (manifest()?.thumbnails.length ?? 0) >= 2,
+        120_000,
+      );
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const before = manifest()!.thumbnails.length;
+    expect(before).toBeLessThan(80);
+    expect((await env.jobs.get(job.jobId))!.status).toBe('processing');
+    const segment = path.join(videoDir, '360', 'seg_00000.m4s');
+    const encodedAt = fs.statSync(segment).mtimeMs;
+    const config = loadConfig({ VOD_DATA_DIR: env.dataDir, VOD_PUBLIC_URL: 'http://vod.test' });
+    const deps = {
+      config,
+      storage: env.storage,
+      files: env.files,
+      jobs: env.jobs,
+      events: env.events,
+      log: silent,
+    };
+    const pictures = new PictureService(deps);
+    const service = new EncodingService({ ...deps, pictures, timings: { pollMs: 100, renewMs: 200 } });
+    try {
+      service.start();
+      await until('completed', async () => (await env.jobs.get(job.jobId))?.status === 'completed', 180_000);
+    } finally {
+      await service.stop();
+      await pictures.stop();
+    }
+    const got = await service.get(principal, job.jobId);
+    expect((await env.jobs.get(job.jobId))!.attempts).toBe(2);
+    expect(got.thumbnails).toHaveLength(80);
+    expect(got.storyboard).toMatch(/storyboard\.vtt$/);
+    expect(got.playback).not.toBeNull();
+    // Not encoded again: the first attempt's segments are still there, untouched.
+    expect(fs.statSync(segment).mtimeMs).toBe(encodedAt);
+    expect(env.seen.filter((e) => e.type === 'completed' && e.videoId === job.videoId)).toHaveLength(1);
+  }, 300_000);
 
   it('validates the request before looking at the file', async () => {
     const env = setup();

@@ -16,12 +16,13 @@ import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories
 import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
 import { makeDownload } from '../media/downloads.ts';
-import { EncodeError, type EncodeHandle, type EncodeResult, startEncode } from '../media/encode.ts';
+import { EncodeError, type EncodeHandle, startEncode } from '../media/encode.ts';
 import type { SourceKeyframes } from '../media/keyframes.ts';
 import { probeKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, planLadder } from '../media/ladder.ts';
 import { audioFolder, downloadFile, variantPlaylist } from '../media/layout.ts';
-import { isEncoderProcess } from '../media/process.ts';
+import { findEncoderProcesses, isEncoderProcess, warmUp } from '../media/process.ts';
+import { isPublishedComplete } from '../media/publisher.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import { LocalOutputs, type OutputSink, type VideoOutputs } from '../storage/outputs.ts';
@@ -202,6 +203,8 @@ export class EncodingService {
   /** Starts the workers; jobs left `processing` by a dead process go back to the queue first. */
   start(): void {
     if (this.#workers.length > 0 || this.#stopping) return;
+    // The first encode after boot must not wait for fluent-ffmpeg's capability check.
+    void warmUp(this.deps.config);
     // Leftover encoders of dead processes are killed before their jobs are requeued and claimed again.
     const reclaimed = this.#reclaimDead().catch((err: unknown) => {
       this.deps.log.error({ err }, 'encoding queue: reclaiming dead jobs failed');
@@ -283,6 +286,13 @@ export class EncodingService {
       const input = this.deps.uploads
         ? await this.deps.uploads.source(job.fileId)
         : storage.uploadPath(job.fileId);
+      // A previous attempt finished the encode (its duration is recorded and every playlist is closed)
+      // and died after (making downloads or pictures): keep its output and resume from there. Embedded
+      // only: scaled out, each attempt writes a prefix of its own and starts from scratch.
+      const resumed =
+        this.#outputs.kind === 'local' &&
+        job.outputDuration !== null &&
+        (await isPublishedComplete(storage.videoDir(job.videoId)));
       let audioTracks: AudioTrackInfo[] | undefined;
       let keyframes: SourceKeyframes | undefined;
       // The upload probe keeps only the first audio stream (the audio group wants them all) and no
@@ -293,7 +303,7 @@ export class EncodingService {
         file.metadata.video?.codec === 'h264'
           ? probeKeyframes(config, input, config.probeTimeoutMs)
           : Promise.resolve(undefined),
-        this.#outputs.openSink(job.videoId, job.attempts),
+        this.#outputs.openSink(job.videoId, job.attempts, { keepEncode: resumed }),
       ]);
       if (opened.status === 'rejected') throw opened.reason;
       sink = opened.value;
@@ -312,7 +322,13 @@ export class EncodingService {
         playlist: variantPlaylist(r.name),
       }));
       if (running.stop) return await this.#stopped(running, sink);
-      const pictures = this.deps.pictures?.jobStarted(job, sink);
+      // Pictures start once the video is playable: until then their ffmpegs would take CPU from the
+      // first segments.
+      let pictures: Promise<void> | undefined;
+      const attemptSink = sink;
+      const startPictures = () => {
+        pictures ??= this.deps.pictures?.jobStarted(job, attemptSink);
+      };
 
       const started = Date.now();
       events.emit({
@@ -321,63 +337,70 @@ export class EncodingService {
         data: { jobId: job.jobId, attempt: job.attempts },
       });
       const probed = file.metadata.duration;
-      running.handle = startEncode({
-        paths: config,
-        input,
-        outDir: sink.dir,
-        sink,
-        plan,
-        durationS: probed,
-        maxDurationS: config.maxDurationSeconds,
-        timeoutMs: config.encodeTimeoutMs,
-        onSpawn: (pid) => this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, pid)),
-        onProgress: (p) => this.#onProgress(running, p),
-        onPlayable: () => {
-          running.playable = true;
-          this.#write(running, async () => {
-            if (!(await jobs.markPlayable(job.jobId, this.#owner, renditions))) return;
-            log.info({ jobId: job.jobId, ms: Date.now() - started }, 'video playable');
-            events.emit({
-              type: 'playable',
-              videoId: job.videoId,
-              data: { jobId: job.jobId, playback: playbackUrls(config.publicUrl, job.videoId), renditions },
+      let result: { durationS: number };
+      if (resumed) {
+        log.info({ jobId: job.jobId }, 'encoding job: the encode was complete, resuming after it');
+        result = { durationS: job.outputDuration! };
+      } else {
+        running.handle = startEncode({
+          paths: config,
+          input,
+          outDir: sink.dir,
+          sink,
+          plan,
+          durationS: probed,
+          maxDurationS: config.maxDurationSeconds,
+          timeoutMs: config.encodeTimeoutMs,
+          onSpawn: (pid) => this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, pid)),
+          onProgress: (p) => this.#onProgress(running, p),
+          onPlayable: () => {
+            startPictures();
+            running.playable = true;
+            this.#write(running, async () => {
+              if (!(await jobs.markPlayable(job.jobId, this.#owner, renditions))) return;
+              log.info({ jobId: job.jobId, ms: Date.now() - started }, 'video playable');
+              events.emit({
+                type: 'playable',
+                videoId: job.videoId,
+                data: { jobId: job.jobId, playback: playbackUrls(config.publicUrl, job.videoId), renditions },
+              });
             });
-          });
-        },
-      });
-      let result: EncodeResult;
-      try {
-        result = await running.handle.done;
-      } catch (err) {
+          },
+        });
+        try {
+          result = await running.handle.done;
+        } catch (err) {
+          this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, null));
+          await running.writes;
+          if (running.stop) return await this.#stopped(running, sink);
+          // Not ffmpeg's (a failed upload of the output sink, a disk error): logged, never shown, as it
+          // may name internal hosts and paths.
+          if (!(err instanceof EncodeError))
+            log.warn({ jobId: job.jobId, err }, 'encoding job: outputs failed');
+          const e =
+            err instanceof EncodeError
+              ? err
+              : new EncodeError('encode_failed', 'storing the outputs failed', []);
+          log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
+          await this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
+          return;
+        }
         this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, null));
         await running.writes;
         if (running.stop) return await this.#stopped(running, sink);
-        // Not ffmpeg's (a failed upload of the output sink, a disk error): logged, never shown, as it
-        // may name internal hosts and paths.
-        if (!(err instanceof EncodeError))
-          log.warn({ jobId: job.jobId, err }, 'encoding job: outputs failed');
-        const e =
-          err instanceof EncodeError
-            ? err
-            : new EncodeError('encode_failed', 'storing the outputs failed', []);
-        log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
-        await this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
-        return;
+        const expected = Math.min(probed, config.maxDurationSeconds);
+        if (result.durationS < expected * TRUNCATED_RATIO - TRUNCATED_SLACK_S) {
+          log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
+          await this.#fail(
+            job,
+            'source_truncated',
+            `the source ends early: its header promises ${probed.toFixed(3)} s, its media hold ${result.durationS.toFixed(3)} s`,
+          );
+          return;
+        }
+        await jobs.setOutputDuration(job.jobId, this.#owner, round3(result.durationS));
       }
-      this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, null));
-      await running.writes;
-      if (running.stop) return await this.#stopped(running, sink);
-      const expected = Math.min(probed, config.maxDurationSeconds);
-      if (result.durationS < expected * TRUNCATED_RATIO - TRUNCATED_SLACK_S) {
-        log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
-        await this.#fail(
-          job,
-          'source_truncated',
-          `the source ends early: its header promises ${probed.toFixed(3)} s, its media hold ${result.durationS.toFixed(3)} s`,
-        );
-        return;
-      }
-      await jobs.setOutputDuration(job.jobId, this.#owner, round3(result.durationS));
+      startPictures();
       const wanted = mp4Resolutions(job.request.presets);
       if (wanted && plan.rungs.length > 0) {
         let rungs = plan.rungs.filter((r) => wanted.includes(r.name));
@@ -529,9 +552,7 @@ export class EncodingService {
     for (const job of await this.deps.jobs.listProcessing()) {
       const [owner, pid] = (job.leaseOwner ?? '').split(':');
       if (owner !== host || !pid || isAlive(Number(pid))) continue;
-      if (job.encoderPid !== null) {
-        await killOrphan(job.encoderPid, this.#outputs.workDirMarker(job.videoId, job.attempts));
-      }
+      await killOrphan(job.encoderPid, this.#outputs.workDirMarker(job.videoId, job.attempts));
       if (await this.deps.jobs.release(job.jobId, job.leaseOwner!)) {
         this.deps.log.warn(
           { jobId: job.jobId, orphan: job.encoderPid },
@@ -599,18 +620,24 @@ export function toEncoderJob(
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 /**
- * SIGKILLs a leftover ffmpeg of a dead server and waits until it is gone. The pid is only trusted when
- * that process is an ffmpeg writing `outDir`: pids are recycled.
+ * SIGKILLs the leftover ffmpegs of a dead server (the recorded pid and any other process of the
+ * encode's groups) and waits until they are gone. A pid is only trusted when that process is an ffmpeg
+ * writing `outDir`: pids are recycled.
  */
-async function killOrphan(pid: number, outDir: string): Promise<void> {
-  if (!(await isEncoderProcess(pid, outDir))) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
+async function killOrphan(pid: number | null, outDir: string): Promise<void> {
+  const pids = new Set(await findEncoderProcesses(outDir));
+  if (pid !== null && (await isEncoderProcess(pid, outDir))) pids.add(pid);
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      pids.delete(p);
+    }
   }
-  for (let i = 0; i < 100 && (await isEncoderProcess(pid, outDir)); i++) {
-    await new Promise((r) => setTimeout(r, 20));
+  for (const p of pids) {
+    for (let i = 0; i < 100 && (await isEncoderProcess(p, outDir)); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }
 

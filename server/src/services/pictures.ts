@@ -198,7 +198,16 @@ export class PictureService {
       : storage.uploadPath(job.fileId);
     // The attempt's output folder (embedded: the video folder; scaled out: its scratch dir).
     const outDir = out.dir;
-    const manifest: Manifest = { poster: false, storyboard: false, thumbnails: [] };
+    // What an earlier attempt of this job finished (a crash or restart cut it short) is kept, not redone:
+    // the same source and request make the same pictures, and each was written whole before it was listed.
+    // Scaled out, an attempt's scratch dir and prefix are new: nothing is found, everything is made again.
+    const done = await this.#manifest(job.videoId);
+    const has = (file: string) => fs.existsSync(path.join(outDir, file));
+    const manifest: Manifest = {
+      poster: !!done?.poster && has(JOB_POSTER),
+      storyboard: !!done?.storyboard && has(STORYBOARD_VTT),
+      thumbnails: (done?.thumbnails ?? []).filter((t) => has(t.file)),
+    };
     await fs.promises.mkdir(path.join(outDir, 'thumbs'), { recursive: true });
     // Stopped between steps too: a cancel marks the job before it kills anything.
     const stopped = async () => signal.aborted || (await this.#ended(job.jobId));
@@ -218,7 +227,7 @@ export class PictureService {
     // priority starved them for minutes. They are cheap (keyframes only, one seek per instant).
     const common = { paths: config, input, timeoutMs: this.limits.stepTimeoutMs, signal, nice: JOB_NICE };
 
-    if (source) {
+    if (source && !manifest.poster) {
       const width = Math.min(even(source.width), POSTER_MAX_WIDTH);
       manifest.poster = await step('poster', async () => {
         await renderPoster({
@@ -236,7 +245,9 @@ export class PictureService {
     posterDone();
 
     const plan = planStoryboard(metadata.duration, source);
-    if (plan && source) {
+    if (manifest.storyboard) {
+      // made by an earlier attempt
+    } else if (plan && source) {
       manifest.storyboard = await step('storyboard', async () => {
         await renderStoryboard({ ...common, source, plan, outDir });
         await out.files([STORYBOARD_SHEET]);
@@ -252,6 +263,7 @@ export class PictureService {
     if (!source) return;
     for (const request of job.request.thumbnails ?? []) {
       const planned = planThumbnails(request, source);
+      if (planned.every((t) => manifest.thumbnails.some((m) => m.file === t.file))) continue;
       const timeS = Math.min(parseTimestamp(request.timestamp), Math.max(0, metadata.duration - 0.05));
       const outputs = planned.map((t) => ({ ...t, file: path.join(outDir, t.file) }));
       const render = (at: number) => renderFrames({ ...common, source, timeS: at, outputs });
@@ -265,7 +277,7 @@ export class PictureService {
         await out.files(planned.map((t) => t.file));
       });
       if (!ok) continue;
-      manifest.thumbnails.push(...planned);
+      manifest.thumbnails.push(...planned.filter((t) => !manifest.thumbnails.some((m) => m.file === t.file)));
       await this.#saveManifest(job.videoId, manifest, out);
     }
   }

@@ -45,8 +45,12 @@ export interface VideoOutputs {
   readonly proxy: boolean;
   /** A presigned GET of an object valid at least 4 minutes more, or null (local disk: no such thing). */
   presign(key: string): Promise<string | null>;
-  /** The sink of one claim of a job (`attempt` is the job row's `attempts` after the claim). */
-  openSink(videoId: string, attempt: number): Promise<OutputSink>;
+  /**
+   * The sink of one claim of a job (`attempt` is the job row's `attempts` after the claim).
+   * `keepEncode`: an earlier attempt's complete encode stays (embedded resume after a crash that came
+   * after the encode); otherwise its encoder outputs go.
+   */
+  openSink(videoId: string, attempt: number, options?: { keepEncode?: boolean }): Promise<OutputSink>;
   /**
    * A string every output path of that attempt's ffmpeg contains (its folder, or its prefix): how a
    * restarted process recognises a dead one's leftover encoder before killing it.
@@ -102,9 +106,13 @@ export class LocalOutputs implements VideoOutputs {
     return null;
   }
 
-  async openSink(videoId: string): Promise<OutputSink> {
+  async openSink(
+    videoId: string,
+    _attempt?: number,
+    options: { keepEncode?: boolean } = {},
+  ): Promise<OutputSink> {
     // A previous attempt's half ladder goes (only the encoder's outputs: other features' stay).
-    await this.storage.removeVideoEntries(videoId, isEncoderOutput);
+    if (!options.keepEncode) await this.storage.removeVideoEntries(videoId, isEncoderOutput);
     return new LocalSink(this.storage.videoDir(videoId));
   }
 

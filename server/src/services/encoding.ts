@@ -48,7 +48,10 @@ export interface EncodingServiceDeps {
   /** Queue timings; the defaults suit production, tests shorten them. */
   timings?: Partial<QueueTimings>;
   /** Poster, storyboard and thumbnails, made beside the encode (services/pictures.ts). */
-  pictures?: { jobStarted(job: JobRow): Promise<void>; describe(videoId: string): VideoPictures };
+  pictures?: {
+    jobStarted(job: JobRow, begin?: Promise<void>): Promise<void>;
+    describe(videoId: string): VideoPictures;
+  };
 }
 
 export interface QueueTimings {
@@ -245,6 +248,10 @@ export class EncodingService {
     };
     this.#running.set(job.jobId, running);
     const { jobs, files, storage, config, log, events } = this.deps;
+    let beginPictures!: () => void;
+    const picturesGate = new Promise<void>((resolve) => {
+      beginPictures = resolve;
+    });
     try {
       const file = files.get(job.fileId);
       if (file?.status !== 'ready' || !file.metadata) {
@@ -283,12 +290,9 @@ export class EncodingService {
         playlist: variantPlaylist(r.name),
       }));
       if (running.stop) return this.#stopped(running);
-      // Pictures start once the video is playable: until then their ffmpegs would take CPU from the
-      // first segments.
-      let pictures: Promise<void> | undefined;
-      const startPictures = () => {
-        pictures ??= this.deps.pictures?.jobStarted(job);
-      };
+      // Pictures are registered now (requests for the storyboard wait for them) but start once the
+      // video is playable: until then their ffmpegs would take CPU from the first segments.
+      const pictures = this.deps.pictures?.jobStarted(job, picturesGate);
 
       const started = Date.now();
       events.emit({
@@ -313,7 +317,7 @@ export class EncodingService {
           onSpawn: (pid) => jobs.setEncoderPid(job.jobId, this.#owner, pid),
           onProgress: (p) => this.#onProgress(running, p),
           onPlayable: () => {
-            startPictures();
+            beginPictures();
             running.playable = true;
             if (!jobs.markPlayable(job.jobId, this.#owner, renditions)) return;
             log.info({ jobId: job.jobId, ms: Date.now() - started }, 'video playable');
@@ -348,7 +352,7 @@ export class EncodingService {
         }
         jobs.setOutputDuration(job.jobId, this.#owner, round3(result.durationS));
       }
-      startPictures();
+      beginPictures();
       const wanted = mp4Resolutions(job.request.presets);
       if (wanted && plan.rungs.length > 0) {
         let rungs = plan.rungs.filter((r) => wanted.includes(r.name));
@@ -407,6 +411,8 @@ export class EncodingService {
         // the database itself is failing: the lease will expire and the job will be retried
       }
     } finally {
+      // A failed or stopped job's pictures were aborted: let their pipeline see it and end.
+      beginPictures();
       this.#running.delete(job.jobId);
       finish();
     }

@@ -53,7 +53,7 @@ export interface EncodingServiceDeps {
   uploads?: Pick<UploadsStore, 'source'>;
   /** Poster, storyboard and thumbnails, made beside the encode (services/pictures.ts), into its sink. */
   pictures?: {
-    jobStarted(job: JobRow, sink?: OutputSink): Promise<void>;
+    jobStarted(job: JobRow, sink?: OutputSink, begin?: Promise<void>): Promise<void>;
     describe(videoId: string): Promise<VideoPictures>;
   };
   /** Where outputs go (storage/outputs.ts); default the video folders of `storage`. */
@@ -276,6 +276,10 @@ export class EncodingService {
     this.#running.set(job.jobId, running);
     const { jobs, files, storage, config, log, events } = this.deps;
     let sink: OutputSink | null = null;
+    let beginPictures!: () => void;
+    const picturesGate = new Promise<void>((resolve) => {
+      beginPictures = resolve;
+    });
     try {
       const file = await files.get(job.fileId);
       if (file?.status !== 'ready' || !file.metadata) {
@@ -322,13 +326,9 @@ export class EncodingService {
         playlist: variantPlaylist(r.name),
       }));
       if (running.stop) return await this.#stopped(running, sink);
-      // Pictures start once the video is playable: until then their ffmpegs would take CPU from the
-      // first segments.
-      let pictures: Promise<void> | undefined;
-      const attemptSink = sink;
-      const startPictures = () => {
-        pictures ??= this.deps.pictures?.jobStarted(job, attemptSink);
-      };
+      // Pictures are registered now (requests for the storyboard wait for them) but start once the
+      // video is playable: until then their ffmpegs would take CPU from the first segments.
+      const pictures = this.deps.pictures?.jobStarted(job, sink, picturesGate);
 
       const started = Date.now();
       events.emit({
@@ -354,7 +354,7 @@ export class EncodingService {
           onSpawn: (pid) => this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, pid)),
           onProgress: (p) => this.#onProgress(running, p),
           onPlayable: () => {
-            startPictures();
+            beginPictures();
             running.playable = true;
             this.#write(running, async () => {
               if (!(await jobs.markPlayable(job.jobId, this.#owner, renditions))) return;
@@ -400,7 +400,7 @@ export class EncodingService {
         }
         await jobs.setOutputDuration(job.jobId, this.#owner, round3(result.durationS));
       }
-      startPictures();
+      beginPictures();
       const wanted = mp4Resolutions(job.request.presets);
       if (wanted && plan.rungs.length > 0) {
         let rungs = plan.rungs.filter((r) => wanted.includes(r.name));
@@ -475,6 +475,8 @@ export class EncodingService {
         // the database itself is failing: the lease will expire and the job will be retried
       }
     } finally {
+      // A failed or stopped job's pictures were aborted: let their pipeline see it and end.
+      beginPictures();
       await sink?.close().catch((err: unknown) => log.warn({ err }, 'removing the scratch dir failed'));
       this.#running.delete(job.jobId);
       finish();

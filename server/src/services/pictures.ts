@@ -134,10 +134,12 @@ export class PictureService {
 
   /**
    * Makes the job's pictures. Called by the encoding service when the job starts (its folder just
-   * cleared); resolves when every picture is done or given up, never rejects. The job's `failed`
+   * cleared), with `begin`: the work starts once it resolves (the encoding service resolves it when the
+   * video is playable, so that pictures do not slow the first segments); resolves when every picture is
+   * done or given up, never rejects. The job's `failed`
    * event (failure or cancel) and a cancelled status stop it.
    */
-  jobStarted(job: JobRow, sink?: OutputSink): Promise<void> {
+  jobStarted(job: JobRow, sink?: OutputSink, begin: Promise<void> = Promise.resolve()): Promise<void> {
     this.#pipelines.get(job.videoId)?.abort.abort();
     const abort = new AbortController();
     const unsubscribe = this.deps.events.on(job.videoId, (event) => {
@@ -169,7 +171,9 @@ export class PictureService {
       done: Promise.resolve(),
     };
     const out = sink ?? new LocalSink(this.deps.storage.videoDir(job.videoId));
-    pipeline.done = this.#runJob(job, out, abort.signal, posterDone, storyboardDone)
+    // Registered at once (a request for the storyboard or poster waits for it), run from `begin` on.
+    pipeline.done = begin
+      .then(() => this.#runJob(job, out, abort.signal, posterDone, storyboardDone))
       .catch((err) => this.deps.log.error({ err, videoId: job.videoId }, 'pictures crashed'))
       .finally(() => {
         posterDone();

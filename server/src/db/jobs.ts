@@ -92,6 +92,19 @@ export interface NewJob {
   request: CreateJobRequest;
 }
 
+/** The values of a new job's row, in the column order both inserts use. */
+const insertValues = (job: NewJob) => [
+  job.jobId,
+  job.videoId,
+  job.fileId,
+  job.apiKey,
+  JSON.stringify(job.request),
+  job.request.protected ? 1 : 0,
+  job.request.webhookUrl ?? null,
+  job.request.userData ? JSON.stringify(job.request.userData) : null,
+  now(),
+];
+
 export type FinalStatus = 'completed' | 'failed' | 'cancelled';
 
 /**
@@ -109,17 +122,7 @@ export class JobsRepo implements JobsRepository {
            created_at)
          VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING *`,
       )
-      .get(
-        job.jobId,
-        job.videoId,
-        job.fileId,
-        job.apiKey,
-        JSON.stringify(job.request),
-        job.request.protected ? 1 : 0,
-        job.request.webhookUrl ?? null,
-        job.request.userData ? JSON.stringify(job.request.userData) : null,
-        now(),
-      ) as Row;
+      .get(...insertValues(job)) as Row;
     return toJob(row);
   }
 
@@ -133,19 +136,7 @@ export class JobsRepo implements JobsRepository {
          WHERE (SELECT count(*) FROM jobs WHERE api_key = ? AND status IN ('queued', 'processing')) < ?
          RETURNING *`,
       )
-      .get(
-        job.jobId,
-        job.videoId,
-        job.fileId,
-        job.apiKey,
-        JSON.stringify(job.request),
-        job.request.protected ? 1 : 0,
-        job.request.webhookUrl ?? null,
-        job.request.userData ? JSON.stringify(job.request.userData) : null,
-        now(),
-        job.apiKey,
-        maxActive,
-      ) as Row | undefined;
+      .get(...insertValues(job), job.apiKey, maxActive) as Row | undefined;
     return row ? toJob(row) : null;
   }
 

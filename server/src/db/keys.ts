@@ -1,7 +1,7 @@
 import type { Db } from './database.ts';
 import { now } from './database.ts';
 import type { KeysRepository } from './repositories.ts';
-import { isSealed, seal, unseal } from './sealed.ts';
+import { checkSealed, isSealed, SecretKeyMissingError, seal, unseal } from './sealed.ts';
 
 export interface ApiKeyRow {
   apiKey: string;
@@ -22,10 +22,7 @@ interface Row {
   sandbox: number;
 }
 
-/** The database holds sealed secrets but the server was started without `VOD_SECRET_KEY`. */
-export class SecretKeyMissingError extends Error {
-  override readonly name = 'SecretKeyMissingError';
-}
+export { SecretKeyMissingError };
 
 /**
  * API keys. With a `secretKey` (VOD_SECRET_KEY) secrets are sealed (AES-256-GCM) before they
@@ -38,27 +35,18 @@ export class KeysRepo implements KeysRepository {
     private readonly secretKey: Buffer | null = null,
   ) {
     const rows = this.db.prepare('SELECT api_key, secret FROM api_keys').all() as Row[];
+    checkSealed(
+      secretKey,
+      rows.map((r) => ({ aad: r.api_key, secret: r.secret })),
+      'API secrets',
+    );
     if (secretKey) {
       // Keys created before VOD_SECRET_KEY was set are sealed now.
-      for (const r of rows) {
-        if (!isSealed(r.secret)) continue;
-        try {
-          unseal(secretKey, r.api_key, r.secret);
-        } catch {
-          throw new SecretKeyMissingError(
-            'VOD_SECRET_KEY does not open the API secrets in this database: start with the key they were sealed with',
-          );
-        }
-      }
       const update = this.db.prepare('UPDATE api_keys SET secret = ? WHERE api_key = ?');
       this.db.transaction(() => {
         for (const r of rows)
           if (!isSealed(r.secret)) update.run(seal(secretKey, r.api_key, r.secret), r.api_key);
       })();
-    } else if (rows.some((r) => isSealed(r.secret))) {
-      throw new SecretKeyMissingError(
-        'the database holds encrypted API secrets: start the server with the same VOD_SECRET_KEY',
-      );
     }
   }
 

@@ -7,6 +7,45 @@ const TAG_BYTES = 16;
 
 export const isSealed = (stored: string): boolean => stored.startsWith(PREFIX);
 
+/** The database holds sealed secrets but the server was started without `VOD_SECRET_KEY`. */
+export class SecretKeyMissingError extends Error {
+  override readonly name = 'SecretKeyMissingError';
+}
+
+/** The associated data of sealed webhook secrets: which row a value belongs to, in a namespace of its own. */
+export const endpointAad = (endpointId: string): string => `webhook-endpoint:${endpointId}`;
+export const signingAad = (apiKey: string): string => `webhook-signing:${apiKey}`;
+
+/**
+ * At boot, for both engines: refuses a database whose sealed secrets (`what`: "API secrets",
+ * "webhook secrets") this key does not open, or that holds sealed secrets while no key is set.
+ * The caller then seals the plain ones when there is a key.
+ */
+export function checkSealed(
+  secretKey: Buffer | null,
+  rows: readonly { aad: string; secret: string }[],
+  what: string,
+): void {
+  if (!secretKey) {
+    if (rows.some((r) => isSealed(r.secret))) {
+      throw new SecretKeyMissingError(
+        `the database holds encrypted ${what}: start the server with the same VOD_SECRET_KEY`,
+      );
+    }
+    return;
+  }
+  for (const r of rows) {
+    if (!isSealed(r.secret)) continue;
+    try {
+      unseal(secretKey, r.aad, r.secret);
+    } catch {
+      throw new SecretKeyMissingError(
+        `VOD_SECRET_KEY does not open the ${what} in this database: start with the key they were sealed with`,
+      );
+    }
+  }
+}
+
 /**
  * Seals a secret with the server's `VOD_SECRET_KEY`. `apiKey` is the associated data: the API key id
  * for API secrets, a namespaced row id for webhook secrets (db/webhooks.ts), so a sealed secret copied

@@ -1,9 +1,8 @@
 import type { WebhookDeliveryStatus, WebhookEndpoint, WebhookEventType, WebhookPayload } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
-import { SecretKeyMissingError } from './keys.ts';
 import type { WebhooksRepository } from './repositories.ts';
-import { isSealed, seal, unseal } from './sealed.ts';
+import { checkSealed, endpointAad, isSealed, seal, signingAad, unseal } from './sealed.ts';
 
 export interface EndpointRow extends WebhookEndpoint {
   apiKey: string;
@@ -70,8 +69,6 @@ interface DeliveryDbRow {
  * Associated data for sealed webhook secrets: which row a sealed value belongs to, in a namespace of
  * its own, so neither an API secret nor another endpoint's secret copied onto a row opens there.
  */
-const endpointAad = (endpointId: string) => `webhook-endpoint:${endpointId}`;
-const signingAad = (apiKey: string) => `webhook-signing:${apiKey}`;
 
 const toDelivery = (r: DeliveryDbRow, secret: string | null): DeliveryRow => ({
   deliveryId: r.delivery_id,
@@ -141,24 +138,8 @@ export class WebhooksRepo implements WebhooksRepository {
       ...endpoints.map((r) => ({ ...r, aad: endpointAad(r.id), table: 'endpoint' as const })),
       ...signing.map((r) => ({ ...r, aad: signingAad(r.id), table: 'signing' as const })),
     ];
-    if (!secretKey) {
-      if (all.some((r) => isSealed(r.secret))) {
-        throw new SecretKeyMissingError(
-          'the database holds encrypted webhook secrets: start the server with the same VOD_SECRET_KEY',
-        );
-      }
-      return;
-    }
-    for (const r of all) {
-      if (!isSealed(r.secret)) continue;
-      try {
-        unseal(secretKey, r.aad, r.secret);
-      } catch {
-        throw new SecretKeyMissingError(
-          'VOD_SECRET_KEY does not open the webhook secrets in this database: start with the key they were sealed with',
-        );
-      }
-    }
+    checkSealed(secretKey, all, 'webhook secrets');
+    if (!secretKey) return;
     const updateEndpoint = db.prepare('UPDATE webhook_endpoints SET secret = ? WHERE endpoint_id = ?');
     const updateSigning = db.prepare('UPDATE webhook_secrets SET secret = ? WHERE api_key = ?');
     db.transaction(() => {

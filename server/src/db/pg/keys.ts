@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { type ApiKeyRow, SecretKeyMissingError } from '../keys.ts';
+import type { ApiKeyRow } from '../keys.ts';
 import type { KeysRepository } from '../repositories.ts';
-import { isSealed, seal, unseal } from '../sealed.ts';
+import { checkSealed, isSealed, seal, unseal } from '../sealed.ts';
 import { iso, NOW, num } from './sql.ts';
 
 interface Row {
@@ -24,24 +24,12 @@ export async function sealApiSecrets(client: pg.PoolClient, secretKey: Buffer | 
   const { rows } = await client.query<{ api_key: string; secret: string }>(
     'SELECT api_key, secret FROM api_keys ORDER BY seq FOR UPDATE',
   );
-  if (!secretKey) {
-    if (rows.some((r) => isSealed(r.secret))) {
-      throw new SecretKeyMissingError(
-        'the database holds encrypted API secrets: start the server with the same VOD_SECRET_KEY',
-      );
-    }
-    return;
-  }
-  for (const r of rows) {
-    if (!isSealed(r.secret)) continue;
-    try {
-      unseal(secretKey, r.api_key, r.secret);
-    } catch {
-      throw new SecretKeyMissingError(
-        'VOD_SECRET_KEY does not open the API secrets in this database: start with the key they were sealed with',
-      );
-    }
-  }
+  checkSealed(
+    secretKey,
+    rows.map((r) => ({ aad: r.api_key, secret: r.secret })),
+    'API secrets',
+  );
+  if (!secretKey) return;
   for (const r of rows) {
     if (isSealed(r.secret)) continue;
     await client.query('UPDATE api_keys SET secret = $2 WHERE api_key = $1', [

@@ -1,8 +1,7 @@
 import type { WebhookDeliveryStatus, WebhookEventType } from '@vodkit/api';
 import type pg from 'pg';
-import { SecretKeyMissingError } from '../keys.ts';
 import type { Page, WebhooksRepository } from '../repositories.ts';
-import { isSealed, seal, unseal } from '../sealed.ts';
+import { checkSealed, endpointAad, isSealed, seal, signingAad, unseal } from '../sealed.ts';
 import type { DeliveryRow, EndpointRow, NewDelivery, NewEvent } from '../webhooks.ts';
 import { inTransaction, iso, NOW, num } from './sql.ts';
 
@@ -37,8 +36,6 @@ interface DeliveryDbRow {
 }
 
 // The same associated data as db/webhooks.ts: a sealed secret opens only on its own row, on both engines.
-const endpointAad = (endpointId: string) => `webhook-endpoint:${endpointId}`;
-const signingAad = (apiKey: string) => `webhook-signing:${apiKey}`;
 
 const ENDPOINT_COLUMNS = 'endpoint_id, api_key, url, events, secret, created_at';
 
@@ -64,24 +61,8 @@ export async function sealWebhookSecrets(client: pg.PoolClient, secretKey: Buffe
     ...endpoints.rows.map((r) => ({ ...r, aad: endpointAad(r.id), table: 'endpoint' as const })),
     ...signing.rows.map((r) => ({ ...r, aad: signingAad(r.id), table: 'signing' as const })),
   ];
-  if (!secretKey) {
-    if (all.some((r) => isSealed(r.secret))) {
-      throw new SecretKeyMissingError(
-        'the database holds encrypted webhook secrets: start the server with the same VOD_SECRET_KEY',
-      );
-    }
-    return;
-  }
-  for (const r of all) {
-    if (!isSealed(r.secret)) continue;
-    try {
-      unseal(secretKey, r.aad, r.secret);
-    } catch {
-      throw new SecretKeyMissingError(
-        'VOD_SECRET_KEY does not open the webhook secrets in this database: start with the key they were sealed with',
-      );
-    }
-  }
+  checkSealed(secretKey, all, 'webhook secrets');
+  if (!secretKey) return;
   for (const r of all) {
     if (isSealed(r.secret)) continue;
     await client.query(

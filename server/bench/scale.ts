@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import type { EncoderJob, Page } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
 import { clusterEnv, dropClusterDatabase, type Node, startApi, startWorker } from '../scale/cluster.ts';
-import { type ScaleEnv, toScaleEnv } from '../scale/global-setup.ts';
+import { parseServicesEnv, type ScaleEnv, toScaleEnv } from '../scale/global-setup.ts';
 import type { TestServer } from '../test/server.ts';
 import { type VodkitEncodeRun, vodkitEncode } from './encode.ts';
 import { uploadToReady } from './probe.ts';
@@ -26,12 +26,7 @@ async function services(repoRoot: string): Promise<{ env: ScaleEnv; stop(): Prom
   }
   const script = path.join(repoRoot, 'scripts/services.sh');
   const { stdout } = await run('bash', [script, 'start'], { timeout: 240_000 });
-  const vars = Object.fromEntries(
-    stdout
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const vars = parseServicesEnv(stdout);
   return {
     env: toScaleEnv(vars),
     stop: async () => {

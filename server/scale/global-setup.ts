@@ -22,6 +22,16 @@ declare module 'vitest' {
 
 const script = path.resolve(import.meta.dirname, '../../scripts/services.sh');
 
+/** The `NAME=value` lines `scripts/services.sh start` prints. */
+export function parseServicesEnv(stdout: string): Record<string, string> {
+  return Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
 export function toScaleEnv(env: Record<string, string | undefined>): ScaleEnv {
   const need = (k: string) => {
     const v = env[k];
@@ -52,12 +62,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   const started = Date.now();
   const { stdout } = await promisify(execFile)('bash', [script, 'start'], { timeout: 180_000 });
-  const env = Object.fromEntries(
-    stdout
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const env = parseServicesEnv(stdout);
   console.log(`scale: PostgreSQL and radosgw up in ${Date.now() - started} ms (${env.VOD_SERVICES_DIR})`);
   project.provide('scaleEnv', toScaleEnv(env));
   return async () => {

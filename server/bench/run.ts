@@ -181,7 +181,7 @@ async function main(): Promise<void> {
       if (only.has('scale')) {
         const n = runs('BENCH_SCALE_RUNS', 2);
         log(`scale: ${n} interleaved run(s) each, embedded vs API node + worker on PostgreSQL + S3`);
-        result.scale = await section('scale', () => benchScale(repoRoot, s, large, fixtures.large.name, n));
+        result.scale = await section('scale', () => benchScale(s, large, fixtures.large.name, n));
       }
     }
 

@@ -5,34 +5,22 @@
  * presigned GETs, and through the API (`VOD_S3_PROXY=1`). PostgreSQL and radosgw come from
  * scripts/services.sh (or from VOD_TEST_* already in the environment).
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { EncoderJob, Page } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
 import { clusterEnv, dropClusterDatabase, type Node, startApi, startWorker } from '../scale/cluster.ts';
-import { parseServicesEnv, type ScaleEnv, toScaleEnv } from '../scale/global-setup.ts';
+import { type ScaleEnv, startServices, toScaleEnv } from '../scale/global-setup.ts';
 import type { TestServer } from '../test/server.ts';
 import { type VodkitEncodeRun, vodkitEncode } from './encode.ts';
 import { uploadToReady } from './probe.ts';
 import { log, median, ratio, round } from './stats.ts';
 
-const run = promisify(execFile);
-
-async function services(repoRoot: string): Promise<{ env: ScaleEnv; stop(): Promise<void> }> {
+async function services(): Promise<{ env: ScaleEnv; stop(): Promise<void> }> {
   if (process.env.VOD_TEST_DATABASE_URL && process.env.VOD_TEST_S3_ENDPOINT) {
     return { env: toScaleEnv(process.env), stop: async () => {} };
   }
-  const script = path.join(repoRoot, 'scripts/services.sh');
-  const { stdout } = await run('bash', [script, 'start'], { timeout: 240_000 });
-  const vars = parseServicesEnv(stdout);
-  return {
-    env: toScaleEnv(vars),
-    stop: async () => {
-      await run('bash', [script, 'stop', vars.VOD_SERVICES_DIR!], { timeout: 60_000 });
-    },
-  };
+  return startServices();
 }
 
 /** Every init and media segment URL of a video's variants, resolved against its master. */
@@ -93,13 +81,12 @@ async function lastVideoId(baseUrl: string, token: string): Promise<string> {
 }
 
 export async function benchScale(
-  repoRoot: string,
   embedded: TestServer,
   source: Buffer,
   sourceName: string,
   runs: number,
 ): Promise<unknown> {
-  const svc = await services(repoRoot);
+  const svc = await services();
   const nodes: Node[] = [];
   const env = await clusterEnv(svc.env);
   try {

@@ -61,11 +61,30 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined;
   }
   const started = Date.now();
-  const { stdout } = await promisify(execFile)('bash', [script, 'start'], { timeout: 180_000 });
-  const env = parseServicesEnv(stdout);
-  console.log(`scale: PostgreSQL and radosgw up in ${Date.now() - started} ms (${env.VOD_SERVICES_DIR})`);
-  project.provide('scaleEnv', toScaleEnv(env));
-  return async () => {
-    await promisify(execFile)('bash', [script, 'stop', env.VOD_SERVICES_DIR!], { timeout: 60_000 });
+  const services = await startServices();
+  console.log(`scale: PostgreSQL and radosgw up in ${Date.now() - started} ms (${services.dir})`);
+  project.provide('scaleEnv', services.env);
+  return services.stop;
+}
+
+/**
+ * `scripts/services.sh start`, once more if it fails: Ceph's first boot on a busy machine now and then
+ * loses a step (an OSD refused with "wrong fsid", `radosgw-admin user create` timing out), and a failed
+ * start stops what it had started, so a second one begins clean.
+ */
+export async function startServices(): Promise<{ env: ScaleEnv; dir: string; stop(): Promise<void> }> {
+  const run = promisify(execFile);
+  const start = () => run('bash', [script, 'start'], { timeout: 180_000 });
+  const { stdout } = await start().catch((err: { stderr?: string }) => {
+    console.log(`scale: services did not start (${(err.stderr ?? '').trim().split('\n')[0]}); once more`);
+    return start();
+  });
+  const vars = parseServicesEnv(stdout);
+  return {
+    env: toScaleEnv(vars),
+    dir: vars.VOD_SERVICES_DIR!,
+    stop: async () => {
+      await run('bash', [script, 'stop', vars.VOD_SERVICES_DIR!], { timeout: 60_000 });
+    },
   };
 }

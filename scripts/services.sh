@@ -54,6 +54,19 @@ wait_for() {
   return 1
 }
 
+# Runs a Ceph client command up to 5 times: a client that talks to the monitor before it has the
+# monmap is refused with EPERM ('wrong fsid'), and a second try a moment later goes through.
+ceph_retry() {
+  local logfile=$1 i
+  shift
+  for ((i = 1; i <= 5; i++)); do
+    if "$@" 2>>"$logfile"; then return 0; fi
+    echo "attempt $i failed" >>"$logfile"
+    sleep 1
+  done
+  return 1
+}
+
 record_pid() { echo "$1 $2" >>"$DIR/pids"; }
 
 # Milliseconds since `start` began, per step, in log/timings (the figures quoted in docs/architecture.md).
@@ -111,6 +124,11 @@ osd_pool_default_pg_num = 8
 osd_pool_default_pgp_num = 8
 osd_pool_default_pg_autoscale_mode = off
 osd_crush_chooseleaf_type = 0
+# The OSD's own start-up commands (device class, crush location) race the monitor's first monmap: a
+# client that has not received it yet sends fsid 0 and is refused ('wrong fsid'), and the OSD exits.
+# This script places the OSD itself, with retries.
+osd_class_update_on_start = false
+osd_crush_update_on_start = false
 run_dir = $DIR/ceph/run
 admin_socket = $DIR/ceph/run/\$name.asok
 log_file = $DIR/log/\$name.log
@@ -135,19 +153,26 @@ EOF
   step mon-started
 
   local osd_id
-  osd_id=$(timeout 60 ceph "${C[@]}" --connect-timeout 30 osd new "$osd_uuid" 2>"$DIR/log/osd-new.log") ||
+  osd_id=$(ceph_retry "$DIR/log/osd-new.log" timeout 60 ceph "${C[@]}" --connect-timeout 30 osd new "$osd_uuid") ||
     die "ceph osd new failed: $(tail -n 5 "$DIR/log/osd-new.log")"
+  ceph_retry "$DIR/log/osd-crush.log" timeout 60 ceph "${C[@]}" --connect-timeout 30 \
+    osd crush add "osd.$osd_id" 1.0 host=localhost root=default >/dev/null ||
+    die "ceph osd crush add failed: $(tail -n 5 "$DIR/log/osd-crush.log")"
   ceph-osd "${C[@]}" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >"$DIR/log/osd-mkfs.log" 2>&1 ||
     die "ceph-osd --mkfs failed: $(tail -n 5 "$DIR/log/osd-mkfs.log")"
   setsid ceph-osd "${C[@]}" -i "$osd_id" -f >"$DIR/log/osd.out" 2>&1 </dev/null &
   record_pid ceph-osd $!
   step osd-started
+  wait_for "osd.$osd_id up" 60 \
+    "const o=JSON.parse(require('child_process').execFileSync('timeout',['20','ceph','-c','$conf','osd','stat','-f','json']));process.exit(o.num_up_osds>=1?0:1)" \
+    "$DIR/log/osd.$osd_id.log" || die "osd.$osd_id did not come up"
+  step osd-up
 
   # The user is written straight to RADOS (this also creates the zone's pools), then the gateway starts.
   local key=vodkit-test secret
   secret=$(node -e "console.log(require('crypto').randomBytes(20).toString('hex'))")
-  timeout 120 radosgw-admin "${C[@]}" -n client.rgw user create --uid=vodkit --display-name=vodkit \
-    --access-key="$key" --secret-key="$secret" >"$DIR/log/rgw-user.log" 2>&1 ||
+  ceph_retry "$DIR/log/rgw-user.log" timeout 60 radosgw-admin "${C[@]}" -n client.rgw user create \
+    --uid=vodkit --display-name=vodkit --access-key="$key" --secret-key="$secret" >/dev/null ||
     die "radosgw-admin user create failed: $(tail -n 5 "$DIR/log/rgw-user.log")"
   step rgw-user-created
   setsid radosgw "${C[@]}" -n client.rgw -f >"$DIR/log/rgw.out" 2>&1 </dev/null &
@@ -207,7 +232,10 @@ case "$cmd" in
     STARTED_NS=$(date +%s%N)
     # On any failure, take down what did start so nothing outlives a broken run (logs are kept).
     up=0
-    trap '[ $up = 1 ] || { cp -r "$DIR/log" "$DIR.failed-logs" 2>/dev/null; stop_services "$DIR" >/dev/null 2>&1; log "logs kept in $DIR.failed-logs"; }' EXIT
+    pg_job=
+    # A failed Ceph start waits for PostgreSQL's (a few seconds at most), so that the cleanup does not
+    # pull the directory from under initdb and then miss the postmaster that comes up after it.
+    trap '[ $up = 1 ] || { [ -z "$pg_job" ] || wait "$pg_job" 2>/dev/null; cp -r "$DIR/log" "$DIR.failed-logs" 2>/dev/null; stop_services "$DIR" >/dev/null 2>&1; log "logs kept in $DIR.failed-logs"; }' EXIT
     # PostgreSQL comes up while the Ceph monitor and OSD boot: the two share nothing.
     start_postgres &
     pg_job=$!

@@ -20,9 +20,21 @@ export interface ClipOptions {
   extra?: string[];
 }
 
-/** A fresh temp directory, removed by the caller (or left for the OS). */
+const tempDirs: string[] = [];
+
+/**
+ * A fresh temp directory, removed when the test process exits (a caller may remove it sooner): a
+ * suite run makes dozens, some with encoded ladders, which would otherwise pile up in /tmp.
+ */
 export function tempDir(prefix = 'vodkit-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  if (tempDirs.length === 0) {
+    process.once('exit', () => {
+      for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+    });
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { EncoderJob } from '@vodkit/api';
 import { clips, tempDir } from '../../server/test/fixtures.ts';
 import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
 import { apiToken, baseUrl } from '../helpers/env.ts';
-import { createHlsFixture, type HlsFixture } from '../helpers/hls-fixture.ts';
+import { createHlsFixture, type HlsFixture, serveStatic } from '../helpers/hls-fixture.ts';
 
 // What <vod-player> fetches before anyone presses play: `preload`, `loading="lazy"`, hls.js imported on
 // demand, and how the server delivers the SDK (precompressed, hashed chunks cached for good).
@@ -110,6 +110,47 @@ test('preload="none" fetches only the poster and does not even import hls.js', a
     .poll(() => player.evaluate((p: PlayerApi) => p.currentTime), { timeout: 20_000 })
     .toBeGreaterThan(0.5);
   expect(scripts.some((u) => /\/assets\/hls-/.test(u))).toBe(true);
+});
+
+test('the SDK asks for each eager player’s master as it starts, once, and never for lazy or token players', async ({
+  page,
+}) => {
+  // A customer's page: the drop-in script, then the players as markup. early-hls.ts requests the master
+  // of each player that will load as the SDK starts; the element takes that answer instead of asking
+  // again, so a URL built differently there (video-id + api-base, a relative src) would show as two.
+  const seen = fixture.requests.length;
+  const masters: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('master.m3u8') || r.url().includes('master.m3u8?')) masters.push(r.url());
+  });
+  const dir = tempDir();
+  fs.writeFileSync(
+    path.join(dir, 'customer.html'),
+    `<!doctype html><script type="module" src="${baseUrl()}/sdk/vodkit-player.js"></script>
+<vod-player id="by-id" muted autoplay video-id="${videoId}" api-base="${baseUrl()}/"></vod-player>
+<vod-player id="by-src" preload="metadata" src="${fixture.master}"></vod-player>
+<vod-player id="lazy" loading="lazy" style="margin-top:5000px" src="${fixture.master}?lazy"></vod-player>
+<vod-player id="token" preload="metadata" token="not-a-real-token" src="${fixture.master}?token-player"></vod-player>`,
+  );
+  const site = await serveStatic(dir);
+  try {
+    await page.goto(`${site.origin}/customer.html`);
+    await expect
+      .poll(() => page.locator('#by-id').evaluate((p: PlayerApi) => p.currentTime), { timeout: 20_000 })
+      .toBeGreaterThan(0.5);
+    // preload="metadata": the duration comes from the playlists alone.
+    await expect(page.locator('#by-src [part="time"] .total')).toHaveText(/\/ 0:0[1-9]/, { timeout: 20_000 });
+    expect(masters.filter((u) => u.includes(`/stream/${videoId}/master.m3u8`))).toHaveLength(1);
+    expect(
+      fixture.requests.slice(seen).filter((u) => u.endsWith('/stream/fixture/master.m3u8')),
+    ).toHaveLength(1);
+    expect(masters.filter((u) => u.includes('?lazy'))).toEqual([]);
+    // The token player asks once, itself, with its token; nothing went out early without it.
+    expect(masters.filter((u) => u.includes('token-player'))).toHaveLength(1);
+    expect(masters.find((u) => u.includes('token-player'))).toContain('token=not-a-real-token');
+  } finally {
+    await site.close();
+  }
 });
 
 test('loading="lazy" waits until the player nears the viewport', async ({ page }) => {

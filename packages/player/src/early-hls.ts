@@ -1,4 +1,5 @@
-import { importHls, mseSupported } from './hls-controller.ts';
+import { absoluteUrl, importHls, mseSupported, streamUrl } from './hls-controller.ts';
+import { prefetchEarly } from './prefetch-loader.ts';
 
 /**
  * A `<vod-player>` in the page that will load its source as soon as it is defined: it has one, it is
@@ -6,11 +7,25 @@ import { importHls, mseSupported } from './hls-controller.ts';
  */
 const WILL_PLAY =
   'vod-player:is([src]:not([src=""]),[video-id]:not([video-id=""])):not([loading=lazy]):is([autoplay],:not([preload=none]))';
+/** The URL gets a token, or waits for one from `token-url`: the player makes that request itself. */
+const HAS_TOKEN = '[token],[playback-token],[token-url]';
 
-// index.ts imports this module first, so it runs before Lit and the elements are evaluated, defined
-// and rendered: hls.js' chunk, the long pole of the first frame, is requested that much earlier than
-// from a player's connectedCallback. A page whose players wait (`preload="none"`, lazy) fetches
-// nothing here.
-if (typeof document !== 'undefined' && document.querySelector?.(WILL_PLAY) && mseSupported()) {
-  importHls().catch(() => undefined);
+/** The master a player will load, as `VodPlayer` builds it: `src` wins over `video-id`. */
+function masterOf(el: Element): string {
+  const src = el.getAttribute('src');
+  return absoluteUrl(
+    src || streamUrl(el.getAttribute('api-base') ?? '', el.getAttribute('video-id') ?? '', 'master.m3u8'),
+  );
+}
+
+// index.ts imports this module first, and the SDK bundle has no static imports (Lit is inside it), so
+// this runs as soon as the bundle has arrived, before Lit and the elements are evaluated, defined and
+// rendered: hls.js' chunk, the long pole of the first frame, is requested that much earlier than from
+// a player's connectedCallback, and so is the master playlist of each player that will load (a
+// handful at most), which the player then takes instead of asking again (`takeEarlyPrefetch`). A page
+// whose players wait (`preload="none"`, lazy) fetches nothing here.
+if (typeof document !== 'undefined' && mseSupported()) {
+  const players = [...(document.querySelectorAll?.(WILL_PLAY) ?? [])];
+  if (players.length > 0) importHls().catch(() => undefined);
+  for (const el of players.slice(0, 4)) if (!el.matches(HAS_TOKEN)) prefetchEarly(masterOf(el));
 }

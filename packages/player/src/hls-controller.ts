@@ -3,7 +3,12 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { codeForStatus, type PlayerErrorCode } from './errors.ts';
 import type { QualityLevel, VodEventDetails } from './events.ts';
 import type { LoaderClass } from './playback-token.ts';
-import { type PlaylistPrefetch, prefetchLoader, prefetchPlaylist } from './prefetch-loader.ts';
+import {
+  type PlaylistPrefetch,
+  prefetchLoader,
+  prefetchPlaylist,
+  takeEarlyPrefetch,
+} from './prefetch-loader.ts';
 
 /** What the controller tells its host; the host turns these into events and re-renders. */
 export interface HlsControllerCallbacks {
@@ -64,6 +69,20 @@ export function mseSupported(): boolean {
     typeof ms?.isTypeSupported === 'function' &&
     ms.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"')
   );
+}
+
+/** A Vodkit stream's file: `${apiBase}/stream/${videoId}/${file}`, the page's origin by default. */
+export function streamUrl(apiBase: string, videoId: string, file: string): string {
+  return `${(apiBase || location.origin).replace(/\/+$/, '')}/stream/${encodeURIComponent(videoId)}/${file}`;
+}
+
+/** As hls.js resolves a source: against the document. */
+export function absoluteUrl(url: string): string {
+  try {
+    return new URL(url, document.baseURI).href;
+  } catch {
+    return url;
+  }
 }
 
 const MANIFEST_ERRORS: ReadonlySet<string> = new Set([
@@ -202,8 +221,11 @@ export class HlsController implements ReactiveController {
     this.#networkRecoveryUsed = false;
     if (mseSupported()) {
       this.#engine = 'hls.js';
-      // The master's round trip overlaps hls.js' download and compile instead of following them.
-      const prefetch = source.prefetch === false ? null : prefetchPlaylist(source.url);
+      // The master's round trip overlaps hls.js' download and compile instead of following them;
+      // `early-hls.ts` may have asked for it before the element was even defined. Keyed by the
+      // absolute URL, as hls.js will ask for it.
+      const url = absoluteUrl(source.url);
+      const prefetch = source.prefetch === false ? null : (takeEarlyPrefetch(url) ?? prefetchPlaylist(url));
       this.#prefetch = prefetch;
       // A token-bearing source also waits for its loader's chunk (fetched beside hls.js), so that no
       // request leaves without the token; a failure of either is the same fatal error.

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoaderClass } from './playback-token.ts';
-import { prefetchLoader, prefetchPlaylist } from './prefetch-loader.ts';
+import { prefetchEarly, prefetchLoader, prefetchPlaylist, takeEarlyPrefetch } from './prefetch-loader.ts';
 
 // A real HTTP server; hls.js' own loader needs XMLHttpRequest, which Node lacks, so `Base` is a small
 // fetch-based loader with the same contract (the e2e specs run the real one in Chromium).
@@ -110,5 +110,21 @@ describe('prefetchLoader', () => {
     loader.abort();
     await new Promise((r) => setTimeout(r, 150));
     expect(called).toBe(false);
+  });
+});
+
+describe('early prefetch (early-hls.ts, before any player is defined)', () => {
+  it('is requested once, taken by one player only, and then answers that player’s master request', async () => {
+    seen.length = 0;
+    const url = `${origin}/stream/early/master.m3u8`;
+    prefetchEarly(url);
+    prefetchEarly(url); // two players of the same video: still one request
+    const taken = takeEarlyPrefetch(url);
+    expect(taken?.url).toBe(url);
+    expect(takeEarlyPrefetch(url)).toBeNull(); // a second player asks for itself
+    expect(takeEarlyPrefetch(`${origin}/stream/other/master.m3u8`)).toBeNull();
+    const result = await load(prefetchLoader(Base, taken!), url);
+    expect(result).toMatchObject({ ok: true, data: '#EXTM3U\n#/stream/early/master.m3u8' });
+    expect(seen).toEqual(['/stream/early/master.m3u8']);
   });
 });

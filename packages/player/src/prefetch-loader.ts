@@ -46,6 +46,32 @@ export function prefetchPlaylist(
   return { url, start, answer, used: false, abort: () => controller.abort() };
 }
 
+/** Masters requested by `early-hls.ts` before any player existed, by absolute URL. */
+const early = new Map<string, PlaylistPrefetch>();
+
+/**
+ * Requests `url` now, for the player that will ask for it once defined (`takeEarlyPrefetch`). One
+ * that no player takes within 10 s (its attributes changed first) is dropped and aborted.
+ */
+export function prefetchEarly(url: string): void {
+  if (early.has(url)) return;
+  const prefetch = prefetchPlaylist(url);
+  early.set(url, prefetch);
+  setTimeout(() => {
+    if (early.get(url) !== prefetch) return;
+    early.delete(url);
+    prefetch.abort();
+  }, 10_000);
+}
+
+/** The early request for `url`, taken out so that no second player uses the same answer; else null. */
+export function takeEarlyPrefetch(url: string): PlaylistPrefetch | null {
+  const prefetch = early.get(url);
+  if (!prefetch) return null;
+  early.delete(url);
+  return prefetch;
+}
+
 /**
  * hls.js' playlist loader (`config.pLoader`) that answers the first request for `prefetch.url` from
  * the prefetched response and sends every other one through `Base` (the default or the playback-token

@@ -4,7 +4,14 @@ import { styleMap } from 'lit/directives/style-map.js';
 import { CaptionsController, cueStyles } from './captions.ts';
 import { isRetryable } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
-import { HlsController, type HlsSource, importHls, mseSupported, type Preload } from './hls-controller.ts';
+import {
+  HlsController,
+  type HlsSource,
+  importHls,
+  mseSupported,
+  type Preload,
+  streamUrl,
+} from './hls-controller.ts';
 import { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
 import { loadStrings, type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
 import { icons } from './icons.ts';
@@ -444,7 +451,7 @@ export class VodPlayer extends VodMediaElement {
   }
 
   #streamUrl(file: string): string {
-    return this.#withToken(`${this.#base()}/stream/${encodeURIComponent(this.videoId)}/${file}`);
+    return this.#withToken(streamUrl(this.apiBase, this.videoId, file));
   }
 
   #base(): string {

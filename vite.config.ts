@@ -59,6 +59,34 @@ function precompress(): Plugin {
   };
 }
 
+/**
+ * Gives `early-hls.ts` the URL of hls.js' hashed chunk (`__VODKIT_HLS_CHUNK__`, relative to the chunk
+ * that uses it), so it can start that download with a `<link rel="modulepreload">` at once: an
+ * `import()` only starts its fetch after the whole module graph being evaluated has run, which for
+ * the SDK is Lit and both elements, defined and rendered. Builds without it (tsc's dist/, vitest)
+ * leave the name undefined and skip the hint.
+ */
+function hlsChunkUrl(): Plugin {
+  return {
+    name: 'vodkit-hls-chunk-url',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const hls = Object.values(bundle).find(
+        (c) => c.type === 'chunk' && c.facadeModuleId?.replace(/\\/g, '/').endsWith('/hls.js/dist/hls.mjs'),
+      );
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk' || !chunk.code.includes('__VODKIT_HLS_CHUNK__')) continue;
+        if (!hls) throw new Error(`${chunk.fileName} asks for hls.js' chunk, which the build did not emit`);
+        const rel = path.posix.relative(path.posix.dirname(chunk.fileName), hls.fileName);
+        chunk.code = chunk.code.replaceAll(
+          '__VODKIT_HLS_CHUNK__',
+          JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`),
+        );
+      }
+    },
+  };
+}
+
 export default defineConfig(({ mode }) =>
   mode === 'test'
     ? {
@@ -82,7 +110,7 @@ export default defineConfig(({ mode }) =>
         // The demo site; `npm run build` writes demo/dist, which the server serves on the API's port.
         ...source,
         root: path.join(here, 'demo'),
-        plugins: [precompress()],
+        plugins: [hlsChunkUrl(), precompress()],
         build: {
           // .vite/manifest.json: which chunks each entry loads up front (the bench weighs the SDK by it).
           manifest: true,

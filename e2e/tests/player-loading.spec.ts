@@ -120,8 +120,10 @@ test('the SDK asks for each eager player’s master as it starts, once, and neve
   // again, so a URL built differently there (video-id + api-base, a relative src) would show as two.
   const seen = fixture.requests.length;
   const masters: string[] = [];
+  const hlsChunks: string[] = [];
   page.on('request', (r) => {
     if (r.url().endsWith('master.m3u8') || r.url().includes('master.m3u8?')) masters.push(r.url());
+    if (/\/assets\/hls-[\w-]+\.js$/.test(r.url())) hlsChunks.push(r.url());
   });
   const dir = tempDir();
   fs.writeFileSync(
@@ -148,6 +150,12 @@ test('the SDK asks for each eager player’s master as it starts, once, and neve
     // The token player asks once, itself, with its token; nothing went out early without it.
     expect(masters.filter((u) => u.includes('token-player'))).toHaveLength(1);
     expect(masters.find((u) => u.includes('token-player'))).toContain('token=not-a-real-token');
+    // hls.js was hinted with a modulepreload link as the SDK started, and the import used that fetch.
+    const hint = await page.evaluate(
+      () => (document.querySelector('link[rel=modulepreload]') as HTMLLinkElement | null)?.href,
+    );
+    expect(hint).toMatch(/\/assets\/hls-[\w-]+\.js$/);
+    expect(hlsChunks).toEqual([hint]);
   } finally {
     await site.close();
   }

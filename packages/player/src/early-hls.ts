@@ -18,14 +18,33 @@ function masterOf(el: Element): string {
   );
 }
 
-// index.ts imports this module first, and the SDK bundle has no static imports (Lit is inside it), so
-// this runs as soon as the bundle has arrived, before Lit and the elements are evaluated, defined and
-// rendered: hls.js' chunk, the long pole of the first frame, is requested that much earlier than from
-// a player's connectedCallback, and so is the master playlist of each player that will load (a
-// handful at most), which the player then takes instead of asking again (`takeEarlyPrefetch`). A page
-// whose players wait (`preload="none"`, lazy) fetches nothing here.
+/** hls.js' chunk, relative to this module, where the SDK build wrote it (vite.config.ts); else unset. */
+declare const __VODKIT_HLS_CHUNK__: string | undefined;
+
+/**
+ * Starts hls.js' download now: `import()` only fetches once the module graph being evaluated (Lit,
+ * the elements, their first render) has run; a modulepreload link fetches at once, and the later
+ * `import()` finds the module already there.
+ */
+function preloadHls(): void {
+  if (typeof __VODKIT_HLS_CHUNK__ !== 'string') return;
+  const link = document.createElement('link');
+  link.rel = 'modulepreload';
+  link.href = new URL(__VODKIT_HLS_CHUNK__, import.meta.url).href;
+  document.head.append(link);
+}
+
+// index.ts imports this module first: in the SDK it runs as soon as the entry and Lit's shared chunk
+// have arrived, before the elements are defined and rendered. hls.js' chunk, the long pole of the
+// first frame, is requested that much earlier than from a player's connectedCallback, and so is the
+// master playlist of each player that will load (a handful at most), which the player then takes
+// instead of asking again (`takeEarlyPrefetch`). A page whose players wait (`preload="none"`, lazy)
+// fetches nothing here.
 if (typeof document !== 'undefined' && mseSupported()) {
   const players = [...(document.querySelectorAll?.(WILL_PLAY) ?? [])];
-  if (players.length > 0) importHls().catch(() => undefined);
+  if (players.length > 0) {
+    preloadHls();
+    importHls().catch(() => undefined);
+  }
   for (const el of players.slice(0, 4)) if (!el.matches(HAS_TOKEN)) prefetchEarly(masterOf(el));
 }

@@ -1,7 +1,7 @@
 import type { Db } from './database.ts';
 import { now } from './database.ts';
 import type { KeysRepository } from './repositories.ts';
-import { checkSealed, isSealed, SecretKeyMissingError, seal, unseal } from './sealed.ts';
+import { checkSealed, isSealed, openIfSealed, SecretKeyMissingError, seal, sealIfKeyed } from './sealed.ts';
 
 export interface ApiKeyRow {
   apiKey: string;
@@ -52,7 +52,7 @@ export class KeysRepo implements KeysRepository {
 
   async insert(apiKey: string, secret: string, name: string | null, sandbox = false): Promise<ApiKeyRow> {
     const createdAt = now();
-    const stored = this.secretKey ? seal(this.secretKey, apiKey, secret) : secret;
+    const stored = sealIfKeyed(this.secretKey, apiKey, secret);
     this.db
       .prepare('INSERT INTO api_keys (api_key, secret, name, created_at, sandbox) VALUES (?, ?, ?, ?, ?)')
       .run(apiKey, stored, name, createdAt, sandbox ? 1 : 0);
@@ -99,11 +99,7 @@ export class KeysRepo implements KeysRepository {
   }
 
   #toKey(r: Row): ApiKeyRow {
-    const secret = isSealed(r.secret)
-      ? this.secretKey
-        ? unseal(this.secretKey, r.api_key, r.secret)
-        : ''
-      : r.secret;
+    const secret = openIfSealed(this.secretKey, r.api_key, r.secret, '');
     return {
       apiKey: r.api_key,
       secret,

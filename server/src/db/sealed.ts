@@ -46,6 +46,20 @@ export function checkSealed(
   }
 }
 
+/** A secret as stored: sealed when the server has a key, as it is when it runs without one. */
+export function sealIfKeyed(key: Buffer | null, aad: string, secret: string): string {
+  return key ? seal(key, aad, secret) : secret;
+}
+
+/**
+ * A stored secret in the clear: opened when sealed. Without a key a sealed value cannot be read, and
+ * `unkeyed` says what stands in for it (the boot check, `checkSealed`, refuses that case anyway).
+ */
+export function openIfSealed(key: Buffer | null, aad: string, stored: string, unkeyed = stored): string {
+  if (!isSealed(stored)) return stored;
+  return key ? unseal(key, aad, stored) : unkeyed;
+}
+
 /**
  * Seals a secret with the server's `VOD_SECRET_KEY`. `apiKey` is the associated data: the API key id
  * for API secrets, a namespaced row id for webhook secrets (db/webhooks.ts), so a sealed secret copied

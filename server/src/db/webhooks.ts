@@ -2,7 +2,7 @@ import type { WebhookDeliveryStatus, WebhookEndpoint, WebhookEventType, WebhookP
 import type { Db } from './database.ts';
 import { now } from './database.ts';
 import type { WebhooksRepository } from './repositories.ts';
-import { checkSealed, endpointAad, isSealed, seal, signingAad, unseal } from './sealed.ts';
+import { checkSealed, endpointAad, isSealed, openIfSealed, seal, sealIfKeyed, signingAad } from './sealed.ts';
 
 export interface EndpointRow extends WebhookEndpoint {
   apiKey: string;
@@ -151,12 +151,12 @@ export class WebhooksRepo implements WebhooksRepository {
   }
 
   #seal(aad: string, secret: string): string {
-    return this.secretKey ? seal(this.secretKey, aad, secret) : secret;
+    return sealIfKeyed(this.secretKey, aad, secret);
   }
 
-  /** Sealed values open only with the key; without it the constructor has already refused them. */
+  /** Sealed values open only with the key; without it the boot check has already refused them. */
   #open(aad: string, stored: string): string {
-    return isSealed(stored) && this.secretKey ? unseal(this.secretKey, aad, stored) : stored;
+    return openIfSealed(this.secretKey, aad, stored);
   }
 
   #toEndpoint = (r: EndpointDbRow): EndpointRow => ({

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ApiKeyRow } from '../keys.ts';
 import type { KeysRepository } from '../repositories.ts';
-import { checkSealed, isSealed, seal, unseal } from '../sealed.ts';
+import { checkSealed, isSealed, openIfSealed, seal, sealIfKeyed } from '../sealed.ts';
 import { iso, NOW, num } from './sql.ts';
 
 interface Row {
@@ -47,7 +47,7 @@ export class PgKeysRepository implements KeysRepository {
   ) {}
 
   async insert(apiKey: string, secret: string, name: string | null, sandbox = false): Promise<ApiKeyRow> {
-    const stored = this.secretKey ? seal(this.secretKey, apiKey, secret) : secret;
+    const stored = sealIfKeyed(this.secretKey, apiKey, secret);
     const { rows } = await this.pool.query<{ created_at: Date }>(
       `INSERT INTO api_keys (api_key, secret, name, created_at, sandbox) VALUES ($1, $2, $3, ${NOW}, $4)
        RETURNING created_at`,
@@ -97,11 +97,7 @@ export class PgKeysRepository implements KeysRepository {
   }
 
   #toKey(r: Row): ApiKeyRow {
-    const secret = isSealed(r.secret)
-      ? this.secretKey
-        ? unseal(this.secretKey, r.api_key, r.secret)
-        : ''
-      : r.secret;
+    const secret = openIfSealed(this.secretKey, r.api_key, r.secret, '');
     return {
       apiKey: r.api_key,
       secret,

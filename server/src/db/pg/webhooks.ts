@@ -1,7 +1,15 @@
 import type { WebhookDeliveryStatus, WebhookEventType } from '@vodkit/api';
 import type pg from 'pg';
 import type { Page, WebhooksRepository } from '../repositories.ts';
-import { checkSealed, endpointAad, isSealed, seal, signingAad, unseal } from '../sealed.ts';
+import {
+  checkSealed,
+  endpointAad,
+  isSealed,
+  openIfSealed,
+  seal,
+  sealIfKeyed,
+  signingAad,
+} from '../sealed.ts';
 import type { DeliveryRow, EndpointRow, NewDelivery, NewEvent } from '../webhooks.ts';
 import { inTransaction, iso, NOW, num } from './sql.ts';
 
@@ -86,12 +94,12 @@ export class PgWebhooksRepository implements WebhooksRepository {
   ) {}
 
   #seal(aad: string, secret: string): string {
-    return this.secretKey ? seal(this.secretKey, aad, secret) : secret;
+    return sealIfKeyed(this.secretKey, aad, secret);
   }
 
   /** Sealed values open only with the key; without it the boot check has already refused them. */
   #open(aad: string, stored: string): string {
-    return isSealed(stored) && this.secretKey ? unseal(this.secretKey, aad, stored) : stored;
+    return openIfSealed(this.secretKey, aad, stored);
   }
 
   #toEndpoint = (r: EndpointDbRow): EndpointRow => ({

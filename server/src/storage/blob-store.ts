@@ -12,6 +12,7 @@ import {
   PutBucketCorsCommand,
   PutObjectCommand,
   S3Client,
+  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
@@ -247,6 +248,20 @@ export interface S3BlobStoreOptions {
   forcePathStyle: boolean;
 }
 
+/** The client settings for a bucket, shared by `S3BlobStore` and tus' S3Store (uploads-store.ts). */
+export function s3ClientConfig(options: S3BlobStoreOptions): S3ClientConfig {
+  return {
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+    // The SDK's default CRC checksums turn streamed bodies into aws-chunked uploads, which
+    // S3-compatible stores (radosgw) answer with 411; checksum only where the API demands one.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+}
+
 /** Objects in one S3 bucket. S3 PUTs are atomic per object, so no temp keys are needed. */
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3' as const;
@@ -255,16 +270,7 @@ export class S3BlobStore implements BlobStore {
 
   constructor(options: S3BlobStoreOptions) {
     this.bucket = options.bucket;
-    this.client = new S3Client({
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      region: options.region,
-      forcePathStyle: options.forcePathStyle,
-      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-      // The SDK's default CRC checksums turn streamed bodies into aws-chunked uploads, which
-      // S3-compatible stores (radosgw) answer with 411; checksum only where the API demands one.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    this.client = new S3Client(s3ClientConfig(options));
   }
 
   /**

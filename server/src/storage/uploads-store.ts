@@ -13,7 +13,7 @@ import { type DataStore, ERRORS, type KvStore, type Locker, type Upload } from '
 import type { Config } from '../config.ts';
 import { isValidId } from '../ids.ts';
 import { SignedSourceUrl, type SourceInput } from '../media/source.ts';
-import { S3BlobStore, type S3BlobStoreOptions } from './blob-store.ts';
+import { S3BlobStore, type S3BlobStoreOptions, s3ClientConfig } from './blob-store.ts';
 import { PgLocker } from './pg-locker.ts';
 
 /** Unfinished uploads older than this answer 410 and are swept (tus `expiration`). */
@@ -233,16 +233,8 @@ export class S3UploadsStore implements UploadsStore {
       // Expiry is our own sweep (FileService), not a bucket lifecycle rule reading tags.
       useTags: false,
       cache: new NoCache(),
-      s3ClientConfig: {
-        bucket: o.bucket,
-        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-        region: o.region,
-        forcePathStyle: o.forcePathStyle,
-        credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey },
-        // As in S3BlobStore: streamed bodies with the SDK's default checksums get 411 from radosgw.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      },
+      // The blob store's settings (radosgw needs its checksum choice for streamed bodies too).
+      s3ClientConfig: { bucket: o.bucket, ...s3ClientConfig(o) },
     });
   }
 

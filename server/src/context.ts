@@ -118,36 +118,13 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       async (videoId) => (await jobsRepo.getByVideo(videoId))?.attempts ?? null,
     );
     const auth = new AuthService(repos.keys, { maxTokenLifetimeS: config.maxTokenLifetimeS });
-    const files = new FileService({
-      config,
-      storage,
-      uploads,
-      files: filesRepo,
-      jobs: jobsRepo,
-      events,
-      log,
-      outputs,
-    });
-    const pictures = new PictureService({
-      config,
-      storage,
-      uploads,
-      files: filesRepo,
-      jobs: jobsRepo,
-      events,
-      log,
-      outputs,
-    });
+    // What the media services share: where the bytes are, the records, and who hears of changes.
+    const media = { config, storage, uploads, files: filesRepo, jobs: jobsRepo, events, log, outputs };
+    const files = new FileService(media);
+    const pictures = new PictureService(media);
     const encoding = new EncodingService({
-      config,
-      storage,
-      files: filesRepo,
-      jobs: jobsRepo,
-      events,
-      log,
+      ...media,
       pictures,
-      outputs,
-      uploads,
       timings: { leaseMs: config.jobLeaseMs, renewMs: Math.round(config.jobLeaseMs / 3) },
       ...(waker ? { waker } : {}),
     });

@@ -15,17 +15,9 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { type Browser, chromium, type Page } from '@playwright/test';
 import { log, median, round, summarize } from '../../server/bench/stats.ts';
+import { chromiumLaunchOptions } from '../../server/test/chromium.ts';
 import { startServer } from '../../server/test/server.ts';
 import { createHlsFixture, serveStatic } from '../helpers/hls-fixture.ts';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 interface ManifestChunk {
   file: string;
@@ -174,12 +166,7 @@ export async function benchPlayer(repoRoot: string, runs: number): Promise<Recor
   ).find((c) => /^assets\/hls-/.test(c.file))!.file;
   const server = await startServer();
   const fixture = await createHlsFixture(6);
-  const chromiumPath =
-    process.env.CHROMIUM_PATH || (fs.existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-  const browser = await chromium.launch({
-    ...(chromiumPath ? { executablePath: chromiumPath } : {}),
-    args: CHROMIUM_ARGS,
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions());
   const cleanup: (() => Promise<void>)[] = [];
   try {
     const base = server.baseUrl;

@@ -14,6 +14,7 @@ import { signToken } from '@vodkit/api/sign';
 import pg from 'pg';
 import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { chromiumLaunchOptions } from '../test/chromium.ts';
 import { makeClip, tempDir } from '../test/fixtures.ts';
 import { fileIdOf, tusUpload } from '../test/upload.ts';
 import { clusterEnv, dropClusterDatabase, type Node, startApi, startWorker } from './cluster.ts';
@@ -198,17 +199,7 @@ describe('a cluster of one API node and two workers', () => {
     });
     await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
     const origin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    const browser = await chromium.launch(chromiumLaunchOptions());
     try {
       const tab = await browser.newPage();
       await tab.goto(origin);

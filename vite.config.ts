@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { defaultClientConditions, defaultServerConditions, type Plugin } from 'vite';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { minifyLitCss } from './scripts/minify-lit-css.ts';
 
 const here = import.meta.dirname;
 /** Where `npm run dev` proxies API calls: the server started beside it. */
@@ -110,7 +111,7 @@ export default defineConfig(({ mode }) =>
         // The demo site; `npm run build` writes demo/dist, which the server serves on the API's port.
         ...source,
         root: path.join(here, 'demo'),
-        plugins: [hlsChunkUrl(), precompress()],
+        plugins: [minifyLitCss(), hlsChunkUrl(), precompress()],
         build: {
           // .vite/manifest.json: which chunks each entry loads up front (the bench weighs the SDK by it).
           manifest: true,

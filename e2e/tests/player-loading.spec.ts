@@ -116,14 +116,17 @@ test('the SDK asks for each eager player’s master as it starts, once, and neve
   page,
 }) => {
   // A customer's page: the drop-in script, then the players as markup. early-hls.ts requests the master
-  // of each player that will load as the SDK starts; the element takes that answer instead of asking
-  // again, so a URL built differently there (video-id + api-base, a relative src) would show as two.
+  // of each player that will load as the SDK starts, then what hls.js will ask next (startup.ts); the
+  // element takes those answers instead of asking again, so a URL built differently there (video-id +
+  // api-base, a relative src) would show as two.
   const seen = fixture.requests.length;
   const masters: string[] = [];
   const hlsChunks: string[] = [];
+  const byId: string[] = [];
   page.on('request', (r) => {
     if (r.url().endsWith('master.m3u8') || r.url().includes('master.m3u8?')) masters.push(r.url());
     if (/\/assets\/hls-[\w-]+\.js$/.test(r.url())) hlsChunks.push(r.url());
+    if (r.url().includes(`/stream/${videoId}/`)) byId.push(new URL(r.url()).pathname);
   });
   const dir = tempDir();
   fs.writeFileSync(
@@ -147,6 +150,21 @@ test('the SDK asks for each eager player’s master as it starts, once, and neve
       fixture.requests.slice(seen).filter((u) => u.endsWith('/stream/fixture/master.m3u8')),
     ).toHaveLength(1);
     expect(masters.filter((u) => u.includes('?lazy'))).toEqual([]);
+    // The autoplaying player's start: its media playlists, init segments and first segments were
+    // fetched ahead of hls.js (by fetch(), where hls.js uses XHR), and hls.js asked for none again.
+    expect(byId.length).toBeGreaterThan(4);
+    expect(byId.filter((u, i) => byId.indexOf(u) !== i)).toEqual([]);
+    const ahead = await page.evaluate((id) => {
+      const all = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      return all
+        .filter((e) => e.name.includes(`/stream/${id}/`) && e.initiatorType === 'fetch')
+        .map((e) => new URL(e.name).pathname.replace(`/stream/${id}/`, ''));
+    }, videoId);
+    expect(ahead).toContain('master.m3u8');
+    expect(ahead.filter((u) => u.endsWith('/index.m3u8')).length).toBeGreaterThanOrEqual(1);
+    expect(ahead.filter((u) => /\.(mp4|m4s)$/.test(u)).length).toBeGreaterThanOrEqual(2);
+    // The other players of the page preload metadata or wait: not one segment of theirs came.
+    expect(fixture.requests.slice(seen).filter((u) => /\.(mp4|m4s)(\?|$)/.test(u))).toEqual([]);
     // The token player asks once, itself, with its token; nothing went out early without it.
     expect(masters.filter((u) => u.includes('token-player'))).toHaveLength(1);
     expect(masters.find((u) => u.includes('token-player'))).toContain('token=not-a-real-token');

@@ -1,5 +1,5 @@
 import { absoluteUrl, importHls, mseSupported, streamUrl } from './hls-controller.ts';
-import { prefetchEarly } from './prefetch-loader.ts';
+import { startEarly } from './prefetch.ts';
 
 /**
  * A `<vod-player>` in the page that will load its source as soon as it is defined: it has one, it is
@@ -7,6 +7,8 @@ import { prefetchEarly } from './prefetch-loader.ts';
  */
 const WILL_PLAY =
   'vod-player:is([src]:not([src=""]),[video-id]:not([video-id=""])):not([loading=lazy]):is([autoplay],:not([preload=none]))';
+/** A player that buffers before play, as `VodPlayer` decides: it autoplays or preloads `auto`. */
+const BUFFERS = '[autoplay],:not([preload=none],[preload=metadata])';
 /** The URL gets a token, or waits for one from `token-url`: the player makes that request itself. */
 const HAS_TOKEN = '[token],[playback-token],[token-url]';
 
@@ -37,14 +39,23 @@ function preloadHls(): void {
 // index.ts imports this module first: in the SDK it runs as soon as the entry and Lit's shared chunk
 // have arrived, before the elements are defined and rendered. hls.js' chunk, the long pole of the
 // first frame, is requested that much earlier than from a player's connectedCallback, and so is the
-// master playlist of each player that will load (a handful at most), which the player then takes
-// instead of asking again (`takeEarlyPrefetch`). A page whose players wait (`preload="none"`, lazy)
-// fetches nothing here.
+// master playlist of each player that will load (a handful at most), followed by what hls.js will
+// ask next (`startup.ts`), which the player then takes instead of asking again (`takeEarly`). A page
+// whose players wait (`preload="none"`, lazy) fetches nothing here.
 if (typeof document !== 'undefined' && mseSupported()) {
   const players = [...(document.querySelectorAll?.(WILL_PLAY) ?? [])];
+  // The start-up chunk first: it is small, so it arrives (and is evaluated) before hls.js, and the
+  // media playlists can leave while hls.js is still compiling.
+  for (const el of players.slice(0, 4)) {
+    if (el.matches(HAS_TOKEN)) continue;
+    startEarly(masterOf(el), {
+      segments: el.matches(BUFFERS),
+      startPosition: Math.max(Number(el.getAttribute('start-time')) || 0, 0),
+      box: () => el.getBoundingClientRect(),
+    });
+  }
   if (players.length > 0) {
     preloadHls();
     importHls().catch(() => undefined);
   }
-  for (const el of players.slice(0, 4)) if (!el.matches(HAS_TOKEN)) prefetchEarly(masterOf(el));
 }

@@ -3,12 +3,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { codeForStatus, type PlayerErrorCode } from './errors.ts';
 import type { QualityLevel, VodEventDetails } from './events.ts';
 import type { LoaderClass } from './playback-token.ts';
-import {
-  type PlaylistPrefetch,
-  prefetchLoader,
-  prefetchPlaylist,
-  takeEarlyPrefetch,
-} from './prefetch-loader.ts';
+import { startStartup, takeEarly } from './prefetch.ts';
+import type { Startup } from './startup.ts';
 
 /** What the controller tells its host; the host turns these into events and re-renders. */
 export interface HlsControllerCallbacks {
@@ -119,7 +115,10 @@ export class HlsController implements ReactiveController {
   #networkRecoveryUsed = false;
   #connected = false;
   #started: Promise<void> | null = null;
-  #prefetch: PlaylistPrefetch | null = null;
+  /** What is being fetched ahead of hls.js for the attached source (`startup.ts`). */
+  #startup: Promise<Startup | null> | null = null;
+  /** A MediaSource opened for the `<video>` before hls.js was there, until hls.js takes it. */
+  #mediaSource: { source: MediaSource; url: string } | null = null;
   /** Native HLS: where to resume after a re-authorized source, and whether that was tried already. */
   #resumeAt: number | null = null;
   #reauthorized = false;
@@ -221,22 +220,32 @@ export class HlsController implements ReactiveController {
     this.#networkRecoveryUsed = false;
     if (mseSupported()) {
       this.#engine = 'hls.js';
-      // The master's round trip overlaps hls.js' download and compile instead of following them;
-      // `early-hls.ts` may have asked for it before the element was even defined. Keyed by the
-      // absolute URL, as hls.js will ask for it.
+      // The playlists and first segments are fetched while hls.js' chunk downloads and compiles,
+      // instead of one after the other once it runs; `early-hls.ts` may have begun before the element
+      // was even defined. Keyed by the absolute URL, as hls.js will ask for it.
       const url = absoluteUrl(source.url);
-      const prefetch = source.prefetch === false ? null : (takeEarlyPrefetch(url) ?? prefetchPlaylist(url));
-      this.#prefetch = prefetch;
+      const startup =
+        source.prefetch === false
+          ? null
+          : (takeEarly(url) ??
+            startStartup(url, {
+              segments: this.#preload === 'auto',
+              startPosition: source.startPosition,
+              box: () => this.#video.getBoundingClientRect(),
+              level: this.#pendingLevel,
+            }));
+      this.#startup = startup;
+      this.#openMediaSource();
       // A token-bearing source also waits for its loader's chunk (fetched beside hls.js), so that no
       // request leaves without the token; a failure of either is the same fatal error.
-      this.#started = importHls()
-        .then(async (Hls) => {
+      this.#started = Promise.all([importHls(), startup])
+        .then(async ([Hls, ahead]) => {
           const base = Hls.DefaultConfig.loader as LoaderClass;
-          return { Hls, loader: source.wrapLoader ? await source.wrapLoader(base) : undefined };
+          return { Hls, ahead, loader: source.wrapLoader ? await source.wrapLoader(base) : undefined };
         })
         .then(
-          ({ Hls, loader }) => {
-            if (generation === this.#generation) this.#attachHlsJs(Hls, source, loader, prefetch);
+          ({ Hls, ahead, loader }) => {
+            if (generation === this.#generation) this.#attachHlsJs(Hls, source, loader, ahead);
           },
           (err: unknown) => {
             if (generation !== this.#generation) return;
@@ -262,6 +271,20 @@ export class HlsController implements ReactiveController {
     this.#host.requestUpdate();
   }
 
+  /**
+   * Gives the `<video>` its MediaSource now: it takes tens of milliseconds to open, which then pass
+   * while hls.js downloads instead of after (hls.js takes it over: `attachMedia({ mediaSource })`).
+   * Not with ManagedMediaSource (Safari), which hls.js sets up with its own `<source>` alternatives.
+   */
+  #openMediaSource(): void {
+    const g = globalThis as { ManagedMediaSource?: unknown; MediaSource?: typeof MediaSource };
+    if (g.ManagedMediaSource || !g.MediaSource) return;
+    const source = new g.MediaSource();
+    const url = URL.createObjectURL(source);
+    this.#mediaSource = { source, url };
+    this.#video.src = url;
+  }
+
   /** Config for a new hls.js instance; a seam for options that depend on the source. */
   protected hlsConfig(source: HlsSource): Partial<HlsConfig> {
     return {
@@ -272,6 +295,9 @@ export class HlsController implements ReactiveController {
       capLevelToPlayerSize: true,
       // `preload="metadata"` stops after the playlists; `start()` loads the rest.
       autoStartLoad: false,
+      // Once loading starts, the first segment is requested as soon as its playlist is in, not at
+      // hls.js' next 100 ms tick after the MediaSource has opened.
+      startFragPrefetch: true,
     };
   }
 
@@ -284,15 +310,14 @@ export class HlsController implements ReactiveController {
     Hls: HlsStatic,
     source: HlsSource,
     loader: LoaderClass | undefined,
-    prefetch: PlaylistPrefetch | null,
+    ahead: Startup | null,
   ): void {
     const config = this.hlsConfig(source);
     if (loader) config.loader = loader;
-    if (prefetch) {
-      config.pLoader = prefetchLoader(
-        loader ?? (Hls.DefaultConfig.loader as LoaderClass),
-        prefetch,
-      ) as unknown as HlsConfig['pLoader'];
+    if (ahead) {
+      const startupLoader = ahead.loader(loader ?? (Hls.DefaultConfig.loader as LoaderClass));
+      config.pLoader = startupLoader as unknown as HlsConfig['pLoader'];
+      config.fLoader = startupLoader as unknown as HlsConfig['fLoader'];
     }
     const hls = new Hls(config);
     this.#hls = hls;
@@ -301,9 +326,13 @@ export class HlsController implements ReactiveController {
       this.#levels = data.levels.map(toQualityLevel);
       if (this.#pendingLevel >= 0 && this.#pendingLevel < this.#levels.length) {
         hls.currentLevel = this.#pendingLevel;
+      } else if (ahead?.levelUrl) {
+        // Start on the rung whose playlist and segments are already on their way (`chooseVariant`).
+        const start = data.levels.findIndex((l) => l.url.includes(ahead.levelUrl!));
+        if (start >= 0) hls.startLevel = start;
       }
       if (this.#preload === 'auto') this.#startLoad(hls, source);
-      else void this.#readyFromPlaylist(hls, source);
+      else void this.#readyFromPlaylist(hls, source, ahead);
       this.#host.requestUpdate();
     });
     hls.on(Hls.Events.LEVEL_LOADED, (_e, data) => {
@@ -318,7 +347,9 @@ export class HlsController implements ReactiveController {
       this.#networkRecoveryUsed = false;
     });
     hls.on(Hls.Events.ERROR, (_e, data) => this.#onHlsError(hls, data));
-    hls.attachMedia(this.#video);
+    const opened = this.#mediaSource;
+    this.#mediaSource = null;
+    hls.attachMedia(opened ? { media: this.#video, mediaSource: opened.source } : this.#video);
     hls.loadSource(source.url);
   }
 
@@ -332,13 +363,17 @@ export class HlsController implements ReactiveController {
    * With `preload="metadata"` hls.js stops after the master playlist; the duration is in the first
    * media playlist, which is fetched here (a playlist, never a segment).
    */
-  async #readyFromPlaylist(hls: Hls, source: HlsSource): Promise<void> {
-    const url = hls.levels[Math.max(hls.firstLevel, 0)]?.url[0];
+  async #readyFromPlaylist(hls: Hls, source: HlsSource, ahead: Startup | null): Promise<void> {
+    const url = ahead?.levelUrl ?? hls.levels[Math.max(hls.firstLevel, 0)]?.url[0];
     if (!url) return;
-    const text = await fetch(url).then(
-      (res) => (res.ok ? res.text() : ''),
-      () => '',
-    );
+    const early = await ahead?.take(url)?.answer;
+    const text =
+      typeof early?.data === 'string'
+        ? early.data
+        : await fetch(url).then(
+            (res) => (res.ok ? res.text() : ''),
+            () => '',
+          );
     if (this.#attached !== source || this.#readySent || !text) return;
     let duration = 0;
     for (const m of text.matchAll(/#EXTINF:([\d.]+)/g)) duration += Number(m[1]);
@@ -470,8 +505,15 @@ export class HlsController implements ReactiveController {
   #detach(): void {
     this.#generation++;
     this.#started = null;
-    this.#prefetch?.abort();
-    this.#prefetch = null;
+    void this.#startup?.then((ahead) => ahead?.abort());
+    this.#startup = null;
+    if (this.#mediaSource) {
+      // Detached before hls.js took it over.
+      URL.revokeObjectURL(this.#mediaSource.url);
+      this.#mediaSource = null;
+      this.#video.removeAttribute('src');
+      this.#video.load();
+    }
     if (!this.#attached) return;
     this.#attached = null;
     this.#destroyHls();

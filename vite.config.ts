@@ -60,29 +60,38 @@ function precompress(): Plugin {
   };
 }
 
+/** The lazy chunks `early-hls.ts` hints, by the placeholder the build replaces with the chunk's URL. */
+const HINTED_CHUNKS: Record<string, string> = {
+  __VODKIT_HLS_CHUNK__: '/hls.js/dist/hls.mjs',
+  __VODKIT_STARTUP_CHUNK__: '/packages/player/src/startup.ts',
+};
+
 /**
- * Gives `early-hls.ts` the URL of hls.js' hashed chunk (`__VODKIT_HLS_CHUNK__`, relative to the chunk
- * that uses it), so it can start that download with a `<link rel="modulepreload">` at once: an
- * `import()` only starts its fetch after the whole module graph being evaluated has run, which for
- * the SDK is Lit and both elements, defined and rendered. Builds without it (tsc's dist/, vitest)
- * leave the name undefined and skip the hint.
+ * Gives `early-hls.ts` the URLs of hls.js' and the start-up pipeline's hashed chunks (relative to the
+ * chunk that names them), so it can start those downloads with a `<link rel="modulepreload">` at
+ * once: an `import()` only starts its fetch after the whole module graph being evaluated has run,
+ * which for the SDK is Lit and both elements, defined and rendered. Builds without it (tsc's dist/,
+ * vitest) leave the names undefined and skip the hints.
  */
-function hlsChunkUrl(): Plugin {
+function hintedChunkUrls(): Plugin {
   return {
-    name: 'vodkit-hls-chunk-url',
+    name: 'vodkit-hinted-chunk-urls',
     apply: 'build',
     generateBundle(_options, bundle) {
-      const hls = Object.values(bundle).find(
-        (c) => c.type === 'chunk' && c.facadeModuleId?.replace(/\\/g, '/').endsWith('/hls.js/dist/hls.mjs'),
-      );
-      for (const chunk of Object.values(bundle)) {
-        if (chunk.type !== 'chunk' || !chunk.code.includes('__VODKIT_HLS_CHUNK__')) continue;
-        if (!hls) throw new Error(`${chunk.fileName} asks for hls.js' chunk, which the build did not emit`);
-        const rel = path.posix.relative(path.posix.dirname(chunk.fileName), hls.fileName);
-        chunk.code = chunk.code.replaceAll(
-          '__VODKIT_HLS_CHUNK__',
-          JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`),
+      for (const [placeholder, module] of Object.entries(HINTED_CHUNKS)) {
+        const target = Object.values(bundle).find(
+          (c) => c.type === 'chunk' && c.facadeModuleId?.replace(/\\/g, '/').endsWith(module),
         );
+        for (const chunk of Object.values(bundle)) {
+          if (chunk.type !== 'chunk' || !chunk.code.includes(placeholder)) continue;
+          if (!target)
+            throw new Error(`${chunk.fileName} names ${module}'s chunk, which the build did not emit`);
+          const rel = path.posix.relative(path.posix.dirname(chunk.fileName), target.fileName);
+          chunk.code = chunk.code.replaceAll(
+            placeholder,
+            JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`),
+          );
+        }
       }
     },
   };
@@ -111,7 +120,7 @@ export default defineConfig(({ mode }) =>
         // The demo site; `npm run build` writes demo/dist, which the server serves on the API's port.
         ...source,
         root: path.join(here, 'demo'),
-        plugins: [minifyLitCss(), hlsChunkUrl(), precompress()],
+        plugins: [minifyLitCss(), hintedChunkUrls(), precompress()],
         build: {
           // .vite/manifest.json: which chunks each entry loads up front (the bench weighs the SDK by it).
           manifest: true,

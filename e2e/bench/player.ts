@@ -97,12 +97,20 @@ async function firstFrame(browser: Browser, url: string): Promise<FirstFrame> {
     page.on('console', (m) => {
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) log(`${url}: ${m.text()}`);
     });
+    // The page reports through a binding rather than being polled: `waitForFunction` evaluates
+    // Playwright's injected script in the page (~15 ms of main thread), which then lands in the middle
+    // of whichever subject is still starting.
+    let report: (frame: FirstFrame) => void = () => undefined;
+    const reported = new Promise<FirstFrame>((resolve) => {
+      report = resolve;
+    });
+    await page.exposeFunction('reportFirstFrame', (frame: FirstFrame) => report(frame));
     await page.goto(url);
-    return await page
-      .waitForFunction(() => (window as unknown as { firstFrame?: FirstFrame }).firstFrame, null, {
-        timeout: 30_000,
-      })
-      .then((h) => h.jsonValue() as Promise<FirstFrame>);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${url}: no first frame in 30 s`)), 30_000);
+    });
+    return await Promise.race([reported, timeout]).finally(() => clearTimeout(timer));
   } finally {
     await context.close();
   }
@@ -127,7 +135,7 @@ const FRAME_PROBE = `
         if (kind[0] === 'level') phases['rung:' + e.name.split('/').slice(-2)[0]] = Math.round(e.startTime);
       }
       for (const m of performance.getEntriesByType('mark')) phases[m.name] ??= Math.round(m.startTime);
-      window.firstFrame = { ms, phases };
+      window.reportFirstFrame({ ms, phases });
     });
   }`;
 

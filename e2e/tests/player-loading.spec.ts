@@ -122,10 +122,12 @@ test('the SDK asks for each eager player’s master as it starts, once, and neve
   const seen = fixture.requests.length;
   const masters: string[] = [];
   const hlsChunks: string[] = [];
+  const startupChunks: string[] = [];
   const byId: string[] = [];
   page.on('request', (r) => {
     if (r.url().endsWith('master.m3u8') || r.url().includes('master.m3u8?')) masters.push(r.url());
     if (/\/assets\/hls-[\w-]+\.js$/.test(r.url())) hlsChunks.push(r.url());
+    if (/\/assets\/startup-[\w-]+\.js$/.test(r.url())) startupChunks.push(r.url());
     if (r.url().includes(`/stream/${videoId}/`)) byId.push(new URL(r.url()).pathname);
   });
   const dir = tempDir();
@@ -168,12 +170,16 @@ test('the SDK asks for each eager player’s master as it starts, once, and neve
     // The token player asks once, itself, with its token; nothing went out early without it.
     expect(masters.filter((u) => u.includes('token-player'))).toHaveLength(1);
     expect(masters.find((u) => u.includes('token-player'))).toContain('token=not-a-real-token');
-    // hls.js was hinted with a modulepreload link as the SDK started, and the import used that fetch.
-    const hint = await page.evaluate(
-      () => (document.querySelector('link[rel=modulepreload]') as HTMLLinkElement | null)?.href,
+    // hls.js and the start-up pipeline were hinted with modulepreload links as the SDK started, and
+    // the imports used those fetches.
+    const hints = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLLinkElement>('link[rel=modulepreload]')].map((l) => l.href),
     );
-    expect(hint).toMatch(/\/assets\/hls-[\w-]+\.js$/);
-    expect(hlsChunks).toEqual([hint]);
+    expect(hints).toHaveLength(2);
+    expect(hints[0]).toMatch(/\/assets\/startup-[\w-]+\.js$/);
+    expect(hints[1]).toMatch(/\/assets\/hls-[\w-]+\.js$/);
+    expect(hlsChunks).toEqual([hints[1]]);
+    expect(startupChunks).toEqual([hints[0]]);
   } finally {
     await site.close();
   }

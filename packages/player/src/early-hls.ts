@@ -20,19 +20,20 @@ function masterOf(el: Element): string {
   );
 }
 
-/** hls.js' chunk, relative to this module, where the SDK build wrote it (vite.config.ts); else unset. */
+/** Chunks relative to this module, where the SDK build wrote them (vite.config.ts); else unset. */
 declare const __VODKIT_HLS_CHUNK__: string | undefined;
+declare const __VODKIT_STARTUP_CHUNK__: string | undefined;
 
 /**
- * Starts hls.js' download now: `import()` only fetches once the module graph being evaluated (Lit,
+ * Starts a chunk's download now: `import()` only fetches once the module graph being evaluated (Lit,
  * the elements, their first render) has run; a modulepreload link fetches at once, and the later
  * `import()` finds the module already there.
  */
-function preloadHls(): void {
-  if (typeof __VODKIT_HLS_CHUNK__ !== 'string') return;
+function preload(chunk: string | undefined): void {
+  if (typeof chunk !== 'string') return;
   const link = document.createElement('link');
   link.rel = 'modulepreload';
-  link.href = new URL(__VODKIT_HLS_CHUNK__, import.meta.url).href;
+  link.href = new URL(chunk, import.meta.url).href;
   document.head.append(link);
 }
 
@@ -46,8 +47,10 @@ if (typeof document !== 'undefined' && mseSupported()) {
   const players = [...(document.querySelectorAll?.(WILL_PLAY) ?? [])];
   // The start-up chunk first: it is small, so it arrives (and is evaluated) before hls.js, and the
   // media playlists can leave while hls.js is still compiling.
-  for (const el of players.slice(0, 4)) {
-    if (el.matches(HAS_TOKEN)) continue;
+  const early = players.slice(0, 4).filter((el) => !el.matches(HAS_TOKEN));
+  if (early.length > 0)
+    preload(typeof __VODKIT_STARTUP_CHUNK__ === 'string' ? __VODKIT_STARTUP_CHUNK__ : undefined);
+  for (const el of early) {
     startEarly(masterOf(el), {
       segments: el.matches(BUFFERS),
       startPosition: Math.max(Number(el.getAttribute('start-time')) || 0, 0),
@@ -55,7 +58,7 @@ if (typeof document !== 'undefined' && mseSupported()) {
     });
   }
   if (players.length > 0) {
-    preloadHls();
+    preload(typeof __VODKIT_HLS_CHUNK__ === 'string' ? __VODKIT_HLS_CHUNK__ : undefined);
     importHls().catch(() => undefined);
   }
 }

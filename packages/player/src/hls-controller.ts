@@ -5,6 +5,7 @@ import type { QualityLevel, VodEventDetails } from './events.ts';
 import type { LoaderClass } from './playback-token.ts';
 import { startStartup, takeEarly } from './prefetch.ts';
 import type { Startup } from './startup.ts';
+import type { startupLoader } from './startup-loader.ts';
 
 /** What the controller tells its host; the host turns these into events and re-renders. */
 export interface HlsControllerCallbacks {
@@ -55,6 +56,17 @@ let hlsModule: Promise<HlsStatic> | undefined;
 export function importHls(): Promise<HlsStatic> {
   hlsModule ??= import('hls.js').then((m) => m.default);
   return hlsModule;
+}
+
+/**
+ * The loader that hands hls.js what a `Startup` fetched, a chunk of its own that is needed only once
+ * hls.js is there (it loads beside it). Null when it cannot be had: hls.js then asks for itself.
+ */
+function importStartupLoader(): Promise<typeof startupLoader | null> {
+  return import('./startup-loader.ts').then(
+    (m) => m.startupLoader,
+    () => null,
+  );
 }
 
 /** What `Hls.isSupported()` checks, without importing hls.js to ask it. */
@@ -238,14 +250,18 @@ export class HlsController implements ReactiveController {
       this.#openMediaSource();
       // A token-bearing source also waits for its loader's chunk (fetched beside hls.js), so that no
       // request leaves without the token; a failure of either is the same fatal error.
-      this.#started = Promise.all([importHls(), startup])
-        .then(async ([Hls, ahead]) => {
+      this.#started = Promise.all([importHls(), startup, startup && importStartupLoader()])
+        .then(async ([Hls, ahead, startupLoader]) => {
           const base = Hls.DefaultConfig.loader as LoaderClass;
-          return { Hls, ahead, loader: source.wrapLoader ? await source.wrapLoader(base) : undefined };
+          const loader = source.wrapLoader ? await source.wrapLoader(base) : undefined;
+          // hls.js' playlist and fragment loader: answers from the start-up first, else `loader`.
+          const early =
+            ahead && startupLoader ? { ahead, loader: startupLoader(loader ?? base, ahead) } : null;
+          return { Hls, early, loader };
         })
         .then(
-          ({ Hls, ahead, loader }) => {
-            if (generation === this.#generation) this.#attachHlsJs(Hls, source, loader, ahead);
+          ({ Hls, early, loader }) => {
+            if (generation === this.#generation) this.#attachHlsJs(Hls, source, loader, early);
           },
           (err: unknown) => {
             if (generation !== this.#generation) return;
@@ -310,14 +326,14 @@ export class HlsController implements ReactiveController {
     Hls: HlsStatic,
     source: HlsSource,
     loader: LoaderClass | undefined,
-    ahead: Startup | null,
+    early: { ahead: Startup; loader: LoaderClass } | null,
   ): void {
     const config = this.hlsConfig(source);
     if (loader) config.loader = loader;
-    if (ahead) {
-      const startupLoader = ahead.loader(loader ?? (Hls.DefaultConfig.loader as LoaderClass));
-      config.pLoader = startupLoader as unknown as HlsConfig['pLoader'];
-      config.fLoader = startupLoader as unknown as HlsConfig['fLoader'];
+    const ahead = early?.ahead ?? null;
+    if (early) {
+      config.pLoader = early.loader as unknown as HlsConfig['pLoader'];
+      config.fLoader = early.loader as unknown as HlsConfig['fLoader'];
     }
     const hls = new Hls(config);
     this.#hls = hls;

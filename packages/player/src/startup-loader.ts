@@ -1,6 +1,7 @@
-import type { Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
+import type { LoaderCallbacks, LoaderConfiguration, LoaderContext } from 'hls.js';
 import type { LoaderClass } from './playback-token.ts';
 import type { Prefetch } from './prefetch.ts';
+import { WrappedLoader } from './wrapped-loader.ts';
 
 /** What `startupLoader` asks of a start-up: the request made ahead for a URL, once. */
 export interface Ahead {
@@ -15,30 +16,17 @@ export interface Ahead {
  * `maxLoadTimeMs`. Byte-range requests always go to `Base`: an answer by URL would be the whole file.
  */
 export function startupLoader(Base: LoaderClass, ahead: Ahead): LoaderClass {
-  return class StartupLoader implements Loader<LoaderContext> {
-    readonly #inner: Loader<LoaderContext>;
+  return class StartupLoader extends WrappedLoader {
     #context: LoaderContext | null = null;
     #aborted = false;
     #timer: ReturnType<typeof setTimeout> | undefined;
 
     constructor(config: unknown) {
-      this.#inner = new Base(config);
+      super(Base, config);
     }
 
-    get context(): LoaderContext | null {
-      return this.#context ?? this.#inner.context;
-    }
-
-    get stats(): LoaderStats {
-      return this.#inner.stats;
-    }
-
-    getCacheAge(): number | null {
-      return this.#inner.getCacheAge?.() ?? null;
-    }
-
-    getResponseHeader(name: string): string | null {
-      return this.#inner.getResponseHeader?.(name) ?? null;
+    override get context(): LoaderContext | null {
+      return this.#context ?? this.inner.context;
     }
 
     load(
@@ -48,7 +36,7 @@ export function startupLoader(Base: LoaderClass, ahead: Ahead): LoaderClass {
     ): void {
       const prefetch = context.rangeEnd ? null : ahead.take(context.url);
       if (!prefetch) {
-        this.#inner.load(context, config, callbacks);
+        this.inner.load(context, config, callbacks);
         return;
       }
       this.#context = context;
@@ -63,11 +51,11 @@ export function startupLoader(Base: LoaderClass, ahead: Ahead): LoaderClass {
         if (!answer || binary !== answer.data instanceof ArrayBuffer) {
           prefetch.abort();
           this.#context = null;
-          this.#inner.load(context, config, callbacks);
+          this.inner.load(context, config, callbacks);
           return;
         }
         const { data } = answer;
-        const stats = this.#inner.stats;
+        const stats = this.inner.stats;
         stats.loading.start = prefetch.start;
         stats.loading.first = answer.first;
         stats.loading.end = answer.end;
@@ -76,18 +64,18 @@ export function startupLoader(Base: LoaderClass, ahead: Ahead): LoaderClass {
       });
     }
 
-    abort(): void {
+    override abort(): void {
       this.#aborted = true;
       clearTimeout(this.#timer);
-      this.#inner.abort();
+      super.abort();
     }
 
-    destroy(): void {
+    override destroy(): void {
       // Not through abort(): the inner loader's abort() reports `onAbort`, and hls.js answers that by
       // destroying the loader again (fragment loaders destroy themselves once done).
       this.#aborted = true;
       clearTimeout(this.#timer);
-      this.#inner.destroy();
+      super.destroy();
     }
   };
 }

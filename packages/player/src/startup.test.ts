@@ -189,7 +189,7 @@ describe('Startup', () => {
     );
     expect(startup.levelUrl).toBe(`${origin}/v/a/360/index.m3u8`);
     // hls.js gets each answer once, through the loader; a second ask goes to the network.
-    const Loader = startup.loader(Base);
+    const Loader = startupLoader(Base, startup);
     expect(text((await load(Loader, url)).data)).toBe(MASTER);
     const segment = await load(Loader, `${origin}/v/a/360/seg_0.m4s`, fragment);
     expect(segment.data).toBeInstanceOf(ArrayBuffer);
@@ -214,7 +214,7 @@ describe('Startup', () => {
     seen.length = 0;
     const url = `${origin}/missing/master.m3u8`;
     const startup = new Startup(prefetch(url), { segments: true, startPosition: 0 }, prefetch);
-    const result = await load(startup.loader(Base), url);
+    const result = await load(startupLoader(Base, startup), url);
     expect(result).toMatchObject({ ok: false, code: 404 });
     expect(seen).toEqual(['/missing/master.m3u8', '/missing/master.m3u8']);
     expect(startup.levelUrl).toBeNull();
@@ -283,7 +283,7 @@ describe('early start-up (early-hls.ts, before any player is defined)', () => {
     expect(takeEarly(`${origin}/v/other/master.m3u8`)).toBeNull();
     const startup = await taken;
     expect(startup).toBeInstanceOf(Startup);
-    expect(text((await load(startup!.loader(Base), url)).data)).toBe(MASTER);
+    expect(text((await load(startupLoader(Base, startup!), url)).data)).toBe(MASTER);
     expect(seen.filter((u) => u.endsWith('master.m3u8'))).toEqual(['/v/early/master.m3u8']);
     startup!.abort();
   });

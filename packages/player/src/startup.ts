@@ -1,6 +1,5 @@
-import type { LoaderClass } from './playback-token.ts';
 import type { Prefetch, prefetch } from './prefetch.ts';
-import { type Ahead, startupLoader } from './startup-loader.ts';
+import type { Ahead } from './startup-loader.ts';
 
 export interface StartupOptions {
   /** Also fetch the first segments (init and the one at `startPosition`): the player will buffer. */
@@ -113,11 +112,6 @@ export class Startup implements Ahead {
     void master.answer.then((answer) => {
       if (answer && typeof answer.data === 'string') this.#fromMaster(answer.data, answer.url);
     });
-  }
-
-  /** hls.js' loader for playlists and fragments: answers from here first, else `Base`. */
-  loader(Base: LoaderClass): LoaderClass {
-    return startupLoader(Base, this);
   }
 
   take(url: string): Prefetch | null {

@@ -1,5 +1,6 @@
-import type { Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
+import type { LoaderCallbacks, LoaderConfiguration, LoaderContext } from 'hls.js';
 import type { LoaderClass, PlaybackTokenController } from './playback-token.ts';
+import { WrappedLoader } from './wrapped-loader.ts';
 
 /**
  * Wraps hls.js' loader so every playlist, init segment and segment request goes through
@@ -7,30 +8,13 @@ import type { LoaderClass, PlaybackTokenController } from './playback-token.ts';
  * `<vod-player>` fetches it (a lazy chunk) only when it has a playback token or a `token-url`.
  */
 export function tokenLoader(tokens: PlaybackTokenController, Base: LoaderClass): LoaderClass {
-  return class TokenLoader implements Loader<LoaderContext> {
+  return class TokenLoader extends WrappedLoader {
     #config: unknown;
-    #inner: Loader<LoaderContext>;
     #destroyed = false;
 
     constructor(config: unknown) {
+      super(Base, config);
       this.#config = config;
-      this.#inner = new Base(config);
-    }
-
-    get context(): LoaderContext | null {
-      return this.#inner.context;
-    }
-
-    get stats(): LoaderStats {
-      return this.#inner.stats;
-    }
-
-    getCacheAge(): number | null {
-      return this.#inner.getCacheAge?.() ?? null;
-    }
-
-    getResponseHeader(name: string): string | null {
-      return this.#inner.getResponseHeader?.(name) ?? null;
     }
 
     load(
@@ -59,7 +43,7 @@ export function tokenLoader(tokens: PlaybackTokenController, Base: LoaderClass):
       // keep what their playlist gave them, refreshed when it is a token or a stale signature.
       const master = (context as { type?: string }).type === 'manifest';
       context.url = tokens.authorize(context.url, { force: retried, add: master || retried });
-      this.#inner.load(context, config, {
+      this.inner.load(context, config, {
         ...callbacks,
         onError: (error, ctx, details, stats) => {
           const denied = error.code === 401 || error.code === 403;
@@ -70,8 +54,8 @@ export function tokenLoader(tokens: PlaybackTokenController, Base: LoaderClass):
           // An expired token or signature: a fresh token, a fresh loader (hls.js loaders are single-use).
           tokens.refresh().then(
             () => {
-              this.#inner.destroy();
-              this.#inner = new Base(this.#config);
+              this.inner.destroy();
+              this.inner = new Base(this.#config);
               this.#start(context, config, callbacks, true);
             },
             () => callbacks.onError(error, ctx, details, stats),
@@ -80,13 +64,9 @@ export function tokenLoader(tokens: PlaybackTokenController, Base: LoaderClass):
       });
     }
 
-    abort(): void {
-      this.#inner.abort();
-    }
-
-    destroy(): void {
+    override destroy(): void {
       this.#destroyed = true;
-      this.#inner.destroy();
+      super.destroy();
     }
   };
 }

@@ -156,6 +156,12 @@ test('the SDK asks for each eager player’s master as it starts, once, and neve
     // fetched ahead of hls.js (by fetch(), where hls.js uses XHR), and hls.js asked for none again.
     expect(byId.length).toBeGreaterThan(4);
     expect(byId.filter((u, i) => byId.indexOf(u) !== i)).toEqual([]);
+    // Its poster was hinted as the SDK started, and the <video> took that image (one request).
+    expect(byId).toContain(`/stream/${videoId}/poster.jpg`);
+    const posterHints = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLLinkElement>('link[rel=preload][as=image]')].map((l) => l.href),
+    );
+    expect(posterHints).toEqual([`${baseUrl()}/stream/${videoId}/poster.jpg`]);
     const ahead = await page.evaluate((id) => {
       const all = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
       return all

@@ -20,9 +20,26 @@ function masterOf(el: Element): string {
   );
 }
 
+/** The poster a player will show, as `VodPlayer` picks it: `poster`, else a `video-id`'s own; or ''. */
+function posterOf(el: Element): string {
+  const poster = el.getAttribute('poster');
+  if (poster) return absoluteUrl(poster);
+  const id = el.getAttribute('video-id');
+  return id && !el.getAttribute('src') ? streamUrl(el.getAttribute('api-base') ?? '', id, 'poster.jpg') : '';
+}
+
 /** Chunks relative to this module, where the SDK build wrote them (vite.config.ts); else unset. */
 declare const __VODKIT_HLS_CHUNK__: string | undefined;
 declare const __VODKIT_STARTUP_CHUNK__: string | undefined;
+
+/** A `<link>` hint in the document's head. */
+function hint(rel: string, href: string, as?: string): void {
+  const link = document.createElement('link');
+  link.rel = rel;
+  link.href = href;
+  if (as) link.as = as;
+  document.head.append(link);
+}
 
 /**
  * Starts a chunk's download now: `import()` only fetches once the module graph being evaluated (Lit,
@@ -30,11 +47,7 @@ declare const __VODKIT_STARTUP_CHUNK__: string | undefined;
  * `import()` finds the module already there.
  */
 function preload(chunk: string | undefined): void {
-  if (typeof chunk !== 'string') return;
-  const link = document.createElement('link');
-  link.rel = 'modulepreload';
-  link.href = new URL(chunk, import.meta.url).href;
-  document.head.append(link);
+  if (typeof chunk === 'string') hint('modulepreload', new URL(chunk, import.meta.url).href);
 }
 
 // index.ts imports this module first: in the SDK it runs as soon as the entry and Lit's shared chunk
@@ -51,6 +64,10 @@ if (typeof document !== 'undefined' && mseSupported()) {
   if (early.length > 0)
     preload(typeof __VODKIT_STARTUP_CHUNK__ === 'string' ? __VODKIT_STARTUP_CHUNK__ : undefined);
   for (const el of early) {
+    // The poster too: set by the first render, it would otherwise leave in the middle of the start-up
+    // (and show later); the `<video>` then takes the preloaded image.
+    const poster = posterOf(el);
+    if (poster) hint('preload', poster, 'image');
     startEarly(masterOf(el), {
       segments: el.matches(BUFFERS),
       startPosition: Math.max(Number(el.getAttribute('start-time')) || 0, 0),

@@ -21,8 +21,9 @@ export interface Variant {
 }
 
 /**
- * The most a start rung may ask for: hls.js' own first pick, from its default 500 kbit/s estimate and
- * the 4 s it allows one segment's download, on a rung of whatever the playlist does not say yet.
+ * The most a start rung may ask for, as hls.js' own first pick allows: its default estimate is
+ * 500 kbit/s, and it gives a first segment 4 s to load, taking segments as 1 s long until a media
+ * playlist says otherwise (4 × 500 kbit/s).
  */
 const START_BANDWIDTH = 2_000_000;
 

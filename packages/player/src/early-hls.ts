@@ -12,20 +12,21 @@ const BUFFERS = '[autoplay],:not([preload=none],[preload=metadata])';
 /** The URL gets a token, or waits for one from `token-url`: the player makes that request itself. */
 const HAS_TOKEN = '[token],[playback-token],[token-url]';
 
-/** The master a player will load, as `VodPlayer` builds it: `src` wins over `video-id`. */
-function masterOf(el: Element): string {
-  const src = el.getAttribute('src');
-  return absoluteUrl(
-    src || streamUrl(el.getAttribute('api-base') ?? '', el.getAttribute('video-id') ?? '', 'master.m3u8'),
-  );
+/** A `video-id` player's own file, as `VodPlayer` builds it; '' when `src` wins over `video-id`. */
+function ownFile(el: Element, file: string): string {
+  const id = el.getAttribute('video-id');
+  return id && !el.getAttribute('src') ? streamUrl(el.getAttribute('api-base') ?? '', id, file) : '';
 }
 
-/** The poster a player will show, as `VodPlayer` picks it: `poster`, else a `video-id`'s own; or ''. */
+/** The master a player will load: its `src`, else its `video-id`'s. */
+function masterOf(el: Element): string {
+  return absoluteUrl(el.getAttribute('src') || ownFile(el, 'master.m3u8'));
+}
+
+/** The poster a player will show: its `poster`, else its `video-id`'s own; or ''. */
 function posterOf(el: Element): string {
   const poster = el.getAttribute('poster');
-  if (poster) return absoluteUrl(poster);
-  const id = el.getAttribute('video-id');
-  return id && !el.getAttribute('src') ? streamUrl(el.getAttribute('api-base') ?? '', id, 'poster.jpg') : '';
+  return poster ? absoluteUrl(poster) : ownFile(el, 'poster.jpg');
 }
 
 /** Chunks relative to this module, where the SDK build wrote them (vite.config.ts); else unset. */

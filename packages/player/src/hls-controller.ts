@@ -79,9 +79,14 @@ export function mseSupported(): boolean {
   );
 }
 
-/** A Vodkit stream's file: `${apiBase}/stream/${videoId}/${file}`, the page's origin by default. */
+/** The Vodkit server a player talks to: `api-base` without trailing slashes, the page's origin by default. */
+export function apiBaseUrl(apiBase: string): string {
+  return (apiBase || location.origin).replace(/\/+$/, '');
+}
+
+/** A Vodkit stream's file: `${apiBase}/stream/${videoId}/${file}`. */
 export function streamUrl(apiBase: string, videoId: string, file: string): string {
-  return `${(apiBase || location.origin).replace(/\/+$/, '')}/stream/${encodeURIComponent(videoId)}/${file}`;
+  return `${apiBaseUrl(apiBase)}/stream/${encodeURIComponent(videoId)}/${file}`;
 }
 
 /** As hls.js resolves a source: against the document. */

@@ -5,6 +5,7 @@ import { CaptionsController, cueStyles } from './captions.ts';
 import { isRetryable } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
 import {
+  apiBaseUrl,
   HlsController,
   type HlsSource,
   importHls,
@@ -455,7 +456,7 @@ export class VodPlayer extends VodMediaElement {
   }
 
   #base(): string {
-    return (this.apiBase || location.origin).replace(/\/+$/, '');
+    return apiBaseUrl(this.apiBase);
   }
 
   #withToken(url: string): string {

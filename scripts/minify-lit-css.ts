@@ -24,15 +24,18 @@ function cssLiteralParts(code: string): { start: number; end: number }[] {
   return parts;
 }
 
+/** What a template literal's source spells differently from its value: escapes, backticks, `${`. */
+const ESCAPED = /[\\`]|\$\{/;
+
 /**
  * `css` minified, or null when it is not a stylesheet by itself (split by an interpolation mid-rule)
  * or holds escapes, which the literal's source spells differently from the CSS it makes.
  */
 function minified(css: string, filename: string): string | null {
-  if (/[\\`]|\$\{/.test(css)) return null;
+  if (ESCAPED.test(css)) return null;
   try {
     const min = transform({ filename, code: Buffer.from(css), minify: true }).code.toString();
-    return /[\\`]|\$\{/.test(min) ? null : min;
+    return ESCAPED.test(min) ? null : min;
   } catch {
     return null;
   }

@@ -42,18 +42,14 @@ export function prefetch(
 }
 
 /**
- * The start-up pipeline (master → media playlists → first segments) is its own small chunk: the
- * element's chunk only starts the master's request, which is the one that cannot wait.
- */
-export const importStartup = (): Promise<typeof import('./startup.ts')> => import('./startup.ts');
-
-/**
  * Starts loading `url` (a master playlist) now: the request at once, the rest as `Startup` decides.
- * Null when the start-up chunk cannot be had: hls.js then asks for everything itself.
+ * The pipeline (master → media playlists → first segments) is its own small chunk: the element's
+ * chunk only starts the master's request, which is the one that cannot wait. Null when that chunk
+ * cannot be had: hls.js then asks for everything itself.
  */
 export function startStartup(url: string, options: StartupOptions): Promise<Startup | null> {
   const master = prefetch(url);
-  return importStartup().then(
+  return import('./startup.ts').then(
     (m) => new m.Startup(master, options, prefetch),
     () => {
       master.abort();

@@ -191,6 +191,75 @@ test('the SDK asks for each eager player’s master as it starts, once, and neve
   }
 });
 
+test('an autoplaying player lays its control bar out after its first frame, or at once when a viewer reaches for it', async ({
+  page,
+}) => {
+  // The bar's first layout would otherwise hold the main thread just when hls.js starts (see
+  // `barDeferred` in vod-player.ts). A player that does not autoplay shows it from the first render.
+  // A `?held` player's master never answers: its bar comes with a focus, or after a second.
+  await page.route(
+    (url) => url.search === '?held',
+    () => undefined,
+  );
+  const dir = tempDir();
+  fs.writeFileSync(
+    path.join(dir, 'bar.html'),
+    `<!doctype html><script type="module" src="${baseUrl()}/sdk/vodkit-player.js"></script>
+<vod-player id="auto" muted autoplay src="${fixture.master}?auto"></vod-player>
+<vod-player id="still" preload="metadata" src="${fixture.master}?still"></vod-player>
+<vod-player id="held" muted autoplay src="${fixture.master}?held"></vod-player>
+<script type="module">
+  const auto = document.getElementById('auto');
+  const bar = (p) => !!p.shadowRoot.querySelector('[part="controls"]');
+  const t0 = performance.now();
+  window.seen = { first: { auto: bar(auto), still: bar(document.getElementById('still')) } };
+  new MutationObserver(() => bar(auto) && (window.seen.bar ??= { readyState: auto.media.readyState, ms: performance.now() - t0 }))
+    .observe(auto.shadowRoot, { childList: true, subtree: true });
+</script>`,
+  );
+  const site = await serveStatic(dir);
+  try {
+    await page.goto(`${site.origin}/bar.html`);
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { seen: { bar?: number } }).seen.bar))
+      .toBeTruthy();
+    const seen = await page.evaluate(
+      () =>
+        (
+          window as unknown as {
+            seen: { first: Record<string, boolean>; bar: { readyState: number; ms: number } };
+          }
+        ).seen,
+    );
+    expect(seen.first).toEqual({ auto: false, still: true });
+    // Unless the start took longer than the one-second fallback (a loaded machine), the bar came with
+    // the first frame: readyState 2 (HAVE_CURRENT_DATA) or more. Its timer began before `t0`.
+    if (seen.bar.ms < 900) expect(seen.bar.readyState).toBeGreaterThanOrEqual(2);
+    await expect(page.locator('#auto').getByRole('button', { name: 'Mute' })).toBeVisible();
+
+    // Focus reaches the frame of a player still starting: the bar is there in the same update (made
+    // here, so that no timer can run in between).
+    const focused = await page.evaluate(async (src) => {
+      const p = document.createElement('vod-player') as HTMLElement & { updateComplete: Promise<boolean> };
+      p.setAttribute('muted', '');
+      p.setAttribute('autoplay', '');
+      p.setAttribute('src', src);
+      document.body.append(p);
+      await p.updateComplete;
+      const bar = () => !!p.shadowRoot!.querySelector('[part="controls"]');
+      const before = bar();
+      p.shadowRoot!.querySelector<HTMLElement>('[role="group"]')!.focus();
+      await p.updateComplete;
+      return { before, after: bar() };
+    }, `${fixture.master}?held`);
+    expect(focused).toEqual({ before: false, after: true });
+    // Untouched, the page's own held player shows the bar anyway once a second has passed without a frame.
+    await expect(page.locator('#held').getByRole('button', { name: 'Play', exact: true })).toBeVisible();
+  } finally {
+    await site.close();
+  }
+});
+
 test('loading="lazy" waits until the player nears the viewport', async ({ page }) => {
   await page.goto(`${baseUrl()}/player.html`);
   const seen = fixture.requests.length;

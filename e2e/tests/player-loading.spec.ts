@@ -236,6 +236,15 @@ test('an autoplaying player lays its control bar out after its first frame, or a
     // the first frame: readyState 2 (HAVE_CURRENT_DATA) or more. Its timer began before `t0`.
     if (seen.bar.ms < 900) expect(seen.bar.readyState).toBeGreaterThanOrEqual(2);
     await expect(page.locator('#auto').getByRole('button', { name: 'Mute' })).toBeVisible();
+    // Once shown, a new source does not take the bar away.
+    const kept = await page
+      .locator('#auto')
+      .evaluate(async (p: HTMLElement & { src: string; updateComplete: Promise<boolean> }, src) => {
+        p.src = src;
+        await p.updateComplete;
+        return !!p.shadowRoot!.querySelector('[part="controls"]');
+      }, `${fixture.master}?again`);
+    expect(kept).toBe(true);
 
     // Focus reaches the frame of a player still starting: the bar is there in the same update (made
     // here, so that no timer can run in between).

@@ -187,6 +187,8 @@ export class VodPlayer extends VodMediaElement {
    */
   @state() private barDeferred = false;
   #barTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The bar has been on screen: a new source never takes it away again. */
+  #barShown = false;
 
   readonly #tokens = new PlaybackTokenController(this);
   readonly #captions = new CaptionsController(this, this.media);
@@ -417,7 +419,7 @@ export class VodPlayer extends VodMediaElement {
         this.hasPlayed = false;
         this.#autoplayPending = this.autoplay;
         clearTimeout(this.#barTimer);
-        this.barDeferred = this.autoplay && !!source;
+        this.barDeferred = this.autoplay && !!source && !this.#barShown;
         if (this.barDeferred) this.#barTimer = setTimeout(() => this.#showBar(), 1000);
         this.#playlistDuration = Number.NaN;
         this.#qoe.reset();
@@ -673,6 +675,8 @@ export class VodPlayer extends VodMediaElement {
     // Without a source or after a fatal error there is nothing to control: the box (or the message)
     // stands alone, as on hosted players.
     const showControls = !this.noControls && !this.fatal && this.#currentUrl !== undefined;
+    const bar = showControls && !this.barDeferred;
+    this.#barShown ||= bar;
     const fatal = this.fatal;
     const idle = this.#keys.idle && !video.paused && !this.#menus.open && !fatal;
     const title = this.videoTitle || (this.#byId() ? (this.info?.title ?? '') : '');
@@ -694,7 +698,7 @@ export class VodPlayer extends VodMediaElement {
             ? html`<button part="big-play-button" aria-label=${t.play} @click=${this.#togglePlay}>${icons.play}</button>`
             : nothing
         }
-        ${fatal ? this.#renderError(fatal, t) : nothing} ${showControls && !this.barDeferred ? this.#renderControls(t) : nothing}
+        ${fatal ? this.#renderError(fatal, t) : nothing} ${bar ? this.#renderControls(t) : nothing}
       </div>
     `;
   }

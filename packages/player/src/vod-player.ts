@@ -1,7 +1,7 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { styleMap } from 'lit/directives/style-map.js';
 import { CaptionsController, cueStyles } from './captions.ts';
+import { controlBar } from './control-bar.ts';
 import { isRetryable } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
 import {
@@ -736,118 +736,39 @@ export class VodPlayer extends VodMediaElement {
 
   #renderControls(t: PlayerStrings) {
     const video = this.media;
-    const playing = !video.paused && !video.ended;
-    const muted = video.muted || video.volume === 0;
-    const volume = muted ? 0 : video.volume;
-    const canFullscreen = document.fullscreenEnabled || 'webkitEnterFullscreen' in video;
-    const sphereOn = this.#view360.state === 'on';
-    const canPip = document.pictureInPictureEnabled && !video.disablePictureInPicture && !this.#wants360();
-    const inPip = document.pictureInPictureElement === video;
-    return html`
-      <div part="controls">
-        <vod-scrubber
-          part="scrubber"
-          exportparts="track: scrubber-track, buffered: scrubber-buffered, progress: scrubber-progress, handle: scrubber-handle, preview: scrubber-preview, thumbnail: scrubber-thumbnail"
-          label=${t.seek}
-          .media=${video}
-          .storyboard=${
-            // Seek previews are extra bytes: not before the first frame (they would compete with it),
-            // nor before play unless the page asked to preload.
-            this.hasPlayed || (this.#effectivePreload() === 'auto' && !this.autoplay)
-              ? this.storyboard || (this.#byId() ? this.#streamUrl('storyboard.vtt') : '')
-              : ''
-          }
-        ></vod-scrubber>
-        <div class="bar">
-          <button part="play-button" aria-label=${playing ? t.pause : video.ended ? t.replay : t.play} @click=${this.#togglePlay}>
-            ${playing ? icons.pause : video.ended ? icons.replay : icons.play}
-          </button>
-          <div class="volume">
-            <button part="mute-button" aria-label=${muted ? t.unmute : t.mute} @click=${this.#toggleMute}>
-              ${muted ? icons.volumeMuted : volume < 0.5 ? icons.volumeLow : icons.volumeHigh}
-            </button>
-            <input
-              part="volume"
-              type="range"
-              min="0"
-              max="1"
-              step="0.05"
-              aria-label=${t.volume}
-              .value=${String(volume)}
-              style=${styleMap({ '--_fill': `${volume * 100}%` })}
-              @input=${this.#onVolumeInput}
-            />
-          </div>
-          <div part="time" aria-live="off">
-            <span class="current"></span> <span class="total">/ ${formatTime(Number.isFinite(video.duration) ? video.duration : this.#playlistDuration)}</span>
-          </div>
-          <div class="spacer"></div>
-          ${
-            this.#captions.tracks.length > 0 && this.#captionsMenuReady()
-              ? html`<vod-captions-menu
-                  exportparts="button: captions-button, menu: captions-menu"
-                  .controller=${this.#captions}
-                  .tracks=${this.#captions.tracks}
-                  .shown=${this.#captions.shown}
-                  .label=${t.captions}
-                  .offLabel=${t.captionsOff}
-                  .trackWord=${t.track}
-                ></vod-captions-menu>`
-              : nothing
-          }
-          ${
-            sphereOn
-              ? html`<button part="reset-view-button" aria-label=${t.resetView} @click=${() => this.#view360.reset()}>
-                  ${icons.resetView}
-                </button>`
-              : nothing
-          }
-          ${
-            sphereOn && this.#view360.motionAvailable
-              ? html`<button
-                  part="motion-button"
-                  aria-label=${t.motion}
-                  aria-pressed=${this.#view360.motion ? 'true' : 'false'}
-                  @click=${() => this.#view360.toggleMotion()}
-                >
-                  ${icons.motion}
-                </button>`
-              : nothing
-          }
-          ${this.#menus.speed(t, video.playbackRate, (rate) => (video.playbackRate = rate))}
-          ${this.#menus.quality(t, this.#hls.levels, this.#hls.level, this.#hls.currentLevel, (level) => (this.level = level))}
-          ${
-            canPip
-              ? html`<button part="pip-button" aria-label=${inPip ? t.exitPip : t.pip} @click=${() => this.#togglePip().catch(() => undefined)}>
-                  ${icons.pip}
-                </button>`
-              : nothing
-          }
-          ${
-            this.castAvailable
-              ? html`<button
-                  part="cast-button"
-                  aria-label=${t.cast}
-                  @click=${() => (video as unknown as { remote: RemotePlayback }).remote.prompt().catch(() => undefined)}
-                >
-                  ${icons.cast}
-                </button>`
-              : nothing
-          }
-          ${
-            canFullscreen
-              ? html`<button
-                  part="fullscreen-button"
-                  aria-label=${this.fullscreen ? t.exitFullscreen : t.fullscreen}
-                  @click=${this.#toggleFullscreenQuietly}
-                >
-                  ${this.fullscreen ? icons.exitFullscreen : icons.enterFullscreen}
-                </button>`
-              : nothing
-          }
-        </div>
-      </div>
-    `;
+    const captions = this.#captions;
+    return controlBar({
+      t,
+      video,
+      // Seek previews are extra bytes: not before the first frame (they would compete with it), nor
+      // before play unless the page asked to preload.
+      storyboard:
+        this.hasPlayed || (this.#effectivePreload() === 'auto' && !this.autoplay)
+          ? this.storyboard || (this.#byId() ? this.#streamUrl('storyboard.vtt') : '')
+          : '',
+      duration: Number.isFinite(video.duration) ? video.duration : this.#playlistDuration,
+      captions: captions.tracks.length > 0 && this.#captionsMenuReady() ? captions : null,
+      view360: this.#view360,
+      menus: [
+        this.#menus.speed(t, video.playbackRate, (rate) => (video.playbackRate = rate)),
+        this.#menus.quality(
+          t,
+          this.#hls.levels,
+          this.#hls.level,
+          this.#hls.currentLevel,
+          (level) => (this.level = level),
+        ),
+      ],
+      canPip: document.pictureInPictureEnabled && !video.disablePictureInPicture && !this.#wants360(),
+      castAvailable: this.castAvailable,
+      fullscreen: this.fullscreen,
+      togglePlay: this.#togglePlay,
+      toggleMute: this.#toggleMute,
+      onVolumeInput: this.#onVolumeInput,
+      togglePip: () => this.#togglePip().catch(() => undefined),
+      cast: () => (video as unknown as { remote: RemotePlayback }).remote.prompt().catch(() => undefined),
+      toggleFullscreen: this.#toggleFullscreenQuietly,
+    });
   }
 
   protected override updated(): void {

@@ -217,6 +217,23 @@ describe('the stream gate of a protected video', () => {
     await expectError(await stream(files.segment, `?sig=${old}`), 401, 'playback_token_expired');
   });
 
+  it('a token in its clock tolerance hands out signatures that last exactly as long as it does', async () => {
+    // Expired 2 s ago: still inside the 5 s of tolerance. Its master must list live segments.
+    const late = await playbackToken(job.videoId, -2);
+    const exp = JSON.parse(Buffer.from(late.split('.')[1]!, 'base64url').toString()).exp as number;
+    const master = await stream(files.master, `?token=${late}`);
+    expect(master.status).toBe(200);
+    const sig = /sig=([\w.-]+)/.exec(await master.text())![1]!;
+    expect(Number(sig.split('.')[0])).toBe(exp + 5);
+    expect((await stream(files.segment, `?sig=${sig}`)).status).toBe(200);
+    // Past the tolerance both are refused alike.
+    await expectError(
+      await stream(files.master, `?token=${await playbackToken(job.videoId, -6)}`),
+      401,
+      'playback_token_expired',
+    );
+  });
+
   it('also guards /stream routes that other plugins add', async () => {
     // A second app on the same data dir, with a route registered after the gate, as pictures or
     // captions add theirs.

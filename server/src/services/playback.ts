@@ -10,7 +10,10 @@ import type { Principal } from './auth.ts';
 /**
  * Seconds of clock skew tolerated on playback tokens (signed on the customer's clock). Smaller than
  * the API's 30 s: playback tokens are meant to live minutes, and a player refreshes them anyway.
- * Signatures carry an expiry on our own clock and get none.
+ * The signatures a playlist hands out expire when its token stops being accepted, tolerance
+ * included, and get none of their own: a master answered in that window must not list segments
+ * that are already refused, or a native HLS player sees a 200 playlist with dead children and
+ * cannot tell that a fresh token would cure it.
  */
 const CLOCK_TOLERANCE_S = 5;
 /** Longest playback token accepted: a token is a bearer credential that lives in URLs. */
@@ -172,7 +175,7 @@ export class PlaybackService {
     if (claims.videoId !== access.videoId || claims.apiKey !== access.apiKey) {
       throw new ApiError('playback_token_wrong_video', 'this playback token is for another video');
     }
-    claims.grant ??= this.grant(access.videoId, claims.exp);
+    claims.grant ??= this.grant(access.videoId, claims.exp + CLOCK_TOLERANCE_S);
     return claims.grant;
   }
 

@@ -149,6 +149,62 @@ test('title, picture-in-picture where offered, and the retry button after a fata
   await expect(player.getByRole('button', { name: 'Picture in picture' })).toHaveCount(pipOffered ? 1 : 0);
 });
 
+test('remote playback: no cast button without a device; one appears with a device and opens the picker', async ({
+  page,
+}) => {
+  // This Chromium has no cast device to find: the real RemotePlayback reports none, so no button.
+  await openPlayground(page, { muted: '1' });
+  const player = page.locator('vod-player');
+  await ready(player);
+  await expect(player.getByRole('button', { name: 'Picture in picture' })).toBeVisible();
+  await expect(player.getByRole('button', { name: 'Play on another device' })).toHaveCount(0);
+
+  // A device that comes and goes, as a TV on the network does (a stand-in for the browser's picker).
+  await page.evaluate(() => {
+    const w = window as unknown as { remoteLog: string[]; setDevice(on: boolean): void };
+    w.remoteLog = [];
+    let report: ((available: boolean) => void) | undefined;
+    w.setDevice = (on) => report?.(on);
+    Object.defineProperty(HTMLMediaElement.prototype, 'remote', {
+      configurable: true,
+      get: () => ({
+        watchAvailability: (cb: (available: boolean) => void) => {
+          report = cb;
+          w.remoteLog.push('watch');
+          return Promise.resolve(7);
+        },
+        cancelWatchAvailability: (id: number) => {
+          w.remoteLog.push(`cancel ${id}`);
+          return Promise.resolve();
+        },
+        prompt: () => {
+          w.remoteLog.push('prompt');
+          return Promise.resolve();
+        },
+      }),
+    });
+    const fresh = document.createElement('vod-player');
+    fresh.id = 'remote';
+    fresh.setAttribute('muted', '');
+    fresh.setAttribute('src', document.querySelector('vod-player')!.getAttribute('src')!);
+    document.body.append(fresh);
+  });
+  const remote = page.locator('#remote');
+  const cast = remote.getByRole('button', { name: 'Play on another device' });
+  await expect(remote.locator('[part="controls"]')).toBeVisible();
+  await expect(cast).toHaveCount(0);
+  await page.evaluate(() => (window as unknown as { setDevice(on: boolean): void }).setDevice(true));
+  await cast.click();
+  await page.evaluate(() => (window as unknown as { setDevice(on: boolean): void }).setDevice(false));
+  await expect(cast).toHaveCount(0);
+  await page.evaluate(() => document.querySelector('#remote')!.remove());
+  expect(await page.evaluate(() => (window as unknown as { remoteLog: string[] }).remoteLog)).toEqual([
+    'watch',
+    'prompt',
+    'cancel 7',
+  ]);
+});
+
 test('QoE: startup time, a rebuffer and its duration, as vod-* events and on the playground', async ({
   page,
 }) => {

@@ -47,6 +47,9 @@ export function trackName(track: TextTrack, index: number, word = 'Track'): stri
  * (`captions` attribute: a language or `off`; empty leaves the stream's DEFAULT track on) once per
  * source until the viewer chooses, and remembers the last track for the `c` toggle.
  */
+/** The CC menu's chunk, shared by every player on the page. */
+let menuChunk: Promise<unknown> | undefined;
+
 export class CaptionsController implements ReactiveController {
   readonly #host: ReactiveControllerHost;
   readonly #media: HTMLMediaElement;
@@ -57,6 +60,7 @@ export class CaptionsController implements ReactiveController {
   /** `<track>`s this controller added itself, with their blob: URLs. */
   readonly #sidecars = new Map<HTMLTrackElement, string>();
   #sidecarRun = 0;
+  #menuPending = false;
 
   constructor(host: ReactiveControllerHost, media: HTMLMediaElement) {
     this.#host = host;
@@ -78,6 +82,30 @@ export class CaptionsController implements ReactiveController {
 
   get shown(): TextTrack | null {
     return shownTrack(this.#media);
+  }
+
+  /**
+   * Whether `<vod-captions-menu>` is defined; if not, fetches its chunk (once per page) and renders
+   * again when it arrives. Asked only when the video has caption tracks, so other pages never load it.
+   */
+  menuReady(): boolean {
+    if (customElements.get('vod-captions-menu')) return true;
+    if (!this.#menuPending) {
+      this.#menuPending = true;
+      menuChunk ??= import('./vod-captions-menu.ts').catch((err: unknown) => {
+        menuChunk = undefined; // a failed fetch may be retried by the next render
+        throw err;
+      });
+      menuChunk
+        .then(
+          () => this.#host.requestUpdate(),
+          () => undefined,
+        )
+        .finally(() => {
+          this.#menuPending = false;
+        });
+    }
+    return false;
   }
 
   /** Shows a track (null: off) as the viewer's own choice, which later tracks do not override. */

@@ -1,5 +1,6 @@
 import type { Loader, LoaderContext } from 'hls.js';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { HlsSource } from './hls-controller.ts';
 
 /** Refresh this long before `exp` at most (a long token), and at least this fraction of its life before. */
 const MAX_MARGIN_MS = 60_000;
@@ -121,6 +122,28 @@ export class PlaybackTokenController implements ReactiveController {
     u.searchParams.delete('sig');
     u.searchParams.set('token', this.#token);
     return u.href;
+  }
+
+  /**
+   * The HLS source of `url` for this token: authorized, and only with a token (or a `token-url` to get
+   * one) through hls.js' wrapped loader, whose chunk is then fetched beside hls.js. A `token-url` set
+   * after a source loaded without a token is first used by the next source.
+   */
+  source(url: string, startPosition: number): HlsSource {
+    const source: HlsSource = { url: this.authorize(url), startPosition };
+    if (this.#token || this.refreshable) {
+      void importTokenLoader().catch(() => undefined);
+      source.wrapLoader = (base) => this.loaderFor(base);
+      // Without a token yet (only `token-url`), the master waits for the loader to fetch one.
+      source.prefetch = !this.missing;
+    }
+    if (this.refreshable) {
+      source.reauthorize = async () => {
+        await this.refresh();
+        return this.authorize(url);
+      };
+    }
+    return source;
   }
 
   /**

@@ -17,9 +17,10 @@ import { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
 import { loadStrings, type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
 import { icons } from './icons.ts';
 import { MenuController, PLAYBACK_RATES } from './menu-controller.ts';
-import { importTokenLoader, type LoaderClass, PlaybackTokenController } from './playback-token.ts';
+import { PlaybackTokenController } from './playback-token.ts';
 import { playerStyles } from './player-styles.ts';
 import { QoeController, type QoeStats } from './qoe-controller.ts';
+import { RemotePlaybackController } from './remote-playback-controller.ts';
 import { formatTime } from './time.ts';
 import { View360Controller } from './view360-controller.ts';
 import { VodMediaElement } from './vod-media-element.ts';
@@ -29,9 +30,6 @@ import { VodMediaElement } from './vod-media-element.ts';
  * metadata — with `video-id`, what the server probed.
  */
 export type Projection = 'flat' | '360' | 'equirectangular' | 'auto';
-
-/** The CC menu's chunk, shared by every player on the page. */
-let captionsMenuChunk: Promise<unknown> | undefined;
 
 /** Media events after which the controls must be drawn again (not `timeupdate`: see `#paintTime`). */
 const RERENDER_ON = [
@@ -52,12 +50,6 @@ const RERENDER_ON = [
 interface PublicInfo {
   title?: string;
   projection?: string;
-}
-
-interface RemotePlayback extends EventTarget {
-  state: string;
-  watchAvailability(cb: (available: boolean) => void): Promise<number>;
-  prompt(): Promise<void>;
 }
 
 /**
@@ -179,7 +171,6 @@ export class VodPlayer extends VodMediaElement {
   @state() private fullscreen = false;
   @state() private near = false;
   @state() private info: PublicInfo | null = null;
-  @state() private castAvailable = false;
   /**
    * An autoplaying player lays its control bar out once its first frame is there (or a viewer reaches
    * for it, or a second has passed): done before, that layout held the main thread for ~40 ms just
@@ -192,7 +183,6 @@ export class VodPlayer extends VodMediaElement {
 
   readonly #tokens = new PlaybackTokenController(this);
   readonly #captions = new CaptionsController(this, this.media);
-  #captionsMenuPending = false;
   readonly #hls = new HlsController(this, this.media, {
     ready: (detail) => {
       // With preload="metadata" the media element has no duration yet; the playlists told it.
@@ -221,12 +211,12 @@ export class VodPlayer extends VodMediaElement {
   readonly #actions: PlayerActions = this.#makeActions();
   readonly #keys = new HotkeysController(this, this.#actions);
   readonly #menus = new MenuController(this);
+  readonly #remote = new RemotePlaybackController(this, this.media);
   #autoplayPending = false;
   #playlistDuration = Number.NaN;
   #currentUrl: string | undefined;
   #near: IntersectionObserver | null = null;
   #infoFor = '';
-  #remoteWatch: number | undefined;
   #stringsLang = '';
 
   constructor() {
@@ -339,7 +329,6 @@ export class VodPlayer extends VodMediaElement {
     if (this.near && (this.src || this.videoId) && this.#effectivePreload() !== 'none' && mseSupported()) {
       void importHls();
     }
-    this.#watchRemote();
   }
 
   override disconnectedCallback(): void {
@@ -347,13 +336,6 @@ export class VodPlayer extends VodMediaElement {
     document.removeEventListener('fullscreenchange', this.#onFullscreenChange);
     this.#near?.disconnect();
     this.#near = null;
-    const remote = (this.media as unknown as { remote?: RemotePlayback }).remote;
-    if (this.#remoteWatch !== undefined) {
-      (remote as unknown as { cancelWatchAvailability?: (id: number) => Promise<void> })
-        ?.cancelWatchAvailability?.(this.#remoteWatch)
-        .catch(() => undefined);
-      this.#remoteWatch = undefined;
-    }
   }
 
   /** `loading="lazy"`: wait until the player is within about a screen of the viewport. */
@@ -373,16 +355,6 @@ export class VodPlayer extends VodMediaElement {
       { rootMargin: '100% 0px' },
     );
     this.#near.observe(this);
-  }
-
-  /** Remote playback (Chromecast, AirPlay via the standard API) only shows when a device is there. */
-  #watchRemote(): void {
-    const remote = (this.media as unknown as { remote?: RemotePlayback }).remote;
-    if (!remote || this.#remoteWatch !== undefined) return;
-    remote
-      .watchAvailability((available) => (this.castAvailable = available))
-      .then((id) => (this.#remoteWatch = id))
-      .catch(() => (this.castAvailable = false));
   }
 
   protected override willUpdate(changed: PropertyValues): void {
@@ -443,37 +415,12 @@ export class VodPlayer extends VodMediaElement {
   }
 
   #source(): HlsSource | null {
-    const url = this.src || (this.videoId ? this.#streamUrl('master.m3u8') : '');
-    if (!url) return null;
-    const source: HlsSource = { url: this.#withToken(url), startPosition: Math.max(this.startTime || 0, 0) };
-    // Only a player with a token (or a `token-url` to get one) wraps hls.js' loader, and only it
-    // fetches that code, as its own chunk beside hls.js. A `token-url` set after the source has
-    // loaded without a token is first used by the next source.
-    if (this.#tokens.token || this.#tokens.refreshable) {
-      void importTokenLoader().catch(() => undefined);
-      source.wrapLoader = (base: LoaderClass) => this.#tokens.loaderFor(base);
-      // Without a token yet (only `token-url`), the master waits for the loader to fetch one.
-      source.prefetch = !this.#tokens.missing;
-    }
-    if (this.#tokens.refreshable) {
-      source.reauthorize = async () => {
-        await this.#tokens.refresh();
-        return this.#withToken(url);
-      };
-    }
-    return source;
+    const url = this.src || (this.videoId ? streamUrl(this.apiBase, this.videoId, 'master.m3u8') : '');
+    return url ? this.#tokens.source(url, Math.max(this.startTime || 0, 0)) : null;
   }
 
   #streamUrl(file: string): string {
-    return this.#withToken(streamUrl(this.apiBase, this.videoId, file));
-  }
-
-  #base(): string {
-    return apiBaseUrl(this.apiBase);
-  }
-
-  #withToken(url: string): string {
-    return this.#tokens.authorize(url);
+    return this.#tokens.authorize(streamUrl(this.apiBase, this.videoId, file));
   }
 
   /**
@@ -483,7 +430,7 @@ export class VodPlayer extends VodMediaElement {
   async #fetchInfo(): Promise<void> {
     const key = this.#streamUrl('');
     this.#infoFor = key;
-    const base = this.#base();
+    const base = apiBaseUrl(this.apiBase);
     const embed = `${base}/embed/${encodeURIComponent(this.videoId)}`;
     const info = await fetch(`${base}/oembed?url=${encodeURIComponent(embed)}`).then(
       (res) => (res.ok ? (res.json() as Promise<PublicInfo>) : null),
@@ -573,30 +520,6 @@ export class VodPlayer extends VodMediaElement {
     // Unmuting at volume 0 would stay silent.
     if (!video.muted && video.volume === 0) video.volume = 0.5;
   };
-
-  /**
-   * Whether `<vod-captions-menu>` is defined; if not, fetches its chunk (once per page) and renders
-   * again when it arrives. Asked only when the video has caption tracks, so other pages never load it.
-   */
-  #captionsMenuReady(): boolean {
-    if (customElements.get('vod-captions-menu')) return true;
-    if (!this.#captionsMenuPending) {
-      this.#captionsMenuPending = true;
-      captionsMenuChunk ??= import('./vod-captions-menu.ts').catch((err: unknown) => {
-        captionsMenuChunk = undefined; // a failed fetch may be retried by the next render
-        throw err;
-      });
-      captionsMenuChunk
-        .then(
-          () => this.requestUpdate(),
-          () => undefined,
-        )
-        .finally(() => {
-          this.#captionsMenuPending = false;
-        });
-    }
-    return false;
-  }
 
   #toggleCaptions(): void {
     const handled = !fire(this, 'vod-captions-toggle', {});
@@ -747,7 +670,7 @@ export class VodPlayer extends VodMediaElement {
           ? this.storyboard || (this.#byId() ? this.#streamUrl('storyboard.vtt') : '')
           : '',
       duration: Number.isFinite(video.duration) ? video.duration : this.#playlistDuration,
-      captions: captions.tracks.length > 0 && this.#captionsMenuReady() ? captions : null,
+      captions: captions.tracks.length > 0 && captions.menuReady() ? captions : null,
       view360: this.#view360,
       menus: [
         this.#menus.speed(t, video.playbackRate, (rate) => (video.playbackRate = rate)),
@@ -760,13 +683,13 @@ export class VodPlayer extends VodMediaElement {
         ),
       ],
       canPip: document.pictureInPictureEnabled && !video.disablePictureInPicture && !this.#wants360(),
-      castAvailable: this.castAvailable,
+      castAvailable: this.#remote.available,
       fullscreen: this.fullscreen,
       togglePlay: this.#togglePlay,
       toggleMute: this.#toggleMute,
       onVolumeInput: this.#onVolumeInput,
       togglePip: () => this.#togglePip().catch(() => undefined),
-      cast: () => (video as unknown as { remote: RemotePlayback }).remote.prompt().catch(() => undefined),
+      cast: () => this.#remote.prompt(),
       toggleFullscreen: this.#toggleFullscreenQuietly,
     });
   }

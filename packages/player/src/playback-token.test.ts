@@ -71,6 +71,37 @@ describe('PlaybackTokenController.authorize', () => {
   });
 });
 
+describe('PlaybackTokenController.source', () => {
+  const master = 'https://vod.example/stream/abcdefgh1234/master.m3u8';
+
+  it('a source without a token is the bare URL, with no loader to wrap and nothing to re-authorize', () => {
+    expect(controller().source(master, 3)).toEqual({ url: master, startPosition: 3 });
+  });
+
+  it('a token goes on the URL and through the wrapped loader, which may request the master at once', () => {
+    const tokens = controller();
+    const t = jwt({ exp: now() + 600 });
+    tokens.configure(t, '');
+    const source = tokens.source(master, 0);
+    expect(source.url).toBe(`${master}?token=${t}`);
+    expect(source.wrapLoader).toBeTypeOf('function');
+    expect(source.prefetch).toBe(true);
+    // Without token-url there is no other token to get.
+    expect(source.reauthorize).toBeUndefined();
+  });
+
+  it('with only token-url the master waits for a token; re-authorizing fetches a fresh one', async () => {
+    const tokens = controller();
+    tokens.configure('', tokenUrl);
+    const source = tokens.source(master, 0);
+    expect(source.url).toBe(master);
+    expect(source.prefetch).toBe(false);
+    const fresh = jwt({ exp: now() + 600 });
+    issued.push(fresh);
+    expect(await source.reauthorize!()).toBe(`${master}?token=${fresh}`);
+  });
+});
+
 describe('PlaybackTokenController refresh', () => {
   it('fetches from token-url, one request for concurrent callers, and uses the new token', async () => {
     const tokens = controller();

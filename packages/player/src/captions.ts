@@ -42,14 +42,14 @@ export function trackName(track: TextTrack, index: number, word = 'Track'): stri
   return track.label || track.language || `${word} ${index + 1}`;
 }
 
+/** The CC menu's chunk, shared by every player on the page. */
+let menuChunk: Promise<unknown> | undefined;
+
 /**
  * Keeps a host in step with a media element's caption tracks, applies the host's starting choice
  * (`captions` attribute: a language or `off`; empty leaves the stream's DEFAULT track on) once per
  * source until the viewer chooses, and remembers the last track for the `c` toggle.
  */
-/** The CC menu's chunk, shared by every player on the page. */
-let menuChunk: Promise<unknown> | undefined;
-
 export class CaptionsController implements ReactiveController {
   readonly #host: ReactiveControllerHost;
   readonly #media: HTMLMediaElement;

@@ -53,14 +53,20 @@ async function pausedOnAFrame(player: Locator): Promise<void> {
     .poll(() => player.evaluate((p: Player360) => p.currentTime), { timeout: 20_000 })
     .toBeGreaterThan(0.5);
   await player.evaluate((p: Player360) => p.pause());
-  // Paused, the sphere stops drawing once it has drawn the last frame.
+  await settled(player);
+}
+
+/** Paused, the sphere stops drawing once it has drawn the last frame: waits for that; its frame count. */
+async function settled(player: Locator): Promise<number> {
+  const frames = () => view(player).then((v) => v!.frames);
   await expect
     .poll(async () => {
-      const frames = (await view(player))!.frames;
+      const n = await frames();
       await new Promise((r) => setTimeout(r, 300));
-      return (await view(player))!.frames - frames;
+      return (await frames()) - n;
     })
     .toBe(0);
+  return frames();
 }
 
 async function open360(page: Page): Promise<Locator> {
@@ -119,6 +125,53 @@ test('the arrow keys turn the 360° view', async ({ page }) => {
   // In 360° the arrows turn the view instead of seeking.
   expect(await player.evaluate((p: Player360) => p.currentTime)).toBe(time);
   expect((await canvas.screenshot()).equals(before)).toBe(false);
+});
+
+test.describe('on a phone', () => {
+  test.use({ hasTouch: true, isMobile: true });
+
+  test('the motion button asks for permission from the tap; once granted, turning the device turns the view', async ({
+    page,
+  }) => {
+    // iOS asks the viewer before a page may read the device's motion; Chromium has no such prompt, so
+    // the page gets iOS's API: the first answer is "denied", the next "granted".
+    await page.addInitScript(() => {
+      const answers = ['denied', 'granted'];
+      (DeviceOrientationEvent as unknown as { requestPermission(): Promise<string> }).requestPermission =
+        async () => answers.shift() ?? 'granted';
+    });
+    // The device itself is Chromium's emulated orientation sensor, driven over CDP.
+    const cdp = await page.context().newCDPSession(page);
+    const orient = (alpha: number) =>
+      cdp.send('DeviceOrientation.setDeviceOrientationOverride', { alpha, beta: 90, gamma: 0 });
+    await orient(0);
+    const player = await open360(page);
+    await pausedOnAFrame(player);
+    const canvas = player.locator('canvas');
+    const motion = player.getByRole('button', { name: 'Look around by moving the device' });
+
+    await motion.click();
+    await expect(motion).toHaveAttribute('aria-pressed', 'false');
+    const drawn = await settled(player);
+    const before = await canvas.screenshot();
+    await orient(90);
+    await new Promise((r) => setTimeout(r, 500));
+    // Refused: the sphere does not even draw again.
+    expect((await view(player))!.frames).toBe(drawn);
+
+    await motion.click();
+    await expect(motion).toHaveAttribute('aria-pressed', 'true');
+    await orient(180);
+    await expect.poll(async () => (await canvas.screenshot()).equals(before)).toBe(false);
+    // Off again: the device no longer moves the view.
+    await motion.click();
+    await expect(motion).toHaveAttribute('aria-pressed', 'false');
+    await settled(player);
+    const still = await canvas.screenshot();
+    await orient(270);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await canvas.screenshot()).equals(still)).toBe(true);
+  });
 });
 
 test('a flat video never fetches three.js', async ({ page }) => {

@@ -127,6 +127,32 @@ test('the arrow keys turn the 360° view', async ({ page }) => {
   expect((await canvas.screenshot()).equals(before)).toBe(false);
 });
 
+test('in fullscreen the sphere fills the screen at its resolution and still turns', async ({ page }) => {
+  const player = await open360(page);
+  await pausedOnAFrame(player);
+  await player.getByRole('group', { name: 'Video player' }).focus();
+  await page.keyboard.press('f');
+  await expect.poll(() => page.evaluate(() => document.fullscreenElement?.localName)).toBe('vod-player');
+  const canvas = player.locator('canvas');
+  const screen = page.viewportSize()!;
+  // The drawing buffer follows the box (three.js renders at the new size, not a stretched old one).
+  await expect
+    .poll(() =>
+      canvas.evaluate((c: HTMLCanvasElement) => {
+        const box = c.getBoundingClientRect();
+        return { w: Math.round(box.width), h: Math.round(box.height), bufferW: c.width / devicePixelRatio };
+      }),
+    )
+    .toEqual({ w: screen.width, h: screen.height, bufferW: screen.width });
+  await settled(player);
+  const before = await canvas.screenshot();
+  await page.keyboard.press('ArrowLeft');
+  await expect.poll(() => view(player).then((v) => v!.yaw)).toBe(350);
+  expect((await canvas.screenshot()).equals(before)).toBe(false);
+  await page.keyboard.press('f');
+  await expect.poll(() => page.evaluate(() => document.fullscreenElement)).toBeNull();
+});
+
 test.describe('on a phone', () => {
   test.use({ hasTouch: true, isMobile: true });
 

@@ -262,3 +262,30 @@ test('native HLS that ignores the SUBTITLES group still gets the tracks, as <tra
     .toBe(0);
   await expect.poll(() => trackModes(player)).toEqual(['en:hidden']);
 });
+
+test('cues added to a new <track> before the browser has loaded it are kept (what hls.js 1.7 can do)', async ({
+  page,
+}) => {
+  await page.goto(`${baseUrl()}/player.html`);
+  const texts = await page.evaluate(async () => {
+    /** hls.js' order: a <track> without src is appended and shown, and a cue is added in that same task. */
+    const early = async (media: HTMLMediaElement) => {
+      const el = document.createElement('track');
+      el.kind = 'subtitles';
+      el.srclang = 'en';
+      media.append(el);
+      el.track.mode = 'showing';
+      el.track.addCue(new VTTCue(0.5, 2, 'early'));
+      // The browser's load of the src-less track runs a task later, empties the cues, and fails.
+      await new Promise((r) => el.addEventListener('error', r, { once: true }));
+      await new Promise((r) => setTimeout(r, 0));
+      el.track.addCue(new VTTCue(3, 4, 'later'));
+      return Array.from(el.track.cues ?? [], (c) => (c as VTTCue).text);
+    };
+    const player = document.createElement('vod-player') as HTMLElement & { media: HTMLVideoElement };
+    document.body.replaceChildren(player, document.createElement('video'));
+    return { player: await early(player.media), plainVideo: await early(document.querySelector('video')!) };
+  });
+  // A plain <video> shows the browser's behaviour; the player keeps the early cue.
+  expect(texts).toEqual({ player: ['early', 'later'], plainVideo: ['later'] });
+});

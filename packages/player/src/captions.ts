@@ -42,6 +42,38 @@ export function trackName(track: TextTrack, index: number, word = 'Track'): stri
   return track.label || track.language || `${word} ${index + 1}`;
 }
 
+/**
+ * A `<track>` without `src` empties its cue list a task after its first switch away from `disabled`
+ * (the browser's track loading, which then fails: `error`). hls.js 1.7 can add a subtitle fragment's
+ * cues inside that window, and never loads that fragment again (hls.js #7691, fixed there for
+ * CEA-608 only): captions then stay blank. So every `<track>` added to `media` remembers what is added
+ * until its load has run, and gets it back after.
+ */
+export function keepEarlyCues(media: HTMLMediaElement): void {
+  new MutationObserver((records) => {
+    for (const { addedNodes } of records)
+      for (const el of addedNodes) {
+        if (!(el instanceof HTMLTrackElement) || el.src || el.readyState > 1) continue;
+        const track = el.track;
+        const kept = Array.from(track.cues ?? []);
+        const add = track.addCue;
+        track.addCue = (cue) => {
+          kept.push(cue);
+          add.call(track, cue);
+        };
+        el.addEventListener(
+          'error',
+          () => {
+            delete (track as { addCue?: unknown }).addCue;
+            const left = new Set(Array.from(track.cues ?? []));
+            for (const cue of kept) if (!left.has(cue)) add.call(track, cue);
+          },
+          { once: true },
+        );
+      }
+  }).observe(media, { childList: true });
+}
+
 /** The CC menu's chunk, shared by every player on the page. */
 let menuChunk: Promise<unknown> | undefined;
 
@@ -65,6 +97,7 @@ export class CaptionsController implements ReactiveController {
   constructor(host: ReactiveControllerHost, media: HTMLMediaElement) {
     this.#host = host;
     this.#media = media;
+    keepEarlyCues(media);
     host.addController(this);
   }
 

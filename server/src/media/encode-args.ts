@@ -84,6 +84,11 @@ export function buildEncodeArgs(
       '-1',
       '-map_chapters',
       '-1',
+      // Negative timestamps (B-frame decode times, the AAC priming) stay as they are, so the edit list of
+      // each init.mp4 says where its track starts on the source's timeline; the publisher moves that into
+      // the fragments' timestamps (media/retime.ts). The default shifts each rendition by its own amount.
+      '-avoid_negative_ts',
+      'disabled',
       '-f',
       'hls',
       ...hlsTimingOptions(schedule),

@@ -95,6 +95,13 @@ export interface SegmentTiming {
   start: number;
   /** Sum of the sample durations, in track ticks. */
   duration: number;
+  /**
+   * Earliest and latest-ending presentation time of its samples (decode time + composition offset),
+   * in track ticks: what a player shows, which decode durations understate when B-frames reorder the
+   * frames of a variable-rate stream.
+   */
+  presentationStart: number;
+  presentationEnd: number;
   samples: number;
   /** Bytes from the start of the file to the end of the first sample (the moof and the keyframe): an I-frame's byte range. */
   firstSampleEnd: number;
@@ -109,12 +116,16 @@ export function readSegment(buf: Buffer, defaultSampleDuration = 0): SegmentTimi
   let duration = 0;
   let samples = 0;
   let firstSampleEnd = 0;
+  let presentationStart = Number.POSITIVE_INFINITY;
+  let presentationEnd = Number.NEGATIVE_INFINITY;
   for (const moof of boxes(buf, 0, buf.length, { partial: true })) {
     if (moof.type !== 'moof') continue;
     for (const traf of children(buf, moof)) {
       if (traf.type !== 'traf') continue;
       let fallback = defaultSampleDuration;
       let fallbackSize = 0;
+      /** Decode time of the next sample of this track fragment. */
+      let dts = 0;
       for (const b of children(buf, traf)) {
         const r = new BoxReader(buf, b);
         if (b.type === 'tfhd') {
@@ -127,8 +138,9 @@ export function readSegment(buf: Buffer, defaultSampleDuration = 0): SegmentTimi
             pos += 4;
           }
           if (flags & 0x10) fallbackSize = r.u32(pos);
-        } else if (b.type === 'tfdt' && start === null) {
-          start = r.version === 1 ? r.u64(4) : r.u32(4);
+        } else if (b.type === 'tfdt') {
+          dts = r.version === 1 ? r.u64(4) : r.u32(4);
+          start ??= dts;
         } else if (b.type === 'trun') {
           const flags = r.u32(0) & 0xffffff;
           let pos = 8;
@@ -150,13 +162,30 @@ export function readSegment(buf: Buffer, defaultSampleDuration = 0): SegmentTimi
             const size = flags & 0x200 ? r.u32(pos + (flags & 0x100 ? 4 : 0)) : fallbackSize;
             firstSampleEnd = moof.offset + dataOffset + size;
           }
-          if (flags & 0x100) for (let i = 0; i < count; i++) duration += r.u32(pos + i * fields * 4);
-          else duration += count * fallback;
+          if (fields === 0) {
+            // Nothing per sample: no loop over a count the box does not bound.
+            presentationStart = Math.min(presentationStart, dts);
+            presentationEnd = Math.max(presentationEnd, dts + count * fallback);
+            duration += count * fallback;
+            dts += count * fallback;
+          }
+          // Version 1 composition offsets are signed (negative ones put a B-frame stream's first frame at its decode time).
+          const ctsAt = 4 * ((flags & 0x100 ? 1 : 0) + (flags & 0x200 ? 1 : 0) + (flags & 0x400 ? 1 : 0));
+          for (let i = 0; fields > 0 && i < count; i++) {
+            const at = pos + i * fields * 4;
+            const d = flags & 0x100 ? r.u32(at) : fallback;
+            const cts = flags & 0x800 ? (r.version === 1 ? r.i32(at + ctsAt) : r.u32(at + ctsAt)) : 0;
+            presentationStart = Math.min(presentationStart, dts + cts);
+            presentationEnd = Math.max(presentationEnd, dts + cts + d);
+            duration += d;
+            dts += d;
+          }
           samples += count;
         }
       }
     }
   }
   if (start === null) throw new Mp4FormatError('not a media segment: no moof/tfdt');
-  return { start, duration, samples, firstSampleEnd };
+  if (samples === 0) presentationStart = presentationEnd = start;
+  return { start, duration, presentationStart, presentationEnd, samples, firstSampleEnd };
 }

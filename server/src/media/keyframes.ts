@@ -25,9 +25,11 @@ export async function probeKeyframes(
   stats?: { gets: number },
 ): Promise<SourceKeyframes> {
   const fromIndex = await mp4Keyframes(source, stats);
-  if (fromIndex && fromIndex.times.length > 0) {
-    // The field order is in the stream headers: no packet is read.
-    const order = await capture(
+  if (fromIndex) {
+    // The field order and the start times are in the headers: no packet is read. The first frame's
+    // instant in the encoders' clock (ffmpeg counts from the format's start) includes any empty edit
+    // before the video, which the sample tables alone do not give.
+    const headers = await capture(
       paths.ffprobePath,
       [
         '-v',
@@ -36,14 +38,14 @@ export async function probeKeyframes(
         '-select_streams',
         'V:0',
         '-show_entries',
-        'stream=field_order',
+        'format=start_time:stream=field_order,start_time',
         '-of',
-        'csv=p=0',
+        'json',
         sourceTarget(source),
       ],
       timeoutMs,
     );
-    return { ...fromIndex, interlaced: /^(tt|bb|tb|bt)/m.test(order.trim()) };
+    return { ...fromIndex, ...parseHeaders(headers, fromIndex.offsetS) };
   }
   const out = await capture(
     paths.ffprobePath,
@@ -63,6 +65,26 @@ export async function probeKeyframes(
     32 << 20,
   );
   return parseKeyframes(out);
+}
+
+/** ffprobe's JSON of the video stream's field order and start, and the format's start. */
+export function parseHeaders(
+  json: string,
+  fallbackOffsetS: number,
+): { offsetS: number; interlaced: boolean } {
+  let parsed: { format?: { start_time?: string }; streams?: { field_order?: string; start_time?: string }[] };
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    parsed = {};
+  }
+  const stream = parsed.streams?.[0];
+  const start = Number(stream?.start_time);
+  const formatStart = Number(parsed.format?.start_time ?? 0);
+  return {
+    offsetS: Number.isFinite(start) && Number.isFinite(formatStart) ? start - formatStart : fallbackOffsetS,
+    interlaced: /^(tt|bb|tb|bt)/.test(stream?.field_order ?? ''),
+  };
 }
 
 /** `pts_time,flags` lines, the stream's field order, the format's `start_time` → keyframes from the first frame. */

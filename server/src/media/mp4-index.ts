@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { type Box, BoxReader, boxes, child, children, readBoxHeader } from './mp4/boxes.ts';
+import { type Box, BoxReader, boxes, child, children, Mp4FormatError, readBoxHeader } from './mp4/boxes.ts';
 import { SignedSourceUrl, type SourceInput } from './source.ts';
 
 /*
@@ -105,7 +105,7 @@ async function readMoov(reader: RangeReader): Promise<Buffer | null> {
 export interface Mp4Keyframes {
   /** Seconds from the first presented frame, ascending. */
   times: number[];
-  /** First presented frame, seconds from the start of the presentation (after the edit list). */
+  /** First presented frame, seconds from the edit list's media time (empty edits not counted). */
   offsetS: number;
 }
 
@@ -117,21 +117,25 @@ export async function mp4Keyframes(
   source: SourceInput,
   stats?: { gets: number },
 ): Promise<Mp4Keyframes | null> {
-  let moov: Buffer | null;
   let reader: RangeReader | null = null;
   try {
     reader = SignedSourceUrl.is(source) ? urlReader(source.href, stats) : await fileReader(source);
-    moov = await readMoov(reader);
+    const moov = await readMoov(reader);
+    const index = moov && indexMoov(moov);
+    if (!index) return null;
+    const { keyframes, checks, nalLengthSize } = index;
+    if (nalLengthSize === null) return keyframes;
+    // Copy only from IDR frames: an open-GOP source keeps only its first keyframe (when it is an IDR),
+    // so it is copied only when one segment holds it whole, else its top rung is encoded.
+    for (const [i, range] of checks.entries()) {
+      if (!(await isIdr(reader, range, nalLengthSize)))
+        return { ...keyframes, times: keyframes.times.slice(0, i === 0 ? 0 : 1) };
+    }
+    return keyframes;
   } catch {
     return null;
   } finally {
     await reader?.close().catch(() => {});
-  }
-  if (!moov) return null;
-  try {
-    return fromMoov(moov);
-  } catch {
-    return null;
   }
 }
 
@@ -141,6 +145,22 @@ export async function mp4Keyframes(
  * hostile stts cannot make this allocate more than the moov's size implies. Malformed → Mp4FormatError.
  */
 export function fromMoov(moov: Buffer): Mp4Keyframes | null {
+  return indexMoov(moov)?.keyframes ?? null;
+}
+
+/** The keyframes, and where the first presented ones lie in the file (to tell IDR frames from the others). */
+interface MoovIndex {
+  keyframes: Mp4Keyframes;
+  /** The first CHECKED_KEYFRAMES presented sync samples: byte ranges in the file. */
+  checks: { offset: number; size: number }[];
+  /** Bytes of each NAL unit's length prefix (avcC), null when the track is not AVC. */
+  nalLengthSize: number | null;
+}
+
+/** Presented keyframes whose NAL type is read: an open-GOP encoder makes every one after the first a non-IDR. */
+const CHECKED_KEYFRAMES = 2;
+
+function indexMoov(moov: Buffer): MoovIndex | null {
   const root = boxes(moov, 0, moov.length).next().value;
   if (!root) return null;
   for (const trak of children(moov, root)) {
@@ -210,15 +230,102 @@ export function fromMoov(moov: Buffer): Mp4Keyframes | null {
         }
       }
     }
+    // Frames before the edit list's media time are hidden (an MP4 cut mid-GOP with `-ss … -c copy`):
+    // keyframes count from the first presented frame, and a hidden one is no place to start a copy.
     // A loop, not Math.min(...pts): spreading a long track's samples overflows the call stack.
     let first = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < n; i++) if (pts[i]! < first) first = pts[i]!;
-    const times = [...new Set(sync.map((i) => Math.round(((pts[i]! - first) / timescale) * 1e6) / 1e6))].sort(
-      (a, b) => a - b,
-    );
-    return { times, offsetS: Math.max(0, (first - mediaTime) / timescale) };
+    for (let i = 0; i < n; i++) if (pts[i]! >= mediaTime && pts[i]! < first) first = pts[i]!;
+    if (!Number.isFinite(first)) return null;
+    const shown = sync.filter((i) => pts[i]! >= first);
+    const times = [
+      ...new Set(shown.map((i) => Math.round(((pts[i]! - first) / timescale) * 1e6) / 1e6)),
+    ].sort((a, b) => a - b);
+    return {
+      keyframes: { times, offsetS: (first - mediaTime) / timescale },
+      checks: shown.slice(0, CHECKED_KEYFRAMES).map((i) => sampleRange(moov, stbl, i)),
+      nalLengthSize: avcLengthSize(moov, stbl),
+    };
   }
   return null;
+}
+
+/** Where sample `k` (0-based) lies in the file, from stsc + stco/co64 + stsz. */
+function sampleRange(moov: Buffer, stbl: Box, k: number): { offset: number; size: number } {
+  const stszBox = child(moov, stbl, 'stsz');
+  const stscBox = child(moov, stbl, 'stsc');
+  const chunkBox = child(moov, stbl, 'stco') ?? child(moov, stbl, 'co64');
+  if (!stszBox || !stscBox || !chunkBox) throw new Mp4FormatError('no stsz/stsc/stco');
+  const stsz = new BoxReader(moov, stszBox);
+  const fixed = stsz.u32(4);
+  const size = (i: number) => (fixed !== 0 ? fixed : stsz.u32(12 + i * 4));
+  const stsc = new BoxReader(moov, stscBox);
+  const runs = stsc.count(4, 12);
+  const chunks = new BoxReader(moov, chunkBox);
+  const wide = chunkBox.type === 'co64';
+  const chunkCount = chunks.count(4, wide ? 8 : 4);
+  // Walk the runs of chunks (first chunk, samples per chunk) to the chunk that holds sample k.
+  let sample = 0;
+  for (let r = 0; r < runs; r++) {
+    const firstChunk = stsc.u32(8 + r * 12) - 1;
+    const perChunk = stsc.u32(12 + r * 12);
+    const nextFirst = r + 1 < runs ? stsc.u32(8 + (r + 1) * 12) - 1 : chunkCount;
+    const inRun = (nextFirst - firstChunk) * perChunk;
+    if (perChunk === 0 || nextFirst <= firstChunk) continue;
+    if (k < sample + inRun) {
+      const chunk = firstChunk + Math.floor((k - sample) / perChunk);
+      const firstInChunk = sample + (chunk - firstChunk) * perChunk;
+      let offset = wide ? chunks.u64(8 + chunk * 8) : chunks.u32(8 + chunk * 4);
+      for (let i = firstInChunk; i < k; i++) offset += size(i);
+      return { offset, size: size(k) };
+    }
+    sample += inRun;
+  }
+  throw new Mp4FormatError(`sample ${k} in no chunk`);
+}
+
+/** The length prefix size of an AVC track's NAL units (avcC), null for another codec. */
+function avcLengthSize(moov: Buffer, stbl: Box): number | null {
+  const stsd = child(moov, stbl, 'stsd');
+  const entry = stsd && children(moov, stsd, 8).next().value;
+  if (!entry || (entry.type !== 'avc1' && entry.type !== 'avc3')) return null;
+  const avcC = child(moov, entry, 'avcC', 78);
+  return avcC ? (new BoxReader(moov, avcC).u8(4) & 3) + 1 : null;
+}
+
+/** H.264 NAL unit types: coded slices of a non-IDR and of an IDR picture. */
+const NAL_SLICE = 1;
+const NAL_IDR = 5;
+
+/** Bytes read at a keyframe to find its first slice: x264's SEI of its settings fits (the first frame's only). */
+const NAL_PROBE_BYTES = 4096;
+
+/**
+ * Whether the sample at `range` starts an IDR picture: its NAL units (length prefix + header byte) are
+ * walked to the first coded slice, in one read unless a large SEI comes first. A recovery-point I-frame
+ * of an open GOP is flagged a sync sample too, but the frames after it may refer to the GOP before: no
+ * segment can start there.
+ */
+async function isIdr(
+  reader: RangeReader,
+  range: { offset: number; size: number },
+  lengthSize: number,
+): Promise<boolean> {
+  let buf = Buffer.alloc(0);
+  let bufAt = 0;
+  let pos = 0;
+  for (let nal = 0; nal < 32 && pos + lengthSize + 1 <= range.size; nal++) {
+    if (pos < bufAt || pos + lengthSize + 1 > bufAt + buf.length) {
+      bufAt = pos;
+      buf = Buffer.alloc(Math.min(NAL_PROBE_BYTES, range.size - pos));
+      buf = buf.subarray(0, await reader.read(buf, buf.length, range.offset + pos));
+      if (buf.length < lengthSize + 1) return false;
+    }
+    const type = buf[pos - bufAt + lengthSize]! & 0x1f;
+    if (type === NAL_IDR) return true;
+    if (type === NAL_SLICE || (type >= 2 && type <= 4)) return false;
+    pos += lengthSize + buf.readUIntBE(pos - bufAt, lengthSize);
+  }
+  return false;
 }
 
 /**

@@ -10,6 +10,14 @@ import {
   type SegmentEntry,
   type VideoVariant,
 } from './playlists.ts';
+import {
+  type EditShift,
+  moofsEnd,
+  type Retiming,
+  retimeSegment,
+  retimingFor,
+  takeEditList,
+} from './retime.ts';
 
 /**
  * Where published files go when they do not stay in `outDir` (scaled out: storage/outputs.ts). Files
@@ -45,11 +53,17 @@ interface Segment extends SegmentEntry {
   bytes: number;
   /** Bytes of its leading moof + keyframe. */
   iframeBytes: number;
+  /** How far its last frame shown reaches past its decode end, seconds (B-frames: the frames shown last are decoded first). */
+  overhang: number;
 }
 
 interface State {
   spec: RenditionSpec;
   init: InitInfo | null;
+  /** What init.mp4's edit list said before it was taken out (media/retime.ts). */
+  edit: EditShift | null;
+  /** Fixed at the first segment. */
+  retiming: Retiming | null;
   segments: Segment[];
   /** Text last written, to skip rewriting an unchanged playlist. */
   written: string;
@@ -106,7 +120,14 @@ export class PlaylistPublisher {
     /** Default: every rendition, and `startIndex` first. */
     early?: EarlyStart,
   ) {
-    this.#states = specs.map((spec) => ({ spec, init: null, segments: [], written: '' }));
+    this.#states = specs.map((spec) => ({
+      spec,
+      init: null,
+      edit: null,
+      retiming: null,
+      segments: [],
+      written: '',
+    }));
     this.#early = early ?? { renditions: specs.map((_, i) => i), startIndex };
   }
 
@@ -151,6 +172,7 @@ export class PlaylistPublisher {
   async #refresh(ended: boolean): Promise<void> {
     const fresh: string[] = [];
     for (const state of this.#states) await this.#scan(state, fresh);
+    if (ended) for (const state of this.#states) closeLast(state.segments);
     if (this.sink && fresh.length > 0) await this.sink.files(fresh);
     const ready = this.#states.every(
       (s, i) => !this.#early.renditions.includes(i) || (s.segments.length > 0 && s.init),
@@ -217,22 +239,38 @@ export class PlaylistPublisher {
     if (numbers.length <= state.segments.length) return;
     if (!state.init) {
       try {
-        state.init = readInit(await fs.promises.readFile(path.join(dir, INIT_FILE)));
+        const file = path.join(dir, INIT_FILE);
+        const buf = await fs.promises.readFile(file);
+        const info = readInit(buf);
+        const edit = takeEditList(buf);
+        await writeAtomic(file, buf);
+        state.init = info;
+        state.edit = edit;
         fresh.push(`${state.spec.folder}/${INIT_FILE}`);
       } catch {
         return;
       }
     }
     const init = state.init;
+    const edit = state.edit ?? { timescale: init.timescale, empty: 0, mediaTime: 0 };
     // Only whole, consecutive segments from the first: the renamed ones (temp_file) are complete.
     for (let i = state.segments.length; i < numbers.length && numbers[i] === i; i++) {
       const name = `seg_${String(i).padStart(5, '0')}.m4s`;
       const file = path.join(dir, name);
       const { head, size } = await readHead(file);
+      if (moofsEnd(head) === 0) throw new Error(`${name}: no moof in its first ${HEAD_BYTES} bytes`);
+      state.retiming ??= retimingFor(edit, head);
+      retimeSegment(head, state.retiming);
+      await writeBack(file, head.subarray(0, moofsEnd(head)), size);
       const timing = readSegment(head, init.defaultSampleDuration);
       state.segments.push({
         uri: name,
+        // Segments tile in decode time (each starts where the previous one's decoding ended, and a
+        // frame's presented span per sample is unknown with B-frames in VFR: trun durations are decode
+        // gaps); the first starts at its first frame shown (retimed: its decode time), and the last is
+        // stretched to the end of its last frame shown (closeLast).
         duration: timing.duration / init.timescale,
+        overhang: Math.max(0, timing.presentationEnd - timing.start - timing.duration) / init.timescale,
         bytes: size,
         iframeBytes: timing.firstSampleEnd,
       });
@@ -281,6 +319,17 @@ export class PlaylistPublisher {
 }
 
 /**
+ * The last segment's #EXTINF reaches to the end of the last frame shown: decode durations stop short of
+ * it by the reordering delay (a VFR WebM's playlists summed 0.1 s under its pictures' span).
+ */
+function closeLast(segments: Segment[]): void {
+  const last = segments.at(-1);
+  if (!last || last.overhang === 0) return;
+  last.duration += last.overhang;
+  last.overhang = 0;
+}
+
+/**
  * The CODECS of an x264 High rung whose init segment does not exist yet: the lowest H.264 level whose
  * frame size and macroblock rate fit (the master is written once; the final one has the real string).
  */
@@ -313,8 +362,28 @@ async function readHead(file: string): Promise<{ head: Buffer; size: number }> {
   }
 }
 
+/**
+ * Puts the rewritten moofs back over the segment's first bytes. A segment with a moof past its first
+ * mdat (ffmpeg writes one moof per HLS segment) is refused rather than half rewritten.
+ */
+async function writeBack(file: string, moofs: Buffer, size: number): Promise<void> {
+  const fh = await fs.promises.open(file, 'r+');
+  try {
+    if (moofs.length < size) {
+      const header = Buffer.alloc(16);
+      const mdat = await fh.read(header, 0, 16, moofs.length);
+      const mdatSize = mdat.bytesRead >= 8 ? header.readUInt32BE(0) : 0;
+      const mdatEnd = mdatSize === 1 ? Number(header.readBigUInt64BE(8)) : mdatSize === 0 ? size : mdatSize;
+      if (moofs.length + mdatEnd < size) throw new Error(`${path.basename(file)}: more than one fragment`);
+    }
+    await fh.write(moofs, 0, moofs.length, 0);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Readers see the old text or the new, never half of one (`*.tmp` is never served). */
-export async function writeAtomic(file: string, text: string): Promise<void> {
+export async function writeAtomic(file: string, text: string | Buffer): Promise<void> {
   const tmp = `${file}.tmp`;
   await fs.promises.writeFile(tmp, text);
   await fs.promises.rename(tmp, file);

@@ -25,11 +25,17 @@ export function boundaries(s: SegmentSchedule, durationS: number): number[] {
   return out;
 }
 
-/** x264's `-force_key_frames` expression for the same instants (n_forced counts the ones so far). */
+/**
+ * x264's `-force_key_frames` expression for the same instants, counted from the rung's first frame
+ * (n_forced counts the ones so far). The HLS muxer counts its cuts from its first packet, and a video
+ * that starts after the audio (an empty edit in the source) has its first frame at that delay in the
+ * encoder's clock: the first frame's time is kept in the expression's register 0 (`st`/`ld` persist
+ * from one frame to the next), so both count from the same instant.
+ */
 export function keyframeExpression(s: SegmentSchedule): string {
   const i = s.firstSeconds;
   const t = s.seconds;
-  return `expr:gte(t,if(lt(n_forced,3),n_forced*${i},${i}+(n_forced-2)*${t}))`;
+  return `expr:if(eq(n,0),st(0,t)*0+1,gte(t-ld(0),if(lt(n_forced,3),n_forced*${i},${i}+(n_forced-2)*${t})))`;
 }
 
 /** The HLS muxer options that make ffmpeg cut there. */

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, flag } from './config-values.ts';
-import type { S3BlobStoreOptions } from './storage/blob-store.ts';
+import type { S3BlobStoreOptions } from './storage/s3-blob-store.ts';
 
 /** The scale-out part of the configuration (issue 8); `loadConfig` will read it once roles are wired. */
 export interface ScaleConfig {

@@ -1,5 +1,6 @@
 import { type MediaMetadata, RESOLUTIONS, type Resolution } from '@vodkit/api';
 import type { SourceKeyframes } from './keyframes.ts';
+import { printable } from './playlists.ts';
 import { cutsFromKeyframes, targetDuration, targetFor } from './schedule.ts';
 
 /** One video rung of the HLS ladder, with its capped-CRF rate control. */
@@ -201,7 +202,8 @@ function planAudio(metadata: MediaMetadata, tracks: readonly AudioTrackInfo[] | 
   const seen = new Map<string, number>();
   return list.map((t, index) => {
     const channels = t.channels === 1 ? 1 : 2;
-    let name = t.title?.trim().slice(0, 64) || languageName(t.language) || `Audio ${index + 1}`;
+    // Unique as written in the playlist: compared after cleaning.
+    let name = printable(t.title ?? '', 64) || languageName(t.language) || `Audio ${index + 1}`;
     // Names must be unique within the group.
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);

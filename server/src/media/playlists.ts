@@ -24,7 +24,7 @@ export function mediaPlaylist(p: MediaPlaylistInput): string {
     '#EXT-X-MEDIA-SEQUENCE:0',
     '#EXT-X-PLAYLIST-TYPE:EVENT',
     '#EXT-X-INDEPENDENT-SEGMENTS',
-    `#EXT-X-MAP:URI="${p.init}"`,
+    `#EXT-X-MAP:URI=${quoted(p.init)}`,
   ];
   for (const s of p.segments) lines.push(`#EXTINF:${s.duration.toFixed(6)},`, s.uri);
   if (p.ended) lines.push('#EXT-X-ENDLIST');
@@ -46,7 +46,7 @@ export function iframePlaylist(p: {
     '#EXT-X-PLAYLIST-TYPE:EVENT',
     '#EXT-X-I-FRAMES-ONLY',
     '#EXT-X-INDEPENDENT-SEGMENTS',
-    `#EXT-X-MAP:URI="${p.init}"`,
+    `#EXT-X-MAP:URI=${quoted(p.init)}`,
   ];
   for (const f of p.frames)
     lines.push(`#EXTINF:${f.duration.toFixed(6)},`, `#EXT-X-BYTERANGE:${f.length}@0`, f.uri);
@@ -81,7 +81,38 @@ export interface AudioRendition {
 
 export const AUDIO_GROUP = 'audio';
 
-const quoted = (s: string): string => `"${s.replaceAll('"', "'").replaceAll('\n', ' ')}"`;
+/** The longest quoted-string value written, in code points: a NAME is a menu label, not a document. */
+export const MAX_QUOTED_LENGTH = 200;
+
+/**
+ * Everything a quoted-string may not hold (RFC 8216 §4.2: no `"`, CR or LF), and everything else
+ * that is not printable: C0/C1 controls and DEL (a lone CR ends the line for hls.js), lone
+ * surrogates, the Unicode line and paragraph separators, and bidi overrides (a menu label that reads
+ * backwards).
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]+/gu;
+
+/**
+ * A value from a source file (track titles) or an API caller (track labels) made safe to write as a
+ * quoted-string attribute: `"` becomes `'`, each run of unprintable characters one space, and it is
+ * cut to `max` code points. Callers that must keep names unique compare these, not the raw values.
+ */
+export function printable(value: string, max = MAX_QUOTED_LENGTH): string {
+  // A code point is at most two UTF-16 units: this bounds the work on a huge value.
+  const clean = value
+    .slice(0, max * 2)
+    .replace(UNPRINTABLE, ' ')
+    .replaceAll('"', "'")
+    .trim();
+  const points = Array.from(clean);
+  return points.length > max ? points.slice(0, max).join('').trim() : clean;
+}
+
+/**
+ * The one way to write a quoted-string attribute value (`NAME="…"`, `LANGUAGE="…"`, `URI="…"`) in
+ * any playlist Vodkit serves: nothing in the value can end the string or the line.
+ */
+export const quoted = (value: string): string => `"${printable(value)}"`;
 
 /**
  * The master playlist: every audio track as a selectable rendition of one AUDIO group, every video

@@ -4,6 +4,8 @@
  * Pure string functions: unit-tested without a server.
  */
 
+import { printable, quoted } from './playlists.ts';
+
 /** What a playlist needs to know of a track. */
 export interface SubtitleTrackInfo {
   trackId: string;
@@ -24,9 +26,6 @@ export const trackVttName = (trackId: string): string => `${trackId}.vtt`;
 const CAPTION_CHARACTERISTICS =
   'public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound';
 
-/** A quoted-string attribute may hold neither `"` nor a line break (RFC 8216 §4.2). */
-const quoted = (s: string): string => `"${s.replace(/"/g, "'").replace(/[\r\n]+/g, ' ')}"`;
-
 /**
  * Adds a SUBTITLES rendition group to a master playlist: one `#EXT-X-MEDIA` per track, before the
  * first variant, and `SUBTITLES="subs"` on every `#EXT-X-STREAM-INF`. At most one track is
@@ -39,8 +38,10 @@ export function withSubtitles(master: string, tracks: readonly SubtitleTrackInfo
   const names = new Set<string>();
   let defaultSeen = false;
   const media = tracks.map((t) => {
-    let name = t.label;
-    for (let n = 2; names.has(name); n++) name = `${t.label} (${n})`;
+    // Unique as written: two labels that differ only in unprintable characters are the same NAME.
+    const label = printable(t.label);
+    let name = label;
+    for (let n = 2; names.has(name); n++) name = `${label} (${n})`;
     names.add(name);
     const isDefault = t.default && !defaultSeen;
     defaultSeen ||= isDefault;

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { type Box, BoxReader, boxes, child, children, readBoxHeader } from './mp4/boxes.ts';
 import { SignedSourceUrl, type SourceInput } from './source.ts';
 
 /*
@@ -10,32 +11,11 @@ import { SignedSourceUrl, type SourceInput } from './source.ts';
 
 const MAX_MOOV_BYTES = 64 << 20;
 
-interface Box {
-  type: string;
-  start: number;
-  end: number;
-}
-
-function* children(buf: Buffer, from: number, to: number): Generator<Box> {
-  let pos = from;
-  while (pos + 8 <= to) {
-    let size = buf.readUInt32BE(pos);
-    const type = buf.toString('latin1', pos + 4, pos + 8);
-    let header = 8;
-    if (size === 1) {
-      size = Number(buf.readBigUInt64BE(pos + 8));
-      header = 16;
-    } else if (size === 0) size = to - pos;
-    if (size < header || pos + size > to) return;
-    yield { type, start: pos + header, end: pos + size };
-    pos += size;
-  }
-}
-
-const find = (buf: Buffer, parent: Box, type: string): Box | null => {
-  for (const b of children(buf, parent.start, parent.end)) if (b.type === type) return b;
-  return null;
-};
+/**
+ * Samples of one track this index will expand. Above it (over 4 h at 240 fps) the caller uses ffprobe;
+ * below it the count is further bounded by what the moov itself lists (stsz's sample sizes).
+ */
+export const MAX_INDEX_SAMPLES = 1 << 22;
 
 /** Positioned reads of a source: a local file, or ranged GETs of a signed URL. */
 interface RangeReader {
@@ -104,24 +84,20 @@ function urlReader(url: string, stats?: { gets: number }): RangeReader {
 async function readMoov(reader: RangeReader): Promise<Buffer | null> {
   const head = Buffer.alloc(16);
   // The first read tells a URL reader the object's size too: no request for the size alone.
-  if ((await reader.read(head, 16, 0)) < 8) return null;
+  let got = await reader.read(head, 16, 0);
   const size = await reader.size();
   let pos = 0;
-  while (pos + 8 <= size) {
-    if (pos > 0) await reader.read(head, Math.min(16, size - pos), pos);
-    let boxSize = head.readUInt32BE(0);
-    const type = head.toString('latin1', 4, 8);
-    if (boxSize === 1) boxSize = Number(head.readBigUInt64BE(8));
-    else if (boxSize === 0) boxSize = size - pos;
-    if (boxSize < 8) return null;
-    if (type === 'moov') {
-      if (boxSize > MAX_MOOV_BYTES || pos + boxSize > size) return null;
-      const moov = Buffer.alloc(boxSize);
-      if ((await reader.read(moov, boxSize, pos)) !== boxSize) return null;
+  while (pos < size) {
+    if (pos > 0) got = await reader.read(head, Math.min(16, size - pos), pos);
+    const box = readBoxHeader(head.subarray(0, got), 0, size - pos);
+    if (box.type === 'moov') {
+      if (box.size > MAX_MOOV_BYTES) return null;
+      const moov = Buffer.alloc(box.size);
+      if ((await reader.read(moov, box.size, pos)) !== box.size) return null;
       return moov;
     }
-    if (type === 'moof') return null;
-    pos += boxSize;
+    if (box.type === 'moof') return null;
+    pos += box.size;
   }
   return null;
 }
@@ -159,78 +135,107 @@ export async function mp4Keyframes(
   }
 }
 
+/**
+ * The first video track's keyframes from a whole `moov` box. Every count is checked against the box that
+ * holds its table, and the samples expanded are those stsz lists (at most MAX_INDEX_SAMPLES): a
+ * hostile stts cannot make this allocate more than the moov's size implies. Malformed → Mp4FormatError.
+ */
 export function fromMoov(moov: Buffer): Mp4Keyframes | null {
-  const root: Box = { type: 'moov', start: 8, end: moov.length };
-  for (const trak of children(moov, root.start, root.end)) {
+  const root = boxes(moov, 0, moov.length).next().value;
+  if (!root) return null;
+  for (const trak of children(moov, root)) {
     if (trak.type !== 'trak') continue;
-    const mdia = find(moov, trak, 'mdia');
-    const hdlr = mdia && find(moov, mdia, 'hdlr');
-    if (!mdia || !hdlr || moov.toString('latin1', hdlr.start + 8, hdlr.start + 12) !== 'vide') continue;
-    const mdhd = find(moov, mdia, 'mdhd')!;
-    const timescale = moov.readUInt32BE(mdhd.start + (moov.readUInt8(mdhd.start) === 1 ? 20 : 12));
-    const minf = find(moov, mdia, 'minf');
-    const stbl = minf && find(moov, minf, 'stbl');
-    const stts = stbl && find(moov, stbl, 'stts');
-    if (!stbl || !stts || !timescale) return null;
-    // Decode times.
-    const dts: number[] = [];
+    const mdia = child(moov, trak, 'mdia');
+    const hdlr = mdia && child(moov, mdia, 'hdlr');
+    if (!mdia || !hdlr || new BoxReader(moov, hdlr).latin1(8, 4) !== 'vide') continue;
+    const mdhdBox = child(moov, mdia, 'mdhd');
+    if (!mdhdBox) return null;
+    const mdhd = new BoxReader(moov, mdhdBox);
+    const timescale = mdhd.u32(mdhd.version === 1 ? 20 : 12);
+    const minf = child(moov, mdia, 'minf');
+    const stbl = minf && child(moov, minf, 'stbl');
+    const sttsBox = stbl && child(moov, stbl, 'stts');
+    if (!stbl || !sttsBox || !timescale) return null;
+    const samples = sampleCount(moov, stbl);
+    if (samples === null) return null;
+    // Decode times, as many as there are samples (a longer stts is clipped, as ffmpeg does).
+    const pts = new Float64Array(samples);
+    const stts = new BoxReader(moov, sttsBox);
+    let n = 0;
     let t = 0;
-    const sttsCount = moov.readUInt32BE(stts.start + 4);
-    for (let i = 0; i < sttsCount; i++) {
-      const count = moov.readUInt32BE(stts.start + 8 + i * 8);
-      const delta = moov.readUInt32BE(stts.start + 12 + i * 8);
-      for (let j = 0; j < count; j++) {
-        dts.push(t);
+    for (let i = 0, entries = stts.count(4, 8); i < entries && n < samples; i++) {
+      const count = stts.u32(8 + i * 8);
+      const delta = stts.u32(12 + i * 8);
+      for (let j = 0; j < count && n < samples; j++) {
+        pts[n++] = t;
         t += delta;
       }
     }
-    if (dts.length === 0) return null; // fragmented: samples live in moofs
+    if (n === 0) return null; // fragmented: samples live in moofs
     // Composition offsets.
-    const pts = [...dts];
-    const ctts = find(moov, stbl, 'ctts');
-    if (ctts) {
-      const v1 = moov.readUInt8(ctts.start) === 1;
-      const n = moov.readUInt32BE(ctts.start + 4);
+    const cttsBox = child(moov, stbl, 'ctts');
+    if (cttsBox) {
+      const ctts = new BoxReader(moov, cttsBox);
+      const v1 = ctts.version === 1;
       let s = 0;
-      for (let i = 0; i < n; i++) {
-        const count = moov.readUInt32BE(ctts.start + 8 + i * 8);
-        const offset = v1
-          ? moov.readInt32BE(ctts.start + 12 + i * 8)
-          : moov.readUInt32BE(ctts.start + 12 + i * 8);
-        for (let j = 0; j < count && s < pts.length; j++) pts[s++]! += offset;
+      for (let i = 0, entries = ctts.count(4, 8); i < entries && s < n; i++) {
+        const count = ctts.u32(8 + i * 8);
+        const offset = v1 ? ctts.i32(12 + i * 8) : ctts.u32(12 + i * 8);
+        for (let j = 0; j < count && s < n; j++) pts[s++]! += offset;
       }
     }
     // Sync samples (none listed: every sample is one).
-    const stss = find(moov, stbl, 'stss');
+    const stssBox = child(moov, stbl, 'stss');
     const sync: number[] = [];
-    if (stss) {
-      const n = moov.readUInt32BE(stss.start + 4);
-      for (let i = 0; i < n; i++) sync.push(moov.readUInt32BE(stss.start + 8 + i * 4) - 1);
-    } else for (let i = 0; i < pts.length; i++) sync.push(i);
+    if (stssBox) {
+      const stss = new BoxReader(moov, stssBox);
+      for (let i = 0, entries = stss.count(4, 4); i < entries; i++) {
+        const s = stss.u32(8 + i * 4) - 1;
+        if (s >= 0 && s < n) sync.push(s);
+      }
+    } else for (let i = 0; i < n; i++) sync.push(i);
     // The edit list's first media time: where presentation starts.
     let mediaTime = 0;
-    const edts = find(moov, trak, 'edts');
-    const elst = edts && find(moov, edts, 'elst');
-    if (elst) {
-      const v1 = moov.readUInt8(elst.start) === 1;
-      const n = moov.readUInt32BE(elst.start + 4);
-      for (let i = 0, pos = elst.start + 8; i < n; i++, pos += v1 ? 20 : 12) {
-        const mt = v1 ? Number(moov.readBigInt64BE(pos + 8)) : moov.readInt32BE(pos + 4);
+    const edts = child(moov, trak, 'edts');
+    const elstBox = edts && child(moov, edts, 'elst');
+    if (elstBox) {
+      const elst = new BoxReader(moov, elstBox);
+      const v1 = elst.version === 1;
+      const entry = v1 ? 20 : 12;
+      for (let i = 0, entries = elst.count(4, entry), pos = 8; i < entries; i++, pos += entry) {
+        const mt = v1 ? elst.i64(pos + 8) : elst.i32(pos + 4);
         if (mt >= 0) {
           mediaTime = mt;
           break;
         }
       }
     }
-    const first = Math.min(...pts);
-    const times = [
-      ...new Set(
-        sync
-          .filter((i) => i < pts.length)
-          .map((i) => Math.round(((pts[i]! - first) / timescale) * 1e6) / 1e6),
-      ),
-    ].sort((a, b) => a - b);
+    // A loop, not Math.min(...pts): spreading a long track's samples overflows the call stack.
+    let first = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) if (pts[i]! < first) first = pts[i]!;
+    const times = [...new Set(sync.map((i) => Math.round(((pts[i]! - first) / timescale) * 1e6) / 1e6))].sort(
+      (a, b) => a - b,
+    );
     return { times, offsetS: Math.max(0, (first - mediaTime) / timescale) };
   }
   return null;
+}
+
+/**
+ * How many samples the track has, from stsz (or stz2): a per-sample size table must fit in its box, so
+ * the count is bounded by the moov's size. A constant sample size lists no table; its count is still
+ * capped. null when there is no sample size box or the count is over MAX_INDEX_SAMPLES.
+ */
+function sampleCount(moov: Buffer, stbl: Box): number | null {
+  const stszBox = child(moov, stbl, 'stsz');
+  if (stszBox) {
+    const stsz = new BoxReader(moov, stszBox);
+    const count = stsz.u32(4) === 0 ? stsz.count(8, 4) : stsz.u32(8);
+    return count <= MAX_INDEX_SAMPLES ? count : null;
+  }
+  const stz2Box = child(moov, stbl, 'stz2');
+  if (!stz2Box) return null;
+  const stz2 = new BoxReader(moov, stz2Box);
+  const count = stz2.count(8, stz2.u8(7) / 8);
+  return count <= MAX_INDEX_SAMPLES ? count : null;
 }

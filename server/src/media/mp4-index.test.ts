@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/fixtures.ts';
+import { hugeSttsMp4, moovOf } from '../../test/hostile-mp4.ts';
+import { Mp4FormatError } from './mp4/boxes.ts';
+import { fromMoov, mp4Keyframes } from './mp4-index.ts';
+
+let files: { original: string; hostile: string };
+beforeAll(async () => {
+  files = await hugeSttsMp4(tempDir('vodkit-mp4-index-'));
+});
+
+describe('MP4 index: counts read from the file are bounded by the file', () => {
+  it('expands a stts that claims 2^30 samples only as far as stsz lists samples', async () => {
+    const original = fromMoov(moovOf(fs.readFileSync(files.original)));
+    expect(original).toEqual({ times: [0], offsetS: 0 });
+    expect(fromMoov(moovOf(fs.readFileSync(files.hostile)))).toEqual(original);
+    expect(await mp4Keyframes(files.hostile)).toEqual(original);
+  });
+
+  it('rejects tables whose entry counts do not fit in their boxes (Mp4FormatError, and null for the caller)', async () => {
+    const bytes = fs.readFileSync(files.original);
+    const moov = moovOf(bytes);
+    const at = moov.indexOf('stss');
+    expect(at).toBeGreaterThan(0);
+    // stss: version/flags, then the entry count.
+    moov.writeUInt32BE(0x7fffffff, at + 8);
+    expect(() => fromMoov(moov)).toThrow(Mp4FormatError);
+    const stsz = moov.indexOf('stsz');
+    const cut = Buffer.from(moovOf(bytes));
+    cut.writeUInt32BE(0xffffffff, stsz + 12);
+    expect(() => fromMoov(cut)).toThrow(Mp4FormatError);
+  });
+});

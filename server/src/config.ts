@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { loadScaleConfig, type ScaleConfig } from './config-scale.ts';
+import { ConfigError, int } from './config-values.ts';
+
+export { ConfigError };
 
 /** Everything the server reads from the environment, validated once at boot. The only reader of process.env. */
 export interface Config {
@@ -98,21 +101,7 @@ export interface Config {
   secretKey: Buffer | null;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
 const repoRoot = path.resolve(import.meta.dirname, '../..');
-
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

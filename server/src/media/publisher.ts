@@ -53,7 +53,7 @@ interface Segment extends SegmentEntry {
   bytes: number;
   /** Bytes of its leading moof + keyframe. */
   iframeBytes: number;
-  /** How far its last frame shown ends past its decode end, seconds: what the last segment adds. */
+  /** How far its last frame shown reaches past its decode end, seconds (B-frames: the frames shown last are decoded first). */
   overhang: number;
 }
 
@@ -263,17 +263,14 @@ export class PlaylistPublisher {
       retimeSegment(head, state.retiming);
       await writeBack(file, head.subarray(0, moofsEnd(head)), size);
       const timing = readSegment(head, init.defaultSampleDuration);
-      const { presentationEnd } = timing;
-      const decodeEnd = timing.start + timing.duration;
       state.segments.push({
         uri: name,
-        // From its first frame shown to where the next segment's starts. The trun gives two estimates of
-        // that end, each wrong in its own case: the end of the last frame shown (its duration is a decode
-        // gap, too long when B-frames reorder a VFR stream) and the decode end (off by a copied source's
-        // reconstructed decode times, e.g. Matroska's): the earlier one. The last segment ends with its
-        // last frame shown (closeLast): nothing follows it.
-        duration: (Math.min(presentationEnd, decodeEnd) - timing.presentationStart) / init.timescale,
-        overhang: Math.max(0, presentationEnd - decodeEnd) / init.timescale,
+        // Segments tile in decode time (each starts where the previous one's decoding ended, and a
+        // frame's presented span per sample is unknown with B-frames in VFR: trun durations are decode
+        // gaps); the first starts at its first frame shown (retimed: its decode time), and the last is
+        // stretched to the end of its last frame shown (closeLast).
+        duration: timing.duration / init.timescale,
+        overhang: Math.max(0, timing.presentationEnd - timing.start - timing.duration) / init.timescale,
         bytes: size,
         iframeBytes: timing.firstSampleEnd,
       });
@@ -322,8 +319,8 @@ export class PlaylistPublisher {
 }
 
 /**
- * The last segment's #EXTINF reaches the end of its last frame shown, which decode durations miss by the
- * reordering delay (a VFR WebM's playlists summed 0.1 s under its pictures' span).
+ * The last segment's #EXTINF reaches to the end of the last frame shown: decode durations stop short of
+ * it by the reordering delay (a VFR WebM's playlists summed 0.1 s under its pictures' span).
  */
 function closeLast(segments: Segment[]): void {
   const last = segments.at(-1);

@@ -88,3 +88,22 @@ export async function rotatedCopy(source: string, file: string, degrees = 90): P
   );
   return file;
 }
+
+/**
+ * Two MPEG-TS clips joined, 64×64 for 1 s then 1280×720 for 2 s: ffprobe sees only the first (a
+ * 4,096-pixel video), the decoder meets the second (issue 19 #5). Video only.
+ */
+export async function growingTs(dir: string): Promise<string> {
+  const part = (name: string, size: string, seconds: number) =>
+    makeClip(path.join(dir, name), {
+      duration: seconds,
+      width: Number(size.split('x')[0]),
+      height: Number(size.split('x')[1]),
+      audio: null,
+      extra: ['-f', 'mpegts'],
+    });
+  const [small, large] = await Promise.all([part('small.ts', '64x64', 1), part('large.ts', '1280x720', 2)]);
+  const file = path.join(dir, 'growing.ts');
+  fs.writeFileSync(file, Buffer.concat([fs.readFileSync(small), fs.readFileSync(large)]));
+  return file;
+}

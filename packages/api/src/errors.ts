@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   too_many_jobs: 429,
   /** The key has as many unfinished uploads (count or reserved bytes) as it may. */
   too_many_uploads: 429,
+  /** This client address started as many on-demand thumbnail renders as it may for now (Retry-After). */
+  too_many_renders: 429,
   // protected playback (/stream, /embed): 401 = bring a (new) playback token, 403 = this one never works here
   playback_token_missing: 401,
   playback_token_invalid: 401,

@@ -580,13 +580,11 @@ describe('startEncode', () => {
     // The start group and the rest: two processes, both killed.
     const pids = handle.pids();
     expect(pids).toHaveLength(2);
-    const t0 = Date.now();
     handle.cancel();
     const err = await handle.done.then(
       () => null,
       (e: unknown) => e,
     );
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(err).toBeInstanceOf(EncodeError);
     expect((err as EncodeError).code).toBe('encode_cancelled');
     // `done` settles only once the process is gone.

@@ -94,6 +94,10 @@ export type JobErrorCode =
   | 'source_missing'
   /** The source's media end far earlier than its header said (a cut file): the output would be a stub. */
   | 'source_truncated'
+  /** A frame past the first is larger than `VOD_MAX_PIXELS` (the probe reads only the first): nothing is kept. */
+  | 'too_many_pixels'
+  /** The source holds more than `VOD_MAX_DURATION_S` of media, whatever its header said: nothing is kept. */
+  | 'too_long'
   /** `DELETE /v1/encoder/jobs/:jobId`. */
   | 'cancelled'
   /** A bug on our side; details are in the server log. */

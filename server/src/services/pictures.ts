@@ -291,7 +291,14 @@ export class PictureService {
     };
     // As the encode (nice 10), not below: `completed` waits for these, and on a busy machine a lower
     // priority starved them for minutes. They are cheap (keyframes only, one seek per instant).
-    const common = { paths: config, input, timeoutMs: this.limits.stepTimeoutMs, signal, nice: JOB_NICE };
+    const common = {
+      paths: config,
+      input,
+      maxPixels: config.maxPixels,
+      timeoutMs: this.limits.stepTimeoutMs,
+      signal,
+      nice: JOB_NICE,
+    };
 
     if (source && !manifest.poster) {
       const width = Math.min(even(source.width), POSTER_MAX_WIDTH);
@@ -598,6 +605,7 @@ export class PictureService {
         renderFrames({
           paths: this.deps.config,
           input,
+          maxPixels: this.deps.config.maxPixels,
           source,
           timeS: at,
           outputs: [{ file, width, height: heightFor(source, width), format }],

@@ -54,16 +54,35 @@ wait_for() {
   return 1
 }
 
-# Runs a Ceph client command up to 5 times: a client that talks to the monitor before it has the
-# monmap is refused with EPERM ('wrong fsid'), and a second try a moment later goes through.
+# The 'wrong fsid' of first boots (issue 19), seen in a start's logs with debug_monc=20:
+#   osd.0.log   monclient: build_initial_monmap … fsid 00000000-0000-0000-0000-000000000000
+#               monclient: _send_command 1 [{"prefix": "osd crush set-device-class", …}]
+#               monclient: handle_monmap … fsid <ours>            (4 ms after the command left)
+#   mon.a.log   handle_command on fsid 00000000-0000-0000-0000-000000000000 != <ours>
+# A Ceph 16 client makes two MonClients: a bootstrap one (which has ceph.conf's fsid) fetches the
+# monmap and config, then the real one starts from the monitor addresses alone, with a zero fsid
+# (`--monmap FILE` does not change it). Its authenticate() returns before the monmap it subscribed to
+# has arrived, and a command sent in that window carries fsid 0: the monitor refuses it (EPERM,
+# before doing anything). The OSD's own start-up commands hit this most (it then exited, and
+# radosgw-admin hung with no OSD); they are off (osd_*_update_on_start below) and this script places
+# the OSD itself. The `ceph` CLI sends its first command a few ms after connecting, so it can lose the
+# same race: such a refusal, and only that one, is safe to send again.
 ceph_retry() {
-  local logfile=$1 i
+  local logfile=$1 i err
   shift
+  err=$(mktemp "$DIR/log/stderr.XXXXXX")
   for ((i = 1; i <= 5; i++)); do
-    if "$@" 2>>"$logfile"; then return 0; fi
-    echo "attempt $i failed" >>"$logfile"
-    sleep 1
+    if "$@" 2>"$err"; then
+      cat "$err" >>"$logfile"
+      rm -f "$err"
+      return 0
+    fi
+    cat "$err" >>"$logfile"
+    grep -q 'wrong fsid' "$err" || break
+    echo "services: attempt $i of '$*' refused for the zero fsid; again" >>"$logfile"
+    echo "$logfile" >>"$DIR/retried"
   done
+  rm -f "$err"
   return 1
 }
 
@@ -124,9 +143,9 @@ osd_pool_default_pg_num = 8
 osd_pool_default_pgp_num = 8
 osd_pool_default_pg_autoscale_mode = off
 osd_crush_chooseleaf_type = 0
-# The OSD's own start-up commands (device class, crush location) race the monitor's first monmap: a
-# client that has not received it yet sends fsid 0 and is refused ('wrong fsid'), and the OSD exits.
-# This script places the OSD itself, with retries.
+# The OSD's own start-up commands (device class, crush location) can leave before its MonClient has
+# the monmap, with fsid 0, and are refused ('wrong fsid', see ceph_retry); the OSD then exits. This
+# script places the OSD itself.
 osd_class_update_on_start = false
 osd_crush_update_on_start = false
 run_dir = $DIR/ceph/run
@@ -235,7 +254,9 @@ case "$cmd" in
     pg_job=
     # A failed Ceph start waits for PostgreSQL's (a few seconds at most), so that the cleanup does not
     # pull the directory from under initdb and then miss the postmaster that comes up after it.
-    trap '[ $up = 1 ] || { [ -z "$pg_job" ] || wait "$pg_job" 2>/dev/null; cp -r "$DIR/log" "$DIR.failed-logs" 2>/dev/null; stop_services "$DIR" >/dev/null 2>&1; log "logs kept in $DIR.failed-logs"; }' EXIT
+    # set +e: under errexit the first failing step of the cleanup (the wait for a PostgreSQL that
+    # failed, say) ended it before `stop_services`, and the Ceph daemons outlived the failed start.
+    trap '[ $up = 1 ] || { set +e; [ -z "$pg_job" ] || wait "$pg_job" 2>/dev/null; cp -r "$DIR/log" "$DIR.failed-logs" 2>/dev/null; stop_services "$DIR" >/dev/null 2>&1; log "logs kept in $DIR.failed-logs"; }' EXIT
     # PostgreSQL comes up while the Ceph monitor and OSD boot: the two share nothing.
     start_postgres &
     pg_job=$!
@@ -244,6 +265,11 @@ case "$cmd" in
     up=1
     step all-up
     log "up in $((($(date +%s%N) - STARTED_NS) / 1000000)) ms (logs and timings in $DIR/log)"
+    if [ -s "$DIR/retried" ]; then
+      # `stop` removes $DIR: the evidence of a retried command outlives it.
+      cp -r "$DIR/log" "$DIR.retry-logs"
+      log "a Ceph command needed a retry: $(sort -u "$DIR/retried" | xargs -n1 basename | tr '\n' ' ')(logs kept in $DIR.retry-logs)"
+    fi
     cat "$DIR/env"
     ;;
   env)

@@ -257,7 +257,7 @@ export async function benchGate(batch = 20_000): Promise<GateCost> {
       return round(percentile(samples, 50), 2);
     };
     const cachedAccessUs = await perCall(() => playback.cachedAccess(videoId));
-    const verifySigUs = await perCall(() => playback.verifySig(grant.sig, videoId));
+    const verifySigUs = await perCall(() => playback.verifySig(grant.sig, access));
     const cachedTokenUs = await perCall(() => playback.verifyToken(token, access));
     const dbLookupUs = await perCall(() => repo.access(videoId));
     // Fresh tokens each time: nothing cached, so jose verifies and the key is read from SQLite.

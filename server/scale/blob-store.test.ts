@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { GetBucketCorsCommand } from '@aws-sdk/client-s3';
 import { expect, inject, it } from 'vitest';
-import { S3BlobStore } from '../src/storage/blob-store.ts';
+import { S3BlobStore } from '../src/storage/s3-blob-store.ts';
 import { blobStoreContract } from '../test/blob-store-contract.ts';
 
 const { s3 } = inject('scaleEnv');

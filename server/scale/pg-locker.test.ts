@@ -11,8 +11,8 @@ import { type DataStore, ERRORS } from '@tus/utils';
 import pg from 'pg';
 import { Upload } from 'tus-js-client';
 import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { S3BlobStore } from '../src/storage/blob-store.ts';
 import { PgLocker } from '../src/storage/pg-locker.ts';
+import { S3BlobStore } from '../src/storage/s3-blob-store.ts';
 import { tempDir } from '../test/fixtures.ts';
 
 const { databaseUrl, s3 } = inject('scaleEnv');

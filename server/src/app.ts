@@ -3,7 +3,13 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.ts';
 import { type ContextOptions, createContext, roleRuns, type VodkitContext } from './context.ts';
 import { ApiError } from './errors.ts';
-import { clientErrorHandler, httpServerOptions, installIdleTimeout } from './http-limits.ts';
+import {
+  clientErrorHandler,
+  httpServerOptions,
+  installBodyDeadline,
+  installIdleTimeout,
+} from './http-limits.ts';
+import { installAuth } from './routes/auth.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
@@ -41,8 +47,9 @@ export interface BuildOptions {
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel },
-    // tus PATCH bodies stream straight to disk; this limit is only for JSON bodies.
-    bodyLimit: 1024 * 1024,
+    // tus PATCH bodies stream straight to disk; this limit is for JSON bodies (a job's userData is
+    // at most 16 KiB). The caption route sets its own.
+    bodyLimit: 64 * 1024,
     // X-Forwarded-* count only from a configured proxy (VOD_TRUST_PROXY); timeouts; JSON 4xx.
     trustProxy: config.trustProxy,
     http: httpServerOptions(config),
@@ -124,8 +131,11 @@ async function registerAll(app: FastifyInstance, ctx: VodkitContext): Promise<vo
     maxAge: 86400,
   });
 
-  // Before every route plugin, so each /stream route (ours and any added later) inherits the gate.
+  // Before every route plugin, so each /stream route (ours and any added later) inherits the gate,
+  // each route naming a permission is authenticated from its headers, and each body has a deadline.
   installStreamGate(app, ctx);
+  installAuth(app, ctx.auth);
+  installBodyDeadline(app, config.bodyTimeoutMs);
   await app.register(healthRoutes, ctx);
   await app.register(uploadsRoutes, ctx);
   await app.register(filesRoutes, ctx);

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError } from './config.ts';
-import type { S3BlobStoreOptions } from './storage/blob-store.ts';
+import { ConfigError, flag } from './config-values.ts';
+import type { S3BlobStoreOptions } from './storage/s3-blob-store.ts';
 
 /** The scale-out part of the configuration (issue 8); `loadConfig` will read it once roles are wired. */
 export interface ScaleConfig {
@@ -15,15 +15,6 @@ export interface ScaleConfig {
 
 const ROLES = ['all', 'api', 'worker'] as const;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean, mistakes: string[]): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === '1' || raw === 'true') return true;
-  if (raw === '0' || raw === 'false') return false;
-  mistakes.push(`${name} must be 1 or 0, got "${raw}"`);
-  return fallback;
-}
 
 /**
  * Reads VOD_ROLE, VOD_DATABASE_URL and VOD_S3_*; throws one ConfigError with one line per mistake, so

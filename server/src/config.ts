@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { loadScaleConfig, type ScaleConfig } from './config-scale.ts';
+import { ConfigError, int } from './config-values.ts';
+
+export { ConfigError };
 
 /** Everything the server reads from the environment, validated once at boot. The only reader of process.env. */
 export interface Config {
@@ -74,6 +77,11 @@ export interface Config {
   trustProxy: boolean | string[];
   /** `VOD_BODY_IDLE_TIMEOUT_MS`, default 60000: a connection that sends and receives nothing this long is cut (408). */
   bodyIdleTimeoutMs: number;
+  /**
+   * `VOD_BODY_TIMEOUT_MS`, default 10000: a request body other than an upload's (JSON, captions) must
+   * arrive whole within this, else 408. tus uploads have only the idle timeout.
+   */
+  bodyTimeoutMs: number;
   /** `VOD_HEADERS_TIMEOUT_MS`, default 20000: the request line and headers must arrive within this. */
   headersTimeoutMs: number;
   /** `VOD_SSE_MAX`, default 500: open event streams for the whole server (half of a common 1024 fd limit). */
@@ -93,21 +101,7 @@ export interface Config {
   secretKey: Buffer | null;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
 const repoRoot = path.resolve(import.meta.dirname, '../..');
-
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -155,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxTokenLifetimeS: int(env, 'VOD_MAX_TOKEN_LIFETIME_S', 24 * 3600, 60, 365 * 24 * 3600),
     trustProxy: trustProxy(env.VOD_TRUST_PROXY),
     bodyIdleTimeoutMs: int(env, 'VOD_BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3600_000),
+    bodyTimeoutMs: int(env, 'VOD_BODY_TIMEOUT_MS', 10_000, 100, 600_000),
     headersTimeoutMs: int(env, 'VOD_HEADERS_TIMEOUT_MS', 20_000, 100, 600_000),
     sseMax: int(env, 'VOD_SSE_MAX', 500, 1, 1_000_000),
     sseMaxPerKey: int(env, 'VOD_SSE_MAX_PER_KEY', 20, 1, 1_000_000),

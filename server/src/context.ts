@@ -97,7 +97,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
   try {
     const storage = new LocalStorage(config.dataDir);
     lockDownDataDir(config.dataDir);
-    uploads = createUploadsStore(config, storage.uploadsDir);
+    uploads = await createUploadsStore(config, storage.uploadsDir);
     const { files: filesRepo, jobs: jobsRepo } = repos;
     // PostgreSQL's modules load only when it is configured: the embedded default boots without them.
     if (config.scale.databaseUrl) {
@@ -112,7 +112,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       waker = new JobWaker(config.scale.databaseUrl, (err) => log.error({ err }, 'job waker error'));
       await waker.ready();
     }
-    const outputs = createVideoOutputs(
+    const outputs = await createVideoOutputs(
       config,
       storage,
       async (videoId) => (await jobsRepo.getByVideo(videoId))?.attempts ?? null,

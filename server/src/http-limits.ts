@@ -1,14 +1,25 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { PassThrough, type Readable } from 'node:stream';
 import type { ErrorCode } from '@vodkit/api';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from './config.ts';
+import { ApiError } from './errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The body streams to storage for as long as it takes (tus): no total deadline, only the idle timeout. */
+    streamsBody?: boolean;
+  }
+}
 
 /**
  * Connection-level limits of the HTTP server (issue 5, defect 6), below fastify's routing:
  *
  * - headers: the request line and headers must arrive within `VOD_HEADERS_TIMEOUT_MS` (Node's
  *   `headersTimeout`, checked every second rather than Node's default 30 s);
- * - no total request timeout (`requestTimeout: 0`): a 20 GB tus PATCH may take hours;
+ * - no total request timeout (`requestTimeout: 0`): a 20 GB tus PATCH may take hours; every other
+ *   body (JSON, captions) must arrive whole within `VOD_BODY_TIMEOUT_MS` (`installBodyDeadline`);
  * - idle: a connection on which nothing moves for `VOD_BODY_IDLE_TIMEOUT_MS` is cut, answering
  *   408 first when a request is waiting for its body. A slow upload that keeps sending is fine;
  *   one that stops is not held open forever.
@@ -48,6 +59,46 @@ export function installIdleTimeout(server: http.Server, idleMs: number): void {
     }
     socket.destroy();
   });
+}
+
+/**
+ * A total deadline for the bodies fastify reads into memory: a client trickling one byte a minute
+ * passes the idle timeout, never this. Routes whose config says `streamsBody` (tus) are exempt.
+ * The body is piped through a stream that fails with `request_timeout` (408) at the deadline, so the
+ * answer goes through the error handler like any other.
+ */
+export function installBodyDeadline(app: FastifyInstance, deadlineMs: number): void {
+  app.addHook('preParsing', async (request: FastifyRequest, reply: FastifyReply, payload: Readable) => {
+    // Already whole (most JSON requests arrive in the header's packet), or exempt: nothing to time.
+    if (request.raw.complete || request.routeOptions.config.streamsBody) return payload;
+    return withDeadline(request.raw, reply.raw, deadlineMs);
+  });
+  // Answered before its body was read whole (401, 408, 413): the rest of the body is still on the
+  // wire, so the connection cannot carry another request, and must not wait for those bytes.
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (!request.raw.complete) reply.header('connection', 'close');
+    return payload;
+  });
+}
+
+function withDeadline(raw: http.IncomingMessage, res: http.ServerResponse, deadlineMs: number): Readable {
+  const body = new PassThrough();
+  // The parser listens while it reads; a request answered without reading (415, 404) has no listener.
+  body.on('error', () => {});
+  const timer = setTimeout(() => {
+    raw.unpipe(body);
+    body.destroy(new ApiError('request_timeout', `the request body did not arrive within ${deadlineMs} ms`));
+  }, deadlineMs);
+  const settle = () => clearTimeout(timer);
+  body.once('end', settle);
+  body.once('close', settle);
+  res.once('close', settle);
+  raw.once('error', (err) => body.destroy(err));
+  raw.once('close', () => {
+    if (!raw.complete) body.destroy(new Error('the client closed the connection mid-body'));
+  });
+  raw.pipe(body);
+  return body;
 }
 
 /** fastify's `clientErrorHandler`: malformed requests, header overflow and header timeouts, as JSON. */

@@ -204,10 +204,23 @@ describe('Startup', () => {
 
   it('fetches playlists only for a player that does not buffer before play', async () => {
     seen.length = 0;
-    new Startup(prefetch(`${origin}/v/b/master.m3u8`), { segments: false, startPosition: 0 }, prefetch);
+    const asked: string[] = [];
+    const counting: typeof prefetch = (url, binary) => {
+      asked.push(new URL(url).pathname);
+      return prefetch(url, binary);
+    };
+    const playlists = ['/v/b/480/index.m3u8', '/v/b/audio/0/index.m3u8'];
+    const startup = new Startup(
+      prefetch(`${origin}/v/b/master.m3u8`),
+      { segments: false, startPosition: 0 },
+      counting,
+    );
     await until(3);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(seen.sort()).toEqual(['/v/b/480/index.m3u8', '/v/b/audio/0/index.m3u8', '/v/b/master.m3u8']);
+    // Segments would be asked for in the start-up's own reaction to these answers, which was
+    // registered before ours: once ours runs, any segment request has been made.
+    await Promise.all(playlists.map((p) => startup.take(`${origin}${p}`)!.answer));
+    expect(asked.sort()).toEqual(playlists);
+    expect(seen.sort()).toEqual([...playlists, '/v/b/master.m3u8']);
   });
 
   it('stops at the master when that was refused, and hls.js then asks for itself', async () => {
@@ -259,7 +272,8 @@ describe('startupLoader', () => {
 
   it('stays silent once aborted', async () => {
     const url = `${origin}/v/d/master.m3u8`;
-    const loader = new (startupLoader(Base, one(prefetch(url))))({});
+    const ahead = prefetch(url);
+    const loader = new (startupLoader(Base, one(ahead)))({});
     let called = false;
     loader.load({ url, type: 'manifest', responseType: 'text' } as LoaderContext, config, {
       onSuccess: () => (called = true),
@@ -267,7 +281,10 @@ describe('startupLoader', () => {
       onTimeout: () => (called = true),
     });
     loader.abort();
-    await new Promise((r) => setTimeout(r, 150));
+    // The answer arrives (abort does not cancel the prefetch), and once the microtasks after it have
+    // run, the loader has had its chance to call back.
+    expect(await ahead.answer).not.toBeNull();
+    await new Promise((r) => setImmediate(r));
     expect(called).toBe(false);
   });
 });

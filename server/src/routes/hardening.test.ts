@@ -184,7 +184,8 @@ describe('timeouts (6)', () => {
   let slow: TestServer;
   beforeAll(async () => {
     slow = await startServer({
-      VOD_BODY_IDLE_TIMEOUT_MS: '800',
+      // Wide enough that a loaded machine's timer lag never stretches the slow upload's 150 ms gaps to it.
+      VOD_BODY_IDLE_TIMEOUT_MS: '1500',
       VOD_HEADERS_TIMEOUT_MS: '400',
       // Twenty stalled uploads stay unfinished: room for them and the next test's.
       VOD_MAX_OPEN_UPLOADS_PER_KEY: '100',
@@ -235,7 +236,7 @@ describe('timeouts (6)', () => {
       const timer = setInterval(() => {
         s.write('x');
         if (++sent === 12) clearInterval(timer);
-      }, 300); // 3.6 s in all, well over the 0.8 s idle limit
+      }, 150); // 1.8 s in all, over the 1.5 s idle limit; each gap a tenth of it
     });
     expect(reply).toMatch(/^HTTP\/1\.1 204 /);
     expect(reply.toLowerCase()).toContain('upload-offset: 12');

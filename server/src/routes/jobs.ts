@@ -1,7 +1,6 @@
 import { type CreateJobRequest, RESOLUTIONS } from '@vodkit/api';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
-import { authorize } from './auth.ts';
 import { type PageQuery, pageQuery } from './schemas.ts';
 
 const resolutions = { type: 'array', minItems: 1, items: { type: 'string', enum: RESOLUTIONS } } as const;
@@ -50,7 +49,7 @@ const jobParams = {
 export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post<{ Body: CreateJobRequest }>(
     '/v1/encoder/jobs',
-    { schema: { body: createBody }, preHandler: authorize(ctx.auth, 'allow_encode') },
+    { schema: { body: createBody }, config: { permission: 'allow_encode' } },
     async (request, reply) => {
       await ctx.webhooks.checkJobWebhook(request.principal, request.body.webhookUrl);
       // A cheap early refusal; the insert itself holds the limit against concurrent creates.
@@ -61,20 +60,20 @@ export default async function jobsRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.get<{ Querystring: PageQuery }>(
     '/v1/encoder/jobs',
-    { schema: { querystring: pageQuery }, preHandler: authorize(ctx.auth, 'allow_read') },
+    { schema: { querystring: pageQuery }, config: { permission: 'allow_read' } },
     async (request) => ctx.encoding.list(request.principal, request.query.page, request.query.perPage),
   );
 
   app.get<{ Params: { jobId: string } }>(
     '/v1/encoder/jobs/:jobId',
-    { schema: { params: jobParams }, preHandler: authorize(ctx.auth, 'allow_read') },
+    { schema: { params: jobParams }, config: { permission: 'allow_read' } },
     async (request) => ctx.encoding.get(request.principal, request.params.jobId),
   );
 
   app.delete<{ Params: { jobId: string } }>(
     '/v1/encoder/jobs/:jobId',
     // Cancelling destroys work (the partial output goes): it takes allow_delete, like deleting.
-    { schema: { params: jobParams }, preHandler: authorize(ctx.auth, 'allow_delete') },
+    { schema: { params: jobParams }, config: { permission: 'allow_delete' } },
     async (request) => ctx.encoding.cancel(request.principal, request.params.jobId),
   );
 }

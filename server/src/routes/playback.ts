@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { MAX_MINT_S, MAX_ORIGINS } from '../services/playback.ts';
-import { authorize } from './auth.ts';
 
 const videoParams = {
   type: 'object',
@@ -65,7 +64,7 @@ export default async function playbackRoutes(app: FastifyInstance, ctx: AppConte
     {
       schema: { params: videoParams, body: patchVideoBody },
       preValidation: onlyFields('protected', 'allowedOrigins'),
-      preHandler: authorize(ctx.auth, 'allow_encode'),
+      config: { permission: 'allow_encode' },
     },
     async (request) => {
       const { videoId } = request.params;
@@ -82,7 +81,7 @@ export default async function playbackRoutes(app: FastifyInstance, ctx: AppConte
     {
       schema: { params: videoParams, body: mintBody },
       preValidation: onlyFields('expiresIn'),
-      preHandler: authorize(ctx.auth, 'allow_read'),
+      config: { permission: 'allow_read' },
     },
     async (request, reply) => {
       const minted = await ctx.playback.mint(
@@ -94,7 +93,7 @@ export default async function playbackRoutes(app: FastifyInstance, ctx: AppConte
     },
   );
 
-  app.get('/v1/playback-settings', { preHandler: authorize(ctx.auth, 'allow_read') }, async (request) => ({
+  app.get('/v1/playback-settings', { config: { permission: 'allow_read' } }, async (request) => ({
     allowedOrigins: await ctx.playback.keyOrigins(request.principal.apiKey),
   }));
 
@@ -103,7 +102,7 @@ export default async function playbackRoutes(app: FastifyInstance, ctx: AppConte
     {
       schema: { body: settingsBody },
       preValidation: onlyFields('allowedOrigins'),
-      preHandler: authorize(ctx.auth, 'allow_admin'),
+      config: { permission: 'allow_admin' },
     },
     async (request) => ({
       allowedOrigins: await ctx.playback.setKeyOrigins(request.principal.apiKey, request.body.allowedOrigins),

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import type { CaptionTrack, EncoderJob, Video } from '@vodkit/api';
-import { signPlaybackToken } from '@vodkit/api/sign';
+import { signPlaybackToken, signToken } from '@vodkit/api/sign';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
 import { apiFetcher, startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, tusUpload } from '../../test/upload.ts';
+import { runKeys } from '../cli/keys.ts';
+import { KEY_STATE_TTL_MS, PlaybackService } from '../services/playback.ts';
 
 // Issue 19 #1: the stream gate must follow the route the router matched, not the raw request line.
 // One protected video with every kind of file (HLS, MP4 download, poster, job thumbnail, on-demand
@@ -31,8 +33,8 @@ interface RawAnswer {
 /** One request line sent as is over a socket: no client normalizes `/./`, `//` or absolute-form. */
 function rawGet(target: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
   const { port, host } = new URL(server.baseUrl);
-  const lines = [`GET ${target} HTTP/1.1`, `Host: ${host}`, 'Connection: close'];
-  for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+  const all: Record<string, string> = { host, connection: 'close', ...headers };
+  const lines = [`GET ${target} HTTP/1.1`, ...Object.entries(all).map(([k, v]) => `${k}: ${v}`)];
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), '127.0.0.1', () =>
       socket.write(`${lines.join('\r\n')}\r\n\r\n`),
@@ -231,4 +233,94 @@ describe('the stream gate decides on the matched route (issue 19 #1)', () => {
       await app.close();
     }
   });
+});
+
+describe('allowed origins (issue 19 #8)', () => {
+  it('passes only the listed origins and the configured public origin, not http://<Host>', async () => {
+    await api(`/v1/videos/${job.videoId}`, {
+      method: 'PATCH',
+      json: { allowedOrigins: ['https://good.example'] },
+    });
+    try {
+      const t = await playbackToken();
+      const target = `/stream/${job.videoId}/${kinds.segment}?token=${t}`;
+      const { port } = new URL(server.baseUrl);
+      // DNS rebinding: rebound.example resolves here, so the page's origin and the Host agree.
+      const rebound = `rebound.example:${port}`;
+      const refused = await rawGet(target, { host: rebound, origin: `http://${rebound}` });
+      expect(refused.status).toBe(403);
+      expect(refused.body).toContain('origin_not_allowed');
+      const byReferer = await rawGet(target, { host: rebound, referer: `http://${rebound}/page` });
+      expect(byReferer.status).toBe(403);
+      for (const origin of ['https://good.example', server.baseUrl]) {
+        expect((await rawGet(target, { origin })).status, origin).toBe(200);
+      }
+      // The configured public origin passes whatever the Host says (a proxy may rewrite it).
+      expect((await rawGet(target, { host: rebound, origin: server.baseUrl })).status).toBe(200);
+    } finally {
+      await api(`/v1/videos/${job.videoId}`, { method: 'PATCH', json: { allowedOrigins: null } });
+    }
+  });
+});
+
+describe('a revoked key (issue 19 #7)', () => {
+  it("refuses the key's signatures and tokens: at once where not cached, within the key TTL everywhere", async () => {
+    // A key of its own with a protected video: revoking the dev key would break the other tests.
+    const key = await server.app.vodkit.auth.createKey('revoked-soon');
+    const bearer = await signToken({
+      apiKey: key.apiKey,
+      secret: key.secret,
+      permissions: ['allow_upload', 'allow_encode', 'allow_read'],
+    });
+    const clipDir = tempDir('vodkit-gate-revoke-');
+    const clip = fs.readFileSync(await clips.h264Aac(clipDir, { duration: 1, width: 160, height: 90 }));
+    fs.rmSync(clipDir, { recursive: true, force: true });
+    const fileId = fileIdOf(await tusUpload(clip, { baseUrl: server.baseUrl, bearer }));
+    const created = await api('/v1/encoder/jobs', {
+      method: 'POST',
+      bearer,
+      json: { fileId, presets: [{ resolutions: ['240'] }], protected: true },
+    });
+    expect(created.status).toBe(201);
+    const { videoId, jobId } = (await created.json()) as EncoderJob;
+    const until = Date.now() + 90_000;
+    while (
+      ((await (await api(`/v1/encoder/jobs/${jobId}`, { bearer })).json()) as EncoderJob).status !==
+      'completed'
+    ) {
+      if (Date.now() > until) throw new Error('the encode did not complete');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const t = await signPlaybackToken({ apiKey: key.apiKey, secret: key.secret, videoId, expiresIn: 3600 });
+    // Another node on the same repositories and playback secret, with a clock the test moves.
+    let now = 1_000_000;
+    const repos = server.app.vodkit.repos;
+    const node = new PlaybackService({
+      dataDir: server.dataDir,
+      repo: repos.playback,
+      keys: repos.keys,
+      clock: { now: () => now },
+    });
+    const access = (await node.access(videoId))!;
+    // The signature a master answered by that node hands its children (the HTTP node never saw `t`).
+    // That node now trusts the key for KEY_STATE_TTL_MS.
+    const { sig } = await node.verifyToken(t, access);
+
+    // Revoked as an operator does: the keys CLI, straight in the database; no node is told.
+    expect(await runKeys(['revoke', key.apiKey], server.dataDir, { out: () => {}, err: () => {} })).toBe(0);
+
+    // The HTTP node had not cached the key's state: the signature is refused at once.
+    const segment = `/stream/${videoId}/master.m3u8?sig=${sig}`;
+    const res = await fetch(`${server.baseUrl}${segment}`);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('playback_token_invalid');
+
+    // The other node trusted "not revoked" a moment ago; the TTL bounds for how long.
+    now += KEY_STATE_TTL_MS - 1;
+    expect((await node.verifySig(sig, access)).videoId).toBe(videoId);
+    now += 2;
+    await expect(node.verifySig(sig, access)).rejects.toMatchObject({ code: 'playback_token_invalid' });
+    await expect(node.verifyToken(t, access)).rejects.toMatchObject({ code: 'playback_token_invalid' });
+    expect(KEY_STATE_TTL_MS).toBeLessThanOrEqual(60_000);
+  }, 120_000);
 });

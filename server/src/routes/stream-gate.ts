@@ -57,14 +57,14 @@ export function installStreamGate(app: FastifyInstance, ctx: AppContext): void {
     if (!access) throw new ApiError('not_found', `no video ${videoId}`);
     if (!access.protected) return;
 
-    const host = request.headers.host;
-    const here = host ? [...self, `${request.protocol}://${host}`.toLowerCase()] : self;
-    if (!originAllowed(access.origins, request.headers.origin, request.headers.referer, here)) {
+    // This server is its configured public origin only, never `http://<Host header>`: with DNS
+    // rebinding any site can make its own name point here and send a matching Host (issue 19 #8).
+    if (!originAllowed(access.origins, request.headers.origin, request.headers.referer, self)) {
       throw new ApiError('origin_not_allowed', 'this video may not be played from this site');
     }
     const query = request.query as { token?: unknown; sig?: unknown };
     if (typeof query.sig === 'string') {
-      request.playbackGrant = ctx.playback.verifySig(query.sig, videoId);
+      request.playbackGrant = await ctx.playback.verifySig(query.sig, access);
       return;
     }
     const auth = request.headers.authorization;

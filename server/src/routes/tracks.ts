@@ -3,7 +3,6 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { MAX_CAPTION_BYTES } from '../services/tracks.ts';
-import { authorize } from './auth.ts';
 
 const videoParams = {
   type: 'object',
@@ -40,7 +39,7 @@ export default async function tracksRoutes(app: FastifyInstance, ctx: AppContext
     '/v1/videos/:videoId/tracks',
     {
       schema: { params: videoParams },
-      preHandler: authorize(ctx.auth, 'allow_encode'),
+      config: { permission: 'allow_encode' },
       // JSON escaping makes the same file up to a few times bigger; the service counts the real bytes.
       bodyLimit: 4 * MAX_CAPTION_BYTES,
       errorHandler: tooLargeAsCaptions,
@@ -53,13 +52,13 @@ export default async function tracksRoutes(app: FastifyInstance, ctx: AppContext
 
   app.get<{ Params: { videoId: string } }>(
     '/v1/videos/:videoId/tracks',
-    { schema: { params: videoParams }, preHandler: authorize(ctx.auth, 'allow_read') },
+    { schema: { params: videoParams }, config: { permission: 'allow_read' } },
     async (request) => ctx.tracks.list(request.principal, request.params.videoId),
   );
 
   app.delete<{ Params: { videoId: string; trackId: string } }>(
     '/v1/videos/:videoId/tracks/:trackId',
-    { schema: { params: trackParams }, preHandler: authorize(ctx.auth, 'allow_delete') },
+    { schema: { params: trackParams }, config: { permission: 'allow_delete' } },
     async (request, reply) => {
       await ctx.tracks.delete(request.principal, request.params.videoId, request.params.trackId);
       return reply.status(204).send();

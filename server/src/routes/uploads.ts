@@ -8,7 +8,6 @@ import { isValidId, newId } from '../ids.ts';
 import type { Principal } from '../services/auth.ts';
 import { UPLOAD_OWNER_KEY, uploadDetails } from '../services/files.ts';
 import { UPLOAD_EXPIRY_MS } from '../storage/uploads-store.ts';
-import { authorize } from './auth.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -132,10 +131,11 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
     }
   };
 
-  const authenticated = authorize(ctx.auth, 'allow_upload');
   const remember = async (request: FastifyRequest): Promise<void> => {
     principals.set(request.raw, request.principal);
   };
+  // An upload's body is hours of video, not JSON: no total deadline (the idle timeout still holds).
+  const uploadRoute = { permission: 'allow_upload', streamsBody: true } as const;
   // No tus client sends a query string; refusing it outright leaves nothing for tus to misparse.
   const noQuery = async (request: FastifyRequest): Promise<void> => {
     if (request.raw.url?.includes('?')) {
@@ -176,13 +176,15 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
   app.route({
     method: 'POST',
     url: PATH,
-    preHandler: [noQuery, authenticated, tooLarge, remember, reserve],
+    config: uploadRoute,
+    preHandler: [noQuery, tooLarge, remember, reserve],
     handler: handle,
   });
   app.route({
     method: ['HEAD', 'PATCH', 'DELETE'],
     url: `${PATH}/:id`,
-    preHandler: [noQuery, authenticated, ownerOnly, remember],
+    config: uploadRoute,
+    preHandler: [noQuery, ownerOnly, remember],
     handler: handle,
   });
   // OPTIONS needs no token. A browser preflight gets every header it asks for (tus's own answer

@@ -1,10 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { VideoEvent } from '../services/events.ts';
 import type { VideoState } from '../services/videos.ts';
-import { authorize } from './auth.ts';
 
 const videoParams = {
   type: 'object',
@@ -55,7 +54,7 @@ const frame = (event: string, data: unknown): string => `event: ${event}\ndata: 
 export default async function videosRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get<{ Params: { videoId: string } }>(
     '/v1/videos/:videoId',
-    { schema: { params: videoParams }, preHandler: authorize(ctx.auth, 'allow_read') },
+    { schema: { params: videoParams }, config: { permission: 'allow_read' } },
     async (request) => ctx.videos.get(request.principal, request.params.videoId),
   );
 
@@ -91,17 +90,13 @@ export default async function videosRoutes(app: FastifyInstance, ctx: AppContext
   }, SSE_RECHECK_MS).unref();
   app.addHook('onClose', async () => clearInterval(recheck));
 
-  // EventSource cannot set headers: the API token may come as ?token= instead.
-  const authorizeEvents = async (request: FastifyRequest<{ Querystring: { token?: string } }>) => {
-    const header = request.headers.authorization ?? (request.query.token ? request.query.token : undefined);
-    const principal = await ctx.auth.authenticate(header);
-    ctx.auth.require(principal, 'allow_read');
-    request.principal = principal;
-  };
-
   app.get<{ Params: { videoId: string }; Querystring: { token?: string } }>(
     '/v1/videos/:videoId/events',
-    { schema: { params: videoParams, querystring: eventsQuery }, preHandler: authorizeEvents },
+    // EventSource cannot set headers: the API token may come as ?token= instead.
+    {
+      schema: { params: videoParams, querystring: eventsQuery },
+      config: { permission: 'allow_read', tokenInQuery: true },
+    },
     async (request, reply: FastifyReply) => {
       const { videoId } = request.params;
       const { apiKey, expiresAt = Number.POSITIVE_INFINITY } = request.principal;

@@ -2,7 +2,6 @@ import { type CreateWebhookRequest, WEBHOOK_EVENTS } from '@vodkit/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { authorize } from './auth.ts';
 import { type PageQuery, pageQuery } from './schemas.ts';
 
 const createBody = {
@@ -54,29 +53,28 @@ async function refuseUnknownFields(request: FastifyRequest): Promise<void> {
  * events, and a secret is a secret.
  */
 export default async function webhooksRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const admin = authorize(ctx.auth, 'allow_admin');
+  const admin = { permission: 'allow_admin' } as const;
 
   app.post<{ Body: CreateWebhookRequest }>(
     '/v1/webhooks',
-    // Auth first, so a caller without the key learns nothing of the body's shape.
-    { schema: { body: createBody }, preValidation: [admin, refuseUnknownFields] },
+    { schema: { body: createBody }, config: admin, preValidation: refuseUnknownFields },
     async (request, reply) =>
       reply.status(201).send(await ctx.webhooks.create(request.principal, request.body)),
   );
 
   app.get<{ Querystring: PageQuery }>(
     '/v1/webhooks',
-    { schema: { querystring: pageQuery }, preHandler: admin },
+    { schema: { querystring: pageQuery }, config: admin },
     async (request) => ctx.webhooks.list(request.principal, request.query.page, request.query.perPage),
   );
 
-  app.post('/v1/webhooks/signing-secret', { preHandler: admin }, async (request, reply) =>
+  app.post('/v1/webhooks/signing-secret', { config: admin }, async (request, reply) =>
     reply.status(201).send(await ctx.webhooks.rotateSigningSecret(request.principal)),
   );
 
   app.get<{ Querystring: PageQuery }>(
     '/v1/webhooks/job-deliveries',
-    { schema: { querystring: pageQuery }, preHandler: admin },
+    { schema: { querystring: pageQuery }, config: admin },
     async (request) =>
       ctx.webhooks.jobDeliveries(request.principal, request.query.page, request.query.perPage),
   );
@@ -85,7 +83,7 @@ export default async function webhooksRoutes(app: FastifyInstance, ctx: AppConte
     '/v1/webhooks/job-deliveries/:deliveryId/replay',
     {
       schema: { params: { type: 'object', required: ['deliveryId'], properties: { deliveryId: id } } },
-      preHandler: admin,
+      config: admin,
     },
     async (request, reply) =>
       reply.status(202).send(await ctx.webhooks.replay(request.principal, null, request.params.deliveryId)),
@@ -93,13 +91,13 @@ export default async function webhooksRoutes(app: FastifyInstance, ctx: AppConte
 
   app.get<{ Params: { endpointId: string } }>(
     '/v1/webhooks/:endpointId',
-    { schema: { params: endpointParams }, preHandler: admin },
+    { schema: { params: endpointParams }, config: admin },
     async (request) => ctx.webhooks.get(request.principal, request.params.endpointId),
   );
 
   app.delete<{ Params: { endpointId: string } }>(
     '/v1/webhooks/:endpointId',
-    { schema: { params: endpointParams }, preHandler: admin },
+    { schema: { params: endpointParams }, config: admin },
     async (request, reply) => {
       await ctx.webhooks.delete(request.principal, request.params.endpointId);
       return reply.status(204).send();
@@ -108,7 +106,7 @@ export default async function webhooksRoutes(app: FastifyInstance, ctx: AppConte
 
   app.get<{ Params: { endpointId: string }; Querystring: PageQuery }>(
     '/v1/webhooks/:endpointId/deliveries',
-    { schema: { params: endpointParams, querystring: pageQuery }, preHandler: admin },
+    { schema: { params: endpointParams, querystring: pageQuery }, config: admin },
     async (request) =>
       ctx.webhooks.deliveries(
         request.principal,
@@ -120,7 +118,7 @@ export default async function webhooksRoutes(app: FastifyInstance, ctx: AppConte
 
   app.post<{ Params: { endpointId: string; deliveryId: string } }>(
     '/v1/webhooks/:endpointId/deliveries/:deliveryId/replay',
-    { schema: { params: deliveryParams }, preHandler: admin },
+    { schema: { params: deliveryParams }, config: admin },
     async (request, reply) =>
       reply
         .status(202)

@@ -110,12 +110,12 @@ async function makeWith(name: string, args: string[]): Promise<string> {
 }
 
 describe('onUploadFinished', () => {
-  it('records, probes and marks ready in milliseconds', async () => {
+  it('records, probes and marks ready', async () => {
     const record = await w.files.onUploadFinished(placeUpload(w, h264));
     expect(record.status).toBe('ready');
     expect(record.metadata?.video?.codec).toBe('h264');
+    // How long is the bench's business (`npm run bench`, section upload); here only that it was timed.
     expect(record.probeMs).toBeGreaterThan(0);
-    expect(record.probeMs).toBeLessThan(2000);
     expect(record).not.toHaveProperty('apiKey');
   });
 

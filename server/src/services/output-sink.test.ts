@@ -74,7 +74,6 @@ async function run(refuse: RegExp | null) {
     scratchDir: path.join(dataDir, 'scratch'),
     proxy: false,
     attemptOf: async (videoId) => (await jobs.getByVideo(videoId))?.attempts ?? null,
-    uploads: { backoffMs: 1 },
   });
   const deps = { config, storage, files, jobs, events, log: silent, outputs };
   const pictures = new PictureService(deps);

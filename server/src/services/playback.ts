@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { signPlaybackToken } from '@vodkit/api/sign';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { KeysRepository, PlaybackRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import type { Principal } from './auth.ts';
@@ -21,13 +22,19 @@ export const MAX_PLAYBACK_TOKEN_S = 7 * 24 * 3600;
 /** Lifetimes `POST /v1/videos/:id/playback-tokens` mints. */
 export const DEFAULT_MINT_S = 3600;
 export const MAX_MINT_S = 24 * 3600;
-/** Entries of each in-memory cache; the oldest goes first when full. */
+/** Entries of each in-memory cache; the least recently used goes first when full. */
 const CACHE_ENTRIES = 10_000;
 /**
  * How long a cached protection flag or verified token is trusted. PATCH invalidates this process's
- * entries at once; the TTL bounds what another process (or a revoked key) can see.
+ * entries at once; the TTL bounds what another process can see.
  */
 const CACHE_TTL_MS = 60_000;
+/**
+ * How long "this key is not revoked" is trusted before the repository is asked again. Keys are revoked
+ * by the keys CLI, a process of its own, straight in the shared database: no node hears of it, so this
+ * TTL is what bounds how long a revoked key's tokens and signatures still play, on every node (< 60 s).
+ */
+export const KEY_STATE_TTL_MS = 30_000;
 /** Origins a list may hold. */
 export const MAX_ORIGINS = 100;
 
@@ -52,6 +59,15 @@ export interface PlaybackServiceDeps {
   dataDir: string;
   repo: PlaybackRepository;
   keys: KeysRepository;
+  /** The clock the caches' TTLs run on (milliseconds, monotonic); tests move it instead of sleeping. */
+  clock?: { now(): number };
+}
+
+interface VerifiedToken {
+  videoId: string;
+  apiKey: string;
+  exp: number;
+  grant?: PlaybackGrant;
 }
 
 /**
@@ -61,17 +77,22 @@ export interface PlaybackServiceDeps {
 export class PlaybackService {
   readonly #deps: PlaybackServiceDeps;
   readonly #secret: Buffer;
-  readonly #access = new Map<string, { value: VideoAccess; at: number }>();
-  readonly #tokens = new Map<
-    string,
-    { videoId: string; apiKey: string; exp: number; at: number; grant?: PlaybackGrant }
-  >();
-  /** Signatures already checked, by `videoId/sig`: a viewer sends the same one for every segment. */
-  readonly #sigs = new Map<string, number>();
+  readonly #access: LRUCache<string, VideoAccess>;
+  readonly #tokens: LRUCache<string, VerifiedToken>;
+  /** Signatures already checked, by `videoId/sig` → exp: a viewer sends the same one for every segment. */
+  readonly #sigs: LRUCache<string, number>;
+  /** apiKey → whether it may still play (exists, not revoked), for KEY_STATE_TTL_MS. */
+  readonly #liveKeys: LRUCache<string, boolean>;
 
   constructor(deps: PlaybackServiceDeps) {
     this.#deps = deps;
     this.#secret = loadSecret(deps.dataDir);
+    // ttlResolution 0: the clock is read on every lookup (lru-cache otherwise reuses it for 1 ms).
+    const options = { max: CACHE_ENTRIES, perf: deps.clock ?? performance, ttlResolution: 0 };
+    this.#access = new LRUCache({ ...options, ttl: CACHE_TTL_MS });
+    this.#tokens = new LRUCache({ ...options, ttl: CACHE_TTL_MS });
+    this.#sigs = new LRUCache(options);
+    this.#liveKeys = new LRUCache({ ...options, ttl: KEY_STATE_TTL_MS });
   }
 
   /**
@@ -79,15 +100,13 @@ export class PlaybackService {
    * gate's hot path (every segment) stays synchronous. Undefined: ask `access()`.
    */
   cachedAccess(videoId: string): VideoAccess | undefined {
-    const hit = this.#access.get(videoId);
-    return hit && Date.now() - hit.at < CACHE_TTL_MS ? hit.value : undefined;
+    return this.#access.get(videoId);
   }
 
   /** The protection of a video, from memory when fresh; null when there is no such video. */
   async access(videoId: string): Promise<VideoAccess | null> {
     const cached = this.cachedAccess(videoId);
     if (cached) return cached;
-    const now = Date.now();
     const row = await this.#deps.repo.access(videoId);
     if (!row) {
       this.#access.delete(videoId);
@@ -99,7 +118,7 @@ export class PlaybackService {
       protected: row.protected,
       origins: row.videoOrigins ?? row.keyOrigins,
     };
-    remember(this.#access, videoId, { value, at: now });
+    this.#access.set(videoId, value);
     return value;
   }
 
@@ -134,9 +153,8 @@ export class PlaybackService {
   async setKeyOrigins(apiKey: string, value: unknown): Promise<string[] | null> {
     const origins = normalizeOrigins(value);
     await this.#deps.repo.setKeyOrigins(apiKey, origins);
-    for (const [videoId, entry] of this.#access) {
-      if (entry.value.apiKey === apiKey) this.#access.delete(videoId);
-    }
+    const stale = [...this.#access.entries()].filter(([, value]) => value.apiKey === apiKey);
+    for (const [videoId] of stale) this.#access.delete(videoId);
     return origins;
   }
 
@@ -157,19 +175,18 @@ export class PlaybackService {
 
   /**
    * Verifies a playback token for `access.videoId`: HS256 with its key's secret, `aud: playback`,
-   * `sub` = this video, and the video's own key. A token verified before is a map lookup.
+   * `sub` = this video, and the video's own key, not revoked. A token verified before is a map lookup
+   * (and the key's state, cached for KEY_STATE_TTL_MS).
    */
   async verifyToken(token: string, access: VideoAccess): Promise<PlaybackGrant> {
-    const now = Date.now();
-    const hit = this.#tokens.get(token);
-    let claims: { videoId: string; apiKey: string; exp: number; at: number; grant?: PlaybackGrant };
-    if (hit && now - hit.at < CACHE_TTL_MS) {
-      claims = hit;
+    let claims = this.#tokens.get(token);
+    if (claims) {
+      await this.#checkKey(claims.apiKey, 'token');
     } else {
-      claims = { ...(await this.#verify(token)), at: now };
-      remember(this.#tokens, token, claims);
+      claims = await this.#verify(token);
+      this.#tokens.set(token, claims);
     }
-    if (claims.exp + CLOCK_TOLERANCE_S < now / 1000) {
+    if (claims.exp + CLOCK_TOLERANCE_S < Date.now() / 1000) {
       throw new ApiError('playback_token_expired', 'the playback token has expired');
     }
     if (claims.videoId !== access.videoId || claims.apiKey !== access.apiKey) {
@@ -179,8 +196,18 @@ export class PlaybackService {
     return claims.grant;
   }
 
-  /** Checks a `sig` a playlist handed out: one HMAC (then a map lookup), no JWT, no database. */
-  verifySig(sig: string, videoId: string): PlaybackGrant {
+  /**
+   * Checks a `sig` a playlist handed out for `access.videoId`: one HMAC (then a map lookup), no JWT,
+   * and the video's key not revoked (from memory; the repository at most every KEY_STATE_TTL_MS).
+   */
+  async verifySig(sig: string, access: VideoAccess): Promise<PlaybackGrant> {
+    const videoId = access.videoId;
+    const grant = this.#checkSig(sig, videoId);
+    await this.#checkKey(access.apiKey, 'signature');
+    return grant;
+  }
+
+  #checkSig(sig: string, videoId: string): PlaybackGrant {
     const cacheKey = `${videoId}/${sig}`;
     const known = this.#sigs.get(cacheKey);
     if (known !== undefined) {
@@ -202,8 +229,27 @@ export class PlaybackService {
     if (exp < Date.now() / 1000) {
       throw new ApiError('playback_token_expired', 'the playback signature has expired');
     }
-    remember(this.#sigs, cacheKey, exp);
+    this.#sigs.set(cacheKey, exp);
     return { videoId, exp, sig };
+  }
+
+  /**
+   * A revoked key's tokens and signatures stop playing once this process re-reads the key, within
+   * KEY_STATE_TTL_MS (issue 19 #7: signatures used to play on until their `exp`, up to 7 days).
+   */
+  async #checkKey(apiKey: string, what: 'token' | 'signature'): Promise<void> {
+    let live = this.#liveKeys.get(apiKey);
+    if (live === undefined) {
+      const key = await this.#deps.keys.get(apiKey);
+      live = !!key && !key.revokedAt;
+      this.#liveKeys.set(apiKey, live);
+    }
+    if (!live) {
+      throw new ApiError(
+        'playback_token_invalid',
+        `the API key behind this playback ${what} has been revoked`,
+      );
+    }
   }
 
   grant(videoId: string, exp: number): PlaybackGrant {
@@ -230,6 +276,7 @@ export class PlaybackService {
     }
     if (alg !== 'HS256') throw new ApiError('playback_token_invalid', 'playback tokens must be HS256');
     const key = typeof apikey === 'string' ? await this.#deps.keys.get(apikey) : undefined;
+    if (key) this.#liveKeys.set(key.apiKey, !key.revokedAt);
     if (!key || key.revokedAt) {
       throw new ApiError('playback_token_invalid', 'the playback token names an unknown or revoked API key');
     }
@@ -268,7 +315,8 @@ export class PlaybackService {
 
 /**
  * Whether a browser request may read a protected video's files: its `Origin` (else its `Referer`'s
- * origin) is on the list, or is this server itself (the embed page). A request with neither header
+ * origin) is on the list, or is this server itself (`self`: its configured public origin, for the embed
+ * page; never derived from the request's Host, which DNS rebinding controls). A request with neither header
  * (curl, a native app, `Referrer-Policy: no-referrer`) passes: the token is the protection, the
  * origin list only keeps other web sites from hot-linking a token they obtained.
  */
@@ -328,13 +376,6 @@ export function normalizeOrigins(value: unknown): string[] | null {
     out.add(origin);
   }
   return [...out];
-}
-
-/** Map insertion order is age: the first entry is the oldest. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key);
-  if (map.size >= CACHE_ENTRIES) map.delete(map.keys().next().value!);
-  map.set(key, value);
 }
 
 /**

@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { isValidId } from '../ids.ts';
 import { isEncoderOutput } from '../media/layout.ts';
 import { assertKey, type BlobStore } from './blob-store.ts';
@@ -176,36 +178,16 @@ export const PRESIGN_SECONDS = 300;
 const PRESIGN_REUSE_MS = 60_000;
 const PRESIGN_CACHE_ENTRIES = 20_000;
 
-/**
- * Signing a GET costs the SDK about 5 ms of CPU here (its middleware stack, per call), more than the rest
- * of a segment request; a segment's many viewers get the same URL for a minute instead.
- */
-class PresignCache {
-  readonly #urls = new Map<string, { url: string; until: number }>();
-  constructor(readonly store: BlobStore) {}
-  async get(key: string): Promise<string | null> {
-    const now = Date.now();
-    const hit = this.#urls.get(key);
-    if (hit && hit.until > now) return hit.url;
-    const url = await this.store.presignGet(key, PRESIGN_SECONDS);
-    if (url === null) return null;
-    this.#urls.delete(key);
-    if (this.#urls.size >= PRESIGN_CACHE_ENTRIES) this.#urls.delete(this.#urls.keys().next().value!);
-    this.#urls.set(key, { url, until: now + PRESIGN_REUSE_MS });
-    return url;
-  }
-}
-
 export interface UploadLimits {
-  /** Uploads of one sink in flight at once. */
+  /**
+   * Uploads of one sink in flight at once. Failed requests are retried by the store's client
+   * (S3BlobStoreOptions.maxAttempts), never again here: one layer, so one bad segment costs that
+   * many PUTs, not a product of two retry counts.
+   */
   concurrency: number;
-  /** Tries per object (the first included) before the attempt fails. */
-  tries: number;
-  /** Wait before the second try; doubled for each further one. */
-  backoffMs: number;
 }
 
-const DEFAULT_UPLOADS: UploadLimits = { concurrency: 4, tries: 4, backoffMs: 250 };
+const DEFAULT_UPLOADS: UploadLimits = { concurrency: 4 };
 
 /** `videos/<videoId>/a<attempt>/`: a worker that lost its lease writes where nobody reads. */
 export const attemptPrefix = (videoId: string, attempt: number): string => {
@@ -235,44 +217,15 @@ function servableKey(prefix: string, relative: string): string | null {
   return key;
 }
 
-/** Bounded parallelism for one sink's uploads. */
-class Limiter {
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
-  constructor(readonly max: number) {}
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.max) await new Promise<void>((r) => this.#waiting.push(r));
-    else this.#active++;
-    try {
-      return await work();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#active--;
-    }
-  }
-}
-
-async function withRetry<T>(limits: UploadLimits, work: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (err) {
-      if (attempt >= limits.tries) throw err;
-      await new Promise((r) => setTimeout(r, limits.backoffMs * 2 ** (attempt - 1)));
-    }
-  }
-}
-
 /**
  * Scaled out: ffmpeg writes into a scratch folder; each finished file is uploaded (bounded
- * concurrency, retries) under the attempt's prefix before the playlist that names it. Playlists are
+ * concurrency; the store's client retries) under the attempt's prefix before the playlist that names it. Playlists are
  * also kept in the scratch folder, as MP4 downloads are cut from it. Once an upload has failed for good
  * the sink refuses every later text, so no playlist ever names a missing object, and `finish` throws.
  */
 export class ObjectStoreSink implements OutputSink {
   readonly #stored = new Set<string>();
-  readonly #limiter: Limiter;
+  readonly #limit: LimitFunction;
   #failed: Error | null = null;
 
   constructor(
@@ -281,7 +234,7 @@ export class ObjectStoreSink implements OutputSink {
     readonly dir: string,
     readonly limits: UploadLimits = DEFAULT_UPLOADS,
   ) {
-    this.#limiter = new Limiter(limits.concurrency);
+    this.#limit = pLimit(limits.concurrency);
   }
 
   /** Relative paths stored so far (tests and logs). */
@@ -307,15 +260,8 @@ export class ObjectStoreSink implements OutputSink {
     await writeAtomic(file, body);
     const bytes = Buffer.from(body);
     const key = this.prefix + relative;
-    await this.#limiter.run(() =>
-      withRetry(this.limits, () =>
-        this.store.putStream(
-          key,
-          Readable.from([bytes]),
-          bytes.length,
-          contentType ?? contentTypeOf(relative),
-        ),
-      ),
+    await this.#limit(() =>
+      this.store.putStream(key, Readable.from([bytes]), bytes.length, contentType ?? contentTypeOf(relative)),
     );
     this.#stored.add(relative);
   }
@@ -350,8 +296,8 @@ export class ObjectStoreSink implements OutputSink {
   #upload(relative: string): Promise<void> {
     const key = this.prefix + relative;
     const file = path.join(this.dir, ...relative.split('/'));
-    return this.#limiter.run(async () => {
-      await withRetry(this.limits, () => this.store.putFile(key, file, contentTypeOf(relative)));
+    return this.#limit(async () => {
+      await this.store.putFile(key, file, contentTypeOf(relative));
       this.#stored.add(relative);
     });
   }
@@ -377,11 +323,20 @@ export class ObjectStoreOutputs implements VideoOutputs {
   readonly store: BlobStore;
   readonly proxy: boolean;
   readonly #limits: UploadLimits;
-  readonly #presigned: PresignCache;
+  /**
+   * Signing a GET costs the SDK about 5 ms of CPU here (its middleware stack, per call), more than
+   * the rest of a segment request; a segment's many viewers get the same URL for a minute instead.
+   */
+  readonly #presigned: LRUCache<string, string>;
 
   constructor(readonly options: ObjectStoreOutputsOptions) {
     this.store = options.store;
-    this.#presigned = new PresignCache(options.store);
+    this.#presigned = new LRUCache<string, string>({
+      max: PRESIGN_CACHE_ENTRIES,
+      ttl: PRESIGN_REUSE_MS,
+      // Past its reuse time a URL is signed again (never handed out stale), so each has ≥ 4 min left.
+      fetchMethod: async (key) => (await options.store.presignGet(key, PRESIGN_SECONDS)) ?? undefined,
+    });
     this.proxy = options.proxy;
     this.#limits = { ...DEFAULT_UPLOADS, ...options.uploads };
     fs.mkdirSync(options.scratchDir, { recursive: true });
@@ -401,8 +356,8 @@ export class ObjectStoreOutputs implements VideoOutputs {
     return new ObjectStoreSink(this.store, prefix, dir, this.#limits);
   }
 
-  presign(key: string): Promise<string | null> {
-    return this.#presigned.get(key);
+  async presign(key: string): Promise<string | null> {
+    return (await this.#presigned.fetch(key)) ?? null;
   }
 
   workDirMarker(videoId: string, attempt: number): string {
@@ -460,13 +415,11 @@ export class ObjectStoreOutputs implements VideoOutputs {
 
   async writeTrack(videoId: string, trackId: string, vtt: string): Promise<void> {
     const bytes = Buffer.from(vtt, 'utf8');
-    await withRetry(this.#limits, () =>
-      this.store.putStream(
-        trackKey(videoId, trackId),
-        Readable.from([bytes]),
-        bytes.length,
-        CONTENT_TYPES['.vtt'],
-      ),
+    await this.store.putStream(
+      trackKey(videoId, trackId),
+      Readable.from([bytes]),
+      bytes.length,
+      CONTENT_TYPES['.vtt'],
     );
   }
 

@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   too_many_jobs: 429,
   /** The key has as many unfinished uploads (count or reserved bytes) as it may. */
   too_many_uploads: 429,
+  /** This client address started as many on-demand thumbnail renders as it may for now (Retry-After). */
+  too_many_renders: 429,
   // protected playback (/stream, /embed): 401 = bring a (new) playback token, 403 = this one never works here
   playback_token_missing: 401,
   playback_token_invalid: 401,
@@ -92,6 +94,10 @@ export type JobErrorCode =
   | 'source_missing'
   /** The source's media end far earlier than its header said (a cut file): the output would be a stub. */
   | 'source_truncated'
+  /** A frame past the first is larger than `VOD_MAX_PIXELS` (the probe reads only the first): nothing is kept. */
+  | 'too_many_pixels'
+  /** The source holds more than `VOD_MAX_DURATION_S` of media, whatever its header said: nothing is kept. */
+  | 'too_long'
   /** `DELETE /v1/encoder/jobs/:jobId`. */
   | 'cancelled'
   /** A bug on our side; details are in the server log. */

@@ -55,6 +55,13 @@ describe('buildEncodeArgs', () => {
     });
     const job = buildEncodeArgs(plan, opts);
     expect(job.inputOptions).toEqual(expect.arrayContaining(['-protocol_whitelist', 'file', '-t', '14400']));
+    // The pixel cap is a decoder option: it goes on the input, and only when there is one.
+    expect(job.inputOptions).not.toContain('-max_pixels');
+    const capped = buildEncodeArgs(plan, { ...opts, maxPixels: 2_073_600 }).inputOptions;
+    expect(capped.slice(capped.indexOf('-max_pixels'), capped.indexOf('-max_pixels') + 2)).toEqual([
+      '-max_pixels',
+      '2073600',
+    ]);
     expect(job.filterComplex.split(';')[0]).toBe('[0:V:0]split=5[s0][s1][s2][s3][sp]');
     expect(job.filterComplex).toContain('[s3]scale=1280:720,setsar=1,format=yuv420p[v3]');
     expect(job.outputs.map((o) => o.target)).toEqual([

@@ -10,6 +10,8 @@ export interface EncodeArgsOptions {
   outDir: string;
   /** Reading stops here (`-t`): a source whose header lies about its length cannot run longer. */
   maxDurationS: number;
+  /** `-max_pixels`: the decoder refuses a larger frame (one that appears after the probed first). */
+  maxPixels?: number;
 }
 
 /**
@@ -206,7 +208,12 @@ export function buildEncodeArgs(
     });
   }
   return {
-    inputOptions: [...sourceInputOptions(o.input), '-t', String(o.maxDurationS)],
+    inputOptions: [
+      ...sourceInputOptions(o.input),
+      '-t',
+      String(o.maxDurationS),
+      ...(o.maxPixels ? ['-max_pixels', String(o.maxPixels)] : []),
+    ],
     input: o.input,
     filterComplex: filters.join(';'),
     outputs,

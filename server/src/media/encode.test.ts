@@ -294,20 +294,25 @@ describe('startEncode', () => {
     }
   });
 
-  it('stops reading at maxDurationS, whatever the header says', async () => {
+  it('fails with too_long a source holding more than maxDurationS, whatever the header says (never a silent cut)', async () => {
     const input = await makeClip(path.join(dir, 'six.mp4'), { duration: 6, width: 320, height: 240 });
     const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
-    const result = await startEncode({
-      paths,
-      input,
-      outDir: path.join(dir, 'bounded'),
-      plan: planLadder(metadata),
-      durationS: metadata.duration,
-      maxDurationS: 2,
-      timeoutMs: 60_000,
-    }).done;
-    expect(result.durationS).toBeGreaterThan(1.9);
-    expect(result.durationS).toBeLessThan(2.1);
+    const bounded = (maxDurationS: number, name: string) =>
+      startEncode({
+        paths,
+        input,
+        outDir: path.join(dir, name),
+        plan: planLadder(metadata),
+        durationS: metadata.duration,
+        maxDurationS,
+        timeoutMs: 60_000,
+      }).done;
+    await expect(bounded(2, 'bounded')).rejects.toMatchObject({
+      code: 'too_long',
+      message: expect.stringMatching(/more than the 2 s accepted/),
+    });
+    // Exactly at the limit is not over it.
+    expect((await bounded(6, 'at-limit')).durationS).toBeCloseTo(6, 0);
   });
 
   it('copies a standard H.264 source as its top rung, cut at its own keyframes, the other rungs aligned to them', async () => {

@@ -24,8 +24,13 @@ export interface EncodeOptions {
   plan: EncodePlan;
   /** Probed duration, seconds: the denominator of progress. */
   durationS: number;
-  /** ffmpeg stops reading the source here, whatever its header says. */
+  /**
+   * The most media a source may hold. ffmpeg reads at most OVERRUN_S past it, whatever the header says,
+   * and an output longer than this fails the encode with `too_long`: never a silent cut.
+   */
   maxDurationS: number;
+  /** `-max_pixels` on every decode: a frame larger than this fails the encode with `too_many_pixels`. */
+  maxPixels?: number;
   /** ffmpeg is SIGKILLed after this and `done` rejects with `encode_timeout`. */
   timeoutMs: number;
   /** Ran with 0–100 (100 only once ffmpeg has exited cleanly and the playlists are closed). */
@@ -57,6 +62,12 @@ export interface EncodeHandle {
 /** How often the output folder is listed while ffmpeg runs; more often until the video is playable. */
 const PUBLISH_MS = 150;
 const PUBLISH_EARLY_MS = 40;
+/**
+ * How far past maxDurationS ffmpeg reads: enough for the output to show the source is longer (a
+ * source exactly at the limit ends within a frame or an AAC priming of it), so it fails, not truncates.
+ */
+const OVERRUN_S = 1;
+const OVERRUN_SLACK_S = 0.5;
 /**
  * Niceness of the start group and of the rest: the start group goes first until the video is playable
  * (Linux shares the CPU per thread, and the rest has several encoders' threads), then it is lowered to
@@ -119,7 +130,12 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
   const groups = encodeGroups(plan);
   let jobs: ReturnType<typeof buildEncodeArgs>[];
   try {
-    const o = { input: options.input, outDir, maxDurationS: options.maxDurationS };
+    const o = {
+      input: options.input,
+      outDir,
+      maxDurationS: options.maxDurationS + OVERRUN_S,
+      ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
+    };
     jobs = groups.map((g) => buildEncodeArgs(plan, o, g));
     fs.mkdirSync(outDir, { recursive: true });
   } catch (err) {
@@ -194,8 +210,15 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     if (!publisher.playable || !publisher.complete) {
       throw new EncodeError('source_truncated', 'ffmpeg wrote no media: the source holds no readable frames');
     }
+    const durationS = Math.max(0, ...renditions.map((r) => r.durationS));
+    if (durationS > options.maxDurationS + OVERRUN_SLACK_S) {
+      throw new EncodeError(
+        'too_long',
+        `the source holds more than the ${options.maxDurationS} s accepted (its header did not say so)`,
+      );
+    }
     options.onProgress?.(100);
-    return { durationS: Math.max(0, ...renditions.map((r) => r.durationS)), renditions };
+    return { durationS, renditions };
   });
   return {
     done,

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { AudioStreamInfo, MediaMetadata, Projection, VideoStreamInfo } from '@vodkit/api';
 import type { FfmpegPaths } from './ffmpeg.ts';
+import { capture } from './process.ts';
 import { type SourceInput, sourceInputOptions, sourceRedactions, sourceTarget } from './source.ts';
 
 /*
@@ -51,8 +52,71 @@ export async function probeFile(
   source: SourceInput,
   options: ProbeOptions,
 ): Promise<ProbeResult> {
+  const started = Date.now();
   const raw = await runFfprobe(paths.ffprobePath, source, options.timeoutMs);
-  return { metadata: toMetadata(raw), streamCount: raw.streams?.length ?? 0 };
+  const metadata = toMetadata(raw);
+  if (metadata.duration <= 0 && metadata.video) {
+    const left = options.timeoutMs - (Date.now() - started);
+    metadata.duration = await measureDuration(paths.ffprobePath, source, raw, left);
+  }
+  return { metadata, streamCount: raw.streams?.length ?? 0 };
+}
+
+/**
+ * The duration of a video that states none (a raw H.264/HEVC elementary stream: no container, no
+ * header), which would otherwise pass any duration limit (issue 19 #5): the first video stream's
+ * packets counted over the frame rate ffmpeg will decode them at (its own 25 fps default when the
+ * stream names none). Packets are read, never decoded; the pass shares the probe's time budget.
+ */
+async function measureDuration(
+  ffprobePath: string,
+  source: SourceInput,
+  raw: RawProbe,
+  timeoutMs: number,
+): Promise<number> {
+  const stream = raw.streams?.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  const fps = rate(stream?.avg_frame_rate) ?? rate(stream?.r_frame_rate) ?? 25;
+  if (timeoutMs <= 0) throw new ProbeError('probe_timeout', 'no time was left to measure the duration');
+  let out: string;
+  try {
+    out = await capture(
+      ffprobePath,
+      [
+        '-v',
+        'error',
+        ...sourceInputOptions(source),
+        '-select_streams',
+        String(stream?.index ?? 'v:0'),
+        '-count_packets',
+        '-show_entries',
+        'stream=nb_read_packets',
+        '-of',
+        'json',
+        sourceTarget(source),
+      ],
+      timeoutMs,
+      64 << 10,
+    );
+  } catch (err) {
+    const timedOut = err instanceof Error && /did not finish/.test(err.message);
+    throw timedOut
+      ? new ProbeError(
+          'probe_timeout',
+          `counting the frames of a stream without a duration took over ${timeoutMs} ms`,
+        )
+      : new ProbeError('probe_failed', 'the stream has no duration, and its frames could not be counted');
+  }
+  let packets = Number.NaN;
+  try {
+    packets = Number(
+      (JSON.parse(out) as { streams?: { nb_read_packets?: string }[] }).streams?.[0]?.nb_read_packets,
+    );
+  } catch {
+    // not JSON: refused below
+  }
+  if (!Number.isFinite(packets) || packets < 0)
+    throw new ProbeError('probe_failed', 'the stream has no duration, and its frames could not be counted');
+  return packets / fps;
 }
 
 function runFfprobe(ffprobePath: string, source: SourceInput, timeoutMs: number): Promise<RawProbe> {

@@ -9,12 +9,12 @@ import { type SourceInput, sourceTarget } from './source.ts';
  * this (callers hand over plain argument lists built by pure functions).
  */
 
-export type RunErrorCode = 'encode_failed' | 'encode_timeout' | 'encode_cancelled';
+export type RunErrorCode = 'encode_failed' | 'encode_timeout' | 'encode_cancelled' | 'too_many_pixels';
 
 export class EncodeError extends Error {
   override readonly name = 'EncodeError';
   constructor(
-    readonly code: RunErrorCode | 'source_truncated',
+    readonly code: RunErrorCode | 'source_truncated' | 'too_long',
     message: string,
     /** The last meaningful lines ffmpeg printed, oldest first. */
     readonly stderrTail: readonly string[] = [],
@@ -60,6 +60,11 @@ export interface RunHandle {
 /** ffmpeg's periodic stats line; it also carries `time=`. */
 const STATS_LINE = /^\s*(frame|size)=.*time=/;
 const TIME = /time=\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
+/**
+ * The decoder refusing a frame over `-max_pixels`. ffmpeg only drops such frames and goes on (exit 0),
+ * so the run is stopped here: a source that grows after its first frame must fail, not lose frames.
+ */
+const OVER_MAX_PIXELS = /Picture size (\d+x\d+) exceeds specified max pixel count (\d+)/;
 /** Harmless chatter: the poster's full-range pixel format, the HLS muxer's bandwidth note. */
 const NOISE = /deprecated pixel format used|Bandwidth info not available/;
 const TAIL_LINES = 20;
@@ -114,7 +119,7 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
   for (const out of job.outputs) cmd.output(out.target).outputOptions(...out.options);
 
   const tail: string[] = [];
-  let stopReason: 'cancel' | 'timeout' | null = null;
+  let stopReason: 'cancel' | 'timeout' | EncodeError | null = null;
   let spawned: { pid?: number | undefined; kill(signal: NodeJS.Signals): boolean } | null = null;
   const kill = () => {
     // fluent-ffmpeg's kill() is a no-op before spawn; the 'start' handler covers that window.
@@ -147,6 +152,14 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
         if (m) options.onTime?.(Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]));
         return;
       }
+      const over = OVER_MAX_PIXELS.exec(line);
+      if (over) {
+        stopReason ??= new EncodeError(
+          'too_many_pixels',
+          `a frame of the source is ${over[1]}, more than the ${over[2]} pixels per frame accepted`,
+        );
+        kill();
+      }
       const trimmed = line.trim();
       if (!trimmed || NOISE.test(trimmed)) return;
       // The log too: a signed source URL in ffmpeg's messages is a credential for hours.
@@ -157,7 +170,9 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
     });
     cmd.on('error', (err: Error) => {
       clearTimeout(timer);
-      if (stopReason === 'cancel') {
+      if (stopReason instanceof EncodeError) {
+        reject(new EncodeError(stopReason.code, stopReason.message, [...tail]));
+      } else if (stopReason === 'cancel') {
         reject(new EncodeError('encode_cancelled', 'the encode was cancelled', [...tail]));
       } else if (stopReason === 'timeout') {
         reject(
@@ -179,7 +194,10 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
     });
     cmd.on('end', () => {
       clearTimeout(timer);
-      if (stopReason === 'cancel') {
+      // Exited by itself before the kill landed: the frames it dropped still fail the run.
+      if (stopReason instanceof EncodeError) {
+        reject(new EncodeError(stopReason.code, stopReason.message, [...tail]));
+      } else if (stopReason === 'cancel') {
         reject(new EncodeError('encode_cancelled', 'the encode was cancelled', [...tail]));
       } else resolve();
     });

@@ -81,6 +81,7 @@ export interface StoryboardOptions {
   paths: FfmpegPaths;
   input: SourceInput;
   source: SourcePicture;
+  maxPixels?: number | undefined;
   plan: StoryboardPlan;
   /** The video folder: the sheet and the VTT go here. */
   outDir: string;
@@ -117,6 +118,7 @@ export async function renderStoryboard(options: StoryboardOptions): Promise<void
     await runPictureFfmpeg({
       paths: options.paths,
       input: options.input,
+      maxPixels: options.maxPixels,
       inputOptions: options.keyframesOnly === false ? [] : ['-skip_frame', 'nokey'],
       filterComplex: `[0:V:0]${chain.join(',')}[out]`,
       outputs: [{ target: tmp, options: ['-map', '[out]', ...stillOutputOptions('jpg')] }],

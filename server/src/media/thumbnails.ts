@@ -30,6 +30,8 @@ export interface PictureRunOptions {
   input: SourceInput;
   /** Extra input options, e.g. `-ss 12.5` or `-skip_frame nokey`; they go before `-i`. */
   inputOptions?: string[];
+  /** `-max_pixels`: the decoder refuses a larger frame than the upload policy accepts (issue 19 #5). */
+  maxPixels?: number | undefined;
   filterComplex?: string;
   outputs: { target: string; options: string[] }[];
   timeoutMs: number;
@@ -49,7 +51,11 @@ const NOISE = /deprecated pixel format used|bitrate tolerance .* too small/;
  */
 export function runPictureFfmpeg(options: PictureRunOptions): Promise<void> {
   const cmd = ffmpegCommand(options.paths, sourceTarget(options.input))
-    .inputOptions(...sourceInputOptions(options.input), ...(options.inputOptions ?? []))
+    .inputOptions(
+      ...sourceInputOptions(options.input),
+      ...(options.maxPixels ? ['-max_pixels', String(options.maxPixels)] : []),
+      ...(options.inputOptions ?? []),
+    )
     .addOptions('-hide_banner', '-nostdin', '-loglevel', 'error');
   if (options.filterComplex) cmd.complexFilter(options.filterComplex);
   for (const out of options.outputs) cmd.output(out.target).outputOptions(...out.options);
@@ -163,6 +169,7 @@ export interface RenderFramesOptions {
   paths: FfmpegPaths;
   input: SourceInput;
   source: SourcePicture;
+  maxPixels?: number | undefined;
   /** Seconds from the start. */
   timeS: number;
   outputs: FrameOutput[];
@@ -189,6 +196,7 @@ export async function renderFrames(options: RenderFramesOptions): Promise<void> 
     await runPictureFfmpeg({
       paths: options.paths,
       input: options.input,
+      maxPixels: options.maxPixels,
       // Input-side seek: jump to the keyframe before, decode only up to the instant.
       inputOptions: ['-ss', options.timeS.toFixed(3)],
       filterComplex: filters.join(';'),
@@ -214,6 +222,7 @@ export interface RenderPosterOptions {
   paths: FfmpegPaths;
   input: SourceInput;
   source: SourcePicture;
+  maxPixels?: number | undefined;
   durationS: number;
   file: string;
   width: number;
@@ -265,6 +274,7 @@ export async function renderPoster(options: RenderPosterOptions): Promise<Poster
   await renderFrames({
     paths: options.paths,
     input: options.input,
+    maxPixels: options.maxPixels,
     source: options.source,
     timeS: at,
     outputs: [{ file: options.file, width, height, format: 'jpg' }],
@@ -286,6 +296,7 @@ async function renderTo(
     await runPictureFfmpeg({
       paths: options.paths,
       input: options.input,
+      maxPixels: options.maxPixels,
       inputOptions,
       filterComplex: `[0:V:0]${chain.join(',')}[out]`,
       outputs: [{ target: tmp, options: ['-map', '[out]', ...stillOutputOptions('jpg')] }],

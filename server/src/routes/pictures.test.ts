@@ -6,7 +6,7 @@ import { clips, tempDir } from '../../test/fixtures.ts';
 import { blackThenBars, imageStats, parseVttTiles } from '../../test/pictures.ts';
 import { startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, tusUpload } from '../../test/upload.ts';
-import { ApiError } from '../errors.ts';
+import { snapTimeMs, snapWidth } from '../services/pictures.ts';
 
 let server: TestServer;
 let token: string;
@@ -45,6 +45,14 @@ async function saved(res: Response, name: string): Promise<string> {
   const file = path.join(dir, name);
   fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
   return file;
+}
+
+/** Polls a condition the service reaches through a few awaits (database reads, p-limit's microtask). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !condition(); i++) {
+    if (i > 10_000) throw new Error(what);
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 const stream = (videoId: string, rest: string) => fetch(`${server.baseUrl}/stream/${videoId}/${rest}`);
@@ -241,12 +249,12 @@ describe('GET /stream/:videoId/thumbnail.(jpg|webp)', () => {
     const pictures = server.app.vodkit.pictures;
     const cacheDir = server.app.vodkit.storage.thumbnailCacheDir(job.videoId);
     const render = async (t: number) => {
-      const res = await stream(job.videoId, `thumbnail.jpg?time=${t}&width=64`);
+      const res = await stream(job.videoId, `thumbnail.jpg?time=${t}&width=96`);
       expect(res.status).toBe(200);
       await res.arrayBuffer();
     };
     await render(2.1);
-    const one = fs.statSync(path.join(cacheDir, '2100-64.jpg')).size;
+    const one = fs.statSync(path.join(cacheDir, '2100-96.jpg')).size;
     const before = pictures.limits.cacheBytes;
     // Room for about two of these small renders and nothing else: the earlier, bigger ones go too.
     pictures.limits.cacheBytes = Math.floor(one * 2.5);
@@ -255,9 +263,9 @@ describe('GET /stream/:videoId/thumbnail.(jpg|webp)', () => {
       await render(2.1); // a hit: now the most recently used
       await render(2.3);
       const left = fs.readdirSync(cacheDir);
-      expect(left).toContain('2100-64.jpg');
-      expect(left).toContain('2300-64.jpg');
-      expect(left).not.toContain('2200-64.jpg');
+      expect(left).toContain('2100-96.jpg');
+      expect(left).toContain('2300-96.jpg');
+      expect(left).not.toContain('2200-96.jpg');
       expect(left).not.toContain('4500-320.jpg');
       expect(pictures.cacheBytes()).toBeLessThanOrEqual(pictures.limits.cacheBytes);
     } finally {
@@ -265,20 +273,87 @@ describe('GET /stream/:videoId/thumbnail.(jpg|webp)', () => {
     }
   });
 
-  it('refuses renders beyond the concurrency limit and its queue with 503 render_busy', async () => {
+  it('snaps width up to a fixed set and time to a grid, says so, and so shares one render', async () => {
+    const first = await stream(job.videoId, 'thumbnail.jpg?time=2.64&width=300');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-vodkit-cache')).toBe('miss');
+    expect(first.headers.get('x-vodkit-width')).toBe('320');
+    // A 6 s video: a grid of 0.1 s (THUMBNAIL_GRID_POINTS instants at most, 0.1 s at the finest).
+    expect(first.headers.get('x-vodkit-time')).toBe('2.600');
+    expect(await imageStats(await saved(first, 'snapped.jpg'))).toMatchObject({ width: 320, height: 180 });
+    const neighbour = await stream(job.videoId, 'thumbnail.jpg?time=2.56&width=161');
+    expect(neighbour.headers.get('x-vodkit-cache')).toBe('hit');
+    expect(neighbour.headers.get('x-vodkit-time')).toBe('2.600');
+    expect(neighbour.headers.get('x-vodkit-width')).toBe('320');
+    await neighbour.arrayBuffer();
+    // Above the last fixed width that fits, the source's own width; the grid never passes the end.
+    expect(snapWidth(500, 640)).toBe(640);
+    expect(snapWidth(500, 600)).toBe(600);
+    expect(snapWidth(16, 640)).toBe(96);
+    expect(snapTimeMs(6, 6)).toBe(6000);
+    expect(snapTimeMs(14_399.5, 14_399.5)).toBe(14_400_000 - 28_800);
+    expect(snapTimeMs(1000, 14_400)).toBe(1_008_000);
+  });
+
+  it('gives each client a budget of new renders: then 429 too_many_renders, while cached ones still come', async () => {
+    const pictures = server.app.vodkit.pictures;
+    const before = pictures.limits.renderBudget;
+    pictures.limits.renderBudget = 0;
+    try {
+      const refused = await stream(job.videoId, 'thumbnail.jpg?time=0.7&width=96');
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('too_many_renders');
+      const cached = await stream(job.videoId, 'thumbnail.jpg?time=2.6&width=320');
+      expect([cached.status, cached.headers.get('x-vodkit-cache')]).toEqual([200, 'hit']);
+      await cached.arrayBuffer();
+
+      // Counted per client address, on new renders only.
+      pictures.limits.renderBudget = 2;
+      const ask = (time: number, client: string) =>
+        pictures.thumbnail(job.videoId, { time, width: 96, format: 'jpg', client });
+      expect((await ask(0.3, 'client-a')).cache).toBe('miss');
+      expect((await ask(0.3, 'client-a')).cache).toBe('hit');
+      expect((await ask(0.4, 'client-a')).cache).toBe('miss');
+      await expect(ask(0.5, 'client-a')).rejects.toMatchObject({ code: 'too_many_renders', status: 429 });
+      expect((await ask(0.5, 'client-b')).cache).toBe('miss');
+    } finally {
+      pictures.limits.renderBudget = before;
+    }
+  });
+
+  it('serves the nearest cached render of that width while the slots are busy, else queues, then 503', async () => {
     const pictures = server.app.vodkit.pictures;
     const saved = { ...pictures.limits };
+    const near = await stream(job.videoId, 'thumbnail.jpg?time=1.5&width=320');
+    expect(near.status).toBe(200);
+    await near.arrayBuffer();
     Object.assign(pictures.limits, { renderConcurrency: 1, renderQueue: 1 });
+    pictures.slots.concurrency = 1;
+    // Hold the only slot, as a long render would.
+    let release!: () => void;
+    const held = pictures.slots(() => new Promise<void>((r) => (release = r)));
     try {
-      const calls = [3.1, 3.2, 3.3].map((time) =>
-        pictures.thumbnail(job.videoId, { time, width: 100, format: 'jpg' }),
-      );
-      const results = await Promise.allSettled(calls);
-      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-      const reason = (results[2] as PromiseRejectedResult).reason as ApiError;
-      expect(reason).toBeInstanceOf(ApiError);
-      expect([reason.code, reason.status]).toEqual(['render_busy', 503]);
+      await until(() => pictures.slots.activeCount === 1, 'the slot was never taken');
+      const busy = await stream(job.videoId, 'thumbnail.jpg?time=1.8&width=300');
+      expect(busy.status).toBe(200);
+      expect(busy.headers.get('x-vodkit-cache')).toBe('nearest');
+      expect(busy.headers.get('x-vodkit-time')).toBe('1.500');
+      expect(busy.headers.get('x-vodkit-width')).toBe('320');
+      expect(busy.headers.get('cache-control')).toBe('no-cache');
+      await busy.arrayBuffer();
+      // Nothing cached at that width: one waits in the queue, the next is refused.
+      const queued = pictures.thumbnail(job.videoId, { time: 3.1, width: 480, format: 'jpg' });
+      await until(() => pictures.slots.pendingCount === 1, 'the render never queued');
+      const refused = await stream(job.videoId, 'thumbnail.jpg?time=3.2&width=480');
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('2');
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('render_busy');
+      release();
+      expect((await queued).cache).toBe('miss');
     } finally {
+      release?.();
+      await held;
       Object.assign(pictures.limits, saved);
     }
   });

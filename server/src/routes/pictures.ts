@@ -3,6 +3,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import type { OnDemandThumbnail } from '../services/pictures.ts';
 import type { StoredOutput } from '../storage/outputs.ts';
 import { sendObject } from './send-file.ts';
 
@@ -27,7 +28,8 @@ const REVALIDATE = 'no-cache';
 
 /**
  * Pictures under /stream/:videoId/ (so the playback-token gate covers them like every stream URL):
- * - `thumbnail.jpg|webp?time=&width=`: one frame, rendered on demand and cached;
+ * - `thumbnail.jpg|webp?time=&width=`: one frame, rendered on demand and cached; the time and width
+ *   it shows (after snapping) come back in `X-Vodkit-Time` / `X-Vodkit-Width`;
  * - `storyboard.vtt`: the seek-preview storyboard (its sheet is a plain file beside it);
  * - `poster.jpg`: the representative poster, else the encode's.
  * More specific than the stream's `/*` route, which serves every other file.
@@ -66,15 +68,27 @@ export default async function picturesRoutes(app: FastifyInstance, ctx: AppConte
       { schema: { params: videoParams, querystring: thumbnailQuery } },
       async (request, reply) => {
         const { time, width } = request.query;
-        let result: { file: string; cached: boolean };
+        let result: OnDemandThumbnail;
         try {
-          result = await ctx.pictures.thumbnail(request.params.videoId, { time, width, format });
+          result = await ctx.pictures.thumbnail(request.params.videoId, {
+            time,
+            width,
+            format,
+            client: request.ip,
+          });
         } catch (err) {
           if (err instanceof ApiError && err.status === 503) reply.header('retry-after', '2');
+          const wait = err instanceof ApiError && (err.details as { retryAfterS?: number })?.retryAfterS;
+          if (wait) reply.header('retry-after', String(wait));
           throw err;
         }
-        reply.header('x-vodkit-cache', result.cached ? 'hit' : 'miss');
-        return send(reply, result.file, format === 'jpg' ? 'image/jpeg' : 'image/webp', IMMUTABLE);
+        // What the picture shows, after snapping: a client can ask for exactly that next time.
+        reply.header('x-vodkit-cache', result.cache);
+        reply.header('x-vodkit-time', result.timeS.toFixed(3));
+        reply.header('x-vodkit-width', String(result.width));
+        // A neighbour served while busy must not stand in for the asked frame in any cache.
+        const cache = result.cache === 'nearest' ? REVALIDATE : IMMUTABLE;
+        return send(reply, result.file, format === 'jpg' ? 'image/jpeg' : 'image/webp', cache);
       },
     );
   }

@@ -301,7 +301,7 @@ describe('EncodingService', () => {
     expect((await env.jobs.get(job.jobId))!.error!.message).toMatch(/promises 10\.000 s/);
   });
 
-  it('bounds a source whose header lies (600 s Matroska claiming 1 s) to VOD_MAX_DURATION_S and reports the real duration', async () => {
+  it('fails with too_long a source whose header lies (600 s Matroska claiming 1 s), and keeps none of it', async () => {
     const env = setup({}, { VOD_MAX_DURATION_S: '8' });
     env.service.start();
     const mkv = await makeClip(path.join(clipDir, 'liar.mkv'), {
@@ -320,12 +320,13 @@ describe('EncodingService', () => {
     const fileId = await env.addFile(mkv);
     expect((await env.files.get(fileId))!.metadata!.duration).toBe(1);
     const job = await env.service.create(principal, { fileId });
-    await until('completed', async () => (await env.jobs.get(job.jobId))?.status === 'completed');
-    const duration = (await env.jobs.get(job.jobId))!.outputDuration!;
-    expect(duration).toBeGreaterThan(7.5);
-    expect(duration).toBeLessThanOrEqual(8.2);
-    const completed = env.seen.find((e) => e.type === 'completed' && e.videoId === job.videoId)!;
-    expect(completed.data.duration).toBe(duration);
+    await until('failed', async () => (await env.jobs.get(job.jobId))?.status === 'failed');
+    expect((await env.jobs.get(job.jobId))!.error).toMatchObject({
+      code: 'too_long',
+      message: expect.stringMatching(/more than the 8 s accepted/),
+    });
+    expect(env.seen.find((e) => e.type === 'failed' && e.videoId === job.videoId)).toBeDefined();
+    await until('outputs removed', async () => !fs.existsSync(env.storage.videoDir(job.videoId)));
   });
 
   it('kills the orphaned ffmpeg of a SIGKILLed server before requeueing its job', async () => {

@@ -350,6 +350,7 @@ export class EncodingService {
           plan,
           durationS: probed,
           maxDurationS: config.maxDurationSeconds,
+          maxPixels: config.maxPixels,
           timeoutMs: config.encodeTimeoutMs,
           onSpawn: (pid) => this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, pid)),
           onProgress: (p) => this.#onProgress(running, p),
@@ -383,6 +384,13 @@ export class EncodingService {
               : new EncodeError('encode_failed', 'storing the outputs failed', []);
           log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
           await this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
+          if (e.code === 'too_many_pixels' || e.code === 'too_long') {
+            // A source over the limits has shown what it is: nothing of it stays served (issue 19 #5).
+            // The failure aborted its pictures; once they are gone, so is every output.
+            beginPictures();
+            await pictures;
+            await this.#outputs.removeVideo(job.videoId);
+          }
           return;
         }
         this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, null));

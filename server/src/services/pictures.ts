@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { MediaMetadata, Resolution, Thumbnail, ThumbnailRequest, VideoPictures } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Config } from '../config.ts';
 import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
@@ -33,8 +35,15 @@ import type { VideoEventBus } from './events.ts';
 export interface PictureLimits {
   /** On-demand renders running at once (`VOD_THUMBNAIL_CONCURRENCY`). */
   renderConcurrency: number;
-  /** On-demand renders waiting for a slot; beyond that a request gets 503 `render_busy`. */
+  /**
+   * On-demand renders waiting for a slot; beyond that a request gets 503 `render_busy` (unless a
+   * render of the same width and format is cached: the nearest in time is served instead).
+   */
   renderQueue: number;
+  /** New on-demand renders one client address may start per window; then 429 `too_many_renders`. */
+  renderBudget: number;
+  /** The window of `renderBudget` (fixed when the service starts). */
+  renderBudgetWindowMs: number;
   /** One on-demand render is killed after this: 503 `render_timeout`. */
   renderTimeoutMs: number;
   /** Bytes of on-demand renders kept on disk (`VOD_THUMBNAIL_CACHE_MB`); least recently used go first. */
@@ -64,6 +73,15 @@ const POSTER_MAX_WIDTH = 1280;
 /** The job's poster lives here; the encode's `poster.jpg` is the fallback until it exists. */
 export const JOB_POSTER = 'thumbs/poster.jpg';
 const MIN_WIDTH = 16;
+/**
+ * On-demand widths: a request is served at the first of these at or above the asked width (the
+ * source's own width above the last that fits), so arbitrary widths cannot each cost a render.
+ */
+export const THUMBNAIL_WIDTHS = [96, 160, 320, 480, 640, 960, 1280, 1920, 2560, 3840] as const;
+/** On-demand times snap to a grid of about this many instants per video, 0.1 s apart at the finest. */
+export const THUMBNAIL_GRID_POINTS = 500;
+/** Client addresses whose render budget is remembered (least recently seen out first). */
+const BUDGET_CLIENTS = 10_000;
 const JOB_NICE = 10;
 const FINAL = new Set(['failed', 'cancelled']);
 
@@ -88,7 +106,33 @@ export interface OnDemandRequest {
   /** Pixels; default the source width. */
   width?: number | undefined;
   format: PictureFormat;
+  /** Who asks (the client address): each has a budget of new renders. */
+  client?: string | undefined;
 }
+
+export interface OnDemandThumbnail {
+  file: string;
+  /** `hit`/`miss`: the asked (snapped) frame; `nearest`: the slots were busy, a cached neighbour. */
+  cache: 'hit' | 'miss' | 'nearest';
+  /** What the picture shows: the snapped time (seconds) and width. */
+  timeS: number;
+  width: number;
+}
+
+/** The width a request is served at: the first fixed width at or above it, else the source's. */
+export function snapWidth(width: number, sourceWidth: number): number {
+  return THUMBNAIL_WIDTHS.find((w) => w >= width && w <= sourceWidth) ?? sourceWidth;
+}
+
+/** The grid instant (ms) a time is served at: ~THUMBNAIL_GRID_POINTS per video, never past the end. */
+export function snapTimeMs(timeS: number, durationS: number): number {
+  const step = Math.max(100, Math.ceil((durationS * 1000) / THUMBNAIL_GRID_POINTS / 100) * 100);
+  const snapped = Math.round((timeS * 1000) / step) * step;
+  return snapped > durationS * 1000 ? snapped - step : snapped;
+}
+
+/** `<ms>-<width>.<format>`: the name of an on-demand render in a video's cache folder. */
+const CACHED_RENDER = /^(\d+)-(\d+)\.(jpg|webp)$/;
 
 const sourceOf = (metadata: MediaMetadata | null | undefined): SourcePicture | null =>
   metadata?.video
@@ -107,15 +151,24 @@ export class PictureService {
   readonly #pipelines = new Map<string, Pipeline>();
   readonly #renders = new Map<string, Promise<void>>();
   readonly #aborts = new Set<AbortController>();
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
+  /** The on-demand render slots (public so a test can hold one and see the service busy). */
+  readonly slots: LimitFunction;
+  /** Client address → new renders started in its current window (the entry expires with it). */
+  readonly #budgets: LRUCache<string, { count: number }>;
   /** file → [bytes, last use]; loaded from disk on first use. */
   #cache: Map<string, { size: number; usedAt: number }> | null = null;
   #cacheLoading: Promise<void> | null = null;
   #cacheBytes = 0;
   readonly #outputs: VideoOutputs;
-  /** Scaled out: manifests read from the store, kept 2 s (#storedManifest). */
-  readonly #storedManifests = new Map<string, { manifest: Manifest | null; at: number }>();
+  /**
+   * Scaled out: manifests read from the store, fresh for 2 s (#storedManifest); a stale one is kept
+   * (not deleted on a stale get) so that a failed read can fall back on it.
+   */
+  readonly #storedManifests = new LRUCache<string, { manifest: Manifest | null }>({
+    max: 10_000,
+    ttl: 2000,
+    noDeleteOnStaleGet: true,
+  });
 
   constructor(readonly deps: PictureServiceDeps) {
     this.#outputs = deps.outputs ?? new LocalOutputs(deps.storage);
@@ -126,8 +179,17 @@ export class PictureService {
       cacheBytes: deps.config.thumbnailCacheBytes,
       stepTimeoutMs: 10 * 60_000,
       waitMs: 10_000,
+      renderBudget: 60,
+      renderBudgetWindowMs: 60_000,
       ...deps.limits,
     };
+    this.slots = pLimit(this.limits.renderConcurrency);
+    this.#budgets = new LRUCache({
+      max: BUDGET_CLIENTS,
+      ttl: this.limits.renderBudgetWindowMs,
+      // A window starts with the client's first render; counting more does not extend it.
+      noUpdateTTL: true,
+    });
   }
 
   // --- per job --------------------------------------------------------------------------------------
@@ -229,7 +291,14 @@ export class PictureService {
     };
     // As the encode (nice 10), not below: `completed` waits for these, and on a busy machine a lower
     // priority starved them for minutes. They are cheap (keyframes only, one seek per instant).
-    const common = { paths: config, input, timeoutMs: this.limits.stepTimeoutMs, signal, nice: JOB_NICE };
+    const common = {
+      paths: config,
+      input,
+      maxPixels: config.maxPixels,
+      timeoutMs: this.limits.stepTimeoutMs,
+      signal,
+      nice: JOB_NICE,
+    };
 
     if (source && !manifest.poster) {
       const width = Math.min(even(source.width), POSTER_MAX_WIDTH);
@@ -319,12 +388,7 @@ export class PictureService {
   }
 
   #rememberManifest(videoId: string, manifest: Manifest | null): void {
-    // Bounded: the oldest entry goes first (a Map iterates in insertion order).
-    if (this.#storedManifests.size >= 10_000 && !this.#storedManifests.has(videoId)) {
-      this.#storedManifests.delete(this.#storedManifests.keys().next().value!);
-    }
-    this.#storedManifests.delete(videoId);
-    this.#storedManifests.set(videoId, { manifest, at: Date.now() });
+    this.#storedManifests.set(videoId, { manifest });
   }
 
   /**
@@ -332,12 +396,12 @@ export class PictureService {
    * and per poll, and a node that did not make the pictures sees them within 2 s of their storing.
    */
   async #storedManifest(outputs: ObjectStoreOutputs, videoId: string): Promise<Manifest | null> {
-    const entry = this.#storedManifests.get(videoId);
-    if (entry && Date.now() - entry.at <= 2000) return entry.manifest;
+    const fresh = this.#storedManifests.get(videoId);
+    if (fresh) return fresh.manifest;
     const text = await outputs.readManifest(videoId).catch(() => undefined);
     // A failed read keeps what was known rather than reporting no pictures.
-    const manifest =
-      text === undefined ? (entry?.manifest ?? null) : text ? (JSON.parse(text) as Manifest) : null;
+    const known = () => this.#storedManifests.peek(videoId, { allowStale: true })?.manifest ?? null;
+    const manifest = text === undefined ? known() : text ? (JSON.parse(text) as Manifest) : null;
     this.#rememberManifest(videoId, manifest);
     return manifest;
   }
@@ -408,11 +472,14 @@ export class PictureService {
   // --- on demand ------------------------------------------------------------------------------------
 
   /**
-   * The file of one frame at `time` and `width`, rendered now or from the cache. 404 for an unknown,
-   * failed or picture-less video; 400 for a time past the end or a width outside 16…source width;
-   * 503 `render_busy` when the queue is full, `render_timeout` when ffmpeg took too long.
+   * The file of one frame near `time` at about `width`, rendered now or from the cache. The width
+   * snaps up to THUMBNAIL_WIDTHS and the time to the video's grid (snapTimeMs), so arbitrary values
+   * share renders. 404 for an unknown, failed or picture-less video; 400 for a time past the end or a
+   * width outside 16…source width; 429 `too_many_renders` when the client started its budget of new
+   * renders; when every slot is busy, the cached render of that width and format nearest in time
+   * (`nearest`), else a bounded wait: 503 `render_busy` when the queue is full, `render_timeout`.
    */
-  async thumbnail(videoId: string, request: OnDemandRequest): Promise<{ file: string; cached: boolean }> {
+  async thumbnail(videoId: string, request: OnDemandRequest): Promise<OnDemandThumbnail> {
     const job = isValidId(videoId) ? await this.deps.jobs.getByVideo(videoId) : undefined;
     if (!job || FINAL.has(job.status)) throw new ApiError('not_found', `no video ${videoId}`);
     const metadata = (await this.deps.files.get(job.fileId))?.metadata;
@@ -426,32 +493,95 @@ export class PictureService {
         `"time" must be from 0 to ${duration.toFixed(3)} (the duration)`,
       );
     }
-    const width = request.width ?? source.width;
-    if (!Number.isInteger(width) || width < MIN_WIDTH || width > source.width) {
+    const asked = request.width ?? source.width;
+    if (!Number.isInteger(asked) || asked < MIN_WIDTH || asked > source.width) {
       throw new ApiError(
         'validation_failed',
         `"width" must be a whole number from ${MIN_WIDTH} to ${source.width}`,
       );
     }
-    const ms = Math.round(time * 1000);
+    const width = snapWidth(asked, source.width);
+    const ms = snapTimeMs(time, duration);
     const dir = this.deps.storage.thumbnailCacheDir(videoId);
     const file = path.join(dir, `${ms}-${width}.${request.format}`);
+    const answer = (at: string, cache: OnDemandThumbnail['cache'], atMs = ms) => ({
+      file: at,
+      cache,
+      timeS: atMs / 1000,
+      width,
+    });
     await this.#loadCache();
     if (this.#cache!.has(file) && fs.existsSync(file)) {
       this.#touch(file);
-      return { file, cached: true };
+      return answer(file, 'hit');
     }
     let render = this.#renders.get(file);
     if (!render) {
-      if (this.#active >= this.limits.renderConcurrency && this.#waiting.length >= this.limits.renderQueue) {
-        throw new ApiError('render_busy', 'too many thumbnails are being rendered: retry in a moment');
+      this.#checkBudget(request.client);
+      if (this.slots.concurrency !== this.limits.renderConcurrency) {
+        this.slots.concurrency = this.limits.renderConcurrency;
       }
-      render = this.#render(job.fileId, source, duration, ms / 1000, width, request.format, dir, file);
+      if (this.slots.activeCount >= this.slots.concurrency) {
+        const near = this.#nearestCached(dir, ms, width, request.format);
+        if (near) {
+          this.#touch(near.file);
+          return answer(near.file, 'nearest', near.ms);
+        }
+        if (this.slots.pendingCount >= this.limits.renderQueue) {
+          throw new ApiError('render_busy', 'too many thumbnails are being rendered: retry in a moment');
+        }
+      }
+      this.#charge(request.client);
+      render = this.slots(() =>
+        this.#render(job.fileId, source, duration, ms / 1000, width, request.format, dir, file),
+      );
       this.#renders.set(file, render);
       void render.catch(() => {}).finally(() => this.#renders.delete(file));
     }
     await render;
-    return { file, cached: false };
+    return answer(file, 'miss');
+  }
+
+  /** Refuses a client that has started its budget of new renders in this window. */
+  #checkBudget(client: string | undefined): void {
+    if (client === undefined) return;
+    const used = this.#budgets.get(client)?.count ?? 0;
+    if (used < this.limits.renderBudget) return;
+    const wait = Math.max(1, Math.ceil(this.#budgets.getRemainingTTL(client) / 1000));
+    throw new ApiError(
+      'too_many_renders',
+      `this client started ${this.limits.renderBudget} thumbnail renders in ${this.limits.renderBudgetWindowMs / 1000} s: retry in ${wait} s, or ask for times and widths already rendered`,
+      { retryAfterS: wait },
+    );
+  }
+
+  #charge(client: string | undefined): void {
+    if (client === undefined) return;
+    const entry = this.#budgets.get(client);
+    if (entry) entry.count++;
+    else this.#budgets.set(client, { count: 1 });
+  }
+
+  /**
+   * The cached render of this video at the same width and format nearest in time, if any. Only the
+   * same width: the page laid the picture out at that size. Scans the index (bounded by the cache
+   * cap), and only while the slots are busy.
+   */
+  #nearestCached(
+    dir: string,
+    ms: number,
+    width: number,
+    format: PictureFormat,
+  ): { file: string; ms: number } | null {
+    let best: { file: string; ms: number } | null = null;
+    for (const file of this.#cache!.keys()) {
+      if (path.dirname(file) !== dir) continue;
+      const m = CACHED_RENDER.exec(path.basename(file));
+      if (!m || Number(m[2]) !== width || m[3] !== format) continue;
+      const at = Number(m[1]);
+      if (!best || Math.abs(at - ms) < Math.abs(best.ms - ms)) best = { file, ms: at };
+    }
+    return best && fs.existsSync(best.file) ? best : null;
   }
 
   async #render(
@@ -464,7 +594,6 @@ export class PictureService {
     dir: string,
     file: string,
   ): Promise<void> {
-    await this.#slot();
     const abort = new AbortController();
     this.#aborts.add(abort);
     try {
@@ -476,6 +605,7 @@ export class PictureService {
         renderFrames({
           paths: this.deps.config,
           input,
+          maxPixels: this.deps.config.maxPixels,
           source,
           timeS: at,
           outputs: [{ file, width, height: heightFor(source, width), format }],
@@ -509,22 +639,7 @@ export class PictureService {
       await this.#evict(file);
     } finally {
       this.#aborts.delete(abort);
-      this.#release();
     }
-  }
-
-  #slot(): Promise<void> {
-    if (this.#active < this.limits.renderConcurrency) {
-      this.#active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#active--;
   }
 
   async #loadCache(): Promise<void> {

@@ -107,3 +107,40 @@ export async function growingTs(dir: string): Promise<string> {
   fs.writeFileSync(file, Buffer.concat([fs.readFileSync(small), fs.readFileSync(large)]));
   return file;
 }
+
+export interface InterlacedClipOptions {
+  width: number;
+  height: number;
+  /** Seconds, default 2. */
+  duration?: number;
+  /** Which field comes first in time, default top. */
+  order?: 'tff' | 'bff';
+  /** Video codec args, default H.264 coded interlaced (MBAFF). */
+  video?: string[];
+}
+
+/**
+ * An interlaced 25i clip (no audio) made from 50p: testsrc2 with a white bar crossing the frame three
+ * times a second, its two fields taken 1/50 s apart and interleaved (`tinterlace`), coded interlaced.
+ * Every moving edge combs when it is shown as a frame.
+ */
+export async function interlacedClip(file: string, o: InterlacedClipOptions): Promise<string> {
+  const { width: w, height: h } = o;
+  const bar = { w: Math.max(4, Math.round(w / 10 / 2) * 2), h: Math.round(h / 2) };
+  const order = o.order ?? 'tff';
+  const graph = [
+    `testsrc2=size=${w}x${h}:rate=50[bg]`,
+    `color=white:size=${bar.w}x${bar.h}:rate=50[bar]`,
+    `[bg][bar]overlay=x='mod(t*${3 * w}\\,${w - bar.w})':y=${Math.round(h / 4)}:shortest=1,` +
+      `tinterlace=${order === 'tff' ? 'interleave_top' : 'interleave_bottom'},setfield=${order}`,
+  ].join(';');
+  const video = o.video ?? ['-c:v', 'libx264', '-preset', 'ultrafast', '-flags', '+ilme+ildct', '-g', '25'];
+  const input = ['-f', 'lavfi', '-i', graph, '-t', String(o.duration ?? 2)];
+  const top = ['-top', order === 'tff' ? '1' : '0'];
+  await run(
+    process.env.FFMPEG_PATH || 'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-y', ...input, ...video, ...top, '-pix_fmt', 'yuv420p', file],
+    { timeout: 120_000 },
+  );
+  return file;
+}

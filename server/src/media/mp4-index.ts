@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { Isolate } from './isolate.ts';
 import { type Box, BoxReader, boxes, child, children, readBoxHeader } from './mp4/boxes.ts';
 import { SignedSourceUrl, type SourceInput } from './source.ts';
 
@@ -129,10 +130,24 @@ export async function mp4Keyframes(
   }
   if (!moov) return null;
   try {
-    return fromMoov(moov);
+    return await indexMoov(moov);
   } catch {
     return null;
   }
+}
+
+/** Up to this size a moov is indexed inline (a few ms); larger ones in a worker (media/isolate.ts). */
+export const INLINE_MOOV_BYTES = 512 * 1024;
+
+const isolate = new Isolate(new URL(import.meta.url), { timeoutMs: 15_000, maxHeapMb: 256 });
+
+/**
+ * fromMoov, off the event loop for a large moov: a 64 MB one holds millions of samples, and the server
+ * answering requests must not wait for them. Throws as fromMoov does (IsolateError from the worker).
+ */
+export async function indexMoov(moov: Buffer, inlineBytes = INLINE_MOOV_BYTES): Promise<Mp4Keyframes | null> {
+  if (moov.length <= inlineBytes) return fromMoov(moov);
+  return isolate.call<Mp4Keyframes | null>('fromMoov', [moov]);
 }
 
 /**

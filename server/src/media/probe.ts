@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { AudioStreamInfo, MediaMetadata, Projection, VideoStreamInfo } from '@vodkit/api';
+import type { AudioStreamInfo, FieldOrder, MediaMetadata, Projection, VideoStreamInfo } from '@vodkit/api';
 import type { FfmpegPaths } from './ffmpeg.ts';
 import { capture } from './process.ts';
 import { type SourceInput, sourceInputOptions, sourceRedactions, sourceTarget } from './source.ts';
@@ -215,6 +215,7 @@ export interface RawStream {
   pix_fmt?: string;
   bits_per_raw_sample?: string;
   color_transfer?: string;
+  field_order?: string;
   r_frame_rate?: string;
   avg_frame_rate?: string;
   duration?: string;
@@ -265,7 +266,16 @@ function toVideo(s: RawStream, formatTags: Record<string, string>): VideoStreamI
     rotation,
     projection: projectionOf(s, formatTags),
     bitrate: int(s.bit_rate),
+    fieldOrder: fieldOrderOf(s),
   };
+}
+
+const FIELD_ORDERS = new Set<string>(['progressive', 'tt', 'bb', 'tb', 'bt']);
+
+/** ffprobe leaves `field_order` out (or says `unknown`) when neither the container nor the stream tells. */
+function fieldOrderOf(s: RawStream): FieldOrder {
+  const order = s.field_order ?? '';
+  return FIELD_ORDERS.has(order) ? (order as FieldOrder) : 'unknown';
 }
 
 function toAudio(s: RawStream): AudioStreamInfo {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type { CaptionTrack, EncoderJob, Video } from '@vodkit/api';
 import { signPlaybackToken, signToken } from '@vodkit/api/sign';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
 import { apiFetcher, startServer, type TestServer } from '../../test/server.ts';
@@ -323,4 +324,83 @@ describe('a revoked key (issue 19 #7)', () => {
     await expect(node.verifyToken(t, access)).rejects.toMatchObject({ code: 'playback_token_invalid' });
     expect(KEY_STATE_TTL_MS).toBeLessThanOrEqual(60_000);
   }, 120_000);
+});
+
+describe("the audit's held attacks on tokens and signatures (issue 19)", () => {
+  it('refuses forged, reshaped and reused playback tokens and signatures, across videos too', async () => {
+    // A second protected video of the same key: what one video's credentials are worth on another.
+    const clipDir = tempDir('vodkit-gate-second-');
+    const clip = fs.readFileSync(await clips.h264Aac(clipDir, { duration: 1, width: 160, height: 90 }));
+    fs.rmSync(clipDir, { recursive: true, force: true });
+    const fileId = fileIdOf(await tusUpload(clip, { baseUrl: server.baseUrl, bearer: token }));
+    const created = await api('/v1/encoder/jobs', {
+      method: 'POST',
+      json: { fileId, presets: [{ resolutions: ['240'] }], protected: true },
+    });
+    expect(created.status).toBe(201);
+    const other = ((await created.json()) as EncoderJob).videoId;
+
+    const key = server.devKey;
+    const secret = new TextEncoder().encode(key.secret);
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const jwt = (header: Record<string, unknown>, claims: Record<string, unknown>, k = secret) =>
+      new SignJWT({ apikey: key.apiKey, ...claims })
+        .setProtectedHeader({ alg: 'HS256', ...header } as { alg: string })
+        .sign(k);
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const mine = await playbackToken();
+    const theirs = await signPlaybackToken({ apiKey: key.apiKey, secret: key.secret, videoId: other });
+    const [h, p] = mine.split('.');
+    const good = { aud: 'playback', sub: job.videoId, exp };
+    const tokens: [string, string, string][] = [
+      [
+        'alg none',
+        `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...good, apikey: key.apiKey })}.`,
+        'playback_token_invalid',
+      ],
+      ['HS512', await jwt({ alg: 'HS512' }, good), 'playback_token_invalid'],
+      ['aud api', await jwt({}, { ...good, aud: 'api' }), 'playback_token_invalid'],
+      ['no aud', await jwt({}, { sub: job.videoId, exp }), 'playback_token_invalid'],
+      ['no sub', await jwt({}, { aud: 'playback', exp }), 'playback_token_invalid'],
+      ['no exp', await jwt({}, { aud: 'playback', sub: job.videoId }), 'playback_token_invalid'],
+      ['not yet valid', await jwt({}, { ...good, nbf: exp - 60 }), 'playback_token_invalid'],
+      ['unknown key', await jwt({}, { ...good, apikey: 'nosuchkey00000000000' }), 'playback_token_invalid'],
+      ['spliced signature', `${h}.${p}.${theirs.split('.')[2]}`, 'playback_token_invalid'],
+      ['payload swapped', `${h}.${theirs.split('.')[1]}.${mine.split('.')[2]}`, 'playback_token_invalid'],
+      ["another video's token", theirs, 'playback_token_wrong_video'],
+    ];
+    for (const [what, t, code] of tokens) {
+      const res = await rawGet(`/stream/${job.videoId}/${kinds.segment}?token=${encodeURIComponent(t)}`);
+      expect(res.status, what).toBe(code === 'playback_token_wrong_video' ? 403 : 401);
+      expect(res.body, what).toContain(`"${code}"`);
+    }
+
+    // Signatures: a real one of each video, then every way to reuse or reshape one.
+    const sigOf = async (videoId: string, t: string) =>
+      /sig=([\w.-]+)/.exec(
+        await (await fetch(`${server.baseUrl}/stream/${videoId}/master.m3u8?token=${t}`)).text(),
+      )?.[1];
+    const sig = (await sigOf(job.videoId, mine))!;
+    const [sExp, mac] = sig.split('.') as [string, string];
+    const sigs: [string, string][] = [
+      ["this video's, on the other video", `/stream/${other}/master.m3u8?sig=${sig}`],
+      ["this video's, on the other video's segment", `/stream/${other}/240/seg_00000.m4s?sig=${sig}`],
+      ['hex expiry', `/stream/${job.videoId}/${kinds.segment}?sig=0x${Number(sExp).toString(16)}.${mac}`],
+      ['signed expiry', `/stream/${job.videoId}/${kinds.segment}?sig=%2B${sExp}.${mac}`],
+      ['padded expiry', `/stream/${job.videoId}/${kinds.segment}?sig=%20${sExp}.${mac}`],
+      ['exponent expiry', `/stream/${job.videoId}/${kinds.segment}?sig=${Number(sExp) / 10}e1.${mac}`],
+      ['trailing part', `/stream/${job.videoId}/${kinds.segment}?sig=${sig}.x`],
+      ['padded mac', `/stream/${job.videoId}/${kinds.segment}?sig=${sig}%3D`],
+      ['mac only', `/stream/${job.videoId}/${kinds.segment}?sig=${mac}`],
+      ['empty', `/stream/${job.videoId}/${kinds.segment}?sig=`],
+      ['the token as a sig', `/stream/${job.videoId}/${kinds.segment}?sig=${mine}`],
+    ];
+    for (const [what, target] of sigs) {
+      const res = await rawGet(target);
+      expect(res.status, what).toBe(401);
+      expect(res.body, what).toMatch(/"playback_token_(invalid|missing)"/);
+    }
+    // The real one still works where it belongs (the table refused for the right reason).
+    expect((await rawGet(`/stream/${job.videoId}/${kinds.segment}?sig=${sig}`)).status).toBe(200);
+  }, 60_000);
 });

@@ -524,6 +524,7 @@ export class PictureService {
     let render = this.#renders.get(file);
     if (!render) {
       this.#checkBudget(request.client);
+      // `limits` is the one knob, changed at run time too (tests): p-limit follows it.
       if (this.slots.concurrency !== this.limits.renderConcurrency) {
         this.slots.concurrency = this.limits.renderConcurrency;
       }

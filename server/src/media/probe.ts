@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { AudioStreamInfo, MediaMetadata, Projection, VideoStreamInfo } from '@vodkit/api';
+import type { AudioStreamInfo, FieldOrder, MediaMetadata, Projection, VideoStreamInfo } from '@vodkit/api';
 import type { FfmpegPaths } from './ffmpeg.ts';
 import { capture } from './process.ts';
 import { type SourceInput, sourceInputOptions, sourceRedactions, sourceTarget } from './source.ts';
@@ -215,6 +215,7 @@ export interface RawStream {
   pix_fmt?: string;
   bits_per_raw_sample?: string;
   color_transfer?: string;
+  field_order?: string;
   r_frame_rate?: string;
   avg_frame_rate?: string;
   duration?: string;
@@ -254,6 +255,7 @@ const STREAM_FIELDS: Record<string, Check> = {
   pix_fmt: isString,
   bits_per_raw_sample: isNumeric,
   color_transfer: isString,
+  field_order: isString,
   r_frame_rate: isString,
   avg_frame_rate: isString,
   duration: isNumeric,
@@ -268,15 +270,22 @@ const FORMAT_FIELDS: Record<string, Check> = {
   bit_rate: isNumeric,
 };
 
+/**
+ * The string and number fields of `v` (fields toMetadata reads later are not lost here), minus those
+ * `checks` names with a value of another type.
+ */
 function fields(v: Record<string, unknown>, checks: Record<string, Check>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, check] of Object.entries(checks)) if (check(v[key])) out[key] = v[key];
+  for (const [key, value] of Object.entries(v)) {
+    if (isNumeric(value) && (checks[key]?.(value) ?? true)) out[key] = value;
+  }
   return out;
 }
 
 /**
- * ffprobe's JSON, reduced to the fields toMetadata reads, each of the type it expects: the values come
- * from the uploaded file (tags, side data), and a field of another type is dropped, not trusted.
+ * ffprobe's JSON, each field toMetadata reads of the type it expects: the values come from the uploaded
+ * file (tags, side data), and a field of another type is dropped, not trusted. Other string and number
+ * fields pass as they are; other objects and arrays do not.
  * Not JSON, or not an object → ProbeError.
  */
 export function parseProbeJson(text: string): RawProbe {
@@ -350,7 +359,16 @@ function toVideo(s: RawStream, formatTags: Record<string, string>): VideoStreamI
     rotation,
     projection: projectionOf(s, formatTags),
     bitrate: int(s.bit_rate),
+    fieldOrder: fieldOrderOf(s),
   };
+}
+
+const FIELD_ORDERS = new Set<string>(['progressive', 'tt', 'bb', 'tb', 'bt']);
+
+/** ffprobe leaves `field_order` out (or says `unknown`) when neither the container nor the stream tells. */
+function fieldOrderOf(s: RawStream): FieldOrder {
+  const order = s.field_order ?? '';
+  return FIELD_ORDERS.has(order) ? (order as FieldOrder) : 'unknown';
 }
 
 function toAudio(s: RawStream): AudioStreamInfo {

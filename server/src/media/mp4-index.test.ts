@@ -18,6 +18,17 @@ describe('MP4 index: counts read from the file are bounded by the file', () => {
     expect(await mp4Keyframes(files.hostile)).toEqual(original);
   });
 
+  it('holds a constant-size stsz (no table) to one sample per byte of moov', () => {
+    const moov = Buffer.from(moovOf(fs.readFileSync(files.hostile)));
+    const at = moov.indexOf('stsz');
+    // stsz: version/flags, a constant sample size, then the count.
+    moov.writeUInt32BE(1000, at + 8);
+    moov.writeUInt32BE(moov.length + 1, at + 12);
+    expect(fromMoov(moov)).toBeNull();
+    moov.writeUInt32BE(50, at + 12);
+    expect(fromMoov(moov)).toEqual({ times: [0], offsetS: 0 });
+  });
+
   it('indexes a large moov in a worker, with the same result', async () => {
     for (const file of [files.original, files.hostile]) {
       const moov = moovOf(fs.readFileSync(file));

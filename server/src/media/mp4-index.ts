@@ -238,14 +238,19 @@ export function fromMoov(moov: Buffer): Mp4Keyframes | null {
 
 /**
  * How many samples the track has, from stsz (or stz2): a per-sample size table must fit in its box, so
- * the count is bounded by the moov's size. A constant sample size lists no table; its count is still
- * capped. null when there is no sample size box or the count is over MAX_INDEX_SAMPLES.
+ * the count is bounded by the moov's size. A constant sample size lists no table (video frames never
+ * have one): its count is held to one sample per byte of moov, so that a small moov, indexed inline,
+ * stays small work. null when there is no sample size box or the count is over these bounds.
  */
 function sampleCount(moov: Buffer, stbl: Box): number | null {
   const stszBox = child(moov, stbl, 'stsz');
   if (stszBox) {
     const stsz = new BoxReader(moov, stszBox);
-    const count = stsz.u32(4) === 0 ? stsz.count(8, 4) : stsz.u32(8);
+    if (stsz.u32(4) !== 0) {
+      const count = stsz.u32(8);
+      return count <= Math.min(MAX_INDEX_SAMPLES, moov.length) ? count : null;
+    }
+    const count = stsz.count(8, 4);
     return count <= MAX_INDEX_SAMPLES ? count : null;
   }
   const stz2Box = child(moov, stbl, 'stz2');

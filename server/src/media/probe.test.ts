@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, interlacedClip, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
 import { injectSphericalV1 } from '../../test/spherical.ts';
 import { isInterlaced } from './deinterlace.ts';
-import { ProbeError, probeFile, toMetadata } from './probe.ts';
+import { ProbeError, parseProbeJson, probeFile, toMetadata } from './probe.ts';
 
 const paths = {
   ffmpegPath: process.env.FFMPEG_PATH || 'ffmpeg',
@@ -197,6 +197,29 @@ describe('probeFile on hostile input', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProbeError);
     expect((err as ProbeError).code).toBe('probe_failed');
+  });
+});
+
+describe('parseProbeJson: the JSON boundary (found by the fuzzer)', () => {
+  it('drops fields of the wrong type instead of handing them to toMetadata', () => {
+    // Each of these threw a TypeError in toMetadata (streams.find, v.split, null.codec_type).
+    const hostile = [
+      '{"streams":{"0":{}},"format":{}}',
+      '{"streams":[{"codec_type":"video","avg_frame_rate":30,"r_frame_rate":["30/1"],"width":"640"}]}',
+      '{"streams":[null,{"codec_type":"audio","channels":"2","tags":{"x":{}}}],"format":{"tags":[1]}}',
+      '{"streams":[{"codec_type":"video","side_data_list":{"rotation":90},"disposition":null}]}',
+    ];
+    for (const text of hostile) expect(() => toMetadata(parseProbeJson(text))).not.toThrow();
+    const m = toMetadata(
+      parseProbeJson('{"streams":[{"codec_type":"video","avg_frame_rate":30,"width":"640","height":360}]}'),
+    );
+    expect(m.video).toMatchObject({ width: 0, height: 360, fps: null });
+  });
+
+  it('refuses text that is not a JSON object with probe_failed', () => {
+    for (const text of ['', 'nope', '[]', 'null', '"x"']) {
+      expect(() => parseProbeJson(text)).toThrow(ProbeError);
+    }
   });
 });
 

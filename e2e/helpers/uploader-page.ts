@@ -68,6 +68,23 @@ export function tusRequests(page: Page): Request[] {
   return seen;
 }
 
+/**
+ * Resolves once every upload request made so far has ended (answered whole, or aborted) and the page
+ * has run two more tasks: an uploader that kept going would have sent its next request by then. The
+ * event that makes a "nothing more was sent" check mean something, instead of a fixed wait.
+ */
+export async function requestsSettled(page: Page, requests: readonly Request[]): Promise<void> {
+  await Promise.all(
+    requests.map(async (r) => {
+      const res = await r.response().catch(() => null);
+      await res?.finished().catch(() => null);
+    }),
+  );
+  await page.evaluate(async () => {
+    for (let i = 0; i < 2; i++) await new Promise((r) => setTimeout(r, 0));
+  });
+}
+
 /** Waits until the element has reported at least `percent` of the upload sent. */
 export function reachedPercent(page: Page, percent: number): Promise<unknown> {
   return page.waitForFunction(

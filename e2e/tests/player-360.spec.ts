@@ -56,13 +56,18 @@ async function pausedOnAFrame(player: Locator): Promise<void> {
   await settled(player);
 }
 
+/** Resolves after two animation frames of the page: a redraw asked for before then has happened. */
+const animationFrames = (player: Locator) =>
+  player.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+
 /** Paused, the sphere stops drawing once it has drawn the last frame: waits for that; its frame count. */
 async function settled(player: Locator): Promise<number> {
   const frames = () => view(player).then((v) => v!.frames);
+  // The sphere draws in animation frames: unchanged across two of them, it has stopped drawing.
   await expect
     .poll(async () => {
       const n = await frames();
-      await new Promise((r) => setTimeout(r, 300));
+      await animationFrames(player);
       return (await frames()) - n;
     })
     .toBe(0);
@@ -168,9 +173,25 @@ test.describe('on a phone', () => {
     });
     // The device itself is Chromium's emulated orientation sensor, driven over CDP.
     const cdp = await page.context().newCDPSession(page);
-    const orient = (alpha: number) =>
+    const override = (alpha: number) =>
       cdp.send('DeviceOrientation.setDeviceOrientationOverride', { alpha, beta: 90, gamma: 0 });
-    await orient(0);
+    // Resolves once the page has received the new orientation and a task has run after it. The
+    // listener is in place before the sensor moves, so the event cannot slip past it.
+    const orient = async (alpha: number) => {
+      await page.evaluate((a) => {
+        (window as unknown as { oriented: Promise<void> }).oriented = new Promise<void>((resolve) => {
+          const on = (e: DeviceOrientationEvent) => {
+            if (Math.round(e.alpha ?? -1) % 360 !== a) return;
+            removeEventListener('deviceorientation', on);
+            setTimeout(resolve, 0);
+          };
+          addEventListener('deviceorientation', on);
+        });
+      }, alpha);
+      await override(alpha);
+      await page.evaluate(() => (window as unknown as { oriented: Promise<void> }).oriented);
+    };
+    await override(0);
     const player = await open360(page);
     await pausedOnAFrame(player);
     const canvas = player.locator('canvas');
@@ -181,7 +202,7 @@ test.describe('on a phone', () => {
     const drawn = await settled(player);
     const before = await canvas.screenshot();
     await orient(90);
-    await new Promise((r) => setTimeout(r, 500));
+    await animationFrames(player);
     // Refused: the sphere does not even draw again.
     expect((await view(player))!.frames).toBe(drawn);
 
@@ -195,7 +216,7 @@ test.describe('on a phone', () => {
     await settled(player);
     const still = await canvas.screenshot();
     await orient(270);
-    await new Promise((r) => setTimeout(r, 500));
+    await animationFrames(player);
     expect((await canvas.screenshot()).equals(still)).toBe(true);
   });
 });

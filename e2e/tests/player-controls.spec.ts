@@ -330,7 +330,9 @@ test('the controls do not fade while keyboard focus is on one of them', async ({
   const focused = await player.evaluate((p) => p.shadowRoot!.activeElement?.getAttribute('part'));
   expect(focused).toBeTruthy();
   await expect(frame).not.toHaveClass(/idle/);
-  await page.waitForTimeout(4000);
+  // A page timer armed now, longer than the player's 2.5 s idle delay, fires after any idle timer the
+  // key press armed (timers of one page fire in deadline order): by then the bar would have hidden.
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 2500 + 500)));
   await expect(frame).not.toHaveClass(/idle/);
   await expect(player.locator('[part="controls"]')).toHaveCSS('opacity', '1');
 });

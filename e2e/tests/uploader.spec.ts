@@ -10,6 +10,7 @@ import {
   reachedPercent,
   readyFile,
   recordEvents,
+  requestsSettled,
   sha256,
   storedUpload,
   throttleUpload,
@@ -130,8 +131,8 @@ test('max-size refuses a bigger file before sending any request', async ({ page 
   await expect(uploader(page).locator('[part~=error]')).toContainText('files can be at most 100 kB');
   await expect(uploader(page).locator('[part~=status]')).toHaveText('Not accepted');
   await expect(uploader(page).locator('[part~=retry-button]')).toHaveCount(0);
-  // Nothing went out: no token either, the size check runs first.
-  await page.waitForTimeout(500);
+  // Nothing went out: no token either, the size check runs first. A refusal by the server would
+  // have needed its requests before this error event, and the error is final (no retry button).
   expect(requests).toHaveLength(0);
   expect(await page.evaluate(() => window.uploaderEvents.some((e) => e.type === 'vod-upload-start'))).toBe(
     false,
@@ -158,9 +159,9 @@ test('pause, then resume: the upload finishes with identical bytes', async ({ pa
   // While paused, nothing is sent and the server holds part of the file.
   const uploadUrl = (await requests.find((r) => r.method() === 'POST')!.response())!.headers().location!;
   const fileId = uploadUrl.split('/').pop()!;
-  await page.waitForTimeout(300);
   const sentWhilePaused = requests.length;
-  await page.waitForTimeout(1000);
+  // The PATCH in flight at the pause has ended: one that kept going would have sent the next chunk.
+  await requestsSettled(page, requests);
   expect(requests.length).toBe(sentWhilePaused);
   const head = await fetch(new URL(uploadUrl, baseUrl()), {
     method: 'HEAD',
@@ -369,8 +370,9 @@ test('auto-start="false" waits for the Upload button', async ({ page }) => {
   const requests = tusRequests(page);
   await open(page, { 'auto-start': 'false' });
   await uploader(page).locator('input[type=file]').setInputFiles(small);
+  // "Ready" is a state a row that auto-starts never shows (adding queues it in the same call).
   await expect(uploader(page).locator('[part~=status]')).toHaveText('Ready');
-  await page.waitForTimeout(300);
+  await requestsSettled(page, requests);
   expect(requests).toHaveLength(0);
   await uploader(page).getByRole('button', { name: 'Upload' }).click();
   const done = await waitForEvent(page, 'vod-upload-complete');
@@ -392,7 +394,8 @@ test('an element removed mid-upload leaves the upload on the server; put back, i
     el.remove();
     (window as unknown as { reattach: () => void }).reattach = () => parent.append(el);
   });
-  await page.waitForTimeout(500);
+  // The PATCH in flight at the removal has ended: a DELETE on disconnect would have gone out by then.
+  await requestsSettled(page, requests);
   expect(requests.some((r) => r.method() === 'DELETE')).toBe(false);
 
   await page.evaluate(() => (window as unknown as { reattach: () => void }).reattach());
@@ -439,7 +442,7 @@ test('accept refuses another type of file before sending any request', async ({ 
   const error = await waitForEvent(page, 'vod-upload-error');
   expect(error.code).toBe('unsupported_media');
   await expect(uploader(page).locator('[part~=error]')).toContainText('Allowed: video/*');
-  await page.waitForTimeout(300);
+  // Refused by the element before any request (the error event came first, and is final).
   expect(requests).toHaveLength(0);
 });
 

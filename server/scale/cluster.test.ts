@@ -152,24 +152,26 @@ describe('a cluster of one API node and two workers', () => {
       jobs.push((await res.json()) as Job);
     }
 
-    // Find a job that worker-1 holds, and kill worker-1 in the middle of it.
+    // Find a job that worker-1 holds and has reported progress on (it is encoding, not just
+    // claimed), and kill worker-1 in the middle of it.
     const db = new pg.Client({ connectionString: env.VOD_DATABASE_URL });
     await db.connect();
     const victim = workers[0]!;
     let held: string | null = null;
-    for (let i = 0; i < 600 && !held; i++) {
+    for (let i = 0; i < 1200 && !held; i++) {
       const { rows } = await db.query<{ job_id: string; lease_owner: string; progress: number }>(
         "SELECT job_id, lease_owner, progress FROM jobs WHERE status = 'processing'",
       );
       held =
         rows.find(
           (r) =>
-            r.lease_owner.includes(`:${victim.child.pid}:`) || r.lease_owner.endsWith(`:${victim.child.pid}`),
+            (r.lease_owner.includes(`:${victim.child.pid}:`) ||
+              r.lease_owner.endsWith(`:${victim.child.pid}`)) &&
+            r.progress > 0,
         )?.job_id ?? null;
       if (!held) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(held, 'worker-1 never held a job').not.toBeNull();
-    await new Promise((r) => setTimeout(r, 1500));
+    expect(held, 'worker-1 never got into a job').not.toBeNull();
     const before = (await db.query('SELECT status, attempts FROM jobs WHERE job_id = $1', [held])).rows[0];
     expect(before.status).toBe('processing');
     victim.child.kill('SIGKILL');

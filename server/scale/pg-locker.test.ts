@@ -35,20 +35,28 @@ describe('PgLocker', () => {
     const id = `upload-${crypto.randomUUID()}`;
     const held = a.newLock(id);
     let asked = 0;
+    let askedNow = () => {};
+    const wasAsked = new Promise<void>((resolve) => {
+      askedNow = resolve;
+    });
     await held.lock(never, async () => {
       asked++;
-      // As tus does: the holder's request is cancelled, and its handler unlocks a moment later.
-      setTimeout(() => void held.unlock(), 200);
+      askedNow();
     });
-    const order: string[] = [];
+    let bLocked = false;
     const taken = b
       .newLock(id)
       .lock(never, () => {})
-      .then(() => order.push('b locked'));
-    setTimeout(() => order.push('200 ms passed'), 100);
+      .then(() => {
+        bLocked = true;
+      });
+    // B has asked A to let go, and waits: the lock is still A's until A's handler unlocks it (as
+    // tus does, once the holder's request is cancelled).
+    await wasAsked;
+    expect(bLocked).toBe(false);
+    await held.unlock();
     await taken;
     expect(asked).toBe(1);
-    expect(order).toEqual(['200 ms passed', 'b locked']);
   });
 
   it('times out with tus ERR_LOCK_TIMEOUT when the holder never lets go, and honours the abort signal', async () => {

@@ -88,3 +88,59 @@ export async function rotatedCopy(source: string, file: string, degrees = 90): P
   );
   return file;
 }
+
+/**
+ * Two MPEG-TS clips joined, 64×64 for 1 s then 1280×720 for 2 s: ffprobe sees only the first (a
+ * 4,096-pixel video), the decoder meets the second (issue 19 #5). Video only.
+ */
+export async function growingTs(dir: string): Promise<string> {
+  const part = (name: string, size: string, seconds: number) =>
+    makeClip(path.join(dir, name), {
+      duration: seconds,
+      width: Number(size.split('x')[0]),
+      height: Number(size.split('x')[1]),
+      audio: null,
+      extra: ['-f', 'mpegts'],
+    });
+  const [small, large] = await Promise.all([part('small.ts', '64x64', 1), part('large.ts', '1280x720', 2)]);
+  const file = path.join(dir, 'growing.ts');
+  fs.writeFileSync(file, Buffer.concat([fs.readFileSync(small), fs.readFileSync(large)]));
+  return file;
+}
+
+export interface InterlacedClipOptions {
+  width: number;
+  height: number;
+  /** Seconds, default 2. */
+  duration?: number;
+  /** Which field comes first in time, default top. */
+  order?: 'tff' | 'bff';
+  /** Video codec args, default H.264 coded interlaced (MBAFF). */
+  video?: string[];
+}
+
+/**
+ * An interlaced 25i clip (no audio) made from 50p: testsrc2 with a white bar crossing the frame three
+ * times a second, its two fields taken 1/50 s apart and interleaved (`tinterlace`), coded interlaced.
+ * Every moving edge combs when it is shown as a frame.
+ */
+export async function interlacedClip(file: string, o: InterlacedClipOptions): Promise<string> {
+  const { width: w, height: h } = o;
+  const bar = { w: Math.max(4, Math.round(w / 10 / 2) * 2), h: Math.round(h / 2) };
+  const order = o.order ?? 'tff';
+  const graph = [
+    `testsrc2=size=${w}x${h}:rate=50[bg]`,
+    `color=white:size=${bar.w}x${bar.h}:rate=50[bar]`,
+    `[bg][bar]overlay=x='mod(t*${3 * w}\\,${w - bar.w})':y=${Math.round(h / 4)}:shortest=1,` +
+      `tinterlace=${order === 'tff' ? 'interleave_top' : 'interleave_bottom'},setfield=${order}`,
+  ].join(';');
+  const video = o.video ?? ['-c:v', 'libx264', '-preset', 'ultrafast', '-flags', '+ilme+ildct', '-g', '25'];
+  const input = ['-f', 'lavfi', '-i', graph, '-t', String(o.duration ?? 2)];
+  const top = ['-top', order === 'tff' ? '1' : '0'];
+  await run(
+    process.env.FFMPEG_PATH || 'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-y', ...input, ...video, ...top, '-pix_fmt', 'yuv420p', file],
+    { timeout: 120_000 },
+  );
+  return file;
+}

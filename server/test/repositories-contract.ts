@@ -21,8 +21,19 @@ export interface ContractOptions {
 }
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-/** Lets the clock pass a millisecond, so "newest first" has something to sort by. */
-const tick = () => new Promise((r) => setTimeout(r, 3));
+/** Resolves once the wall clock is past `ms` (yielding between looks): waiting for a time, not guessing one. */
+async function clockPast(ms: number): Promise<void> {
+  const bound = Date.now() + 5000;
+  while (Date.now() <= ms) {
+    if (Date.now() > bound) throw new Error(`the clock never passed ${ms}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+/**
+ * Until the clock has left the millisecond the last write happened in, so the next one is stamped
+ * later and "newest first" has something to sort by (both engines stamp from this machine's clock).
+ */
+const tick = () => clockPast(Date.now());
 
 const metadata = {
   container: 'mov,mp4,m4a,3gp,3g2,mj2',
@@ -360,8 +371,8 @@ export function describeRepositoriesContract(
 
       it('requeues with the default clock once a lease has run out', async () => {
         await addJob(1);
-        await r.jobs.claimNext('dead', 1);
-        await new Promise((res) => setTimeout(res, 20));
+        const claimed = (await r.jobs.claimNext('dead', 1))!;
+        await clockPast(claimed.leaseUntil!);
         expect((await r.jobs.requeueExpired()).map((j) => j.jobId)).toEqual(['job1']);
       });
 

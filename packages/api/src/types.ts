@@ -26,6 +26,12 @@ export interface PlaybackTokenClaims {
 
 export type FileStatus = 'probing' | 'ready' | 'rejected';
 export type Projection = 'flat' | 'equirectangular' | 'cubemap';
+/**
+ * ffprobe's `field_order` of the video stream: `progressive`, or interlaced with `tt`/`bb` (top/bottom
+ * field first) or `tb`/`bt` (coded in one order, shown in the other); `unknown` when the stream does
+ * not say. Any of the four interlaced values means the source is deinterlaced.
+ */
+export type FieldOrder = 'progressive' | 'tt' | 'bb' | 'tb' | 'bt' | 'unknown';
 
 export interface VideoStreamInfo {
   codec: string;
@@ -45,6 +51,8 @@ export interface VideoStreamInfo {
   rotation: number;
   projection: Projection;
   bitrate: number | null;
+  /** Absent on files probed before Vodkit recorded it (they are treated as progressive). */
+  fieldOrder?: FieldOrder;
 }
 
 export interface AudioStreamInfo {

@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type FfmpegPaths, SAFE_INPUT_OPTIONS } from './ffmpeg.ts';
 import { downloadFile, INIT_FILE, MEDIA_PLAYLIST } from './layout.ts';
+import { readLines } from './m3u8.ts';
 import { runFfmpeg } from './process.ts';
 
 /** The init segment and the media segments of a finished rendition, joined: a fragmented MP4. */
 async function joinRendition(folder: string, out: string): Promise<void> {
   const playlist = await fs.promises.readFile(path.join(folder, MEDIA_PLAYLIST), 'utf8');
-  const parts = [INIT_FILE, ...playlist.split('\n').filter((l) => l && !l.startsWith('#'))];
+  const parts = [INIT_FILE, ...readLines(playlist).flatMap((l) => (l.kind === 'uri' ? [l.uri] : []))];
   const fh = await fs.promises.open(out, 'w');
   try {
     for (const p of parts) await fh.write(await fs.promises.readFile(path.join(folder, p)));

@@ -114,6 +114,19 @@ describe('buildEncodeArgs', () => {
     expect(optionValue(job.outputs[0]!.options, '-color_trc')).toBe('bt709');
   });
 
+  it('deinterlaces first, once before the split, in both processes; a progressive source is untouched', () => {
+    const bwdif = 'bwdif=mode=send_frame:parity=auto:deint=interlaced';
+    const plan = planLadder(meta(1920, 1080, { fieldOrder: 'tt', fps: 25 }));
+    const [start, rest] = encodeGroups(plan).map((g) => buildEncodeArgs(plan, opts, g).filterComplex);
+    expect(start!.split(';')[0]).toBe(`[0:V:0]${bwdif},split=1[s0]`);
+    expect(rest!.split(';')[0]).toBe(`[0:V:0]${bwdif},split=5[s1][s2][s3][s4][sp]`);
+    // An HDR one: deinterlaced before the start group's early scale and the tone mapping.
+    const hdr = planLadder(meta(1920, 1080, { fieldOrder: 'bb', hdr: true, bitDepth: 10 }));
+    const lone = buildEncodeArgs(hdr, opts, encodeGroups(hdr)[0]).filterComplex;
+    expect(lone).toMatch(new RegExp(`^\\[0:V:0\\]${bwdif},scale=426:240,zscale=t=linear`));
+    expect(buildEncodeArgs(planLadder(meta(1920, 1080)), opts).filterComplex).not.toContain('bwdif');
+  });
+
   it('encodes an audio-only source to one rendition per track and a waveform poster', () => {
     const job = buildEncodeArgs(planLadder({ ...meta(0, 0), video: null }), opts);
     expect(job.filterComplex).toBe('[0:a:0]showwavespic=s=1280x720:colors=0x4f8cff[poster]');

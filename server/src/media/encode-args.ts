@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { deinterlaceFilters } from './deinterlace.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, FFMPEG_PLAYLIST, INIT_FILE, POSTER_FILE, SEGMENT_PATTERN } from './layout.ts';
 import type { FfmpegJob } from './process.ts';
@@ -112,7 +113,8 @@ export function buildEncodeArgs(
 
   if (hasVideo) {
     const encoded = rungs.filter(({ r }) => !r.copy);
-    const pre: string[] = [];
+    // Deinterlaced once, before the split: every rung and the poster get whole frames.
+    const pre: string[] = deinterlaceFilters(plan.deinterlace);
     const lone = encoded.length === 1 && !posterFrame ? encoded[0]!.r : null;
     // A start group's one small rung is scaled before the tone mapping (float, the costly part), not after.
     if (plan.toneMap && lone) pre.push(`scale=${lone.width}:${lone.height}`);

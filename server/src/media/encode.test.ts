@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clips, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
+import { combRatio, idet } from '../../test/combing.ts';
+import { clips, interlacedClip, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
+import { DEINTERLACE_FILTER } from './deinterlace.ts';
 import { EncodeError, type EncodeOptions, type EncodeResult, startEncode } from './encode.ts';
 import { probeKeyframes } from './keyframes.ts';
 import { type EncodePlan, planLadder } from './ladder.ts';
@@ -471,6 +473,47 @@ describe('startEncode', () => {
       ],
     });
     expect((await probeKeyframes(paths, h264, 10_000)).interlaced).toBe(true);
+  });
+
+  it('deinterlaces a 576i H.264 TS once, before the split: both processes, every rung and the poster', async () => {
+    const input = await interlacedClip(path.join(dir, '576i.ts'), { width: 720, height: 576 });
+    const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
+    // Two encoded rungs: the start group makes 480, the other process 720 and the poster.
+    const plan = planLadder(metadata, { resolutions: ['480', '720'] });
+    expect(plan.deinterlace).toBe(true);
+    const { outDir } = await encode(input, '576i', { plan });
+    const rung = (name: string) => {
+      const folder = path.join(outDir, name);
+      const { init, segments } = media(read(path.join(folder, 'index.m3u8')));
+      const file = path.join(dir, `576i-${name}.mp4`);
+      fs.writeFileSync(
+        file,
+        Buffer.concat([init, ...segments].map((f) => fs.readFileSync(path.join(folder, f)))),
+      );
+      return file;
+    };
+    const [r480, r720] = [rung('480'), rung('720')];
+    const [source, reference, top, lower, poster] = await Promise.all([
+      combRatio(input),
+      combRatio(input, DEINTERLACE_FILTER),
+      combRatio(r720),
+      combRatio(r480),
+      combRatio(path.join(outDir, POSTER_FILE)),
+    ]);
+    // The 720 rung is at the source's size (720×576): its lines are the source's lines. Fields 1/50 s
+    // apart comb (6.1 here); bwdif's frames do not (0.6), like progressive pictures (0.5–0.8). Before
+    // the fix the rung was the source's fields, encoded: 5.4, and idet found 50 TFF frames of 50.
+    expect(source).toBeGreaterThan(1.5);
+    expect(reference).toBeLessThan(0.8);
+    expect(Math.abs(top - reference)).toBeLessThan(0.1);
+    expect(lower).toBeLessThan(0.9);
+    expect(poster).toBeLessThan(0.9);
+    // ffmpeg's own detector agrees: the source is all top-field-first, the rung progressive like the reference.
+    const [sourceFields, rungFields] = await Promise.all([idet(input), idet(r720)]);
+    expect(sourceFields.tff).toBeGreaterThanOrEqual(48);
+    expect(rungFields.progressive).toBeGreaterThanOrEqual(45);
+    // Still 25 frames a second: one frame per frame, not one per field.
+    expect(rungFields.tff + rungFields.bff + rungFields.progressive).toBe(50);
   });
 
   it('encodes a VP8/Vorbis webm', async () => {

@@ -224,6 +224,32 @@ describe('planLadder', () => {
     expect(plan.rungs.at(-1)).toMatchObject({ maxrate: 12_000_000, fps: null });
   });
 
+  it('deinterlaces what the probe (or the keyframe probe) says is interlaced, at the source rate, never copied', () => {
+    const keyframes = { times: [0, 2, 4, 6, 8], offsetS: 0, interlaced: false };
+    const plan = (video: Partial<VideoStreamInfo>, interlaced = false) =>
+      planLadder(
+        { ...meta(1920, 1080, { bitrate: 8_000_000, fps: 25, ...video }), duration: 10 },
+        { keyframes: { ...keyframes, interlaced } },
+      );
+    for (const fieldOrder of ['tt', 'bb', 'tb', 'bt'] as const) {
+      const p = plan({ fieldOrder });
+      expect(p.deinterlace).toBe(true);
+      // A standard H.264 source otherwise: its top rung is encoded, not copied, at 25 fps like the rest.
+      expect(p.rungs.map((r) => [r.copy, r.fps])).toEqual(Array(5).fill([false, null]));
+      expect(p.sourceFps).toBe(25);
+    }
+    // A file probed before the field order was recorded: the keyframe probe's says it.
+    expect(plan({}, true).deinterlace).toBe(true);
+    for (const fieldOrder of ['progressive', 'unknown', undefined] as const) {
+      const p = plan({ fieldOrder });
+      expect(p.deinterlace).toBe(false);
+      expect(p.rungs.at(-1)!.copy).toBe(true);
+    }
+    // DV in AVI says `unknown`, and SD DV is interlaced: deinterlaced (progressive frames would pass untouched).
+    expect(planLadder(meta(720, 576, { codec: 'dvvideo', fieldOrder: 'unknown' })).deinterlace).toBe(true);
+    expect(planLadder(meta(1920, 1080, {}, { video: null })).deinterlace).toBe(false);
+  });
+
   it('puts the poster at the top rung size, at most 1280 wide, near 10% in', () => {
     expect(planLadder(meta(1280, 720)).poster).toEqual({
       kind: 'frame',

@@ -1,4 +1,5 @@
 import { type MediaMetadata, RESOLUTIONS, type Resolution } from '@vodkit/api';
+import { isInterlaced } from './deinterlace.ts';
 import type { SourceKeyframes } from './keyframes.ts';
 import { printable } from './playlists.ts';
 import { cutsFromKeyframes, targetDuration, targetFor } from './schedule.ts';
@@ -70,6 +71,8 @@ export interface EncodePlan {
   sourceFps: number | null;
   /** HDR (PQ/HLG) sources are tone-mapped to SDR BT.709 so every browser shows the right colours. */
   toneMap: boolean;
+  /** Interlaced sources are deinterlaced (media/deinterlace.ts) before anything else; never copied. */
+  deinterlace: boolean;
   /** HLS segment length and keyframe interval, seconds: the same for every rung so switches are seamless. */
   segmentSeconds: number;
   /** The first segments' length, seconds: short so that a player can start at once (see media/schedule.ts). */
@@ -247,6 +250,7 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
       audio,
       sourceFps: null,
       toneMap: false,
+      deinterlace: false,
       segmentSeconds: SEGMENT_SECONDS,
       firstSegmentSeconds: FIRST_SEGMENT_SECONDS,
       forcedKeyframes: null,
@@ -264,6 +268,8 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
   const cappedFps = capFps(video.fps);
   const sourceFps = cappedFps ?? video.fps ?? 30;
   const fast = sourceFps > 31;
+  // The keyframe probe reads the field order too: it also covers files probed before it was recorded.
+  const deinterlace = isInterlaced(video) || options.keyframes?.interlaced === true;
 
   const possible: { name: Resolution; width: number; height: number }[] = [];
   for (const name of RESOLUTIONS) {
@@ -307,7 +313,7 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
   const topRung = rungs[rungs.length - 1]!;
   const cuts =
     options.keyframes &&
-    !options.keyframes.interlaced &&
+    !deinterlace &&
     topRung.width === srcW &&
     topRung.height === srcH &&
     isStandard(metadata, topRung.maxrate)
@@ -338,6 +344,7 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
     audio,
     sourceFps: cappedFps ?? video.fps,
     toneMap: video.hdr,
+    deinterlace,
     segmentSeconds: SEGMENT_SECONDS,
     firstSegmentSeconds: FIRST_SEGMENT_SECONDS,
     forcedKeyframes,

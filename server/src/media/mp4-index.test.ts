@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/fixtures.ts';
 import { hugeSttsMp4, moovOf } from '../../test/hostile-mp4.ts';
 import { Mp4FormatError } from './mp4/boxes.ts';
-import { fromMoov, mp4Keyframes } from './mp4-index.ts';
+import { fromMoov, indexMoov, mp4Keyframes } from './mp4-index.ts';
 
 let files: { original: string; hostile: string };
 beforeAll(async () => {
@@ -16,6 +16,27 @@ describe('MP4 index: counts read from the file are bounded by the file', () => {
     expect(original).toEqual({ times: [0], offsetS: 0 });
     expect(fromMoov(moovOf(fs.readFileSync(files.hostile)))).toEqual(original);
     expect(await mp4Keyframes(files.hostile)).toEqual(original);
+  });
+
+  it('holds a constant-size stsz (no table) to one sample per byte of moov', () => {
+    const moov = Buffer.from(moovOf(fs.readFileSync(files.hostile)));
+    const at = moov.indexOf('stsz');
+    // stsz: version/flags, a constant sample size, then the count.
+    moov.writeUInt32BE(1000, at + 8);
+    moov.writeUInt32BE(moov.length + 1, at + 12);
+    expect(fromMoov(moov)).toBeNull();
+    moov.writeUInt32BE(50, at + 12);
+    expect(fromMoov(moov)).toEqual({ times: [0], offsetS: 0 });
+  });
+
+  it('indexes a large moov in a worker, with the same result', async () => {
+    for (const file of [files.original, files.hostile]) {
+      const moov = moovOf(fs.readFileSync(file));
+      expect(await indexMoov(moov, 0)).toEqual(fromMoov(moov));
+    }
+    const broken = Buffer.from(moovOf(fs.readFileSync(files.original)));
+    broken.writeUInt32BE(0x7fffffff, broken.indexOf('stss') + 8);
+    await expect(indexMoov(broken, 0)).rejects.toMatchObject({ error: { code: 'MP4_MALFORMED' } });
   });
 
   it('rejects tables whose entry counts do not fit in their boxes (Mp4FormatError, and null for the caller)', async () => {

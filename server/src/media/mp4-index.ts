@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { Isolate } from './isolate.ts';
 import { type Box, BoxReader, boxes, child, children, Mp4FormatError, readBoxHeader } from './mp4/boxes.ts';
 import { SignedSourceUrl, type SourceInput } from './source.ts';
 
@@ -121,7 +122,7 @@ export async function mp4Keyframes(
   try {
     reader = SignedSourceUrl.is(source) ? urlReader(source.href, stats) : await fileReader(source);
     const moov = await readMoov(reader);
-    const index = moov && indexMoov(moov);
+    const index = moov && (await tablesOffLoop(moov));
     if (!index) return null;
     const { keyframes, checks, nalLengthSize } = index;
     if (nalLengthSize === null) return keyframes;
@@ -139,17 +140,37 @@ export async function mp4Keyframes(
   }
 }
 
+/** Up to this size a moov is indexed inline (a few ms); larger ones in a worker (media/isolate.ts). */
+export const INLINE_MOOV_BYTES = 512 * 1024;
+
+const isolate = new Isolate(new URL(import.meta.url), { timeoutMs: 15_000, maxHeapMb: 256 });
+
+/**
+ * fromMoov, off the event loop for a large moov: a 64 MB one holds millions of samples, and the server
+ * answering requests must not wait for them. Throws as fromMoov does (IsolateError from the worker).
+ */
+export async function indexMoov(moov: Buffer, inlineBytes = INLINE_MOOV_BYTES): Promise<Mp4Keyframes | null> {
+  if (moov.length <= inlineBytes) return fromMoov(moov);
+  return isolate.call<Mp4Keyframes | null>('fromMoov', [moov]);
+}
+
 /**
  * The first video track's keyframes from a whole `moov` box. Every count is checked against the box that
  * holds its table, and the samples expanded are those stsz lists (at most MAX_INDEX_SAMPLES): a
  * hostile stts cannot make this allocate more than the moov's size implies. Malformed → Mp4FormatError.
  */
 export function fromMoov(moov: Buffer): Mp4Keyframes | null {
-  return indexMoov(moov)?.keyframes ?? null;
+  return moovTables(moov)?.keyframes ?? null;
+}
+
+/** moovTables, off the event loop for a large moov (as indexMoov). */
+async function tablesOffLoop(moov: Buffer): Promise<MoovIndex | null> {
+  if (moov.length <= INLINE_MOOV_BYTES) return moovTables(moov);
+  return isolate.call<MoovIndex | null>('moovTables', [moov]);
 }
 
 /** The keyframes, and where the first presented ones lie in the file (to tell IDR frames from the others). */
-interface MoovIndex {
+export interface MoovIndex {
   keyframes: Mp4Keyframes;
   /** The first CHECKED_KEYFRAMES presented sync samples: byte ranges in the file. */
   checks: { offset: number; size: number }[];
@@ -160,7 +181,8 @@ interface MoovIndex {
 /** Presented keyframes whose NAL type is read: an open-GOP encoder makes every one after the first a non-IDR. */
 const CHECKED_KEYFRAMES = 2;
 
-function indexMoov(moov: Buffer): MoovIndex | null {
+/** The keyframes and the byte ranges of the first ones; exported for the worker (media/isolate.ts). */
+export function moovTables(moov: Buffer): MoovIndex | null {
   const root = boxes(moov, 0, moov.length).next().value;
   if (!root) return null;
   for (const trak of children(moov, root)) {
@@ -330,14 +352,19 @@ async function isIdr(
 
 /**
  * How many samples the track has, from stsz (or stz2): a per-sample size table must fit in its box, so
- * the count is bounded by the moov's size. A constant sample size lists no table; its count is still
- * capped. null when there is no sample size box or the count is over MAX_INDEX_SAMPLES.
+ * the count is bounded by the moov's size. A constant sample size lists no table (video frames never
+ * have one): its count is held to one sample per byte of moov, so that a small moov, indexed inline,
+ * stays small work. null when there is no sample size box or the count is over these bounds.
  */
 function sampleCount(moov: Buffer, stbl: Box): number | null {
   const stszBox = child(moov, stbl, 'stsz');
   if (stszBox) {
     const stsz = new BoxReader(moov, stszBox);
-    const count = stsz.u32(4) === 0 ? stsz.count(8, 4) : stsz.u32(8);
+    if (stsz.u32(4) !== 0) {
+      const count = stsz.u32(8);
+      return count <= Math.min(MAX_INDEX_SAMPLES, moov.length) ? count : null;
+    }
+    const count = stsz.count(8, 4);
     return count <= MAX_INDEX_SAMPLES ? count : null;
   }
   const stz2Box = child(moov, stbl, 'stz2');

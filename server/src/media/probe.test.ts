@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clips, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
+import { clips, interlacedClip, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
 import { injectSphericalV1 } from '../../test/spherical.ts';
-import { ProbeError, probeFile, toMetadata } from './probe.ts';
+import { isInterlaced } from './deinterlace.ts';
+import { ProbeError, parseProbeJson, probeFile, toMetadata } from './probe.ts';
 
 const paths = {
   ffmpegPath: process.env.FFMPEG_PATH || 'ffmpeg',
@@ -40,9 +41,34 @@ describe('probeFile on generated clips', () => {
       hdr: false,
       rotation: 0,
       projection: 'flat',
+      fieldOrder: 'progressive',
     });
     expect(m.video?.profile).toBeTruthy();
     expect(m.audio).toMatchObject({ codec: 'aac', channels: 1, sampleRate: 48000 });
+  });
+
+  it('records the field order of interlaced sources: H.264 in TS, bottom-first MPEG-2, DV in AVI', async () => {
+    const size = { width: 160, height: 128, duration: 0.4 };
+    const [h264, mpeg2] = await Promise.all([
+      interlacedClip(path.join(dir, 'i.ts'), size),
+      interlacedClip(path.join(dir, 'i.mpg'), {
+        ...size,
+        order: 'bff',
+        video: ['-c:v', 'mpeg2video', '-flags', '+ilme+ildct', '-b:v', '2M'],
+      }),
+    ]);
+    expect((await probe(h264)).metadata.video?.fieldOrder).toBe('tt');
+    expect((await probe(mpeg2)).metadata.video?.fieldOrder).toBe('bb');
+    // DV in AVI does not say (its frames are flagged interlaced): `unknown`, which deinterlaces DV.
+    const dv = await interlacedClip(path.join(dir, 'i.avi'), {
+      width: 720,
+      height: 576,
+      duration: 0.2,
+      order: 'bff',
+      video: ['-c:v', 'dvvideo'],
+    });
+    const video = (await probe(dv)).metadata.video!;
+    expect([video.codec, video.fieldOrder, isInterlaced(video)]).toEqual(['dvvideo', 'unknown', true]);
   });
 
   it('reads a VP8/Vorbis webm', async () => {
@@ -174,6 +200,29 @@ describe('probeFile on hostile input', () => {
   });
 });
 
+describe('parseProbeJson: the JSON boundary (found by the fuzzer)', () => {
+  it('drops fields of the wrong type instead of handing them to toMetadata', () => {
+    // Each of these threw a TypeError in toMetadata (streams.find, v.split, null.codec_type).
+    const hostile = [
+      '{"streams":{"0":{}},"format":{}}',
+      '{"streams":[{"codec_type":"video","avg_frame_rate":30,"r_frame_rate":["30/1"],"width":"640"}]}',
+      '{"streams":[null,{"codec_type":"audio","channels":"2","tags":{"x":{}}}],"format":{"tags":[1]}}',
+      '{"streams":[{"codec_type":"video","side_data_list":{"rotation":90},"disposition":null}]}',
+    ];
+    for (const text of hostile) expect(() => toMetadata(parseProbeJson(text))).not.toThrow();
+    const m = toMetadata(
+      parseProbeJson('{"streams":[{"codec_type":"video","avg_frame_rate":30,"width":"640","height":360}]}'),
+    );
+    expect(m.video).toMatchObject({ width: 0, height: 360, fps: null });
+  });
+
+  it('refuses text that is not a JSON object with probe_failed', () => {
+    for (const text of ['', 'nope', '[]', 'null', '"x"']) {
+      expect(() => parseProbeJson(text)).toThrow(ProbeError);
+    }
+  });
+});
+
 describe('toMetadata', () => {
   it('ignores cover art, reads legacy rotate tags and cubemap side data', () => {
     const m = toMetadata({
@@ -211,5 +260,15 @@ describe('toMetadata', () => {
     }).video!;
     expect(v).toMatchObject({ rotation: 90, width: 1080, height: 1920, bitDepth: 10, hdr: true, fps: 29.97 });
     expect(v.projection).toBe('cubemap');
+    // No field_order (or `unknown`) is unknown; swapped orders are kept as ffprobe says them.
+    expect(v.fieldOrder).toBe('unknown');
+    const order = (field_order: string) =>
+      toMetadata({ streams: [{ codec_type: 'video', field_order }] }).video!.fieldOrder;
+    expect([order('tb'), order('bt'), order('unknown'), order('weird')]).toEqual([
+      'tb',
+      'bt',
+      'unknown',
+      'unknown',
+    ]);
   });
 });

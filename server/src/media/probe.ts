@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { AudioStreamInfo, MediaMetadata, Projection, VideoStreamInfo } from '@vodkit/api';
+import type { AudioStreamInfo, FieldOrder, MediaMetadata, Projection, VideoStreamInfo } from '@vodkit/api';
 import type { FfmpegPaths } from './ffmpeg.ts';
 import { capture } from './process.ts';
 import { type SourceInput, sourceInputOptions, sourceRedactions, sourceTarget } from './source.ts';
@@ -162,9 +162,9 @@ function runFfprobe(ffprobePath: string, source: SourceInput, timeoutMs: number)
       if (failure) return reject(failure);
       if (code !== 0) return reject(stderrToError(err, source));
       try {
-        resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as RawProbe);
-      } catch {
-        reject(new ProbeError('probe_failed', 'ffprobe printed something that is not JSON'));
+        resolve(parseProbeJson(Buffer.concat(out).toString('utf8')));
+      } catch (e) {
+        reject(e);
       }
     });
   });
@@ -215,6 +215,7 @@ export interface RawStream {
   pix_fmt?: string;
   bits_per_raw_sample?: string;
   color_transfer?: string;
+  field_order?: string;
   r_frame_rate?: string;
   avg_frame_rate?: string;
   duration?: string;
@@ -224,6 +225,99 @@ export interface RawStream {
   disposition?: Record<string, number>;
   tags?: Record<string, string>;
   side_data_list?: Array<Record<string, unknown>>;
+}
+
+type Check = (v: unknown) => boolean;
+const isString: Check = (v) => typeof v === 'string';
+const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
+const isNumeric: Check = (v) => isString(v) || isNumber(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
+/** Tags: an object whose values are kept as strings (ffprobe writes strings; numbers are stringified). */
+const tagsOf = (v: unknown): Record<string, string> | undefined =>
+  isObject(v)
+    ? Object.fromEntries(
+        Object.entries(v)
+          .filter(([, t]) => isNumeric(t))
+          .map(([k, t]) => [k, String(t)]),
+      )
+    : undefined;
+
+const STREAM_FIELDS: Record<string, Check> = {
+  index: isNumber,
+  codec_type: isString,
+  codec_name: isString,
+  profile: isString,
+  width: isNumber,
+  height: isNumber,
+  coded_width: isNumber,
+  coded_height: isNumber,
+  pix_fmt: isString,
+  bits_per_raw_sample: isNumeric,
+  color_transfer: isString,
+  field_order: isString,
+  r_frame_rate: isString,
+  avg_frame_rate: isString,
+  duration: isNumeric,
+  bit_rate: isNumeric,
+  channels: isNumber,
+  sample_rate: isNumeric,
+};
+const FORMAT_FIELDS: Record<string, Check> = {
+  format_name: isString,
+  duration: isNumeric,
+  size: isNumeric,
+  bit_rate: isNumeric,
+};
+
+/**
+ * The string and number fields of `v` (fields toMetadata reads later are not lost here), minus those
+ * `checks` names with a value of another type.
+ */
+function fields(v: Record<string, unknown>, checks: Record<string, Check>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(v)) {
+    if (isNumeric(value) && (checks[key]?.(value) ?? true)) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * ffprobe's JSON, each field toMetadata reads of the type it expects: the values come from the uploaded
+ * file (tags, side data), and a field of another type is dropped, not trusted. Other string and number
+ * fields pass as they are; other objects and arrays do not.
+ * Not JSON, or not an object → ProbeError.
+ */
+export function parseProbeJson(text: string): RawProbe {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ProbeError('probe_failed', 'ffprobe printed something that is not JSON');
+  }
+  if (!isObject(raw)) throw new ProbeError('probe_failed', 'ffprobe printed JSON that is not an object');
+  const out: RawProbe = {};
+  if (Array.isArray(raw.streams)) {
+    out.streams = raw.streams.filter(isObject).map((s) => {
+      const stream = fields(s, STREAM_FIELDS) as RawStream;
+      if (isObject(s.disposition)) {
+        stream.disposition = Object.fromEntries(
+          Object.entries(s.disposition).filter(([, d]) => isNumber(d)),
+        ) as Record<string, number>;
+      }
+      const tags = tagsOf(s.tags);
+      if (tags) stream.tags = tags;
+      if (Array.isArray(s.side_data_list)) stream.side_data_list = s.side_data_list.filter(isObject);
+      return stream;
+    });
+  }
+  if (isObject(raw.format)) {
+    const format = fields(raw.format, FORMAT_FIELDS) as NonNullable<RawProbe['format']>;
+    const tags = tagsOf(raw.format.tags);
+    if (tags) format.tags = tags;
+    out.format = format;
+  }
+  return out;
 }
 
 const HDR_TRANSFERS = new Set(['smpte2084', 'arib-std-b67']);
@@ -265,7 +359,16 @@ function toVideo(s: RawStream, formatTags: Record<string, string>): VideoStreamI
     rotation,
     projection: projectionOf(s, formatTags),
     bitrate: int(s.bit_rate),
+    fieldOrder: fieldOrderOf(s),
   };
+}
+
+const FIELD_ORDERS = new Set<string>(['progressive', 'tt', 'bb', 'tb', 'bt']);
+
+/** ffprobe leaves `field_order` out (or says `unknown`) when neither the container nor the stream tells. */
+function fieldOrderOf(s: RawStream): FieldOrder {
+  const order = s.field_order ?? '';
+  return FIELD_ORDERS.has(order) ? (order as FieldOrder) : 'unknown';
 }
 
 function toAudio(s: RawStream): AudioStreamInfo {

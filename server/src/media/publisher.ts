@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type InitInfo, readInit, readSegment } from './fmp4.ts';
 import { IFRAME_PLAYLIST, INIT_FILE, MASTER_PLAYLIST, SEGMENT_NAME, variantPlaylist } from './layout.ts';
+import { attributeMap, readLines } from './m3u8.ts';
 import {
   type AudioRendition,
   iframePlaylist,
@@ -396,10 +397,12 @@ export async function writeAtomic(file: string, text: string | Buffer): Promise<
 export async function isPublishedComplete(outDir: string): Promise<boolean> {
   try {
     const master = await fs.promises.readFile(path.join(outDir, MASTER_PLAYLIST), 'utf8');
-    const uris = [
-      ...master.split('\n').filter((l) => l.trim() && !l.startsWith('#')),
-      ...[...master.matchAll(/#EXT-X-MEDIA:.*URI="([^"]+)"/g)].map((m) => m[1]!),
-    ].map((u) => u.trim());
+    const uris = readLines(master).flatMap((l) => {
+      if (l.kind === 'uri') return [l.uri];
+      const uri =
+        l.kind === 'tag' && l.name === '#EXT-X-MEDIA' ? attributeMap(l.value).get('URI') : undefined;
+      return uri ? [uri] : [];
+    });
     if (uris.length === 0) return false;
     for (const uri of uris) {
       if (uri.includes('..') || path.isAbsolute(uri)) return false;

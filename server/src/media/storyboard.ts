@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { deinterlaceFilters } from './deinterlace.ts';
 import type { FfmpegPaths } from './ffmpeg.ts';
 import type { SourceInput } from './source.ts';
 import {
@@ -104,6 +105,8 @@ export async function renderStoryboard(options: StoryboardOptions): Promise<void
   const sheet = path.join(outDir, STORYBOARD_SHEET);
   const vtt = path.join(outDir, STORYBOARD_VTT);
   const chain = [
+    // Before tpad/fps repeat frames: bwdif reads a repeated frame as still, and would weave its fields.
+    ...deinterlaceFilters(options.source.interlaced),
     'setpts=PTS-STARTPTS',
     `tpad=stop_mode=clone:stop_duration=${Math.ceil(plan.durationS + 1)}`,
     `fps=1000/${plan.intervalMs}`,

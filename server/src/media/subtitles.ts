@@ -4,6 +4,7 @@
  * Pure string functions: unit-tested without a server.
  */
 
+import { attributeMap, readLines, withoutAttribute } from './m3u8.ts';
 import { printable, quoted } from './playlists.ts';
 
 /** What a playlist needs to know of a track. */
@@ -59,29 +60,32 @@ export function withSubtitles(master: string, tracks: readonly SubtitleTrackInfo
     return `#EXT-X-MEDIA:${attrs.join(',')}`;
   });
 
-  const lines = master.split(/\r?\n/);
-  const out: string[] = [];
+  let out = '';
   let inserted = false;
-  for (const line of lines) {
-    const isVariant = line.startsWith('#EXT-X-STREAM-INF:') || line.startsWith('#EXT-X-I-FRAME-STREAM-INF:');
-    // A subtitles group already in the file (ours from an earlier pass, or the encoder's) is replaced.
-    if (line.startsWith('#EXT-X-MEDIA:') && /TYPE=SUBTITLES/.test(line)) continue;
-    if (!inserted && (isVariant || line.startsWith('#EXT-X-MEDIA:'))) {
-      out.push(...media);
-      inserted = true;
-    }
-    if (line.startsWith('#EXT-X-STREAM-INF:')) {
-      const attrs = line.replace(/,SUBTITLES="[^"]*"/, '');
-      out.push(`${attrs},SUBTITLES="${SUBTITLES_GROUP}"`);
+  for (const line of readLines(master)) {
+    const tag = line.kind === 'tag' ? line.name : null;
+    const isVariant = tag === '#EXT-X-STREAM-INF' || tag === '#EXT-X-I-FRAME-STREAM-INF';
+    // A subtitles group already in the file (ours from an earlier pass, or the encoder's) is replaced:
+    // read from the parsed TYPE, so an audio NAME="TYPE=SUBTITLES" is not taken for one.
+    if (
+      line.kind === 'tag' &&
+      tag === '#EXT-X-MEDIA' &&
+      attributeMap(line.value).get('TYPE') === 'SUBTITLES'
+    ) {
       continue;
     }
-    out.push(line);
+    if (!inserted && (isVariant || tag === '#EXT-X-MEDIA')) {
+      out += media.map((m) => m + eol).join('');
+      inserted = true;
+    }
+    if (line.kind === 'tag' && tag === '#EXT-X-STREAM-INF') {
+      out += `${tag}:${withoutAttribute(line.value, 'SUBTITLES')},SUBTITLES="${SUBTITLES_GROUP}"${line.eol}`;
+      continue;
+    }
+    out += line.text + line.eol;
   }
-  if (!inserted) {
-    // No variant at all is not a master playlist we can extend: leave it alone.
-    return master;
-  }
-  return out.join(eol);
+  // No variant at all is not a master playlist we can extend: leave it alone.
+  return inserted ? out : master;
 }
 
 /**

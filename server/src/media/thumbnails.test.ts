@@ -148,6 +148,23 @@ describe('renderFrames', () => {
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('decodes no frame larger than maxPixels (the cap reaches the decoder of every picture)', async () => {
+    const input = await makeClip(path.join(dir, 'capped.mp4'), {
+      duration: 1,
+      width: 640,
+      height: 360,
+      audio: null,
+    });
+    const file = path.join(dir, 'capped.jpg');
+    const out = [{ file, width: 64, height: 36, format: 'jpg' as const }];
+    const render = (maxPixels: number) =>
+      renderFrames({ paths, input, source, timeS: 0.5, outputs: out, timeoutMs: 30_000, maxPixels });
+    await expect(render(640 * 360 - 1)).rejects.toBeInstanceOf(PictureError);
+    expect(fs.existsSync(file)).toBe(false);
+    await render(640 * 360);
+    expect(fs.existsSync(file)).toBe(true);
+  });
+
   it('refuses what the demuxer allowlist refuses (a concat list is not opened)', async () => {
     const list = path.join(dir, 'list.ffconcat');
     fs.writeFileSync(list, `ffconcat version 1.0\nfile '${path.join(dir, 'h264-aac.mp4')}'\n`);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { deinterlaceFilters } from './deinterlace.ts';
 import { type FfmpegPaths, ffmpegCommand } from './ffmpeg.ts';
 import { type SourceInput, sourceInputOptions, sourceRedactions, sourceTarget } from './source.ts';
 
@@ -151,6 +152,8 @@ export interface SourcePicture {
   width: number;
   height: number;
   hdr: boolean;
+  /** Interlaced (the probe's field order): deinterlaced first, like the encode. */
+  interlaced?: boolean;
 }
 
 /** Height for `width` keeping the source's display aspect ratio. */
@@ -186,7 +189,11 @@ export interface RenderFramesOptions {
 export async function renderFrames(options: RenderFramesOptions): Promise<void> {
   const { outputs } = options;
   if (outputs.length === 0) return;
-  const pre = [...(options.source.hdr ? TONE_MAP_FILTERS : []), `split=${outputs.length}`];
+  const pre = [
+    ...deinterlaceFilters(options.source.interlaced),
+    ...(options.source.hdr ? TONE_MAP_FILTERS : []),
+    `split=${outputs.length}`,
+  ];
   const filters = [`[0:V:0]${pre.join(',')}${outputs.map((_, i) => `[s${i}]`).join('')}`];
   outputs.forEach((o, i) => {
     filters.push(`[s${i}]scale=${o.width}:${o.height}:flags=bicubic,setsar=1[o${i}]`);
@@ -251,6 +258,8 @@ export async function renderPoster(options: RenderPosterOptions): Promise<Poster
   const { width, height } = options;
   const pick = (window: number, keyframesOnly: boolean, sampler: string[]) => {
     const chain = [
+      // Deinterlaced before the sampler: bwdif needs the frames next to each one.
+      ...deinterlaceFilters(options.source.interlaced),
       ...sampler,
       ...(options.source.hdr ? TONE_MAP_FILTERS : []),
       `scale=${width}:${height}:flags=bicubic`,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { INLINE_CAPTION_CHARS, sanitizeCaptionsOffLoop } from './captions-isolate.ts';
 import { CaptionError, cleanCueText, formatTime, sanitizeCaptions } from './vtt.ts';
 
 const caught = (fn: () => unknown): CaptionError => {
@@ -171,6 +172,43 @@ describe('sanitizeCaptions: SRT', () => {
   it('refuses text that is neither', () => {
     expect(caught(() => sanitizeCaptions('just some words\n\nmore words')).message).toMatch(/SRT cue/);
     expect(caught(() => sanitizeCaptions('one\n00:00:01,000 --> 00:00:02,000\nx')).message).toMatch(/digits/);
+  });
+});
+
+describe('sanitizeCaptions: hostile sizes (issue 19)', () => {
+  const cue = '1\n00:00:01,000 --> 00:00:02,000\nhello\n\n';
+
+  it("refuses the audit's 300 KB and 600 KB of `y\\n\\n` blocks: one cue's text, capped on its total", () => {
+    for (const blocks of [100_000, 200_000]) {
+      const err = caught(() => sanitizeCaptions(cue + 'y\n\n'.repeat(blocks)));
+      expect(err.code).toBe('captions_too_large');
+      expect(err.message).toMatch(/more than 2000 characters/);
+    }
+    // Continuation blocks still join the cue they follow, up to the cap.
+    const joined = sanitizeCaptions(`${cue}second part\n\nthird\n`);
+    expect(joined.vtt).toContain('hello\nsecond part\nthird');
+  });
+
+  it('refuses a whole file over the input cap, and a timing line too long to be one', () => {
+    expect(caught(() => sanitizeCaptions('x'.repeat(101), 'srt', { maxInputChars: 100 })).code).toBe(
+      'captions_too_large',
+    );
+    const spaces = `1\n00:00:01,000${' '.repeat(200_000)}x-->\nhi\n`;
+    expect(caught(() => sanitizeCaptions(spaces)).message).toMatch(/timing line of/);
+  });
+
+  it('sanitizes large files in a worker with the same result and the same errors', async () => {
+    const many = Array.from(
+      { length: 2_000 },
+      (_, i) => `${i + 1}\n00:00:01,000 --> 00:00:02,000\n<b>x & y</b> <script>z</script>\n`,
+    ).join('\n');
+    expect(many.length).toBeGreaterThan(INLINE_CAPTION_CHARS);
+    expect(await sanitizeCaptionsOffLoop(many)).toEqual(sanitizeCaptions(many));
+    const bad = `${many}\nnot a cue\n00:00:01,000 --> nope\n`;
+    const err = await sanitizeCaptionsOffLoop(bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CaptionError);
+    expect(err).toMatchObject({ code: 'captions_malformed', line: caught(() => sanitizeCaptions(bad)).line });
+    expect((err as CaptionError).message).toBe(caught(() => sanitizeCaptions(bad)).message);
   });
 });
 

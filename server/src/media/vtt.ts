@@ -9,11 +9,16 @@ export type CaptionFormat = 'vtt' | 'srt';
 export interface SanitizeLimits {
   /** Cues beyond this are a `captions_too_large` error, not a silent cut. */
   maxCues: number;
-  /** Characters of one cue's text. */
+  /** Characters of one cue's text, summed over all its lines and (SRT) continuation blocks. */
   maxCueChars: number;
+  /** Characters of the whole input: what bounds the work, the output being at most a few times it. */
+  maxInputChars: number;
 }
 
-export const DEFAULT_LIMITS: SanitizeLimits = { maxCues: 20_000, maxCueChars: 2_000 };
+export const DEFAULT_LIMITS: SanitizeLimits = { maxCues: 20_000, maxCueChars: 2_000, maxInputChars: 1 << 20 };
+
+/** Longer than any real timing line: past it the line is refused before a regular expression sees it. */
+const MAX_TIMING_LINE = 1_000;
 
 export interface SanitizedCaptions {
   /** The clean WebVTT file: `WEBVTT`, kept REGION/STYLE blocks, then the cues. */
@@ -59,8 +64,15 @@ const ARROW = /\s+-->\s+/;
 export function sanitizeCaptions(
   input: string,
   format?: CaptionFormat,
-  limits: SanitizeLimits = DEFAULT_LIMITS,
+  only: Partial<SanitizeLimits> = {},
 ): SanitizedCaptions {
+  const limits: SanitizeLimits = { ...DEFAULT_LIMITS, ...only };
+  if (input.length > limits.maxInputChars) {
+    throw new CaptionError(
+      'captions_too_large',
+      `a caption file may be at most ${limits.maxInputChars} characters`,
+    );
+  }
   if (input.includes('\0'))
     throw new CaptionError('captions_malformed', 'the file contains NUL bytes: not text');
   const text = input.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
@@ -87,33 +99,42 @@ export function sanitizeCaptions(
   return { vtt: out.join('\n'), cueCount: cues.length, lastCueEnd, format: as };
 }
 
-function splitBlocks(text: string): Block[] {
-  const blocks: Block[] = [];
+/**
+ * The blank-line-separated blocks of the text, read as they are asked for: a reader that refuses a
+ * block early has not paid for the rest of the file.
+ */
+function* splitBlocks(text: string): Generator<Block> {
   let current: Block | null = null;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+  let lineNo = 0;
+  for (let pos = 0; pos <= text.length; ) {
+    const nl = text.indexOf('\n', pos);
+    const end = nl < 0 ? text.length : nl;
+    const line = text.slice(pos, end);
+    lineNo++;
+    pos = end + 1;
     if (line.trim() === '') {
+      if (current) yield current;
       current = null;
       continue;
     }
-    if (!current) {
-      current = { lines: [], start: i + 1 };
-      blocks.push(current);
-    }
+    current ??= { lines: [], start: lineNo };
     current.lines.push(line);
   }
-  return blocks;
+  if (current) yield current;
 }
 
-function readVtt(blocks: Block[], head: string[], cues: Cue[], limits: SanitizeLimits): void {
+function* chain<T>(...parts: Iterable<T>[]): Generator<T> {
+  for (const part of parts) yield* part;
+}
+
+function readVtt(blocks: Generator<Block>, head: string[], cues: Cue[], limits: SanitizeLimits): void {
   // The first block is the header: `WEBVTT` plus free text (and old-style metadata) that we drop,
   // up to a blank line or, as browsers read it, a line with "-->" that starts the first cue.
-  const header = blocks[0]!;
+  const header: Block = blocks.next().value ?? { lines: [], start: 1 };
   const arrowAt = header.lines.findIndex((l) => l.includes('-->'));
-  const rest = blocks.slice(1);
-  if (arrowAt > 0) rest.unshift({ lines: header.lines.slice(arrowAt), start: header.start + arrowAt });
-  for (const block of rest) {
+  const cueInHeader: Block[] =
+    arrowAt > 0 ? [{ lines: header.lines.slice(arrowAt), start: header.start + arrowAt }] : [];
+  for (const block of chain(cueInHeader, blocks)) {
     const first = block.lines[0]!;
     if (/^NOTE(?:[ \t]|$)/.test(first)) continue;
     if (/^STYLE[ \t]*$/.test(first) && !first.includes('-->')) {
@@ -140,42 +161,59 @@ function readVtt(blocks: Block[], head: string[], cues: Cue[], limits: SanitizeL
     const cue = parseTiming(block.lines[timingAt]!, block.start + timingAt, VTT_TIME);
     pushCue(
       cues,
-      { ...cue, id, text: cleanCueText(block.lines.slice(timingAt + 1), limits) },
+      { ...cue, id, text: cleanCue(block.lines.slice(timingAt + 1), limits).text },
       limits,
       block.start,
     );
   }
 }
 
-function readSrt(blocks: Block[], cues: Cue[], limits: SanitizeLimits): void {
+function readSrt(blocks: Iterable<Block>, cues: Cue[], limits: SanitizeLimits): void {
+  // The cue being read: SRT has no escape for blank lines inside a cue, so a block without timings
+  // continues it. Its parts are joined once, at its end (appending to a joined text per block copied
+  // the whole cue again each time), and their sum is held to maxCueChars as they come.
+  let cue: Cue | null = null;
+  let parts: string[] = [];
+  let chars = 0;
+  let line = 0;
+  const flush = () => {
+    if (cue) pushCue(cues, { ...cue, text: parts.filter(Boolean).join('\n') }, limits, line);
+  };
+  const add = (lines: string[]) => {
+    const part = cleanCue(lines, limits, chars);
+    chars += part.rawChars + 1;
+    parts.push(part.text);
+  };
   for (const block of blocks) {
     const timingAt = block.lines[0]!.includes('-->') ? 0 : block.lines[1]?.includes('-->') ? 1 : -1;
     if (timingAt < 0) {
-      // SRT has no escape for blank lines inside a cue: a block without timings continues the last one.
-      const last = cues.at(-1);
-      if (!last) {
+      if (!cue) {
         throw new CaptionError(
           'captions_malformed',
           'expected an SRT cue ("1", then "00:00:00,000 --> …")',
           block.start,
         );
       }
-      last.text = [last.text, cleanCueText(block.lines, limits)].filter(Boolean).join('\n');
+      add(block.lines);
       continue;
     }
     if (timingAt === 1 && !/^\d+$/.test(block.lines[0]!.trim())) {
       throw new CaptionError('captions_malformed', 'an SRT cue number must be digits', block.start);
     }
-    const timing = parseTiming(block.lines[timingAt]!, block.start + timingAt, SRT_TIME);
+    flush();
     // SRT positions (X1:… Y1:…) have no WebVTT equivalent worth guessing at.
-    const cue = {
-      ...timing,
+    cue = {
+      ...parseTiming(block.lines[timingAt]!, block.start + timingAt, SRT_TIME),
       settings: '',
       id: null,
-      text: cleanCueText(block.lines.slice(timingAt + 1), limits),
+      text: '',
     };
-    pushCue(cues, cue, limits, block.start);
+    parts = [];
+    chars = 0;
+    line = block.start;
+    add(block.lines.slice(timingAt + 1));
   }
+  flush();
 }
 
 function pushCue(cues: Cue[], cue: Cue, limits: SanitizeLimits, line: number): void {
@@ -189,6 +227,10 @@ function pushCue(cues: Cue[], cue: Cue, limits: SanitizeLimits, line: number): v
 }
 
 function parseTiming(line: string, lineNo: number, pattern: RegExp): Omit<Cue, 'id' | 'text'> {
+  // The arrow's pattern backtracks over long runs of spaces: a hostile line would cost its square.
+  if (line.length > MAX_TIMING_LINE) {
+    throw new CaptionError('captions_malformed', `a cue timing line of ${line.length} characters`, lineNo);
+  }
   const [startText, rest] = line.trim().split(ARROW);
   const [endText, ...settings] = (rest ?? '').split(/[ \t]+/);
   const start = parseTime(startText ?? '', pattern);
@@ -268,6 +310,14 @@ const ENTITY = /^&(?:amp|lt|gt|lrm|rlm|nbsp|#\d{1,7}|#x[0-9A-Fa-f]{1,6});/;
  * A stray `<` or `&` becomes an entity, so the output parses the same in every browser.
  */
 export function cleanCueText(lines: string[], limits: SanitizeLimits = DEFAULT_LIMITS): string {
+  return cleanCue(lines, limits).text;
+}
+
+/**
+ * cleanCueText for a cue that already holds `used` characters (earlier SRT blocks): refuses a total over
+ * maxCueChars of text (before escaping), and says how much this part had.
+ */
+function cleanCue(lines: string[], limits: SanitizeLimits, used = 0): { text: string; rawChars: number } {
   const raw = stripControl(
     lines
       // Not trim(): a line of only no-break spaces positions a cue.
@@ -277,7 +327,7 @@ export function cleanCueText(lines: string[], limits: SanitizeLimits = DEFAULT_L
   )
     // ASS/SSA override blocks some SRT exports carry: {\an8}, {\i1}.
     .replace(/\{\\[^}]*\}/g, '');
-  if (raw.length > limits.maxCueChars) {
+  if (used + raw.length > limits.maxCueChars) {
     throw new CaptionError(
       'captions_too_large',
       `a cue has more than ${limits.maxCueChars} characters of text`,
@@ -311,7 +361,7 @@ export function cleanCueText(lines: string[], limits: SanitizeLimits = DEFAULT_L
   }
   // Close what the author left open, innermost first, so a tag never leaks into the next cue.
   for (const name of open.reverse()) out += `</${name}>`;
-  return out.replace(/-->/g, '--&gt;');
+  return { text: out.replace(/-->/g, '--&gt;'), rawChars: raw.length };
 }
 
 function cleanTag(body: string, open: string[]): string {

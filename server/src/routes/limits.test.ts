@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeToEnd, uploadAndProbe } from '../../test/encode-job.ts';
-import { tempDir } from '../../test/fixtures.ts';
+import { growingTs, tempDir } from '../../test/fixtures.ts';
 import { startServer, type TestServer } from '../../test/server.ts';
 
 /**
@@ -63,9 +63,8 @@ describe('a raw H.264 stream (no container, no stated duration)', () => {
 
 describe('two MPEG-TS files joined, 64×64 then 1280×720', () => {
   it('passes the probe (it reads the first frame), then the job fails with too_many_pixels and nothing is served', async () => {
-    const small = await h264('small.ts', '64x64', 1, 'mpegts');
-    const large = await h264('large.ts', '1280x720', 2, 'mpegts');
-    const file = await uploadAndProbe(server, token, Buffer.concat([small, large]), 'joined.ts');
+    const joined = await fs.promises.readFile(await growingTs(dir));
+    const file = await uploadAndProbe(server, token, joined, 'joined.ts');
     expect(file.status, JSON.stringify(file.reason)).toBe('ready');
     expect(file.metadata!.video).toMatchObject({ width: 64, height: 64 });
 

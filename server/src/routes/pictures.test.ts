@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EncoderJob, Video } from '@vodkit/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clips, tempDir } from '../../test/fixtures.ts';
+import { combRatio } from '../../test/combing.ts';
+import { clips, interlacedClip, tempDir } from '../../test/fixtures.ts';
 import { blackThenBars, imageStats, parseVttTiles } from '../../test/pictures.ts';
 import { startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, tusUpload } from '../../test/upload.ts';
@@ -356,5 +357,31 @@ describe('GET /stream/:videoId/thumbnail.(jpg|webp)', () => {
       await held;
       Object.assign(pictures.limits, saved);
     }
+  });
+});
+
+describe('an interlaced source', () => {
+  it('gets its poster, thumbnails, storyboard and on-demand frames from deinterlaced frames', async () => {
+    // 160×128: every picture is at the source's size (a 160 px storyboard tile too), so its lines are the
+    // source's lines and combing would show (scaled down, fields would blur into ghosts instead).
+    const source = await interlacedClip(path.join(dir, 'interlaced.ts'), {
+      width: 160,
+      height: 128,
+      duration: 3,
+    });
+    const interlaced = await encode(source, { thumbnails: [{ timestamp: '00:00:01.500' }] });
+    const thumb = interlaced.thumbnails[0]!;
+    expect([thumb.width, thumb.height]).toEqual([160, 128]);
+    const pictures = [
+      await saved(await fetch(thumb.url), 'i-thumb.jpg'),
+      await saved(await stream(interlaced.videoId, 'poster.jpg'), 'i-poster.jpg'),
+      await saved(await stream(interlaced.videoId, 'storyboard.jpg'), 'i-sheet.jpg'),
+      await saved(await stream(interlaced.videoId, 'thumbnail.webp?time=2.2'), 'i-demand.webp'),
+    ];
+    expect((await imageStats(pictures[2]!)).width).toBe(480);
+    // The source's frames comb (1.6); deinterlaced pictures are like progressive ones (0.6). Before the
+    // fix these four measured 1.59, 1.59, 1.51 and 1.58.
+    expect(await combRatio(source)).toBeGreaterThan(1.4);
+    for (const picture of pictures) expect(await combRatio(picture), picture).toBeLessThan(0.9);
   });
 });

@@ -8,6 +8,7 @@ import type { Config } from '../config.ts';
 import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
+import { isInterlaced } from '../media/deinterlace.ts';
 import { POSTER_FILE } from '../media/layout.ts';
 import { planStoryboard, renderStoryboard, STORYBOARD_SHEET, STORYBOARD_VTT } from '../media/storyboard.ts';
 import {
@@ -136,7 +137,12 @@ const CACHED_RENDER = /^(\d+)-(\d+)\.(jpg|webp)$/;
 
 const sourceOf = (metadata: MediaMetadata | null | undefined): SourcePicture | null =>
   metadata?.video
-    ? { width: metadata.video.width, height: metadata.video.height, hdr: metadata.video.hdr }
+    ? {
+        width: metadata.video.width,
+        height: metadata.video.height,
+        hdr: metadata.video.hdr,
+        interlaced: isInterlaced(metadata.video),
+      }
     : null;
 
 /**
@@ -518,6 +524,7 @@ export class PictureService {
     let render = this.#renders.get(file);
     if (!render) {
       this.#checkBudget(request.client);
+      // `limits` is the one knob, changed at run time too (tests): p-limit follows it.
       if (this.slots.concurrency !== this.limits.renderConcurrency) {
         this.slots.concurrency = this.limits.renderConcurrency;
       }

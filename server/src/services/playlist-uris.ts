@@ -1,3 +1,5 @@
+import { mapAttribute, readLines } from '../media/m3u8.ts';
+
 /**
  * Adds query parameters to every child URI of an HLS playlist, so that a token or signature given to
  * the playlist reaches what it lists: URI lines (variants, segments) and `URI="…"` attributes of any
@@ -11,18 +13,16 @@ export function addPlaylistParams(playlist: string, params: Readonly<Record<stri
   const names = Object.keys(params);
   if (names.length === 0) return playlist;
   const query = names.map((n) => `${encodeURIComponent(n)}=${encodeURIComponent(params[n]!)}`).join('&');
-  return playlist.replace(/^([^\r\n]*)$/gm, (line) => {
-    if (line.startsWith('#')) {
-      if (!line.startsWith('#EXT')) return line;
-      // The attribute must be named exactly URI: `(^|[:,])` keeps e.g. `X-FOO-URI=` out.
-      return line.replace(/([:,])URI="([^"]*)"/g, (_m, sep: string, uri: string) => {
-        return `${sep}URI="${withParams(uri, names, query)}"`;
-      });
-    }
-    const trimmed = line.trim();
-    if (!trimmed) return line;
-    return line.replace(trimmed, withParams(trimmed, names, query));
-  });
+  const add = (uri: string) => withParams(uri, names, query);
+  return readLines(playlist)
+    .map((line) => {
+      if (line.kind === 'uri') return line.text.replace(line.uri, add(line.uri)) + line.eol;
+      if (line.kind !== 'tag') return line.text + line.eol;
+      // Only an attribute named exactly URI (not `X-FOO-URI`, not `URI=` inside a quoted NAME).
+      const value = mapAttribute(line.value, 'URI', add);
+      return (value === line.value ? line.text : `${line.name}:${value}`) + line.eol;
+    })
+    .join('');
 }
 
 /** `uri` with `query` appended (replacing parameters of the same names), or `uri` when absolute. */

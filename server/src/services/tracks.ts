@@ -9,6 +9,8 @@ import type {
 } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { sanitizeCaptionsOffLoop } from '../media/captions-isolate.ts';
+import { IsolateError } from '../media/isolate.ts';
 import { MASTER_PLAYLIST } from '../media/layout.ts';
 import {
   SUBTITLES_DIR,
@@ -17,7 +19,7 @@ import {
   trackVttName,
   withSubtitles,
 } from '../media/subtitles.ts';
-import { CaptionError, sanitizeCaptions } from '../media/vtt.ts';
+import { CaptionError, type SanitizedCaptions } from '../media/vtt.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import { LocalOutputs, type VideoOutputs } from '../storage/outputs.ts';
 import type { Principal } from './auth.ts';
@@ -64,11 +66,13 @@ export class TracksService {
       throw new ApiError('captions_too_large', `a caption file may be at most ${MAX_CAPTION_BYTES} bytes`);
     }
     if ((await tracks.count(videoId)) >= MAX_TRACKS_PER_VIDEO) throw tooMany();
-    let clean: ReturnType<typeof sanitizeCaptions>;
+    let clean: SanitizedCaptions;
     try {
-      clean = sanitizeCaptions(input.content, input.format);
+      clean = await sanitizeCaptionsOffLoop(input.content, input.format);
     } catch (err) {
       if (err instanceof CaptionError) throw new ApiError(err.code, err.message, { line: err.line ?? null });
+      if (err instanceof IsolateError)
+        throw new ApiError('unavailable', 'too many caption files are being read; retry');
       throw err;
     }
     const trackId = newId();

@@ -23,22 +23,35 @@ afterEach(() => {
 
 const VIDEO = 'abcdefghij0123456789';
 
-/** A LocalBlobStore whose uploads fail `failures` times per key, and which records the peak in flight. */
+/**
+ * A LocalBlobStore whose uploads fail `failures` times per key, and which records the peak in flight.
+ * Every put waits until `holdUntil` puts have been in flight at once: the sink's concurrency is then
+ * seen at its limit (or past it), never judged from uploads that happened not to overlap.
+ */
 class FlakyStore extends LocalBlobStore {
   inFlight = 0;
   peak = 0;
   readonly tries = new Map<string, number>();
+  readonly #open: Promise<void>;
+  #release!: () => void;
   constructor(
     root: string,
     readonly failures: number,
+    readonly holdUntil = 1,
   ) {
     super(root);
+    this.#open = new Promise((resolve) => {
+      this.#release = resolve;
+    });
   }
   override async putFile(key: string, file: string): Promise<void> {
     this.inFlight++;
     this.peak = Math.max(this.peak, this.inFlight);
+    if (this.inFlight >= this.holdUntil) this.#release();
     try {
-      await new Promise((r) => setTimeout(r, 5));
+      await this.#open;
+      // Whatever else was about to start has started (an unbounded sink starts all at once).
+      await new Promise((r) => setImmediate(r));
       const n = (this.tries.get(key) ?? 0) + 1;
       this.tries.set(key, n);
       if (n <= this.failures) throw new Error(`flaky put of ${key}`);
@@ -64,7 +77,7 @@ function outputsOn(store: LocalBlobStore, attempt: number | null = 1) {
 
 describe('ObjectStoreOutputs', () => {
   it('uploads files under the attempt prefix with bounded concurrency', async () => {
-    const store = new FlakyStore(dir('vodkit-blobs-'), 0);
+    const store = new FlakyStore(dir('vodkit-blobs-'), 0, 3);
     const outputs = outputsOn(store);
     const sink = await outputs.openSink(VIDEO, 1);
     fs.mkdirSync(path.join(sink.dir, '240'));
@@ -72,8 +85,7 @@ describe('ObjectStoreOutputs', () => {
     for (const n of names) fs.writeFileSync(path.join(sink.dir, n), n);
     await sink.files(names);
     await sink.text('240/index.m3u8', `#EXTM3U\n${names.map((n) => n.slice(4)).join('\n')}\n`);
-    expect(store.peak).toBeLessThanOrEqual(3);
-    expect(store.peak).toBeGreaterThan(1);
+    expect(store.peak).toBe(3);
     expect(await store.list(`videos/${VIDEO}/`)).toEqual(
       [...names, '240/index.m3u8'].map((n) => `videos/${VIDEO}/a1/${n}`).sort(),
     );

@@ -181,8 +181,8 @@ const PRESIGN_CACHE_ENTRIES = 20_000;
 export interface UploadLimits {
   /**
    * Uploads of one sink in flight at once. Failed requests are retried by the store's client
-   * (S3BlobStoreOptions.maxAttempts), never again here: one layer, so one bad segment costs that
-   * many PUTs, not a product of two retry counts.
+   * (S3BlobStoreOptions.maxAttempts, on bodies it can send again), never again here: one layer, so
+   * one bad segment costs that many PUTs, not a product of two retry counts.
    */
   concurrency: number;
 }

@@ -4,6 +4,10 @@
  * entry does not carry it.
  */
 
+// The reader (m3u8.ts) through startup.ts: imported from both, it would be a chunk of its own, one more
+// fetch the start-up chunk waits for; this way it rides in the start-up chunk, which is preloaded.
+import { attributes, lines } from './startup.ts';
+
 /** A SUBTITLES rendition of a master playlist. */
 export interface SubtitleRendition {
   /** The media playlist, absolute. */
@@ -14,27 +18,19 @@ export interface SubtitleRendition {
   kind: 'subtitles' | 'captions';
 }
 
-/** `KEY=value,KEY="quoted, value"` → a map (RFC 8216 §4.2). */
-function attributes(list: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of list.matchAll(/([A-Z0-9-]+)=("[^"]*"|[^,]*)/g)) out.set(m[1]!, m[2]!.replace(/^"|"$/g, ''));
-  return out;
-}
-
 /** The SUBTITLES renditions a master playlist declares, URIs resolved against `base`. */
 export function subtitleRenditions(master: string, base: string): SubtitleRendition[] {
   const out: SubtitleRendition[] = [];
-  for (const line of master.split(/\r?\n/)) {
+  for (const line of lines(master)) {
     if (!line.startsWith('#EXT-X-MEDIA:')) continue;
-    const a = attributes(line.slice('#EXT-X-MEDIA:'.length));
-    const uri = a.get('URI');
-    if (a.get('TYPE') !== 'SUBTITLES' || !uri) continue;
-    const sdh = /transcribes-spoken-dialog/.test(a.get('CHARACTERISTICS') ?? '');
+    const a = attributes(line);
+    if (a.TYPE !== 'SUBTITLES' || !a.URI) continue;
+    const sdh = /transcribes-spoken-dialog/.test(a.CHARACTERISTICS ?? '');
     out.push({
-      uri: new URL(uri, base).href,
-      language: a.get('LANGUAGE') ?? '',
-      name: a.get('NAME') ?? '',
-      default: a.get('DEFAULT') === 'YES',
+      uri: new URL(a.URI, base).href,
+      language: a.LANGUAGE ?? '',
+      name: a.NAME ?? '',
+      default: a.DEFAULT === 'YES',
       kind: sdh ? 'captions' : 'subtitles',
     });
   }
@@ -43,9 +39,9 @@ export function subtitleRenditions(master: string, base: string): SubtitleRendit
 
 /** The one segment of a finished one-segment media playlist (Vodkit's), or null for anything else. */
 export function singleSegment(playlist: string, base: string): string | null {
-  const lines = playlist.split(/\r?\n/).map((l) => l.trim());
-  const uris = lines.filter((l) => l && !l.startsWith('#'));
-  return uris.length === 1 && lines.includes('#EXT-X-ENDLIST') ? new URL(uris[0]!, base).href : null;
+  const all = lines(playlist);
+  const uris = all.filter((l) => l && !l.startsWith('#'));
+  return uris.length === 1 && all.includes('#EXT-X-ENDLIST') ? new URL(uris[0]!, base).href : null;
 }
 
 async function fetchText(url: string): Promise<string> {

@@ -5,7 +5,7 @@ import type { Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext, Loade
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoaderClass } from './playback-token.ts';
 import { prefetch, startEarly, startStartup, takeEarly } from './prefetch.ts';
-import { attributes, chooseVariant, firstSegments, Startup, type Variant } from './startup.ts';
+import { chooseVariant, firstSegments, Startup, type Variant } from './startup.ts';
 import { startupLoader } from './startup-loader.ts';
 
 const MASTER = `#EXTM3U
@@ -105,17 +105,6 @@ const text = (data: Loaded['data']) => (typeof data === 'string' ? data : Buffer
 async function until(count: number): Promise<void> {
   for (let i = 0; i < 100 && seen.length < count; i++) await new Promise((r) => setTimeout(r, 20));
 }
-
-describe('attributes', () => {
-  it('reads plain and quoted values, commas inside quotes included', () => {
-    expect(attributes('#EXT-X-MEDIA:TYPE=AUDIO,NAME="a, b",URI="x/y.m3u8",DEFAULT=YES')).toEqual({
-      TYPE: 'AUDIO',
-      NAME: 'a, b',
-      URI: 'x/y.m3u8',
-      DEFAULT: 'YES',
-    });
-  });
-});
 
 describe('chooseVariant', () => {
   const rung = (height: number, bandwidth: number): Variant => ({

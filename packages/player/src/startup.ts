@@ -1,3 +1,7 @@
+import { attributes, lines } from './m3u8.ts';
+
+export { attributes, lines };
+
 import type { Prefetch, prefetch } from './prefetch.ts';
 import type { Ahead } from './startup-loader.ts';
 
@@ -36,15 +40,6 @@ function resolve(uri: string, base: string): string | null {
   }
 }
 
-/** `KEY=value,KEY="quoted, value"` of an HLS tag. */
-export function attributes(line: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of line.slice(line.indexOf(':') + 1).matchAll(/([A-Z0-9-]+)=("[^"]*"|[^,]*)/g)) {
-    out[m[1]!] = m[2]!.replace(/^"|"$/g, '');
-  }
-  return out;
-}
-
 /**
  * The rung a player starts on, which hls.js is then told (`startLevel`): the best under
  * `START_BANDWIDTH` that is no larger than the player needs, as `capLevelToPlayerSize` would cap it
@@ -78,8 +73,7 @@ export function firstSegments(text: string, at: number): string[] {
   let map: string | undefined;
   let end = 0;
   let duration: number | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
+  for (const line of lines(text)) {
     if (line.startsWith('#EXT-X-MAP:')) map = attributes(line).URI;
     else if (line.startsWith('#EXTINF:')) duration = Number.parseFloat(line.slice(8));
     else if (line && !line.startsWith('#') && duration !== undefined) {
@@ -138,11 +132,11 @@ export class Startup implements Ahead {
   #fromMaster(text: string, base: string): void {
     const variants: Variant[] = [];
     const audio = new Map<string, string>();
-    const lines = text.split('\n').map((l) => l.trim());
-    lines.forEach((line, i) => {
+    const all = lines(text);
+    all.forEach((line, i) => {
       if (line.startsWith('#EXT-X-STREAM-INF:')) {
         const a = attributes(line);
-        const uri = lines.slice(i + 1).find((l) => l && !l.startsWith('#'));
+        const uri = all.slice(i + 1).find((l) => l && !l.startsWith('#'));
         const [width, height] = (a.RESOLUTION ?? '0x0').split('x').map(Number);
         if (uri) {
           variants.push({

@@ -383,10 +383,13 @@ export class EncodingService {
               ? err
               : new EncodeError('encode_failed', 'storing the outputs failed', []);
           log.warn({ jobId: job.jobId, code: e.code, stderr: e.stderrTail }, 'encoding job failed');
+          // A source over the limits has shown what it is: nothing of it stays served (issue 19 #5),
+          // from before the job says `failed`; what its pictures wrote until the failure stopped them
+          // goes after.
+          const overLimits = e.code === 'too_many_pixels' || e.code === 'too_long';
+          if (overLimits) await this.#outputs.removeVideo(job.videoId);
           await this.#fail(job, e.code === 'encode_cancelled' ? 'encode_failed' : e.code, e.message);
-          if (e.code === 'too_many_pixels' || e.code === 'too_long') {
-            // A source over the limits has shown what it is: nothing of it stays served (issue 19 #5).
-            // The failure aborted its pictures; once they are gone, so is every output.
+          if (overLimits) {
             beginPictures();
             await pictures;
             await this.#outputs.removeVideo(job.videoId);

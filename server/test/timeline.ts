@@ -71,6 +71,8 @@ export interface Rendition {
   folder: string;
   segments: string[];
   extinf: number[];
+  /** The #EXTINF values as written. */
+  extinfText: string[];
 }
 
 /** The rendition's media playlist: its segment files and their #EXTINF. */
@@ -78,12 +80,15 @@ export function readRendition(outDir: string, folder: string): Rendition {
   const text = fs.readFileSync(path.join(outDir, folder, 'index.m3u8'), 'utf8');
   const segments: string[] = [];
   const extinf: number[] = [];
+  const extinfText: string[] = [];
   for (const line of text.split('\n')) {
     const m = /^#EXTINF:([\d.]+)/.exec(line);
-    if (m) extinf.push(Number(m[1]));
-    else if (line.trim() && !line.startsWith('#')) segments.push(line.trim());
+    if (m) {
+      extinf.push(Number(m[1]));
+      extinfText.push(m[1]!);
+    } else if (line.trim() && !line.startsWith('#')) segments.push(line.trim());
   }
-  return { folder, segments, extinf };
+  return { folder, segments, extinf, extinfText };
 }
 
 /** init.mp4 + the given segments in one file, as MSE receives them. */
@@ -113,7 +118,11 @@ export interface RenditionTimeline {
   start: number;
   /** Presented frames (packets) in the whole rendition. */
   frames: number;
-  /** From the earliest presentation time to the end of the last, seconds. */
+  /**
+   * From the earliest presentation time to the end of the last frame shown, seconds. That frame's trun
+   * duration is a decode gap (too long when B-frames reorder a VFR stream), and a copied Matroska
+   * source's decode end is off by its rebuilt decode times: the earlier of the two ends.
+   */
   span: number;
 }
 
@@ -146,7 +155,8 @@ export async function renditionTimeline(outDir: string, r: Rendition): Promise<R
   return {
     start: first.presentationStart / init.timescale + priming,
     frames,
-    span: (last.presentationEnd - first.presentationStart) / init.timescale,
+    span:
+      (Math.min(last.presentationEnd, last.start + last.duration) - first.presentationStart) / init.timescale,
   };
 }
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { buildEncodeArgs, type EncodeGroup, encodeGroups } from './encode-args.ts';
+import { buildEncodeArgs, type EncodeGroup, encodeGroups, scheduleOf } from './encode-args.ts';
 import type { FfmpegPaths } from './ffmpeg.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, variantPlaylist } from './layout.ts';
@@ -10,6 +10,7 @@ import {
   type RenditionResult,
   type RenditionSpec,
 } from './publisher.ts';
+import { gridCut } from './schedule.ts';
 import { type SourceInput, sourceRedactions } from './source.ts';
 
 export { EncodeError } from './process.ts';
@@ -154,6 +155,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     },
     options.sink ?? null,
     groups.length > 1 ? earlyStart(plan, groups) : undefined,
+    (n) => gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, n),
   );
   const expected = Math.min(options.durationS, options.maxDurationS);
   // Progress is the slowest process's time.

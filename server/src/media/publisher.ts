@@ -54,8 +54,8 @@ interface Segment extends SegmentEntry {
   bytes: number;
   /** Bytes of its leading moof + keyframe. */
   iframeBytes: number;
-  /** How far its last frame shown reaches past its decode end, seconds (B-frames: the frames shown last are decoded first). */
-  overhang: number;
+  /** Its #EXTINF were it the last: from its start to the end of its last frame shown, seconds. */
+  closing: number;
 }
 
 interface State {
@@ -65,6 +65,10 @@ interface State {
   edit: EditShift | null;
   /** Fixed at the first segment. */
   retiming: Retiming | null;
+  /** The first segment's first frame shown (retimed), ticks: where the grid starts. */
+  origin: number | null;
+  /** Where the next segment starts, seconds from `origin`. */
+  next: number;
   segments: Segment[];
   /** Text last written, to skip rewriting an unchanged playlist. */
   written: string;
@@ -83,6 +87,13 @@ export interface RenditionResult {
   averageBitrate: number;
 }
 
+/**
+ * How far a segment's decode end may lie from the grid's next cut for it to count as cut there: more
+ * than a frame (rebuilt decode times, a forced keyframe on the first frame past a cut in VFR), less
+ * than half the shortest segment (a cut the muxer skipped).
+ */
+const GRID_SLACK_S = 0.25;
+
 /** How much of a segment is read to find its moof (the mdat after it is not needed). */
 const HEAD_BYTES = 256 * 1024;
 
@@ -96,7 +107,7 @@ export interface EarlyStart {
 
 /**
  * Vodkit's own playlists: ffmpeg writes init and media segments only; this lists what is on disk,
- * with each `#EXTINF` from the segment's own timestamps, and writes every playlist atomically
+ * with each video `#EXTINF` from the segment grid (`cutAt`) checked against the segment's own timestamps, and writes every playlist atomically
  * (temp + rename). Media playlists are EVENT playlists with a fixed target duration. The master appears
  * once the renditions of `early` have a segment (then the video is playable); the others are listed at
  * once with empty EVENT playlists, which players reload until segments appear (hls.js retries an empty
@@ -120,12 +131,16 @@ export class PlaylistPublisher {
     readonly sink: PublishSink | null = null,
     /** Default: every rendition, and `startIndex` first. */
     early?: EarlyStart,
+    /** The segment grid of the video rungs (schedule.ts gridCut): cut `n` in seconds from the first frame shown. */
+    readonly cutAt: (n: number) => number | null = () => null,
   ) {
     this.#states = specs.map((spec) => ({
       spec,
       init: null,
       edit: null,
       retiming: null,
+      origin: null,
+      next: 0,
       segments: [],
       written: '',
     }));
@@ -264,14 +279,31 @@ export class PlaylistPublisher {
       retimeSegment(head, state.retiming);
       await writeBack(file, head.subarray(0, moofsEnd(head)), size);
       const timing = readSegment(head, init.defaultSampleDuration);
+      const ts = init.timescale;
+      state.origin ??= timing.presentationStart;
+      const at = (ticks: number) => (ticks - state.origin!) / ts;
+      const start = state.next;
+      // Where this segment ends: the next cut of the grid, when this one was cut on it (its decode end
+      // within GRID_SLACK_S of that cut), else its decode end. Segments tile from the first frame shown,
+      // so the list sums to the presented length, and every video variant cut on the grid writes the
+      // same #EXTINF whatever its timestamps (a copied Matroska source's decode times are rebuilt from
+      // millisecond timestamps: its decode ends were 14 ms off the encoded rungs').
+      const decodeEnd = at(timing.start + timing.duration);
+      const cut = state.spec.kind === 'video' ? this.cutAt(i + 1) : null;
+      const end =
+        cut !== null && cut > start && Math.abs(cut - decodeEnd) <= GRID_SLACK_S
+          ? cut
+          : Math.max(start, decodeEnd);
+      state.next = end;
+      // The last segment ends with its last frame shown (closeLast). Of the two estimates of that end,
+      // the earlier: a frame's trun duration is a decode gap, too long when B-frames reorder a VFR
+      // stream, and a copied Matroska source's decode end is off by its rebuilt decode times.
+      const shownEnd =
+        Math.round(at(Math.min(timing.presentationEnd, timing.start + timing.duration)) * 1000) / 1000;
       state.segments.push({
         uri: name,
-        // Segments tile in decode time (each starts where the previous one's decoding ended, and a
-        // frame's presented span per sample is unknown with B-frames in VFR: trun durations are decode
-        // gaps); the first starts at its first frame shown (retimed: its decode time), and the last is
-        // stretched to the end of its last frame shown (closeLast).
-        duration: timing.duration / init.timescale,
-        overhang: Math.max(0, timing.presentationEnd - timing.start - timing.duration) / init.timescale,
+        duration: end - start,
+        closing: Math.max(0, shownEnd - start),
         bytes: size,
         iframeBytes: timing.firstSampleEnd,
       });
@@ -320,14 +352,13 @@ export class PlaylistPublisher {
 }
 
 /**
- * The last segment's #EXTINF reaches to the end of the last frame shown: decode durations stop short of
- * it by the reordering delay (a VFR WebM's playlists summed 0.1 s under its pictures' span).
+ * The last segment's #EXTINF reaches the end of its last frame shown: nothing follows it, and decode
+ * durations stop short of it by the reordering delay (a VFR WebM's playlists summed 0.1 s under its
+ * pictures' span).
  */
 function closeLast(segments: Segment[]): void {
   const last = segments.at(-1);
-  if (!last || last.overhang === 0) return;
-  last.duration += last.overhang;
-  last.overhang = 0;
+  if (last) last.duration = last.closing;
 }
 
 /**

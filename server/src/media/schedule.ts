@@ -18,6 +18,16 @@ export function boundary(s: SegmentSchedule, n: number): number {
   return s.firstSeconds + (n - 2) * s.seconds;
 }
 
+/**
+ * The segment grid every video rung is cut on, seconds from the first presented frame: the `n`th cut
+ * (n ≥ 1), or null past the last. A copied source's cuts (`forced`) when there are any, else the
+ * schedule's. The encoded rungs force their keyframes there and the publisher writes `#EXTINF` from it.
+ */
+export function gridCut(s: SegmentSchedule, forced: readonly number[] | null, n: number): number | null {
+  if (forced) return forced[n - 1] ?? null;
+  return boundary(s, n);
+}
+
 /** Every cut up to `durationS` (exclusive of 0). */
 export function boundaries(s: SegmentSchedule, durationS: number): number[] {
   const out: number[] = [];

@@ -234,18 +234,11 @@ describe.each(Object.entries(sources))('the timeline of %s', (name, make) => {
     for (const r of m.video) expect(r.frames, r.folder).toBe(m.source.frames);
   });
 
-  it('lists the same #EXTINF on every video variant (within 15 ms), summing to the presented length', () => {
+  it('lists the same #EXTINF on every video variant, summing to the presented length', () => {
     const [first, ...rest] = m.video;
-    // The same cuts; a copied Matroska rung's first #EXTINF is 14 ms longer (its decode times are
-    // reconstructed from millisecond timestamps, and segments tile in decode time).
-    for (const r of rest) {
-      expect(r.extinf.length, r.folder).toBe(first!.extinf.length);
-      r.extinf.forEach((d, i) => {
-        expect(Math.abs(d - first!.extinf[i]!), `${r.folder}: ${r.extinf} vs ${first!.extinf}`).toBeLessThan(
-          0.015,
-        );
-      });
-    }
+    // As written: one grid from the first frame shown, whatever each rung's timestamps (a copied
+    // Matroska rung's decode times are rebuilt from millisecond timestamps).
+    for (const r of rest) expect(r.extinfText, r.folder).toEqual(first!.extinfText);
     const sum = first!.extinf.reduce((a, b) => a + b, 0);
     expect(Math.abs(sum - first!.span)).toBeLessThan(0.001 * first!.extinf.length);
   });

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EncoderJob } from '@vodkit/api';
@@ -103,6 +104,18 @@ async function encode(baseUrl: string, bearer: string, body: Record<string, unkn
 }
 
 const url = (job: EncoderJob, rel: string, base = main.baseUrl) => `${base}/stream/${job.videoId}/${rel}`;
+
+/** GET with an absolute-form request line (`GET http://x/stream/… HTTP/1.1`), as a proxy would send it. */
+function absoluteFormGet(base: string, target: string): Promise<{ status: number; location?: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.get({ hostname, port, path: target }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+    });
+    req.on('error', reject);
+  });
+}
 
 const segmentsOf = (playlist: string): string[] =>
   playlist.split('\n').filter((l) => l && !l.startsWith('#'));
@@ -335,6 +348,16 @@ describe('serving from S3', () => {
         const res = await fetch(url(secret, rel, base), { redirect: 'manual' });
         expect(res.status, rel).toBe(401);
         expect(res.headers.get('location')).toBeNull();
+      }
+      // Spellings the router resolves to the same route (issue 19 #1): scaled out they once got a 302 to a
+      // working presigned URL. The absolute-form request line needs a raw request (fetch would resolve it).
+      for (const rel of [seg, 'poster.jpg']) {
+        const escaped = await fetch(`${base}/%73tream/${secret.videoId}/${rel}`, { redirect: 'manual' });
+        expect(escaped.status, `/%73tream/…/${rel}`).toBe(401);
+        expect(escaped.headers.get('location')).toBeNull();
+        const absolute = await absoluteFormGet(base, `http://x/stream/${secret.videoId}/${rel}`);
+        expect(absolute.status, `absolute-form …/${rel}`).toBe(401);
+        expect(absolute.location).toBeUndefined();
       }
       const forged = await fetch(`${url(secret, seg, base)}?sig=forged`, { redirect: 'manual' });
       expect(forged.status).toBe(401);

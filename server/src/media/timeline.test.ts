@@ -240,11 +240,11 @@ describe.each(Object.entries(sources))('the timeline of %s', (name, make) => {
     // reconstructed from millisecond timestamps, and segments tile in decode time).
     for (const r of rest) {
       expect(r.extinf.length, r.folder).toBe(first!.extinf.length);
-      r.extinf.forEach((d, i) =>
+      r.extinf.forEach((d, i) => {
         expect(Math.abs(d - first!.extinf[i]!), `${r.folder}: ${r.extinf} vs ${first!.extinf}`).toBeLessThan(
           0.015,
-        ),
-      );
+        );
+      });
     }
     const sum = first!.extinf.reduce((a, b) => a + b, 0);
     expect(Math.abs(sum - first!.span)).toBeLessThan(0.001 * first!.extinf.length);

@@ -1,6 +1,8 @@
 import type { FfmpegPaths } from './ffmpeg.ts';
+import { annexBPictureTypes, NAL_IDR } from './h264.ts';
 import { mp4Keyframes } from './mp4-index.ts';
-import { capture } from './process.ts';
+import { capture, captureBytes } from './process.ts';
+import { MAX_COPY_FIRST_SEGMENT_S } from './schedule.ts';
 import { type SourceInput, sourceInputOptions, sourceTarget } from './source.ts';
 
 /** Where the source's own video keyframes are: packet flags only, nothing decoded. */
@@ -64,7 +66,78 @@ export async function probeKeyframes(
     timeoutMs,
     32 << 20,
   );
-  return parseKeyframes(out);
+  const keys = parseKeyframes(out);
+  // Beyond this, no copy is cut anyway (schedule.ts cutsFromKeyframes): nothing to check.
+  if (keys.times.length < 2 || keys.times[1]! > MAX_COPY_FIRST_SEGMENT_S) return keys;
+  return { ...keys, times: await idrOnly(paths, source, keys.times, keyPacketIndex(out, 2), timeoutMs) };
+}
+
+/** The most bytes of elementary stream read up to the second keyframe (≤ 2.5 s of a copyable source). */
+const IDR_CHECK_BYTES = 32 << 20;
+
+/**
+ * Copy only at IDR frames: the packet flags cannot tell an IDR from an open GOP's recovery-point
+ * I-frame, whose segments do not decode on their own. The stream is copied (not decoded) as Annex B up
+ * to and including the second keyframe's packet, and its pictures' slice types are read
+ * (media/h264.ts). The first keyframe not an IDR, or no answer: none kept (the top rung is encoded);
+ * the second not one: only the first (copied only when one segment holds the source whole, as
+ * mp4-index.ts does).
+ */
+async function idrOnly(
+  paths: FfmpegPaths,
+  source: SourceInput,
+  times: number[],
+  second: number | null,
+  timeoutMs: number,
+): Promise<number[]> {
+  if (second === null) return [];
+  let stream: Buffer;
+  try {
+    stream = await captureBytes(
+      paths.ffmpegPath,
+      [
+        '-v',
+        'error',
+        ...sourceInputOptions(source),
+        '-i',
+        sourceTarget(source),
+        '-map',
+        '0:V:0',
+        '-c:v',
+        'copy',
+        // Every packet from the first, so the picture count matches the packet index.
+        '-copyinkf',
+        '-bsf:v',
+        'h264_mp4toannexb',
+        '-frames:v',
+        String(second + 1),
+        '-f',
+        'h264',
+        'pipe:1',
+      ],
+      timeoutMs,
+      IDR_CHECK_BYTES,
+    );
+  } catch {
+    return [];
+  }
+  const types = annexBPictureTypes(stream, second + 1);
+  if (types.length !== second + 1 || types[0] !== NAL_IDR) return [];
+  return types[second] === NAL_IDR ? times : times.slice(0, 1);
+}
+
+/** The index, in stream order, of the `n`th (from 1) packet flagged a keyframe in `pts_time,flags` lines; null when there are fewer. */
+export function keyPacketIndex(csv: string, n: number): number | null {
+  let packet = 0;
+  let keys = 0;
+  for (const line of csv.split('\n')) {
+    // A packet's line: pts_time, its flags (K or _ first), and (TS) an empty side-data field.
+    const flags = line.trim().split(',')[1];
+    if (flags === undefined || !/^[K_]/.test(flags)) continue;
+    if (flags.startsWith('K') && ++keys === n) return packet;
+    packet++;
+  }
+  return null;
 }
 
 /** ffprobe's JSON of the video stream's field order and start, and the format's start. */

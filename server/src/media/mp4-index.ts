@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isSlice, NAL_IDR, nalType } from './h264.ts';
 import { Isolate } from './isolate.ts';
 import { type Box, BoxReader, boxes, child, children, Mp4FormatError, readBoxHeader } from './mp4/boxes.ts';
 import { SignedSourceUrl, type SourceInput } from './source.ts';
@@ -314,10 +315,6 @@ function avcLengthSize(moov: Buffer, stbl: Box): number | null {
   return avcC ? (new BoxReader(moov, avcC).u8(4) & 3) + 1 : null;
 }
 
-/** H.264 NAL unit types: coded slices of a non-IDR and of an IDR picture. */
-const NAL_SLICE = 1;
-const NAL_IDR = 5;
-
 /** Bytes read at a keyframe to find its first slice: x264's SEI of its settings fits (the first frame's only). */
 const NAL_PROBE_BYTES = 4096;
 
@@ -342,9 +339,8 @@ async function isIdr(
       buf = buf.subarray(0, await reader.read(buf, buf.length, range.offset + pos));
       if (buf.length < lengthSize + 1) return false;
     }
-    const type = buf[pos - bufAt + lengthSize]! & 0x1f;
-    if (type === NAL_IDR) return true;
-    if (type === NAL_SLICE || (type >= 2 && type <= 4)) return false;
+    const type = nalType(buf[pos - bufAt + lengthSize]!);
+    if (isSlice(type)) return type === NAL_IDR;
     pos += lengthSize + buf.readUIntBE(pos - bufAt, lengthSize);
   }
   return false;

@@ -219,12 +219,22 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
  * Runs a short ffprobe (or ffmpeg) command and returns its stdout: SIGKILL after `timeoutMs`, output
  * capped. For the quick packet- and stream-level looks the encoder takes before it starts.
  */
-export function capture(
+export async function capture(
   bin: string,
   args: readonly string[],
   timeoutMs: number,
   maxBytes = 8 << 20,
 ): Promise<string> {
+  return (await captureBytes(bin, args, timeoutMs, maxBytes)).toString('utf8');
+}
+
+/** capture's bytes as they are (an elementary stream on stdout). */
+export function captureBytes(
+  bin: string,
+  args: readonly string[],
+  timeoutMs: number,
+  maxBytes = 8 << 20,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     const out: Buffer[] = [];
@@ -255,7 +265,7 @@ export function capture(
       clearTimeout(timer);
       if (failure) reject(failure);
       else if (code !== 0) reject(new Error(err.trim().split('\n').at(-1) || `${bin} exited with ${code}`));
-      else resolve(Buffer.concat(out).toString('utf8'));
+      else resolve(Buffer.concat(out));
     });
   });
 }

@@ -126,6 +126,15 @@ const sources: Record<string, () => Promise<string>> = {
       duration: 3,
       video: x264('-bf', '2', '-x264-params', 'open-gop=1:keyint=25:min-keyint=25:scenecut=0'),
     }),
+  // Not an MP4: its keyframes come from packet flags, which show recovery-point I-frames as keyframes
+  // too (media/keyframes.test.ts checks a TS as well).
+  'an open-GOP MKV': () =>
+    makeClip(path.join(dir, 'open-gop.mkv'), {
+      ...SMALL,
+      fps: 30,
+      duration: 3,
+      video: x264('-bf', '2', '-x264-params', 'open-gop=1:keyint=60:min-keyint=60:scenecut=0'),
+    }),
   'an MKV with Opus': () =>
     makeClip(path.join(dir, 'opus.mkv'), {
       ...SMALL,

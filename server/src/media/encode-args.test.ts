@@ -154,7 +154,10 @@ describe('buildEncodeArgs', () => {
     const names = (job: typeof start) => job!.outputs.map((o) => optionValue(o.options, '-var_stream_map'));
     expect(names(start)).toEqual(['v:0,name:240', 'v:0,name:1080', 'a:0,name:audio-0']);
     expect(optionValue(start!.outputs[1]!.options, '-c:v')).toBe('copy');
-    expect(names(rest)).toEqual(['v:0,name:360', 'v:0,name:480', 'v:0,name:720', undefined]);
+    expect(names(rest)).toEqual(['v:0,name:360', 'v:0,name:480', 'v:0,name:720', undefined, undefined]);
+    // It reads the audio too (copied to nothing): ffmpeg rebases an MPEG-TS on the streams a process
+    // reads, so both processes share one origin.
+    expect(rest!.outputs[3]!.options).toEqual(['-map', '0:a:0', '-c', 'copy', '-f', 'null']);
     expect(rest!.outputs.at(-1)!.target).toBe('/out/v/poster.jpg');
     // Both processes force keyframes at the source's cuts: the segments still line up across rungs.
     const forced = (job: typeof start, i: number) =>

@@ -183,6 +183,10 @@ export function buildEncodeArgs(
         // Keep the source timing (VFR stays VFR) but drop frames with duplicate timestamps.
         '-fps_mode',
         'vfr',
+        // The source's time base, not 1/fps: a first frame 21 ms after the audio stays there (1/30 s
+        // rounded it to 33 ms, 1/25 s to 40 ms), and so does every frame of a rate that is not whole.
+        '-enc_time_base:v',
+        '-1',
         ...(plan.toneMap ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'] : []),
       );
       outputs.push(out);
@@ -206,6 +210,17 @@ export function buildEncodeArgs(
       String(a.sampleRate),
     );
     outputs.push(out);
+  }
+  // ffmpeg 5.1 rebases an MPEG-TS (any AVFMT_TS_DISCONT input) on the earliest start of the streams a
+  // process reads ("Correcting start time"), not on the file's: a process without the audio would put its
+  // rungs a TS's usual 21 ms audio lead early. Every process reads the planned audio, so every process
+  // has one origin; a copy to the null muxer costs only the demux it already does.
+  const unread = plan.audio.filter((_, i) => !group.audio.includes(i));
+  if (unread.length > 0) {
+    outputs.push({
+      options: [...unread.flatMap((a) => ['-map', `0:a:${a.index}`]), '-c', 'copy', '-f', 'null'],
+      target: '-',
+    });
   }
   if (filters.some((f) => f.endsWith('[poster]'))) {
     outputs.push({

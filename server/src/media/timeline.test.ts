@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
+import { interlacedClip, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
 import {
   type Rendition,
   type RenditionTimeline,
@@ -163,6 +163,47 @@ const sources: Record<string, () => Promise<string>> = {
       ],
       audio: ['-c:a', 'libopus', '-b:a', '64k'],
     }),
+  // ffmpeg's mpegts muxer starts the video ~21 ms after the audio (its first PCR, before the first PTS);
+  // open-GOP, so every rung is encoded, in two processes.
+  'an H.264 TS (video 21 ms after audio)': () =>
+    makeClip(path.join(dir, 'late-video.ts'), {
+      ...BIG,
+      fps: 30,
+      duration: 2.5,
+      video: x264('-bf', '2', '-x264-params', 'open-gop=1:keyint=30:min-keyint=30:scenecut=0'),
+      extra: ['-f', 'mpegts'],
+    }),
+  // 25i, never copied (deinterlaced), its audio muxed in so the TS's audio lead applies too.
+  'a 1080i-style interlaced TS': async () => {
+    const v = await interlacedClip(path.join(dir, 'interlaced-v.ts'), {
+      width: 640,
+      height: 400,
+      duration: 2.5,
+    });
+    const out = path.join(dir, 'interlaced.ts');
+    await ff([
+      '-f',
+      'mpegts',
+      '-i',
+      v,
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000:duration=2.5',
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-c:v',
+      'copy',
+      '-c:a',
+      'aac',
+      '-f',
+      'mpegts',
+      out,
+    ]);
+    return out;
+  },
   'a rotated clip': async () =>
     rotatedCopy(
       await makeClip(path.join(dir, 'upright.mp4'), {

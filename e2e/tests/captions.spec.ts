@@ -133,7 +133,8 @@ test('the master playlist carries the tracks and hls.js shows the default one at
     await player.evaluate((p) => [...(p as PlayerLike).media.querySelectorAll('track')].map((t) => t.kind)),
   ).toEqual(['captions', 'subtitles']);
 
-  // No X-TIMESTAMP-MAP in the WebVTT: hls.js maps cue time 0 to the start of the fMP4 timeline.
+  // The WebVTT's X-TIMESTAMP-MAP says cue time 0 is the renditions' first timestamp (0.1 s after the
+  // source's origin, media/retime.ts): the cues land where they were written, with the picture.
   const starts = () =>
     player.evaluate((p) =>
       [...([...(p as PlayerLike).media.textTracks].find((t) => t.mode === 'showing')?.cues ?? [])].map((c) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type SubtitleTrackInfo, trackPlaylist, withSubtitles } from './subtitles.ts';
+import { type SubtitleTrackInfo, trackPlaylist, withSubtitles, withTimestampMap } from './subtitles.ts';
 
 const MASTER = [
   '#EXTM3U',
@@ -89,5 +89,21 @@ describe('trackPlaylist', () => {
       ].join('\n'),
     );
     expect(trackPlaylist('aaaaaaaa1', 6)).toContain('#EXT-X-TARGETDURATION:6\n');
+  });
+});
+
+describe('withTimestampMap', () => {
+  it("maps cue time 0 to the renditions' first timestamp in the header, cues untouched", () => {
+    const vtt = 'WEBVTT\n\n00:00:00.500 --> 00:00:01.000\nHi\n';
+    expect(withTimestampMap(vtt, 0.1)).toBe(
+      'WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:9000,LOCAL:00:00:00.000\n\n00:00:00.500 --> 00:00:01.000\nHi\n',
+    );
+  });
+
+  it('leaves what is not WebVTT alone', () => {
+    expect(withTimestampMap('', 0.1)).toBe('');
+    expect(withTimestampMap('1\n00:00:00,500 --> 00:00:01,000\nHi\n', 0.1)).toBe(
+      '1\n00:00:00,500 --> 00:00:01,000\nHi\n',
+    );
   });
 });

@@ -23,6 +23,19 @@ export const SUBTITLES_DIR = 'subtitles';
 export const trackPlaylistPath = (trackId: string): string => `${SUBTITLES_DIR}/${trackId}.m3u8`;
 export const trackVttName = (trackId: string): string => `${trackId}.vtt`;
 
+/**
+ * Places a track's cues on the renditions' timeline. Every rendition starts `leadS` after the source's
+ * origin (media/retime.ts: room for the AAC priming), and hls.js and Safari place a WebVTT segment's cues
+ * against the media's first timestamp by its X-TIMESTAMP-MAP: without one, hls.js showed every cue
+ * `leadS` early. The header line is ignored by `<track>` parsers, so the same file still serves them.
+ */
+export function withTimestampMap(vtt: string, leadS: number): string {
+  const eol = vtt.indexOf('\n');
+  if (!vtt.startsWith('WEBVTT') || eol < 0) return vtt;
+  const map = `X-TIMESTAMP-MAP=MPEGTS:${Math.round(leadS * 90_000)},LOCAL:00:00:00.000`;
+  return `${vtt.slice(0, eol + 1)}${map}\n${vtt.slice(eol + 1)}`;
+}
+
 /** Apple's characteristics for SDH captions (as opposed to translated subtitles). */
 const CAPTION_CHARACTERISTICS =
   'public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound';

@@ -125,6 +125,7 @@ describe('POST /v1/videos/:videoId/tracks', () => {
     expect(text).toBe(
       [
         'WEBVTT',
+        'X-TIMESTAMP-MAP=MPEGTS:9000,LOCAL:00:00:00.000',
         '',
         '00:00:00.500 --> 00:00:02.000',
         'Hello <b>there</b>alert(1)',
@@ -134,7 +135,10 @@ describe('POST /v1/videos/:videoId/tracks', () => {
         '',
       ].join('\n'),
     );
-    expect(Buffer.byteLength(text)).toBe(track.bytes);
+    // `bytes` is the stored file; the map line is added as it is served.
+    expect(Buffer.byteLength(text)).toBe(
+      track.bytes + 'X-TIMESTAMP-MAP=MPEGTS:9000,LOCAL:00:00:00.000\n'.length,
+    );
     // On disk where storage says, outside the encoder's folder.
     expect(fs.existsSync(path.join(server.dataDir, 'tracks', videoId, `${track.trackId}.vtt`))).toBe(true);
   });
@@ -148,7 +152,10 @@ describe('POST /v1/videos/:videoId/tracks', () => {
     expect(res.status, await res.clone().text()).toBe(201);
     const track = (await res.json()) as CaptionTrack;
     expect(track).toMatchObject({ language: 'fr', label: 'Français', default: true, cueCount: 1 });
-    expect(await (await fetch(track.url)).text()).toBe('WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nBonjour\n');
+    // The cues as uploaded, mapped onto the renditions' timeline (they start TIMELINE_LEAD_S late).
+    expect(await (await fetch(track.url)).text()).toBe(
+      'WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:9000,LOCAL:00:00:00.000\n\n00:00:01.000 --> 00:00:02.000\nBonjour\n',
+    );
 
     // text/vtt and text/plain bodies too.
     const plain = await api(`/v1/videos/${videoId}/tracks?language=es`, {

@@ -12,12 +12,14 @@ import { newId } from '../ids.ts';
 import { sanitizeCaptionsOffLoop } from '../media/captions-isolate.ts';
 import { IsolateError } from '../media/isolate.ts';
 import { MASTER_PLAYLIST } from '../media/layout.ts';
+import { TIMELINE_LEAD_S } from '../media/retime.ts';
 import {
   SUBTITLES_DIR,
   trackPlaylist,
   trackPlaylistPath,
   trackVttName,
   withSubtitles,
+  withTimestampMap,
 } from '../media/subtitles.ts';
 import { CaptionError, type SanitizedCaptions } from '../media/vtt.ts';
 import type { LocalStorage } from '../storage/local.ts';
@@ -133,7 +135,7 @@ export class TracksService {
     if (!track || track.videoId !== videoId) return null;
     if (m[2] === 'vtt') {
       const vtt = await storage.readTrack(videoId, track.trackId);
-      return vtt === null ? null : { body: vtt, type: 'vtt' };
+      return vtt === null ? null : { body: withTimestampMap(vtt, TIMELINE_LEAD_S), type: 'vtt' };
     }
     const job = await this.deps.jobs.getByVideo(videoId);
     const duration = (job && (await this.deps.files.get(job.fileId))?.metadata?.duration) || 0;

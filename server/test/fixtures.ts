@@ -37,6 +37,17 @@ export function tempDir(prefix = 'vodkit-test-'): string {
   return dir;
 }
 
+/** Video options of an x264 clip (fast, 8-bit 4:2:0) with `more` appended: B-frames, GOPs, x264 params. */
+export const x264 = (...more: string[]): string[] => [
+  '-c:v',
+  'libx264',
+  '-preset',
+  'ultrafast',
+  '-pix_fmt',
+  'yuv420p',
+  ...more,
+];
+
 /**
  * Generates a small clip with ffmpeg's lavfi sources (testsrc2 + sine): made at test time,
  * never committed. Returns its path.

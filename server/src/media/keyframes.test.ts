@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClip, tempDir } from '../../test/fixtures.ts';
+import { makeClip, tempDir, x264 } from '../../test/fixtures.ts';
 import { annexBPictureTypes, NAL_IDR, NAL_SLICE } from './h264.ts';
 import { keyPacketIndex, probeKeyframes } from './keyframes.ts';
 
@@ -26,18 +26,7 @@ const clip = (name: string, open: boolean) =>
     fps: 30,
     duration: 2.5,
     audio: null,
-    video: [
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-bf',
-      '2',
-      '-x264-params',
-      `open-gop=${open ? 1 : 0}:keyint=30:min-keyint=30:scenecut=0`,
-    ],
+    video: x264('-bf', '2', '-x264-params', `open-gop=${open ? 1 : 0}:keyint=30:min-keyint=30:scenecut=0`),
   });
 
 describe('keyframes read from packet flags (MKV, TS): copied only at IDR frames', () => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { interlacedClip, makeClip, rotatedCopy, tempDir } from '../../test/fixtures.ts';
+import { interlacedClip, makeClip, rotatedCopy, tempDir, x264 } from '../../test/fixtures.ts';
 import {
   type Rendition,
   type RenditionTimeline,
@@ -32,15 +32,6 @@ const paths = {
   ffprobePath: process.env.FFPROBE_PATH || 'ffprobe',
 };
 const ff = (args: string[]) => run(paths.ffmpegPath, ['-v', 'error', '-y', ...args], { timeout: 60_000 });
-const x264 = (...more: string[]) => [
-  '-c:v',
-  'libx264',
-  '-preset',
-  'ultrafast',
-  '-pix_fmt',
-  'yuv420p',
-  ...more,
-];
 
 let dir: string;
 beforeAll(() => {

@@ -10,6 +10,7 @@ import {
   installIdleTimeout,
 } from './http-limits.ts';
 import { installAuth } from './routes/auth.ts';
+import chaptersRoutes from './routes/chapters.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
@@ -143,6 +144,7 @@ async function registerAll(app: FastifyInstance, ctx: VodkitContext): Promise<vo
   await app.register(videosRoutes, ctx);
   await app.register(webhooksRoutes, ctx);
   await app.register(tracksRoutes, ctx);
+  await app.register(chaptersRoutes, ctx);
   await app.register(streamRoutes, ctx);
   await app.register(picturesRoutes, ctx);
   await app.register(playbackRoutes, ctx);

@@ -9,9 +9,11 @@ import { openRepositories } from './db/open.ts';
 import type { JobWaker } from './db/pg/jobs.ts';
 import type { Repositories } from './db/repositories.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
+import { ChaptersService } from './services/chapters.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { InstantClipService } from './services/instant-clips.ts';
 import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
 import { PlaybackService } from './services/playback.ts';
@@ -46,6 +48,8 @@ export interface AppContext {
   webhooks: WebhookService;
   pictures: PictureService;
   tracks: TracksService;
+  chapters: ChaptersService;
+  instantClips: InstantClipService;
   /** Sweeps what the demo's sandbox key made (run by the demo routes). */
   sandbox: SandboxSweeper;
   /** Per-key limits on active jobs and unfinished uploads. */
@@ -128,7 +132,13 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       timings: { leaseMs: config.jobLeaseMs, renewMs: Math.round(config.jobLeaseMs / 3) },
       ...(waker ? { waker } : {}),
     });
-    const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
+    const chapters = new ChaptersService({
+      config,
+      chapters: repos.chapters,
+      jobs: jobsRepo,
+      files: filesRepo,
+    });
+    const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures, chapters });
     const webhooks = new WebhookService({
       config,
       repo: repos.webhooks,
@@ -153,6 +163,12 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       files: filesRepo,
       outputs,
     });
+    const instantClips = new InstantClipService({
+      jobs: jobsRepo,
+      files: filesRepo,
+      outputs,
+      streamText: (videoId, relative) => tracks.streamText(videoId, relative),
+    });
     const sandbox = new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log });
     // Only where keys are handed out (HTTP nodes): a worker never creates one.
     const createdDevKey = runs.http ? await auth.ensureDevKey(config.dataDir) : null;
@@ -175,6 +191,8 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       webhooks,
       pictures,
       tracks,
+      chapters,
+      instantClips,
       sandbox,
       quotas,
       playback,

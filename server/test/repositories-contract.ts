@@ -682,6 +682,28 @@ export function describeRepositoriesContract(
       });
     });
 
+    describe('chapters', () => {
+      it('replaces the whole list, keeps its order, removes it with [] and with the job', async () => {
+        expect(await r.chapters.get('video1')).toEqual([]);
+        const list = [
+          { start: 0, title: 'Intro' },
+          { start: 1.5, title: 'Élan & <more>' },
+        ];
+        await r.chapters.set('video1', list);
+        await r.chapters.set('video2', [{ start: 2, title: 'Other' }]);
+        expect(await r.chapters.get('video1')).toEqual(list);
+        await r.chapters.set('video1', [{ start: 0.25, title: 'Only' }]);
+        expect(await r.chapters.get('video1')).toEqual([{ start: 0.25, title: 'Only' }]);
+        await r.chapters.set('video1', []);
+        expect(await r.chapters.get('video1')).toEqual([]);
+        await addJob(1, 'key1', 'fa');
+        await r.chapters.set('video1', list);
+        await r.jobs.deleteForFile('fa');
+        expect(await r.chapters.get('video1')).toEqual([]);
+        expect(await r.chapters.get('video2')).toEqual([{ start: 2, title: 'Other' }]);
+      });
+    });
+
     describe('tracks', () => {
       const track = (n: number, isDefault = false, videoId = 'video1'): NewTrack => ({
         trackId: `t${n}`,

@@ -9,7 +9,9 @@ import type {
   FileRecord,
   HealthStatus,
   Page,
+  SetChaptersRequest,
   Video,
+  VideoChapters,
   WebhookDelivery,
   WebhookEndpoint,
   WebhookSigningSecret,
@@ -124,6 +126,16 @@ export class VodkitClient {
   deleteTrack(videoId: string, trackId: string): Promise<void> {
     const path = `/v1/videos/${encodeURIComponent(videoId)}/tracks/${encodeURIComponent(trackId)}`;
     return this.#request('DELETE', path);
+  }
+
+  /** The video's chapters (`allow_read`). */
+  getChapters(videoId: string): Promise<VideoChapters> {
+    return this.#request('GET', `/v1/videos/${encodeURIComponent(videoId)}/chapters`);
+  }
+
+  /** Replaces the video's chapters (`allow_encode`); `[]` removes them. */
+  setChapters(videoId: string, chapters: SetChaptersRequest['chapters']): Promise<VideoChapters> {
+    return this.#request('PUT', `/v1/videos/${encodeURIComponent(videoId)}/chapters`, { chapters });
   }
 
   async #authHeader(): Promise<Record<string, string>> {

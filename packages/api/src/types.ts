@@ -202,6 +202,10 @@ export interface Video {
   thumbnails: Thumbnail[];
   storyboard: string | null;
   downloads: Download[];
+  /** Chapters set with `PUT /v1/videos/:videoId/chapters`, by start time; empty when none. */
+  chapters: Chapter[];
+  /** The chapters as WebVTT (`kind="chapters"`) at `/stream/:videoId/chapters.vtt`; null when none. */
+  chaptersUrl: string | null;
   createdAt: string;
 }
 
@@ -340,3 +344,38 @@ export interface CreateCaptionTrackRequest {
   /** The WebVTT or SRT text, at most 1 MiB. */
   content: string;
 }
+
+/** Chapter limits: more chapters, or a longer title, is a 400. */
+export const MAX_CHAPTERS = 200;
+export const MAX_CHAPTER_TITLE_CHARS = 100;
+
+/** One chapter: it runs from `start` (seconds) to the next chapter's start, the last to the end. */
+export interface Chapter {
+  start: number;
+  /** Plain text, shown as is (markup and control characters are removed on the way in). */
+  title: string;
+}
+
+/** `PUT /v1/videos/:videoId/chapters`: replaces the video's chapters; `[]` removes them. */
+export interface SetChaptersRequest {
+  /** Starts strictly increasing, each within the video (0 ≤ start < duration). */
+  chapters: Chapter[];
+}
+
+/** `GET`/`PUT /v1/videos/:videoId/chapters`. */
+export interface VideoChapters {
+  videoId: string;
+  chapters: Chapter[];
+  /** The WebVTT chapters file; null when the video has none. */
+  url: string | null;
+}
+
+/** Animated previews (`/stream/:videoId/animated.webp|gif`): defaults and limits. */
+export const ANIMATED_PREVIEW = {
+  defaultDurationS: 3,
+  maxDurationS: 10,
+  defaultWidth: 320,
+  maxWidth: 640,
+  defaultFps: 12,
+  maxFps: 24,
+} as const;

@@ -147,6 +147,17 @@ const MIGRATIONS: string[] = [
   ALTER TABLE jobs ADD COLUMN output_duration REAL;
   ALTER TABLE jobs ADD COLUMN downloads TEXT NOT NULL DEFAULT '[]';
   `,
+  `
+  -- Chapters of a video (a JSON list of {start, title}); a trigger removes them with the job, as tracks.
+  CREATE TABLE chapters (
+    video_id   TEXT PRIMARY KEY,
+    chapters   TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TRIGGER chapters_follow_jobs AFTER DELETE ON jobs BEGIN
+    DELETE FROM chapters WHERE video_id = OLD.video_id;
+  END;
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

@@ -8,7 +8,7 @@
  * Row types stay next to their SQLite implementation, which was first; both implementations map
  * to the same rows.
  */
-import type { Download, MediaMetadata, Rendition } from '@vodkit/api';
+import type { Chapter, Download, MediaMetadata, Rendition } from '@vodkit/api';
 import type { FileRow, NewFile } from './files.ts';
 import type { FinalStatus, JobRow, NewJob } from './jobs.ts';
 import type { ApiKeyRow } from './keys.ts';
@@ -154,6 +154,14 @@ export interface TracksRepository {
   delete(trackId: string): Promise<boolean>;
 }
 
+/** Chapters of videos: the whole list is read and replaced at once. */
+export interface ChaptersRepository {
+  /** In start order; empty when none. */
+  get(videoId: string): Promise<Chapter[]>;
+  /** Replaces the list; an empty one removes it. */
+  set(videoId: string, chapters: readonly Chapter[]): Promise<void>;
+}
+
 /** Unfinished uploads per key (the upload quotas), reserved before tus creates the upload. */
 export interface OpenUploadsRepository {
   /** Reserves one upload of `size` bytes for the key unless that would pass either limit; true when reserved. */
@@ -214,6 +222,7 @@ export interface Repositories {
   keys: KeysRepository;
   playback: PlaybackRepository;
   tracks: TracksRepository;
+  chapters: ChaptersRepository;
   openUploads: OpenUploadsRepository;
   webhooks: WebhooksRepository;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import { ChaptersRepo } from './chapters.ts';
 import { type Db, openDatabase } from './database.ts';
 import { FilesRepo } from './files.ts';
 import { JobsRepo } from './jobs.ts';
@@ -29,6 +30,7 @@ export function openSqliteRepositories(dataDir: string, secretKey: Buffer | null
       keys: new KeysRepo(db, secretKey),
       playback: new PlaybackRepo(db),
       tracks: new TracksRepo(db),
+      chapters: new ChaptersRepo(db),
       openUploads: new OpenUploadsRepo(db),
       webhooks: new WebhooksRepo(db, secretKey),
       close: async () => {

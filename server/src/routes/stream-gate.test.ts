@@ -12,7 +12,7 @@ import { KEY_STATE_TTL_MS, PlaybackService } from '../services/playback.ts';
 
 // Issue 19 #1: the stream gate must follow the route the router matched, not the raw request line.
 // One protected video with every kind of file (HLS, MP4 download, poster, job thumbnail, on-demand
-// thumbnail, storyboard, captions), each asked for under every spelling the router might accept.
+// thumbnail, storyboard, captions, chapters, instant clips), each asked for under every spelling the router might accept.
 
 let server: TestServer;
 let token: string;
@@ -161,6 +161,9 @@ beforeAll(async () => {
     sheet: 'storyboard.jpg',
     captions: captions.slice(`/stream/${job.videoId}/`.length),
     download: relative(video.downloads[0]!.url),
+    chapters: 'chapters.vtt',
+    clip: 'master.m3u8?start=0.5&end=2',
+    clipMedia: `${variant}?start=0.5&end=2`,
   };
 }, 180_000);
 

@@ -11,6 +11,8 @@ export interface VideoServiceDeps {
   jobs: JobsRepository;
   /** The storyboard and thumbnails on disk (services/pictures.ts). */
   pictures?: { describe(videoId: string): Promise<VideoPictures> };
+  /** The chapters (services/chapters.ts). */
+  chapters?: { list(videoId: string): Promise<Pick<Video, 'chapters' | 'chaptersUrl'>> };
 }
 
 /** Where a video plays. Protected videos will carry a playback token here (a later issue). */
@@ -25,6 +27,12 @@ export function playbackUrls(publicUrl: string, videoId: string): PlaybackUrls {
 /** Stored downloads carry paths relative to the video folder; the API shows full URLs. */
 export function downloadUrls(publicUrl: string, videoId: string, downloads: readonly Download[]): Download[] {
   return downloads.map((d) => ({ ...d, url: `${publicUrl}/stream/${videoId}/${d.url}` }));
+}
+
+/** A video's length: what the encode produced once known, else the probe's figure; null when neither is. */
+export async function videoDuration(job: JobRow, files: FilesRepository): Promise<number | null> {
+  if (job.outputDuration) return job.outputDuration;
+  return (await files.get(job.fileId))?.metadata?.duration ?? null;
 }
 
 /** A video with how far its encode is: the first event of the SSE stream. */
@@ -94,6 +102,7 @@ export class VideoService {
       playback: job.playable ? playbackUrls(this.deps.config.publicUrl, job.videoId) : null,
       ...((await this.deps.pictures?.describe(job.videoId)) ?? { storyboard: null, thumbnails: [] }),
       downloads: downloadUrls(this.deps.config.publicUrl, job.videoId, job.downloads),
+      ...((await this.deps.chapters?.list(job.videoId)) ?? { chapters: [], chaptersUrl: null }),
       createdAt: job.createdAt,
     };
   }

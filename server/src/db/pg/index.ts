@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Repositories } from '../repositories.ts';
+import { PgChaptersRepository } from './chapters.ts';
 import { PgFilesRepository } from './files.ts';
 import { PgJobsRepository } from './jobs.ts';
 import { PgKeysRepository, sealApiSecrets } from './keys.ts';
@@ -51,6 +52,7 @@ export async function openPgRepositories(opts: {
     keys: new PgKeysRepository(pool, opts.secretKey),
     playback: new PgPlaybackRepository(pool),
     tracks: new PgTracksRepository(pool),
+    chapters: new PgChaptersRepository(pool),
     openUploads: new PgOpenUploadsRepository(pool),
     webhooks: new PgWebhooksRepository(pool, opts.secretKey),
     close: () => pool.end(),

@@ -178,6 +178,22 @@ export const PG_MIGRATIONS: string[] = [
   );
   CREATE INDEX open_uploads_by_key ON open_uploads (api_key);
   `,
+  `
+  -- Chapters of a video, removed with its job as tracks are.
+  CREATE TABLE chapters (
+    video_id   TEXT PRIMARY KEY,
+    chapters   JSONB NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+  );
+  CREATE FUNCTION vodkit_chapters_follow_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    DELETE FROM chapters WHERE video_id = OLD.video_id;
+    RETURN NULL;
+  END
+  $$;
+  CREATE TRIGGER chapters_follow_jobs AFTER DELETE ON jobs
+    FOR EACH ROW EXECUTE FUNCTION vodkit_chapters_follow_jobs();
+  `,
 ];
 
 /**

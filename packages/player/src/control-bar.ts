@@ -1,6 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
 import type { CaptionsController } from './captions.ts';
+import type { ChaptersController } from './chapters-controller.ts';
 import type { PlayerStrings } from './i18n.ts';
 import { icons } from './icons.ts';
 import { formatTime } from './time.ts';
@@ -16,6 +17,8 @@ export interface ControlBar {
   duration: number;
   /** The CC menu's controller once the video has tracks and the menu's chunk is in; else null. */
   captions: CaptionsController | null;
+  /** The video's chapters (marks on the seek bar, the menu once its chunk is in). */
+  chapters: ChaptersController;
   view360: View360Controller;
   /** The speed and quality menus (`MenuController`). */
   menus: (TemplateResult | typeof nothing)[];
@@ -45,10 +48,11 @@ export function controlBar(c: ControlBar): TemplateResult {
     <div part="controls">
       <vod-scrubber
         part="scrubber"
-        exportparts="track: scrubber-track, buffered: scrubber-buffered, progress: scrubber-progress, handle: scrubber-handle, preview: scrubber-preview, thumbnail: scrubber-thumbnail"
+        exportparts="track: scrubber-track, buffered: scrubber-buffered, progress: scrubber-progress, handle: scrubber-handle, preview: scrubber-preview, thumbnail: scrubber-thumbnail, chapter-marker: scrubber-chapter-marker, chapter-title: scrubber-chapter-title"
         label=${t.seek}
         .media=${video}
         .storyboard=${c.storyboard}
+        .chapters=${c.chapters.list}
       ></vod-scrubber>
       <div class="bar">
         <button part="play-button" aria-label=${playing ? t.pause : video.ended ? t.replay : t.play} @click=${c.togglePlay}>
@@ -85,6 +89,16 @@ export function controlBar(c: ControlBar): TemplateResult {
                 .offLabel=${t.captionsOff}
                 .trackWord=${t.track}
               ></vod-captions-menu>`
+            : nothing
+        }
+        ${
+          c.chapters.menuReady()
+            ? html`<vod-chapters-menu
+                exportparts="button: chapters-button, menu: chapters-menu"
+                .controller=${c.chapters}
+                .chapters=${c.chapters.list}
+                .label=${t.chapters}
+              ></vod-chapters-menu>`
             : nothing
         }
         ${

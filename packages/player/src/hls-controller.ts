@@ -12,6 +12,8 @@ export interface HlsControllerCallbacks {
   ready(detail: VodEventDetails['vod-ready']): void;
   levelSwitched(level: number, auto: boolean): void;
   error(detail: VodEventDetails['vod-error']): void;
+  /** hls.js read the master playlist: its `#EXT-X-START` offset, or null (instant clips). */
+  startOffset?(seconds: number | null): void;
 }
 
 export interface HlsSource {
@@ -356,6 +358,7 @@ export class HlsController implements ReactiveController {
       else void this.#readyFromPlaylist(hls, source, ahead);
       this.#host.requestUpdate();
     });
+    hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => this.#callbacks.startOffset?.(data.startTimeOffset));
     hls.on(Hls.Events.LEVEL_LOADED, (_e, data) => {
       this.#sendReady(data.details.totalduration, data.details.live);
     });

@@ -1,6 +1,8 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { CaptionsController, cueStyles } from './captions.ts';
+import { ChaptersController } from './chapters-controller.ts';
+import { ClipController } from './clip-controller.ts';
 import { controlBar } from './control-bar.ts';
 import { isRetryable } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
@@ -59,7 +61,7 @@ interface PublicInfo {
  * hls.js and three.js are imported only when needed, each as a chunk of its own.
  *
  * Keyboard shortcuts (off with `no-hotkeys`) are listed in `hotkeys-controller.ts`: Space/K, J/L,
- * arrows, 0–9, `<`/`>`, M, F, C.
+ * arrows, 0–9, `<`/`>`, M, F, C, N/P (next/previous chapter).
  *
  * @fires vod-ready - the ladder and the duration are known ({levels, duration, live})
  * @fires vod-error - {code, message, fatal, status?}; codes in `errors.ts`
@@ -90,6 +92,8 @@ interface PublicInfo {
  * @csspart time - current time / duration
  * @csspart captions-button - the CC button (shown when the video has subtitle or caption tracks)
  * @csspart captions-menu - Off and one item per track
+ * @csspart chapters-button - shown when the video has chapters
+ * @csspart chapters-menu - one item per chapter
  * @csspart speed-button
  * @csspart speed-menu
  * @csspart quality-button
@@ -149,6 +153,12 @@ export class VodPlayer extends VodMediaElement {
   @property() projection: Projection = 'auto';
   /** A WebVTT storyboard for seek previews; with `video-id` it defaults to the video's. */
   @property() storyboard = '';
+  /** WebVTT chapters (markers, preview titles, menu, N/P keys); with `video-id` the video's own. */
+  @property() chapters = '';
+  /** Instant clip: seconds of the video where playback starts (with `video-id`, the server cuts the playlists). */
+  @property({ type: Number, attribute: 'start' }) clipStart: number | null = null;
+  /** Instant clip: seconds of the video where playback pauses. */
+  @property({ type: Number, attribute: 'end' }) clipEnd: number | null = null;
   /** The text track shown first: a language (`fr`, `pt-BR`) or `off`; empty: the stream's default track. */
   @property() captions = '';
   /**
@@ -205,7 +215,12 @@ export class VodPlayer extends VodMediaElement {
       if (detail.fatal) this.fatal = detail;
       fire(this, 'vod-error', detail);
     },
+    startOffset: (seconds) => {
+      this.#clip.manifestOffset = seconds;
+    },
   });
+  readonly #chapters = new ChaptersController(this, this.media);
+  readonly #clip = new ClipController(this, this.media);
   readonly #view360 = new View360Controller(this, this.media);
   readonly #qoe = new QoeController(this, this.media);
   readonly #actions: PlayerActions = this.#makeActions();
@@ -369,7 +384,15 @@ export class VodPlayer extends VodMediaElement {
       video.muted = this.defaultMuted;
     }
     if (changed.has('loop')) video.loop = this.loop;
-    const sourceChanged = ['src', 'videoId', 'apiBase', 'token', 'playbackToken'].some((k) => changed.has(k));
+    const sourceChanged = [
+      'src',
+      'videoId',
+      'apiBase',
+      'token',
+      'playbackToken',
+      'clipStart',
+      'clipEnd',
+    ].some((k) => changed.has(k));
     if (sourceChanged || changed.has('poster') || changed.has('near')) {
       const poster = this.poster || (this.#byId() ? this.#streamUrl('poster.jpg') : '');
       if (poster && this.near) video.poster = poster;
@@ -396,7 +419,19 @@ export class VodPlayer extends VodMediaElement {
         this.#playlistDuration = Number.NaN;
         this.#qoe.reset();
       }
+      this.#clip.configure(
+        source?.url ?? '',
+        this.#clipTime(this.clipStart),
+        this.#clipTime(this.clipEnd),
+        this.#clipped(),
+      );
       this.#hls.load(source, this.#effectivePreload());
+    }
+    // Chapters are a small file, but not before an autoplaying player's first frame. Not on a clip:
+    // its timeline starts at its first segment, not at the video's start that chapter times count from.
+    if (this.near && (!this.autoplay || this.hasPlayed)) {
+      const own = this.#byId() && !this.#clipped() ? this.#streamUrl('chapters.vtt') : '';
+      this.#chapters.load(this.chapters || own);
     }
     if (changed.has('autoplay') && this.autoplay && !this.started && !this.#autoplayPending) {
       this.#autoplayPending = true;
@@ -414,8 +449,26 @@ export class VodPlayer extends VodMediaElement {
     return !!this.videoId && !this.src;
   }
 
+  /** A clip time as set (a finite number ≥ 0), else null. */
+  #clipTime(value: number | null): number | null {
+    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
+  }
+
+  /** With `video-id` and `start`/`end`, the server cuts the playlists to the clip. */
+  #clipped(): boolean {
+    return this.#byId() && (this.#clipTime(this.clipStart) !== null || this.#clipTime(this.clipEnd) !== null);
+  }
+
   #source(): HlsSource | null {
-    const url = this.src || (this.videoId ? streamUrl(this.apiBase, this.videoId, 'master.m3u8') : '');
+    let master = 'master.m3u8';
+    if (this.#clipped()) {
+      const query = new URLSearchParams();
+      const [start, end] = [this.#clipTime(this.clipStart), this.#clipTime(this.clipEnd)];
+      if (start !== null) query.set('start', String(start));
+      if (end !== null) query.set('end', String(end));
+      master += `?${query}`;
+    }
+    const url = this.src || (this.videoId ? streamUrl(this.apiBase, this.videoId, master) : '');
     return url ? this.#tokens.source(url, Math.max(this.startTime || 0, 0)) : null;
   }
 
@@ -496,6 +549,7 @@ export class VodPlayer extends VodMediaElement {
       toggleMute: () => this.#toggleMute(),
       toggleFullscreen: () => this.#toggleFullscreenQuietly(),
       toggleCaptions: () => this.#toggleCaptions(),
+      jumpChapter: (direction) => this.#chapters.jump(direction),
       stepSpeed: (direction) => {
         const at = PLAYBACK_RATES.findIndex((r) => r >= this.media.playbackRate);
         const next =
@@ -671,6 +725,7 @@ export class VodPlayer extends VodMediaElement {
           : '',
       duration: Number.isFinite(video.duration) ? video.duration : this.#playlistDuration,
       captions: captions.tracks.length > 0 && captions.menuReady() ? captions : null,
+      chapters: this.#chapters,
       view360: this.#view360,
       menus: [
         this.#menus.speed(t, video.playbackRate, (rate) => (video.playbackRate = rate)),

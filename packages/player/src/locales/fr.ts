@@ -24,6 +24,7 @@ export const strings: PlayerStrings = {
   captions: 'Sous-titres',
   captionsOff: 'Désactivés',
   track: 'Piste',
+  chapters: 'Chapitres',
   resetView: 'Réinitialiser la vue',
   motion: 'Regarder autour en bougeant l’appareil',
   view360: 'Vue à 360°',

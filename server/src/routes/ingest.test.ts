@@ -47,7 +47,10 @@ beforeAll(async () => {
     strict.token(),
   ]);
   // Every file webhook of the dev key, to see the usual file.ready / file.rejected.
-  const hook = await apiFetcher(() => dev.baseUrl, () => devToken)('/v1/webhooks', {
+  const hook = await apiFetcher(
+    () => dev.baseUrl,
+    () => devToken,
+  )('/v1/webhooks', {
     method: 'POST',
     json: { url: receiver.url('/files'), events: ['file.ready', 'file.rejected'] },
   });
@@ -91,7 +94,10 @@ async function settled(fileId: string): Promise<FileRecord> {
 }
 
 /** The SSE frames of a file's event stream, as they come. */
-function fileEvents(fileId: string): { frames: { event: string; data: Record<string, unknown> }[]; close(): void } {
+function fileEvents(fileId: string): {
+  frames: { event: string; data: Record<string, unknown> }[];
+  close(): void;
+} {
   const frames: { event: string; data: Record<string, unknown> }[] = [];
   const controller = new AbortController();
   void (async () => {
@@ -150,10 +156,16 @@ describe('link ingest', () => {
     const midway = await getFile(created.fileId);
     expect(midway.status).toBe('downloading');
     await expect
-      .poll(() => events.frames.find((f) => f.event === 'progress' && (f.data.progress as { bytes: number }).bytes >= half), {
-        timeout: 10_000,
-        interval: 50,
-      })
+      .poll(
+        () =>
+          events.frames.find(
+            (f) => f.event === 'progress' && (f.data.progress as { bytes: number }).bytes >= half,
+          ),
+        {
+          timeout: 10_000,
+          interval: 50,
+        },
+      )
       .toBeTruthy();
     release();
 
@@ -317,10 +329,12 @@ describe('link ingest', () => {
     expect(((await fifth.json()) as { error: { code: string } }).error.code).toBe('too_many_uploads');
     expect(dev.app.vodkit.ingest.counts).toEqual({ queued: 2, running: 2 });
     for (const id of ids) expect((await devApi(`/v1/files/${id}`, { method: 'DELETE' })).status).toBe(204);
-    await expect.poll(() => dev.app.vodkit.ingest.counts, { timeout: 10_000, interval: 50 }).toEqual({
-      queued: 0,
-      running: 0,
-    });
+    await expect
+      .poll(() => dev.app.vodkit.ingest.counts, { timeout: 10_000, interval: 50 })
+      .toEqual({
+        queued: 0,
+        running: 0,
+      });
     const again = await ingest(origin.url('/titled.mp4'));
     expect((await settled(again.fileId)).status).toBe('ready');
     for (const id of ids) expect(fs.existsSync(path.join(dev.dataDir, 'uploads', id))).toBe(false);

@@ -235,6 +235,7 @@ export class JobRun {
       durationS: p.file.metadata!.duration,
       maxDurationS: config.maxDurationSeconds,
       maxPixels: config.maxPixels,
+      threads: config.encodeThreads,
       timeoutMs: config.encodeTimeoutMs,
       onSpawn: (pid) => this.#write(() => jobs.setEncoderPid(job.jobId, this.owner, pid)),
       onProgress: (percent) => this.#onProgress(percent),

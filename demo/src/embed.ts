@@ -3,6 +3,7 @@ import '@vodkit/player';
 /**
  * The iframe page the server answers `/embed/:videoId` with: only the player, filling the frame.
  * Options come from the query string as hosted players take them: token, autoplay, muted, loop, start,
+ * end (with `start`: an instant clip),
  * preload (default `metadata`, `auto` with autoplay), captions (a language such as `fr`, or `off`).
  * Title and projection (360°) come from the server.
  */
@@ -25,8 +26,15 @@ player.setAttribute(
   'preload',
   preload === 'none' || preload === 'auto' ? preload : flag('autoplay') ? 'auto' : 'metadata',
 );
+// `start` alone is where playback begins; with `end` it is an instant clip that pauses at `end`.
 const start = Number(query.get('start'));
-if (Number.isFinite(start) && start > 0) player.setAttribute('start-time', String(start));
+const end = Number(query.get('end'));
+if (query.has('end') && Number.isFinite(end) && end > 0) {
+  player.setAttribute('end', String(end));
+  if (Number.isFinite(start) && start > 0) player.setAttribute('start', String(start));
+} else if (Number.isFinite(start) && start > 0) {
+  player.setAttribute('start-time', String(start));
+}
 const captions = query.get('captions');
 if (captions && /^(?:off|[A-Za-z0-9-]{2,35})$/.test(captions)) player.setAttribute('captions', captions);
 document.title = `Vodkit player — ${videoId}`;

@@ -131,6 +131,34 @@ async function followJob(job: EncoderJob): Promise<void> {
     job = await pollJob(job);
   if (job.status === 'failed' || job.status === 'cancelled')
     fail(`Encoding ${job.status}: ${job.error?.message ?? ''}`);
+  if (job.status === 'completed') await addChapters(job);
+}
+
+/**
+ * Chapters, as an app would set them (`PUT /v1/videos/:id/chapters`): here three at the video's thirds.
+ * The player then shows them (seek-bar marks, titles in the preview, the chapters menu, N/P keys).
+ */
+async function addChapters(job: EncoderJob): Promise<void> {
+  const video = await client.getVideo(job.videoId);
+  if (!video.duration || video.duration < 3) return;
+  const third = Math.floor((video.duration / 3) * 10) / 10;
+  const set = await client.setChapters(job.videoId, [
+    { start: 0, title: 'Opening' },
+    { start: third, title: 'Middle' },
+    { start: 2 * third, title: 'Ending' },
+  ]);
+  // The player read the (then empty) chapters file when it started: a new element reads them.
+  const player = $('player-slot').querySelector('vod-player');
+  if (set.url && player) {
+    const fresh = player.cloneNode() as HTMLElement;
+    fresh.removeAttribute('autoplay');
+    player.replaceWith(fresh);
+  }
+  const note = $('chapters');
+  note.textContent = `Chapters (set with PUT /v1/videos/${job.videoId}/chapters): ${set.chapters
+    .map((c) => `${c.title} at ${c.start.toFixed(1)} s`)
+    .join(', ')}. Press N / P in the player for the next / previous chapter.`;
+  note.hidden = false;
 }
 
 async function pollJob(job: EncoderJob): Promise<EncoderJob> {

@@ -1,5 +1,12 @@
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { type ChapterCue, chapterAt, chapterJump, parseChapters } from './chapters.ts';
+import {
+  html,
+  nothing,
+  type ReactiveController,
+  type ReactiveControllerHost,
+  type TemplateResult,
+} from 'lit';
+import { type ChapterCue, chapterAt } from './chapters.ts';
+import { chapterJump, parseChapters } from './chapters-vtt.ts';
 
 /** The chapters menu's chunk, shared by every player on the page. */
 let menuChunk: Promise<unknown> | undefined;
@@ -56,6 +63,18 @@ export class ChaptersController implements ReactiveController {
       this.#host.requestUpdate();
     });
     return false;
+  }
+
+  /** The control bar's chapters button and menu (`<vod-chapters-menu>`), once its chunk is in. */
+  menu(label: string): TemplateResult | typeof nothing {
+    return this.menuReady()
+      ? html`<vod-chapters-menu
+          exportparts="button: chapters-button, menu: chapters-menu"
+          .controller=${this}
+          .chapters=${this.#list}
+          .label=${label}
+        ></vod-chapters-menu>`
+      : nothing;
   }
 
   /** Seeks to a chapter's start. */

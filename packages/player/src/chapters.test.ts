@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chapterAt, chapterJump, parseChapters } from './chapters.ts';
+import { chapterAt } from './chapters.ts';
+import { chapterJump, parseChapters } from './chapters-vtt.ts';
 import { startOffsetOf } from './clip-controller.ts';
 
 const VTT = `WEBVTT

@@ -17,9 +17,9 @@ export interface ClipSpan {
 /**
  * Instant clips (`<vod-player start end>`): playback starts at `start` and pauses at `end`, although
  * the segments around them overhang. With a Vodkit video the player asks the server for the clipped
- * playlists (`master.m3u8?start=&end=`), whose timeline begins at their first segment: the playlist's
- * `#EXT-X-START` says where `start` is in it (from hls.js' manifest, else read from the master), and
- * `end` is that much later. With any other source (`src`) the times are the media's own.
+ * playlists (`master.m3u8?start=&end=`), whose timeline begins at their first segment: the master's
+ * `#EXT-X-START` says where `start` is on it (read here with one small request, whatever the engine),
+ * and `end` is that much later. With any other source (`src`) the times are the media's own.
  *
  * Enforced on the media element: the first position is the clip's start, a seek outside the span is
  * brought back inside it, and playback pauses exactly at the end (a timer for the last stretch, as
@@ -33,7 +33,6 @@ export class ClipController implements ReactiveController {
   #clipped = false;
   #url = '';
   #offset: number | null = null;
-  #reading = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(host: ReactiveControllerHost, media: HTMLMediaElement) {
@@ -48,7 +47,8 @@ export class ClipController implements ReactiveController {
 
   /**
    * The clip for the source at `url` (`start`/`end` null: none). `clipped`: the server cut the
-   * playlists, so the media timeline starts at the first kept segment.
+   * playlists, so the media timeline starts at the first kept segment, and the master's
+   * `#EXT-X-START` (read here, one small request) says where `start` is on it.
    */
   configure(url: string, start: number | null, end: number | null, clipped: boolean): void {
     if (url === this.#url && start === this.#start && end === this.#end && clipped === this.#clipped) return;
@@ -58,13 +58,9 @@ export class ClipController implements ReactiveController {
     this.#clipped = clipped;
     this.#offset = null;
     clearTimeout(this.#timer);
-  }
-
-  /** hls.js read the master: its `#EXT-X-START` (null when it has none). */
-  set manifestOffset(seconds: number | null) {
-    if (!this.#clipped) return;
-    this.#offset = seconds ?? 0;
-    this.#toStart();
+    if (clipped) void this.#readOffset(url);
+    // Made after the media loaded (its chunk arrived late): go to the start now.
+    else this.#toStart();
   }
 
   /** The span on the media timeline, or null without a clip (or before its offset is known). */
@@ -82,29 +78,21 @@ export class ClipController implements ReactiveController {
     clearTimeout(this.#timer);
   }
 
-  /** Native HLS (no hls.js to tell): the master's `#EXT-X-START`, read once per source. */
-  async #readOffset(): Promise<void> {
-    if (this.#reading || !this.#url) return;
-    this.#reading = true;
-    const url = this.#url;
-    try {
-      const text = await fetch(url).then((r) => (r.ok ? r.text() : ''));
-      if (url === this.#url && this.#offset === null) this.manifestOffset = startOffsetOf(text);
-    } catch {
-      if (url === this.#url && this.#offset === null) this.manifestOffset = null;
-    } finally {
-      this.#reading = false;
-    }
+  /** The master's `#EXT-X-START` (none: 0, the span starts on a segment boundary). */
+  async #readOffset(url: string): Promise<void> {
+    const text = await fetch(url).then(
+      (r) => (r.ok ? r.text() : ''),
+      () => '',
+    );
+    if (url !== this.#url) return;
+    this.#offset = startOffsetOf(text) ?? 0;
+    this.#toStart();
   }
 
   #toStart = (): void => {
     const span = this.span;
-    if (!span) {
-      if (this.#clipped && this.#media.readyState >= HTMLMediaElement.HAVE_METADATA) void this.#readOffset();
-      return;
-    }
     const media = this.#media;
-    if (media.readyState < HTMLMediaElement.HAVE_METADATA) return;
+    if (!span || media.readyState < HTMLMediaElement.HAVE_METADATA) return;
     if (media.currentTime < span.from - 0.01 || media.currentTime > span.to) media.currentTime = span.from;
   };
 

@@ -17,8 +17,8 @@ export interface ControlBar {
   duration: number;
   /** The CC menu's controller once the video has tracks and the menu's chunk is in; else null. */
   captions: CaptionsController | null;
-  /** The video's chapters (marks on the seek bar, the menu once its chunk is in). */
-  chapters: ChaptersController;
+  /** The video's chapters (marks on the seek bar, the menu once its chunk is in); null before any. */
+  chapters: ChaptersController | null;
   view360: View360Controller;
   /** The speed and quality menus (`MenuController`). */
   menus: (TemplateResult | typeof nothing)[];
@@ -48,11 +48,11 @@ export function controlBar(c: ControlBar): TemplateResult {
     <div part="controls">
       <vod-scrubber
         part="scrubber"
-        exportparts="track: scrubber-track, buffered: scrubber-buffered, progress: scrubber-progress, handle: scrubber-handle, preview: scrubber-preview, thumbnail: scrubber-thumbnail, chapter-marker: scrubber-chapter-marker, chapter-title: scrubber-chapter-title"
+        exportparts="track: scrubber-track, buffered: scrubber-buffered, progress: scrubber-progress, handle: scrubber-handle, preview: scrubber-preview, thumbnail: scrubber-thumbnail"
         label=${t.seek}
         .media=${video}
         .storyboard=${c.storyboard}
-        .chapters=${c.chapters.list}
+        .chapters=${c.chapters?.list ?? []}
       ></vod-scrubber>
       <div class="bar">
         <button part="play-button" aria-label=${playing ? t.pause : video.ended ? t.replay : t.play} @click=${c.togglePlay}>
@@ -91,16 +91,7 @@ export function controlBar(c: ControlBar): TemplateResult {
               ></vod-captions-menu>`
             : nothing
         }
-        ${
-          c.chapters.menuReady()
-            ? html`<vod-chapters-menu
-                exportparts="button: chapters-button, menu: chapters-menu"
-                .controller=${c.chapters}
-                .chapters=${c.chapters.list}
-                .label=${t.chapters}
-              ></vod-chapters-menu>`
-            : nothing
-        }
+        ${c.chapters?.menu(t.chapters) ?? nothing}
         ${
           sphereOn
             ? html`<button part="reset-view-button" aria-label=${t.resetView} @click=${() => c.view360.reset()}>

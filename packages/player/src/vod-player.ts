@@ -1,8 +1,8 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { CaptionsController, cueStyles } from './captions.ts';
-import { ChaptersController } from './chapters-controller.ts';
-import { ClipController } from './clip-controller.ts';
+import type { ChaptersController } from './chapters-controller.ts';
+import type { ClipController } from './clip-controller.ts';
 import { controlBar } from './control-bar.ts';
 import { isRetryable } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
@@ -153,8 +153,6 @@ export class VodPlayer extends VodMediaElement {
   @property() projection: Projection = 'auto';
   /** A WebVTT storyboard for seek previews; with `video-id` it defaults to the video's. */
   @property() storyboard = '';
-  /** WebVTT chapters (markers, preview titles, menu, N/P keys); with `video-id` the video's own. */
-  @property() chapters = '';
   /** Instant clip: seconds of the video where playback starts (with `video-id`, the server cuts the playlists). */
   @property({ type: Number, attribute: 'start' }) clipStart: number | null = null;
   /** Instant clip: seconds of the video where playback pauses. */
@@ -215,12 +213,10 @@ export class VodPlayer extends VodMediaElement {
       if (detail.fatal) this.fatal = detail;
       fire(this, 'vod-error', detail);
     },
-    startOffset: (seconds) => {
-      this.#clip.manifestOffset = seconds;
-    },
   });
-  readonly #chapters = new ChaptersController(this, this.media);
-  readonly #clip = new ClipController(this, this.media);
+  /** Chapters and instant clips are chunks of their own, imported when a video has them. */
+  #chapters: ChaptersController | null = null;
+  #clip: ClipController | null = null;
   readonly #view360 = new View360Controller(this, this.media);
   readonly #qoe = new QoeController(this, this.media);
   readonly #actions: PlayerActions = this.#makeActions();
@@ -419,19 +415,14 @@ export class VodPlayer extends VodMediaElement {
         this.#playlistDuration = Number.NaN;
         this.#qoe.reset();
       }
-      this.#clip.configure(
-        source?.url ?? '',
-        this.#clipTime(this.clipStart),
-        this.#clipTime(this.clipEnd),
-        this.#clipped(),
-      );
+      this.#configureClip(source?.url ?? '');
       this.#hls.load(source, this.#effectivePreload());
     }
-    // Chapters are a small file, but not before an autoplaying player's first frame. Not on a clip:
-    // its timeline starts at its first segment, not at the video's start that chapter times count from.
-    if (this.near && (!this.autoplay || this.hasPlayed)) {
-      const own = this.#byId() && !this.#clipped() ? this.#streamUrl('chapters.vtt') : '';
-      this.#chapters.load(this.chapters || own);
+    // Chapters are extras, as seek previews: not before the first frame, nor before play unless the
+    // page asked to preload. Not on a clip: its timeline starts at its first segment, not at the
+    // video's start that chapter times count from.
+    if (this.near && (this.hasPlayed || (this.#effectivePreload() === 'auto' && !this.autoplay))) {
+      this.#loadChapters();
     }
     if (changed.has('autoplay') && this.autoplay && !this.started && !this.#autoplayPending) {
       this.#autoplayPending = true;
@@ -449,25 +440,39 @@ export class VodPlayer extends VodMediaElement {
     return !!this.videoId && !this.src;
   }
 
-  /** A clip time as set (a finite number ≥ 0), else null. */
-  #clipTime(value: number | null): number | null {
-    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
+  /** The chunk of chapters and clips (`player-extras.ts`), then `use` it. */
+  #extras(use: (m: typeof import('./player-extras.ts')) => void): void {
+    void import('./player-extras.ts').then(use);
   }
 
-  /** With `video-id` and `start`/`end`, the server cuts the playlists to the clip. */
+  #loadChapters(): void {
+    const url = this.#byId() && !this.#clipped() ? this.#streamUrl('chapters.vtt') : '';
+    if (this.#chapters || !url) this.#chapters?.load(url);
+    else
+      this.#extras((m) => {
+        this.#chapters ??= new m.ChaptersController(this, this.media);
+        this.#loadChapters();
+      });
+  }
+
+  /** The clip's controller, made the first time a source has `start` or `end`. */
+  #configureClip(url: string): void {
+    const { clipStart: start, clipEnd: end } = this;
+    if (this.#clip || start !== null || end !== null)
+      this.#extras((m) => {
+        this.#clip ??= new m.ClipController(this, this.media);
+        this.#clip.configure(url, start, end, this.#clipped());
+      });
+  }
+
+  /** With `video-id` and `start`/`end`, the server cuts the playlists to the clip (and checks them). */
   #clipped(): boolean {
-    return this.#byId() && (this.#clipTime(this.clipStart) !== null || this.#clipTime(this.clipEnd) !== null);
+    return this.#byId() && (this.clipStart ?? this.clipEnd) !== null;
   }
 
   #source(): HlsSource | null {
-    let master = 'master.m3u8';
-    if (this.#clipped()) {
-      const query = new URLSearchParams();
-      const [start, end] = [this.#clipTime(this.clipStart), this.#clipTime(this.clipEnd)];
-      if (start !== null) query.set('start', String(start));
-      if (end !== null) query.set('end', String(end));
-      master += `?${query}`;
-    }
+    const end = this.clipEnd === null ? '' : `&end=${this.clipEnd}`;
+    const master = `master.m3u8${this.#clipped() ? `?start=${this.clipStart ?? 0}${end}` : ''}`;
     const url = this.src || (this.videoId ? streamUrl(this.apiBase, this.videoId, master) : '');
     return url ? this.#tokens.source(url, Math.max(this.startTime || 0, 0)) : null;
   }
@@ -549,7 +554,7 @@ export class VodPlayer extends VodMediaElement {
       toggleMute: () => this.#toggleMute(),
       toggleFullscreen: () => this.#toggleFullscreenQuietly(),
       toggleCaptions: () => this.#toggleCaptions(),
-      jumpChapter: (direction) => this.#chapters.jump(direction),
+      jumpChapter: (direction) => this.#chapters?.jump(direction) ?? false,
       stepSpeed: (direction) => {
         const at = PLAYBACK_RATES.findIndex((r) => r >= this.media.playbackRate);
         const next =

@@ -1,7 +1,7 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
-import { type ChapterCue, chapterAt } from './chapters.ts';
+import type { ChapterCue } from './chapters.ts';
 import { fire } from './events.ts';
 import { StoryboardController } from './storyboard-controller.ts';
 import { formatTime, spokenTime } from './time.ts';
@@ -150,13 +150,9 @@ export class VodScrubber extends LitElement {
       top: 0;
       bottom: 0;
       width: 3px;
-      margin-left: -1.5px;
-      background: var(--vod-scrubber-chapter-gap-color, rgb(0 0 0 / 0.7));
+      background: #000b;
     }
     [part='chapter-title'] {
-      max-width: 240px;
-      overflow: hidden;
-      text-overflow: ellipsis;
       font-weight: 600;
     }
     [part='thumbnail'] {
@@ -384,7 +380,8 @@ export class VodScrubber extends LitElement {
     const tile = this.#storyboard.at(time);
     // Keep the bubble inside the bar at both ends.
     const half = tile ? tile.w / 2 + 4 : 24;
-    const chapter = chapterAt(this.chapters, time);
+    // Chapters do not overlap (each ends where the next starts): the first that holds `time`.
+    const chapter = this.chapters.find((c) => c.start <= time && time < c.end);
     return html`<div part="preview" style=${styleMap({ left: `clamp(${half}px, ${left}, calc(100% - ${half}px))` })}>
       ${chapter ? html`<span part="chapter-title">${chapter.title}</span>` : nothing}
       ${

@@ -65,6 +65,13 @@ export const ERROR_CODES = {
   playback_token_wrong_video: 403,
   origin_not_allowed: 403,
   range_not_satisfiable: 416,
+  // viewer analytics (issue 16)
+  /** A beacon body over 16 KB. */
+  beacon_too_large: 413,
+  /** This client address sent more beacons than the server takes per second (Retry-After). */
+  too_many_beacons: 429,
+  /** `GET /metrics` without the right `Authorization: Bearer $VOD_METRICS_TOKEN`. */
+  metrics_token_invalid: 401,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -145,12 +145,14 @@ export default async function videosRoutes(app: FastifyInstance, ctx: AppContext
       // The heartbeat keeps it alive: the idle-connection timeout is for request bodies.
       request.raw.socket.setTimeout(0);
       open.set(res, { apiKey, expiresAt });
+      ctx.metrics.sseStreams.inc();
       perKey.set(apiKey, (perKey.get(apiKey) ?? 0) + 1);
       // The response's close (not the request's, which fires once the GET is read) means the client left.
       res.on('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
         if (open.delete(res)) {
+          ctx.metrics.sseStreams.dec();
           const n = (perKey.get(apiKey) ?? 1) - 1;
           if (n > 0) perKey.set(apiKey, n);
           else perKey.delete(apiKey);

@@ -9,6 +9,8 @@ import { apiFetcher, sqliteDb, startServer, type TestServer } from '../../test/s
 let server: TestServer;
 let token: string;
 let videoId: string;
+/** The probed duration of the clip: the watch-time cap per session is this plus a second. */
+let duration: number;
 const api = apiFetcher(
   () => server.baseUrl,
   () => token,
@@ -63,6 +65,7 @@ beforeAll(async () => {
   server = s;
   token = await server.token();
   const file = await uploadAndProbe(server, token, fs.readFileSync(clip), 'clip.mp4');
+  duration = file.metadata!.duration!;
   const res = await api('/v1/encoder/jobs', {
     method: 'POST',
     json: { fileId: file.fileId, presets: [{ format: 'hls', resolutions: ['240'] }] },
@@ -128,8 +131,8 @@ describe('POST /v1/beacons', () => {
     const after = await stats();
     expect(after.views).toBe(before.views + 1);
     const added = after.watchTimeS - before.watchTimeS;
-    expect(added).toBeGreaterThan(2);
-    expect(added).toBeLessThanOrEqual(3);
+    expect(duration).toBeGreaterThan(1.9);
+    expect(added).toBeCloseTo(duration + 1, 1);
   });
 
   it('bounds a flood of forged sessions from one address, and stores nothing for unknown videos', async () => {
@@ -151,11 +154,14 @@ describe('POST /v1/beacons', () => {
     expect(unknown.status).toBe(202);
     await flush();
     const after = await stats();
-    // VOD_BEACON_SESSIONS_PER_HOUR=5 for this address: 100 forged sessions add 5 views and visitors.
-    expect(after.views - before.views).toBe(5);
-    expect(after.uniqueViewers - before.uniqueViewers).toBe(5);
+    // VOD_BEACON_SESSIONS_PER_HOUR=5 for this address: 100 forged sessions add 5 views and visitors
+    // (up to 10 if the flood straddles the turn of a clock hour, when the budget starts again).
+    const added = after.views - before.views;
+    expect(added).toBeGreaterThanOrEqual(5);
+    expect(added).toBeLessThanOrEqual(10);
+    expect(after.uniqueViewers - before.uniqueViewers).toBe(added);
     const rows = db.prepare('SELECT count(*) AS n FROM analytics_sessions').get() as { n: number };
-    expect(rows.n - rowsBefore.n).toBe(5);
+    expect(rows.n - rowsBefore.n).toBe(added);
     expect(
       db
         .prepare("SELECT count(*) AS n FROM analytics_sessions WHERE video_id = 'nosuchvideo0000000000'")
@@ -202,12 +208,12 @@ describe('POST /v1/beacons', () => {
   it('rate-limits each client address with 429 and Retry-After, and not its neighbours', async () => {
     const from = (ip: string) =>
       beacon({ videoId: 'v', sessionId: session(), events: [] }, { 'x-forwarded-for': ip });
-    // A burst of 120, then one a second: sent at once, about 120 pass and the rest are refused.
-    const statuses = (await Promise.all(Array.from({ length: 150 }, () => from('198.51.100.3')))).map(
+    // A burst of 120, then one a second (exact figures: beacon-limits.test.ts): of 200 sent at once,
+    // the first 120 pass and, unless this took over 80 s, some are refused.
+    const statuses = (await Promise.all(Array.from({ length: 200 }, () => from('198.51.100.3')))).map(
       (r) => r.status,
     );
-    const refused = statuses.filter((s) => s === 429).length;
-    expect(refused).toBeGreaterThanOrEqual(20);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     expect(statuses.filter((s) => s === 202).length).toBeGreaterThanOrEqual(120);
     const res = await from('198.51.100.3');
     expect(res.status).toBe(429);

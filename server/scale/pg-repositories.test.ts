@@ -38,7 +38,7 @@ it('migrates once when several nodes start together, and every table is there', 
   const { rows } = await s.admin.query<{ version: number }>(
     `SELECT version FROM ${s.schema}.vodkit_migrations ORDER BY version`,
   );
-  expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
+  expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
   const tables = await s.admin.query<{ table_name: string }>(
     'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
     [s.schema],

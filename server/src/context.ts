@@ -14,6 +14,7 @@ import { BeaconService } from './services/beacons.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { IngestService } from './services/ingest.ts';
 import { Metrics } from './services/metrics.ts';
 import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
@@ -53,6 +54,8 @@ export interface AppContext {
   sandbox: SandboxSweeper;
   /** Per-key limits on active jobs and unfinished uploads. */
   quotas: QuotaService;
+  /** Link ingest: files downloaded from a URL (`POST /v1/files` with `{url}`). */
+  ingest: IngestService;
   /** Protected playback: protection flags, origins, playback tokens and playlist signatures. */
   playback: PlaybackService;
   /** Where video outputs and caption files live: the video folders, or S3 (storage/outputs.ts). */
@@ -156,6 +159,16 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       openUploads: repos.openUploads,
       uploads,
     });
+    const ingest = new IngestService({
+      config,
+      files: filesRepo,
+      fileService: files,
+      uploads,
+      quotas,
+      events,
+      log,
+      soleNode: repos.engine === 'sqlite',
+    });
     const playback = new PlaybackService({ dataDir: config.dataDir, repo: repos.playback, keys: repos.keys });
     const tracks = new TracksService({
       config,
@@ -203,6 +216,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       tracks,
       sandbox,
       quotas,
+      ingest,
       playback,
       outputs,
       beacons,
@@ -216,6 +230,8 @@ export async function createContext(config: Config, options: ContextOptions): Pr
         await prepareVideoOutputs(outputs);
         // Uploads land on HTTP nodes; a worker has none of its own to reconcile.
         if (runs.http) await files.reconcile();
+        // Downloads run where they were asked for: on HTTP nodes.
+        if (runs.http) await ingest.start();
         if (runs.encoding && options.startWorkers !== false) encoding.start();
         if (runs.dispatcher) webhooks.start();
         // Beacons arrive at HTTP nodes; each rolls up idle sessions (the passes are safe together).
@@ -226,6 +242,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       },
       close() {
         closed ??= (async () => {
+          await ingest.stop();
           // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
           await Promise.all([encoding.stop(), pictures.stop()]);
           await webhooks.stop();

@@ -148,6 +148,37 @@ const MIGRATIONS: string[] = [
   ALTER TABLE jobs ADD COLUMN downloads TEXT NOT NULL DEFAULT '[]';
   `,
   `
+  -- Link ingest: a file may be 'downloading', with its progress and the lease its downloader renews
+  -- (epoch ms; a lease run out means the node died). SQLite cannot change a CHECK in place: rebuild.
+  -- No foreign key or trigger refers to files.
+  CREATE TABLE files_new (
+    file_id        TEXT PRIMARY KEY,
+    api_key        TEXT NOT NULL,
+    filename       TEXT,
+    filetype       TEXT,
+    title          TEXT,
+    size           INTEGER NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('downloading', 'probing', 'ready', 'rejected')),
+    metadata       TEXT,
+    reason_code    TEXT,
+    reason_message TEXT,
+    probe_ms       REAL,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    progress_bytes INTEGER,
+    progress_total INTEGER,
+    lease_until    INTEGER
+  );
+  INSERT INTO files_new (file_id, api_key, filename, filetype, title, size, status, metadata, reason_code,
+    reason_message, probe_ms, created_at, updated_at)
+    SELECT file_id, api_key, filename, filetype, title, size, status, metadata, reason_code,
+      reason_message, probe_ms, created_at, updated_at FROM files;
+  DROP TABLE files;
+  ALTER TABLE files_new RENAME TO files;
+  CREATE INDEX files_by_key ON files (api_key, created_at);
+  CREATE INDEX files_downloading ON files (lease_until) WHERE status = 'downloading';
+  `,
+  `
   -- Viewer analytics (issue 16): live sessions (the raw level, rolled up once idle), hourly sums per
   -- video, the visitor hashes per video and hour (unique viewers), and the daily salt of those hashes.
   -- Times are epoch milliseconds; no address is stored anywhere.

@@ -8,11 +8,14 @@ import type { Config } from './config.ts';
 import { openRepositories } from './db/open.ts';
 import type { JobWaker } from './db/pg/jobs.ts';
 import type { Repositories } from './db/repositories.ts';
+import { AnalyticsService } from './services/analytics.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
+import { BeaconService } from './services/beacons.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
 import { IngestService } from './services/ingest.ts';
+import { Metrics } from './services/metrics.ts';
 import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
 import { PlaybackService } from './services/playback.ts';
@@ -57,6 +60,13 @@ export interface AppContext {
   playback: PlaybackService;
   /** Where video outputs and caption files live: the video folders, or S3 (storage/outputs.ts). */
   outputs: VideoOutputs;
+  /** Viewer analytics: beacon ingest (buffered writes) and the stats API with its rollup (issue 16). */
+  beacons: BeaconService;
+  analytics: AnalyticsService;
+  /** Prometheus metrics of this process (`GET /metrics`, or the worker's health port). */
+  metrics: Metrics;
+  /** `/readyz`: false once `drain()` was called (SIGTERM), before the server closes. */
+  readiness: { draining: boolean };
 }
 
 /** The whole process context: what routes get, plus the repositories and the lifecycle (main, CLI, tests). */
@@ -132,9 +142,11 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       ...(waker ? { waker } : {}),
     });
     const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
+    const metrics = new Metrics(jobsRepo);
+    const stopWatchingEncodes = metrics.watchEncodes(events, jobsRepo);
     const webhooks = new WebhookService({
       config,
-      repo: repos.webhooks,
+      repo: metrics.countWebhookOutcomes(repos.webhooks),
       jobs: jobsRepo,
       files: filesRepo,
       events,
@@ -166,6 +178,20 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       files: filesRepo,
       outputs,
     });
+    const beacons = new BeaconService({
+      config: config.analytics,
+      analytics: repos.analytics,
+      jobs: jobsRepo,
+      files: filesRepo,
+      log,
+      counters: metrics.beaconCounters(),
+    });
+    const analytics = new AnalyticsService({
+      config: config.analytics,
+      analytics: repos.analytics,
+      videos,
+      log,
+    });
     const sandbox = new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log });
     // Only where keys are handed out (HTTP nodes): a worker never creates one.
     const createdDevKey = runs.http ? await auth.ensureDevKey(config.dataDir) : null;
@@ -193,6 +219,10 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       ingest,
       playback,
       outputs,
+      beacons,
+      analytics,
+      metrics,
+      readiness: { draining: false },
       async start() {
         if (started) return;
         started = true;
@@ -204,6 +234,11 @@ export async function createContext(config: Config, options: ContextOptions): Pr
         if (runs.http) await ingest.start();
         if (runs.encoding && options.startWorkers !== false) encoding.start();
         if (runs.dispatcher) webhooks.start();
+        // Beacons arrive at HTTP nodes; each rolls up idle sessions (the passes are safe together).
+        if (runs.http) {
+          beacons.start();
+          analytics.start();
+        }
       },
       close() {
         closed ??= (async () => {
@@ -211,6 +246,9 @@ export async function createContext(config: Config, options: ContextOptions): Pr
           // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
           await Promise.all([encoding.stop(), pictures.stop()]);
           await webhooks.stop();
+          stopWatchingEncodes();
+          // Buffered beacons are written before the database closes.
+          await Promise.all([beacons.close(), analytics.stop()]);
           await uploads?.close();
           await Promise.all([pgEvents?.close(), waker?.close()]);
           await repos.close();

@@ -85,6 +85,8 @@ export default async function filesRoutes(app: FastifyInstance, ctx: AppContext)
     { schema: { params: fileParams }, config: { permission: 'allow_delete' } },
     async (request, reply) => {
       await ctx.files.delete(request.principal, request.params.fileId);
+      // A link ingest still downloading stops at once (deleted rows stop it on other nodes too).
+      ctx.ingest.cancel(request.params.fileId);
       return reply.status(204).send();
     },
   );

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FileRecord, WebhookPayload } from '@vodkit/api';
+import { type FileRecord, VodkitClient, type WebhookPayload } from '@vodkit/api';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
@@ -73,11 +73,12 @@ const strictApi = apiFetcher(
   () => strictToken,
 );
 
-async function ingest(url: string, title?: string): Promise<FileRecord> {
-  const res = await devApi('/v1/files', { method: 'POST', json: { url, ...(title ? { title } : {}) } });
-  expect(res.status).toBe(201);
-  return (await res.json()) as FileRecord;
-}
+/** Link ingest through the typed client, as an app would call it. */
+const ingest = (url: string, title?: string): Promise<FileRecord> =>
+  new VodkitClient({ baseUrl: dev.baseUrl, token: devToken }).createFileFromUrl({
+    url,
+    ...(title ? { title } : {}),
+  });
 
 const getFile = async (fileId: string): Promise<FileRecord> =>
   (await (await devApi(`/v1/files/${fileId}`)).json()) as FileRecord;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { clips, makeClip, tempDir, x264 } from '../../server/test/fixtures.ts';
+import { startOrigin } from '../../server/test/origin.ts';
 import {
   open,
   reachedPercent,
@@ -15,7 +16,7 @@ import {
 /**
  * `<vod-uploader>` when the network comes and goes (issue 18): nothing after the bytes are stored is
  * final, the row says "Reconnecting…" while offline and goes on by itself, a refused step says what
- * happened and offers Retry; pasting a file.
+ * happened and offers Retry; pasting a file; the "Paste a link" field (issue 15 §1).
  */
 
 let dir: string;
@@ -167,4 +168,57 @@ test('pasting a file uploads it, on the element and with nothing focused', async
   await expect
     .poll(async () => (await events(page, 'vod-upload-complete')).map((d) => d.filename).sort())
     .toEqual(['pasted-on-page.mp4', 'pasted.mp4']);
+});
+
+test('Paste a link: the server downloads it, the row shows the download’s progress, then the usual stages', async ({
+  page,
+}) => {
+  const bytes = fs.readFileSync(small);
+  const origin = await startOrigin();
+  // The origin sends half, then holds the rest until the row has shown the download's progress.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  origin.route('/videos/holiday.mp4', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(bytes.length) });
+    res.write(bytes.subarray(0, bytes.length / 2));
+    void held.then(() => res.end(bytes.subarray(bytes.length / 2)));
+  });
+  try {
+    await open(page);
+    const field = uploader(page).getByRole('textbox', { name: 'Paste a link' });
+    // Not a link the server can fetch: refused on the spot, nothing sent.
+    await field.fill('ftp://example.com/a.mp4');
+    await uploader(page).getByRole('button', { name: 'Add link' }).click();
+    await expect(uploader(page).locator('[part~=link-error]')).toHaveText(
+      'Enter an http:// or https:// link to a video file.',
+    );
+    await expect(uploader(page).locator('[part~=upload]')).toHaveCount(0);
+
+    await field.fill(origin.url('/videos/holiday.mp4'));
+    await field.press('Enter');
+    const accepted = await waitForEvent(page, 'vod-link-accepted');
+    expect(accepted).toMatchObject({ url: origin.url('/videos/holiday.mp4'), filename: 'holiday.mp4' });
+    await expect(status(page)).toHaveText(/^Downloading \d+%$/);
+    await expect(uploader(page).locator('[part~=stats]')).toContainText(' of ');
+    release();
+
+    const ready = await waitForEvent(page, 'vod-file-ready');
+    expect(ready).toMatchObject({ fileId: accepted.fileId });
+    expect((ready.metadata as { video: { width: number } }).video.width).toBe(640);
+    await expect(status(page)).toHaveText('Uploaded');
+    await expect(uploader(page).locator('[part~=result]')).toContainText(String(accepted.fileId));
+
+    // The server's refusal (cloud metadata stays refused even in development) is shown as it said it.
+    await field.fill('http://169.254.169.254/latest/meta-data/');
+    await field.press('Enter');
+    const refused = await waitForEvent(page, 'vod-upload-error');
+    expect(refused).toMatchObject({ code: 'url_not_allowed', status: 400 });
+    await expect(uploader(page).locator('[part~=error]')).toHaveText(String(refused.message));
+    await expect(status(page)).toHaveText('Not accepted');
+  } finally {
+    release();
+    await origin.close();
+  }
 });

@@ -217,6 +217,15 @@ export class ProcessingTracker {
     const path = `/v1/files/${encodeURIComponent(this.#fileId)}`;
     this.#step = this.state.stage === 'downloading' ? 'download' : 'check';
     let file = await this.#api<FileState>('GET', path);
+    if (file.status === 'downloading') {
+      this.#step = 'download';
+      this.#set(fromFile(this.state, file));
+      const settled = await this.#downloadEvents();
+      if (this.#stopped) return false;
+      if (settled) file = settled;
+      // Without a stream (or a record in its last event), polling takes over from here.
+      else file = await this.#api<FileState>('GET', path);
+    }
     for (let probes = 0, downloads = 0; file.status === 'probing' || file.status === 'downloading'; ) {
       if (this.#stopped) return false;
       this.#set(fromFile(this.state, file));
@@ -264,45 +273,81 @@ export class ProcessingTracker {
 
   /** Follows the job until it settles: the event stream, or polling when that is refused. */
   async #watch(videoId: string): Promise<void> {
-    const token = await this.#options.tokens.get().catch(() => null);
-    if (this.#stopped) return;
-    if (typeof EventSource !== 'undefined' && openStreams < MAX_STREAMS) {
-      const refused = await this.#stream(videoId, token);
-      if (!refused || this.#stopped || isSettled(this.state.stage)) return;
-    }
-    await this.#poll();
+    const refused = await this.#listen(
+      `/v1/videos/${encodeURIComponent(videoId)}/events`,
+      ['progress', 'playable', 'completed', 'failed'],
+      (type, data) => {
+        this.#set(fromVideoEvent({ ...this.state, reconnecting: false }, type, data as VideoEventData));
+        return isSettled(this.state.stage);
+      },
+    );
+    if (refused && !this.#stopped && !isSettled(this.state.stage)) await this.#poll();
   }
 
-  /** Resolves when the job settles or the tracker stops (false), or when the stream is refused (true). */
-  #stream(videoId: string, token: string | null): Promise<boolean> {
-    const query = token ? `?token=${encodeURIComponent(token)}` : '';
-    const source = new EventSource(
-      `${this.#options.apiBase}/v1/videos/${encodeURIComponent(videoId)}/events${query}`,
+  /**
+   * A link's download over the file's event stream (`progress` with `{bytes, total}`, then `probing`,
+   * `ready` or `rejected` with the record): resolves with the record once the download is over, or
+   * null when there is no stream to be had (the caller polls).
+   */
+  async #downloadEvents(): Promise<FileState | null> {
+    let last: FileState | null = null;
+    const refused = await this.#listen(
+      `/v1/files/${encodeURIComponent(this.#fileId)}/events`,
+      ['progress', 'probing', 'ready', 'rejected', 'deleted'],
+      (type, data) => {
+        const frame = data as { progress?: FileState['progress']; file?: FileState };
+        if (type === 'progress') {
+          const download = frame.progress ?? this.state.download;
+          this.#set({ ...this.state, stage: 'downloading', download, reconnecting: false });
+          return false;
+        }
+        if (type === 'probing') {
+          this.#set({ ...this.state, stage: 'probing', download: null, reconnecting: false });
+          return false;
+        }
+        last = frame.file ?? null;
+        return true;
+      },
     );
+    return refused ? null : last;
+  }
+
+  /**
+   * Listens to one of the API's event streams (the token in the query, since EventSource cannot send
+   * headers) until `onEvent` says it is done or the tracker stops (false), or until the stream is
+   * refused (true: 401/403/404, a proxy that does not pass SSE, or the page's quota of streams taken).
+   * A dropped stream reconnects by itself; the row says "Reconnecting…" meanwhile.
+   */
+  async #listen(
+    path: string,
+    types: string[],
+    onEvent: (type: string, data: unknown) => boolean,
+  ): Promise<boolean> {
+    const token = await this.#options.tokens.get().catch(() => null);
+    if (this.#stopped) return false;
+    if (typeof EventSource === 'undefined' || openStreams >= MAX_STREAMS) return true;
+    const query = token ? `?token=${encodeURIComponent(token)}` : '';
+    const source = new EventSource(`${this.#options.apiBase}${path}${query}`);
     this.#source = source;
     openStreams++;
     return new Promise<boolean>((resolve) => {
       this.#watching = () => resolve(false);
-      const onEvent = (e: MessageEvent<string>) => {
-        let data: VideoEventData;
+      const handle = (e: MessageEvent<string>) => {
+        let data: unknown;
         try {
-          data = JSON.parse(e.data) as VideoEventData;
+          data = JSON.parse(e.data);
         } catch {
           return;
         }
         this.#failures = 0;
-        this.#set(fromVideoEvent({ ...this.state, reconnecting: false }, e.type, data));
-        if (isSettled(this.state.stage)) this.#closeStream();
+        if (onEvent(e.type, data)) this.#closeStream();
       };
-      for (const type of ['progress', 'playable', 'completed', 'failed'])
-        source.addEventListener(type, onEvent);
+      for (const type of types) source.addEventListener(type, handle);
       source.addEventListener('open', () => {
         if (this.state.reconnecting) this.#set({ ...this.state, reconnecting: false });
       });
       source.addEventListener('error', () => {
         if (this.#source !== source) return;
-        // A dropped stream reconnects by itself (readyState CONNECTING): say so meanwhile. A refused
-        // one (401/403/404, a proxy that does not pass SSE) closes for good: poll instead.
         if (source.readyState !== EventSource.CLOSED) {
           if (!this.state.reconnecting) this.#set({ ...this.state, reconnecting: true });
           return;

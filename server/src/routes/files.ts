@@ -25,7 +25,7 @@ const createFromUrl = {
 /** A file's SSE event: named after its status (`progress` while downloading), with the record. */
 function fileFrame(file: FileRecord): Frame {
   return {
-    event: file.status === ('downloading' as FileRecord['status']) ? 'progress' : file.status,
+    event: file.status === 'downloading' ? 'progress' : file.status,
     data: {
       fileId: file.fileId,
       status: file.status,

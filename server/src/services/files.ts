@@ -1,4 +1,4 @@
-import type { FileRecord, FileStatus, Page, RejectCode } from '@vodkit/api';
+import type { FileRecord, Page, RejectCode } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { FileRow, FilesRepository, JobsRepository } from '../db/repositories.ts';
@@ -280,8 +280,7 @@ export function toRecord(row: FileRow): FileRecord {
     filetype: row.filetype,
     title: row.title,
     size: row.size,
-    // `downloading` included (see StoredFileStatus in @vodkit/api).
-    status: row.status as FileStatus,
+    status: row.status,
     metadata: row.metadata,
     reason: row.reason,
     probeMs: row.probeMs,

@@ -9,6 +9,7 @@ import { openRepositories } from './db/open.ts';
 import type { JobWaker } from './db/pg/jobs.ts';
 import type { Repositories } from './db/repositories.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
+import { ClipService } from './services/clips.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
@@ -42,6 +43,7 @@ export interface AppContext {
   events: VideoEventBus;
   files: FileService;
   encoding: EncodingService;
+  clips: ClipService;
   videos: VideoService;
   webhooks: WebhookService;
   pictures: PictureService;
@@ -128,6 +130,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       timings: { leaseMs: config.jobLeaseMs, renewMs: Math.round(config.jobLeaseMs / 3) },
       ...(waker ? { waker } : {}),
     });
+    const clips = new ClipService({ files: filesRepo, jobs: jobsRepo, encoding });
     const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
     const webhooks = new WebhookService({
       config,
@@ -171,6 +174,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       events,
       files,
       encoding,
+      clips,
       videos,
       webhooks,
       pictures,

@@ -12,15 +12,16 @@ import type {
 } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
+import type { JobRequest } from '../db/jobs.ts';
 import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
-import { makeDownload } from '../media/downloads.ts';
+import { makeAudioDownload, makeDownload } from '../media/downloads.ts';
 import { EncodeError, type EncodeHandle, startEncode } from '../media/encode.ts';
 import type { SourceKeyframes } from '../media/keyframes.ts';
 import { probeKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, planLadder } from '../media/ladder.ts';
-import { audioFolder, downloadFile, variantPlaylist } from '../media/layout.ts';
+import { AUDIO_DOWNLOAD, audioFolder, downloadFile, variantPlaylist } from '../media/layout.ts';
 import { findEncoderProcesses, isEncoderProcess, warmUp } from '../media/process.ts';
 import { isPublishedComplete } from '../media/publisher.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
@@ -29,6 +30,7 @@ import { LocalOutputs, type OutputSink, type VideoOutputs } from '../storage/out
 import type { UploadsStore } from '../storage/uploads-store.ts';
 import type { Principal } from './auth.ts';
 import type { VideoEventBus } from './events.ts';
+import { checkJobMedia, JobMediaError, prepareJobMedia } from './job-media.ts';
 import { parseTimestamp, validateRequest } from './job-request.ts';
 import { tooManyJobs } from './quotas.ts';
 import { downloadUrls, playbackUrls } from './videos.ts';
@@ -122,8 +124,13 @@ export class EncodingService {
     this.#outputs = deps.outputs ?? new LocalOutputs(deps.storage);
   }
 
-  async create(principal: Principal, body: CreateJobRequest): Promise<EncoderJob> {
-    const request = validateRequest(body);
+  /** `clip`: what a clip adds to the request (services/clips.ts), checked by its caller. */
+  async create(
+    principal: Principal,
+    body: CreateJobRequest,
+    clip?: Pick<JobRequest, 'sourceRange' | 'title'>,
+  ): Promise<EncoderJob> {
+    const request: JobRequest = { ...validateRequest(body), ...clip };
     const file = isValidId(request.fileId) ? await this.deps.files.get(request.fileId) : undefined;
     if (!file || file.apiKey !== principal.apiKey) {
       throw new ApiError('not_found', `no file ${request.fileId}`);
@@ -135,6 +142,7 @@ export class EncodingService {
       const reason = file.reason ?? { code: 'probe_failed', message: 'the file was rejected' };
       throw new ApiError('file_rejected', `the file was rejected: ${reason.message}`, reason);
     }
+    await checkJobMedia(this.deps.files, principal.apiKey, request, file.metadata);
     if (request.presets?.some((p) => p.format === 'mp4') && !file.metadata.video) {
       throw new ApiError('validation_failed', 'MP4 downloads need a video: this file has only audio');
     }
@@ -287,9 +295,9 @@ export class EncodingService {
         return;
       }
       // A presigned URL when sources are in S3 (a worker on another machine), else the local path.
-      const input = this.deps.uploads
-        ? await this.deps.uploads.source(job.fileId)
-        : storage.uploadPath(job.fileId);
+      const source = async (fileId: string) =>
+        this.deps.uploads ? await this.deps.uploads.source(fileId) : storage.uploadPath(fileId);
+      const input = await source(job.fileId);
       // A previous attempt finished the encode (its duration is recorded and every playlist is closed)
       // and died after (making downloads or pictures): keep its output and resume from there. Embedded
       // only: scaled out, each attempt writes a prefix of its own and starts from scratch.
@@ -313,10 +321,13 @@ export class EncodingService {
       sink = opened.value;
       if (tracks.status === 'fulfilled' && tracks.value.length > 0) audioTracks = tracks.value;
       if (keys.status === 'fulfilled') keyframes = keys.value;
+      // A clip's span, a watermark: what the job adds to its source (services/job-media.ts).
+      const media = await prepareJobMedia({ config, files, source }, job, file.metadata, input, keyframes);
       const plan = planLadder(file.metadata, {
         resolutions: requestedResolutions(job.request.presets),
         ...(audioTracks ? { audioTracks } : {}),
         ...(keyframes ? { keyframes } : {}),
+        ...media.ladder,
       });
       const renditions: Rendition[] = plan.rungs.map((r) => ({
         name: r.name,
@@ -336,7 +347,7 @@ export class EncodingService {
         videoId: job.videoId,
         data: { jobId: job.jobId, attempt: job.attempts },
       });
-      const probed = file.metadata.duration;
+      const probed = media.durationS;
       let result: { durationS: number };
       if (resumed) {
         log.info({ jobId: job.jobId }, 'encoding job: the encode was complete, resuming after it');
@@ -352,6 +363,7 @@ export class EncodingService {
           maxDurationS: config.maxDurationSeconds,
           maxPixels: config.maxPixels,
           timeoutMs: config.encodeTimeoutMs,
+          ...(media.watermarkInput ? { watermarkInput: media.watermarkInput } : {}),
           onSpawn: (pid) => this.#write(running, () => jobs.setEncoderPid(job.jobId, this.#owner, pid)),
           onProgress: (p) => this.#onProgress(running, p),
           onPlayable: () => {
@@ -413,10 +425,11 @@ export class EncodingService {
       }
       beginPictures();
       const wanted = mp4Resolutions(job.request.presets);
-      if (wanted && plan.rungs.length > 0) {
-        let rungs = plan.rungs.filter((r) => wanted.includes(r.name));
-        if (rungs.length === 0) rungs = [plan.rungs.at(-1)!];
-        const audio = plan.audio.find((a) => a.default);
+      const audio = plan.audio.find((a) => a.default);
+      const m4a = audio && job.request.presets?.some((p) => p.format === 'm4a');
+      if ((wanted && plan.rungs.length > 0) || m4a) {
+        let rungs = wanted ? plan.rungs.filter((r) => wanted.includes(r.name)) : [];
+        if (wanted && rungs.length === 0 && plan.rungs.length > 0) rungs = [plan.rungs.at(-1)!];
         const downloads: Download[] = [];
         try {
           for (const r of rungs) {
@@ -430,16 +443,33 @@ export class EncodingService {
             );
             downloads.push({
               name: r.name,
+              format: 'mp4',
               width: r.width,
               height: r.height,
               bytes,
               url: downloadFile(r.name),
             });
           }
+          if (m4a && audio && !running.stop) {
+            const bytes = await makeAudioDownload(
+              config,
+              sink.dir,
+              audioFolder(audio.index),
+              config.encodeTimeoutMs,
+            );
+            downloads.push({
+              name: 'audio',
+              format: 'm4a',
+              width: null,
+              height: null,
+              bytes,
+              url: AUDIO_DOWNLOAD,
+            });
+          }
         } catch (err) {
           if (running.stop) return await this.#stopped(running, sink);
-          log.warn({ jobId: job.jobId, err }, 'encoding job: MP4 download failed');
-          await this.#fail(job, 'encode_failed', 'making the MP4 download failed');
+          log.warn({ jobId: job.jobId, err }, 'encoding job: a download failed');
+          await this.#fail(job, 'encode_failed', 'making a download (MP4, m4a) failed');
           return;
         }
         await jobs.setDownloads(job.jobId, this.#owner, downloads);
@@ -478,6 +508,10 @@ export class EncodingService {
         });
       }
     } catch (err) {
+      if (err instanceof JobMediaError) {
+        await this.#fail(job, err.code, err.message);
+        return;
+      }
       log.error({ err, jobId: job.jobId }, 'encoding job crashed');
       try {
         await running.writes;
@@ -624,6 +658,8 @@ export function toEncoderJob(
     userData: row.userData,
     webhookUrl: row.webhookUrl,
     protected: row.protected,
+    watermark: row.request.watermark ?? null,
+    sourceRange: row.request.sourceRange ?? null,
     createdAt: row.createdAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
@@ -677,7 +713,7 @@ function mp4Resolutions(presets: EncodePreset[] | undefined): Resolution[] | nul
  * from); undefined (the whole ladder) when no `hls` preset narrows it.
  */
 function requestedResolutions(presets: EncodePreset[] | undefined): Resolution[] | undefined {
-  const hls = (presets ?? []).filter((p) => p.format !== 'mp4');
+  const hls = (presets ?? []).filter((p) => p.format !== 'mp4' && p.format !== 'm4a');
   if (hls.length === 0 || hls.some((p) => !p.resolutions?.length)) return undefined;
   const all = new Set((presets ?? []).flatMap((p) => p.resolutions ?? []));
   return [...all];

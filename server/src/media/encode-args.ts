@@ -17,6 +17,11 @@ export interface EncodeArgsOptions {
   maxPixels?: number;
   /** The logo of `plan.watermark` (a still image, untrusted like the source). */
   watermarkInput?: SourceInput;
+  /**
+   * The threads of the decoder, the filter graph and each x264 rung (`VOD_ENCODE_THREADS`); absent:
+   * ffmpeg's choice (about one per core for each of them).
+   */
+  threads?: number;
 }
 
 /**
@@ -220,6 +225,8 @@ export function buildEncodeArgs(
         '-enc_time_base:v',
         '-1',
         ...(plan.toneMap ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'] : []),
+        // Frame and lookahead threads of this rung's x264 (with 1, x264 runs in ffmpeg's own thread).
+        ...(o.threads ? ['-threads', String(o.threads)] : []),
       );
       outputs.push(out);
     });
@@ -267,6 +274,8 @@ export function buildEncodeArgs(
       // A clip reads only its span (`-ss`, `-t`), and never more than the limit either.
       ...rangeInputOptions(plan.sourceRange, o.maxDurationS),
       ...(o.maxPixels ? ['-max_pixels', String(o.maxPixels)] : []),
+      // The decoder's threads, and the filter graph's (a global option: ffmpeg takes it anywhere).
+      ...(o.threads ? ['-threads', String(o.threads), '-filter_complex_threads', String(o.threads)] : []),
     ],
     input: o.input,
     ...(extraInputs.length > 0 ? { extraInputs } : {}),

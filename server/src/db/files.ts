@@ -4,7 +4,7 @@ import { now } from './database.ts';
 import type { FilesRepository } from './repositories.ts';
 
 /** A file record plus what the API never shows (its owner). */
-export interface FileRow extends FileRecord {
+export interface FileRow extends Omit<FileRecord, 'kind'> {
   apiKey: string;
 }
 

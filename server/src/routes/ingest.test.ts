@@ -18,7 +18,7 @@ import { openSqliteRepositories } from '../db/sqlite.ts';
  */
 
 const MAX_BYTES = 2 * 1024 * 1024;
-const IDLE_MS = 1000;
+const IDLE_MS = 3000;
 
 let dev: TestServer;
 let strict: TestServer;

@@ -8,13 +8,17 @@ import type { Config } from './config.ts';
 import { openRepositories } from './db/open.ts';
 import type { JobWaker } from './db/pg/jobs.ts';
 import type { Repositories } from './db/repositories.ts';
+import { AnalyticsService } from './services/analytics.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
+import { BeaconService } from './services/beacons.ts';
 import { ChaptersService } from './services/chapters.ts';
+import { ClipService } from './services/clips.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
 import { IngestService } from './services/ingest.ts';
 import { InstantClipService } from './services/instant-clips.ts';
+import { Metrics } from './services/metrics.ts';
 import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
 import { PlaybackService } from './services/playback.ts';
@@ -45,6 +49,7 @@ export interface AppContext {
   events: VideoEventBus;
   files: FileService;
   encoding: EncodingService;
+  clips: ClipService;
   videos: VideoService;
   webhooks: WebhookService;
   pictures: PictureService;
@@ -61,6 +66,13 @@ export interface AppContext {
   playback: PlaybackService;
   /** Where video outputs and caption files live: the video folders, or S3 (storage/outputs.ts). */
   outputs: VideoOutputs;
+  /** Viewer analytics: beacon ingest (buffered writes) and the stats API with its rollup (issue 16). */
+  beacons: BeaconService;
+  analytics: AnalyticsService;
+  /** Prometheus metrics of this process (`GET /metrics`, or the worker's health port). */
+  metrics: Metrics;
+  /** `/readyz`: false once `drain()` was called (SIGTERM), before the server closes. */
+  readiness: { draining: boolean };
 }
 
 /** The whole process context: what routes get, plus the repositories and the lifecycle (main, CLI, tests). */
@@ -135,6 +147,9 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       timings: { leaseMs: config.jobLeaseMs, renewMs: Math.round(config.jobLeaseMs / 3) },
       ...(waker ? { waker } : {}),
     });
+    const clips = new ClipService({ files: filesRepo, jobs: jobsRepo, encoding });
+    const metrics = new Metrics(jobsRepo);
+    const stopWatchingEncodes = metrics.watchEncodes(events, jobsRepo);
     const chapters = new ChaptersService({
       config,
       chapters: repos.chapters,
@@ -144,7 +159,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
     const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures, chapters });
     const webhooks = new WebhookService({
       config,
-      repo: repos.webhooks,
+      repo: metrics.countWebhookOutcomes(repos.webhooks),
       jobs: jobsRepo,
       files: filesRepo,
       events,
@@ -176,6 +191,20 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       files: filesRepo,
       outputs,
     });
+    const beacons = new BeaconService({
+      config: config.analytics,
+      analytics: repos.analytics,
+      jobs: jobsRepo,
+      files: filesRepo,
+      log,
+      counters: metrics.beaconCounters(),
+    });
+    const analytics = new AnalyticsService({
+      config: config.analytics,
+      analytics: repos.analytics,
+      videos,
+      log,
+    });
     const instantClips = new InstantClipService({
       jobs: jobsRepo,
       files: filesRepo,
@@ -200,6 +229,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       events,
       files,
       encoding,
+      clips,
       videos,
       webhooks,
       pictures,
@@ -211,6 +241,10 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       ingest,
       playback,
       outputs,
+      beacons,
+      analytics,
+      metrics,
+      readiness: { draining: false },
       async start() {
         if (started) return;
         started = true;
@@ -222,6 +256,11 @@ export async function createContext(config: Config, options: ContextOptions): Pr
         if (runs.http) await ingest.start();
         if (runs.encoding && options.startWorkers !== false) encoding.start();
         if (runs.dispatcher) webhooks.start();
+        // Beacons arrive at HTTP nodes; each rolls up idle sessions (the passes are safe together).
+        if (runs.http) {
+          beacons.start();
+          analytics.start();
+        }
       },
       close() {
         closed ??= (async () => {
@@ -229,6 +268,9 @@ export async function createContext(config: Config, options: ContextOptions): Pr
           // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
           await Promise.all([encoding.stop(), pictures.stop()]);
           await webhooks.stop();
+          stopWatchingEncodes();
+          // Buffered beacons are written before the database closes.
+          await Promise.all([beacons.close(), analytics.stop()]);
           await uploads?.close();
           await Promise.all([pgEvents?.close(), waker?.close()]);
           await repos.close();

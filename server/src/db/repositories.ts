@@ -8,7 +8,8 @@
  * Row types stay next to their SQLite implementation, which was first; both implementations map
  * to the same rows.
  */
-import type { Chapter, Download, MediaMetadata, Rendition } from '@vodkit/api';
+import type { Chapter, Download, JobStatus, MediaMetadata, Rendition } from '@vodkit/api';
+import type { HourlyRow, SessionDelta, StatsScope, TopVideoRow } from './analytics-sql.ts';
 import type { FileRow, NewFile } from './files.ts';
 import type { FinalStatus, JobRow, NewJob } from './jobs.ts';
 import type { ApiKeyRow } from './keys.ts';
@@ -22,6 +23,7 @@ export type {
   EndpointRow,
   FileRow,
   FinalStatus,
+  HourlyRow,
   JobRow,
   NewDelivery,
   NewEvent,
@@ -29,6 +31,9 @@ export type {
   NewJob,
   NewTrack,
   PlaybackAccessRow,
+  SessionDelta,
+  StatsScope,
+  TopVideoRow,
   TrackRow,
 };
 
@@ -131,6 +136,8 @@ export interface JobsRepository {
   /** Queued + processing jobs of one key (the per-key job quota). */
   activeCountForKey(apiKey: string): Promise<number>;
   deleteForFile(fileId: string): Promise<void>;
+  /** Jobs per status (the `vodkit_jobs` gauge); statuses without jobs are absent. */
+  countByStatus(): Promise<Partial<Record<JobStatus, number>>>;
 }
 
 /**
@@ -230,6 +237,35 @@ export interface WebhooksRepository {
   nextDueAt(): Promise<number | null>;
 }
 
+/** Distinct visitors per bucket start (epoch ms) and over the whole range. */
+export interface Uniques {
+  total: number;
+  byBucket: Map<number, number>;
+}
+
+/**
+ * Viewer analytics (issue 16): sessions fed by beacons, rolled up into hourly buckets once idle.
+ * Every write is bounded (a batch, a limit) and a rollup is idempotent: the sessions it sums are
+ * deleted in the same transaction, so a pass that fails or runs twice counts nothing twice.
+ */
+export interface AnalyticsRepository {
+  /** The day's salt of the visitor hash (created by the first node that asks); older salts are deleted. */
+  salt(day: string): Promise<string>;
+  /** Folds a flush of beacons into their sessions in one transaction, capping time per session. */
+  applySessions(deltas: SessionDelta[], slackS: number): Promise<void>;
+  /** Sums up to `limit` sessions idle since before `idleBeforeMs` into hourly buckets and deletes them. */
+  rollup(idleBeforeMs: number, limit: number): Promise<number>;
+  /** Deletes up to `limit` buckets and visitor rows per table from hours before `beforeHourMs` (retention). */
+  sweep(beforeHourMs: number, limit: number): Promise<number>;
+  /** Sums per hour in [fromMs, toMs): rolled buckets plus live sessions (viewed ones). */
+  hourly(scope: StatsScope, fromMs: number, toMs: number): Promise<HourlyRow[]>;
+  uniques(scope: StatsScope, fromMs: number, toMs: number, granularityMs: number): Promise<Uniques>;
+  /** A key's most viewed videos in the range. */
+  topVideos(apiKey: string, fromMs: number, toMs: number, limit: number): Promise<TopVideoRow[]>;
+  /** Sessions not yet rolled up (tests, metrics). */
+  sessionCount(): Promise<number>;
+}
+
 /** Every repository of one database, opened and migrated; `close` ends its connections. */
 export interface Repositories {
   engine: 'sqlite' | 'postgres';
@@ -241,5 +277,6 @@ export interface Repositories {
   chapters: ChaptersRepository;
   openUploads: OpenUploadsRepository;
   webhooks: WebhooksRepository;
+  analytics: AnalyticsRepository;
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { AnalyticsRepo } from './analytics.ts';
 import { ChaptersRepo } from './chapters.ts';
 import { type Db, openDatabase } from './database.ts';
 import { FilesRepo } from './files.ts';
@@ -33,6 +34,7 @@ export function openSqliteRepositories(dataDir: string, secretKey: Buffer | null
       chapters: new ChaptersRepo(db),
       openUploads: new OpenUploadsRepo(db),
       webhooks: new WebhooksRepo(db, secretKey),
+      analytics: new AnalyticsRepo(db),
       close: async () => {
         db.close();
       },

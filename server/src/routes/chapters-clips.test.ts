@@ -14,7 +14,7 @@ import { clips, tempDir } from '../../test/fixtures.ts';
 import { apiFetcher, startServer, type TestServer } from '../../test/server.ts';
 import { fileIdOf, tusUpload } from '../../test/upload.ts';
 import { chaptersVtt } from '../media/chapters.ts';
-import { clipMediaPlaylist } from '../media/clip.ts';
+import { clipMediaPlaylist } from '../media/instant-clip.ts';
 import { plainCueText } from '../media/vtt.ts';
 import { clipRange } from '../services/instant-clips.ts';
 

@@ -1,6 +1,6 @@
 import type { FilesRepository, JobsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
-import { type ClipRange, clipMediaPlaylist, withStart } from '../media/clip.ts';
+import { type ClipRange, clipMediaPlaylist, withStart } from '../media/instant-clip.ts';
 import { MASTER_PLAYLIST } from '../media/layout.ts';
 import { readLines } from '../media/m3u8.ts';
 import type { VideoOutputs } from '../storage/outputs.ts';

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Repositories } from '../repositories.ts';
+import { PgAnalyticsRepository } from './analytics.ts';
 import { PgChaptersRepository } from './chapters.ts';
 import { PgFilesRepository } from './files.ts';
 import { PgJobsRepository } from './jobs.ts';
@@ -55,6 +56,7 @@ export async function openPgRepositories(opts: {
     chapters: new PgChaptersRepository(pool),
     openUploads: new PgOpenUploadsRepository(pool),
     webhooks: new PgWebhooksRepository(pool, opts.secretKey),
+    analytics: new PgAnalyticsRepository(pool),
     close: () => pool.end(),
   };
 }

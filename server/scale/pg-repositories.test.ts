@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import pg from 'pg';
 import { expect, inject, it } from 'vitest';
 import { openPgRepositories } from '../src/db/pg/index.ts';
+import { PG_MIGRATIONS } from '../src/db/pg/migrations.ts';
 import { describeRepositoriesContract } from '../test/repositories-contract.ts';
 
 const { databaseUrl } = inject('scaleEnv');
@@ -56,7 +57,7 @@ it('migrates once when several nodes start together, and every table is there', 
   const { rows } = await s.admin.query<{ version: number }>(
     `SELECT version FROM ${s.schema}.vodkit_migrations ORDER BY version`,
   );
-  expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+  expect(rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
   const tables = await s.admin.query<{ table_name: string }>(
     'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
     [s.schema],
@@ -66,6 +67,7 @@ it('migrates once when several nodes start together, and every table is there', 
     'files',
     'jobs',
     'open_uploads',
+    'studio_sessions',
     'tracks',
     'vodkit_migrations',
     'webhook_deliveries',

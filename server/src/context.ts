@@ -12,11 +12,13 @@ import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { KeysService } from './services/keys.ts';
 import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
 import { PlaybackService } from './services/playback.ts';
 import { QuotaService } from './services/quotas.ts';
 import { SandboxSweeper } from './services/sandbox.ts';
+import { StudioService } from './services/studio.ts';
 import { TracksService } from './services/tracks.ts';
 import { VideoService } from './services/videos.ts';
 import { WebhookService } from './services/webhooks.ts';
@@ -54,6 +56,10 @@ export interface AppContext {
   playback: PlaybackService;
   /** Where video outputs and caption files live: the video folders, or S3 (storage/outputs.ts). */
   outputs: VideoOutputs;
+  /** Studio sign-in and sessions (the cookie `routes/auth.ts` also accepts). */
+  studio: StudioService;
+  /** `/v1/keys`: a key's own keys. */
+  keys: KeysService;
 }
 
 /** The whole process context: what routes get, plus the repositories and the lifecycle (main, CLI, tests). */
@@ -154,6 +160,12 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       outputs,
     });
     const sandbox = new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log });
+    const studio = new StudioService({
+      sessions: repos.studioSessions,
+      keys: repos.keys,
+      sessionTtlS: config.studioSessionTtlS,
+    });
+    const keys = new KeysService(repos.keys, auth);
     // Only where keys are handed out (HTTP nodes): a worker never creates one.
     const createdDevKey = runs.http ? await auth.ensureDevKey(config.dataDir) : null;
 
@@ -179,6 +191,8 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       quotas,
       playback,
       outputs,
+      studio,
+      keys,
       async start() {
         if (started) return;
         started = true;

@@ -1,6 +1,6 @@
-import type { Download, PlaybackUrls, Video, VideoPictures } from '@vodkit/api';
+import type { Download, Page, PlaybackUrls, Video, VideoPictures } from '@vodkit/api';
 import type { Config } from '../config.ts';
-import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
+import type { FilesRepository, JobRow, JobsRepository, VideoFilter } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { MASTER_PLAYLIST, POSTER_FILE } from '../media/layout.ts';
 import type { Principal } from './auth.ts';
@@ -40,6 +40,23 @@ export class VideoService {
 
   async get(principal: Principal, videoId: string): Promise<Video> {
     return this.#toVideo(await this.#owned(principal, videoId));
+  }
+
+  /** The key's videos, newest first, by title and status (the Studio's list). */
+  async list(principal: Principal, filter: VideoFilter, page: number, perPage: number): Promise<Page<Video>> {
+    const { rows, total } = await this.deps.jobs.listVideos(principal.apiKey, filter, page, perPage);
+    return {
+      data: await Promise.all(rows.map((job) => this.#toVideo(job))),
+      pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
+    };
+  }
+
+  /** The video's own title (`PATCH /v1/videos/:id {title}`); null goes back to its file's. */
+  async setTitle(principal: Principal, videoId: string, title: string | null): Promise<void> {
+    await this.#owned(principal, videoId);
+    const clean = title === null ? null : title.trim();
+    if (clean === '') throw new ApiError('validation_failed', 'title must not be blank (null resets it)');
+    await this.deps.jobs.setTitle(videoId, clean);
   }
 
   /**
@@ -83,7 +100,7 @@ export class VideoService {
       fileId: job.fileId,
       jobId: job.jobId,
       status: job.status,
-      title: file?.title ?? file?.filename ?? null,
+      title: job.title ?? file?.title ?? file?.filename ?? null,
       // What the encode really produced once known; the probe's (header) figure until then.
       duration: job.outputDuration ?? file?.metadata?.duration ?? null,
       width: top?.width ?? null,

@@ -12,6 +12,7 @@ import { AuthService, type DevKey } from './services/auth.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { IngestService } from './services/ingest.ts';
 import { KeysService } from './services/keys.ts';
 import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
@@ -52,6 +53,8 @@ export interface AppContext {
   sandbox: SandboxSweeper;
   /** Per-key limits on active jobs and unfinished uploads. */
   quotas: QuotaService;
+  /** Link ingest: files downloaded from a URL (`POST /v1/files` with `{url}`). */
+  ingest: IngestService;
   /** Protected playback: protection flags, origins, playback tokens and playlist signatures. */
   playback: PlaybackService;
   /** Where video outputs and caption files live: the video folders, or S3 (storage/outputs.ts). */
@@ -150,6 +153,16 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       openUploads: repos.openUploads,
       uploads,
     });
+    const ingest = new IngestService({
+      config,
+      files: filesRepo,
+      fileService: files,
+      uploads,
+      quotas,
+      events,
+      log,
+      soleNode: repos.engine === 'sqlite',
+    });
     const playback = new PlaybackService({ dataDir: config.dataDir, repo: repos.playback, keys: repos.keys });
     const tracks = new TracksService({
       config,
@@ -189,6 +202,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       tracks,
       sandbox,
       quotas,
+      ingest,
       playback,
       outputs,
       studio,
@@ -200,11 +214,14 @@ export async function createContext(config: Config, options: ContextOptions): Pr
         await prepareVideoOutputs(outputs);
         // Uploads land on HTTP nodes; a worker has none of its own to reconcile.
         if (runs.http) await files.reconcile();
+        // Downloads run where they were asked for: on HTTP nodes.
+        if (runs.http) await ingest.start();
         if (runs.encoding && options.startWorkers !== false) encoding.start();
         if (runs.dispatcher) webhooks.start();
       },
       close() {
         closed ??= (async () => {
+          await ingest.stop();
           // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
           await Promise.all([encoding.stop(), pictures.stop()]);
           await webhooks.stop();

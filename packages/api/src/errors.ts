@@ -70,6 +70,9 @@ export const ERROR_CODES = {
   sign_in_failed: 401,
   /** This client address failed to sign in too often; retry after `Retry-After`. */
   too_many_sign_ins: 429,
+  // link ingest (POST /v1/files with {url})
+  /** Not an http(s) URL, or its host is a loopback, private, link-local or metadata address. */
+  url_not_allowed: 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -87,7 +90,20 @@ export type RejectCode =
   | 'too_many_streams'
   | 'too_many_pixels'
   | 'too_long'
-  | 'unsupported_codec';
+  | 'unsupported_codec'
+  // Link ingest: why a download from a URL ended without a file to probe.
+  /** A redirect led to a refused address or scheme (loopback, private, link-local, metadata; not http(s)). */
+  | 'url_not_allowed'
+  /** The origin sent (or announced in `Content-Length`) more than the server's upload cap. */
+  | 'upload_too_large'
+  /** The origin answered with an error status, or the connection failed and could not be resumed. */
+  | 'download_failed'
+  /** The origin sent nothing for the idle timeout (60 s by default). */
+  | 'download_stalled'
+  /** The download took longer than the server's total download time limit. */
+  | 'download_timeout'
+  /** The server stopped (crash or restart) while downloading; send the URL again. */
+  | 'download_interrupted';
 
 /** Why a job ended without completing: stable, shown in `EncoderJob.error.code`. */
 export type JobErrorCode =

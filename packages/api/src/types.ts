@@ -25,6 +25,12 @@ export interface PlaybackTokenClaims {
 }
 
 export type FileStatus = 'probing' | 'ready' | 'rejected';
+/**
+ * A file's status including `downloading`: a link ingest (`POST /v1/files` with `{url}`) is fetching
+ * the bytes (see `FileRecord.progress`), then it goes on as any upload. The server sends it in
+ * `FileRecord.status`; it joins `FileStatus` once every consumer in this repo handles it.
+ */
+export type StoredFileStatus = FileStatus | 'downloading';
 export type Projection = 'flat' | 'equirectangular' | 'cubemap';
 /**
  * ffprobe's `field_order` of the video stream: `progressive`, or interlaced with `tt`/`bb` (top/bottom
@@ -81,13 +87,31 @@ export interface FileRecord {
   filetype: string | null;
   title: string | null;
   size: number;
+  /** Also `downloading` for a link ingest still fetching its bytes (see `StoredFileStatus`). */
   status: FileStatus;
   metadata: MediaMetadata | null;
   reason: { code: string; message: string } | null;
   /** Milliseconds ffprobe took, from upload completion to metadata. */
   probeMs: number | null;
+  /**
+   * A link ingest's download: bytes received and the size the origin announced (null when it did
+   * not say). Null for tus uploads. Always sent by the server (optional only for records older clients build).
+   */
+  progress?: FileProgress | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface FileProgress {
+  bytes: number;
+  total: number | null;
+}
+
+/** `POST /v1/files`: download a video from a public http(s) URL (link ingest). */
+export interface CreateFileFromUrlRequest {
+  url: string;
+  /** Default: the last segment of the URL's path. */
+  title?: string;
 }
 
 export type Resolution = '240' | '360' | '480' | '720' | '1080' | '1440' | '2160';

@@ -148,6 +148,37 @@ const MIGRATIONS: string[] = [
   ALTER TABLE jobs ADD COLUMN downloads TEXT NOT NULL DEFAULT '[]';
   `,
   `
+  -- Link ingest: a file may be 'downloading', with its progress and the lease its downloader renews
+  -- (epoch ms; a lease run out means the node died). SQLite cannot change a CHECK in place: rebuild.
+  -- No foreign key or trigger refers to files.
+  CREATE TABLE files_new (
+    file_id        TEXT PRIMARY KEY,
+    api_key        TEXT NOT NULL,
+    filename       TEXT,
+    filetype       TEXT,
+    title          TEXT,
+    size           INTEGER NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('downloading', 'probing', 'ready', 'rejected')),
+    metadata       TEXT,
+    reason_code    TEXT,
+    reason_message TEXT,
+    probe_ms       REAL,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    progress_bytes INTEGER,
+    progress_total INTEGER,
+    lease_until    INTEGER
+  );
+  INSERT INTO files_new (file_id, api_key, filename, filetype, title, size, status, metadata, reason_code,
+    reason_message, probe_ms, created_at, updated_at)
+    SELECT file_id, api_key, filename, filetype, title, size, status, metadata, reason_code,
+      reason_message, probe_ms, created_at, updated_at FROM files;
+  DROP TABLE files;
+  ALTER TABLE files_new RENAME TO files;
+  CREATE INDEX files_by_key ON files (api_key, created_at);
+  CREATE INDEX files_downloading ON files (lease_until) WHERE status = 'downloading';
+  `,
+  `
   -- The Studio (issue 16): a video's own title (PATCH /v1/videos/:id; NULL = its file's), which key
   -- made a key through /v1/keys, and Studio sessions and one-time sign-in links, stored only as the
   -- SHA-256 of their token so a copy of the database signs no one in.

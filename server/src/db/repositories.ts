@@ -49,6 +49,22 @@ export interface Page<T> {
 export interface FilesRepository {
   /** Inserts a file in `probing`; a second insert of the same id is ignored (tus may finish twice after a crash). */
   insertProbing(file: NewFile): Promise<void>;
+  /** Link ingest: a file in `downloading` (progress 0 of unknown), its lease `leaseMs` from now. */
+  insertDownloading(file: NewFile, leaseMs: number): Promise<void>;
+  /**
+   * A download's progress, and its lease renewed `leaseMs` from now; false when the file is no longer
+   * `downloading` (deleted, or rejected because its lease ran out): the downloader stops.
+   */
+  updateDownload(fileId: string, bytes: number, total: number | null, leaseMs: number): Promise<boolean>;
+  /** The bytes are all in the store: `probing`, with the size received; false as for `updateDownload`. */
+  finishDownload(fileId: string, size: number): Promise<boolean>;
+  /** The download failed: `rejected` with a reason; false when the file had left `downloading` already. */
+  rejectDownload(fileId: string, code: string, message: string): Promise<boolean>;
+  /**
+   * Rejects the downloads whose lease ran out before `atMs` (default: now, on the database's clock):
+   * their node died. Returns their ids.
+   */
+  expireDownloads(code: string, message: string, atMs?: number): Promise<string[]>;
   markReady(fileId: string, metadata: MediaMetadata, probeMs: number): Promise<void>;
   markRejected(
     fileId: string,

@@ -13,6 +13,11 @@ export interface EncodeArgsOptions {
   maxDurationS: number;
   /** `-max_pixels`: the decoder refuses a larger frame (one that appears after the probed first). */
   maxPixels?: number;
+  /**
+   * The threads of the decoder, the filter graph and each x264 rung (`VOD_ENCODE_THREADS`); absent:
+   * ffmpeg's choice (about one per core for each of them).
+   */
+  threads?: number;
 }
 
 /**
@@ -188,6 +193,8 @@ export function buildEncodeArgs(
         '-enc_time_base:v',
         '-1',
         ...(plan.toneMap ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'] : []),
+        // Frame and lookahead threads of this rung's x264 (with 1, x264 runs in ffmpeg's own thread).
+        ...(o.threads ? ['-threads', String(o.threads)] : []),
       );
       outputs.push(out);
     });
@@ -235,6 +242,8 @@ export function buildEncodeArgs(
       '-t',
       String(o.maxDurationS),
       ...(o.maxPixels ? ['-max_pixels', String(o.maxPixels)] : []),
+      // The decoder's threads, and the filter graph's (a global option: ffmpeg takes it anywhere).
+      ...(o.threads ? ['-threads', String(o.threads), '-filter_complex_threads', String(o.threads)] : []),
     ],
     input: o.input,
     filterComplex: filters.join(';'),

@@ -32,6 +32,8 @@ export interface EncodeOptions {
   maxDurationS: number;
   /** `-max_pixels` on every decode: a frame larger than this fails the encode with `too_many_pixels`. */
   maxPixels?: number;
+  /** The threads of each process's decoder, filter graph and x264 rungs (`VOD_ENCODE_THREADS`); absent: ffmpeg's choice. */
+  threads?: number | null;
   /** ffmpeg is SIGKILLed after this and `done` rejects with `encode_timeout`. */
   timeoutMs: number;
   /** Ran with 0–100 (100 only once ffmpeg has exited cleanly and the playlists are closed). */
@@ -136,6 +138,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
       outDir,
       maxDurationS: options.maxDurationS + OVERRUN_S,
       ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
+      ...(options.threads ? { threads: options.threads } : {}),
     };
     jobs = groups.map((g) => buildEncodeArgs(plan, o, g));
     fs.mkdirSync(outDir, { recursive: true });

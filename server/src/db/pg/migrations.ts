@@ -179,6 +179,17 @@ export const PG_MIGRATIONS: string[] = [
   CREATE INDEX open_uploads_by_key ON open_uploads (api_key);
   `,
   `
+  -- Link ingest: a file may be 'downloading', with its progress and the lease its downloader renews
+  -- (epoch ms; a lease run out means the node died).
+  ALTER TABLE files DROP CONSTRAINT files_status_check;
+  ALTER TABLE files ADD CONSTRAINT files_status_check
+    CHECK (status IN ('downloading', 'probing', 'ready', 'rejected'));
+  ALTER TABLE files ADD COLUMN progress_bytes BIGINT;
+  ALTER TABLE files ADD COLUMN progress_total BIGINT;
+  ALTER TABLE files ADD COLUMN lease_until BIGINT;
+  CREATE INDEX files_downloading ON files (lease_until) WHERE status = 'downloading';
+  `,
+  `
   -- The Studio (issue 16), as SQLite's: a video's own title, the key that made a key, and Studio
   -- sessions and one-time sign-in links (SHA-256 of their token only).
   ALTER TABLE jobs ADD COLUMN title TEXT;

@@ -1,30 +1,12 @@
-import crypto from 'node:crypto';
-import pg from 'pg';
 import { expect, inject, it } from 'vitest';
 import { openPgRepositories } from '../src/db/pg/index.ts';
 import { PG_MIGRATIONS } from '../src/db/pg/migrations.ts';
 import { describeRepositoriesContract } from '../test/repositories-contract.ts';
+import { freshSchema as freshSchemaOf } from './schema.ts';
 
 const { databaseUrl } = inject('scaleEnv');
 
-/** A fresh schema per database, so tests never see each other's rows; `url` makes a node use it. */
-async function freshSchema() {
-  const schema = `t_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const url = new URL(databaseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    schema,
-    admin,
-    url: url.toString(),
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
+const freshSchema = () => freshSchemaOf(databaseUrl);
 
 describeRepositoriesContract('PostgreSQL', async () => {
   const s = await freshSchema();
@@ -63,6 +45,10 @@ it('migrates once when several nodes start together, and every table is there', 
     [s.schema],
   );
   expect(tables.rows.map((r) => r.table_name)).toEqual([
+    'analytics_hourly',
+    'analytics_salts',
+    'analytics_sessions',
+    'analytics_visitors',
     'api_keys',
     'files',
     'jobs',

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { type AnalyticsConfig, loadAnalyticsConfig } from './config-analytics.ts';
 import { loadScaleConfig, type ScaleConfig } from './config-scale.ts';
 import { ConfigError, int } from './config-values.ts';
 
@@ -8,6 +9,8 @@ export { ConfigError };
 export interface Config {
   /** Role, PostgreSQL and S3 (issue 8): all null/`all` in the embedded default. */
   scale: ScaleConfig;
+  /** Viewer analytics, beacon limits, retention and the metrics token (issue 16): config-analytics.ts. */
+  analytics: AnalyticsConfig;
   /** `VOD_PORT`, default 8080. */
   port: number;
   /** `VOD_HOST`, default 127.0.0.1 (loopback): set 0.0.0.0 to be reachable from other machines. */
@@ -201,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     secretKey: secretKey(env.VOD_SECRET_KEY),
     scale: loadScaleConfig(env),
+    analytics: loadAnalyticsConfig(env),
   };
 }
 

@@ -8,12 +8,15 @@ import type { Config } from './config.ts';
 import { openRepositories } from './db/open.ts';
 import type { JobWaker } from './db/pg/jobs.ts';
 import type { Repositories } from './db/repositories.ts';
+import { AnalyticsService } from './services/analytics.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
+import { BeaconService } from './services/beacons.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
 import { IngestService } from './services/ingest.ts';
 import { KeysService } from './services/keys.ts';
+import { Metrics } from './services/metrics.ts';
 import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
 import { PlaybackService } from './services/playback.ts';
@@ -63,6 +66,13 @@ export interface AppContext {
   studio: StudioService;
   /** `/v1/keys`: a key's own keys. */
   keys: KeysService;
+  /** Viewer analytics: beacon ingest (buffered writes) and the stats API with its rollup (issue 16). */
+  beacons: BeaconService;
+  analytics: AnalyticsService;
+  /** Prometheus metrics of this process (`GET /metrics`, or the worker's health port). */
+  metrics: Metrics;
+  /** `/readyz`: false once `drain()` was called (SIGTERM), before the server closes. */
+  readiness: { draining: boolean };
 }
 
 /** The whole process context: what routes get, plus the repositories and the lifecycle (main, CLI, tests). */
@@ -138,9 +148,11 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       ...(waker ? { waker } : {}),
     });
     const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
+    const metrics = new Metrics(jobsRepo);
+    const stopWatchingEncodes = metrics.watchEncodes(events, jobsRepo);
     const webhooks = new WebhookService({
       config,
-      repo: repos.webhooks,
+      repo: metrics.countWebhookOutcomes(repos.webhooks),
       jobs: jobsRepo,
       files: filesRepo,
       events,
@@ -171,6 +183,20 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       jobs: jobsRepo,
       files: filesRepo,
       outputs,
+    });
+    const beacons = new BeaconService({
+      config: config.analytics,
+      analytics: repos.analytics,
+      jobs: jobsRepo,
+      files: filesRepo,
+      log,
+      counters: metrics.beaconCounters(),
+    });
+    const analytics = new AnalyticsService({
+      config: config.analytics,
+      analytics: repos.analytics,
+      videos,
+      log,
     });
     const sandbox = new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log });
     const studio = new StudioService({
@@ -207,6 +233,10 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       outputs,
       studio,
       keys,
+      beacons,
+      analytics,
+      metrics,
+      readiness: { draining: false },
       async start() {
         if (started) return;
         started = true;
@@ -218,6 +248,11 @@ export async function createContext(config: Config, options: ContextOptions): Pr
         if (runs.http) await ingest.start();
         if (runs.encoding && options.startWorkers !== false) encoding.start();
         if (runs.dispatcher) webhooks.start();
+        // Beacons arrive at HTTP nodes; each rolls up idle sessions (the passes are safe together).
+        if (runs.http) {
+          beacons.start();
+          analytics.start();
+        }
       },
       close() {
         closed ??= (async () => {
@@ -225,6 +260,9 @@ export async function createContext(config: Config, options: ContextOptions): Pr
           // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
           await Promise.all([encoding.stop(), pictures.stop()]);
           await webhooks.stop();
+          stopWatchingEncodes();
+          // Buffered beacons are written before the database closes.
+          await Promise.all([beacons.close(), analytics.stop()]);
           await uploads?.close();
           await Promise.all([pgEvents?.close(), waker?.close()]);
           await repos.close();

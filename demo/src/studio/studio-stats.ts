@@ -1,3 +1,4 @@
+import type { VideoStats } from '@vodkit/api';
 import { html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import uPlot from 'uplot';
@@ -5,7 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import { formatDuration } from '../format.ts';
 import { describeError } from './api.ts';
 import { VideoPanel } from './video-panel.ts';
-import { type StudioStats, statsOf } from './video-stats.ts';
+import { statsOf } from './video-stats.ts';
 
 const RANGES = {
   day: { label: 'Last 24 hours', ms: 24 * 3600_000, granularity: 'hour' },
@@ -25,7 +26,7 @@ const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
 @customElement('studio-stats')
 export class StudioStatsPanel extends VideoPanel {
   @state() private range: RangeName = 'day';
-  @state() private stats: StudioStats | null | undefined = undefined;
+  @state() private stats: VideoStats | null | undefined = undefined;
   @state() private error = '';
   #plots: uPlot[] = [];
   #resize = new ResizeObserver(() => this.#fit());

@@ -91,7 +91,7 @@ export class StudioVideos extends StudioElement {
 
   async #loadViews(): Promise<void> {
     const rows = this.page?.data ?? [];
-    const entries = await Promise.all(rows.map(async (v) => [v.videoId, await viewsOf(v.videoId)] as const));
+    const entries = await Promise.all(rows.map(async (v) => [v.videoId, await viewsOf(v)] as const));
     this.views = new Map(entries);
   }
 

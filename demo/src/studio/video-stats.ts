@@ -1,44 +1,34 @@
+import type { StatsGranularity, Video, VideoStats } from '@vodkit/api';
 import { request } from './api.ts';
 import { notOnThisServer } from './feature-api.ts';
 
-/**
- * The figures the Studio reads from `GET /v1/videos/:videoId/stats` (viewer analytics, issue 16):
- * totals, a series per bucket, and the startup-time histogram.
- */
-export interface StudioStats {
-  views: number;
-  uniqueViewers: number;
-  watchTimeS: number;
-  startupMs: { p50: number | null; p95: number | null };
-  rebufferRatio: number;
-  errorRate: number;
-  granularity: 'hour' | 'day';
-  startupHistogram: { upToMs: number | null; count: number }[];
-  series: { start: string; views: number; watchTimeS: number }[];
-}
-
+/** `GET /v1/videos/:videoId/stats` over a range; null when the server has no stats API. */
 export async function statsOf(
   videoId: string,
-  range: { from: Date; to: Date; granularity: 'hour' | 'day' },
-): Promise<StudioStats | null> {
+  range: { from: Date; to: Date; granularity: StatsGranularity },
+): Promise<VideoStats | null> {
   const q = new URLSearchParams({
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     granularity: range.granularity,
   });
   try {
-    return await request<StudioStats>('GET', `/v1/videos/${encodeURIComponent(videoId)}/stats?${q}`);
+    return await request<VideoStats>('GET', `/v1/videos/${encodeURIComponent(videoId)}/stats?${q}`);
   } catch (err) {
     if (notOnThisServer(err)) return null;
     throw err;
   }
 }
 
-/** All-time views of a video for the list (the default range of the stats API); null when unknown. */
-export async function viewsOf(videoId: string): Promise<number | null> {
+/** A video's views since it was made (daily buckets), for the list; null when unknown. */
+export async function viewsOf(video: Video): Promise<number | null> {
   try {
-    const stats = await request<StudioStats>('GET', `/v1/videos/${encodeURIComponent(videoId)}/stats`);
-    return stats.views;
+    const stats = await statsOf(video.videoId, {
+      from: new Date(video.createdAt),
+      to: new Date(),
+      granularity: 'day',
+    });
+    return stats?.views ?? null;
   } catch {
     return null;
   }

@@ -73,6 +73,13 @@ export const ERROR_CODES = {
   // link ingest (POST /v1/files with {url})
   /** Not an http(s) URL, or its host is a loopback, private, link-local or metadata address. */
   url_not_allowed: 400,
+  // viewer analytics (issue 16)
+  /** A beacon body over 16 KB. */
+  beacon_too_large: 413,
+  /** This client address sent more beacons than the server takes per second (Retry-After). */
+  too_many_beacons: 429,
+  /** `GET /metrics` without the right `Authorization: Bearer $VOD_METRICS_TOKEN`. */
+  metrics_token_invalid: 401,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

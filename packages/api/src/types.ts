@@ -398,3 +398,73 @@ export interface StudioSession {
   name: string | null;
   expiresAt: string;
 }
+
+/**
+ * One event of a playback session, as a player reports it in `POST /v1/beacons` (issue 16).
+ * Unknown `type`s are ignored, so a newer player can talk to an older server.
+ */
+export type BeaconEvent =
+  /** The viewer meant to play: the session counts as a view. */
+  | { type: 'view' }
+  /** Time from the intent to play to the first frame shown, in ms (0 to 600000). */
+  | { type: 'startup'; ms: number }
+  /** Seconds actually playing since the last `playing` report (0 to 3600). */
+  | { type: 'playing'; s: number }
+  /** One stall, with how long it lasted in ms (0 to 3600000). */
+  | { type: 'rebuffer'; ms: number }
+  /** A switch to a rendition of this height (1 to 8640): counted, and the highest height kept. */
+  | { type: 'rendition'; height: number }
+  /** A fatal error, with its code (at most 64 of `A-Za-z0-9_.:-`). */
+  | { type: 'error'; code: string };
+
+/** The body of `POST /v1/beacons`: JSON, sent as `text/plain` (what `navigator.sendBeacon` sends) or `application/json`. */
+export interface BeaconRequest {
+  videoId: string;
+  /** A random id the player makes per playback (8 to 64 of `A-Za-z0-9_-`); no cookie is involved. */
+  sessionId: string;
+  /** At most 64 per beacon; the whole body at most 16 KB. */
+  events: BeaconEvent[];
+}
+
+/** Viewer figures over a range (or one bucket of it). */
+export interface StatsSummary {
+  /** Sessions with a `view` event. */
+  views: number;
+  /** Distinct (IP, user agent) hashes with a salt that changes daily, as Plausible counts them. */
+  uniqueViewers: number;
+  watchTimeS: number;
+  /** Startup time to the first frame; null without any report. From a fixed histogram: within its bin's width. */
+  startupMs: { p50: number | null; p95: number | null };
+  /** Stalled time over stalled + playing time, 0 to 1. */
+  rebufferRatio: number;
+  /** Views with a fatal error over views, 0 to 1. */
+  errorRate: number;
+}
+
+export interface StatsBucket extends StatsSummary {
+  /** The bucket's start (UTC hour or day), ISO 8601. */
+  start: string;
+}
+
+export type StatsGranularity = 'hour' | 'day';
+
+/** `GET /v1/videos/:videoId/stats` and (with `topVideos`) `GET /v1/stats`. */
+export interface StatsRange extends StatsSummary {
+  /** The range, aligned to the granularity: [from, to). */
+  from: string;
+  to: string;
+  granularity: StatsGranularity;
+  /** Startup times per bin: `upToMs` is the bin's exclusive upper edge, null for the last (open) bin. */
+  startupHistogram: { upToMs: number | null; count: number }[];
+  /** One entry per bucket of the range, empty buckets included. */
+  series: StatsBucket[];
+}
+
+export interface VideoStats extends StatsRange {
+  videoId: string;
+}
+
+export interface KeyStats extends StatsRange {
+  /** The key's ten most viewed videos in the range. */
+  topVideos: { videoId: string; title: string | null; views: number; watchTimeS: number }[];
+}

@@ -9,6 +9,7 @@
  * to the same rows.
  */
 import type { Download, JobStatus, MediaMetadata, Rendition } from '@vodkit/api';
+import type { HourlyRow, SessionDelta, StatsScope, TopVideoRow } from './analytics-sql.ts';
 import type { FileRow, NewFile } from './files.ts';
 import type { FinalStatus, JobRow, NewJob } from './jobs.ts';
 import type { ApiKeyRow } from './keys.ts';
@@ -23,6 +24,7 @@ export type {
   EndpointRow,
   FileRow,
   FinalStatus,
+  HourlyRow,
   JobRow,
   NewDelivery,
   NewEvent,
@@ -30,7 +32,10 @@ export type {
   NewJob,
   NewTrack,
   PlaybackAccessRow,
+  SessionDelta,
+  StatsScope,
   StudioSessionRow,
+  TopVideoRow,
   TrackRow,
 };
 
@@ -144,6 +149,8 @@ export interface JobsRepository {
   /** Queued + processing jobs of one key (the per-key job quota). */
   activeCountForKey(apiKey: string): Promise<number>;
   deleteForFile(fileId: string): Promise<void>;
+  /** Jobs per status (the `vodkit_jobs` gauge); statuses without jobs are absent. */
+  countByStatus(): Promise<Partial<Record<JobStatus, number>>>;
 }
 
 /**
@@ -268,6 +275,35 @@ export interface StudioSessionsRepository {
   sweep(atMs: number): Promise<number>;
 }
 
+/** Distinct visitors per bucket start (epoch ms) and over the whole range. */
+export interface Uniques {
+  total: number;
+  byBucket: Map<number, number>;
+}
+
+/**
+ * Viewer analytics (issue 16): sessions fed by beacons, rolled up into hourly buckets once idle.
+ * Every write is bounded (a batch, a limit) and a rollup is idempotent: the sessions it sums are
+ * deleted in the same transaction, so a pass that fails or runs twice counts nothing twice.
+ */
+export interface AnalyticsRepository {
+  /** The day's salt of the visitor hash (created by the first node that asks); older salts are deleted. */
+  salt(day: string): Promise<string>;
+  /** Folds a flush of beacons into their sessions in one transaction, capping time per session. */
+  applySessions(deltas: SessionDelta[], slackS: number): Promise<void>;
+  /** Sums up to `limit` sessions idle since before `idleBeforeMs` into hourly buckets and deletes them. */
+  rollup(idleBeforeMs: number, limit: number): Promise<number>;
+  /** Deletes up to `limit` buckets and visitor rows per table from hours before `beforeHourMs` (retention). */
+  sweep(beforeHourMs: number, limit: number): Promise<number>;
+  /** Sums per hour in [fromMs, toMs): rolled buckets plus live sessions (viewed ones). */
+  hourly(scope: StatsScope, fromMs: number, toMs: number): Promise<HourlyRow[]>;
+  uniques(scope: StatsScope, fromMs: number, toMs: number, granularityMs: number): Promise<Uniques>;
+  /** A key's most viewed videos in the range. */
+  topVideos(apiKey: string, fromMs: number, toMs: number, limit: number): Promise<TopVideoRow[]>;
+  /** Sessions not yet rolled up (tests, metrics). */
+  sessionCount(): Promise<number>;
+}
+
 /** Every repository of one database, opened and migrated; `close` ends its connections. */
 export interface Repositories {
   engine: 'sqlite' | 'postgres';
@@ -279,5 +315,6 @@ export interface Repositories {
   openUploads: OpenUploadsRepository;
   webhooks: WebhooksRepository;
   studioSessions: StudioSessionsRepository;
+  analytics: AnalyticsRepository;
   close(): Promise<void>;
 }

@@ -135,12 +135,14 @@ export class EventStreams {
     // The heartbeat keeps it alive: the idle-connection timeout is for request bodies.
     request.raw.socket.setTimeout(0);
     this.#open.set(res, { apiKey, expiresAt });
+    this.ctx.metrics.sseStreams.inc();
     this.#perKey.set(apiKey, (this.#perKey.get(apiKey) ?? 0) + 1);
     // The response's close (not the request's, which fires once the GET is read) means the client left.
     res.on('close', () => {
       clearInterval(heartbeat);
       unsubscribe();
       if (this.#open.delete(res)) {
+        this.ctx.metrics.sseStreams.dec();
         const n = (this.#perKey.get(apiKey) ?? 1) - 1;
         if (n > 0) this.#perKey.set(apiKey, n);
         else this.#perKey.delete(apiKey);

@@ -6,7 +6,8 @@ import { baseUrl, devKey } from '../helpers/env.ts';
 /**
  * The Studio as an operator walks it (issue 16): sign in with the dev key, upload through the
  * Studio's `<vod-uploader>`, watch the row go live to completed and the video play, edit its title,
- * add captions, manage API keys, sign out; axe on every page, and the same pages at phone size.
+ * add captions, make a clip, manage API keys, sign out; axe on every page, and the same pages at
+ * phone size.
  */
 
 const VTT = 'WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello from the Studio\n';
@@ -85,11 +86,36 @@ test('studio: sign in, upload, watch, edit, captions, keys, sign out — axe on 
   await expect(captions.locator('.badge')).toHaveCount(0);
   await expectNoSeriousViolations(page, 'studio: video');
 
+  // A clip: start and end picked on the player, then a new video cut from the source.
+  const player = page.locator('#studio-player');
+  const seek = (t: number) =>
+    player.evaluate((p: HTMLElement & { currentTime: number; pause(): void }, at) => {
+      p.pause();
+      p.currentTime = at;
+    }, t);
+  await seek(0.5);
+  await page.getByRole('button', { name: 'Set start here' }).click();
+  await seek(2);
+  await page.getByRole('button', { name: 'Set end here' }).click();
+  await expect(page.getByLabel('Clip start (s)')).toHaveValue('0.5');
+  await expect(page.getByLabel('Clip end (s)')).toHaveValue('2');
+  await page.getByLabel('Clip title').fill('The middle');
+  await page.getByRole('button', { name: 'Create clip' }).click();
+  await page.getByRole('link', { name: 'open the clip' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('The middle');
+  await expect(page.getByTestId('video-status')).toHaveText(/completed/, { timeout: 60_000 });
+  await expect(page.locator('.status-line')).toContainText('0:02');
+  await page.goBack();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Studio sunset');
+
   await page.getByRole('link', { name: '← All videos' }).click();
   await page.getByLabel('Search by title').fill('sunset');
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(page.locator('.video-row')).toHaveCount(1);
   await expect(page.locator('.row-title')).toHaveText('Studio sunset');
+  await page.getByLabel('Search by title').fill('middle');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.locator('.row-title')).toHaveText('The middle');
 
   // Webhooks and API keys.
   await page.getByRole('link', { name: 'Webhooks' }).click();

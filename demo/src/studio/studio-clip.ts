@@ -1,7 +1,7 @@
-import type { Video } from '@vodkit/api';
+import type { CreatedClip, Video } from '@vodkit/api';
 import { html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { describeError, request } from './api.ts';
+import { client, describeError } from './api.ts';
 import { clock, studioPlayer } from './feature-api.ts';
 import { StudioElement } from './studio-element.ts';
 
@@ -15,7 +15,7 @@ export class StudioClip extends StudioElement {
   @state() private start = 0;
   @state() private end = 0;
   @state() private error = '';
-  @state() private made: { videoId: string; jobId: string } | null = null;
+  @state() private made: CreatedClip | null = null;
   @state() private busy = false;
 
   #mark(which: 'start' | 'end'): void {
@@ -29,11 +29,11 @@ export class StudioClip extends StudioElement {
     const title = String(new FormData(event.target as HTMLFormElement).get('title') ?? '').trim();
     this.busy = true;
     try {
-      this.made = await request<{ videoId: string; jobId: string }>(
-        'POST',
-        `/v1/videos/${encodeURIComponent(this.video.videoId)}/clips`,
-        { start: this.start, end: this.end, ...(title ? { title } : {}) },
-      );
+      this.made = await client.createClip(this.video.videoId, {
+        start: this.start,
+        end: this.end,
+        ...(title ? { title } : {}),
+      });
       this.error = '';
     } catch (err) {
       this.error = describeError(err);

@@ -1,4 +1,4 @@
-import type { CreateJobRequest, Download, JobStatus, Rendition } from '@vodkit/api';
+import type { CreateJobRequest, Download, JobStatus, Rendition, SourceRange } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
 import type { JobsRepository, VideoFilter } from './repositories.ts';
@@ -6,6 +6,15 @@ import type { JobsRepository, VideoFilter } from './repositories.ts';
 /** `%q%` for LIKE with `\` escaping the pattern characters the user typed; null stays null. */
 export function likePattern(q: string | null): string | null {
   return q === null ? null : `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * A job's request as stored: what `POST /v1/encoder/jobs` took, and what a clip adds (the span of the
+ * source it is cut from, its own title). Stored as JSON: new fields need no migration.
+ */
+export interface JobRequest extends CreateJobRequest {
+  sourceRange?: SourceRange;
+  title?: string;
 }
 
 /** A job as stored, with what the API never shows (owner, lease, attempts). */
@@ -16,7 +25,7 @@ export interface JobRow {
   apiKey: string;
   status: JobStatus;
   progress: number;
-  request: CreateJobRequest;
+  request: JobRequest;
   renditions: Rendition[];
   playable: boolean;
   protected: boolean;
@@ -74,7 +83,7 @@ const toJob = (r: Row): JobRow => ({
   apiKey: r.api_key,
   status: r.status,
   progress: r.progress,
-  request: JSON.parse(r.request) as CreateJobRequest,
+  request: JSON.parse(r.request) as JobRequest,
   renditions: JSON.parse(r.renditions) as Rendition[],
   playable: r.playable === 1,
   protected: r.protected === 1,
@@ -98,7 +107,7 @@ export interface NewJob {
   videoId: string;
   fileId: string;
   apiKey: string;
-  request: CreateJobRequest;
+  request: JobRequest;
 }
 
 /** The values of a new job's row, in the column order both inserts use. */
@@ -181,7 +190,7 @@ export class JobsRepo implements JobsRepository {
     // The title shown is the video's own, else its file's title, else the uploaded name.
     const where = `j.api_key = @apiKey
       AND (@status IS NULL OR j.status = @status)
-      AND (@q IS NULL OR coalesce(j.title, f.title, f.filename, '') LIKE @q ESCAPE '\\')`;
+      AND (@q IS NULL OR coalesce(j.title, json_extract(j.request, '$.title'), f.title, f.filename, '') LIKE @q ESCAPE '\\')`;
     const from = 'FROM jobs j LEFT JOIN files f ON f.file_id = j.file_id';
     const params = { apiKey, status: filter.status, q: likePattern(filter.q) };
     const total = (

@@ -1,6 +1,6 @@
-import type { CreateJobRequest, Download, JobStatus, Rendition } from '@vodkit/api';
+import type { Download, JobStatus, Rendition } from '@vodkit/api';
 import type pg from 'pg';
-import { type FinalStatus, type JobRow, likePattern, type NewJob } from '../jobs.ts';
+import { type FinalStatus, type JobRequest, type JobRow, likePattern, type NewJob } from '../jobs.ts';
 import type { JobsRepository, Page, VideoFilter } from '../repositories.ts';
 import { PgListener } from './listen.ts';
 import { inTransaction, iso, lockFor, NOW, NOW_MS, num } from './sql.ts';
@@ -15,7 +15,7 @@ interface Row {
   api_key: string;
   status: JobStatus;
   progress: number;
-  request: CreateJobRequest;
+  request: JobRequest;
   renditions: Rendition[];
   playable: boolean;
   protected: boolean;
@@ -148,7 +148,7 @@ export class PgJobsRepository implements JobsRepository {
   ): Promise<Page<JobRow>> {
     // As SQLite's: the title shown is the video's own, else its file's title, else the uploaded name.
     const where = `j.api_key = $1 AND ($2::text IS NULL OR j.status = $2)
-      AND ($3::text IS NULL OR coalesce(j.title, f.title, f.filename, '') ILIKE $3 ESCAPE '\\')`;
+      AND ($3::text IS NULL OR coalesce(j.title, j.request->>'title', f.title, f.filename, '') ILIKE $3 ESCAPE '\\')`;
     const from = 'FROM jobs j LEFT JOIN files f ON f.file_id = j.file_id';
     const params = [apiKey, filter.status, likePattern(filter.q)];
     const columns = COLUMNS.split(',')

@@ -55,7 +55,13 @@ export async function renderAnimated(o: RenderAnimatedOptions): Promise<void> {
       paths: o.paths,
       input: o.input,
       maxPixels: o.maxPixels,
-      inputOptions: ['-ss', o.startS.toFixed(3), '-t', o.durationS.toFixed(3)],
+      // A clip's pictures count from its span's start in the source.
+      inputOptions: [
+        '-ss',
+        (o.startS + (o.source.range?.start ?? 0)).toFixed(3),
+        '-t',
+        o.durationS.toFixed(3),
+      ],
       filterComplex,
       outputs: [{ target: tmp, options: ['-map', '[out]', '-an', '-sn', '-dn', ...codec] }],
       timeoutMs: o.timeoutMs,

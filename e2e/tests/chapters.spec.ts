@@ -77,16 +77,18 @@ test('chapters: marks on the seek bar, the title in the preview, the menu and th
   // A mark where each chapter but the first starts: 2 s and 4 s of 6 s.
   const marks = scrubber.locator('[part="chapter-marker"]');
   await expect(marks).toHaveCount(2);
-  expect(await marks.evaluateAll((els) => els.map((e) => (e as HTMLElement).style.left))).toEqual([
-    '33.333%',
-    '66.667%',
-  ]);
+  const lefts = await marks.evaluateAll((els) =>
+    els.map((e) => Number.parseFloat((e as HTMLElement).style.left)),
+  );
+  // At 2 s and 4 s of the media's duration (6 s and a few ms of the encode's audio).
+  expect(lefts[0]).toBeCloseTo(33.3, 0);
+  expect(lefts[1]).toBeCloseTo(66.6, 0);
 
   // Hovering the middle of the bar (3 s) shows that chapter's title, as text, above the time.
   await player.hover();
   const box = (await scrubber.boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
-  await expect(scrubber.locator('[part="chapter-title"]')).toHaveText('The middle part');
+  await expect(scrubber.locator('[part="preview"]')).toContainText('The middle part');
 
   // The menu: one item per chapter; choosing one seeks to its start.
   await player.locator('vod-chapters-menu [part="button"]').click();

@@ -66,7 +66,7 @@ export class ChaptersController implements ReactiveController {
   }
 
   /** The control bar's chapters button and menu (`<vod-chapters-menu>`), once its chunk is in. */
-  menu(label: string): TemplateResult | typeof nothing {
+  menu(label = 'Chapters'): TemplateResult | typeof nothing {
     return this.menuReady()
       ? html`<vod-chapters-menu
           exportparts="button: chapters-button, menu: chapters-menu"

@@ -9,11 +9,8 @@ const WILL_PLAY =
   'vod-player:is([src]:not([src=""]),[video-id]:not([video-id=""])):not([loading=lazy]):is([autoplay],:not([preload=none]))';
 /** A player that buffers before play, as `VodPlayer` decides: it autoplays or preloads `auto`. */
 const BUFFERS = '[autoplay],:not([preload=none],[preload=metadata])';
-/**
- * The URL gets a token, or waits for one from `token-url`, or names an instant clip (`start`/`end`):
- * the player makes that request itself.
- */
-const HAS_TOKEN = '[token],[playback-token],[token-url],[start],[end]';
+/** The URL gets a token, or waits for one from `token-url`: the player makes that request itself. */
+const HAS_TOKEN = '[token],[playback-token],[token-url]';
 
 /** A `video-id` player's own file, as `VodPlayer` builds it; '' when `src` wins over `video-id`. */
 function ownFile(el: Element, file: string): string {

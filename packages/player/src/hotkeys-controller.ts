@@ -138,10 +138,8 @@ export class HotkeysController implements ReactiveController {
           a.toggleCaptions();
           break;
         case 'n':
-        case 'N':
         case 'p':
-        case 'P':
-          if (!a.jumpChapter(key.toLowerCase() === 'n' ? 1 : -1)) return;
+          if (!a.jumpChapter(key === 'n' ? 1 : -1)) return;
           break;
         default:
           if (!a.viewKey(key)) return;

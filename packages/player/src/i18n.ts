@@ -29,8 +29,8 @@ export interface PlayerStrings {
   captionsOff: string;
   /** A caption track with neither label nor language: `Track 2`. */
   track: string;
-  /** The chapters button and menu. */
-  chapters: string;
+  /** The chapters button and menu (English, `Chapters`, is the menu's own default). */
+  chapters?: string;
   resetView: string;
   motion: string;
   view360: string;
@@ -66,7 +66,6 @@ const en: PlayerStrings = {
   captions: 'Captions',
   captionsOff: 'Off',
   track: 'Track',
-  chapters: 'Chapters',
   resetView: 'Reset view',
   motion: 'Look around by moving the device',
   view360: '360° view',

@@ -557,7 +557,7 @@ export class VodPlayer extends VodMediaElement {
       toggleMute: () => this.#toggleMute(),
       toggleFullscreen: () => this.#toggleFullscreenQuietly(),
       toggleCaptions: () => this.#toggleCaptions(),
-      jumpChapter: (direction) => this.#chapters?.jump(direction) ?? false,
+      jumpChapter: (direction) => !!this.#chapters?.jump(direction),
       stepSpeed: (direction) => {
         const at = PLAYBACK_RATES.findIndex((r) => r >= this.media.playbackRate);
         const next =

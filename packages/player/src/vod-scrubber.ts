@@ -41,7 +41,6 @@ const DRAG_SEEK_INTERVAL_MS = 120;
  * @csspart preview - the bubble above the pointer: thumbnail and time
  * @csspart thumbnail - the storyboard frame in the preview, when there is a storyboard
  * @csspart chapter-marker - a mark on the rail where a chapter starts
- * @csspart chapter-title - the title of the chapter under the pointer, above the thumbnail
  * @cssprop [--vod-scrubber-height=4px] - rail thickness at rest
  * @cssprop [--vod-scrubber-height-active=6px] - rail thickness on hover, focus and drag
  * @cssprop [--vod-scrubber-track-color=rgb(255 255 255 / 0.25)]
@@ -147,13 +146,9 @@ export class VodScrubber extends LitElement {
     }
     [part='chapter-marker'] {
       position: absolute;
-      top: 0;
-      bottom: 0;
       width: 3px;
+      height: 100%;
       background: #000b;
-    }
-    [part='chapter-title'] {
-      font-weight: 600;
     }
     [part='thumbnail'] {
       margin: 1px -4px 0;
@@ -383,7 +378,7 @@ export class VodScrubber extends LitElement {
     // Chapters do not overlap (each ends where the next starts): the first that holds `time`.
     const chapter = this.chapters.find((c) => c.start <= time && time < c.end);
     return html`<div part="preview" style=${styleMap({ left: `clamp(${half}px, ${left}, calc(100% - ${half}px))` })}>
-      ${chapter ? html`<span part="chapter-title">${chapter.title}</span>` : nothing}
+      ${chapter?.title}
       ${
         tile
           ? html`<div

@@ -24,7 +24,6 @@ export const strings: PlayerStrings = {
   captions: 'Untertitel',
   captionsOff: 'Aus',
   track: 'Spur',
-  chapters: 'Kapitel',
   resetView: 'Ansicht zurücksetzen',
   motion: 'Durch Bewegen des Geräts umsehen',
   view360: '360°-Ansicht',

@@ -24,7 +24,6 @@ export const strings: PlayerStrings = {
   captions: 'Sous-titres',
   captionsOff: 'Désactivés',
   track: 'Piste',
-  chapters: 'Chapitres',
   resetView: 'Réinitialiser la vue',
   motion: 'Regarder autour en bougeant l’appareil',
   view360: 'Vue à 360°',

@@ -334,6 +334,7 @@ export function describeRepositoriesContract(
         await r.jobs.setOutputDuration('job1', 'w1', 12.5);
         const download = {
           name: '240' as const,
+          format: 'mp4' as const,
           width: 426,
           height: 240,
           bytes: 10,

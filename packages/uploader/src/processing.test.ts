@@ -18,6 +18,7 @@ const file = (patch: Partial<FileRecord>): FileRecord => ({
   title: null,
   size: 1,
   status: 'ready',
+  kind: null,
   metadata: null,
   reason: null,
   probeMs: 10,
@@ -44,6 +45,8 @@ const job = (patch: Partial<EncoderJob>): EncoderJob => ({
   createdAt: '',
   startedAt: null,
   finishedAt: null,
+  watermark: null,
+  sourceRange: null,
   ...patch,
 });
 

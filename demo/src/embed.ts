@@ -29,5 +29,7 @@ const start = Number(query.get('start'));
 if (Number.isFinite(start) && start > 0) player.setAttribute('start-time', String(start));
 const captions = query.get('captions');
 if (captions && /^(?:off|[A-Za-z0-9-]{2,35})$/.test(captions)) player.setAttribute('captions', captions);
-document.title = `Vodkit player — ${videoId}`;
+// The server wrote the video's title into the page (with its oEmbed link); only a bare page gets an id.
+if (!document.querySelector('link[type="application/json+oembed"]'))
+  document.title = `Vodkit player — ${videoId}`;
 document.body.append(player);

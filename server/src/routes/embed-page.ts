@@ -36,7 +36,9 @@ export class EmbedPage {
       `<link rel="alternate" type="application/json+oembed" href="${href('json')}" title="${title}" />\n` +
       `<link rel="canonical" href="${escapeHtml(info.url)}" />\n`;
     const titled = html.replace(/<title>[^<]*<\/title>/, `<title>${title}</title>`);
-    return titled.replace('</head>', `${head}</head>`);
+    // In the head: before its end tag, or after the title where the page leaves the tags implicit.
+    if (titled.includes('</head>')) return titled.replace('</head>', `${head}</head>`);
+    return titled.replace('</title>', `</title>\n${head}`);
   }
 
   async #template(): Promise<string> {

@@ -3,12 +3,16 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { FileRow } from '../db/files.ts';
 import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
+import { startChunkedEncode } from '../media/chunked-encode.ts';
+import { type ChunkPlan, planChunks } from '../media/chunks.ts';
 import { makeDownload } from '../media/downloads.ts';
 import { EncodeError, type EncodeHandle, startEncode } from '../media/encode.ts';
+import { scheduleOf } from '../media/encode-args.ts';
 import { probeKeyframes, type SourceKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, type EncodePlan, planLadder } from '../media/ladder.ts';
 import { audioFolder, downloadFile, variantPlaylist } from '../media/layout.ts';
 import { isPublishedComplete } from '../media/publisher.ts';
+import { gridCut } from '../media/schedule.ts';
 import type { SourceInput } from '../media/source.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
@@ -64,6 +68,8 @@ export interface PlannedJob {
   sink: OutputSink;
   plan: EncodePlan;
   renditions: Rendition[];
+  /** The source's keyframes (H.264 sources): where chunks may be cut. */
+  keyframes: SourceKeyframes | undefined;
 }
 
 /** One claimed job being run by this process. */
@@ -193,7 +199,7 @@ export class JobRun {
       ...(audioTracks ? { audioTracks } : {}),
       ...(keyframes ? { keyframes } : {}),
     });
-    return { file, input, resumed, sink: opened.value, plan, renditions: renditionsOf(plan) };
+    return { file, input, resumed, sink: opened.value, plan, renditions: renditionsOf(plan), keyframes };
   }
 
   /**
@@ -226,7 +232,7 @@ export class JobRun {
       log.info({ jobId: job.jobId }, 'encoding job: the encode was complete, resuming after it');
       return job.outputDuration!;
     }
-    this.handle = startEncode({
+    const encode = {
       paths: config,
       input: p.input,
       outDir: p.sink.dir,
@@ -237,10 +243,20 @@ export class JobRun {
       maxPixels: config.maxPixels,
       threads: config.encodeThreads,
       timeoutMs: config.encodeTimeoutMs,
-      onSpawn: (pid) => this.#write(() => jobs.setEncoderPid(job.jobId, this.owner, pid)),
-      onProgress: (percent) => this.#onProgress(percent),
+      onSpawn: (pid: number) => this.#write(() => jobs.setEncoderPid(job.jobId, this.owner, pid)),
+      onProgress: (percent: number) => this.#onProgress(percent),
       onPlayable: () => this.startGroupPlayable(p.renditions),
-    });
+    };
+    const chunks = chunksOf(p, config.chunkSeconds);
+    this.handle =
+      chunks && p.keyframes
+        ? startChunkedEncode({
+            ...encode,
+            chunks,
+            originS: p.keyframes.offsetS,
+            parallel: config.encodeConcurrency,
+          })
+        : startEncode(encode);
     let result: { durationS: number };
     try {
       result = await this.handle.done;
@@ -404,6 +420,23 @@ export class JobRun {
       (err: unknown) => this.deps.log.error({ err, jobId: this.job.jobId }, 'encoding job: a write failed'),
     );
   }
+}
+
+/**
+ * Ladder or chunks: the chunks of a planned job's video (media/chunks.ts), or null when it is encoded
+ * whole — chunking off, no keyframes known (only H.264 sources are probed for them), no encoded rung,
+ * or a source not longer than two chunks.
+ */
+export function chunksOf(
+  p: Pick<PlannedJob, 'plan' | 'keyframes' | 'file'>,
+  chunkS: number | null,
+): ChunkPlan[] | null {
+  if (!chunkS || !p.keyframes || p.keyframes.times.length === 0) return null;
+  if (!p.plan.rungs.some((r) => !r.copy)) return null;
+  const { plan } = p;
+  const grid = (n: number) => gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, n);
+  const chunks = planChunks(grid, p.keyframes.times, p.file.metadata?.duration ?? 0, chunkS);
+  return chunks.length > 1 ? chunks : null;
 }
 
 /** The job's renditions as the API shows them, from the plan. */

@@ -9,11 +9,13 @@ import {
   installBodyDeadline,
   installIdleTimeout,
 } from './http-limits.ts';
+import analyticsRoutes from './routes/analytics.ts';
 import { installAuth } from './routes/auth.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
 import jobsRoutes from './routes/jobs.ts';
+import { installMetrics } from './routes/metrics.ts';
 import picturesRoutes from './routes/pictures.ts';
 import playbackRoutes from './routes/playback.ts';
 import siteRoutes from './routes/site.ts';
@@ -136,6 +138,7 @@ async function registerAll(app: FastifyInstance, ctx: VodkitContext): Promise<vo
   installStreamGate(app, ctx);
   installAuth(app, ctx.auth);
   installBodyDeadline(app, config.bodyTimeoutMs);
+  installMetrics(app, ctx);
   await app.register(healthRoutes, ctx);
   await app.register(uploadsRoutes, ctx);
   await app.register(filesRoutes, ctx);
@@ -146,6 +149,7 @@ async function registerAll(app: FastifyInstance, ctx: VodkitContext): Promise<vo
   await app.register(streamRoutes, ctx);
   await app.register(picturesRoutes, ctx);
   await app.register(playbackRoutes, ctx);
+  await app.register(analyticsRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
   await app.register(siteRoutes, ctx);
 }

@@ -3,6 +3,7 @@ import type {
   CaptionTrack,
   CreateCaptionTrackRequest,
   CreatedWebhookEndpoint,
+  CreateFileFromUrlRequest,
   CreateJobRequest,
   CreateWebhookRequest,
   EncoderJob,
@@ -46,6 +47,15 @@ export class VodkitClient {
 
   getFile(fileId: string): Promise<FileRecord> {
     return this.#request('GET', `/v1/files/${encodeURIComponent(fileId)}`);
+  }
+
+  /**
+   * Link ingest: the server downloads the URL (http(s), public addresses only) and probes it like an
+   * upload. Answers at once with the file in `downloading`; watch `getFile` or the file's event
+   * stream, `GET /v1/files/:fileId/events` (SSE: `progress`, then `probing`, `ready` or `rejected`).
+   */
+  createFileFromUrl(body: CreateFileFromUrlRequest): Promise<FileRecord> {
+    return this.#request('POST', '/v1/files', body);
   }
 
   listFiles(page = 1, perPage = 20): Promise<Page<FileRecord>> {

@@ -25,6 +25,12 @@ export interface PlaybackTokenClaims {
 }
 
 export type FileStatus = 'probing' | 'ready' | 'rejected';
+/**
+ * A file's status including `downloading`: a link ingest (`POST /v1/files` with `{url}`) is fetching
+ * the bytes (see `FileRecord.progress`), then it goes on as any upload. The server sends it in
+ * `FileRecord.status`; it joins `FileStatus` once every consumer in this repo handles it.
+ */
+export type StoredFileStatus = FileStatus | 'downloading';
 export type Projection = 'flat' | 'equirectangular' | 'cubemap';
 /**
  * ffprobe's `field_order` of the video stream: `progressive`, or interlaced with `tt`/`bb` (top/bottom
@@ -81,13 +87,31 @@ export interface FileRecord {
   filetype: string | null;
   title: string | null;
   size: number;
+  /** Also `downloading` for a link ingest still fetching its bytes (see `StoredFileStatus`). */
   status: FileStatus;
   metadata: MediaMetadata | null;
   reason: { code: string; message: string } | null;
   /** Milliseconds ffprobe took, from upload completion to metadata. */
   probeMs: number | null;
+  /**
+   * A link ingest's download: bytes received and the size the origin announced (null when it did
+   * not say). Null for tus uploads. Always sent by the server (optional only for records older clients build).
+   */
+  progress?: FileProgress | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface FileProgress {
+  bytes: number;
+  total: number | null;
+}
+
+/** `POST /v1/files`: download a video from a public http(s) URL (link ingest). */
+export interface CreateFileFromUrlRequest {
+  url: string;
+  /** Default: the last segment of the URL's path. */
+  title?: string;
 }
 
 export type Resolution = '240' | '360' | '480' | '720' | '1080' | '1440' | '2160';
@@ -339,4 +363,74 @@ export interface CreateCaptionTrackRequest {
   format?: 'vtt' | 'srt';
   /** The WebVTT or SRT text, at most 1 MiB. */
   content: string;
+}
+
+/**
+ * One event of a playback session, as a player reports it in `POST /v1/beacons` (issue 16).
+ * Unknown `type`s are ignored, so a newer player can talk to an older server.
+ */
+export type BeaconEvent =
+  /** The viewer meant to play: the session counts as a view. */
+  | { type: 'view' }
+  /** Time from the intent to play to the first frame shown, in ms (0 to 600000). */
+  | { type: 'startup'; ms: number }
+  /** Seconds actually playing since the last `playing` report (0 to 3600). */
+  | { type: 'playing'; s: number }
+  /** One stall, with how long it lasted in ms (0 to 3600000). */
+  | { type: 'rebuffer'; ms: number }
+  /** A switch to a rendition of this height (1 to 8640): counted, and the highest height kept. */
+  | { type: 'rendition'; height: number }
+  /** A fatal error, with its code (at most 64 of `A-Za-z0-9_.:-`). */
+  | { type: 'error'; code: string };
+
+/** The body of `POST /v1/beacons`: JSON, sent as `text/plain` (what `navigator.sendBeacon` sends) or `application/json`. */
+export interface BeaconRequest {
+  videoId: string;
+  /** A random id the player makes per playback (8 to 64 of `A-Za-z0-9_-`); no cookie is involved. */
+  sessionId: string;
+  /** At most 64 per beacon; the whole body at most 16 KB. */
+  events: BeaconEvent[];
+}
+
+/** Viewer figures over a range (or one bucket of it). */
+export interface StatsSummary {
+  /** Sessions with a `view` event. */
+  views: number;
+  /** Distinct (IP, user agent) hashes with a salt that changes daily, as Plausible counts them. */
+  uniqueViewers: number;
+  watchTimeS: number;
+  /** Startup time to the first frame; null without any report. From a fixed histogram: within its bin's width. */
+  startupMs: { p50: number | null; p95: number | null };
+  /** Stalled time over stalled + playing time, 0 to 1. */
+  rebufferRatio: number;
+  /** Views with a fatal error over views, 0 to 1. */
+  errorRate: number;
+}
+
+export interface StatsBucket extends StatsSummary {
+  /** The bucket's start (UTC hour or day), ISO 8601. */
+  start: string;
+}
+
+export type StatsGranularity = 'hour' | 'day';
+
+/** `GET /v1/videos/:videoId/stats` and (with `topVideos`) `GET /v1/stats`. */
+export interface StatsRange extends StatsSummary {
+  /** The range, aligned to the granularity: [from, to). */
+  from: string;
+  to: string;
+  granularity: StatsGranularity;
+  /** Startup times per bin: `upToMs` is the bin's exclusive upper edge, null for the last (open) bin. */
+  startupHistogram: { upToMs: number | null; count: number }[];
+  /** One entry per bucket of the range, empty buckets included. */
+  series: StatsBucket[];
+}
+
+export interface VideoStats extends StatsRange {
+  videoId: string;
+}
+
+export interface KeyStats extends StatsRange {
+  /** The key's ten most viewed videos in the range. */
+  topVideos: { videoId: string; title: string | null; views: number; watchTimeS: number }[];
 }

@@ -351,4 +351,12 @@ export class JobsRepo implements JobsRepository {
   async deleteForFile(fileId: string): Promise<void> {
     this.db.prepare('DELETE FROM jobs WHERE file_id = ?').run(fileId);
   }
+
+  async countByStatus(): Promise<Partial<Record<JobStatus, number>>> {
+    const rows = this.db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status').all() as {
+      status: JobStatus;
+      n: number;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
 }

@@ -13,6 +13,14 @@ export interface VideoEvent {
   job?: JobRow;
 }
 
+/**
+ * The bus key of one file's events (link-ingest `progress`, and `probed` when its status changes),
+ * for `GET /v1/files/:fileId/events`. The slash keeps it apart from every video id (ids are
+ * lowercase alphanumerics), so a video's listeners never hear a file's events; `PgEventBus` carries
+ * them across nodes like any other.
+ */
+export const fileEventKey = (fileId: string): string => `file/${fileId}`;
+
 /** Not an id we mint (ids are lowercase alphanumerics), so no video's listeners ever hear it. */
 const FILE_PROBED = 'file:probed';
 

@@ -1,4 +1,4 @@
-import type { FileRecord, Page, RejectCode } from '@vodkit/api';
+import type { FileRecord, FileStatus, Page, RejectCode } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { FileRow, FilesRepository, JobsRepository } from '../db/repositories.ts';
@@ -10,7 +10,7 @@ import type { LocalStorage } from '../storage/local.ts';
 import { LocalOutputs, type VideoOutputs } from '../storage/outputs.ts';
 import { isCompleteUpload, LocalUploadsStore, type UploadsStore } from '../storage/uploads-store.ts';
 import type { Principal } from './auth.ts';
-import type { VideoEventBus } from './events.ts';
+import { fileEventKey, type VideoEventBus } from './events.ts';
 
 export interface FileServiceDeps {
   config: Config;
@@ -165,11 +165,29 @@ export class FileService {
     return row;
   }
 
+  /**
+   * A file reached `ready` or `rejected` (probe, or a link ingest that failed): the webhooks (in this
+   * process) and the file's event stream (on every node) hear of it.
+   */
+  fileSettled(fileId: string): void {
+    this.deps.events.emitFileProbed(fileId);
+    this.fileChanged(fileId);
+  }
+
+  /** The file's status changed: its event stream reads and sends the new record. */
+  fileChanged(fileId: string): void {
+    try {
+      this.deps.events.emit({ type: 'probed', videoId: fileEventKey(fileId), data: { fileId } });
+    } catch (err) {
+      this.deps.log.error({ err, fileId }, 'files: could not emit a file event');
+    }
+  }
+
   #probe(fileId: string): Promise<void> {
     const running = this.#probing.get(fileId);
     if (running) return running;
     const job = this.#probeOnce(fileId)
-      .then(() => this.deps.events.emitFileProbed(fileId))
+      .then(() => this.fileSettled(fileId))
       .finally(() => this.#probing.delete(fileId));
     this.#probing.set(fileId, job);
     return job;
@@ -255,17 +273,19 @@ function judge(result: ProbeResult, config: Config): { code: RejectCode; message
 }
 
 /** The public shape: field by field, so nothing private (the owner's key) can slip out. */
-function toRecord(row: FileRow): FileRecord {
+export function toRecord(row: FileRow): FileRecord {
   return {
     fileId: row.fileId,
     filename: row.filename,
     filetype: row.filetype,
     title: row.title,
     size: row.size,
-    status: row.status,
+    // `downloading` included (see StoredFileStatus in @vodkit/api).
+    status: row.status as FileStatus,
     metadata: row.metadata,
     reason: row.reason,
     probeMs: row.probeMs,
+    progress: row.progress,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -291,6 +291,13 @@ export class PgJobsRepository implements JobsRepository {
     return rows.map((r) => r.job_id);
   }
 
+  async countByStatus(): Promise<Partial<Record<JobStatus, number>>> {
+    const { rows } = await this.pool.query<{ status: JobStatus; n: string }>(
+      'SELECT status, count(*) AS n FROM jobs GROUP BY status',
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
   async activeCountForKey(apiKey: string): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(
       "SELECT count(*) AS n FROM jobs WHERE api_key = $1 AND status IN ('queued', 'processing')",

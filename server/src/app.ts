@@ -11,6 +11,7 @@ import {
 } from './http-limits.ts';
 import analyticsRoutes from './routes/analytics.ts';
 import { installAuth } from './routes/auth.ts';
+import clipsRoutes from './routes/clips.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
@@ -144,6 +145,7 @@ async function registerAll(app: FastifyInstance, ctx: VodkitContext): Promise<vo
   await app.register(filesRoutes, ctx);
   await app.register(jobsRoutes, ctx);
   await app.register(videosRoutes, ctx);
+  await app.register(clipsRoutes, ctx);
   await app.register(webhooksRoutes, ctx);
   await app.register(tracksRoutes, ctx);
   await app.register(streamRoutes, ctx);

@@ -11,6 +11,7 @@ import type { Repositories } from './db/repositories.ts';
 import { AnalyticsService } from './services/analytics.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
 import { BeaconService } from './services/beacons.ts';
+import { ClipService } from './services/clips.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
@@ -46,6 +47,7 @@ export interface AppContext {
   events: VideoEventBus;
   files: FileService;
   encoding: EncodingService;
+  clips: ClipService;
   videos: VideoService;
   webhooks: WebhookService;
   pictures: PictureService;
@@ -141,6 +143,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       timings: { leaseMs: config.jobLeaseMs, renewMs: Math.round(config.jobLeaseMs / 3) },
       ...(waker ? { waker } : {}),
     });
+    const clips = new ClipService({ files: filesRepo, jobs: jobsRepo, encoding });
     const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
     const metrics = new Metrics(jobsRepo);
     const stopWatchingEncodes = metrics.watchEncodes(events, jobsRepo);
@@ -210,6 +213,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       events,
       files,
       encoding,
+      clips,
       videos,
       webhooks,
       pictures,

@@ -9,7 +9,7 @@ export interface OriginRequest {
 export type OriginHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 export interface Origin {
-  /** `http://127.0.0.1:<port><path>` */
+  /** `http://<host>:<port><path>` */
   url(path: string): string;
   port: number;
   /** Every request, in order. */
@@ -20,11 +20,11 @@ export interface Origin {
 }
 
 /**
- * A real HTTP origin on a loopback port for link-ingest tests: each path answers with a handler the
+ * A real HTTP origin on a loopback address and port (127.0.0.1 unless told) for link-ingest tests: each path answers with a handler the
  * test writes (whole files, redirects, bodies cut midway, stalls). Closing it cuts every connection,
  * stalled ones included.
  */
-export async function startOrigin(): Promise<Origin> {
+export async function startOrigin(host = '127.0.0.1'): Promise<Origin> {
   const routes = new Map<string, OriginHandler>();
   const requests: OriginRequest[] = [];
   const sockets = new Set<net.Socket>();
@@ -39,12 +39,12 @@ export async function startOrigin(): Promise<Origin> {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as net.AddressInfo;
   return {
     port,
     requests,
-    url: (path) => `http://127.0.0.1:${port}${path}`,
+    url: (path) => `http://${host}:${port}${path}`,
     route: (path, handler) => routes.set(path, handler),
     close: () =>
       new Promise<void>((resolve) => {

@@ -2,6 +2,8 @@ import { VodkitError } from './errors.ts';
 import type {
   CaptionTrack,
   CreateCaptionTrackRequest,
+  CreateClipRequest,
+  CreatedClip,
   CreatedWebhookEndpoint,
   CreateFileFromUrlRequest,
   CreateJobRequest,
@@ -64,6 +66,11 @@ export class VodkitClient {
 
   deleteFile(fileId: string): Promise<void> {
     return this.#request('DELETE', `/v1/files/${encodeURIComponent(fileId)}`);
+  }
+
+  /** A new video of `[start, end)` of a video, cut from its source (a job like any other). */
+  createClip(videoId: string, body: CreateClipRequest): Promise<CreatedClip> {
+    return this.#request('POST', `/v1/videos/${encodeURIComponent(videoId)}/clips`, body);
   }
 
   createJob(body: CreateJobRequest): Promise<EncoderJob> {

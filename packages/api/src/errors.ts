@@ -65,6 +65,11 @@ export const ERROR_CODES = {
   playback_token_wrong_video: 403,
   origin_not_allowed: 403,
   range_not_satisfiable: 416,
+  // clips, watermarks (issue 15)
+  /** The job's `fileId` is a still image: it can be a watermark, not a video's source. */
+  not_a_video: 400,
+  /** A watermark's `fileId` is missing, another key's, not ready, or not an image. */
+  watermark_invalid: 400,
   // link ingest (POST /v1/files with {url})
   /** Not an http(s) URL, or its host is a loopback, private, link-local or metadata address. */
   url_not_allowed: 400,

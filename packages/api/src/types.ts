@@ -68,6 +68,14 @@ export interface AudioStreamInfo {
   bitrate: number | null;
 }
 
+/** A still image (PNG, JPEG or WebP): a watermark's logo, never encoded as a video. */
+export interface ImageInfo {
+  /** `png`, `mjpeg` or `webp`. */
+  codec: string;
+  width: number;
+  height: number;
+}
+
 export interface MediaMetadata {
   /** ffprobe's demuxer name, e.g. `mov,mp4,m4a,3gp,3g2,mj2` or `matroska,webm`. */
   container: string;
@@ -79,7 +87,12 @@ export interface MediaMetadata {
   bitrate: number | null;
   video: VideoStreamInfo | null;
   audio: AudioStreamInfo | null;
+  /** Set (and `video`/`audio` null, `duration` 0) when the file is a still image; absent on older records. */
+  image?: ImageInfo | null;
 }
+
+/** What a ready file is: a video (with or without audio), audio alone, or a still image (a watermark's logo). */
+export type FileKind = 'video' | 'audio' | 'image';
 
 export interface FileRecord {
   fileId: string;
@@ -89,6 +102,8 @@ export interface FileRecord {
   size: number;
   /** Also `downloading` for a link ingest still fetching its bytes (see `StoredFileStatus`). */
   status: FileStatus;
+  /** From the probe: null while probing or when rejected before the probe said what it is. */
+  kind: FileKind | null;
   metadata: MediaMetadata | null;
   reason: { code: string; message: string } | null;
   /** Milliseconds ffprobe took, from upload completion to metadata. */
@@ -118,18 +133,69 @@ export type Resolution = '240' | '360' | '480' | '720' | '1080' | '1440' | '2160
 export const RESOLUTIONS: readonly Resolution[] = ['240', '360', '480', '720', '1080', '1440', '2160'];
 
 export interface EncodePreset {
+  /** Not with `m4a`. */
   resolutions?: Resolution[];
-  /** `hls` (default): the adaptive ladder. `mp4`: progressive faststart MP4 downloads of those rungs, beside the HLS. */
-  format?: 'hls' | 'mp4';
+  /**
+   * `hls` (default): the adaptive ladder. `mp4`: progressive faststart MP4 downloads of those rungs,
+   * beside the HLS. `m4a`: an AAC `.m4a` of the default audio track (the source must have audio).
+   */
+  format?: 'hls' | 'mp4' | 'm4a';
 }
 
-/** A progressive MP4 (faststart) of one rung, served with Range. */
+/** A progressive download, served with Range: a faststart MP4 of one rung, or the audio alone as `.m4a`. */
 export interface Download {
-  name: Resolution;
-  width: number;
-  height: number;
+  /** The rung (`mp4`), or `audio` (`m4a`). */
+  name: Resolution | 'audio';
+  format: 'mp4' | 'm4a';
+  /** Null for `m4a`. */
+  width: number | null;
+  height: number | null;
   bytes: number;
   url: string;
+}
+
+export type WatermarkPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right' | 'center';
+export const WATERMARK_POSITIONS: readonly WatermarkPosition[] = [
+  'top-left',
+  'top-right',
+  'bottom-left',
+  'bottom-right',
+  'center',
+];
+
+/** A logo burned into every video rung and MP4 download of a job, the same relative size on each. */
+export interface Watermark {
+  /** A ready file of kind `image` (PNG, JPEG or WebP) of the same key. */
+  fileId: string;
+  position: WatermarkPosition;
+  /** The logo's width as a share of the video's width, 1–50; default 10. */
+  widthPercent?: number;
+  /** Distance from the edges as a share of the video's width (left/right) and height (top/bottom), 0–25; default 3. */
+  marginPercent?: number;
+  /** 0 (invisible) to 1 (opaque); default 1. Multiplies the image's own alpha. */
+  opacity?: number;
+}
+
+/** A span of the source, seconds from its start: what a clip is cut from. */
+export interface SourceRange {
+  start: number;
+  end: number;
+}
+
+/** `POST /v1/videos/:videoId/clips`: a new video of `[start, end)` of that video, cut from its source. */
+export interface CreateClipRequest {
+  /** Seconds from the video's start. */
+  start: number;
+  /** Seconds from the video's start; more than `start`, at most the duration. */
+  end: number;
+  /** The clip's title; default the video's. */
+  title?: string;
+}
+
+/** The answer to `POST /v1/videos/:videoId/clips` (201). */
+export interface CreatedClip {
+  videoId: string;
+  jobId: string;
 }
 
 export interface ThumbnailRequest {
@@ -146,6 +212,7 @@ export interface CreateJobRequest {
   webhookUrl?: string;
   userData?: Record<string, unknown>;
   protected?: boolean;
+  watermark?: Watermark;
 }
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
@@ -205,6 +272,10 @@ export interface EncoderJob {
   userData: Record<string, unknown> | null;
   webhookUrl: string | null;
   protected: boolean;
+  /** As requested, with its defaults filled in; null without one. */
+  watermark: Watermark | null;
+  /** A clip's span of the source (`POST /v1/videos/:videoId/clips`); null for a whole video. */
+  sourceRange: SourceRange | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -226,6 +297,8 @@ export interface Video {
   thumbnails: Thumbnail[];
   storyboard: string | null;
   downloads: Download[];
+  /** A clip's span of its source file; null for a whole video. */
+  sourceRange: SourceRange | null;
   createdAt: string;
 }
 

@@ -4,7 +4,7 @@ import { now } from './database.ts';
 import type { FilesRepository } from './repositories.ts';
 
 /** A file record plus what the API never shows (its owner). */
-export interface FileRow extends Omit<FileRecord, 'status'> {
+export interface FileRow extends Omit<FileRecord, 'status' | 'kind'> {
   apiKey: string;
   status: StoredFileStatus;
 }

@@ -228,7 +228,7 @@ describe('segment schedule', () => {
     const csv = ['0.066667,K_', '0.100000,__', '2.066667,K_', '2.1,__', 'progressive', '0.000000', ''].join(
       '\n',
     );
-    expect(parseKeyframes(csv)).toEqual({ times: [0, 2], offsetS: 0.066667, interlaced: false });
+    expect(parseKeyframes(csv)).toEqual({ times: [0, 2], offsetS: 0.066667, interlaced: false, startS: 0 });
     expect(parseKeyframes(['0.0,K_', 'tt', '0.0'].join('\n')).interlaced).toBe(true);
   });
 });

@@ -44,6 +44,8 @@ export interface EncodeOptions {
   onSpawn?: (pid: number) => void;
   /** Scaled out: where segments and playlists are stored as they are published (outDir is scratch). */
   sink?: PublishSink;
+  /** The logo of `plan.watermark`: a local file, or a URL storage/ signed. */
+  watermarkInput?: SourceInput;
 }
 
 export interface EncodeResult {
@@ -162,6 +164,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
       outDir,
       maxDurationS: options.maxDurationS + OVERRUN_S,
       ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
+      ...(options.watermarkInput ? { watermarkInput: options.watermarkInput } : {}),
       ...(options.threads ? { threads: options.threads } : {}),
     };
     jobs = groups.map((g) => buildEncodeArgs(plan, o, g));
@@ -198,7 +201,11 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
         const slowest = Math.min(...times);
         if (expected > 0) options.onProgress?.(Math.min(99.9, Math.max(0, (slowest / expected) * 100)));
       },
-      redact: [...sourceRedactions(options.input), [outDir, 'output']],
+      redact: [
+        ...sourceRedactions(options.input),
+        ...(options.watermarkInput ? sourceRedactions(options.watermarkInput) : []),
+        [outDir, 'output'],
+      ],
     }),
   );
   const cancel = () => {

@@ -1,10 +1,12 @@
 import type { CreateJobRequest, EncoderJob, Page, VideoPictures } from '@vodkit/api';
+import type { JobRequest } from '../db/jobs.ts';
 import type { JobRow } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId, newId } from '../ids.ts';
 import { LocalOutputs, type VideoOutputs } from '../storage/outputs.ts';
 import type { Principal } from './auth.ts';
 import { DEFAULT_TIMINGS, EncodingWorker, type QueueTimings } from './encoding-worker.ts';
+import { checkJobMedia } from './job-media.ts';
 import { parseTimestamp, validateRequest } from './job-request.ts';
 import type { RunDeps } from './job-run.ts';
 import { tooManyJobs } from './quotas.ts';
@@ -45,8 +47,13 @@ export class EncodingService {
     });
   }
 
-  async create(principal: Principal, body: CreateJobRequest): Promise<EncoderJob> {
-    const request = validateRequest(body);
+  /** `clip`: what a clip adds to the request (services/clips.ts), checked by its caller. */
+  async create(
+    principal: Principal,
+    body: CreateJobRequest,
+    clip?: Pick<JobRequest, 'sourceRange' | 'title'>,
+  ): Promise<EncoderJob> {
+    const request: JobRequest = { ...validateRequest(body), ...clip };
     const file = isValidId(request.fileId) ? await this.deps.files.get(request.fileId) : undefined;
     if (!file || file.apiKey !== principal.apiKey) {
       throw new ApiError('not_found', `no file ${request.fileId}`);
@@ -58,6 +65,7 @@ export class EncodingService {
       const reason = file.reason ?? { code: 'probe_failed', message: 'the file was rejected' };
       throw new ApiError('file_rejected', `the file was rejected: ${reason.message}`, reason);
     }
+    await checkJobMedia(this.deps.files, principal.apiKey, request, file.metadata);
     if (request.presets?.some((p) => p.format === 'mp4') && !file.metadata.video) {
       throw new ApiError('validation_failed', 'MP4 downloads need a video: this file has only audio');
     }
@@ -164,6 +172,8 @@ export function toEncoderJob(
     userData: row.userData,
     webhookUrl: row.webhookUrl,
     protected: row.protected,
+    watermark: row.request.watermark ?? null,
+    sourceRange: row.request.sourceRange ?? null,
     createdAt: row.createdAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,

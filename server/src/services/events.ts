@@ -35,7 +35,7 @@ export interface VideoEventBus {
   on(videoId: string, listener: (event: VideoEvent) => void): () => void;
   /** Events this process emitted, synchronously within `emit`. */
   onEmitted(listener: (event: VideoEvent) => void): () => void;
-  /** A file's probe ended (`ready` or `rejected`) in this process; files have no SSE stream. */
+  /** A file reached `ready` or `rejected` in this process (for webhooks; the file stream listens to `probed`). */
   emitFileProbed(fileId: string): void;
   onFileProbed(listener: (fileId: string) => void): () => void;
 }
@@ -59,7 +59,7 @@ export class EventBus implements VideoEventBus {
     return () => this.#emitter.off(videoId, listener);
   }
 
-  /** A file's probe ended (`ready` or `rejected`); files have no SSE stream, webhooks listen here. */
+  /** A file reached `ready` or `rejected` in this process; webhooks listen here. */
   emitFileProbed(fileId: string): void {
     this.#emitter.emit(FILE_PROBED, fileId);
   }

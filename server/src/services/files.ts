@@ -1,4 +1,4 @@
-import type { FileRecord, FileStatus, Page, RejectCode } from '@vodkit/api';
+import type { FileKind, FileRecord, FileStatus, MediaMetadata, Page, RejectCode } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { FileRow, FilesRepository, JobsRepository } from '../db/repositories.ts';
@@ -245,6 +245,15 @@ function judge(result: ProbeResult, config: Config): { code: RejectCode; message
   if (!names.some((n) => (DEMUXER_ALLOWLIST as readonly string[]).includes(n))) {
     return { code: 'unsupported_container', message: `the container "${m.container}" is not accepted` };
   }
+  if (m.image) {
+    // A still image (a watermark's logo): only its size is judged.
+    return m.image.width * m.image.height > config.maxPixels
+      ? {
+          code: 'too_many_pixels',
+          message: `${m.image.width}×${m.image.height} is more than the ${config.maxPixels} pixels accepted`,
+        }
+      : null;
+  }
   if (!m.video && !m.audio) {
     return { code: 'no_media_streams', message: 'the file has neither a video nor an audio stream' };
   }
@@ -282,6 +291,7 @@ export function toRecord(row: FileRow): FileRecord {
     size: row.size,
     // `downloading` included (see StoredFileStatus in @vodkit/api).
     status: row.status as FileStatus,
+    kind: kindOf(row.metadata),
     metadata: row.metadata,
     reason: row.reason,
     probeMs: row.probeMs,
@@ -289,4 +299,11 @@ export function toRecord(row: FileRow): FileRecord {
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+}
+
+/** What the probe found: an image, a video (with or without audio), audio alone; null before it said. */
+function kindOf(m: MediaMetadata | null): FileKind | null {
+  if (m?.image) return 'image';
+  if (m?.video) return 'video';
+  return m?.audio ? 'audio' : null;
 }

@@ -5,12 +5,12 @@ import type { FileRow } from '../db/files.ts';
 import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
 import { startChunkedEncode } from '../media/chunked-encode.ts';
 import { type ChunkPlan, planChunks } from '../media/chunks.ts';
-import { makeDownload } from '../media/downloads.ts';
+import { makeAudioDownload, makeDownload } from '../media/downloads.ts';
 import { EncodeError, type EncodeHandle, startEncode } from '../media/encode.ts';
 import { scheduleOf } from '../media/encode-args.ts';
 import { probeKeyframes, type SourceKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, type EncodePlan, planLadder } from '../media/ladder.ts';
-import { audioFolder, downloadFile, variantPlaylist } from '../media/layout.ts';
+import { AUDIO_DOWNLOAD, audioFolder, downloadFile, variantPlaylist } from '../media/layout.ts';
 import { isPublishedComplete } from '../media/publisher.ts';
 import { gridCut } from '../media/schedule.ts';
 import type { SourceInput } from '../media/source.ts';
@@ -19,6 +19,7 @@ import type { LocalStorage } from '../storage/local.ts';
 import type { OutputSink, VideoOutputs } from '../storage/outputs.ts';
 import type { UploadsStore } from '../storage/uploads-store.ts';
 import type { VideoEventBus } from './events.ts';
+import { type JobMedia, JobMediaError, prepareJobMedia } from './job-media.ts';
 import { playbackUrls } from './videos.ts';
 
 /*
@@ -70,6 +71,8 @@ export interface PlannedJob {
   renditions: Rendition[];
   /** The source's keyframes (H.264 sources): where chunks may be cut. */
   keyframes: SourceKeyframes | undefined;
+  /** A clip's span, a watermark (services/job-media.ts): what the job adds to its source. */
+  media: JobMedia;
 }
 
 /** One claimed job being run by this process. */
@@ -170,7 +173,9 @@ export class JobRun {
       await this.fail('source_missing', 'the source file is gone or not ready');
       return null;
     }
-    const input = deps.uploads ? await deps.uploads.source(job.fileId) : storage.uploadPath(job.fileId);
+    const source = async (fileId: string) =>
+      deps.uploads ? await deps.uploads.source(fileId) : storage.uploadPath(fileId);
+    const input = await source(job.fileId);
     // A previous attempt finished the encode (its duration is recorded and every playlist is closed)
     // and died after (making downloads or pictures): keep its output and resume from there. Embedded
     // only: scaled out, each attempt writes a prefix of its own and starts from scratch.
@@ -194,12 +199,30 @@ export class JobRun {
     this.#sink = opened.value;
     if (tracks.status === 'fulfilled' && tracks.value.length > 0) audioTracks = tracks.value;
     if (keys.status === 'fulfilled') keyframes = keys.value;
+    let media: JobMedia;
+    try {
+      media = await prepareJobMedia({ config, files, source }, job, file.metadata, input, keyframes);
+    } catch (err) {
+      if (!(err instanceof JobMediaError)) throw err;
+      await this.fail(err.code, err.message);
+      return null;
+    }
     const plan = planLadder(file.metadata, {
       resolutions: requestedResolutions(job.request.presets),
       ...(audioTracks ? { audioTracks } : {}),
       ...(keyframes ? { keyframes } : {}),
+      ...media.ladder,
     });
-    return { file, input, resumed, sink: opened.value, plan, renditions: renditionsOf(plan), keyframes };
+    return {
+      file,
+      input,
+      resumed,
+      sink: opened.value,
+      plan,
+      renditions: renditionsOf(plan),
+      keyframes,
+      media,
+    };
   }
 
   /**
@@ -238,11 +261,12 @@ export class JobRun {
       outDir: p.sink.dir,
       sink: p.sink,
       plan: p.plan,
-      durationS: p.file.metadata!.duration,
+      durationS: p.media.durationS,
       maxDurationS: config.maxDurationSeconds,
       maxPixels: config.maxPixels,
       threads: config.encodeThreads,
       timeoutMs: config.encodeTimeoutMs,
+      ...(p.media.watermarkInput ? { watermarkInput: p.media.watermarkInput } : {}),
       onSpawn: (pid: number) => this.#write(() => jobs.setEncoderPid(job.jobId, this.owner, pid)),
       onProgress: (percent: number) => this.#onProgress(percent),
       onPlayable: () => this.startGroupPlayable(p.renditions),
@@ -286,7 +310,7 @@ export class JobRun {
     this.#write(() => jobs.setEncoderPid(job.jobId, this.owner, null));
     await this.#writes;
     if (this.stop) return await this.#stopped(null);
-    const probed = p.file.metadata!.duration;
+    const probed = p.media.durationS;
     const short = truncation(result.durationS, probed, config.maxDurationSeconds);
     if (short) {
       log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
@@ -297,12 +321,13 @@ export class JobRun {
     return result.durationS;
   }
 
-  /** Publish: the MP4 downloads, remuxed from the finished HLS rungs. False when the run ended here. */
+  /** Publish: the MP4 and m4a downloads, remuxed from the finished HLS renditions. False when the run ended here. */
   async publish(p: PlannedJob): Promise<boolean> {
     const { job, deps } = this;
     const rungs = downloadRungs(p.plan, job.request.presets);
-    if (rungs.length === 0) return true;
     const audio = p.plan.audio.find((a) => a.default);
+    const m4a = audio && job.request.presets?.some((preset) => preset.format === 'm4a');
+    if (rungs.length === 0 && !m4a) return true;
     const downloads: Download[] = [];
     try {
       for (const r of rungs) {
@@ -314,12 +339,36 @@ export class JobRun {
           audio ? audioFolder(audio.index) : null,
           deps.config.encodeTimeoutMs,
         );
-        downloads.push({ name: r.name, width: r.width, height: r.height, bytes, url: downloadFile(r.name) });
+        downloads.push({
+          name: r.name,
+          format: 'mp4',
+          width: r.width,
+          height: r.height,
+          bytes,
+          url: downloadFile(r.name),
+        });
+      }
+      if (m4a && audio) {
+        if (this.stop) return await this.#stopped(false);
+        const bytes = await makeAudioDownload(
+          deps.config,
+          p.sink.dir,
+          audioFolder(audio.index),
+          deps.config.encodeTimeoutMs,
+        );
+        downloads.push({
+          name: 'audio',
+          format: 'm4a',
+          width: null,
+          height: null,
+          bytes,
+          url: AUDIO_DOWNLOAD,
+        });
       }
     } catch (err) {
       if (this.stop) return await this.#stopped(false);
-      deps.log.warn({ jobId: job.jobId, err }, 'encoding job: MP4 download failed');
-      await this.fail('encode_failed', 'making the MP4 download failed');
+      deps.log.warn({ jobId: job.jobId, err }, 'encoding job: a download failed');
+      await this.fail('encode_failed', 'making a download (MP4, m4a) failed');
       return false;
     }
     await deps.jobs.setDownloads(job.jobId, this.owner, downloads);
@@ -432,6 +481,8 @@ export function chunksOf(
   chunkS: number | null,
 ): ChunkPlan[] | null {
   if (!chunkS || !p.keyframes || p.keyframes.times.length === 0) return null;
+  // A clip's range and a watermark's second input are not carried into chunks (yet): encoded whole.
+  if (p.plan.sourceRange || p.plan.watermark) return null;
   if (!p.plan.rungs.some((r) => !r.copy)) return null;
   const { plan } = p;
   const grid = (n: number) => gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, n);
@@ -479,7 +530,7 @@ function mp4Resolutions(presets: EncodePreset[] | undefined): Resolution[] | nul
  * from); undefined (the whole ladder) when no `hls` preset narrows it.
  */
 export function requestedResolutions(presets: EncodePreset[] | undefined): Resolution[] | undefined {
-  const hls = (presets ?? []).filter((p) => p.format !== 'mp4');
+  const hls = (presets ?? []).filter((p) => p.format !== 'mp4' && p.format !== 'm4a');
   if (hls.length === 0 || hls.some((p) => !p.resolutions?.length)) return undefined;
   const all = new Set((presets ?? []).flatMap((p) => p.resolutions ?? []));
   return [...all];

@@ -1,6 +1,6 @@
-import type { CreateJobRequest, Download, JobStatus, Rendition } from '@vodkit/api';
+import type { Download, JobStatus, Rendition } from '@vodkit/api';
 import type pg from 'pg';
-import type { FinalStatus, JobRow, NewJob } from '../jobs.ts';
+import type { FinalStatus, JobRequest, JobRow, NewJob } from '../jobs.ts';
 import type { JobsRepository, Page } from '../repositories.ts';
 import { PgListener } from './listen.ts';
 import { inTransaction, iso, lockFor, NOW, NOW_MS, num } from './sql.ts';
@@ -15,7 +15,7 @@ interface Row {
   api_key: string;
   status: JobStatus;
   progress: number;
-  request: CreateJobRequest;
+  request: JobRequest;
   renditions: Rendition[];
   playable: boolean;
   protected: boolean;

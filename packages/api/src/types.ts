@@ -24,13 +24,11 @@ export interface PlaybackTokenClaims {
   exp: number;
 }
 
-export type FileStatus = 'probing' | 'ready' | 'rejected';
 /**
- * A file's status including `downloading`: a link ingest (`POST /v1/files` with `{url}`) is fetching
- * the bytes (see `FileRecord.progress`), then it goes on as any upload. The server sends it in
- * `FileRecord.status`; it joins `FileStatus` once every consumer in this repo handles it.
+ * `downloading`: a link ingest (`POST /v1/files` with `{url}`) is fetching the bytes (see
+ * `FileRecord.progress`); then `probing`, `ready` or `rejected` as any upload.
  */
-export type StoredFileStatus = FileStatus | 'downloading';
+export type FileStatus = 'downloading' | 'probing' | 'ready' | 'rejected';
 export type Projection = 'flat' | 'equirectangular' | 'cubemap';
 /**
  * ffprobe's `field_order` of the video stream: `progressive`, or interlaced with `tt`/`bb` (top/bottom
@@ -100,7 +98,6 @@ export interface FileRecord {
   filetype: string | null;
   title: string | null;
   size: number;
-  /** Also `downloading` for a link ingest still fetching its bytes (see `StoredFileStatus`). */
   status: FileStatus;
   /** From the probe: null while probing or when rejected before the probe said what it is. */
   kind: FileKind | null;

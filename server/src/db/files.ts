@@ -1,12 +1,11 @@
-import type { FileRecord, MediaMetadata, StoredFileStatus } from '@vodkit/api';
+import type { FileRecord, FileStatus, MediaMetadata } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
 import type { FilesRepository } from './repositories.ts';
 
 /** A file record plus what the API never shows (its owner). */
-export interface FileRow extends Omit<FileRecord, 'status' | 'kind'> {
+export interface FileRow extends Omit<FileRecord, 'kind'> {
   apiKey: string;
-  status: StoredFileStatus;
 }
 
 interface Row {
@@ -16,7 +15,7 @@ interface Row {
   filetype: string | null;
   title: string | null;
   size: number;
-  status: StoredFileStatus;
+  status: FileStatus;
   metadata: string | null;
   reason_code: string | null;
   reason_message: string | null;

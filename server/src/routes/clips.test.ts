@@ -67,6 +67,28 @@ describe('POST /v1/videos/:videoId/clips', () => {
     // Playable like any video.
     const master = await fetch(video.playback!.hls);
     expect(master.status).toBe(200);
+    // Its pictures count from its start: its frame at 0 is the source's at 1 s, and its storyboard
+    // spans its own second.
+    const still = async (v: string, t: number) =>
+      Buffer.from(
+        await (await fetch(`${server.baseUrl}/stream/${v}/thumbnail.jpg?time=${t}&width=160`)).arrayBuffer(),
+      );
+    const [clipAt0, sourceAt1, sourceAt0] = await Promise.all([
+      still(created.videoId, 0),
+      still(parent.videoId, 1),
+      still(parent.videoId, 0),
+    ]);
+    expect(clipAt0.equals(sourceAt1)).toBe(true);
+    expect(clipAt0.equals(sourceAt0)).toBe(false);
+    const storyboard = await (
+      await fetch(`${server.baseUrl}/stream/${created.videoId}/storyboard.vtt`)
+    ).text();
+    expect(
+      storyboard
+        .trim()
+        .split('\n')
+        .findLast((l) => l.includes('-->')),
+    ).toMatch(/--> 00:00:01\.000/);
   }, 60_000);
 
   it('cuts a clip of a clip from the source: its span is in source seconds', async () => {

@@ -25,7 +25,7 @@ const createFromUrl = {
 /** A file's SSE event: named after its status (`progress` while downloading), with the record. */
 function fileFrame(file: FileRecord): Frame {
   return {
-    event: file.status === ('downloading' as FileRecord['status']) ? 'progress' : file.status,
+    event: file.status === 'downloading' ? 'progress' : file.status,
     data: {
       fileId: file.fileId,
       status: file.status,
@@ -85,6 +85,8 @@ export default async function filesRoutes(app: FastifyInstance, ctx: AppContext)
     { schema: { params: fileParams }, config: { permission: 'allow_delete' } },
     async (request, reply) => {
       await ctx.files.delete(request.principal, request.params.fileId);
+      // A link ingest still downloading stops at once (deleted rows stop it on other nodes too).
+      ctx.ingest.cancel(request.params.fileId);
       return reply.status(204).send();
     },
   );

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FileRecord, WebhookPayload } from '@vodkit/api';
+import { type FileRecord, VodkitClient, type WebhookPayload } from '@vodkit/api';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clips, tempDir } from '../../test/fixtures.ts';
@@ -18,7 +18,7 @@ import { openSqliteRepositories } from '../db/sqlite.ts';
  */
 
 const MAX_BYTES = 2 * 1024 * 1024;
-const IDLE_MS = 1000;
+const IDLE_MS = 3000;
 
 let dev: TestServer;
 let strict: TestServer;
@@ -73,11 +73,12 @@ const strictApi = apiFetcher(
   () => strictToken,
 );
 
-async function ingest(url: string, title?: string): Promise<FileRecord> {
-  const res = await devApi('/v1/files', { method: 'POST', json: { url, ...(title ? { title } : {}) } });
-  expect(res.status).toBe(201);
-  return (await res.json()) as FileRecord;
-}
+/** Link ingest through the typed client, as an app would call it. */
+const ingest = (url: string, title?: string): Promise<FileRecord> =>
+  new VodkitClient({ baseUrl: dev.baseUrl, token: devToken }).createFileFromUrl({
+    url,
+    ...(title ? { title } : {}),
+  });
 
 const getFile = async (fileId: string): Promise<FileRecord> =>
   (await (await devApi(`/v1/files/${fileId}`)).json()) as FileRecord;

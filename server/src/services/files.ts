@@ -1,4 +1,4 @@
-import type { FileKind, FileRecord, FileStatus, MediaMetadata, Page, RejectCode } from '@vodkit/api';
+import type { FileKind, FileRecord, MediaMetadata, Page, RejectCode } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { FileRow, FilesRepository, JobsRepository } from '../db/repositories.ts';
@@ -289,8 +289,7 @@ export function toRecord(row: FileRow): FileRecord {
     filetype: row.filetype,
     title: row.title,
     size: row.size,
-    // `downloading` included (see StoredFileStatus in @vodkit/api).
-    status: row.status as FileStatus,
+    status: row.status,
     kind: kindOf(row.metadata),
     metadata: row.metadata,
     reason: row.reason,

@@ -162,6 +162,15 @@ export class IngestService {
     this.#ticker = null;
   }
 
+  /**
+   * The file was deleted (its owner checked by the caller): a download of it on this node stops now
+   * and keeps nothing. On another node the next progress write finds the row gone and does the same.
+   */
+  cancel(fileId: string): void {
+    const d = this.#active.get(fileId) ?? this.#queue.find((q) => q.fileId === fileId);
+    if (d) this.#drop(d);
+  }
+
   /** Downloads waiting and running on this node (tests, health). */
   get counts(): { queued: number; running: number } {
     return { queued: this.#queue.length, running: this.#active.size };

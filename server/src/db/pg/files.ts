@@ -1,4 +1,4 @@
-import type { MediaMetadata, StoredFileStatus } from '@vodkit/api';
+import type { FileStatus, MediaMetadata } from '@vodkit/api';
 import type pg from 'pg';
 import type { FileRow, NewFile } from '../files.ts';
 import type { FilesRepository, Page } from '../repositories.ts';
@@ -11,7 +11,7 @@ interface Row {
   filetype: string | null;
   title: string | null;
   size: string;
-  status: StoredFileStatus;
+  status: FileStatus;
   metadata: MediaMetadata | null;
   reason_code: string | null;
   reason_message: string | null;

@@ -520,7 +520,9 @@ describe('EncodingService', () => {
     const bad = (body: unknown) => env.service.create(principal, body as never);
     await expect(bad({})).rejects.toThrow(/fileId/);
     await expect(bad({ fileId: 'x', presets: [{ resolutions: ['999'] }] })).rejects.toThrow(/not one of/);
-    await expect(bad({ fileId: 'x', presets: [{ format: 'dash' }] })).rejects.toThrow(/"hls", "mp4" or "m4a"/);
+    await expect(bad({ fileId: 'x', presets: [{ format: 'dash' }] })).rejects.toThrow(
+      /"hls", "mp4" or "m4a"/,
+    );
     await expect(bad({ fileId: 'x', thumbnails: [{ timestamp: '00:61:00' }] })).rejects.toThrow(/HH:MM:SS/);
     await expect(bad({ fileId: 'x', webhookUrl: 'javascript:alert(1)' })).rejects.toThrow(/http/);
     await expect(bad({ fileId: 'x', userData: { big: 'x'.repeat(20_000) } })).rejects.toThrow(/userData/);

@@ -83,6 +83,8 @@ export interface Config {
   // Hardening: proxies, timeouts, stream caps, quotas, secrets at rest.
   /** `VOD_DEMO_SWEEP_MS`, default 1 hour: files, jobs and uploads of the demo sandbox key older than this are deleted. */
   demoSweepMs: number;
+  /** `VOD_STUDIO_SESSION_TTL_S`, default 12 hours: a Studio sign-in lasts this long (the cookie's Max-Age). */
+  studioSessionTtlS: number;
   /** `VOD_MAX_TOKEN_LIFETIME_S`, default 24 hours: an API token whose `exp` is further away is refused. */
   maxTokenLifetimeS: number;
   /**
@@ -183,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     thumbnailConcurrency: int(env, 'VOD_THUMBNAIL_CONCURRENCY', 2, 1, 64),
     thumbnailCacheBytes: int(env, 'VOD_THUMBNAIL_CACHE_MB', 512, 1, 1 << 20) * 1024 * 1024,
     demoSweepMs: int(env, 'VOD_DEMO_SWEEP_MS', 3600_000, 1000, 30 * 24 * 3600_000),
+    studioSessionTtlS: int(env, 'VOD_STUDIO_SESSION_TTL_S', 12 * 3600, 60, 30 * 24 * 3600),
     maxTokenLifetimeS: int(env, 'VOD_MAX_TOKEN_LIFETIME_S', 24 * 3600, 60, 365 * 24 * 3600),
     trustProxy: trustProxy(env.VOD_TRUST_PROXY),
     bodyIdleTimeoutMs: int(env, 'VOD_BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3600_000),

@@ -16,12 +16,14 @@ import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
 import { IngestService } from './services/ingest.ts';
+import { KeysService } from './services/keys.ts';
 import { Metrics } from './services/metrics.ts';
 import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
 import { PlaybackService } from './services/playback.ts';
 import { QuotaService } from './services/quotas.ts';
 import { SandboxSweeper } from './services/sandbox.ts';
+import { StudioService } from './services/studio.ts';
 import { TracksService } from './services/tracks.ts';
 import { VideoService } from './services/videos.ts';
 import { WebhookService } from './services/webhooks.ts';
@@ -62,6 +64,10 @@ export interface AppContext {
   playback: PlaybackService;
   /** Where video outputs and caption files live: the video folders, or S3 (storage/outputs.ts). */
   outputs: VideoOutputs;
+  /** Studio sign-in and sessions (the cookie `routes/auth.ts` also accepts). */
+  studio: StudioService;
+  /** `/v1/keys`: a key's own keys. */
+  keys: KeysService;
   /** Viewer analytics: beacon ingest (buffered writes) and the stats API with its rollup (issue 16). */
   beacons: BeaconService;
   analytics: AnalyticsService;
@@ -196,6 +202,12 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       log,
     });
     const sandbox = new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log });
+    const studio = new StudioService({
+      sessions: repos.studioSessions,
+      keys: repos.keys,
+      sessionTtlS: config.studioSessionTtlS,
+    });
+    const keys = new KeysService(repos.keys, auth);
     // Only where keys are handed out (HTTP nodes): a worker never creates one.
     const createdDevKey = runs.http ? await auth.ensureDevKey(config.dataDir) : null;
 
@@ -223,6 +235,8 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       ingest,
       playback,
       outputs,
+      studio,
+      keys,
       beacons,
       analytics,
       metrics,

@@ -1,8 +1,10 @@
 import { VodkitError } from './errors.ts';
 import type {
+  ApiKey,
   CaptionTrack,
   CreateCaptionTrackRequest,
   CreateClipRequest,
+  CreatedApiKey,
   CreatedClip,
   CreatedWebhookEndpoint,
   CreateFileFromUrlRequest,
@@ -13,6 +15,7 @@ import type {
   HealthStatus,
   Page,
   Video,
+  VideoListQuery,
   WebhookDelivery,
   WebhookEndpoint,
   WebhookSigningSecret,
@@ -91,6 +94,39 @@ export class VodkitClient {
 
   getVideo(videoId: string): Promise<Video> {
     return this.#request('GET', `/v1/videos/${encodeURIComponent(videoId)}`);
+  }
+
+  /** The key's videos, newest first; `q` searches titles, `status` filters (`allow_read`). */
+  listVideos(query: VideoListQuery = {}): Promise<Page<Video>> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') params.set(name, String(value));
+    }
+    const qs = params.toString();
+    return this.#request('GET', `/v1/videos${qs ? `?${qs}` : ''}`);
+  }
+
+  /** Edits a video: its title (null: back to the file's), protection, allowed origins (`allow_encode`). */
+  updateVideo(
+    videoId: string,
+    patch: { title?: string | null; protected?: boolean; allowedOrigins?: string[] | null },
+  ): Promise<Video> {
+    return this.#request('PATCH', `/v1/videos/${encodeURIComponent(videoId)}`, patch);
+  }
+
+  /** This key and the keys it made (`allow_admin`); never their secrets. */
+  listKeys(): Promise<{ data: ApiKey[] }> {
+    return this.#request('GET', '/v1/keys');
+  }
+
+  /** A new key made by this one; the answer is the only time its secret is shown (`allow_admin`). */
+  createKey(name?: string): Promise<CreatedApiKey> {
+    return this.#request('POST', '/v1/keys', name ? { name } : {});
+  }
+
+  /** Revokes a key this one made: its tokens stop working at once (`allow_admin`). */
+  revokeKey(apiKey: string): Promise<ApiKey> {
+    return this.#request('DELETE', `/v1/keys/${encodeURIComponent(apiKey)}`);
   }
 
   /** Webhook endpoints (`allow_admin`); the answer is the only time the endpoint's secret is shown. */

@@ -212,7 +212,9 @@ export interface CreateJobRequest {
   watermark?: Watermark;
 }
 
-export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+/** Every status of a job (and so of its video), in the order a job goes through them. */
+export const VIDEO_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof VIDEO_STATUSES)[number];
 
 export interface Rendition {
   /** Ladder name by the short side: `240`, `360`, … */
@@ -297,6 +299,8 @@ export interface Video {
   /** A clip's span of its source file; null for a whole video. */
   sourceRange: SourceRange | null;
   createdAt: string;
+  /** The video's own allowed origins (null: its key's list), on `GET` and `PATCH /v1/videos/:videoId`. */
+  allowedOrigins?: string[] | null;
 }
 
 export interface PageInfo {
@@ -433,6 +437,36 @@ export interface CreateCaptionTrackRequest {
   format?: 'vtt' | 'srt';
   /** The WebVTT or SRT text, at most 1 MiB. */
   content: string;
+}
+
+/** An API key as `/v1/keys` shows it: never its secret, but once, when it is made. */
+export interface ApiKey {
+  apiKey: string;
+  name: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+  /** True for the key the request was signed with (it is listed, and cannot revoke itself here). */
+  current: boolean;
+}
+
+/** `POST /v1/keys`: the only answer that shows the secret. */
+export interface CreatedApiKey extends ApiKey {
+  secret: string;
+}
+
+/** `GET /v1/videos` query: a key's videos newest first, searched by title, filtered by status. */
+export interface VideoListQuery {
+  q?: string;
+  status?: JobStatus;
+  page?: number;
+  perPage?: number;
+}
+
+/** The signed-in Studio session (`GET /studio/api/session`); the cookie itself is `httpOnly`. */
+export interface StudioSession {
+  apiKey: string;
+  name: string | null;
+  expiresAt: string;
 }
 
 /**

@@ -5,6 +5,7 @@ import { JobsRepo } from './jobs.ts';
 import { KeysRepo } from './keys.ts';
 import { PlaybackRepo } from './playback.ts';
 import type { Repositories } from './repositories.ts';
+import { StudioSessionsRepo } from './studio-sessions.ts';
 import { TracksRepo } from './tracks.ts';
 import { OpenUploadsRepo } from './uploads.ts';
 import { WebhooksRepo } from './webhooks.ts';
@@ -32,6 +33,7 @@ export function openSqliteRepositories(dataDir: string, secretKey: Buffer | null
       tracks: new TracksRepo(db),
       openUploads: new OpenUploadsRepo(db),
       webhooks: new WebhooksRepo(db, secretKey),
+      studioSessions: new StudioSessionsRepo(db),
       analytics: new AnalyticsRepo(db),
       close: async () => {
         db.close();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
@@ -103,6 +103,24 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
     app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT));
     return;
   }
+  // The Studio is one page for all its paths (/studio, /studio/videos/:id, …), answered here with
+  // headers an admin page wants: never framed (clickjacking), never cached, no Referer out.
+  if (fs.existsSync(path.join(root, 'studio.html'))) {
+    const studioPage = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.url.startsWith('/studio/api/')) {
+        throw new ApiError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
+      }
+      return reply
+        .header('content-security-policy', "frame-ancestors 'none'")
+        .header('x-frame-options', 'DENY')
+        .header('referrer-policy', 'same-origin')
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'no-cache')
+        .sendFile('studio.html', root);
+    };
+    app.get('/studio', studioPage);
+    app.get('/studio/*', studioPage);
+  }
   // Only GET/HEAD of paths no API route claims reach the files: `/v1`, `/stream`, `/embed` and
   // `/healthz` are more specific routes and win; a miss falls through to the JSON 404.
   await app.register(fastifyStatic, {
@@ -114,7 +132,7 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
     // `.html` optional: /player serves player.html.
     extensions: ['html'],
     cacheControl: false,
-    allowedPath: (pathName) => ctx.config.demo || !DEMO_PAGES.has(pathName),
+    allowedPath: (pathName) => pathName !== '/studio.html' && (ctx.config.demo || !DEMO_PAGES.has(pathName)),
     setHeaders,
   });
   // Scripts and styles: `vite build` wrote .br/.gz beside them, sent as they are to browsers that take

@@ -1,6 +1,6 @@
-import type { Download, PlaybackUrls, Video, VideoPictures } from '@vodkit/api';
+import type { Download, Page, PlaybackUrls, Video, VideoPictures } from '@vodkit/api';
 import type { Config } from '../config.ts';
-import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
+import type { FilesRepository, JobRow, JobsRepository, VideoFilter } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { MASTER_PLAYLIST, POSTER_FILE } from '../media/layout.ts';
 import type { Principal } from './auth.ts';
@@ -47,6 +47,23 @@ export class VideoService {
     return this.#toVideo(await this.#owned(principal, videoId));
   }
 
+  /** The key's videos, newest first, by title and status (the Studio's list). */
+  async list(principal: Principal, filter: VideoFilter, page: number, perPage: number): Promise<Page<Video>> {
+    const { rows, total } = await this.deps.jobs.listVideos(principal.apiKey, filter, page, perPage);
+    return {
+      data: await Promise.all(rows.map((job) => this.#toVideo(job))),
+      pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
+    };
+  }
+
+  /** The video's own title (`PATCH /v1/videos/:id {title}`); null goes back to its file's. */
+  async setTitle(principal: Principal, videoId: string, title: string | null): Promise<void> {
+    await this.#owned(principal, videoId);
+    const clean = title === null ? null : title.trim();
+    if (clean === '') throw new ApiError('validation_failed', 'title must not be blank (null resets it)');
+    await this.deps.jobs.setTitle(videoId, clean);
+  }
+
   /**
    * What an embed page or oEmbed consumer may know of a video without an API token: it only exists
    * once it plays, and says nothing of its owner. Null when there is no such playable video.
@@ -88,8 +105,8 @@ export class VideoService {
       fileId: job.fileId,
       jobId: job.jobId,
       status: job.status,
-      // A clip's own title, else the file's.
-      title: job.request.title ?? file?.title ?? file?.filename ?? null,
+      // The video's own title (edited), else a clip's, else the file's.
+      title: job.title ?? job.request.title ?? file?.title ?? file?.filename ?? null,
       // What the encode really produced once known; until then a clip's span, else the probe's (header) figure.
       duration: job.outputDuration ?? clipLength(job) ?? file?.metadata?.duration ?? null,
       width: top?.width ?? null,

@@ -7,6 +7,7 @@ import { PgKeysRepository, sealApiSecrets } from './keys.ts';
 import { MIGRATION_LOCK, migratePg } from './migrations.ts';
 import { PgPlaybackRepository } from './playback.ts';
 import { inTransaction } from './sql.ts';
+import { PgStudioSessionsRepository } from './studio-sessions.ts';
 import { PgTracksRepository } from './tracks.ts';
 import { PgOpenUploadsRepository } from './uploads.ts';
 import { PgWebhooksRepository, sealWebhookSecrets } from './webhooks.ts';
@@ -54,6 +55,7 @@ export async function openPgRepositories(opts: {
     tracks: new PgTracksRepository(pool),
     openUploads: new PgOpenUploadsRepository(pool),
     webhooks: new PgWebhooksRepository(pool, opts.secretKey),
+    studioSessions: new PgStudioSessionsRepository(pool),
     analytics: new PgAnalyticsRepository(pool),
     close: () => pool.end(),
   };

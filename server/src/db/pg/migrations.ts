@@ -243,6 +243,20 @@ export const PG_MIGRATIONS: string[] = [
     salt TEXT NOT NULL
   );
   `,
+  `
+  -- The Studio (issue 16), as SQLite's: a video's own title, the key that made a key, and Studio
+  -- sessions and one-time sign-in links (SHA-256 of their token only).
+  ALTER TABLE jobs ADD COLUMN title TEXT;
+  ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+  CREATE TABLE studio_sessions (
+    token_hash TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('session', 'login')),
+    api_key    TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX studio_sessions_by_expiry ON studio_sessions (expires_at);
+  `,
 ];
 
 /**

@@ -41,5 +41,7 @@ if (captions && /^(?:off|[A-Za-z0-9-]{2,35})$/.test(captions)) player.setAttribu
 // analytics=0: the player sends no beacon at all.
 const analytics = query.get('analytics');
 if (analytics === '0' || analytics === 'false') player.setAttribute('no-analytics', '');
-document.title = `Vodkit player — ${videoId}`;
+// The server wrote the video's title into the page (with its oEmbed link); only a bare page gets an id.
+if (!document.querySelector('link[type="application/json+oembed"]'))
+  document.title = `Vodkit player — ${videoId}`;
 document.body.append(player);

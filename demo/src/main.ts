@@ -1,6 +1,6 @@
 import '@vodkit/player';
 import '@vodkit/uploader';
-import { type EncoderJob, type FileRecord, VodkitClient } from '@vodkit/api';
+import { type EncoderJob, type FileRecord, responsiveIframe, VodkitClient } from '@vodkit/api';
 import { appToken } from './app-token.ts';
 import { metadataRows } from './format.ts';
 
@@ -80,9 +80,12 @@ function renderPlayer(job: EncoderJob): void {
   $('embed-tag').textContent =
     `<script type="module" src="${location.origin}/sdk/vodkit-player.js"></script>\n` +
     `<vod-player video-id="${job.videoId}" api-base="${location.origin}"></vod-player>`;
-  $('embed-iframe').textContent =
-    `<iframe src="${job.playback?.embed ?? `${location.origin}/embed/${job.videoId}`}" ` +
-    `width="640" height="360" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`;
+  // Responsive: the frame keeps the video's shape at any width (the top rendition's, else 16:9).
+  const top = job.renditions.at(-1);
+  $('embed-iframe').textContent = responsiveIframe(
+    job.playback?.embed ?? `${location.origin}/embed/${job.videoId}`,
+    { width: top?.width, height: top?.height },
+  );
 }
 
 /** The fields of a job that the video's server-sent events carry. */

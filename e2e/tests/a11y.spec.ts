@@ -49,6 +49,17 @@ test('the demo page', async ({ page }) => {
   await expectNoSeriousViolations(page, 'demo');
 });
 
+test('the uploader page: idle, then a row that is uploaded, with its event log', async ({ page }) => {
+  await page.goto(`${baseUrl()}/uploader.html`);
+  await expect(page.locator('vod-uploader')).toBeVisible();
+  await expectNoSeriousViolations(page, 'uploader page');
+  const clip = await clips.h264Aac(tempDir(), { duration: 1 });
+  await page.locator('vod-uploader input[type=file]').setInputFiles(clip);
+  await expect(page.locator('vod-uploader [part~=status]')).toHaveText('Uploaded', { timeout: 60_000 });
+  await expect(page.locator('#log li').first()).toBeVisible();
+  await expectNoSeriousViolations(page, 'uploader page with a row and events');
+});
+
 test('the player playground: idle, playing, menus, 360°, French, error', async ({ page }) => {
   await page.goto(`${baseUrl()}/player.html`);
   await expectNoSeriousViolations(page, 'playground without a source');

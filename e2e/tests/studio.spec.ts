@@ -6,8 +6,8 @@ import { baseUrl, devKey } from '../helpers/env.ts';
 /**
  * The Studio as an operator walks it (issue 16): sign in with the dev key, upload through the
  * Studio's `<vod-uploader>`, watch the row go live to completed and the video play, edit its title,
- * add captions, make a clip, manage API keys, sign out; axe on every page, and the same pages at
- * phone size.
+ * add captions, make a clip, read the analytics charts of those plays, manage API keys, sign out;
+ * axe on every page, and the same pages at phone size.
  */
 
 const VTT = 'WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello from the Studio\n';
@@ -108,11 +108,29 @@ test('studio: sign in, upload, watch, edit, captions, keys, sign out — axe on 
   await page.goBack();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Studio sunset');
 
+  // The charts, from the plays above: the Studio's own player reported them (beacons, issue 16).
+  const stats = page.locator('studio-stats');
+  await expect
+    .poll(
+      async () => {
+        await stats.getByRole('button', { name: 'Refresh' }).click();
+        return Number(await stats.getByTestId('stat-views').textContent());
+      },
+      { timeout: 30_000 },
+    )
+    .toBeGreaterThanOrEqual(1);
+  await expect(stats.getByTestId('stat-watch')).not.toHaveText('0:00');
+  await expect(stats.getByTestId('stat-startup')).toHaveText(/^\d+ \/ \d+ ms$/);
+  for (const chart of ['#chart-views', '#chart-watch', '#chart-startup']) {
+    await expect(stats.locator(`${chart} canvas`)).toHaveCount(1);
+  }
+
   await page.getByRole('link', { name: '← All videos' }).click();
   await page.getByLabel('Search by title').fill('sunset');
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(page.locator('.video-row')).toHaveCount(1);
   await expect(page.locator('.row-title')).toHaveText('Studio sunset');
+  await expect(page.locator('.video-row').getByTestId('views')).toHaveText(/^[1-9]\d*$/);
   await page.getByLabel('Search by title').fill('middle');
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(page.locator('.row-title')).toHaveText('The middle');

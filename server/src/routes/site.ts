@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
+import { responsiveIframe } from '@vodkit/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
 import type { VideoAccess } from '../services/playback.ts';
+import { EmbedPage } from './embed-page.ts';
 
 /** Pages that only make sense with the demo's app server behind them. */
 const DEMO_PAGES = new Set(['/', '/index.html', '/uploader.html', '/uploader']);
@@ -18,6 +20,7 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
   const root = ctx.config.demoDir;
   const built = fs.existsSync(path.join(root, 'index.html')) || fs.existsSync(path.join(root, 'embed.html'));
   const hasEmbed = fs.existsSync(path.join(root, 'embed.html'));
+  const embedPage = new EmbedPage(root);
 
   app.get<{ Params: { videoId: string }; Querystring: { token?: string } }>(
     '/embed/:videoId',
@@ -27,7 +30,8 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'same-origin');
       const access = isValidId(videoId) ? await ctx.playback.access(videoId) : null;
-      if (!access || !(await ctx.videos.publicInfo(videoId))) {
+      const info = access ? await ctx.videos.publicInfo(videoId) : null;
+      if (!access || !info) {
         return reply
           .status(404)
           .type('text/html; charset=utf-8')
@@ -47,7 +51,14 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         reply.header('cache-control', 'private, no-store');
       }
       if (!hasEmbed) return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT);
-      return reply.sendFile('embed.html', root);
+      const token = access.protected ? request.query.token : undefined;
+      const url = `${ctx.config.publicUrl}/embed/${videoId}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+      const html = await embedPage.render({
+        title: info.title ?? 'Video',
+        url,
+        oembedEndpoint: `${ctx.config.publicUrl}/oembed`,
+      });
+      return reply.type('text/html; charset=utf-8').send(html);
     },
   );
 
@@ -78,10 +89,14 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         reply.header('cache-control', 'private, no-store');
       }
       const aspect = info.width && info.height ? info.height / info.width : 9 / 16;
-      const width = Math.min(request.query.maxwidth ?? 640, 1920);
+      let width = Math.min(request.query.maxwidth ?? 640, 1920);
       let height = Math.round(width * aspect);
       const maxHeight = request.query.maxheight;
-      if (maxHeight !== undefined && height > maxHeight) height = maxHeight;
+      // Within both limits, keeping the video's shape (the snippet below is as wide as `width`).
+      if (maxHeight !== undefined && height > maxHeight) {
+        height = maxHeight;
+        width = Math.max(1, Math.round(height / aspect));
+      }
       const src = `${ctx.config.publicUrl}/embed/${videoId}${query}`;
       return {
         version: '1.0',
@@ -94,7 +109,14 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         width,
         height,
         thumbnail_url: `${ctx.config.publicUrl}/stream/${videoId}/poster.jpg${query}`,
-        html: `<iframe src="${src}" width="${width}" height="${height}" frameborder="0" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`,
+        // Responsive: the iframe keeps the video's ratio at any width up to `width`, instead of a
+        // fixed box that squeezes and letterboxes on a phone.
+        html: responsiveIframe(src, {
+          width: info.width,
+          height: info.height,
+          title: info.title ?? 'Video',
+          maxWidth: width,
+        }),
       };
     },
   );

@@ -315,7 +315,9 @@ describe('PATCH /v1/videos/:id and domain restrictions', () => {
     for (const json of [
       {},
       { protected: 'yes' },
-      { title: 'x' },
+      { duration: 5 },
+      { title: 'two\nlines' },
+      { title: 'x'.repeat(201) },
       { allowedOrigins: ['javascript:alert(1)'] },
       { allowedOrigins: ['https://a.example/path'] },
     ]) {

@@ -159,6 +159,7 @@ describe('built packages', () => {
     }
     expect([...tags.keys()].sort()).toEqual([
       'vod-captions-menu',
+      'vod-chapters-menu',
       'vod-player',
       'vod-scrubber',
       'vod-uploader',

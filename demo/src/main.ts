@@ -151,11 +151,19 @@ async function addChapters(job: EncoderJob): Promise<void> {
     { start: 2 * third, title: 'Ending' },
   ]);
   // The player read the (then empty) chapters file when it started: a new element reads them.
-  const player = $('player-slot').querySelector('vod-player');
+  const player = $('player-slot').querySelector('vod-player') as
+    | (HTMLElement & { paused: boolean; currentTime: number })
+    | null;
   if (set.url && player) {
-    const fresh = player.cloneNode() as HTMLElement;
-    fresh.removeAttribute('autoplay');
-    player.replaceWith(fresh);
+    const swap = () => {
+      const fresh = player.cloneNode() as HTMLElement;
+      // Someone who has watched is not started over; a player still waiting to autoplay still does.
+      if (player.currentTime > 0) fresh.removeAttribute('autoplay');
+      player.replaceWith(fresh);
+    };
+    // Never cut off a viewer: a playing player is swapped once it pauses or ends.
+    if (player.paused) swap();
+    else player.addEventListener('pause', swap, { once: true });
   }
   const note = $('chapters');
   note.textContent = `Chapters (set with PUT /v1/videos/${job.videoId}/chapters): ${set.chapters

@@ -77,9 +77,11 @@ test('chapters: marks on the seek bar, the title in the preview, the menu and th
   // A mark where each chapter but the first starts: 2 s and 4 s of 6 s.
   const marks = scrubber.locator('[part="chapter-marker"]');
   await expect(marks).toHaveCount(2);
-  const lefts = await marks.evaluateAll((els) =>
-    els.map((e) => Number.parseFloat((e as HTMLElement).style.left)),
-  );
+  const readLefts = () =>
+    marks.evaluateAll((els) => els.map((e) => Number.parseFloat((e as HTMLElement).style.left)));
+  // The marks are drawn as soon as the chapters load, at 0 % until the media's duration is known.
+  await expect.poll(async () => (await readLefts())[0]).toBeGreaterThan(0);
+  const lefts = await readLefts();
   // At 2 s and 4 s of the media's duration (6 s and a few ms of the encode's audio).
   expect(lefts[0]).toBeCloseTo(33.3, 0);
   expect(lefts[1]).toBeCloseTo(66.6, 0);

@@ -211,7 +211,9 @@ describe('startChunkedEncode', () => {
       'null',
       '-',
     ]);
-    const frames = [...lumas.matchAll(/pts_time:([\d.]+)[^\n]*\n[^\n]*lavfi\.signalstats\.YAVG=([\d.]+)/g)].map((m) => ({
+    const frames = [
+      ...lumas.matchAll(/pts_time:([\d.]+)[^\n]*\n[^\n]*lavfi\.signalstats\.YAVG=([\d.]+)/g),
+    ].map((m) => ({
       t: Number(m[1]),
       y: Number(m[2]),
     }));

@@ -8,7 +8,7 @@ import { startEarly } from './prefetch.ts';
 const WILL_PLAY =
   'vod-player:is([src]:not([src=""]),[video-id]:not([video-id=""])):not([loading=lazy]):is([autoplay],:not([preload=none]))';
 /** A player that buffers before play, as `VodPlayer` decides: it autoplays or preloads `auto`. */
-const BUFFERS = '[autoplay],:not([preload=none],[preload=metadata])';
+const BUFFERS = '[autoplay],[preload]:not([preload=none],[preload=metadata])';
 /** The URL gets a token, or waits for one from `token-url`: the player makes that request itself. */
 const HAS_TOKEN = '[token],[playback-token],[token-url]';
 

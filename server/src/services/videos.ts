@@ -48,7 +48,7 @@ export class VideoService {
    */
   async publicInfo(
     videoId: string,
-  ): Promise<Pick<Video, 'title' | 'width' | 'height' | 'protected' | 'projection'> | null> {
+  ): Promise<Pick<Video, 'title' | 'width' | 'height' | 'protected' | 'projection' | 'duration'> | null> {
     const job = await this.deps.jobs.getByVideo(videoId);
     if (!job?.playable) return null;
     const video = await this.#toVideo(job);
@@ -58,6 +58,7 @@ export class VideoService {
       height: video.height,
       protected: video.protected,
       projection: video.projection,
+      duration: video.duration,
     };
   }
 

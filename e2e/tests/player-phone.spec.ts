@@ -1,0 +1,131 @@
+import { expect, type Locator, type Page, test } from '@playwright/test';
+import { baseUrl } from '../helpers/env.ts';
+import { createRichFixture, type RichFixture } from '../helpers/rich-hls.ts';
+
+// <vod-player> on a phone (390×844, touch): menus that fit a small player, 44 px targets, gestures,
+// what it fetches before play, and a video that is still encoding. The fixture has two rungs, two
+// audio languages and a caption track.
+
+test.use({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+
+interface PlayerApi extends HTMLElement {
+  currentTime: number;
+  readonly duration: number;
+  readonly paused: boolean;
+  playbackRate: number;
+  play(): Promise<void>;
+  pause(): void;
+}
+
+let fixture: RichFixture;
+
+test.beforeAll(async () => {
+  fixture = await createRichFixture(6);
+});
+
+test.afterAll(async () => {
+  await fixture?.close();
+});
+
+/** A page with one `<vod-player>` `width` px wide (16:9: 358 px → a 201 px tall player). */
+async function mount(page: Page, attrs: Record<string, string>, width = 358): Promise<Locator> {
+  await page.goto(`${baseUrl()}/player.html`);
+  await page.evaluate(
+    ({ attrs, width }) => {
+      const player = document.createElement('vod-player');
+      player.id = 'phone';
+      player.style.cssText = `width: ${width}px; margin: 16px`;
+      for (const [name, value] of Object.entries(attrs)) player.setAttribute(name, value);
+      document.body.replaceChildren(player);
+    },
+    { attrs, width },
+  );
+  return page.locator('#phone');
+}
+
+const get = <T>(player: Locator, fn: (p: PlayerApi) => T) =>
+  player.evaluate(fn as unknown as (el: HTMLElement) => T);
+
+/** The menus of the bar: their button, the menu it opens. */
+const MENUS = [
+  { name: 'speed', button: '[part="speed-button"]', menu: '[part="speed-menu"]' },
+  { name: 'quality', button: '[part="quality-button"]', menu: '[part="quality-menu"]' },
+  { name: 'captions', button: 'vod-captions-menu [part="button"]', menu: 'vod-captions-menu [part="menu"]' },
+] as const;
+
+test('in a 201 px tall player every item of every menu is on screen and can be tapped', async ({ page }) => {
+  const player = await mount(page, { src: fixture.master });
+  // Before play (preload="metadata"): the quality and captions menus come from the master playlist.
+  for (const m of MENUS) await expect(player.locator(m.button)).toBeVisible({ timeout: 20_000 });
+  const box = (await player.boundingBox())!;
+  expect(Math.round(box.height)).toBe(201);
+  for (const m of MENUS) {
+    const items = player.locator(`${m.menu} [role="menuitemradio"]`);
+    await player.locator(m.button).tap();
+    const count = await items.count();
+    expect(count, m.name).toBeGreaterThanOrEqual(2);
+    // Under 300 px of height the menu is a bottom sheet inside the player, scrolling when longer.
+    const sheet = (await player.locator(m.menu).boundingBox())!;
+    expect(sheet.y, m.name).toBeGreaterThanOrEqual(box.y - 0.5);
+    expect(sheet.y + sheet.height, m.name).toBeLessThanOrEqual(box.y + box.height + 0.5);
+    expect(sheet.width, m.name).toBeCloseTo(box.width, 0);
+    for (let i = 0; i < count; i++) {
+      if (!(await player.locator(m.menu).isVisible())) await player.locator(m.button).tap();
+      const item = items.nth(i);
+      // tap() scrolls the item into view and fails when anything else would receive the tap.
+      await item.tap();
+      await expect(player.locator(m.menu), `${m.name} item ${i} closes the menu`).toBeHidden();
+      await player.locator(m.button).tap();
+      await expect(items.nth(i), `${m.name} item ${i} is now the checked one`).toHaveAttribute(
+        'aria-checked',
+        'true',
+      );
+      const itemBox = (await items.nth(i).boundingBox())!;
+      expect(itemBox.height).toBeGreaterThanOrEqual(44);
+    }
+    await player.locator(`${m.menu} [role="menuitemradio"][aria-checked="true"]`).tap();
+    await expect(player.locator(m.menu)).toBeHidden();
+  }
+  expect(await get(player, (p) => p.playbackRate)).toBe(2);
+});
+
+test('on a touch screen every control is at least 44 × 44 px, and all fit the bar', async ({ page }) => {
+  const player = await mount(page, { src: fixture.master }, 358);
+  await expect(player.locator('vod-captions-menu [part="button"]')).toBeVisible({ timeout: 20_000 });
+  const boxes = await player.evaluate((el) => {
+    const root = el.shadowRoot!;
+    const buttons = [...root.querySelectorAll<HTMLElement>('[part="controls"] button')];
+    for (const menu of root.querySelectorAll('vod-captions-menu'))
+      buttons.push(...menu.shadowRoot!.querySelectorAll<HTMLElement>('[part="button"]'));
+    const targets = [...buttons, root.querySelector<HTMLElement>('[part="scrubber"]')!];
+    return targets
+      .filter((t) => t.checkVisibility())
+      .map((t) => {
+        const r = t.getBoundingClientRect();
+        return { name: t.getAttribute('part') ?? '', x: r.x, y: r.y, width: r.width, height: r.height };
+      });
+  });
+  const frame = (await player.boundingBox())!;
+  expect(boxes.map((b) => b.name)).toEqual(
+    expect.arrayContaining(['play-button', 'mute-button', 'button', 'speed-button', 'quality-button']),
+  );
+  for (const b of boxes) {
+    expect(b.width, b.name).toBeGreaterThanOrEqual(44);
+    expect(b.height, b.name).toBeGreaterThanOrEqual(44);
+    expect(b.x, b.name).toBeGreaterThanOrEqual(frame.x);
+    expect(b.x + b.width, b.name).toBeLessThanOrEqual(frame.x + frame.width + 0.5);
+  }
+});
+
+test('by default (preload="metadata") only playlists are fetched before play', async ({ page }) => {
+  const seen = fixture.requests.length;
+  const player = await mount(page, { src: fixture.master });
+  await expect(player.locator('[part="time"] .total')).toHaveText('/ 0:06', { timeout: 20_000 });
+  await expect(player.locator('vod-captions-menu [part="button"]')).toBeVisible();
+  const before = fixture.requests.slice(seen);
+  expect(before.length).toBeGreaterThan(0);
+  expect(before.filter((u) => !/\.m3u8(\?|$)/.test(u))).toEqual([]);
+  await player.locator('[part="big-play-button"]').tap();
+  await expect.poll(() => get(player, (p) => p.currentTime), { timeout: 20_000 }).toBeGreaterThan(0.3);
+  expect(fixture.requests.slice(seen).some((u) => /\.m4s(\?|$)/.test(u))).toBe(true);
+});

@@ -21,6 +21,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       VOD_PUBLIC_URL: baseUrl,
       VOD_DATA_DIR: dataDir,
       VOD_LOG_LEVEL: 'warn',
+      // Link ingest from the specs' own loopback origins (cloud metadata addresses stay refused).
+      VOD_INGEST_ALLOW_PRIVATE: '1',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -3,7 +3,8 @@ import '@vodkit/player';
 /**
  * The iframe page the server answers `/embed/:videoId` with: only the player, filling the frame.
  * Options come from the query string as hosted players take them: token, autoplay, muted, loop, start,
- * preload (default `metadata`, `auto` with autoplay), captions (a language such as `fr`, or `off`).
+ * preload (default `metadata`, `auto` with autoplay), captions (a language such as `fr`, or `off`),
+ * analytics (`0`: no beacons).
  * Title and projection (360°) come from the server.
  */
 const videoId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
@@ -29,5 +30,8 @@ const start = Number(query.get('start'));
 if (Number.isFinite(start) && start > 0) player.setAttribute('start-time', String(start));
 const captions = query.get('captions');
 if (captions && /^(?:off|[A-Za-z0-9-]{2,35})$/.test(captions)) player.setAttribute('captions', captions);
+// analytics=0: the player sends no beacon at all.
+const analytics = query.get('analytics');
+if (analytics === '0' || analytics === 'false') player.setAttribute('no-analytics', '');
 document.title = `Vodkit player — ${videoId}`;
 document.body.append(player);

@@ -35,6 +35,7 @@ export async function recordEvents(page: Page): Promise<void> {
       'vod-upload-complete',
       'vod-upload-error',
       'vod-upload-cancel',
+      'vod-link-accepted',
       'vod-file-ready',
       'vod-file-rejected',
       'vod-encoding-start',

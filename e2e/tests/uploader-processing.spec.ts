@@ -85,24 +85,26 @@ test('multiple: each file has its own row; concurrency=1 queues the second until
   await expect(uploader(page).locator('[part~=upload]')).toHaveCount(1);
 });
 
-test('without multiple, a second file dropped during an upload is refused with a visible reason', async ({
+test('without multiple, a second file dropped during an upload is refused with a visible reason, gone after a cancel', async ({
   page,
 }) => {
   const requests = tusRequests(page);
   await open(page, { 'chunk-size': String(1024 * 1024) });
-  await throttleUpload(page, 4 * 1024 * 1024);
+  await throttleUpload(page, 2 * 1024 * 1024);
   await uploader(page).locator('input[type=file]').setInputFiles(big);
   await reachedPercent(page, 5);
 
   const bytes = fs.readFileSync(small).toString('base64');
-  await uploader(page)
-    .locator('.drop-zone')
-    .evaluate((el, b64) => {
-      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([data], 'late.mp4', { type: 'video/mp4' }));
-      el.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }, bytes);
+  const drop = () =>
+    uploader(page)
+      .locator('.drop-zone')
+      .evaluate((el, b64) => {
+        const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([data], 'late.mp4', { type: 'video/mp4' }));
+        el.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }, bytes);
+  await drop();
 
   const notice = uploader(page).locator('[part~=notice]');
   await expect(notice).toContainText('“late.mp4” was not added: “big.mp4” is still uploading');
@@ -111,10 +113,16 @@ test('without multiple, a second file dropped during an upload is refused with a
   expect(error).toMatchObject({ code: 'upload_busy', filename: 'late.mp4' });
   // The running upload goes on, alone.
   await expect(uploader(page).locator('[part~=upload]')).toHaveCount(1);
-  await waitForEvent(page, 'vod-upload-complete');
-  expect(requests.filter((r) => r.method() === 'POST')).toHaveLength(1);
   await notice.getByRole('button', { name: 'Dismiss' }).click();
   await expect(notice).toHaveCount(0);
+
+  // Refused again, then the running upload is cancelled: "… is still uploading" would be stale, so it goes.
+  await drop();
+  await expect(notice).toBeVisible();
+  await uploader(page).getByRole('button', { name: 'Cancel' }).click();
+  await expect(uploader(page).locator('[part~=upload]')).toHaveCount(0);
+  await expect(notice).toHaveCount(0);
+  expect(requests.filter((r) => r.method() === 'POST')).toHaveLength(1);
 });
 
 test('encode + player: the row follows probing, encoding and playable over SSE, then plays the video', async ({

@@ -11,11 +11,13 @@
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
  * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_PICTURES_RUNS (3), BENCH_ONLY (comma list of
- * boot,probe,upload,encode,pictures,uploadThroughput,stream,player,encodeMatrix,scale). scale: BENCH_SCALE_RUNS (2;
+ * boot,probe,upload,encode,pictures,uploadThroughput,stream,player,encodeMatrix,scale,beacons). scale: BENCH_SCALE_RUNS (2;
  * needs PostgreSQL and radosgw: scripts/services.sh). `pictures`: storyboard, on-demand thumbnail and poster render times.
  * uploadThroughput (tus vs bare @tus/server vs raw PUT): BENCH_UPLOAD_THROUGHPUT_RUNS (5),
  * BENCH_UPLOAD_THROUGHPUT_MIB (64). stream: BENCH_STREAM_ROUNDS (2), BENCH_STREAM_REQUESTS (per level;
- * default max(1000, 2 × viewers)). player: BENCH_PLAYER_RUNS (5; needs `npm run build`).
+ * default max(1000, 2 × viewers)). player: BENCH_PLAYER_RUNS (5; needs `npm run build`). beacons: analytics
+ * ingest embedded and on PostgreSQL, with segment serving alone and under the beacon load,
+ * BENCH_BEACONS_REQUESTS (20000 per measurement).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +26,7 @@ import { loadConfig } from '../src/config.ts';
 import { probeFile } from '../src/media/probe.ts';
 import { makeClip, tempDir } from '../test/fixtures.ts';
 import { startServer, type TestServer } from '../test/server.ts';
+import { benchBeacons } from './beacons.ts';
 import { benchBoot } from './boot.ts';
 import { benchEncode } from './encode.ts';
 import { benchEncodeMatrix } from './encode-matrix.ts';
@@ -55,6 +58,7 @@ const SECTIONS = [
   'player',
   'encodeMatrix',
   'scale',
+  'beacons',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -191,6 +195,13 @@ async function main(): Promise<void> {
       log(`upload throughput: ${n.uploadThroughput} rounds of ${mib} MiB per subject`);
       result.uploadThroughput = await section('uploadThroughput', () =>
         benchUploadThroughput(repoRoot, n.uploadThroughput, mib),
+      );
+    }
+    if (only.has('beacons')) {
+      const requests = runs('BENCH_BEACONS_REQUESTS', 20_000);
+      log(`beacons: ${requests} beacons and segment GETs per measurement, embedded then PostgreSQL`);
+      result.beacons = await section('beacons', () =>
+        benchBeacons(repoRoot, scratch, small, fixtures.small.name, requests),
       );
     }
     if (only.has('player')) {

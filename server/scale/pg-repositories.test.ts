@@ -1,29 +1,11 @@
-import crypto from 'node:crypto';
-import pg from 'pg';
 import { expect, inject, it } from 'vitest';
 import { openPgRepositories } from '../src/db/pg/index.ts';
 import { describeRepositoriesContract } from '../test/repositories-contract.ts';
+import { freshSchema as freshSchemaOf } from './schema.ts';
 
 const { databaseUrl } = inject('scaleEnv');
 
-/** A fresh schema per database, so tests never see each other's rows; `url` makes a node use it. */
-async function freshSchema() {
-  const schema = `t_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const url = new URL(databaseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    schema,
-    admin,
-    url: url.toString(),
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
+const freshSchema = () => freshSchemaOf(databaseUrl);
 
 describeRepositoriesContract('PostgreSQL', async () => {
   const s = await freshSchema();
@@ -56,12 +38,16 @@ it('migrates once when several nodes start together, and every table is there', 
   const { rows } = await s.admin.query<{ version: number }>(
     `SELECT version FROM ${s.schema}.vodkit_migrations ORDER BY version`,
   );
-  expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+  expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
   const tables = await s.admin.query<{ table_name: string }>(
     'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
     [s.schema],
   );
   expect(tables.rows.map((r) => r.table_name)).toEqual([
+    'analytics_hourly',
+    'analytics_salts',
+    'analytics_sessions',
+    'analytics_visitors',
     'api_keys',
     'files',
     'jobs',

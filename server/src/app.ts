@@ -9,11 +9,14 @@ import {
   installBodyDeadline,
   installIdleTimeout,
 } from './http-limits.ts';
+import analyticsRoutes from './routes/analytics.ts';
 import { installAuth } from './routes/auth.ts';
+import clipsRoutes from './routes/clips.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
 import jobsRoutes from './routes/jobs.ts';
+import { installMetrics } from './routes/metrics.ts';
 import picturesRoutes from './routes/pictures.ts';
 import playbackRoutes from './routes/playback.ts';
 import siteRoutes from './routes/site.ts';
@@ -136,16 +139,19 @@ async function registerAll(app: FastifyInstance, ctx: VodkitContext): Promise<vo
   installStreamGate(app, ctx);
   installAuth(app, ctx.auth);
   installBodyDeadline(app, config.bodyTimeoutMs);
+  installMetrics(app, ctx);
   await app.register(healthRoutes, ctx);
   await app.register(uploadsRoutes, ctx);
   await app.register(filesRoutes, ctx);
   await app.register(jobsRoutes, ctx);
   await app.register(videosRoutes, ctx);
+  await app.register(clipsRoutes, ctx);
   await app.register(webhooksRoutes, ctx);
   await app.register(tracksRoutes, ctx);
   await app.register(streamRoutes, ctx);
   await app.register(picturesRoutes, ctx);
   await app.register(playbackRoutes, ctx);
+  await app.register(analyticsRoutes, ctx);
   if (config.demo) await app.register(demoRoutes, ctx);
   await app.register(siteRoutes, ctx);
 }

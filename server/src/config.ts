@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { type AnalyticsConfig, loadAnalyticsConfig } from './config-analytics.ts';
 import { loadScaleConfig, type ScaleConfig } from './config-scale.ts';
 import { ConfigError, int } from './config-values.ts';
 
@@ -8,6 +9,8 @@ export { ConfigError };
 export interface Config {
   /** Role, PostgreSQL and S3 (issue 8): all null/`all` in the embedded default. */
   scale: ScaleConfig;
+  /** Viewer analytics, beacon limits, retention and the metrics token (issue 16): config-analytics.ts. */
+  analytics: AnalyticsConfig;
   /** `VOD_PORT`, default 8080. */
   port: number;
   /** `VOD_HOST`, default 127.0.0.1 (loopback): set 0.0.0.0 to be reachable from other machines. */
@@ -24,6 +27,11 @@ export interface Config {
   maxUploadBytes: number;
   /** `VOD_ENCODE_CONCURRENCY`, default 1: encoding jobs run at once (each uses every core). */
   encodeConcurrency: number;
+  /**
+   * `VOD_ENCODE_THREADS`, default unset (ffmpeg's choice, every core): the threads of each encoding
+   * ffmpeg's decoder, filter graph and each x264 rung. `1` holds a worker's encode to about one core.
+   */
+  encodeThreads: number | null;
   /** `VOD_PROBE_TIMEOUT_MS`, default 15000: ffprobe is killed after this. */
   probeTimeoutMs: number;
   /** `VOD_ENCODE_TIMEOUT_MS`, default 6 hours: an ffmpeg job is killed after this. */
@@ -94,11 +102,31 @@ export interface Config {
   maxOpenUploadsPerKey: number;
   /** `VOD_MAX_OPEN_UPLOAD_BYTES_PER_KEY`, default 100 GiB: bytes declared by a key's unfinished uploads. */
   maxOpenUploadBytesPerKey: number;
+  /** Link ingest (`POST /v1/files` with `{url}`): address rules, time limits and download slots. */
+  ingest: IngestConfig;
   /**
    * `VOD_SECRET_KEY`: 32 bytes as 64 hex digits or base64. When set, API secrets are stored
    * encrypted (AES-256-GCM) in the database; without it they are stored as they are.
    */
   secretKey: Buffer | null;
+}
+
+export interface IngestConfig {
+  /**
+   * `VOD_INGEST_ALLOW_PRIVATE=1`: let link ingest reach loopback/private/link-local addresses
+   * (development, tests). Cloud metadata addresses stay refused even then.
+   */
+  allowPrivate: boolean;
+  /** `VOD_INGEST_IDLE_TIMEOUT_MS`, default 60000: an origin that sends nothing this long ends the file. */
+  idleTimeoutMs: number;
+  /** `VOD_INGEST_TIMEOUT_MS`, default 3 hours: a whole download, redirects and resumes included. */
+  timeoutMs: number;
+  /** `VOD_INGEST_CONCURRENCY`, default 4: downloads at once per API node (more wait in a queue). */
+  concurrency: number;
+  /** `VOD_INGEST_CONCURRENCY_PER_KEY`, default 2: downloads at once per API key and node. */
+  concurrencyPerKey: number;
+  /** `VOD_INGEST_QUEUE_MAX`, default 1000: downloads waiting for a slot per node; more get 503. */
+  queueMax: number;
 }
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -129,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ffprobePath: env.FFPROBE_PATH || 'ffprobe',
     maxUploadBytes: int(env, 'VOD_MAX_UPLOAD_BYTES', 20 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     encodeConcurrency: int(env, 'VOD_ENCODE_CONCURRENCY', 1, 1, 64),
+    encodeThreads: env.VOD_ENCODE_THREADS ? int(env, 'VOD_ENCODE_THREADS', 0, 1, 64) : null,
     probeTimeoutMs: int(env, 'VOD_PROBE_TIMEOUT_MS', 15_000, 100, 600_000),
     encodeTimeoutMs: int(env, 'VOD_ENCODE_TIMEOUT_MS', 6 * 3600_000, 1000, 7 * 24 * 3600_000),
     jobLeaseMs: int(env, 'VOD_JOB_LEASE_MS', 30_000, 3000, 3600_000),
@@ -162,8 +191,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
       Number.MAX_SAFE_INTEGER,
     ),
+    ingest: {
+      allowPrivate: env.VOD_INGEST_ALLOW_PRIVATE === '1' || env.VOD_INGEST_ALLOW_PRIVATE === 'true',
+      idleTimeoutMs: int(env, 'VOD_INGEST_IDLE_TIMEOUT_MS', 60_000, 100, 3600_000),
+      timeoutMs: int(env, 'VOD_INGEST_TIMEOUT_MS', 3 * 3600_000, 1000, 7 * 24 * 3600_000),
+      concurrency: int(env, 'VOD_INGEST_CONCURRENCY', 4, 1, 256),
+      concurrencyPerKey: int(env, 'VOD_INGEST_CONCURRENCY_PER_KEY', 2, 1, 256),
+      queueMax: int(env, 'VOD_INGEST_QUEUE_MAX', 1000, 1, 1_000_000),
+    },
     secretKey: secretKey(env.VOD_SECRET_KEY),
     scale: loadScaleConfig(env),
+    analytics: loadAnalyticsConfig(env),
   };
 }
 

@@ -8,10 +8,15 @@ import type { Config } from './config.ts';
 import { openRepositories } from './db/open.ts';
 import type { JobWaker } from './db/pg/jobs.ts';
 import type { Repositories } from './db/repositories.ts';
+import { AnalyticsService } from './services/analytics.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
+import { BeaconService } from './services/beacons.ts';
+import { ClipService } from './services/clips.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
+import { IngestService } from './services/ingest.ts';
+import { Metrics } from './services/metrics.ts';
 import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
 import { PlaybackService } from './services/playback.ts';
@@ -42,6 +47,7 @@ export interface AppContext {
   events: VideoEventBus;
   files: FileService;
   encoding: EncodingService;
+  clips: ClipService;
   videos: VideoService;
   webhooks: WebhookService;
   pictures: PictureService;
@@ -50,10 +56,19 @@ export interface AppContext {
   sandbox: SandboxSweeper;
   /** Per-key limits on active jobs and unfinished uploads. */
   quotas: QuotaService;
+  /** Link ingest: files downloaded from a URL (`POST /v1/files` with `{url}`). */
+  ingest: IngestService;
   /** Protected playback: protection flags, origins, playback tokens and playlist signatures. */
   playback: PlaybackService;
   /** Where video outputs and caption files live: the video folders, or S3 (storage/outputs.ts). */
   outputs: VideoOutputs;
+  /** Viewer analytics: beacon ingest (buffered writes) and the stats API with its rollup (issue 16). */
+  beacons: BeaconService;
+  analytics: AnalyticsService;
+  /** Prometheus metrics of this process (`GET /metrics`, or the worker's health port). */
+  metrics: Metrics;
+  /** `/readyz`: false once `drain()` was called (SIGTERM), before the server closes. */
+  readiness: { draining: boolean };
 }
 
 /** The whole process context: what routes get, plus the repositories and the lifecycle (main, CLI, tests). */
@@ -128,10 +143,13 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       timings: { leaseMs: config.jobLeaseMs, renewMs: Math.round(config.jobLeaseMs / 3) },
       ...(waker ? { waker } : {}),
     });
+    const clips = new ClipService({ files: filesRepo, jobs: jobsRepo, encoding });
     const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
+    const metrics = new Metrics(jobsRepo);
+    const stopWatchingEncodes = metrics.watchEncodes(events, jobsRepo);
     const webhooks = new WebhookService({
       config,
-      repo: repos.webhooks,
+      repo: metrics.countWebhookOutcomes(repos.webhooks),
       jobs: jobsRepo,
       files: filesRepo,
       events,
@@ -144,6 +162,16 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       openUploads: repos.openUploads,
       uploads,
     });
+    const ingest = new IngestService({
+      config,
+      files: filesRepo,
+      fileService: files,
+      uploads,
+      quotas,
+      events,
+      log,
+      soleNode: repos.engine === 'sqlite',
+    });
     const playback = new PlaybackService({ dataDir: config.dataDir, repo: repos.playback, keys: repos.keys });
     const tracks = new TracksService({
       config,
@@ -152,6 +180,20 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       jobs: jobsRepo,
       files: filesRepo,
       outputs,
+    });
+    const beacons = new BeaconService({
+      config: config.analytics,
+      analytics: repos.analytics,
+      jobs: jobsRepo,
+      files: filesRepo,
+      log,
+      counters: metrics.beaconCounters(),
+    });
+    const analytics = new AnalyticsService({
+      config: config.analytics,
+      analytics: repos.analytics,
+      videos,
+      log,
     });
     const sandbox = new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log });
     // Only where keys are handed out (HTTP nodes): a worker never creates one.
@@ -171,14 +213,20 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       events,
       files,
       encoding,
+      clips,
       videos,
       webhooks,
       pictures,
       tracks,
       sandbox,
       quotas,
+      ingest,
       playback,
       outputs,
+      beacons,
+      analytics,
+      metrics,
+      readiness: { draining: false },
       async start() {
         if (started) return;
         started = true;
@@ -186,14 +234,25 @@ export async function createContext(config: Config, options: ContextOptions): Pr
         await prepareVideoOutputs(outputs);
         // Uploads land on HTTP nodes; a worker has none of its own to reconcile.
         if (runs.http) await files.reconcile();
+        // Downloads run where they were asked for: on HTTP nodes.
+        if (runs.http) await ingest.start();
         if (runs.encoding && options.startWorkers !== false) encoding.start();
         if (runs.dispatcher) webhooks.start();
+        // Beacons arrive at HTTP nodes; each rolls up idle sessions (the passes are safe together).
+        if (runs.http) {
+          beacons.start();
+          analytics.start();
+        }
       },
       close() {
         closed ??= (async () => {
+          await ingest.stop();
           // encoding.stop() first marks its jobs stopped, then pictures.stop() frees the ones awaiting pictures.
           await Promise.all([encoding.stop(), pictures.stop()]);
           await webhooks.stop();
+          stopWatchingEncodes();
+          // Buffered beacons are written before the database closes.
+          await Promise.all([beacons.close(), analytics.stop()]);
           await uploads?.close();
           await Promise.all([pgEvents?.close(), waker?.close()]);
           await repos.close();

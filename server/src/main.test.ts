@@ -53,6 +53,9 @@ describe('config', () => {
   it('rejects bad values with the variable name', () => {
     expect(() => loadConfig({ VOD_PUBLIC_URL: 'ftp://x' })).toThrow(ConfigError);
     expect(() => loadConfig({ VOD_ENCODE_CONCURRENCY: '0' })).toThrow(/VOD_ENCODE_CONCURRENCY/);
+    expect(() => loadConfig({ VOD_ENCODE_THREADS: '0' })).toThrow(/VOD_ENCODE_THREADS/);
+    expect(loadConfig({ VOD_ENCODE_THREADS: '1' }).encodeThreads).toBe(1);
+    expect(loadConfig({}).encodeThreads).toBeNull();
     expect(() => loadConfig({ VOD_LOG_LEVEL: 'loud' })).toThrow(/VOD_LOG_LEVEL/);
     expect(loadConfig({ VOD_DEMO: '0', VOD_PUBLIC_URL: 'https://video.example/' }).publicUrl).toBe(
       'https://video.example',

@@ -85,6 +85,8 @@ function installShutdown(app: FastifyInstance): void {
     }
     closing = true;
     console.log(`vodkit: ${signal}, shutting down (stopping uploads and encoders)…`);
+    // /readyz fails from now on: load balancers stop sending new work while the rest drains.
+    app.vodkit.readiness.draining = true;
     const force = setTimeout(() => {
       console.error(`vodkit: still busy after ${SHUTDOWN_GRACE_MS} ms, exiting anyway`);
       process.exit(1);

@@ -4,7 +4,8 @@
  *
  * Health: `VOD_HEALTH_FILE` (a path) is touched every few seconds while the loops run, for a
  * file-age probe; `VOD_HEALTH_PORT` answers `GET /healthz` on 127.0.0.1 (or `VOD_HEALTH_HOST`) with
- * 200 `ok` (503 while stopping), for an HTTP probe. Either, both or neither.
+ * 200 `ok` (503 while stopping), for an HTTP probe. Either, both or neither. With `VOD_METRICS_TOKEN`,
+ * the port also answers `GET /metrics` (Prometheus text) to `Authorization: Bearer <token>`.
  *
  * SIGTERM/SIGINT hand the running jobs back to the queue (another worker restarts them at once)
  * and exit 0; a second signal, or a stop that takes longer than the grace period, exits 1.
@@ -50,6 +51,8 @@ export function loadHealthOptions(env: NodeJS.ProcessEnv): HealthOptions {
 export async function startHealth(
   options: HealthOptions,
   healthy: () => boolean,
+  /** `GET /metrics` on the same port (issue 16): the Prometheus text, or null when the bearer is wrong. */
+  metrics: ((authorization: string | undefined) => Promise<string | null>) | null = null,
 ): Promise<{ port: number | null; stop(): Promise<void> }> {
   let timer: NodeJS.Timeout | null = null;
   if (options.file) {
@@ -75,6 +78,21 @@ export async function startHealth(
   let server: http.Server | null = null;
   if (options.port !== null) {
     server = http.createServer((req, res) => {
+      if (metrics && req.method === 'GET' && req.url === '/metrics') {
+        metrics(req.headers.authorization).then(
+          (text) => {
+            res.writeHead(text === null ? 401 : 200, {
+              'content-type': text === null ? 'text/plain' : 'text/plain; version=0.0.4; charset=utf-8',
+              'cache-control': 'no-store',
+            });
+            res.end(text ?? 'unauthorized\n');
+          },
+          () => {
+            res.writeHead(500).end();
+          },
+        );
+        return;
+      }
       const ok = req.method === 'GET' && req.url === '/healthz';
       const up = healthy();
       res.writeHead(!ok ? 404 : up ? 200 : 503, {
@@ -139,7 +157,12 @@ async function main(): Promise<void> {
   let stopping = false;
   let probe: Awaited<ReturnType<typeof startHealth>>;
   try {
-    probe = await startHealth(health, () => !stopping);
+    const token = config.analytics.metricsToken;
+    probe = await startHealth(
+      health,
+      () => !stopping,
+      token ? (authorization) => ctx.metrics.scrape(authorization, token) : null,
+    );
   } catch (err) {
     await ctx.close();
     die(`health signal: ${(err as Error).message}`);

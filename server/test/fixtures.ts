@@ -72,6 +72,40 @@ export async function makeClip(file: string, options: ClipOptions = {}): Promise
   return file;
 }
 
+/**
+ * A still picture (a watermark's logo): `width`×`height` of one colour, encoded with `codec` (`png`,
+ * `mjpeg`, `libwebp`). Returns its path.
+ */
+export async function stillImage(
+  file: string,
+  codec = 'png',
+  color = '0xff0000',
+  width = 64,
+  height = 32,
+): Promise<string> {
+  await run(
+    process.env.FFMPEG_PATH || 'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `color=${color}:s=${width}x${height}`,
+      '-frames:v',
+      '1',
+      '-c:v',
+      codec,
+      '-f',
+      'image2',
+      file,
+    ],
+    { timeout: 60_000 },
+  );
+  return file;
+}
+
 /** Common fixtures by name. */
 export const clips = {
   h264Aac: (dir: string, o: ClipOptions = {}) => makeClip(path.join(dir, 'h264-aac.mp4'), o),

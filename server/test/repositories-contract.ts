@@ -170,6 +170,67 @@ export function describeRepositoriesContract(
         });
         expect((await r.files.get('big'))!.size).toBe(5_000_000_000);
       });
+
+      it('runs a link ingest: downloading with progress and a lease, then probing, or rejected once', async () => {
+        const download = (fileId: string) =>
+          r.files.insertDownloading(
+            { fileId, apiKey: 'key1', filename: 'a.mp4', filetype: null, title: 'a.mp4', size: 0 },
+            60_000,
+          );
+        await download('d1');
+        expect(await r.files.get('d1')).toMatchObject({
+          status: 'downloading',
+          size: 0,
+          progress: { bytes: 0, total: null },
+        });
+        expect(await r.files.listProbing()).toEqual([]);
+        expect(await r.files.updateDownload('d1', 6_000_000_000, 7_000_000_000, 60_000)).toBe(true);
+        expect((await r.files.get('d1'))!.progress).toEqual({ bytes: 6_000_000_000, total: 7_000_000_000 });
+        expect(await r.files.finishDownload('d1', 7_000_000_000)).toBe(true);
+        expect(await r.files.get('d1')).toMatchObject({
+          status: 'probing',
+          size: 7_000_000_000,
+          progress: { bytes: 7_000_000_000, total: 7_000_000_000 },
+        });
+        // Only a file still downloading moves on: the second call, or a deleted file, changes nothing.
+        expect(await r.files.finishDownload('d1', 1)).toBe(false);
+        expect(await r.files.updateDownload('d1', 1, null, 60_000)).toBe(false);
+        expect(await r.files.rejectDownload('d1', 'download_failed', 'x')).toBe(false);
+        expect(await r.files.updateDownload('gone', 1, null, 60_000)).toBe(false);
+
+        await download('d2');
+        expect(await r.files.rejectDownload('d2', 'download_stalled', 'nothing for 60 s')).toBe(true);
+        expect(await r.files.get('d2')).toMatchObject({
+          status: 'rejected',
+          reason: { code: 'download_stalled', message: 'nothing for 60 s' },
+        });
+        // A tus upload's file has no progress.
+        await addFile('t1');
+        expect((await r.files.get('t1'))!.progress).toBeNull();
+      });
+
+      it('rejects the downloads whose lease ran out, once, from any node', async () => {
+        const download = (fileId: string, leaseMs: number) =>
+          r.files.insertDownloading(
+            { fileId, apiKey: 'key1', filename: null, filetype: null, title: null, size: 0 },
+            leaseMs,
+          );
+        await download('old', 1);
+        await download('live', 3_600_000);
+        await clockPast(Date.now() + 10);
+        const other = await node();
+        expect(await other.files.expireDownloads('download_interrupted', 'the node died')).toEqual(['old']);
+        expect(await r.files.expireDownloads('download_interrupted', 'the node died')).toEqual([]);
+        expect(await r.files.get('old')).toMatchObject({
+          status: 'rejected',
+          reason: { code: 'download_interrupted' },
+        });
+        expect((await r.files.get('live'))!.status).toBe('downloading');
+        // A sole node at boot: every download left is its own dead one.
+        expect(
+          await r.files.expireDownloads('download_interrupted', 'restarted', Number.MAX_SAFE_INTEGER),
+        ).toEqual(['live']);
+      });
     });
 
     describe('jobs', () => {
@@ -273,6 +334,7 @@ export function describeRepositoriesContract(
         await r.jobs.setOutputDuration('job1', 'w1', 12.5);
         const download = {
           name: '240' as const,
+          format: 'mp4' as const,
           width: 426,
           height: 240,
           bytes: 10,

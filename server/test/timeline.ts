@@ -92,7 +92,7 @@ export function readRendition(outDir: string, folder: string): Rendition {
 }
 
 /** init.mp4 + the given segments in one file, as MSE receives them. */
-function joined(outDir: string, r: Rendition, segments: string[], name: string): string {
+export function joined(outDir: string, r: Rendition, segments: string[], name: string): string {
   const dir = path.join(outDir, r.folder);
   const file = path.join(outDir, `${r.folder.replace(/\W/g, '_')}-${name}.mp4`);
   fs.writeFileSync(

@@ -2,7 +2,10 @@ import { VodkitError } from './errors.ts';
 import type {
   CaptionTrack,
   CreateCaptionTrackRequest,
+  CreateClipRequest,
+  CreatedClip,
   CreatedWebhookEndpoint,
+  CreateFileFromUrlRequest,
   CreateJobRequest,
   CreateWebhookRequest,
   EncoderJob,
@@ -48,12 +51,26 @@ export class VodkitClient {
     return this.#request('GET', `/v1/files/${encodeURIComponent(fileId)}`);
   }
 
+  /**
+   * Link ingest: the server downloads the URL (http(s), public addresses only) and probes it like an
+   * upload. Answers at once with the file in `downloading`; watch `getFile` or the file's event
+   * stream, `GET /v1/files/:fileId/events` (SSE: `progress`, then `probing`, `ready` or `rejected`).
+   */
+  createFileFromUrl(body: CreateFileFromUrlRequest): Promise<FileRecord> {
+    return this.#request('POST', '/v1/files', body);
+  }
+
   listFiles(page = 1, perPage = 20): Promise<Page<FileRecord>> {
     return this.#request('GET', `/v1/files?page=${page}&perPage=${perPage}`);
   }
 
   deleteFile(fileId: string): Promise<void> {
     return this.#request('DELETE', `/v1/files/${encodeURIComponent(fileId)}`);
+  }
+
+  /** A new video of `[start, end)` of a video, cut from its source (a job like any other). */
+  createClip(videoId: string, body: CreateClipRequest): Promise<CreatedClip> {
+    return this.#request('POST', `/v1/videos/${encodeURIComponent(videoId)}/clips`, body);
   }
 
   createJob(body: CreateJobRequest): Promise<EncoderJob> {

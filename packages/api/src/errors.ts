@@ -65,6 +65,21 @@ export const ERROR_CODES = {
   playback_token_wrong_video: 403,
   origin_not_allowed: 403,
   range_not_satisfiable: 416,
+  // clips, watermarks (issue 15)
+  /** The job's `fileId` is a still image: it can be a watermark, not a video's source. */
+  not_a_video: 400,
+  /** A watermark's `fileId` is missing, another key's, not ready, or not an image. */
+  watermark_invalid: 400,
+  // link ingest (POST /v1/files with {url})
+  /** Not an http(s) URL, or its host is a loopback, private, link-local or metadata address. */
+  url_not_allowed: 400,
+  // viewer analytics (issue 16)
+  /** A beacon body over 16 KB. */
+  beacon_too_large: 413,
+  /** This client address sent more beacons than the server takes per second (Retry-After). */
+  too_many_beacons: 429,
+  /** `GET /metrics` without the right `Authorization: Bearer $VOD_METRICS_TOKEN`. */
+  metrics_token_invalid: 401,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -82,7 +97,20 @@ export type RejectCode =
   | 'too_many_streams'
   | 'too_many_pixels'
   | 'too_long'
-  | 'unsupported_codec';
+  | 'unsupported_codec'
+  // Link ingest: why a download from a URL ended without a file to probe.
+  /** A redirect led to a refused address or scheme (loopback, private, link-local, metadata; not http(s)). */
+  | 'url_not_allowed'
+  /** The origin sent (or announced in `Content-Length`) more than the server's upload cap. */
+  | 'upload_too_large'
+  /** The origin answered with an error status, or the connection failed and could not be resumed. */
+  | 'download_failed'
+  /** The origin sent nothing for the idle timeout (60 s by default). */
+  | 'download_stalled'
+  /** The download took longer than the server's total download time limit. */
+  | 'download_timeout'
+  /** The server stopped (crash or restart) while downloading; send the URL again. */
+  | 'download_interrupted';
 
 /** Why a job ended without completing: stable, shown in `EncoderJob.error.code`. */
 export type JobErrorCode =

@@ -24,7 +24,11 @@ export interface PlaybackTokenClaims {
   exp: number;
 }
 
-export type FileStatus = 'probing' | 'ready' | 'rejected';
+/**
+ * `downloading`: a link ingest (`POST /v1/files` with `{url}`) is fetching the bytes (see
+ * `FileRecord.progress`); then `probing`, `ready` or `rejected` as any upload.
+ */
+export type FileStatus = 'downloading' | 'probing' | 'ready' | 'rejected';
 export type Projection = 'flat' | 'equirectangular' | 'cubemap';
 /**
  * ffprobe's `field_order` of the video stream: `progressive`, or interlaced with `tt`/`bb` (top/bottom
@@ -62,6 +66,14 @@ export interface AudioStreamInfo {
   bitrate: number | null;
 }
 
+/** A still image (PNG, JPEG or WebP): a watermark's logo, never encoded as a video. */
+export interface ImageInfo {
+  /** `png`, `mjpeg` or `webp`. */
+  codec: string;
+  width: number;
+  height: number;
+}
+
 export interface MediaMetadata {
   /** ffprobe's demuxer name, e.g. `mov,mp4,m4a,3gp,3g2,mj2` or `matroska,webm`. */
   container: string;
@@ -73,7 +85,12 @@ export interface MediaMetadata {
   bitrate: number | null;
   video: VideoStreamInfo | null;
   audio: AudioStreamInfo | null;
+  /** Set (and `video`/`audio` null, `duration` 0) when the file is a still image; absent on older records. */
+  image?: ImageInfo | null;
 }
+
+/** What a ready file is: a video (with or without audio), audio alone, or a still image (a watermark's logo). */
+export type FileKind = 'video' | 'audio' | 'image';
 
 export interface FileRecord {
   fileId: string;
@@ -82,30 +99,100 @@ export interface FileRecord {
   title: string | null;
   size: number;
   status: FileStatus;
+  /** From the probe: null while probing or when rejected before the probe said what it is. */
+  kind: FileKind | null;
   metadata: MediaMetadata | null;
   reason: { code: string; message: string } | null;
   /** Milliseconds ffprobe took, from upload completion to metadata. */
   probeMs: number | null;
+  /**
+   * A link ingest's download: bytes received and the size the origin announced (null when it did
+   * not say). Null for tus uploads. Always sent by the server (optional only for records older clients build).
+   */
+  progress?: FileProgress | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface FileProgress {
+  bytes: number;
+  total: number | null;
+}
+
+/** `POST /v1/files`: download a video from a public http(s) URL (link ingest). */
+export interface CreateFileFromUrlRequest {
+  url: string;
+  /** Default: the last segment of the URL's path. */
+  title?: string;
 }
 
 export type Resolution = '240' | '360' | '480' | '720' | '1080' | '1440' | '2160';
 export const RESOLUTIONS: readonly Resolution[] = ['240', '360', '480', '720', '1080', '1440', '2160'];
 
 export interface EncodePreset {
+  /** Not with `m4a`. */
   resolutions?: Resolution[];
-  /** `hls` (default): the adaptive ladder. `mp4`: progressive faststart MP4 downloads of those rungs, beside the HLS. */
-  format?: 'hls' | 'mp4';
+  /**
+   * `hls` (default): the adaptive ladder. `mp4`: progressive faststart MP4 downloads of those rungs,
+   * beside the HLS. `m4a`: an AAC `.m4a` of the default audio track (the source must have audio).
+   */
+  format?: 'hls' | 'mp4' | 'm4a';
 }
 
-/** A progressive MP4 (faststart) of one rung, served with Range. */
+/** A progressive download, served with Range: a faststart MP4 of one rung, or the audio alone as `.m4a`. */
 export interface Download {
-  name: Resolution;
-  width: number;
-  height: number;
+  /** The rung (`mp4`), or `audio` (`m4a`). */
+  name: Resolution | 'audio';
+  format: 'mp4' | 'm4a';
+  /** Null for `m4a`. */
+  width: number | null;
+  height: number | null;
   bytes: number;
   url: string;
+}
+
+export type WatermarkPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right' | 'center';
+export const WATERMARK_POSITIONS: readonly WatermarkPosition[] = [
+  'top-left',
+  'top-right',
+  'bottom-left',
+  'bottom-right',
+  'center',
+];
+
+/** A logo burned into every video rung and MP4 download of a job, the same relative size on each. */
+export interface Watermark {
+  /** A ready file of kind `image` (PNG, JPEG or WebP) of the same key. */
+  fileId: string;
+  position: WatermarkPosition;
+  /** The logo's width as a share of the video's width, 1–50; default 10. */
+  widthPercent?: number;
+  /** Distance from the edges as a share of the video's width (left/right) and height (top/bottom), 0–25; default 3. */
+  marginPercent?: number;
+  /** 0 (invisible) to 1 (opaque); default 1. Multiplies the image's own alpha. */
+  opacity?: number;
+}
+
+/** A span of the source, seconds from its start: what a clip is cut from. */
+export interface SourceRange {
+  start: number;
+  end: number;
+}
+
+/** `POST /v1/videos/:videoId/clips`: a new video of `[start, end)` of that video, cut from its source. */
+export interface CreateClipRequest {
+  /** Seconds from the video's start. */
+  start: number;
+  /** Seconds from the video's start; more than `start`, at most the duration. */
+  end: number;
+  /** The clip's title; default the video's. */
+  title?: string;
+}
+
+/** The answer to `POST /v1/videos/:videoId/clips` (201). */
+export interface CreatedClip {
+  videoId: string;
+  jobId: string;
 }
 
 export interface ThumbnailRequest {
@@ -122,6 +209,7 @@ export interface CreateJobRequest {
   webhookUrl?: string;
   userData?: Record<string, unknown>;
   protected?: boolean;
+  watermark?: Watermark;
 }
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
@@ -181,6 +269,10 @@ export interface EncoderJob {
   userData: Record<string, unknown> | null;
   webhookUrl: string | null;
   protected: boolean;
+  /** As requested, with its defaults filled in; null without one. */
+  watermark: Watermark | null;
+  /** A clip's span of the source (`POST /v1/videos/:videoId/clips`); null for a whole video. */
+  sourceRange: SourceRange | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -202,6 +294,8 @@ export interface Video {
   thumbnails: Thumbnail[];
   storyboard: string | null;
   downloads: Download[];
+  /** A clip's span of its source file; null for a whole video. */
+  sourceRange: SourceRange | null;
   createdAt: string;
 }
 
@@ -339,4 +433,74 @@ export interface CreateCaptionTrackRequest {
   format?: 'vtt' | 'srt';
   /** The WebVTT or SRT text, at most 1 MiB. */
   content: string;
+}
+
+/**
+ * One event of a playback session, as a player reports it in `POST /v1/beacons` (issue 16).
+ * Unknown `type`s are ignored, so a newer player can talk to an older server.
+ */
+export type BeaconEvent =
+  /** The viewer meant to play: the session counts as a view. */
+  | { type: 'view' }
+  /** Time from the intent to play to the first frame shown, in ms (0 to 600000). */
+  | { type: 'startup'; ms: number }
+  /** Seconds actually playing since the last `playing` report (0 to 3600). */
+  | { type: 'playing'; s: number }
+  /** One stall, with how long it lasted in ms (0 to 3600000). */
+  | { type: 'rebuffer'; ms: number }
+  /** A switch to a rendition of this height (1 to 8640): counted, and the highest height kept. */
+  | { type: 'rendition'; height: number }
+  /** A fatal error, with its code (at most 64 of `A-Za-z0-9_.:-`). */
+  | { type: 'error'; code: string };
+
+/** The body of `POST /v1/beacons`: JSON, sent as `text/plain` (what `navigator.sendBeacon` sends) or `application/json`. */
+export interface BeaconRequest {
+  videoId: string;
+  /** A random id the player makes per playback (8 to 64 of `A-Za-z0-9_-`); no cookie is involved. */
+  sessionId: string;
+  /** At most 64 per beacon; the whole body at most 16 KB. */
+  events: BeaconEvent[];
+}
+
+/** Viewer figures over a range (or one bucket of it). */
+export interface StatsSummary {
+  /** Sessions with a `view` event. */
+  views: number;
+  /** Distinct (IP, user agent) hashes with a salt that changes daily, as Plausible counts them. */
+  uniqueViewers: number;
+  watchTimeS: number;
+  /** Startup time to the first frame; null without any report. From a fixed histogram: within its bin's width. */
+  startupMs: { p50: number | null; p95: number | null };
+  /** Stalled time over stalled + playing time, 0 to 1. */
+  rebufferRatio: number;
+  /** Views with a fatal error over views, 0 to 1. */
+  errorRate: number;
+}
+
+export interface StatsBucket extends StatsSummary {
+  /** The bucket's start (UTC hour or day), ISO 8601. */
+  start: string;
+}
+
+export type StatsGranularity = 'hour' | 'day';
+
+/** `GET /v1/videos/:videoId/stats` and (with `topVideos`) `GET /v1/stats`. */
+export interface StatsRange extends StatsSummary {
+  /** The range, aligned to the granularity: [from, to). */
+  from: string;
+  to: string;
+  granularity: StatsGranularity;
+  /** Startup times per bin: `upToMs` is the bin's exclusive upper edge, null for the last (open) bin. */
+  startupHistogram: { upToMs: number | null; count: number }[];
+  /** One entry per bucket of the range, empty buckets included. */
+  series: StatsBucket[];
+}
+
+export interface VideoStats extends StatsRange {
+  videoId: string;
+}
+
+export interface KeyStats extends StatsRange {
+  /** The key's ten most viewed videos in the range. */
+  topVideos: { videoId: string; title: string | null; views: number; watchTimeS: number }[];
 }

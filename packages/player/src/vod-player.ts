@@ -256,6 +256,9 @@ export class VodPlayer extends VodMediaElement {
       fire(this, 'vod-time-update', { currentTime: video.currentTime, duration: video.duration });
     });
     video.addEventListener('play', () => {
+      // Viewer analytics, a chunk of its own: on a video-id player's plays (it attaches once), unless `no-analytics`.
+      if (this.#byId() && !this.hasAttribute('no-analytics'))
+        void import('./analytics.ts').then((m) => m.default(this));
       this.started = true;
       fire(this, 'vod-play', { currentTime: video.currentTime });
       this.#keys.poke();

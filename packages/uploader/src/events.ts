@@ -60,6 +60,11 @@ export interface VodUploadEventDetails {
   };
   /** The user (or `cancel()`) abandoned the upload; the partial upload was deleted on the server. */
   'vod-upload-cancel': Row;
+  /**
+   * The server took a pasted link (`POST /v1/files {url}`) and downloads it; `fileId` is the new file.
+   * The usual processing events follow (`vod-file-ready`…). A refused link is a `vod-upload-error`.
+   */
+  'vod-link-accepted': OnServer & { url: string };
   /** The server probed the file and accepts it: its metadata (duration, size, codecs…). */
   'vod-file-ready': OnServer & { metadata: MediaMetadata | null };
   /** The server probed the file and refused it (`code` is a `RejectCode`, `message` is for people). */
@@ -89,6 +94,7 @@ export const VOD_UPLOAD_EVENTS: readonly VodUploadEventName[] = [
   'vod-upload-complete',
   'vod-upload-error',
   'vod-upload-cancel',
+  'vod-link-accepted',
   'vod-file-ready',
   'vod-file-rejected',
   'vod-encoding-start',

@@ -1,11 +1,13 @@
 import Uppy, { type Meta, type UppyFile } from '@uppy/core';
 import Tus, { type TusBody, type TusDetailedError } from '@uppy/tus';
-import type { VodUploadEventDetails, VodUploadEventName } from './events.ts';
+import type { VodUploadEventDetails } from './events.ts';
 import { formatBytes } from './format.ts';
 import { isSettled, type ProcessingSnapshot } from './processing.ts';
-import { ProcessingTracker } from './processing-tracker.ts';
-import type { TokenSource } from './token-source.ts';
+import { isOnline, waitForOnline } from './retry-policy.ts';
+import { type ProcessingSettings, type RowNotify, RowProcessing } from './row-processing.ts';
 import { describeUploadError } from './upload-error.ts';
+
+export type { RowNotify } from './row-processing.ts';
 
 /** What the server receives in `Upload-Metadata` (the Vodkit names, not Uppy's `name`/`type`). */
 type VodMeta = Meta & { filename?: string; filetype?: string; title?: string };
@@ -28,6 +30,11 @@ export interface UploadSnapshot {
   bytesTotal: number;
   /** 0–100, one decimal. */
   percent: number;
+  /**
+   * The connection dropped (or the browser is offline) while sending: the upload waits and resumes
+   * by itself from the server's offset; the row says "Reconnecting…".
+   */
+  reconnecting: boolean;
   /** Bytes per second over the last few seconds; null until measurable or while not sending. */
   speed: number | null;
   /** Seconds left at `speed`; null when unknown. */
@@ -36,9 +43,11 @@ export interface UploadSnapshot {
   result: VodUploadEventDetails['vod-upload-complete'] | null;
   /** After the upload: the server's processing of the file; null until the upload completes. */
   processing: ProcessingSnapshot | null;
+  /** A row made from a link (`POST /v1/files {url}`): the link and the file the server made of it. */
+  link: { url: string; fileId: string } | null;
 }
 
-export interface UploadSettings {
+export interface UploadSettings extends ProcessingSettings {
   /** The tus creation endpoint. */
   endpoint: string;
   /** Where the rest of the API answers (processing), without a trailing slash. */
@@ -50,17 +59,35 @@ export interface UploadSettings {
   /** `accept` entries: MIME types, wildcards (`video/*`) or extensions (`.mkv`). */
   accept: string[];
   title: string | null;
-  tokens: TokenSource;
   /** Follow the file after its upload (probing, rejected or ready). */
   process: boolean;
-  /** Create an encoding job once the file is ready. */
-  encode: boolean;
-  /** Create it `protected`. */
-  protect: boolean;
 }
 
-/** How a row reports to its element, which turns these into DOM events and re-renders. */
-export type RowNotify = <K extends VodUploadEventName>(type: K, detail: VodUploadEventDetails[K]) => void;
+/** A row's snapshot before anything happened to it. */
+export function newSnapshot(
+  key: string,
+  filename: string,
+  size: number,
+  phase: UploadPhase,
+  link: UploadSnapshot['link'] = null,
+): UploadSnapshot {
+  return {
+    key,
+    filename,
+    size,
+    phase,
+    bytesUploaded: 0,
+    bytesTotal: size,
+    percent: 0,
+    reconnecting: false,
+    speed: null,
+    eta: null,
+    error: null,
+    result: null,
+    processing: null,
+    link,
+  };
+}
 
 /** Seconds of progress samples the speed is averaged over: smooth, yet quick to follow a change. */
 const SPEED_WINDOW_MS = 4000;
@@ -83,27 +110,29 @@ export class FileUpload {
   #uppy: Uppy<VodMeta, TusBody> | null = null;
   #uppyFileId: string | null = null;
   #samples: { t: number; bytes: number }[] = [];
-  #tracker: ProcessingTracker | null = null;
+  readonly #processing: RowProcessing;
+  /** Aborts the wait before an automatic retry (pause, cancel, disconnect). */
+  #retryWait: AbortController | null = null;
+  /** A network failure left the Uppy file in error: resuming it is a `retryUpload()`. */
+  #failedInUppy = false;
+  readonly #onOffline = () => {
+    if (this.phase === 'uploading' && !this.snapshot.reconnecting) {
+      this.#update({ reconnecting: true, speed: null, eta: null });
+    }
+  };
 
   constructor(file: File, settings: () => UploadSettings, notify: RowNotify, changed: () => void) {
     this.file = file;
     this.#settings = settings;
     this.#notify = notify;
     this.#changed = changed;
-    this.snapshot = {
-      key: this.key,
-      filename: file.name,
-      size: file.size,
-      phase: 'ready',
-      bytesUploaded: 0,
-      bytesTotal: file.size,
-      percent: 0,
-      speed: null,
-      eta: null,
-      error: null,
-      result: null,
-      processing: null,
-    };
+    this.#processing = new RowProcessing(
+      () => ({ key: this.key, filename: this.file.name }),
+      settings,
+      notify,
+      (processing) => this.#update({ processing }),
+    );
+    this.snapshot = newSnapshot(this.key, file.name, file.size, 'ready');
   }
 
   get phase(): UploadPhase {
@@ -149,18 +178,18 @@ export class FileUpload {
    * upload. Picking the same file again, or re-attaching the element, resumes from the server's offset.
    */
   disconnect(): void {
-    this.#tracker?.stop();
-    this.#tracker = null;
+    this.#processing.stop();
     this.#destroyUppy();
-    if (this.phase === 'uploading') this.#update({ phase: 'paused', speed: null, eta: null });
+    if (this.phase === 'uploading') {
+      this.#update({ phase: 'paused', reconnecting: false, speed: null, eta: null });
+    }
   }
 
   /** A processing stage left unfinished by a disconnect picks up again. */
   reconnectTracker(): void {
-    const result = this.snapshot.result;
-    if (!this.#tracker && result && this.snapshot.processing && !isSettled(this.snapshot.processing.stage)) {
-      const videoId = this.snapshot.processing.videoId;
-      this.#startTracker(result.fileId, videoId);
+    const { result, processing } = this.snapshot;
+    if (!this.#processing.active && result && processing && !isSettled(processing.stage)) {
+      this.#processing.start(result.fileId, processing.videoId, { ...processing, reconnecting: false });
     }
   }
 
@@ -186,7 +215,10 @@ export class FileUpload {
     this.#samples = [];
     const started = uppy.getFile(id).progress.uploadStarted;
     this.#update({ phase: 'uploading', speed: null, eta: null });
-    if (started) {
+    if (this.#failedInUppy) {
+      this.#failedInUppy = false;
+      uppy.retryUpload(id).catch(() => {});
+    } else if (started) {
       if (uppy.getFile(id).isPaused) uppy.pauseResume(id);
     } else {
       this.#notify('vod-upload-start', { key: this.key, filename: this.file.name, size: this.file.size });
@@ -202,17 +234,32 @@ export class FileUpload {
       this.#update({ phase: 'paused' });
       return;
     }
+    if (this.#retryWait) {
+      // Waiting to reconnect: nothing is being sent, so pausing is only not retrying.
+      this.#stopWaiting();
+      this.#update({ phase: 'paused', reconnecting: false, speed: null, eta: null });
+      return;
+    }
     if (!id || this.phase !== 'uploading') return;
     if (this.#uppy?.getFile(id).isPaused) return;
     this.#uppy?.pauseResume(id);
   }
 
+  /**
+   * A failed upload continues from the server's offset; after the upload, a processing step that was
+   * interrupted (or a job this row created that failed) is tried again.
+   */
   retry(): void {
+    if (this.phase === 'complete') {
+      if (this.#processing.retry()) this.#update({ error: null });
+      return;
+    }
     const uppy = this.#uppy;
     const id = this.#uppyFileId;
     if (!uppy || !id || this.phase !== 'error') return;
     this.#settings().tokens.invalidate();
     this.#samples = [];
+    this.#failedInUppy = false;
     this.#update({ phase: 'uploading', error: null });
     uppy.retryUpload(id).catch(() => {});
   }
@@ -227,8 +274,7 @@ export class FileUpload {
 
   /** Stops following processing (the row is removed). */
   dispose(): void {
-    this.#tracker?.stop();
-    this.#tracker = null;
+    this.#processing.stop();
     this.#destroyUppy();
   }
 
@@ -236,14 +282,21 @@ export class FileUpload {
   track(videoId: string): void {
     const result = this.snapshot.result;
     if (!result) return;
-    this.#tracker?.stop();
-    this.#startTracker(result.fileId, videoId);
+    this.#processing.start(result.fileId, videoId, this.snapshot.processing);
+  }
+
+  #stopWaiting(): void {
+    this.#retryWait?.abort();
+    this.#retryWait = null;
   }
 
   #destroyUppy(): void {
+    this.#stopWaiting();
+    globalThis.removeEventListener?.('offline', this.#onOffline);
     const uppy = this.#uppy;
     this.#uppy = null;
     this.#uppyFileId = null;
+    this.#failedInUppy = false;
     if (!uppy) return;
     uppy.pauseAll();
     uppy.setState({ files: {} });
@@ -299,6 +352,7 @@ export class FileUpload {
       onShouldRetry: (err, retryAttempt, _options, next) => this.#shouldRetry(err, retryAttempt, next),
     });
 
+    globalThis.addEventListener?.('offline', this.#onOffline);
     uppy.on('upload-progress', (file, progress) => {
       if (file?.id !== this.#uppyFileId || this.phase !== 'uploading') return;
       this.#progress(progress.bytesUploaded, progress.bytesTotal ?? this.file.size);
@@ -311,10 +365,35 @@ export class FileUpload {
     uppy.on('upload-success', (file, response) => this.#success(file, response.uploadURL));
     uppy.on('upload-error', (file, error) => {
       if (file?.id !== this.#uppyFileId) return;
-      this.#update({ phase: 'error', speed: null, eta: null });
-      this.#fail(describeUploadError(error));
+      const described = describeUploadError(error);
+      // tus already retried with its back-off while the network was up (about 9 s, "Reconnecting…");
+      // offline it gives up at once, which is no reason to fail: wait for the network, then resume.
+      if (described.code === 'network_error' && this.phase === 'uploading' && !isOnline()) {
+        void this.#reconnect();
+        return;
+      }
+      this.#update({ phase: 'error', reconnecting: false, speed: null, eta: null });
+      this.#fail(described);
     });
     return uppy;
+  }
+
+  /** Waits for the network to come back, then resumes the upload from the server's offset. */
+  async #reconnect(): Promise<void> {
+    this.#stopWaiting();
+    const wait = new AbortController();
+    this.#retryWait = wait;
+    this.#failedInUppy = true;
+    this.#update({ reconnecting: true, speed: null, eta: null });
+    await waitForOnline(wait.signal);
+    if (wait.signal.aborted || this.#retryWait !== wait) return;
+    this.#retryWait = null;
+    const uppy = this.#uppy;
+    const id = this.#uppyFileId;
+    if (!uppy || !id || this.phase !== 'uploading') return;
+    this.#failedInUppy = false;
+    this.#samples = [];
+    uppy.retryUpload(id).catch(() => {});
   }
 
   #shouldRetry(err: TusDetailedError, retryAttempt: number, next: (e: TusDetailedError) => boolean): boolean {
@@ -326,12 +405,24 @@ export class FileUpload {
       tokens.invalidate();
       return true;
     }
-    if (describeUploadError(err).code === 'token_unavailable') return false;
-    return next(err);
+    const described = describeUploadError(err);
+    if (described.code === 'token_unavailable') return false;
+    const retry = next(err);
+    // No answer at all: tus waits and tries again, and the row says so meanwhile.
+    if (
+      retry &&
+      described.code === 'network_error' &&
+      this.phase === 'uploading' &&
+      !this.snapshot.reconnecting
+    ) {
+      this.#update({ reconnecting: true, speed: null, eta: null });
+    }
+    return retry;
   }
 
   #progress(bytesUploaded: number, bytesTotal: number): void {
     const now = performance.now();
+    const moved = bytesUploaded > this.snapshot.bytesUploaded;
     this.#samples.push({ t: now, bytes: bytesUploaded });
     while (this.#samples.length > 2 && now - this.#samples[0]!.t > SPEED_WINDOW_MS) this.#samples.shift();
     const first = this.#samples[0]!;
@@ -342,6 +433,7 @@ export class FileUpload {
       bytesUploaded,
       bytesTotal,
       percent,
+      reconnecting: this.snapshot.reconnecting && !(moved && isOnline()),
       speed,
       eta: speed && speed > 0 ? Math.ceil((bytesTotal - bytesUploaded) / speed) : null,
     });
@@ -371,6 +463,7 @@ export class FileUpload {
       bytesUploaded: this.file.size,
       bytesTotal: this.file.size,
       percent: 100,
+      reconnecting: false,
       speed: null,
       eta: null,
       result,
@@ -378,72 +471,7 @@ export class FileUpload {
     this.#notify('vod-upload-complete', result);
     // The file is done with Uppy; what follows is the server's processing.
     queueMicrotask(() => this.#destroyUppy());
-    if (process) this.#startTracker(fileId, null);
-  }
-
-  #startTracker(fileId: string, videoId: string | null): void {
-    const settings = this.#settings();
-    const tracker = new ProcessingTracker(
-      fileId,
-      {
-        apiBase: settings.apiBase,
-        tokens: settings.tokens,
-        encode: settings.encode && !videoId,
-        protect: settings.protect,
-      },
-      (next, prev) => {
-        if (this.#tracker !== tracker) return;
-        this.#update({ processing: next });
-        this.#announce(fileId, next, prev);
-      },
-    );
-    this.#tracker = tracker;
-    if (!this.snapshot.processing) this.#update({ processing: tracker.state });
-    else tracker.state = this.snapshot.processing;
-    if (videoId) void tracker.follow(videoId);
-    else void tracker.start();
-  }
-
-  /** Turns a change of processing stage into the element's events. */
-  #announce(fileId: string, next: ProcessingSnapshot, prev: ProcessingSnapshot): void {
-    const row = { key: this.key, filename: this.file.name, fileId };
-    if (next.stage !== prev.stage && next.stage === 'ready') {
-      this.#notify('vod-file-ready', { ...row, metadata: next.metadata });
-    }
-    if (next.stage !== prev.stage && next.stage === 'rejected' && next.reason) {
-      this.#notify('vod-file-rejected', { ...row, ...next.reason });
-    }
-    if (!next.videoId || !next.jobId) {
-      if (
-        (next.stage === 'failed' || next.stage === 'unavailable') &&
-        next.stage !== prev.stage &&
-        next.reason
-      ) {
-        this.#notify('vod-processing-error', { ...row, ...next.reason });
-      }
-      return;
-    }
-    const job = { ...row, videoId: next.videoId, jobId: next.jobId };
-    if (!prev.jobId) this.#notify('vod-encoding-start', job);
-    if (next.progress !== prev.progress && next.stage !== 'completed') {
-      this.#notify('vod-encoding-progress', { ...job, progress: next.progress });
-    }
-    const playable = next.stage === 'playable' || next.stage === 'completed';
-    const wasPlayable = prev.stage === 'playable' || prev.stage === 'completed';
-    const token = next.playbackToken ? { playbackToken: next.playbackToken } : {};
-    if (playable && !wasPlayable && next.playback) {
-      this.#notify('vod-video-playable', { ...job, playback: next.playback, ...token });
-    }
-    if (next.stage === 'completed' && prev.stage !== 'completed' && next.playback) {
-      this.#notify('vod-video-ready', { ...job, playback: next.playback, ...token });
-    }
-    if (
-      (next.stage === 'failed' || next.stage === 'unavailable') &&
-      prev.stage !== next.stage &&
-      next.reason
-    ) {
-      this.#notify('vod-processing-error', { ...job, ...next.reason });
-    }
+    if (process) this.#processing.start(fileId, null, null);
   }
 
   #fail(detail: Omit<VodUploadEventDetails['vod-upload-error'], 'key' | 'filename'>): void {

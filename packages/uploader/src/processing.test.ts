@@ -1,6 +1,13 @@
 import type { EncoderJob, FileRecord } from '@vodkit/api';
 import { describe, expect, it } from 'vitest';
-import { fromFile, fromJob, fromVideoEvent, initialProcessing, isSettled } from './processing.ts';
+import {
+  downloadPercent,
+  fromFile,
+  fromJob,
+  fromVideoEvent,
+  initialProcessing,
+  isSettled,
+} from './processing.ts';
 
 const playback = { hls: '/stream/v1/master.m3u8', embed: '/embed/v1', poster: '/stream/v1/poster.jpg' };
 
@@ -11,6 +18,7 @@ const file = (patch: Partial<FileRecord>): FileRecord => ({
   title: null,
   size: 1,
   status: 'ready',
+  kind: null,
   metadata: null,
   reason: null,
   probeMs: 10,
@@ -37,6 +45,8 @@ const job = (patch: Partial<EncoderJob>): EncoderJob => ({
   createdAt: '',
   startedAt: null,
   finishedAt: null,
+  watermark: null,
+  sourceRange: null,
   ...patch,
 });
 
@@ -48,6 +58,23 @@ describe('processing stages', () => {
     const rejected = fromFile(initialProcessing, file({ status: 'rejected', reason }));
     expect(rejected).toMatchObject({ stage: 'rejected', reason });
     expect(isSettled(rejected.stage)).toBe(true);
+  });
+
+  it('shows a link ingest downloading with the server’s progress, then the probe', () => {
+    const downloading = fromFile(initialProcessing, {
+      ...file({}),
+      status: 'downloading',
+      progress: { bytes: 250, total: 1000 },
+    });
+    expect(downloading).toMatchObject({ stage: 'downloading', download: { bytes: 250, total: 1000 } });
+    expect(isSettled(downloading.stage)).toBe(false);
+    expect(downloadPercent(downloading.download)).toBe(25);
+    expect(downloadPercent({ bytes: 250, total: null })).toBeNull();
+    expect(fromFile(downloading, file({ status: 'ready' })).stage).toBe('ready');
+  });
+
+  it('an interrupted stage is settled until retried', () => {
+    expect(isSettled('interrupted')).toBe(true);
   });
 
   it('follows the event stream: progress, playable (sticky), completed', () => {

@@ -1,12 +1,16 @@
 import type { EncoderJob, FileRecord, MediaMetadata, PlaybackUrls } from '@vodkit/api';
 
 /**
- * Where a file stands after its upload: `probing` (the server reads its metadata), `rejected` (refused,
- * with a reason), `ready` (accepted; nothing more without `encode`), then with a job `queued`,
- * `encoding` (with a %), `playable` (plays while the rest encodes), `completed`, or `failed`.
+ * Where a file stands after its upload: `downloading` (a link the server fetches, with `download`
+ * progress), `probing` (the server reads its metadata), `rejected` (refused, with a reason), `ready`
+ * (accepted; nothing more without `encode`), then with a job `queued`, `encoding` (with a %),
+ * `playable` (plays while the rest encodes), `completed`, or `failed` (the job failed).
+ * `interrupted`: the element lost track of the file (the network, a server error, a check that never
+ * ended); the file is safe on the server and `retry()` picks up where it stopped.
  * `unavailable`: the token may not follow the file (no `allow_read`/`allow_encode`).
  */
 export type ProcessingStage =
+  | 'downloading'
   | 'probing'
   | 'rejected'
   | 'ready'
@@ -15,10 +19,27 @@ export type ProcessingStage =
   | 'playable'
   | 'completed'
   | 'failed'
+  | 'interrupted'
   | 'unavailable';
+
+/** A link ingest's download as the server reports it (`FileRecord.progress`). */
+export interface DownloadProgress {
+  bytes: number;
+  /** What the origin announced; null when it did not say. */
+  total: number | null;
+}
 
 export interface ProcessingSnapshot {
   stage: ProcessingStage;
+  /**
+   * The server could not be reached (offline, a dropped connection, a 5xx): the element tries again
+   * by itself, and the row says "Reconnecting…" over whatever stage it was in.
+   */
+  reconnecting: boolean;
+  /** `retry()` can do something: the stage is `interrupted`, or the job this element created failed. */
+  retryable: boolean;
+  /** While `downloading`: what the server has fetched of the link so far. */
+  download: DownloadProgress | null;
   metadata: MediaMetadata | null;
   videoId: string | null;
   jobId: string | null;
@@ -35,6 +56,9 @@ export interface ProcessingSnapshot {
 
 export const initialProcessing: ProcessingSnapshot = {
   stage: 'probing',
+  reconnecting: false,
+  retryable: false,
+  download: null,
   metadata: null,
   videoId: null,
   jobId: null,
@@ -45,8 +69,17 @@ export const initialProcessing: ProcessingSnapshot = {
   reason: null,
 };
 
-/** The file record as a stage: the server answers `probing`, `ready` or `rejected`. */
-export function fromFile(prev: ProcessingSnapshot, file: FileRecord): ProcessingSnapshot {
+/**
+ * The file record as the server sends it: `status` may also be `downloading` (a link ingest), with
+ * `progress` (see issue 15's `POST /v1/files {url}`).
+ */
+export type FileState = Omit<FileRecord, 'status'> & {
+  status: FileRecord['status'] | 'downloading';
+  progress?: DownloadProgress | null;
+};
+
+/** The file record as a stage: the server answers `downloading`, `probing`, `ready` or `rejected`. */
+export function fromFile(prev: ProcessingSnapshot, file: FileState): ProcessingSnapshot {
   if (file.status === 'rejected') {
     return {
       ...prev,
@@ -54,7 +87,16 @@ export function fromFile(prev: ProcessingSnapshot, file: FileRecord): Processing
       reason: file.reason ?? { code: 'rejected', message: 'The server did not accept this file.' },
     };
   }
+  if (file.status === 'downloading') {
+    return { ...prev, stage: 'downloading', download: file.progress ?? prev.download ?? null };
+  }
   return { ...prev, stage: file.status, metadata: file.metadata };
+}
+
+/** Percent of a download, or null while its size is unknown. */
+export function downloadPercent(download: DownloadProgress | null): number | null {
+  if (!download?.total || download.total <= 0) return null;
+  return Math.min(100, Math.floor((download.bytes / download.total) * 1000) / 10);
 }
 
 /** A polled job as a stage. */
@@ -131,6 +173,7 @@ export function isSettled(stage: ProcessingStage): boolean {
     stage === 'ready' ||
     stage === 'completed' ||
     stage === 'failed' ||
+    stage === 'interrupted' ||
     stage === 'unavailable'
   );
 }

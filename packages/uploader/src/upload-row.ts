@@ -3,7 +3,8 @@ import type { UploadSnapshot } from './file-upload.ts';
 import { formatBytes, formatEta, formatSpeed } from './format.ts';
 import type { Messages } from './i18n.ts';
 import { closeIcon, fileIcon } from './icons.ts';
-import type { ProcessingSnapshot } from './processing.ts';
+import { downloadPercent, type ProcessingSnapshot } from './processing.ts';
+import { isOnline } from './retry-policy.ts';
 
 export type RowAction = 'start' | 'pause' | 'resume' | 'retry' | 'cancel' | 'remove';
 
@@ -44,14 +45,28 @@ const PART: Record<RowAction, string> = {
 export function renderRow(u: UploadSnapshot, ctx: RowContext): TemplateResult {
   const m = ctx.messages;
   const p = u.processing;
-  const label = p ? stageLabel(p, m) : m.status[u.phase];
-  const tone = p ? stageTone(p) : phaseTone(u.phase);
-  const primary = PRIMARY[u.phase];
+  const reconnecting = u.reconnecting || p?.reconnecting === true;
+  const label = reconnecting ? m.reconnecting : p ? stageLabel(p, m) : m.status[u.phase];
+  const tone = reconnecting ? 'muted' : p ? stageTone(p) : phaseTone(u.phase);
+  // After the upload, Retry picks up processing that was interrupted (or makes a new job after a failed one).
+  const primary = p?.retryable
+    ? ({ action: 'retry', label: 'retry', primary: true } as const)
+    : u.link && u.phase === 'uploading'
+      ? undefined
+      : PRIMARY[u.phase];
   const cancellable = u.phase !== 'complete' && u.phase !== 'rejected';
   const encoding = p && (p.stage === 'queued' || p.stage === 'encoding' || p.stage === 'playable');
-  const percent = encoding ? p.progress : u.percent;
+  const downloading = p?.stage === 'downloading';
+  const percent = encoding ? p.progress : downloading ? (downloadPercent(p.download) ?? 0) : u.percent;
+  const stopped = p?.stage === 'rejected' || p?.stage === 'failed' || p?.stage === 'interrupted';
   const reason =
-    u.error?.message ?? (p?.stage === 'rejected' || p?.stage === 'failed' ? p.reason?.message : null);
+    u.error?.message ??
+    (stopped && p.reason
+      ? p.stage === 'failed' && p.retryable
+        ? `${p.reason.message} ${m.retryEncode}`
+        : p.reason.message
+      : null);
+  const fileId = u.result?.fileId ?? (u.link?.fileId || null);
   // A protected video waits for its playback token (minted before the job is followed).
   const playback =
     p?.videoId && (p.stage === 'playable' || p.stage === 'completed') && (!p.protected || p.playbackToken)
@@ -98,8 +113,13 @@ export function renderRow(u: UploadSnapshot, ctx: RowContext): TemplateResult {
           }
         </span>
       </div>
+      ${
+        reconnecting
+          ? html`<p part="message" class="message">${isOnline() ? m.serverHint : m.offlineHint}</p>`
+          : nothing
+      }
       ${reason ? html`<p part="error" class="error" role="alert">${reason}</p>` : nothing}
-      ${u.result ? html`<p part="result" class="result">${m.fileId} <code>${u.result.fileId}</code></p>` : nothing}
+      ${fileId ? html`<p part="result" class="result">${m.fileId} <code>${fileId}</code></p>` : nothing}
       ${
         ctx.player && playback
           ? html`<vod-player part="player" class="player" video-id=${playback} api-base=${ctx.apiBase}
@@ -113,6 +133,8 @@ export function renderRow(u: UploadSnapshot, ctx: RowContext): TemplateResult {
 function stageLabel(p: ProcessingSnapshot, m: Messages): string {
   if (p.stage === 'encoding' || p.stage === 'playable')
     return `${m.stage[p.stage]} ${Math.floor(p.progress)}%`;
+  const downloaded = p.stage === 'downloading' ? downloadPercent(p.download) : null;
+  if (downloaded !== null) return `${m.stage.downloading} ${Math.floor(downloaded)}%`;
   return m.stage[p.stage];
 }
 
@@ -120,9 +142,11 @@ function stageTone(p: ProcessingSnapshot): Tone {
   switch (p.stage) {
     case 'rejected':
     case 'failed':
+    case 'interrupted':
       return 'error';
     case 'queued':
       return 'muted';
+    case 'downloading':
     case 'probing':
     case 'encoding':
       return 'accent';
@@ -144,6 +168,13 @@ function stats(u: UploadSnapshot, m: Messages) {
   if (p?.stage === 'queued' || p?.stage === 'encoding' || p?.stage === 'playable') {
     return html`<strong>${m.encodedPercent(Math.floor(p.progress))}</strong> · ${total}`;
   }
+  if (p?.stage === 'downloading') {
+    const bytes = formatBytes(p.download?.bytes ?? 0);
+    const percent = downloadPercent(p.download);
+    if (percent === null || !p.download?.total) return m.downloaded(bytes);
+    return html`<strong>${Math.floor(percent)}%</strong> · ${m.of(bytes, formatBytes(p.download.total))}`;
+  }
+  if (u.link && !p) return u.link.url;
   if (p?.metadata && u.phase === 'complete') {
     const { video, duration } = p.metadata;
     const parts = [total, formatDuration(duration)];

@@ -127,6 +127,44 @@ export const uploaderStyles = css`
   input[type='file'] {
     display: none;
   }
+  .link {
+    display: grid;
+    gap: 6px;
+    margin: 12px 0 0;
+  }
+  .link label {
+    font-weight: 600;
+    font-size: 0.92em;
+  }
+  .link-row {
+    display: flex;
+    gap: 8px;
+  }
+  .link input {
+    flex: 1;
+    min-width: 0;
+    font: inherit;
+    padding: 6px 10px;
+    border: 1px solid var(--_border);
+    border-radius: 8px;
+    background: var(--_surface);
+    color: inherit;
+  }
+  .link input::placeholder {
+    color: var(--_muted);
+  }
+  .link input:focus-visible {
+    outline: 2px solid var(--_accent);
+    outline-offset: 1px;
+  }
+  .link input[aria-invalid='true'] {
+    border-color: var(--_error);
+  }
+  .link-error {
+    margin: 0;
+    color: var(--_error);
+    font-size: 0.92em;
+  }
   .notice {
     display: flex;
     align-items: flex-start;
@@ -271,6 +309,11 @@ export const uploaderStyles = css`
   .actions button {
     padding: 4px 12px;
     font-size: 0.9em;
+  }
+  .message {
+    margin: 10px 0 0;
+    color: var(--_muted);
+    font-size: 0.92em;
   }
   .error {
     margin: 10px 0 0;

@@ -6,6 +6,7 @@ import type { FileUpload, UploadSettings, UploadSnapshot } from './file-upload.t
 import { formatBytes } from './format.ts';
 import { type Messages, messagesFor } from './i18n.ts';
 import { closeIcon, uploadIcon } from './icons.ts';
+import { isHttpLink } from './link-ingest.ts';
 import { TokenSource } from './token-source.ts';
 import { VodUploadError } from './upload-error.ts';
 import { type RowAction, renderRow } from './upload-row.ts';
@@ -44,6 +45,7 @@ const numberOrNull = {
  * @fires vod-upload-complete - `{key, fileId, uploadUrl, filename, size}` once every byte is on the server.
  * @fires vod-upload-error - `{key?, filename, code, message, status?}` when a file is refused or its upload fails.
  * @fires vod-upload-cancel - `{key, filename}` when an upload is cancelled.
+ * @fires vod-link-accepted - `{key, fileId, filename, url}` when the server takes a pasted link and downloads it.
  * @fires vod-file-ready - `{key, fileId, filename, metadata}` once the server probed and accepted the file.
  * @fires vod-file-rejected - `{key, fileId, filename, code, message}` when the server refused the file.
  * @fires vod-encoding-start - `{key, fileId, filename, videoId, jobId}` when the element follows a job.
@@ -59,6 +61,11 @@ const numberOrNull = {
  * @csspart choose-button - The "Choose a file" button.
  * @csspart hint - The accepted types and size limit under it.
  * @csspart notice - Why files were not added (a second file without `multiple`, a duplicate).
+ * @csspart link - The "Paste a link" form beside the drop zone (`no-link` hides it).
+ * @csspart link-label - Its label.
+ * @csspart link-input - Its URL field.
+ * @csspart link-button - Its "Add link" button.
+ * @csspart link-error - Why a link was not taken (not http(s)).
  * @csspart uploads - The list of rows.
  * @csspart upload - One file's row.
  * @csspart filename - The file's name.
@@ -70,6 +77,7 @@ const numberOrNull = {
  * @csspart button - Every action button; each also has its own part: `start-button`, `pause-button`,
  *   `resume-button`, `cancel-button`, `retry-button`, `remove-button`.
  * @csspart error - The error message (upload failure, or the server's reason for refusing the file).
+ * @csspart message - What the row waits for while it reconnects (offline, or the server out of reach).
  * @csspart result - The file id shown once the upload is complete.
  * @csspart player - The `<vod-player>` shown in a row with the `player` attribute.
  *
@@ -140,6 +148,9 @@ export class VodUploader extends LitElement {
   /** Stop at "Uploaded": don't follow the server's processing (a token with only `allow_upload`). */
   @property({ type: Boolean, attribute: 'no-processing' }) noProcessing = false;
 
+  /** Hide the "Paste a link" field (`POST /v1/files {url}`: the server downloads the video). */
+  @property({ type: Boolean, attribute: 'no-link' }) noLink = false;
+
   /** `light` or `dark` forces a palette; by default the element follows the page's `color-scheme`. */
   @property({ reflect: true }) theme: 'light' | 'dark' | null = null;
 
@@ -153,6 +164,7 @@ export class VodUploader extends LitElement {
 
   @state() private dragging = false;
   @state() private coarse = false;
+  @state() private linkError: string | null = null;
 
   @query('input[type=file]') private input!: HTMLInputElement;
 
@@ -190,11 +202,13 @@ export class VodUploader extends LitElement {
       this.#pointer.addEventListener('change', this.#onPointerChange);
       this.#onPointerChange();
     }
+    document.addEventListener('paste', this.#onPagePaste);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#pointer?.removeEventListener('change', this.#onPointerChange);
+    document.removeEventListener('paste', this.#onPagePaste);
   }
 
   /**
@@ -274,7 +288,24 @@ export class VodUploader extends LitElement {
    * the same events and display as with `encode`.
    */
   trackEncoding(fileId: string, videoId: string): void {
-    this.#uploads.rows.find((r) => r.snapshot.result?.fileId === fileId)?.track(videoId);
+    this.#uploads.rows
+      .find((r) => (r.snapshot.result?.fileId ?? r.snapshot.link?.fileId) === fileId)
+      ?.track(videoId);
+  }
+
+  /**
+   * Asks the server to download a video from a public http(s) link (`POST /v1/files {url, title?}`,
+   * `allow_upload`); its row shows the download's progress, then the usual stages. Returns the row's
+   * key, or null when the link is refused at once (not http(s), or a file is under way without `multiple`).
+   */
+  addLink(url: string): string | null {
+    this.#uploads.sync();
+    if (!isHttpLink(url)) {
+      this.linkError = this.#messages().linkInvalid;
+      return null;
+    }
+    this.linkError = null;
+    return this.#uploads.addLink(url.trim())?.key ?? null;
   }
 
   protected override willUpdate(): void {
@@ -298,6 +329,7 @@ export class VodUploader extends LitElement {
       process: !this.noProcessing,
       encode: this.encode,
       protect: this.protectedPlayback,
+      messages: this.#messages(),
     };
   }
 
@@ -373,6 +405,65 @@ export class VodUploader extends LitElement {
     this.#take(e.dataTransfer?.files);
   }
 
+  /**
+   * Pasting into the element (the drop zone or a row has focus): files are taken like a drop, and a
+   * pasted http(s) link outside the link field is added like one typed there. Text pasted into the
+   * field itself is left to the field.
+   */
+  #onPaste = (e: ClipboardEvent): void => {
+    const data = e.clipboardData;
+    if (!data || e.defaultPrevented) return;
+    if (data.files.length) {
+      e.preventDefault();
+      // Taken even while busy: refused with the visible reason, like a drop.
+      this.#take(data.files);
+      return;
+    }
+    const inField = e
+      .composedPath()
+      .some((t) => t instanceof HTMLElement && t.getAttribute('part') === 'link-input');
+    const text = data.getData('text/plain').trim();
+    if (inField || this.noLink || !isHttpLink(text)) return;
+    e.preventDefault();
+    this.addLink(text);
+  };
+
+  /**
+   * A paste with nothing focused (the page's body) goes to the first uploader of the page, so a file
+   * copied in the file manager can be pasted straight onto the page.
+   */
+  readonly #onPagePaste = (e: ClipboardEvent): void => {
+    const target = e.target as Element | null;
+    if (target !== document.body && target !== document.documentElement) return;
+    if (document.querySelector('vod-uploader') !== this) return;
+    this.#onPaste(e);
+  };
+
+  #onLinkSubmit(e: SubmitEvent): void {
+    e.preventDefault();
+    const input = (e.currentTarget as HTMLFormElement).elements.namedItem('url') as HTMLInputElement;
+    if (this.addLink(input.value) !== null) input.value = '';
+  }
+
+  #renderLink(m: Messages) {
+    if (this.noLink) return nothing;
+    return html`
+      <form part="link" class="link" @submit=${this.#onLinkSubmit} novalidate>
+        <label part="link-label" for="link">${m.linkLabel}</label>
+        <div class="link-row">
+          <input part="link-input" id="link" name="url" type="url" inputmode="url" autocomplete="off"
+            placeholder=${m.linkPlaceholder} ?disabled=${this.#closed}
+            aria-invalid=${this.linkError ? 'true' : 'false'} aria-describedby=${this.linkError ? 'link-error' : nothing}
+            @input=${() => {
+              this.linkError = null;
+            }} />
+          <button part="link-button" type="submit" ?disabled=${this.#closed}>${m.addLink}</button>
+        </div>
+        ${this.linkError ? html`<p part="link-error" id="link-error" class="link-error" role="alert">${this.linkError}</p>` : nothing}
+      </form>
+    `;
+  }
+
   #hint(m: Messages): string {
     const accept = this.#acceptList();
     const kinds =
@@ -389,7 +480,7 @@ export class VodUploader extends LitElement {
     const rows = this.#uploads.rows;
     const context = { messages: m, act: this.#act, player: this.player, apiBase: this.#apiBase() };
     return html`
-      <div part="base" class="base">
+      <div part="base" class="base" @paste=${this.#onPaste}>
         <div
           part=${this.dragging ? 'drop-zone drop-zone-active' : 'drop-zone'}
           class=${this.dragging ? 'drop-zone active' : 'drop-zone'}
@@ -409,6 +500,7 @@ export class VodUploader extends LitElement {
           <p part="hint" class="hint">${this.#hint(m)}</p>
           <input type="file" accept=${this.accept} ?multiple=${this.multiple} @change=${this.#onPicked} @click=${stop} />
         </div>
+        ${this.#renderLink(m)}
         ${
           this.#uploads.notice
             ? html`<div part="notice" class="notice" role="alert">

@@ -147,6 +147,91 @@ const MIGRATIONS: string[] = [
   ALTER TABLE jobs ADD COLUMN output_duration REAL;
   ALTER TABLE jobs ADD COLUMN downloads TEXT NOT NULL DEFAULT '[]';
   `,
+  `
+  -- Link ingest: a file may be 'downloading', with its progress and the lease its downloader renews
+  -- (epoch ms; a lease run out means the node died). SQLite cannot change a CHECK in place: rebuild.
+  -- No foreign key or trigger refers to files.
+  CREATE TABLE files_new (
+    file_id        TEXT PRIMARY KEY,
+    api_key        TEXT NOT NULL,
+    filename       TEXT,
+    filetype       TEXT,
+    title          TEXT,
+    size           INTEGER NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('downloading', 'probing', 'ready', 'rejected')),
+    metadata       TEXT,
+    reason_code    TEXT,
+    reason_message TEXT,
+    probe_ms       REAL,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    progress_bytes INTEGER,
+    progress_total INTEGER,
+    lease_until    INTEGER
+  );
+  INSERT INTO files_new (file_id, api_key, filename, filetype, title, size, status, metadata, reason_code,
+    reason_message, probe_ms, created_at, updated_at)
+    SELECT file_id, api_key, filename, filetype, title, size, status, metadata, reason_code,
+      reason_message, probe_ms, created_at, updated_at FROM files;
+  DROP TABLE files;
+  ALTER TABLE files_new RENAME TO files;
+  CREATE INDEX files_by_key ON files (api_key, created_at);
+  CREATE INDEX files_downloading ON files (lease_until) WHERE status = 'downloading';
+  `,
+  `
+  -- Viewer analytics (issue 16): live sessions (the raw level, rolled up once idle), hourly sums per
+  -- video, the visitor hashes per video and hour (unique viewers), and the daily salt of those hashes.
+  -- Times are epoch milliseconds; no address is stored anywhere.
+  CREATE TABLE analytics_sessions (
+    video_id       TEXT NOT NULL,
+    session_id     TEXT NOT NULL,
+    api_key        TEXT NOT NULL,
+    visitor        TEXT NOT NULL,
+    hour           INTEGER NOT NULL,
+    first_ms       INTEGER NOT NULL,
+    last_ms        INTEGER NOT NULL,
+    viewed         INTEGER NOT NULL DEFAULT 0,
+    watch_s        REAL NOT NULL DEFAULT 0,
+    startup_ms     REAL,
+    rebuffer_count INTEGER NOT NULL DEFAULT 0,
+    rebuffer_s     REAL NOT NULL DEFAULT 0,
+    errored        INTEGER NOT NULL DEFAULT 0,
+    error_code     TEXT,
+    switches       INTEGER NOT NULL DEFAULT 0,
+    max_height     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (video_id, session_id)
+  );
+  CREATE INDEX analytics_sessions_idle ON analytics_sessions (last_ms);
+  CREATE INDEX analytics_sessions_by_video ON analytics_sessions (video_id, hour);
+  CREATE INDEX analytics_sessions_by_key ON analytics_sessions (api_key, hour);
+  CREATE TABLE analytics_hourly (
+    video_id       TEXT NOT NULL,
+    hour           INTEGER NOT NULL,
+    api_key        TEXT NOT NULL,
+    views          INTEGER NOT NULL DEFAULT 0,
+    watch_s        REAL NOT NULL DEFAULT 0,
+    rebuffer_count INTEGER NOT NULL DEFAULT 0,
+    rebuffer_s     REAL NOT NULL DEFAULT 0,
+    errors         INTEGER NOT NULL DEFAULT 0,
+    s0 INTEGER NOT NULL DEFAULT 0, s1 INTEGER NOT NULL DEFAULT 0, s2 INTEGER NOT NULL DEFAULT 0, s3 INTEGER NOT NULL DEFAULT 0, s4 INTEGER NOT NULL DEFAULT 0, s5 INTEGER NOT NULL DEFAULT 0, s6 INTEGER NOT NULL DEFAULT 0, s7 INTEGER NOT NULL DEFAULT 0, s8 INTEGER NOT NULL DEFAULT 0, s9 INTEGER NOT NULL DEFAULT 0, s10 INTEGER NOT NULL DEFAULT 0, s11 INTEGER NOT NULL DEFAULT 0, s12 INTEGER NOT NULL DEFAULT 0, s13 INTEGER NOT NULL DEFAULT 0, s14 INTEGER NOT NULL DEFAULT 0, s15 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (video_id, hour)
+  );
+  CREATE INDEX analytics_hourly_by_key ON analytics_hourly (api_key, hour);
+  CREATE INDEX analytics_hourly_by_hour ON analytics_hourly (hour);
+  CREATE TABLE analytics_visitors (
+    video_id TEXT NOT NULL,
+    hour     INTEGER NOT NULL,
+    visitor  TEXT NOT NULL,
+    api_key  TEXT NOT NULL,
+    PRIMARY KEY (video_id, hour, visitor)
+  );
+  CREATE INDEX analytics_visitors_by_key ON analytics_visitors (api_key, hour);
+  CREATE INDEX analytics_visitors_by_hour ON analytics_visitors (hour);
+  CREATE TABLE analytics_salts (
+    day  TEXT PRIMARY KEY,
+    salt TEXT NOT NULL
+  );
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

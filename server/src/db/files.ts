@@ -4,7 +4,7 @@ import { now } from './database.ts';
 import type { FilesRepository } from './repositories.ts';
 
 /** A file record plus what the API never shows (its owner). */
-export interface FileRow extends FileRecord {
+export interface FileRow extends Omit<FileRecord, 'kind'> {
   apiKey: string;
 }
 
@@ -22,6 +22,8 @@ interface Row {
   probe_ms: number | null;
   created_at: string;
   updated_at: string;
+  progress_bytes: number | null;
+  progress_total: number | null;
 }
 
 const toFile = (r: Row): FileRow => ({
@@ -35,6 +37,7 @@ const toFile = (r: Row): FileRow => ({
   metadata: r.metadata ? (JSON.parse(r.metadata) as MediaMetadata) : null,
   reason: r.reason_code ? { code: r.reason_code, message: r.reason_message ?? '' } : null,
   probeMs: r.probe_ms,
+  progress: r.progress_bytes === null ? null : { bytes: r.progress_bytes, total: r.progress_total },
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -60,6 +63,76 @@ export class FilesRepo implements FilesRepository {
          VALUES (?, ?, ?, ?, ?, ?, 'probing', ?, ?)`,
       )
       .run(file.fileId, file.apiKey, file.filename, file.filetype, file.title, file.size, t, t);
+  }
+
+  async insertDownloading(file: NewFile, leaseMs: number): Promise<void> {
+    const t = now();
+    this.db
+      .prepare(
+        `INSERT INTO files (file_id, api_key, filename, filetype, title, size, status, created_at, updated_at,
+           progress_bytes, progress_total, lease_until)
+         VALUES (?, ?, ?, ?, ?, ?, 'downloading', ?, ?, 0, NULL, ?)`,
+      )
+      .run(
+        file.fileId,
+        file.apiKey,
+        file.filename,
+        file.filetype,
+        file.title,
+        file.size,
+        t,
+        t,
+        Date.now() + leaseMs,
+      );
+  }
+
+  async updateDownload(
+    fileId: string,
+    bytes: number,
+    total: number | null,
+    leaseMs: number,
+  ): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `UPDATE files SET progress_bytes = ?, progress_total = ?, lease_until = ?, updated_at = ?
+           WHERE file_id = ? AND status = 'downloading'`,
+        )
+        .run(bytes, total, Date.now() + leaseMs, now(), fileId).changes === 1
+    );
+  }
+
+  async finishDownload(fileId: string, size: number): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `UPDATE files SET status = 'probing', size = ?, progress_bytes = ?, progress_total = ?, lease_until = NULL,
+           updated_at = ? WHERE file_id = ? AND status = 'downloading'`,
+        )
+        .run(size, size, size, now(), fileId).changes === 1
+    );
+  }
+
+  async rejectDownload(fileId: string, code: string, message: string): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `UPDATE files SET status = 'rejected', reason_code = ?, reason_message = ?, lease_until = NULL, updated_at = ?
+           WHERE file_id = ? AND status = 'downloading'`,
+        )
+        .run(code, message, now(), fileId).changes === 1
+    );
+  }
+
+  async expireDownloads(code: string, message: string, atMs = Date.now()): Promise<string[]> {
+    return (
+      this.db
+        .prepare(
+          `UPDATE files SET status = 'rejected', reason_code = ?, reason_message = ?, lease_until = NULL, updated_at = ?
+           WHERE status = 'downloading' AND lease_until < ? RETURNING file_id`,
+        )
+        .all(code, message, now(), atMs) as { file_id: string }[]
+    ).map((r) => r.file_id);
   }
 
   async markReady(fileId: string, metadata: MediaMetadata, probeMs: number): Promise<void> {

@@ -40,7 +40,14 @@ describe('JobsRepo', () => {
     expect((await jobs.get('job1'))!.encoderPid).toBeNull();
     await jobs.setEncoderPid('job1', 'w1', 4242);
     await jobs.setOutputDuration('job1', 'w1', 12.5);
-    const download = { name: '240' as const, width: 426, height: 240, bytes: 10, url: 'downloads/240.mp4' };
+    const download = {
+      name: '240' as const,
+      format: 'mp4' as const,
+      width: 426,
+      height: 240,
+      bytes: 10,
+      url: 'downloads/240.mp4',
+    };
     await jobs.setDownloads('job1', 'w1', [download]);
     // Still listed with its pid once its owner is gone: the next boot kills that ffmpeg before requeueing.
     expect((await jobs.listProcessing())[0]).toMatchObject({

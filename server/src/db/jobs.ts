@@ -1,7 +1,16 @@
-import type { CreateJobRequest, Download, JobStatus, Rendition } from '@vodkit/api';
+import type { CreateJobRequest, Download, JobStatus, Rendition, SourceRange } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
 import type { JobsRepository } from './repositories.ts';
+
+/**
+ * A job's request as stored: what `POST /v1/encoder/jobs` took, and what a clip adds (the span of the
+ * source it is cut from, its own title). Stored as JSON: new fields need no migration.
+ */
+export interface JobRequest extends CreateJobRequest {
+  sourceRange?: SourceRange;
+  title?: string;
+}
 
 /** A job as stored, with what the API never shows (owner, lease, attempts). */
 export interface JobRow {
@@ -11,7 +20,7 @@ export interface JobRow {
   apiKey: string;
   status: JobStatus;
   progress: number;
-  request: CreateJobRequest;
+  request: JobRequest;
   renditions: Rendition[];
   playable: boolean;
   protected: boolean;
@@ -66,7 +75,7 @@ const toJob = (r: Row): JobRow => ({
   apiKey: r.api_key,
   status: r.status,
   progress: r.progress,
-  request: JSON.parse(r.request) as CreateJobRequest,
+  request: JSON.parse(r.request) as JobRequest,
   renditions: JSON.parse(r.renditions) as Rendition[],
   playable: r.playable === 1,
   protected: r.protected === 1,
@@ -89,7 +98,7 @@ export interface NewJob {
   videoId: string;
   fileId: string;
   apiKey: string;
-  request: CreateJobRequest;
+  request: JobRequest;
 }
 
 /** The values of a new job's row, in the column order both inserts use. */
@@ -350,5 +359,13 @@ export class JobsRepo implements JobsRepository {
 
   async deleteForFile(fileId: string): Promise<void> {
     this.db.prepare('DELETE FROM jobs WHERE file_id = ?').run(fileId);
+  }
+
+  async countByStatus(): Promise<Partial<Record<JobStatus, number>>> {
+    const rows = this.db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status').all() as {
+      status: JobStatus;
+      n: number;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 }

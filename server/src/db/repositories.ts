@@ -8,7 +8,8 @@
  * Row types stay next to their SQLite implementation, which was first; both implementations map
  * to the same rows.
  */
-import type { Download, MediaMetadata, Rendition } from '@vodkit/api';
+import type { Download, JobStatus, MediaMetadata, Rendition } from '@vodkit/api';
+import type { HourlyRow, SessionDelta, StatsScope, TopVideoRow } from './analytics-sql.ts';
 import type { FileRow, NewFile } from './files.ts';
 import type { FinalStatus, JobRow, NewJob } from './jobs.ts';
 import type { ApiKeyRow } from './keys.ts';
@@ -22,6 +23,7 @@ export type {
   EndpointRow,
   FileRow,
   FinalStatus,
+  HourlyRow,
   JobRow,
   NewDelivery,
   NewEvent,
@@ -29,6 +31,9 @@ export type {
   NewJob,
   NewTrack,
   PlaybackAccessRow,
+  SessionDelta,
+  StatsScope,
+  TopVideoRow,
   TrackRow,
 };
 
@@ -40,6 +45,22 @@ export interface Page<T> {
 export interface FilesRepository {
   /** Inserts a file in `probing`; a second insert of the same id is ignored (tus may finish twice after a crash). */
   insertProbing(file: NewFile): Promise<void>;
+  /** Link ingest: a file in `downloading` (progress 0 of unknown), its lease `leaseMs` from now. */
+  insertDownloading(file: NewFile, leaseMs: number): Promise<void>;
+  /**
+   * A download's progress, and its lease renewed `leaseMs` from now; false when the file is no longer
+   * `downloading` (deleted, or rejected because its lease ran out): the downloader stops.
+   */
+  updateDownload(fileId: string, bytes: number, total: number | null, leaseMs: number): Promise<boolean>;
+  /** The bytes are all in the store: `probing`, with the size received; false as for `updateDownload`. */
+  finishDownload(fileId: string, size: number): Promise<boolean>;
+  /** The download failed: `rejected` with a reason; false when the file had left `downloading` already. */
+  rejectDownload(fileId: string, code: string, message: string): Promise<boolean>;
+  /**
+   * Rejects the downloads whose lease ran out before `atMs` (default: now, on the database's clock):
+   * their node died. Returns their ids.
+   */
+  expireDownloads(code: string, message: string, atMs?: number): Promise<string[]>;
   markReady(fileId: string, metadata: MediaMetadata, probeMs: number): Promise<void>;
   markRejected(
     fileId: string,
@@ -115,6 +136,8 @@ export interface JobsRepository {
   /** Queued + processing jobs of one key (the per-key job quota). */
   activeCountForKey(apiKey: string): Promise<number>;
   deleteForFile(fileId: string): Promise<void>;
+  /** Jobs per status (the `vodkit_jobs` gauge); statuses without jobs are absent. */
+  countByStatus(): Promise<Partial<Record<JobStatus, number>>>;
 }
 
 /**
@@ -206,6 +229,35 @@ export interface WebhooksRepository {
   nextDueAt(): Promise<number | null>;
 }
 
+/** Distinct visitors per bucket start (epoch ms) and over the whole range. */
+export interface Uniques {
+  total: number;
+  byBucket: Map<number, number>;
+}
+
+/**
+ * Viewer analytics (issue 16): sessions fed by beacons, rolled up into hourly buckets once idle.
+ * Every write is bounded (a batch, a limit) and a rollup is idempotent: the sessions it sums are
+ * deleted in the same transaction, so a pass that fails or runs twice counts nothing twice.
+ */
+export interface AnalyticsRepository {
+  /** The day's salt of the visitor hash (created by the first node that asks); older salts are deleted. */
+  salt(day: string): Promise<string>;
+  /** Folds a flush of beacons into their sessions in one transaction, capping time per session. */
+  applySessions(deltas: SessionDelta[], slackS: number): Promise<void>;
+  /** Sums up to `limit` sessions idle since before `idleBeforeMs` into hourly buckets and deletes them. */
+  rollup(idleBeforeMs: number, limit: number): Promise<number>;
+  /** Deletes up to `limit` buckets and visitor rows per table from hours before `beforeHourMs` (retention). */
+  sweep(beforeHourMs: number, limit: number): Promise<number>;
+  /** Sums per hour in [fromMs, toMs): rolled buckets plus live sessions (viewed ones). */
+  hourly(scope: StatsScope, fromMs: number, toMs: number): Promise<HourlyRow[]>;
+  uniques(scope: StatsScope, fromMs: number, toMs: number, granularityMs: number): Promise<Uniques>;
+  /** A key's most viewed videos in the range. */
+  topVideos(apiKey: string, fromMs: number, toMs: number, limit: number): Promise<TopVideoRow[]>;
+  /** Sessions not yet rolled up (tests, metrics). */
+  sessionCount(): Promise<number>;
+}
+
 /** Every repository of one database, opened and migrated; `close` ends its connections. */
 export interface Repositories {
   engine: 'sqlite' | 'postgres';
@@ -216,5 +268,6 @@ export interface Repositories {
   tracks: TracksRepository;
   openUploads: OpenUploadsRepository;
   webhooks: WebhooksRepository;
+  analytics: AnalyticsRepository;
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { AnalyticsRepo } from './analytics.ts';
 import { type Db, openDatabase } from './database.ts';
 import { FilesRepo } from './files.ts';
 import { JobsRepo } from './jobs.ts';
@@ -31,6 +32,7 @@ export function openSqliteRepositories(dataDir: string, secretKey: Buffer | null
       tracks: new TracksRepo(db),
       openUploads: new OpenUploadsRepo(db),
       webhooks: new WebhooksRepo(db, secretKey),
+      analytics: new AnalyticsRepo(db),
       close: async () => {
         db.close();
       },

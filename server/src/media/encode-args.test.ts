@@ -100,6 +100,19 @@ describe('buildEncodeArgs', () => {
     ]);
   });
 
+  it('caps the decoder, the filter graph and each x264 rung at VOD_ENCODE_THREADS, and leaves ffmpeg its choice without', () => {
+    const plan = planLadder(meta(1280, 720));
+    const free = buildEncodeArgs(plan, opts);
+    expect([free.inputOptions, ...free.outputs.map((o) => o.options)].flat()).not.toContain('-threads');
+    expect(free.inputOptions).not.toContain('-filter_complex_threads');
+    const held = buildEncodeArgs(plan, { ...opts, threads: 1 });
+    expect(optionValue(held.inputOptions, '-threads')).toBe('1');
+    expect(optionValue(held.inputOptions, '-filter_complex_threads')).toBe('1');
+    const x264 = held.outputs.filter((o) => optionValue(o.options, '-c:v') === 'libx264');
+    expect(x264.length).toBe(plan.rungs.length);
+    for (const o of x264) expect(optionValue(o.options, '-threads')).toBe('1');
+  });
+
   it('halves a 60 fps source on the rungs under 720 only', () => {
     const job = buildEncodeArgs(planLadder(meta(1920, 1080, { fps: 60 })), opts);
     expect(job.filterComplex).toContain('[s0]fps=30,scale=426:240');
@@ -215,7 +228,7 @@ describe('segment schedule', () => {
     const csv = ['0.066667,K_', '0.100000,__', '2.066667,K_', '2.1,__', 'progressive', '0.000000', ''].join(
       '\n',
     );
-    expect(parseKeyframes(csv)).toEqual({ times: [0, 2], offsetS: 0.066667, interlaced: false });
+    expect(parseKeyframes(csv)).toEqual({ times: [0, 2], offsetS: 0.066667, interlaced: false, startS: 0 });
     expect(parseKeyframes(['0.0,K_', 'tt', '0.0'].join('\n')).interlaced).toBe(true);
   });
 });

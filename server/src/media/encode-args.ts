@@ -1,10 +1,12 @@
 import path from 'node:path';
+import { rangeInputOptions, rangeVideoFilters } from './clip.ts';
 import { deinterlaceFilters } from './deinterlace.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, FFMPEG_PLAYLIST, INIT_FILE, POSTER_FILE, SEGMENT_PATTERN } from './layout.ts';
 import type { FfmpegJob } from './process.ts';
 import { hlsTimingOptions, keyframeExpression, type SegmentSchedule } from './schedule.ts';
 import { type SourceInput, sourceInputOptions } from './source.ts';
+import { watermarkGraph } from './watermark.ts';
 
 export interface EncodeArgsOptions {
   input: SourceInput;
@@ -13,6 +15,13 @@ export interface EncodeArgsOptions {
   maxDurationS: number;
   /** `-max_pixels`: the decoder refuses a larger frame (one that appears after the probed first). */
   maxPixels?: number;
+  /** The logo of `plan.watermark` (a still image, untrusted like the source). */
+  watermarkInput?: SourceInput;
+  /**
+   * The threads of the decoder, the filter graph and each x264 rung (`VOD_ENCODE_THREADS`); absent:
+   * ffmpeg's choice (about one per core for each of them).
+   */
+  threads?: number;
 }
 
 /**
@@ -79,6 +88,7 @@ export function buildEncodeArgs(
   const inGroup = new Set(group.rungs);
   const rungs = plan.rungs.map((r, i) => ({ r, i })).filter(({ i }) => inGroup.has(i));
   const posterFrame = group.poster && poster.kind === 'frame';
+  const extraInputs: NonNullable<FfmpegJob['extraInputs']>[number][] = [];
 
   const hls = (folder: string, stream: 'v:0' | 'a:0'): { options: string[]; target: string } => ({
     options: [
@@ -114,7 +124,8 @@ export function buildEncodeArgs(
   if (hasVideo) {
     const encoded = rungs.filter(({ r }) => !r.copy);
     // Deinterlaced once, before the split: every rung and the poster get whole frames.
-    const pre: string[] = deinterlaceFilters(plan.deinterlace);
+    // A clip's video ends at its `end` on the clip's own clock (media/clip.ts).
+    const pre: string[] = [...rangeVideoFilters(plan.sourceRange), ...deinterlaceFilters(plan.deinterlace)];
     const lone = encoded.length === 1 && !posterFrame ? encoded[0]!.r : null;
     // A start group's one small rung is scaled before the tone mapping (float, the costly part), not after.
     if (plan.toneMap && lone) pre.push(`scale=${lone.width}:${lone.height}`);
@@ -133,9 +144,28 @@ export function buildEncodeArgs(
     if (posterFrame) branches.push('[sp]');
     const head = [...pre, `split=${branches.length}`].join(',');
     if (branches.length > 0) filters.push(`[0:V:0]${head}${branches.join('')}`);
+    const logo =
+      plan.watermark && o.watermarkInput && encoded.length > 0
+        ? watermarkGraph(
+            plan.watermark,
+            1,
+            encoded.map(({ r, i }) => ({ label: String(i), width: r.width, height: r.height })),
+          )
+        : null;
+    if (logo && o.watermarkInput) {
+      extraInputs.push({ input: o.watermarkInput, options: sourceInputOptions(o.watermarkInput) });
+      filters.push(...logo.logo);
+    }
     encoded.forEach(({ r, i }) => {
       const fps = r.fps !== null ? `fps=${r.fps},` : '';
-      filters.push(`[s${i}]${fps}scale=${r.width}:${r.height},setsar=1,format=yuv420p[v${i}]`);
+      const scaled = `[s${i}]${fps}scale=${r.width}:${r.height},setsar=1`;
+      if (!logo) filters.push(`${scaled},format=yuv420p[v${i}]`);
+      else
+        filters.push(
+          `${scaled}[b${i}]`,
+          `${logo.overlay(String(i), `b${i}`, `o${i}`)}`,
+          `[o${i}]format=yuv420p[v${i}]`,
+        );
     });
     if (posterFrame && poster.kind === 'frame') {
       // trim ends this branch after one frame so split stops feeding it.
@@ -153,7 +183,14 @@ export function buildEncodeArgs(
       const out = hls(r.name, 'v:0');
       if (r.copy) {
         // The source's own H.264, cut at its own keyframes: no decode, no encode, no quality lost.
-        out.options.unshift('-map', '0:V:0', '-c:v', 'copy');
+        // A clip's copy stops after its own frames (media/clip.ts).
+        out.options.unshift(
+          '-map',
+          '0:V:0',
+          '-c:v',
+          'copy',
+          ...(plan.copyFrames !== null ? ['-frames:v', String(plan.copyFrames)] : []),
+        );
         outputs.push(out);
         return;
       }
@@ -188,6 +225,8 @@ export function buildEncodeArgs(
         '-enc_time_base:v',
         '-1',
         ...(plan.toneMap ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'] : []),
+        // Frame and lookahead threads of this rung's x264 (with 1, x264 runs in ffmpeg's own thread).
+        ...(o.threads ? ['-threads', String(o.threads)] : []),
       );
       outputs.push(out);
     });
@@ -232,11 +271,14 @@ export function buildEncodeArgs(
   return {
     inputOptions: [
       ...sourceInputOptions(o.input),
-      '-t',
-      String(o.maxDurationS),
+      // A clip reads only its span (`-ss`, `-t`), and never more than the limit either.
+      ...rangeInputOptions(plan.sourceRange, o.maxDurationS),
       ...(o.maxPixels ? ['-max_pixels', String(o.maxPixels)] : []),
+      // The decoder's threads, and the filter graph's (a global option: ffmpeg takes it anywhere).
+      ...(o.threads ? ['-threads', String(o.threads), '-filter_complex_threads', String(o.threads)] : []),
     ],
     input: o.input,
+    ...(extraInputs.length > 0 ? { extraInputs } : {}),
     filterComplex: filters.join(';'),
     outputs,
   };

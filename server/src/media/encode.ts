@@ -32,6 +32,8 @@ export interface EncodeOptions {
   maxDurationS: number;
   /** `-max_pixels` on every decode: a frame larger than this fails the encode with `too_many_pixels`. */
   maxPixels?: number;
+  /** The threads of each process's decoder, filter graph and x264 rungs (`VOD_ENCODE_THREADS`); absent: ffmpeg's choice. */
+  threads?: number | null;
   /** ffmpeg is SIGKILLed after this and `done` rejects with `encode_timeout`. */
   timeoutMs: number;
   /** Ran with 0–100 (100 only once ffmpeg has exited cleanly and the playlists are closed). */
@@ -42,6 +44,8 @@ export interface EncodeOptions {
   onSpawn?: (pid: number) => void;
   /** Scaled out: where segments and playlists are stored as they are published (outDir is scratch). */
   sink?: PublishSink;
+  /** The logo of `plan.watermark`: a local file, or a URL storage/ signed. */
+  watermarkInput?: SourceInput;
 }
 
 export interface EncodeResult {
@@ -136,6 +140,8 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
       outDir,
       maxDurationS: options.maxDurationS + OVERRUN_S,
       ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
+      ...(options.watermarkInput ? { watermarkInput: options.watermarkInput } : {}),
+      ...(options.threads ? { threads: options.threads } : {}),
     };
     jobs = groups.map((g) => buildEncodeArgs(plan, o, g));
     fs.mkdirSync(outDir, { recursive: true });
@@ -171,7 +177,11 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
         const slowest = Math.min(...times);
         if (expected > 0) options.onProgress?.(Math.min(99.9, Math.max(0, (slowest / expected) * 100)));
       },
-      redact: [...sourceRedactions(options.input), [outDir, 'output']],
+      redact: [
+        ...sourceRedactions(options.input),
+        ...(options.watermarkInput ? sourceRedactions(options.watermarkInput) : []),
+        [outDir, 'output'],
+      ],
     }),
   );
   const cancel = () => {

@@ -9,6 +9,9 @@ export interface FfmpegPaths {
   ffprobePath: string;
 }
 
+/** The demuxers of still images Vodkit accepts, as a watermark's logo (probed as `image`, never encoded alone). */
+export const IMAGE_DEMUXERS = ['png_pipe', 'jpeg_pipe', 'webp_pipe'] as const;
+
 /**
  * Demuxers we accept. Anything that can reference other files or the network (hls, concat, image2
  * sequences, sdp, rtsp, tee, …) is absent on purpose: such a file fails to open instead.
@@ -37,6 +40,8 @@ export const DEMUXER_ALLOWLIST = [
   'yuv4mpegpipe',
   'dv',
   'nut',
+  // Still images (a watermark's logo): one picture each, never a sequence of other files (image2 is not here).
+  ...IMAGE_DEMUXERS,
 ] as const;
 
 /** Input options for every untrusted file we probe or encode: local files only, allowlisted demuxers. */

@@ -13,6 +13,8 @@ export interface SourceKeyframes {
   offsetS: number;
   /** Interlaced (field order tt/bb/tb/bt): browsers would show it combed, so it is never copied. */
   interlaced: boolean;
+  /** The container's start (`format.start_time`), seconds: keyframe `k` is at `startS + offsetS + times[k]` in the file's clock. */
+  startS?: number;
 }
 
 /**
@@ -144,7 +146,7 @@ export function keyPacketIndex(csv: string, n: number): number | null {
 export function parseHeaders(
   json: string,
   fallbackOffsetS: number,
-): { offsetS: number; interlaced: boolean } {
+): { offsetS: number; interlaced: boolean; startS: number } {
   let parsed: { format?: { start_time?: string }; streams?: { field_order?: string; start_time?: string }[] };
   try {
     parsed = JSON.parse(json);
@@ -157,6 +159,7 @@ export function parseHeaders(
   return {
     offsetS: Number.isFinite(start) && Number.isFinite(formatStart) ? start - formatStart : fallbackOffsetS,
     interlaced: /^(tt|bb|tb|bt)/.test(stream?.field_order ?? ''),
+    startS: Number.isFinite(formatStart) ? formatStart : 0,
   };
 }
 
@@ -179,7 +182,7 @@ export function parseKeyframes(csv: string): SourceKeyframes {
     first = Math.min(first, t);
     if (b.startsWith('K')) keys.push(t);
   }
-  if (!Number.isFinite(first)) return { times: [], offsetS: 0, interlaced };
+  if (!Number.isFinite(first)) return { times: [], offsetS: 0, interlaced, startS: formatStart };
   const times = [...new Set(keys.map((k) => Math.round((k - first) * 1e6) / 1e6))].sort((x, y) => x - y);
-  return { times, offsetS: Math.max(0, first - formatStart), interlaced };
+  return { times, offsetS: Math.max(0, first - formatStart), interlaced, startS: formatStart };
 }

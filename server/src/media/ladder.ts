@@ -1,8 +1,10 @@
-import { type MediaMetadata, RESOLUTIONS, type Resolution } from '@vodkit/api';
+import { type MediaMetadata, RESOLUTIONS, type Resolution, type SourceRange } from '@vodkit/api';
+import { atEnd, clipKeyframes } from './clip.ts';
 import { isInterlaced } from './deinterlace.ts';
 import type { SourceKeyframes } from './keyframes.ts';
 import { printable } from './playlists.ts';
 import { cutsFromKeyframes, targetDuration, targetFor } from './schedule.ts';
+import type { WatermarkPlan } from './watermark.ts';
 
 /** One video rung of the HLS ladder, with its capped-CRF rate control. */
 export interface RungPlan {
@@ -87,6 +89,12 @@ export interface EncodePlan {
   /** x264 preset: speed/size trade-off, the same for all rungs. */
   x264Preset: string;
   poster: PosterPlan;
+  /** A clip's span of the source (media/clip.ts); null: the whole source. */
+  sourceRange: SourceRange | null;
+  /** A copied clip's top rung stops after this many frames (media/clip.ts `countFrames`); null: at the end. */
+  copyFrames: number | null;
+  /** A logo burned into every encoded rung (media/watermark.ts); a watermarked plan copies nothing. */
+  watermark: WatermarkPlan | null;
 }
 
 export interface LadderOptions {
@@ -96,6 +104,15 @@ export interface LadderOptions {
   audioTracks?: readonly AudioTrackInfo[];
   /** The source's keyframes (media/keyframes.ts); absent means the top rung is always encoded. */
   keyframes?: SourceKeyframes;
+  /** Only this span of the source (a clip); its keyframes are the source's within it. */
+  sourceRange?: SourceRange;
+  /**
+   * The frames of `sourceRange` (media/clip.ts `countFrames`): a clip that ends before the video
+   * does is copied only when this is known.
+   */
+  copyFrames?: number;
+  /** Burned into every rung: the top rung is then encoded too. */
+  watermark?: WatermarkPlan;
 }
 
 export const SEGMENT_SECONDS = 4;
@@ -243,6 +260,9 @@ function languageName(tag: string | null): string | null {
 export function planLadder(metadata: MediaMetadata, options: LadderOptions = {}): EncodePlan {
   const video = metadata.video;
   const audio = planAudio(metadata, options.audioTracks);
+  const range = options.sourceRange ?? null;
+  const rangeExtra = { sourceRange: range, copyFrames: null, watermark: options.watermark ?? null };
+  const duration = range ? range.end - range.start : metadata.duration;
   if (!video) {
     return {
       rungs: [],
@@ -257,6 +277,8 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
       targetDuration: targetDuration(SCHEDULE),
       x264Preset: 'veryfast',
       poster: { kind: 'waveform', width: POSTER_MAX_WIDTH, height: 720 },
+      ...rangeExtra,
+      watermark: null,
     };
   }
 
@@ -311,15 +333,23 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
   let forcedKeyframes: EncodePlan['forcedKeyframes'] = null;
   let target = targetDuration(SCHEDULE);
   const topRung = rungs[rungs.length - 1]!;
+  // A clip copies only between keyframes, and only frames it has counted unless it runs to the end.
+  const keyframes =
+    range && options.keyframes
+      ? options.copyFrames !== undefined || atEnd(range, metadata.duration)
+        ? clipKeyframes(options.keyframes, range, metadata.duration)
+        : undefined
+      : options.keyframes;
   const cuts =
-    options.keyframes &&
+    keyframes &&
+    !options.watermark &&
     !deinterlace &&
     topRung.width === srcW &&
     topRung.height === srcH &&
     isStandard(metadata, topRung.maxrate)
-      ? cutsFromKeyframes(options.keyframes.times, SCHEDULE, metadata.duration)
+      ? cutsFromKeyframes(keyframes.times, SCHEDULE, duration)
       : null;
-  if (cuts && options.keyframes) {
+  if (cuts && keyframes) {
     const bitrate = metadata.video?.bitrate ?? metadata.bitrate;
     rungs[rungs.length - 1] = {
       ...topRung,
@@ -327,9 +357,10 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
       fps: null,
       maxrate: bitrate ? Math.round(bitrate * 1.5) : topRung.maxrate,
     };
-    forcedKeyframes = { times: cuts.cuts, offsetS: options.keyframes.offsetS };
+    forcedKeyframes = { times: cuts.cuts, offsetS: keyframes.offsetS };
     target = targetFor(cuts.longestS);
   }
+  const copied = forcedKeyframes !== null;
 
   const top = rungs[rungs.length - 1]!;
   // Start around 720p (about 2–3 Mbit/s, Apple's advice for a first variant), never above.
@@ -354,7 +385,9 @@ export function planLadder(metadata: MediaMetadata, options: LadderOptions = {})
       kind: 'frame',
       width: posterW,
       height: posterW === top.width ? top.height : even((top.height * posterW) / top.width),
-      atSeconds: posterTime(metadata.duration),
+      atSeconds: posterTime(duration),
     },
+    ...rangeExtra,
+    copyFrames: copied && range && !atEnd(range, metadata.duration) ? (options.copyFrames ?? null) : null,
   };
 }

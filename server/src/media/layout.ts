@@ -21,9 +21,10 @@ export const SEGMENT_NAME = /^seg_(\d{5,})\.m4s$/;
 /** The folder of the `n`th audio track (0-based, in source order). */
 export const audioFolder = (n: number): string => `audio-${n}`;
 
-/** Progressive MP4 downloads: `downloads/<rung>.mp4`. */
+/** Progressive MP4 downloads: `downloads/<rung>.mp4`; the default audio track alone: `downloads/audio.m4a`. */
 export const DOWNLOADS_FOLDER = 'downloads';
 export const downloadFile = (rung: string): string => `${DOWNLOADS_FOLDER}/${rung}.mp4`;
+export const AUDIO_DOWNLOAD = `${DOWNLOADS_FOLDER}/audio.m4a`;
 
 export const variantPlaylist = (folder: string): string => `${folder}/${MEDIA_PLAYLIST}`;
 

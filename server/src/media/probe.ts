@@ -1,6 +1,13 @@
 import { spawn } from 'node:child_process';
-import type { AudioStreamInfo, FieldOrder, MediaMetadata, Projection, VideoStreamInfo } from '@vodkit/api';
-import type { FfmpegPaths } from './ffmpeg.ts';
+import type {
+  AudioStreamInfo,
+  FieldOrder,
+  ImageInfo,
+  MediaMetadata,
+  Projection,
+  VideoStreamInfo,
+} from '@vodkit/api';
+import { type FfmpegPaths, IMAGE_DEMUXERS } from './ffmpeg.ts';
 import { capture } from './process.ts';
 import { type SourceInput, sourceInputOptions, sourceRedactions, sourceTarget } from './source.ts';
 
@@ -55,7 +62,7 @@ export async function probeFile(
   const started = Date.now();
   const raw = await runFfprobe(paths.ffprobePath, source, options.timeoutMs);
   const metadata = toMetadata(raw);
-  if (metadata.duration <= 0 && metadata.video) {
+  if (metadata.duration <= 0 && metadata.video && !metadata.image) {
     const left = options.timeoutMs - (Date.now() - started);
     metadata.duration = await measureDuration(paths.ffprobePath, source, raw, left);
   }
@@ -325,6 +332,18 @@ const HDR_TRANSFERS = new Set(['smpte2084', 'arib-std-b67']);
 export function toMetadata(raw: RawProbe): MediaMetadata {
   const streams = raw.streams ?? [];
   const format = raw.format ?? {};
+  const image = imageOf(raw);
+  if (image) {
+    return {
+      container: format.format_name ?? 'unknown',
+      duration: 0,
+      size: num(format.size) ?? 0,
+      bitrate: null,
+      video: null,
+      audio: null,
+      image,
+    };
+  }
   // Cover art in music files shows up as a one-frame video stream: it is not a video.
   const videoStream = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   const audioStream = streams.find((s) => s.codec_type === 'audio');
@@ -361,6 +380,17 @@ function toVideo(s: RawStream, formatTags: Record<string, string>): VideoStreamI
     bitrate: int(s.bit_rate),
     fieldOrder: fieldOrderOf(s),
   };
+}
+
+const IMAGE_FORMATS = new Set<string>(IMAGE_DEMUXERS);
+
+/** A still image (PNG, JPEG, WebP demuxer) with one picture stream of a known size; null for anything else. */
+function imageOf(raw: RawProbe): ImageInfo | null {
+  if (!IMAGE_FORMATS.has(raw.format?.format_name ?? '')) return null;
+  const pictures = (raw.streams ?? []).filter((s) => s.codec_type === 'video');
+  const s = pictures[0];
+  if (pictures.length !== 1 || !s?.width || !s.height) return null;
+  return { codec: s.codec_name ?? 'unknown', width: s.width, height: s.height };
 }
 
 const FIELD_ORDERS = new Set<string>(['progressive', 'tt', 'bb', 'tb', 'bt']);

@@ -30,6 +30,8 @@ export interface FfmpegJob {
   input: SourceInput;
   /** Further local inputs (same safe options), `-i` after the first. */
   moreInputs?: readonly string[];
+  /** Further inputs with their own options (a watermark's logo: a path or a signed URL), after those. */
+  extraInputs?: readonly { input: SourceInput; options: readonly string[] }[];
   filterComplex: string;
   /** One entry per output file: its options, then its target path. */
   outputs: readonly { options: readonly string[]; target: string }[];
@@ -115,6 +117,8 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
     // -stats prints progress even at loglevel warning; -nostdin: ffmpeg must never wait for a key.
     .addOptions('-hide_banner', '-nostdin', '-loglevel', 'warning', '-stats');
   for (const more of job.moreInputs ?? []) cmd.input(`file:${more}`).inputOptions(...job.inputOptions);
+  for (const extra of job.extraInputs ?? [])
+    cmd.input(sourceTarget(extra.input)).inputOptions(...extra.options);
   if (job.filterComplex) cmd.complexFilter(job.filterComplex);
   for (const out of job.outputs) cmd.output(out.target).outputOptions(...out.options);
 

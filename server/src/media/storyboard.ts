@@ -5,6 +5,7 @@ import type { FfmpegPaths } from './ffmpeg.ts';
 import type { SourceInput } from './source.ts';
 import {
   even,
+  rangeSeek,
   runPictureFfmpeg,
   type SourcePicture,
   stillOutputOptions,
@@ -122,7 +123,11 @@ export async function renderStoryboard(options: StoryboardOptions): Promise<void
       paths: options.paths,
       input: options.input,
       maxPixels: options.maxPixels,
-      inputOptions: options.keyframesOnly === false ? [] : ['-skip_frame', 'nokey'],
+      inputOptions: [
+        // A clip's storyboard covers its span only (issue 15).
+        ...rangeSeek(options.source),
+        ...(options.keyframesOnly === false ? [] : ['-skip_frame', 'nokey']),
+      ],
       filterComplex: `[0:V:0]${chain.join(',')}[out]`,
       outputs: [{ target: tmp, options: ['-map', '[out]', ...stillOutputOptions('jpg')] }],
       timeoutMs: options.timeoutMs,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import type { SourceRange } from '@vodkit/api';
 import { deinterlaceFilters } from './deinterlace.ts';
 import { type FfmpegPaths, ffmpegCommand } from './ffmpeg.ts';
 import { type SourceInput, sourceInputOptions, sourceRedactions, sourceTarget } from './source.ts';
@@ -154,6 +155,17 @@ export interface SourcePicture {
   hdr: boolean;
   /** Interlaced (the probe's field order): deinterlaced first, like the encode. */
   interlaced?: boolean;
+  /**
+   * A clip's span of the source (issue 15): every time given for this picture counts from `start`,
+   * and nothing past `end` is read.
+   */
+  range?: SourceRange | undefined;
+}
+
+/** Input options that make a picture's times count from a clip's start (none for a whole video). */
+export function rangeSeek(source: SourcePicture): string[] {
+  const r = source.range;
+  return r ? ['-ss', r.start.toFixed(6), '-t', (r.end - r.start).toFixed(6)] : [];
 }
 
 /** Height for `width` keeping the source's display aspect ratio. */
@@ -205,7 +217,7 @@ export async function renderFrames(options: RenderFramesOptions): Promise<void> 
       input: options.input,
       maxPixels: options.maxPixels,
       // Input-side seek: jump to the keyframe before, decode only up to the instant.
-      inputOptions: ['-ss', options.timeS.toFixed(3)],
+      inputOptions: ['-ss', (options.timeS + (options.source.range?.start ?? 0)).toFixed(3)],
       filterComplex: filters.join(';'),
       outputs: outputs.map((o, i) => ({
         target: tmp[i]!,
@@ -272,7 +284,12 @@ export async function renderPoster(options: RenderPosterOptions): Promise<Poster
     ];
     return renderTo(
       options,
-      [...(keyframesOnly ? ['-skip_frame', 'nokey'] : []), '-t', String(window)],
+      [
+        ...(options.source.range ? ['-ss', options.source.range.start.toFixed(6)] : []),
+        ...(keyframesOnly ? ['-skip_frame', 'nokey'] : []),
+        '-t',
+        String(window),
+      ],
       chain,
     );
   };

@@ -21,4 +21,16 @@ export default async function healthRoutes(app: FastifyInstance, ctx: AppContext
       .header('cache-control', 'no-store')
       .send(body);
   });
+
+  // For orchestrators: not ready while draining (SIGTERM) or when the database does not answer, so
+  // traffic goes elsewhere; /healthz stays the liveness check.
+  app.get('/readyz', async (_request, reply) => {
+    const draining = ctx.readiness.draining;
+    const database = draining ? null : await ctx.files.databaseOk();
+    const ready = !draining && database === true;
+    return reply
+      .status(ready ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send({ ready, draining, database });
+  });
 }

@@ -17,7 +17,7 @@ const createBody = {
       items: {
         type: 'object',
         additionalProperties: false,
-        properties: { resolutions, format: { type: 'string', enum: ['hls', 'mp4'] } },
+        properties: { resolutions, format: { type: 'string', enum: ['hls', 'mp4', 'm4a'] } },
       },
     },
     thumbnails: {
@@ -36,6 +36,8 @@ const createBody = {
     webhookUrl: { type: 'string', maxLength: 2048 },
     userData: { type: 'object' },
     protected: { type: 'boolean' },
+    // Ranges and positions are checked by the service (400 validation_failed, with the field's name).
+    watermark: { type: 'object' },
   },
 } as const;
 

@@ -108,11 +108,21 @@ export default async function uploadsRoutes(app: FastifyInstance, ctx: AppContex
     });
   };
 
+  /** What a PATCH wrote: its answer's offset past the one it started at (tus answers 204 with it). */
+  const countReceived = (request: FastifyRequest, response: Response): void => {
+    const from = Number(request.headers['upload-offset']);
+    const to = Number(response.headers.get('upload-offset'));
+    if (response.status === 204 && Number.isSafeInteger(from) && Number.isSafeInteger(to) && to > from) {
+      ctx.metrics.tusBytes.inc(to - from);
+    }
+  };
+
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     reply.hijack();
     origins.set(request.raw, `${request.protocol}://${request.host}`);
     try {
       const response = await tus.handleWeb(tusRequest(request.raw, reply.raw));
+      if (request.method === 'PATCH') countReceived(request, response);
       const reserved = reservedIds.get(request.raw);
       if (reserved && response.status !== 201) await ctx.quotas.releaseUpload(reserved);
       if (request.method === 'DELETE' && response.status === 204) {

@@ -13,6 +13,14 @@ export interface VideoEvent {
   job?: JobRow;
 }
 
+/**
+ * The bus key of one file's events (link-ingest `progress`, and `probed` when its status changes),
+ * for `GET /v1/files/:fileId/events`. The slash keeps it apart from every video id (ids are
+ * lowercase alphanumerics), so a video's listeners never hear a file's events; `PgEventBus` carries
+ * them across nodes like any other.
+ */
+export const fileEventKey = (fileId: string): string => `file/${fileId}`;
+
 /** Not an id we mint (ids are lowercase alphanumerics), so no video's listeners ever hear it. */
 const FILE_PROBED = 'file:probed';
 
@@ -27,7 +35,7 @@ export interface VideoEventBus {
   on(videoId: string, listener: (event: VideoEvent) => void): () => void;
   /** Events this process emitted, synchronously within `emit`. */
   onEmitted(listener: (event: VideoEvent) => void): () => void;
-  /** A file's probe ended (`ready` or `rejected`) in this process; files have no SSE stream. */
+  /** A file reached `ready` or `rejected` in this process (for webhooks; the file stream listens to `probed`). */
   emitFileProbed(fileId: string): void;
   onFileProbed(listener: (fileId: string) => void): () => void;
 }
@@ -51,7 +59,7 @@ export class EventBus implements VideoEventBus {
     return () => this.#emitter.off(videoId, listener);
   }
 
-  /** A file's probe ended (`ready` or `rejected`); files have no SSE stream, webhooks listen here. */
+  /** A file reached `ready` or `rejected` in this process; webhooks listen here. */
   emitFileProbed(fileId: string): void {
     this.#emitter.emit(FILE_PROBED, fileId);
   }

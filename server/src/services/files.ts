@@ -1,4 +1,4 @@
-import type { FileRecord, Page, RejectCode } from '@vodkit/api';
+import type { FileKind, FileRecord, MediaMetadata, Page, RejectCode } from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { FileRow, FilesRepository, JobsRepository } from '../db/repositories.ts';
@@ -10,7 +10,7 @@ import type { LocalStorage } from '../storage/local.ts';
 import { LocalOutputs, type VideoOutputs } from '../storage/outputs.ts';
 import { isCompleteUpload, LocalUploadsStore, type UploadsStore } from '../storage/uploads-store.ts';
 import type { Principal } from './auth.ts';
-import type { VideoEventBus } from './events.ts';
+import { fileEventKey, type VideoEventBus } from './events.ts';
 
 export interface FileServiceDeps {
   config: Config;
@@ -165,11 +165,29 @@ export class FileService {
     return row;
   }
 
+  /**
+   * A file reached `ready` or `rejected` (probe, or a link ingest that failed): the webhooks (in this
+   * process) and the file's event stream (on every node) hear of it.
+   */
+  fileSettled(fileId: string): void {
+    this.deps.events.emitFileProbed(fileId);
+    this.fileChanged(fileId);
+  }
+
+  /** The file's status changed: its event stream reads and sends the new record. */
+  fileChanged(fileId: string): void {
+    try {
+      this.deps.events.emit({ type: 'probed', videoId: fileEventKey(fileId), data: { fileId } });
+    } catch (err) {
+      this.deps.log.error({ err, fileId }, 'files: could not emit a file event');
+    }
+  }
+
   #probe(fileId: string): Promise<void> {
     const running = this.#probing.get(fileId);
     if (running) return running;
     const job = this.#probeOnce(fileId)
-      .then(() => this.deps.events.emitFileProbed(fileId))
+      .then(() => this.fileSettled(fileId))
       .finally(() => this.#probing.delete(fileId));
     this.#probing.set(fileId, job);
     return job;
@@ -227,6 +245,15 @@ function judge(result: ProbeResult, config: Config): { code: RejectCode; message
   if (!names.some((n) => (DEMUXER_ALLOWLIST as readonly string[]).includes(n))) {
     return { code: 'unsupported_container', message: `the container "${m.container}" is not accepted` };
   }
+  if (m.image) {
+    // A still image (a watermark's logo): only its size is judged.
+    return m.image.width * m.image.height > config.maxPixels
+      ? {
+          code: 'too_many_pixels',
+          message: `${m.image.width}×${m.image.height} is more than the ${config.maxPixels} pixels accepted`,
+        }
+      : null;
+  }
   if (!m.video && !m.audio) {
     return { code: 'no_media_streams', message: 'the file has neither a video nor an audio stream' };
   }
@@ -255,7 +282,7 @@ function judge(result: ProbeResult, config: Config): { code: RejectCode; message
 }
 
 /** The public shape: field by field, so nothing private (the owner's key) can slip out. */
-function toRecord(row: FileRow): FileRecord {
+export function toRecord(row: FileRow): FileRecord {
   return {
     fileId: row.fileId,
     filename: row.filename,
@@ -263,10 +290,19 @@ function toRecord(row: FileRow): FileRecord {
     title: row.title,
     size: row.size,
     status: row.status,
+    kind: kindOf(row.metadata),
     metadata: row.metadata,
     reason: row.reason,
     probeMs: row.probeMs,
+    progress: row.progress,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+}
+
+/** What the probe found: an image, a video (with or without audio), audio alone; null before it said. */
+function kindOf(m: MediaMetadata | null): FileKind | null {
+  if (m?.image) return 'image';
+  if (m?.video) return 'video';
+  return m?.audio ? 'audio' : null;
 }

@@ -6,6 +6,7 @@ import {
   type ThumbnailRequest,
 } from '@vodkit/api';
 import { ApiError } from '../errors.ts';
+import { validateWatermark } from './watermarks.ts';
 
 /*
  * What a job request may say, beyond the JSON shape the route's schema checks (routes/jobs.ts):
@@ -57,10 +58,15 @@ export function validateRequest(body: unknown): CreateJobRequest {
     }
     out.presets = body.presets.map((p, i): EncodePreset => {
       if (!isObject(p)) invalid(`presets[${i}] must be an object`);
-      if (p.format !== undefined && p.format !== 'hls' && p.format !== 'mp4') {
-        invalid(`presets[${i}].format must be "hls" or "mp4"`);
+      if (p.format !== undefined && p.format !== 'hls' && p.format !== 'mp4' && p.format !== 'm4a') {
+        invalid(`presets[${i}].format must be "hls", "mp4" or "m4a"`);
       }
       const resolutions = validateResolutions(p.resolutions, `presets[${i}].resolutions`);
+      if (p.format === 'm4a') {
+        // The audio is not cut in rungs: one file of the default track.
+        if (resolutions) invalid(`presets[${i}]: an "m4a" preset takes no resolutions`);
+        return { format: 'm4a' };
+      }
       return { format: p.format === 'mp4' ? 'mp4' : 'hls', ...(resolutions ? { resolutions } : {}) };
     });
   }
@@ -117,6 +123,8 @@ export function validateRequest(body: unknown): CreateJobRequest {
     }
     out.userData = body.userData;
   }
+
+  if (body.watermark !== undefined) out.watermark = validateWatermark(body.watermark);
 
   if (body.protected !== undefined) {
     if (typeof body.protected !== 'boolean') invalid('"protected" must be true or false');

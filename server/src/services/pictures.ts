@@ -135,15 +135,23 @@ export function snapTimeMs(timeS: number, durationS: number): number {
 /** `<ms>-<width>.<format>`: the name of an on-demand render in a video's cache folder. */
 const CACHED_RENDER = /^(\d+)-(\d+)\.(jpg|webp)$/;
 
-const sourceOf = (metadata: MediaMetadata | null | undefined): SourcePicture | null =>
+/** The picture source of a job's video: a clip's pictures count from its start (issue 15). */
+const sourceOf = (metadata: MediaMetadata | null | undefined, job: JobRow): SourcePicture | null =>
   metadata?.video
     ? {
         width: metadata.video.width,
         height: metadata.video.height,
         hdr: metadata.video.hdr,
         interlaced: isInterlaced(metadata.video),
+        range: job.request.sourceRange,
       }
     : null;
+
+/** The length of a job's video: a clip's span, else the source's. */
+const durationOf = (metadata: MediaMetadata, job: JobRow): number => {
+  const r = job.request.sourceRange;
+  return r ? r.end - r.start : metadata.duration;
+};
 
 /**
  * Pictures of a video, each from its own small ffmpeg reading the SOURCE (never the HLS encode):
@@ -264,7 +272,8 @@ export class PictureService {
     const { storage, files, config, log } = this.deps;
     const metadata = (await files.get(job.fileId))?.metadata;
     if (!metadata) return;
-    const source = sourceOf(metadata);
+    const source = sourceOf(metadata, job);
+    const duration = durationOf(metadata, job);
     const input = this.deps.uploads
       ? await this.deps.uploads.source(job.fileId)
       : storage.uploadPath(job.fileId);
@@ -312,7 +321,7 @@ export class PictureService {
         await renderPoster({
           ...common,
           source,
-          durationS: metadata.duration,
+          durationS: duration,
           file: path.join(outDir, JOB_POSTER),
           width,
           height: heightFor(source, width),
@@ -323,7 +332,7 @@ export class PictureService {
     }
     posterDone();
 
-    const plan = planStoryboard(metadata.duration, source);
+    const plan = planStoryboard(duration, source);
     if (manifest.storyboard) {
       // made by an earlier attempt
     } else if (plan && source) {
@@ -343,7 +352,7 @@ export class PictureService {
     for (const request of job.request.thumbnails ?? []) {
       const planned = planThumbnails(request, source);
       if (planned.every((t) => manifest.thumbnails.some((m) => m.file === t.file))) continue;
-      const timeS = Math.min(parseTimestamp(request.timestamp), Math.max(0, metadata.duration - 0.05));
+      const timeS = Math.min(parseTimestamp(request.timestamp), Math.max(0, duration - 0.05));
       const outputs = planned.map((t) => ({ ...t, file: path.join(outDir, t.file) }));
       const render = (at: number) => renderFrames({ ...common, source, timeS: at, outputs });
       const ok = await step(`thumbnail ${request.timestamp}`, async () => {
@@ -489,9 +498,9 @@ export class PictureService {
     const job = isValidId(videoId) ? await this.deps.jobs.getByVideo(videoId) : undefined;
     if (!job || FINAL.has(job.status)) throw new ApiError('not_found', `no video ${videoId}`);
     const metadata = (await this.deps.files.get(job.fileId))?.metadata;
-    const source = sourceOf(metadata);
+    const source = sourceOf(metadata, job);
     if (!metadata || !source) throw new ApiError('not_found', `video ${videoId} has no picture`);
-    const duration = metadata.duration;
+    const duration = durationOf(metadata, job);
     const time = request.time ?? duration / 2;
     if (!Number.isFinite(time) || time < 0 || time > duration) {
       throw new ApiError(

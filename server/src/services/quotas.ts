@@ -68,11 +68,17 @@ export class QuotaService {
     await this.deps.openUploads.release(fileId);
   }
 
-  /** At boot: reservations whose upload finished (a file record) or is gone from the store. */
+  /**
+   * At boot: reservations whose upload finished (a file record) or is gone from the store; a link
+   * ingest's stays while its file is `downloading`.
+   */
   async reconcile(): Promise<number> {
     let released = 0;
     for (const fileId of await this.deps.openUploads.ids()) {
-      if ((await this.deps.files.has(fileId)) || !(await this.deps.uploads.info(fileId))) {
+      const file = await this.deps.files.get(fileId);
+      // A link ingest holds its reservation while it downloads (on this node or another).
+      if (file?.status === 'downloading') continue;
+      if (file || !(await this.deps.uploads.info(fileId))) {
         await this.deps.openUploads.release(fileId);
         released++;
       }

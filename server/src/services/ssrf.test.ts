@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkWebhookUrl, isForbiddenAddress } from './ssrf.ts';
+import { checkWebhookUrl, ingestRefuses, isForbiddenAddress, isMetadataAddress } from './ssrf.ts';
 
 describe('isForbiddenAddress', () => {
   it.each([
@@ -76,5 +76,37 @@ describe('checkWebhookUrl', () => {
 
   it('accepts a public literal address', async () => {
     expect(await checkWebhookUrl('https://8.8.8.8/hook', false)).toMatchObject({ ok: true });
+  });
+});
+
+describe('ingestRefuses (link ingest)', () => {
+  it.each([
+    '169.254.169.254',
+    '169.254.170.2',
+    '100.100.100.200',
+    'fd00:ec2::254',
+    'FD00:EC2:0:0:0:0:0:254',
+    '::ffff:169.254.169.254',
+    '::ffff:a9fe:a9fe',
+    '2002:a9fe:a9fe::', // 6to4
+    '64:ff9b::a9fe:a9fe', // NAT64
+    '64:ff9b::169.254.169.254',
+    'not an ip',
+  ])('refuses the metadata address %s even with VOD_INGEST_ALLOW_PRIVATE', (ip) => {
+    expect(isMetadataAddress(ip)).toBe(true);
+    expect(ingestRefuses(ip, true)).toBe(true);
+    expect(ingestRefuses(ip, false)).toBe(true);
+  });
+
+  it.each(['127.0.0.1', '10.0.0.1', '::1', 'fd12::1', '100.64.0.1', '169.254.1.1'])(
+    'refuses %s as webhooks do, and allows it with VOD_INGEST_ALLOW_PRIVATE',
+    (ip) => {
+      expect(ingestRefuses(ip, false)).toBe(true);
+      expect(ingestRefuses(ip, true)).toBe(false);
+    },
+  );
+
+  it.each(['8.8.8.8', '2606:4700:4700::1111'])('allows the public address %s', (ip) => {
+    expect(ingestRefuses(ip, false)).toBe(false);
   });
 });

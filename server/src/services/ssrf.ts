@@ -79,7 +79,43 @@ export function isForbiddenAddress(ip: string): boolean {
   return FORBIDDEN.check(bare, 'ipv6');
 }
 
-/** An error a webhook URL or address is refused with; `code` is what the delivery log shows. */
+/**
+ * Cloud metadata services: refused to link ingest even with `VOD_INGEST_ALLOW_PRIVATE=1` (a
+ * development machine on a cloud VM must not hand its instance credentials to whoever sends a URL).
+ * AWS/GCP/Azure 169.254.169.254, AWS ECS task metadata 169.254.170.2, Alibaba 100.100.100.200,
+ * AWS's IPv6 fd00:ec2::254; judged also through IPv4-mapped, -compatible, 6to4 and NAT64 forms.
+ */
+const METADATA_V4 = new Set(['169.254.169.254', '169.254.170.2', '100.100.100.200']);
+
+export function isMetadataAddress(ip: string): boolean {
+  const bare = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const family = net.isIP(bare);
+  if (family === 4) return METADATA_V4.has(bare);
+  if (family !== 6) return true;
+  const words = ipv6Words(bare);
+  if (!words) return true;
+  const v4 = embeddedIpv4(words) ?? nat64Ipv4(words);
+  if (v4 !== null) return METADATA_V4.has(v4);
+  // fd00:ec2::254
+  return words.join(':') === [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254].join(':');
+}
+
+/** The IPv4 address behind the well-known NAT64 prefix 64:ff9b::/96. */
+function nat64Ipv4(words: number[]): string | null {
+  if (words[0] !== 0x64 || words[1] !== 0xff9b || !words.slice(2, 6).every((w) => w === 0)) return null;
+  const [hi, lo] = [words[6]!, words[7]!];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/**
+ * The rule link ingest connects by: webhooks' rule (`isForbiddenAddress`), lifted by
+ * `VOD_INGEST_ALLOW_PRIVATE` except for metadata addresses, which stay refused.
+ */
+export function ingestRefuses(ip: string, allowPrivate: boolean): boolean {
+  return isMetadataAddress(ip) || (!allowPrivate && isForbiddenAddress(ip));
+}
+
+/** An error a URL or address is refused with; `code` is what the delivery log shows. */
 export class ForbiddenAddressError extends Error {
   override readonly name = 'ForbiddenAddressError';
   readonly code = 'EWEBHOOKFORBIDDEN';
@@ -91,27 +127,35 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
+export type GuardedLookup = (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => void;
+
 /**
  * A `lookup` for http(s).request: resolves like `dns.lookup` and refuses the connection when any
- * address is forbidden, so the address checked is the address connected to (no second resolution
- * an attacker's DNS could answer differently). Literal IPs never reach a lookup: check them first.
+ * address is refused by `refuses`, so the address checked is the address connected to (no second
+ * resolution an attacker's DNS could answer differently). Literal IPs never reach a lookup: check
+ * them first.
  */
-export function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, []);
-    const bad = addresses.find((a) => isForbiddenAddress(a.address));
-    if (bad || addresses.length === 0) {
-      return callback(
-        new ForbiddenAddressError(
-          `${hostname} resolves to ${bad?.address ?? 'nothing'}, which webhooks may not reach`,
-        ),
-        [],
-      );
-    }
-    if (options.all) return callback(null, addresses);
-    return callback(null, addresses[0]!.address, addresses[0]!.family);
-  });
+export function lookupRefusing(refuses: (ip: string) => boolean, who: string): GuardedLookup {
+  return (hostname, options, callback) => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      const bad = addresses.find((a) => refuses(a.address));
+      if (bad || addresses.length === 0) {
+        return callback(
+          new ForbiddenAddressError(
+            `${hostname} resolves to ${bad?.address ?? 'nothing'}, which ${who} may not reach`,
+          ),
+          [],
+        );
+      }
+      if (options.all) return callback(null, addresses);
+      return callback(null, addresses[0]!.address, addresses[0]!.family);
+    });
+  };
 }
+
+/** Webhook deliveries' lookup (see `lookupRefusing`). */
+export const guardedLookup: GuardedLookup = lookupRefusing(isForbiddenAddress, 'webhooks');
 
 /** How long registration waits for DNS before accepting a name it cannot judge yet. */
 const REGISTRATION_DNS_TIMEOUT_MS = 2000;

@@ -24,7 +24,12 @@ export function playbackUrls(publicUrl: string, videoId: string): PlaybackUrls {
 
 /** Stored downloads carry paths relative to the video folder; the API shows full URLs. */
 export function downloadUrls(publicUrl: string, videoId: string, downloads: readonly Download[]): Download[] {
-  return downloads.map((d) => ({ ...d, url: `${publicUrl}/stream/${videoId}/${d.url}` }));
+  // Rows from before `format` existed hold MP4s only.
+  return downloads.map((d) => ({
+    ...d,
+    format: d.format ?? 'mp4',
+    url: `${publicUrl}/stream/${videoId}/${d.url}`,
+  }));
 }
 
 /** A video with how far its encode is: the first event of the SSE stream. */
@@ -84,9 +89,10 @@ export class VideoService {
       fileId: job.fileId,
       jobId: job.jobId,
       status: job.status,
-      title: file?.title ?? file?.filename ?? null,
-      // What the encode really produced once known; the probe's (header) figure until then.
-      duration: job.outputDuration ?? file?.metadata?.duration ?? null,
+      // A clip's own title, else the file's.
+      title: job.request.title ?? file?.title ?? file?.filename ?? null,
+      // What the encode really produced once known; until then a clip's span, else the probe's (header) figure.
+      duration: job.outputDuration ?? clipLength(job) ?? file?.metadata?.duration ?? null,
       width: top?.width ?? null,
       height: top?.height ?? null,
       projection: file?.metadata?.video?.projection ?? 'flat',
@@ -95,7 +101,13 @@ export class VideoService {
       playback: job.playable ? playbackUrls(this.deps.config.publicUrl, job.videoId) : null,
       ...((await this.deps.pictures?.describe(job.videoId)) ?? { storyboard: null, thumbnails: [] }),
       downloads: downloadUrls(this.deps.config.publicUrl, job.videoId, job.downloads),
+      sourceRange: job.request.sourceRange ?? null,
       createdAt: job.createdAt,
     };
   }
 }
+
+const clipLength = (job: JobRow): number | null => {
+  const r = job.request.sourceRange;
+  return r ? Math.round((r.end - r.start) * 1000) / 1000 : null;
+};

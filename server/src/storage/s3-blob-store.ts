@@ -173,6 +173,29 @@ export class S3BlobStore implements BlobStore {
     await piped;
   }
 
+  /**
+   * A stream whose length nobody announced (a link ingest's download), up to `maxBytes`: lib-storage's
+   * `Upload` buffers one part at a time (`PART_QUEUE` in flight), sends a body shorter than one part
+   * as a single PutObject, and aborts the multipart upload when the body fails. Parts are sized so
+   * that `maxBytes` fits S3's 10,000 parts. The caller bounds the body to `maxBytes`.
+   */
+  async putStreamUpTo(key: string, body: Readable, maxBytes: number, contentType?: string): Promise<void> {
+    assertKey(key);
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ...(contentType ? { ContentType: contentType } : {}),
+      },
+      partSize: Math.max(this.#partBytes, Math.ceil(maxBytes / (MAX_PARTS - 1))),
+      queueSize: PART_QUEUE,
+      leavePartsOnError: false,
+    });
+    await upload.done();
+  }
+
   async get(key: string, range?: ByteRange): Promise<BlobBody | null> {
     assertKey(key);
     if (

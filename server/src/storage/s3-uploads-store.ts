@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
@@ -175,6 +176,12 @@ export class S3UploadsStore implements UploadsStore {
   async source(id: string): Promise<SourceInput> {
     if (!isValidId(id)) throw new Error(`invalid upload id "${id}"`);
     return SignedSourceUrl.presigned(await this.#s3.presignGet(id, this.#urlSeconds));
+  }
+
+  /** The object `<id>` at the bucket's root, as a finished tus upload's, through lib-storage's multipart. */
+  async putSource(id: string, body: Readable, maxBytes: number): Promise<void> {
+    if (!isValidId(id)) throw new Error(`invalid upload id "${id}"`);
+    await this.#s3.putStreamUpTo(id, body, maxBytes);
   }
 
   async close(): Promise<void> {

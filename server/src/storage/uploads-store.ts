@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { MemoryLocker } from '@tus/server';
 import { type DataStore, ERRORS, type Locker, type Upload } from '@tus/utils';
@@ -46,6 +48,13 @@ export interface UploadsStore {
    * the encode timeout (a worker may read it for that long).
    */
   source(id: string): Promise<SourceInput>;
+  /**
+   * Writes a source from a stream of unannounced length (link ingest) where a finished upload's
+   * bytes are, so `source`, `remove` and the probe work unchanged. Streamed: on S3 a multipart upload
+   * sized for `maxBytes`, never the whole body in memory. When the body fails, nothing is left.
+   * No tus bookkeeping is written, so tus never offers the id for resuming.
+   */
+  putSource(id: string, body: Readable, maxBytes: number): Promise<void>;
   /** Releases the locker's connections and the S3 client. */
   close(): Promise<void>;
 }
@@ -166,6 +175,16 @@ export class LocalUploadsStore implements UploadsStore {
 
   async source(id: string): Promise<SourceInput> {
     return this.#path(id);
+  }
+
+  async putSource(id: string, body: Readable, _maxBytes: number): Promise<void> {
+    const file = this.#path(id);
+    try {
+      await pipeline(body, fs.createWriteStream(file, { flags: 'wx' }));
+    } catch (err) {
+      await fs.promises.rm(file, { force: true });
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

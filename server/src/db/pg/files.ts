@@ -2,7 +2,7 @@ import type { FileStatus, MediaMetadata } from '@vodkit/api';
 import type pg from 'pg';
 import type { FileRow, NewFile } from '../files.ts';
 import type { FilesRepository, Page } from '../repositories.ts';
-import { iso, NOW, num } from './sql.ts';
+import { iso, NOW, NOW_MS, num } from './sql.ts';
 
 interface Row {
   file_id: string;
@@ -18,6 +18,8 @@ interface Row {
   probe_ms: number | null;
   created_at: Date;
   updated_at: Date;
+  progress_bytes: string | null;
+  progress_total: string | null;
 }
 
 const toFile = (r: Row): FileRow => ({
@@ -31,12 +33,14 @@ const toFile = (r: Row): FileRow => ({
   metadata: r.metadata,
   reason: r.reason_code ? { code: r.reason_code, message: r.reason_message ?? '' } : null,
   probeMs: num(r.probe_ms),
+  progress:
+    r.progress_bytes === null ? null : { bytes: Number(r.progress_bytes), total: num(r.progress_total) },
   createdAt: iso(r.created_at)!,
   updatedAt: iso(r.updated_at)!,
 });
 
 const COLUMNS = `file_id, api_key, filename, filetype, title, size, status, metadata, reason_code, reason_message,
-  probe_ms, created_at, updated_at`;
+  probe_ms, created_at, updated_at, progress_bytes, progress_total`;
 
 /** Uploaded files on PostgreSQL: the same rows and rules as the SQLite `FilesRepo`. */
 export class PgFilesRepository implements FilesRepository {
@@ -49,6 +53,57 @@ export class PgFilesRepository implements FilesRepository {
        ON CONFLICT (file_id) DO NOTHING`,
       [file.fileId, file.apiKey, file.filename, file.filetype, file.title, file.size],
     );
+  }
+
+  async insertDownloading(file: NewFile, leaseMs: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO files (file_id, api_key, filename, filetype, title, size, status, created_at, updated_at,
+         progress_bytes, progress_total, lease_until)
+       VALUES ($1, $2, $3, $4, $5, $6, 'downloading', ${NOW}, ${NOW}, 0, NULL, ${NOW_MS} + $7)`,
+      [file.fileId, file.apiKey, file.filename, file.filetype, file.title, file.size, leaseMs],
+    );
+  }
+
+  async updateDownload(
+    fileId: string,
+    bytes: number,
+    total: number | null,
+    leaseMs: number,
+  ): Promise<boolean> {
+    const res = await this.pool.query(
+      `UPDATE files SET progress_bytes = $2, progress_total = $3, lease_until = ${NOW_MS} + $4, updated_at = ${NOW}
+       WHERE file_id = $1 AND status = 'downloading'`,
+      [fileId, bytes, total, leaseMs],
+    );
+    return res.rowCount === 1;
+  }
+
+  async finishDownload(fileId: string, size: number): Promise<boolean> {
+    const res = await this.pool.query(
+      `UPDATE files SET status = 'probing', size = $2, progress_bytes = $2, progress_total = $2, lease_until = NULL,
+         updated_at = ${NOW} WHERE file_id = $1 AND status = 'downloading'`,
+      [fileId, size],
+    );
+    return res.rowCount === 1;
+  }
+
+  async rejectDownload(fileId: string, code: string, message: string): Promise<boolean> {
+    const res = await this.pool.query(
+      `UPDATE files SET status = 'rejected', reason_code = $2, reason_message = $3, lease_until = NULL,
+         updated_at = ${NOW} WHERE file_id = $1 AND status = 'downloading'`,
+      [fileId, code, message],
+    );
+    return res.rowCount === 1;
+  }
+
+  async expireDownloads(code: string, message: string, atMs?: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ file_id: string }>(
+      `UPDATE files SET status = 'rejected', reason_code = $1, reason_message = $2, lease_until = NULL,
+         updated_at = ${NOW} WHERE status = 'downloading' AND lease_until < coalesce($3::bigint, ${NOW_MS})
+       RETURNING file_id`,
+      [code, message, atMs ?? null],
+    );
+    return rows.map((r) => r.file_id);
   }
 
   async markReady(fileId: string, metadata: MediaMetadata, probeMs: number): Promise<void> {

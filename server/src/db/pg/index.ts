@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Repositories } from '../repositories.ts';
+import { PgAnalyticsRepository } from './analytics.ts';
 import { PgFilesRepository } from './files.ts';
 import { PgJobsRepository } from './jobs.ts';
 import { PgKeysRepository, sealApiSecrets } from './keys.ts';
@@ -53,6 +54,7 @@ export async function openPgRepositories(opts: {
     tracks: new PgTracksRepository(pool),
     openUploads: new PgOpenUploadsRepository(pool),
     webhooks: new PgWebhooksRepository(pool, opts.secretKey),
+    analytics: new PgAnalyticsRepository(pool),
     close: () => pool.end(),
   };
 }

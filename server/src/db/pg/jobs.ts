@@ -1,6 +1,6 @@
-import type { CreateJobRequest, Download, JobStatus, Rendition } from '@vodkit/api';
+import type { Download, JobStatus, Rendition } from '@vodkit/api';
 import type pg from 'pg';
-import type { FinalStatus, JobRow, NewJob } from '../jobs.ts';
+import type { FinalStatus, JobRequest, JobRow, NewJob } from '../jobs.ts';
 import type { JobsRepository, Page } from '../repositories.ts';
 import { PgListener } from './listen.ts';
 import { inTransaction, iso, lockFor, NOW, NOW_MS, num } from './sql.ts';
@@ -15,7 +15,7 @@ interface Row {
   api_key: string;
   status: JobStatus;
   progress: number;
-  request: CreateJobRequest;
+  request: JobRequest;
   renditions: Rendition[];
   playable: boolean;
   protected: boolean;
@@ -289,6 +289,13 @@ export class PgJobsRepository implements JobsRepository {
       [apiKey, beforeIso],
     );
     return rows.map((r) => r.job_id);
+  }
+
+  async countByStatus(): Promise<Partial<Record<JobStatus, number>>> {
+    const { rows } = await this.pool.query<{ status: JobStatus; n: string }>(
+      'SELECT status, count(*) AS n FROM jobs GROUP BY status',
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   async activeCountForKey(apiKey: string): Promise<number> {

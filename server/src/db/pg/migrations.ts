@@ -178,6 +178,71 @@ export const PG_MIGRATIONS: string[] = [
   );
   CREATE INDEX open_uploads_by_key ON open_uploads (api_key);
   `,
+  `
+  -- Link ingest: a file may be 'downloading', with its progress and the lease its downloader renews
+  -- (epoch ms; a lease run out means the node died).
+  ALTER TABLE files DROP CONSTRAINT files_status_check;
+  ALTER TABLE files ADD CONSTRAINT files_status_check
+    CHECK (status IN ('downloading', 'probing', 'ready', 'rejected'));
+  ALTER TABLE files ADD COLUMN progress_bytes BIGINT;
+  ALTER TABLE files ADD COLUMN progress_total BIGINT;
+  ALTER TABLE files ADD COLUMN lease_until BIGINT;
+  CREATE INDEX files_downloading ON files (lease_until) WHERE status = 'downloading';
+  `,
+  `
+  -- Viewer analytics (issue 16): live sessions (the raw level, rolled up once idle), hourly sums per
+  -- video, the visitor hashes per video and hour (unique viewers), and the daily salt of those hashes.
+  -- The same tables as SQLite's. Times are epoch milliseconds (BIGINT); no address is stored anywhere.
+  CREATE TABLE analytics_sessions (
+    video_id       TEXT NOT NULL,
+    session_id     TEXT NOT NULL,
+    api_key        TEXT NOT NULL,
+    visitor        TEXT NOT NULL,
+    hour           BIGINT NOT NULL,
+    first_ms       BIGINT NOT NULL,
+    last_ms        BIGINT NOT NULL,
+    viewed         INTEGER NOT NULL DEFAULT 0,
+    watch_s        DOUBLE PRECISION NOT NULL DEFAULT 0,
+    startup_ms     DOUBLE PRECISION,
+    rebuffer_count INTEGER NOT NULL DEFAULT 0,
+    rebuffer_s     DOUBLE PRECISION NOT NULL DEFAULT 0,
+    errored        INTEGER NOT NULL DEFAULT 0,
+    error_code     TEXT,
+    switches       INTEGER NOT NULL DEFAULT 0,
+    max_height     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (video_id, session_id)
+  );
+  CREATE INDEX analytics_sessions_idle ON analytics_sessions (last_ms);
+  CREATE INDEX analytics_sessions_by_video ON analytics_sessions (video_id, hour);
+  CREATE INDEX analytics_sessions_by_key ON analytics_sessions (api_key, hour);
+  CREATE TABLE analytics_hourly (
+    video_id       TEXT NOT NULL,
+    hour           BIGINT NOT NULL,
+    api_key        TEXT NOT NULL,
+    views          INTEGER NOT NULL DEFAULT 0,
+    watch_s        DOUBLE PRECISION NOT NULL DEFAULT 0,
+    rebuffer_count INTEGER NOT NULL DEFAULT 0,
+    rebuffer_s     DOUBLE PRECISION NOT NULL DEFAULT 0,
+    errors         INTEGER NOT NULL DEFAULT 0,
+    s0 INTEGER NOT NULL DEFAULT 0, s1 INTEGER NOT NULL DEFAULT 0, s2 INTEGER NOT NULL DEFAULT 0, s3 INTEGER NOT NULL DEFAULT 0, s4 INTEGER NOT NULL DEFAULT 0, s5 INTEGER NOT NULL DEFAULT 0, s6 INTEGER NOT NULL DEFAULT 0, s7 INTEGER NOT NULL DEFAULT 0, s8 INTEGER NOT NULL DEFAULT 0, s9 INTEGER NOT NULL DEFAULT 0, s10 INTEGER NOT NULL DEFAULT 0, s11 INTEGER NOT NULL DEFAULT 0, s12 INTEGER NOT NULL DEFAULT 0, s13 INTEGER NOT NULL DEFAULT 0, s14 INTEGER NOT NULL DEFAULT 0, s15 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (video_id, hour)
+  );
+  CREATE INDEX analytics_hourly_by_key ON analytics_hourly (api_key, hour);
+  CREATE INDEX analytics_hourly_by_hour ON analytics_hourly (hour);
+  CREATE TABLE analytics_visitors (
+    video_id TEXT NOT NULL,
+    hour     BIGINT NOT NULL,
+    visitor  TEXT NOT NULL,
+    api_key  TEXT NOT NULL,
+    PRIMARY KEY (video_id, hour, visitor)
+  );
+  CREATE INDEX analytics_visitors_by_key ON analytics_visitors (api_key, hour);
+  CREATE INDEX analytics_visitors_by_hour ON analytics_visitors (hour);
+  CREATE TABLE analytics_salts (
+    day  TEXT PRIMARY KEY,
+    salt TEXT NOT NULL
+  );
+  `,
 ];
 
 /**

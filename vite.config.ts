@@ -137,6 +137,8 @@ export default defineConfig(({ mode }) =>
               embed: path.join(here, 'demo/embed.html'),
               player: path.join(here, 'demo/player.html'),
               uploader: path.join(here, 'demo/uploader.html'),
+              // The operator's dashboard at /studio: its own entry, so no other page loads any of it.
+              studio: path.join(here, 'demo/studio.html'),
               // Drop-in element bundles for other sites: <script type="module" src="…/sdk/vodkit-player.js">.
               'sdk/vodkit-player': path.join(here, 'packages/player/src/index.ts'),
               'sdk/vodkit-uploader': path.join(here, 'packages/uploader/src/index.ts'),
@@ -153,7 +155,7 @@ export default defineConfig(({ mode }) =>
         },
         server: {
           proxy: Object.fromEntries(
-            ['/v1', '/stream', '/embed', '/healthz', '/oembed', '/demo-app'].map((p) => [
+            ['/v1', '/stream', '/embed', '/healthz', '/oembed', '/demo-app', '/studio/api'].map((p) => [
               p,
               { target: apiTarget },
             ]),

@@ -24,7 +24,7 @@ export function metadataRows(file: FileRecord): [string, string][] {
   if (!m) return [];
   const rows: [string, string][] = [
     ['File', file.filename ?? file.fileId],
-    ['Container', m.container],
+    ['Container', containerName(m.container, file.filename)],
     ['Duration', formatDuration(m.duration)],
     ['Size', formatBytes(m.size)],
   ];
@@ -39,4 +39,35 @@ export function metadataRows(file: FileRecord): [string, string][] {
   }
   if (m.audio) rows.push(['Audio', `${m.audio.codec}, ${m.audio.channels} ch, ${m.audio.sampleRate} Hz`]);
   return rows;
+}
+
+/**
+ * ffprobe names demuxers, not formats: `mov,mp4,m4a,3gp,3g2,mj2` is one demuxer for all of those. The
+ * file's extension says which one it is; the demuxer's family name otherwise.
+ */
+export function containerName(container: string, filename: string | null): string {
+  const ext = /\.([a-z0-9]+)$/i.exec(filename ?? '')?.[1]?.toLowerCase();
+  const family = container.split(',');
+  const byExt: Record<string, string> = {
+    mov: 'QuickTime (MOV)',
+    m4v: 'MP4',
+    m4a: 'M4A',
+    '3gp': '3GP',
+    webm: 'WebM',
+    mkv: 'Matroska (MKV)',
+  };
+  if (ext && byExt[ext] && family.some((f) => ['mov', 'mp4', 'matroska', 'webm'].includes(f)))
+    return byExt[ext]!;
+  const names: Record<string, string> = {
+    mov: 'MP4',
+    matroska: 'Matroska (MKV)',
+    mpegts: 'MPEG-TS',
+    avi: 'AVI',
+    flv: 'FLV',
+    ogg: 'Ogg',
+    mp3: 'MP3',
+    wav: 'WAV',
+    mxf: 'MXF',
+  };
+  return names[family[0] ?? ''] ?? container;
 }

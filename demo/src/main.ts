@@ -1,6 +1,6 @@
 import '@vodkit/player';
 import '@vodkit/uploader';
-import { type EncoderJob, type FileRecord, VodkitClient } from '@vodkit/api';
+import { type EncoderJob, type FileRecord, responsiveIframe, VodkitClient } from '@vodkit/api';
 import { appToken } from './app-token.ts';
 import { metadataRows } from './format.ts';
 
@@ -80,9 +80,12 @@ function renderPlayer(job: EncoderJob): void {
   $('embed-tag').textContent =
     `<script type="module" src="${location.origin}/sdk/vodkit-player.js"></script>\n` +
     `<vod-player video-id="${job.videoId}" api-base="${location.origin}"></vod-player>`;
-  $('embed-iframe').textContent =
-    `<iframe src="${job.playback?.embed ?? `${location.origin}/embed/${job.videoId}`}" ` +
-    `width="640" height="360" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`;
+  // Responsive: the frame keeps the video's shape at any width (the top rendition's, else 16:9).
+  const top = job.renditions.at(-1);
+  $('embed-iframe').textContent = responsiveIframe(
+    job.playback?.embed ?? `${location.origin}/embed/${job.videoId}`,
+    { width: top?.width, height: top?.height },
+  );
 }
 
 /** The fields of a job that the video's server-sent events carry. */
@@ -131,6 +134,42 @@ async function followJob(job: EncoderJob): Promise<void> {
     job = await pollJob(job);
   if (job.status === 'failed' || job.status === 'cancelled')
     fail(`Encoding ${job.status}: ${job.error?.message ?? ''}`);
+  if (job.status === 'completed') await addChapters(job);
+}
+
+/**
+ * Chapters, as an app would set them (`PUT /v1/videos/:id/chapters`): here three at the video's thirds.
+ * The player then shows them (seek-bar marks, titles in the preview, the chapters menu, N/P keys).
+ */
+async function addChapters(job: EncoderJob): Promise<void> {
+  const video = await client.getVideo(job.videoId);
+  if (!video.duration || video.duration < 3) return;
+  const third = Math.floor((video.duration / 3) * 10) / 10;
+  const set = await client.setChapters(job.videoId, [
+    { start: 0, title: 'Opening' },
+    { start: third, title: 'Middle' },
+    { start: 2 * third, title: 'Ending' },
+  ]);
+  // The player read the (then empty) chapters file when it started: a new element reads them.
+  const player = $('player-slot').querySelector('vod-player') as
+    | (HTMLElement & { paused: boolean; currentTime: number })
+    | null;
+  if (set.url && player) {
+    const swap = () => {
+      const fresh = player.cloneNode() as HTMLElement;
+      // Someone who has watched is not started over; a player still waiting to autoplay still does.
+      if (player.currentTime > 0) fresh.removeAttribute('autoplay');
+      player.replaceWith(fresh);
+    };
+    // Never cut off a viewer: a playing player is swapped once it pauses or ends.
+    if (player.paused) swap();
+    else player.addEventListener('pause', swap, { once: true });
+  }
+  const note = $('chapters');
+  note.textContent = `Chapters (set with PUT /v1/videos/${job.videoId}/chapters): ${set.chapters
+    .map((c) => `${c.title} at ${c.start.toFixed(1)} s`)
+    .join(', ')}. Press N / P in the player for the next / previous chapter.`;
+  note.hidden = false;
 }
 
 async function pollJob(job: EncoderJob): Promise<EncoderJob> {

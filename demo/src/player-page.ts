@@ -67,7 +67,9 @@ function apply(src: string, flags: Record<(typeof OPTIONS)[number], boolean>): v
 function embedSnippet(src: string, flags: Record<(typeof OPTIONS)[number], boolean>): string {
   const attrs = OPTIONS.filter((name) => flags[name]).join(' ');
   const tag = `<vod-player src="${escapeAttr(src || 'https://…/master.m3u8')}"${attrs ? ` ${attrs}` : ''}></vod-player>`;
-  return `<script type="module">\n  import '@vodkit/player';\n</script>\n\n${tag}`;
+  // Works as pasted into any HTML page: the server's stand-alone module, not a bare package name
+  // (which only a bundler resolves).
+  return `<script type="module" src="${location.origin}/sdk/vodkit-player.js"></script>\n${tag}`;
 }
 
 function escapeAttr(value: string): string {

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import AxeBuilder from '@axe-core/playwright';
-import { expect, type Locator, type Page, test } from '@playwright/test';
+import { expect, type Locator, test } from '@playwright/test';
 import type { EncoderJob } from '@vodkit/api';
 import { clips, tempDir } from '../../server/test/fixtures.ts';
 import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
+import { expectNoSeriousViolations } from '../helpers/axe.ts';
 import { apiToken, baseUrl } from '../helpers/env.ts';
 import { createHlsFixture, type HlsFixture } from '../helpers/hls-fixture.ts';
 
@@ -40,24 +40,6 @@ test.afterAll(async () => {
   await fixture?.close();
 });
 
-async function expectNoSeriousViolations(page: Page, state: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  await test.info().attach(`axe: ${state}`, {
-    body: JSON.stringify(
-      results.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target) })),
-      null,
-      2,
-    ),
-    contentType: 'application/json',
-  });
-  expect(
-    serious.map(
-      (v) => `${state}: ${v.id} (${v.impact}) ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`,
-    ),
-  ).toEqual([]);
-}
-
 const currentTime = (player: Locator) =>
   player.evaluate((p: HTMLElement & { currentTime: number }) => p.currentTime);
 
@@ -65,6 +47,17 @@ test('the demo page', async ({ page }) => {
   await page.goto(`${baseUrl()}/`);
   await expect(page.locator('vod-uploader')).toBeVisible();
   await expectNoSeriousViolations(page, 'demo');
+});
+
+test('the uploader page: idle, then a row that is uploaded, with its event log', async ({ page }) => {
+  await page.goto(`${baseUrl()}/uploader.html`);
+  await expect(page.locator('vod-uploader')).toBeVisible();
+  await expectNoSeriousViolations(page, 'uploader page');
+  const clip = await clips.h264Aac(tempDir(), { duration: 1 });
+  await page.locator('vod-uploader input[type=file]').setInputFiles(clip);
+  await expect(page.locator('vod-uploader [part~=status]')).toHaveText('Uploaded', { timeout: 60_000 });
+  await expect(page.locator('#log li').first()).toBeVisible();
+  await expectNoSeriousViolations(page, 'uploader page with a row and events');
 });
 
 test('the player playground: idle, playing, menus, 360°, French, error', async ({ page }) => {

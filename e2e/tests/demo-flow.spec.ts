@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { clips, tempDir } from '../../server/test/fixtures.ts';
 import { baseUrl } from '../helpers/env.ts';
@@ -40,11 +41,22 @@ test('demo: upload → metadata → encode → play → embed', async ({ page, r
   expect(width / height).toBeCloseTo(16 / 9, 1);
   await expect(page.getByTestId('encode-status')).toHaveText('completed', { timeout: 90_000 });
 
+  // Every step shown (metadata, encode status, player, embed snippets): no serious axe finding.
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(
+    axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
+  ).toEqual([]);
+  await expect(page.getByTestId('metadata')).toContainText('MP4');
+
   const tag = await page.locator('#embed-tag').textContent();
   expect(tag).toContain('<vod-player video-id=');
   const iframe = (await page.locator('#embed-iframe').textContent()) ?? '';
   const embedUrl = /src="([^"]+)"/.exec(iframe)?.[1];
   expect(embedUrl).toContain('/embed/');
+
+  // Responsive: no fixed 640×360 box.
+  expect(iframe).toContain('aspect-ratio:640 / 360');
+  expect(iframe).not.toContain('width="640"');
 
   // The iframe page plays by itself, muted autoplay as embeds do.
   await page.goto(`${embedUrl}?autoplay=1`);
@@ -55,10 +67,16 @@ test('demo: upload → metadata → encode → play → embed', async ({ page, r
     })
     .toBeGreaterThan(0.5);
 
+  // A CMS given the embed URL finds the oEmbed endpoint in the page, and a title.
+  await expect(page).toHaveTitle('h264-aac.mp4');
+  const discovery = await page.locator('link[type="application/json+oembed"]').getAttribute('href');
+  expect(discovery).toBe(`${baseUrl()}/oembed?url=${encodeURIComponent(embedUrl!)}&format=json`);
+
   const oembed = await request.get(`${baseUrl()}/oembed?url=${encodeURIComponent(embedUrl!)}`);
   expect(oembed.ok()).toBe(true);
   const body = (await oembed.json()) as { type: string; html: string; width: number; height: number };
   expect(body.type).toBe('video');
   expect(body.html).toContain(embedUrl);
+  expect(body.html).toContain('aspect-ratio:640 / 360');
   expect(body.height).toBe(Math.round((body.width * 9) / 16));
 });

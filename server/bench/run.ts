@@ -11,7 +11,8 @@
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
  * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_PICTURES_RUNS (3), BENCH_ONLY (comma list of
- * boot,probe,upload,encode,pictures,uploadThroughput,stream,player,encodeMatrix,scale,beacons). scale: BENCH_SCALE_RUNS (2;
+ * boot,probe,upload,encode,pictures,uploadThroughput,stream,player,encodeMatrix,scale,beacons,chunks;
+ * chunks: see chunks.ts). scale: BENCH_SCALE_RUNS (2;
  * needs PostgreSQL and radosgw: scripts/services.sh). `pictures`: storyboard, on-demand thumbnail and poster render times.
  * uploadThroughput (tus vs bare @tus/server vs raw PUT): BENCH_UPLOAD_THROUGHPUT_RUNS (5),
  * BENCH_UPLOAD_THROUGHPUT_MIB (64). stream: BENCH_STREAM_ROUNDS (2), BENCH_STREAM_REQUESTS (per level;
@@ -28,6 +29,7 @@ import { makeClip, tempDir } from '../test/fixtures.ts';
 import { startServer, type TestServer } from '../test/server.ts';
 import { benchBeacons } from './beacons.ts';
 import { benchBoot } from './boot.ts';
+import { benchChunks } from './chunks.ts';
 import { benchEncode } from './encode.ts';
 import { benchEncodeMatrix } from './encode-matrix.ts';
 import { type ForeignCpu, foreignCpuMeter, machineInfo } from './machine.ts';
@@ -59,6 +61,7 @@ const SECTIONS = [
   'encodeMatrix',
   'scale',
   'beacons',
+  'chunks',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -189,6 +192,9 @@ async function main(): Promise<void> {
       }
     }
 
+    if (only.has('chunks')) {
+      result.chunks = await section('chunks', () => benchChunks(paths, scratch));
+    }
     if (only.has('uploadThroughput')) {
       // tus (one PATCH, 8 MB chunks) vs bare @tus/server vs a raw streaming PUT, each its own process.
       const mib = runs('BENCH_UPLOAD_THROUGHPUT_MIB', 64);

@@ -1,5 +1,6 @@
 import { expect, inject, it } from 'vitest';
 import { openPgRepositories } from '../src/db/pg/index.ts';
+import { PG_MIGRATIONS } from '../src/db/pg/migrations.ts';
 import { describeRepositoriesContract } from '../test/repositories-contract.ts';
 import { freshSchema as freshSchemaOf } from './schema.ts';
 
@@ -38,7 +39,7 @@ it('migrates once when several nodes start together, and every table is there', 
   const { rows } = await s.admin.query<{ version: number }>(
     `SELECT version FROM ${s.schema}.vodkit_migrations ORDER BY version`,
   );
-  expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+  expect(rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
   const tables = await s.admin.query<{ table_name: string }>(
     'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
     [s.schema],
@@ -49,9 +50,11 @@ it('migrates once when several nodes start together, and every table is there', 
     'analytics_sessions',
     'analytics_visitors',
     'api_keys',
+    'chapters',
     'files',
     'jobs',
     'open_uploads',
+    'studio_sessions',
     'tracks',
     'vodkit_migrations',
     'webhook_deliveries',

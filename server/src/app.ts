@@ -11,19 +11,23 @@ import {
 } from './http-limits.ts';
 import analyticsRoutes from './routes/analytics.ts';
 import { installAuth } from './routes/auth.ts';
+import chaptersRoutes from './routes/chapters.ts';
 import clipsRoutes from './routes/clips.ts';
 import demoRoutes from './routes/demo.ts';
 import filesRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
 import jobsRoutes from './routes/jobs.ts';
+import keysRoutes from './routes/keys.ts';
 import { installMetrics } from './routes/metrics.ts';
 import picturesRoutes from './routes/pictures.ts';
 import playbackRoutes from './routes/playback.ts';
 import siteRoutes from './routes/site.ts';
 import streamRoutes from './routes/stream.ts';
 import { installStreamGate } from './routes/stream-gate.ts';
+import studioRoutes from './routes/studio.ts';
 import tracksRoutes from './routes/tracks.ts';
 import uploadsRoutes from './routes/uploads.ts';
+import videoLibraryRoutes from './routes/video-library.ts';
 import videosRoutes from './routes/videos.ts';
 import webhooksRoutes from './routes/webhooks.ts';
 
@@ -137,7 +141,7 @@ async function registerAll(app: FastifyInstance, ctx: VodkitContext): Promise<vo
   // Before every route plugin, so each /stream route (ours and any added later) inherits the gate,
   // each route naming a permission is authenticated from its headers, and each body has a deadline.
   installStreamGate(app, ctx);
-  installAuth(app, ctx.auth);
+  installAuth(app, ctx.auth, { service: ctx.studio, config });
   installBodyDeadline(app, config.bodyTimeoutMs);
   installMetrics(app, ctx);
   await app.register(healthRoutes, ctx);
@@ -145,9 +149,13 @@ async function registerAll(app: FastifyInstance, ctx: VodkitContext): Promise<vo
   await app.register(filesRoutes, ctx);
   await app.register(jobsRoutes, ctx);
   await app.register(videosRoutes, ctx);
+  await app.register(videoLibraryRoutes, ctx);
+  await app.register(keysRoutes, ctx);
+  await app.register(studioRoutes, ctx);
   await app.register(clipsRoutes, ctx);
   await app.register(webhooksRoutes, ctx);
   await app.register(tracksRoutes, ctx);
+  await app.register(chaptersRoutes, ctx);
   await app.register(streamRoutes, ctx);
   await app.register(picturesRoutes, ctx);
   await app.register(playbackRoutes, ctx);

@@ -32,6 +32,13 @@ export interface Config {
    * ffmpeg's decoder, filter graph and each x264 rung. `1` holds a worker's encode to about one core.
    */
   encodeThreads: number | null;
+  /**
+   * `VOD_CHUNK_SECONDS`, default unset (off): an H.264 source longer than two chunks has its video
+   * encoded in chunks of about this length, `VOD_ENCODE_CONCURRENCY` at a time, joined in order
+   * (media/chunked-encode.ts). Chunks are not yet tasks of the shared queue: they run in the worker
+   * that claimed the job.
+   */
+  chunkSeconds: number | null;
   /** `VOD_PROBE_TIMEOUT_MS`, default 15000: ffprobe is killed after this. */
   probeTimeoutMs: number;
   /** `VOD_ENCODE_TIMEOUT_MS`, default 6 hours: an ffmpeg job is killed after this. */
@@ -76,6 +83,8 @@ export interface Config {
   // Hardening: proxies, timeouts, stream caps, quotas, secrets at rest.
   /** `VOD_DEMO_SWEEP_MS`, default 1 hour: files, jobs and uploads of the demo sandbox key older than this are deleted. */
   demoSweepMs: number;
+  /** `VOD_STUDIO_SESSION_TTL_S`, default 12 hours: a Studio sign-in lasts this long (the cookie's Max-Age). */
+  studioSessionTtlS: number;
   /** `VOD_MAX_TOKEN_LIFETIME_S`, default 24 hours: an API token whose `exp` is further away is refused. */
   maxTokenLifetimeS: number;
   /**
@@ -158,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: int(env, 'VOD_MAX_UPLOAD_BYTES', 20 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     encodeConcurrency: int(env, 'VOD_ENCODE_CONCURRENCY', 1, 1, 64),
     encodeThreads: env.VOD_ENCODE_THREADS ? int(env, 'VOD_ENCODE_THREADS', 0, 1, 64) : null,
+    chunkSeconds: env.VOD_CHUNK_SECONDS ? int(env, 'VOD_CHUNK_SECONDS', 0, 1, 3600) : null,
     probeTimeoutMs: int(env, 'VOD_PROBE_TIMEOUT_MS', 15_000, 100, 600_000),
     encodeTimeoutMs: int(env, 'VOD_ENCODE_TIMEOUT_MS', 6 * 3600_000, 1000, 7 * 24 * 3600_000),
     jobLeaseMs: int(env, 'VOD_JOB_LEASE_MS', 30_000, 3000, 3600_000),
@@ -175,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     thumbnailConcurrency: int(env, 'VOD_THUMBNAIL_CONCURRENCY', 2, 1, 64),
     thumbnailCacheBytes: int(env, 'VOD_THUMBNAIL_CACHE_MB', 512, 1, 1 << 20) * 1024 * 1024,
     demoSweepMs: int(env, 'VOD_DEMO_SWEEP_MS', 3600_000, 1000, 30 * 24 * 3600_000),
+    studioSessionTtlS: int(env, 'VOD_STUDIO_SESSION_TTL_S', 12 * 3600, 60, 30 * 24 * 3600),
     maxTokenLifetimeS: int(env, 'VOD_MAX_TOKEN_LIFETIME_S', 24 * 3600, 60, 365 * 24 * 3600),
     trustProxy: trustProxy(env.VOD_TRUST_PROXY),
     bodyIdleTimeoutMs: int(env, 'VOD_BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3600_000),

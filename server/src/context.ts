@@ -11,17 +11,21 @@ import type { Repositories } from './db/repositories.ts';
 import { AnalyticsService } from './services/analytics.ts';
 import { AuthService, type DevKey } from './services/auth.ts';
 import { BeaconService } from './services/beacons.ts';
+import { ChaptersService } from './services/chapters.ts';
 import { ClipService } from './services/clips.ts';
 import { EncodingService } from './services/encoding.ts';
 import { EventBus, type VideoEventBus } from './services/events.ts';
 import { FileService } from './services/files.ts';
 import { IngestService } from './services/ingest.ts';
+import { InstantClipService } from './services/instant-clips.ts';
+import { KeysService } from './services/keys.ts';
 import { Metrics } from './services/metrics.ts';
 import type { PgEventBus } from './services/pg-events.ts';
 import { PictureService } from './services/pictures.ts';
 import { PlaybackService } from './services/playback.ts';
 import { QuotaService } from './services/quotas.ts';
 import { SandboxSweeper } from './services/sandbox.ts';
+import { StudioService } from './services/studio.ts';
 import { TracksService } from './services/tracks.ts';
 import { VideoService } from './services/videos.ts';
 import { WebhookService } from './services/webhooks.ts';
@@ -52,6 +56,8 @@ export interface AppContext {
   webhooks: WebhookService;
   pictures: PictureService;
   tracks: TracksService;
+  chapters: ChaptersService;
+  instantClips: InstantClipService;
   /** Sweeps what the demo's sandbox key made (run by the demo routes). */
   sandbox: SandboxSweeper;
   /** Per-key limits on active jobs and unfinished uploads. */
@@ -62,6 +68,10 @@ export interface AppContext {
   playback: PlaybackService;
   /** Where video outputs and caption files live: the video folders, or S3 (storage/outputs.ts). */
   outputs: VideoOutputs;
+  /** Studio sign-in and sessions (the cookie `routes/auth.ts` also accepts). */
+  studio: StudioService;
+  /** `/v1/keys`: a key's own keys. */
+  keys: KeysService;
   /** Viewer analytics: beacon ingest (buffered writes) and the stats API with its rollup (issue 16). */
   beacons: BeaconService;
   analytics: AnalyticsService;
@@ -144,9 +154,15 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       ...(waker ? { waker } : {}),
     });
     const clips = new ClipService({ files: filesRepo, jobs: jobsRepo, encoding });
-    const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures });
     const metrics = new Metrics(jobsRepo);
     const stopWatchingEncodes = metrics.watchEncodes(events, jobsRepo);
+    const chapters = new ChaptersService({
+      config,
+      chapters: repos.chapters,
+      jobs: jobsRepo,
+      files: filesRepo,
+    });
+    const videos = new VideoService({ config, files: filesRepo, jobs: jobsRepo, pictures, chapters });
     const webhooks = new WebhookService({
       config,
       repo: metrics.countWebhookOutcomes(repos.webhooks),
@@ -195,7 +211,19 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       videos,
       log,
     });
+    const instantClips = new InstantClipService({
+      jobs: jobsRepo,
+      files: filesRepo,
+      outputs,
+      streamText: (videoId, relative) => tracks.streamText(videoId, relative),
+    });
     const sandbox = new SandboxSweeper({ config, auth, encoding, files, jobs: jobsRepo, quotas, log });
+    const studio = new StudioService({
+      sessions: repos.studioSessions,
+      keys: repos.keys,
+      sessionTtlS: config.studioSessionTtlS,
+    });
+    const keys = new KeysService(repos.keys, auth);
     // Only where keys are handed out (HTTP nodes): a worker never creates one.
     const createdDevKey = runs.http ? await auth.ensureDevKey(config.dataDir) : null;
 
@@ -218,11 +246,15 @@ export async function createContext(config: Config, options: ContextOptions): Pr
       webhooks,
       pictures,
       tracks,
+      chapters,
+      instantClips,
       sandbox,
       quotas,
       ingest,
       playback,
       outputs,
+      studio,
+      keys,
       beacons,
       analytics,
       metrics,

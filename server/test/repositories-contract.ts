@@ -459,6 +459,55 @@ export function describeRepositoriesContract(
         expect(await r.jobs.list('key9', 1, 2)).toEqual({ rows: [], total: 0 });
       });
 
+      it('lists a key’s videos by title (own, else the file’s) and status, and sets titles', async () => {
+        await r.files.insertProbing({
+          fileId: 'fa',
+          apiKey: 'key1',
+          filename: 'a_100%.mp4',
+          filetype: null,
+          title: null,
+          size: 1,
+        });
+        await r.files.insertProbing({
+          fileId: 'fb',
+          apiKey: 'key1',
+          filename: 'b.mp4',
+          filetype: null,
+          title: 'Beach DAY',
+          size: 1,
+        });
+        for (const [n, file] of [
+          [1, 'fa'],
+          [2, 'fb'],
+          [3, 'fb'],
+        ] as const) {
+          await addJob(n, 'key1', file);
+          await tick();
+        }
+        await addJob(4, 'key2', 'fb');
+        await r.jobs.cancel('job2', 'x');
+        const ids = async (q: string | null, status: JobRow['status'] | null, page = 1, perPage = 10) =>
+          (await r.jobs.listVideos('key1', { q, status }, page, perPage)).rows.map((j) => j.videoId);
+        expect(await ids(null, null)).toEqual(['video3', 'video2', 'video1']);
+        expect(await ids('beach day', null)).toEqual(['video3', 'video2']);
+        expect(await ids('100%', null)).toEqual(['video1']);
+        expect(await ids('_', null)).toEqual(['video1']);
+        expect(await ids('%', null)).toEqual(['video1']);
+        expect(await ids(null, 'cancelled')).toEqual(['video2']);
+        expect(await ids('beach', 'queued')).toEqual(['video3']);
+        expect(await r.jobs.listVideos('key1', { q: null, status: null }, 2, 2)).toMatchObject({
+          total: 3,
+          rows: [{ videoId: 'video1' }],
+        });
+        expect(await r.jobs.setTitle('video1', 'Night')).toBe(true);
+        expect((await r.jobs.getByVideo('video1'))!.title).toBe('Night');
+        expect(await ids('night', null)).toEqual(['video1']);
+        expect(await ids('100%', null)).toEqual([]);
+        expect(await r.jobs.setTitle('video1', null)).toBe(true);
+        expect((await r.jobs.getByVideo('video1'))!.title).toBeNull();
+        expect(await r.jobs.setTitle('nope', 'x')).toBe(false);
+      });
+
       it('answers and deletes per file and per key', async () => {
         await addJob(1, 'key1', 'fa');
         await addJob(2, 'key1', 'fa');
@@ -616,6 +665,17 @@ export function describeRepositoriesContract(
         await expect(r.keys.insert('ka', 'again', null)).rejects.toThrow();
       });
 
+      it('records which key made a key, and lists them', async () => {
+        await r.keys.insert('parent', 'p', null);
+        await tick();
+        const child = await r.keys.insert('child', 'c', 'app', false, 'parent');
+        expect(child.createdBy).toBe('parent');
+        expect((await r.keys.get('child'))!.createdBy).toBe('parent');
+        expect((await r.keys.get('parent'))!.createdBy).toBeNull();
+        expect((await r.keys.listCreatedBy('parent')).map((k) => k.apiKey)).toEqual(['child']);
+        expect(await r.keys.listCreatedBy('child')).toEqual([]);
+      });
+
       it('with a secret key, stores API and webhook secrets sealed and opens them on the way out', async () => {
         const key = randomBytes(32);
         await r.close();
@@ -744,6 +804,28 @@ export function describeRepositoriesContract(
       });
     });
 
+    describe('chapters', () => {
+      it('replaces the whole list, keeps its order, removes it with [] and with the job', async () => {
+        expect(await r.chapters.get('video1')).toEqual([]);
+        const list = [
+          { start: 0, title: 'Intro' },
+          { start: 1.5, title: 'Élan & <more>' },
+        ];
+        await r.chapters.set('video1', list);
+        await r.chapters.set('video2', [{ start: 2, title: 'Other' }]);
+        expect(await r.chapters.get('video1')).toEqual(list);
+        await r.chapters.set('video1', [{ start: 0.25, title: 'Only' }]);
+        expect(await r.chapters.get('video1')).toEqual([{ start: 0.25, title: 'Only' }]);
+        await r.chapters.set('video1', []);
+        expect(await r.chapters.get('video1')).toEqual([]);
+        await addJob(1, 'key1', 'fa');
+        await r.chapters.set('video1', list);
+        await r.jobs.deleteForFile('fa');
+        expect(await r.chapters.get('video1')).toEqual([]);
+        expect(await r.chapters.get('video2')).toEqual([{ start: 2, title: 'Other' }]);
+      });
+    });
+
     describe('tracks', () => {
       const track = (n: number, isDefault = false, videoId = 'video1'): NewTrack => ({
         trackId: `t${n}`,
@@ -776,6 +858,16 @@ export function describeRepositoriesContract(
           ['t3', true],
         ]);
         expect(list[1]).toMatchObject({ kind: 'captions', cueCount: 2, bytes: 102, label: 'Track 2' });
+        // A new default takes over from the old one; unsetting leaves none.
+        const defaults = async () =>
+          (await r.tracks.listForVideo('video1')).filter((t) => t.default).map((t) => t.trackId);
+        expect(await r.tracks.setDefault('video1', 't2', true)).toBe(true);
+        expect(await defaults()).toEqual(['t2']);
+        expect(await r.tracks.setDefault('video1', 't2', false)).toBe(true);
+        expect(await defaults()).toEqual([]);
+        expect(await r.tracks.setDefault('video2', 't3', true)).toBe(false);
+        expect(await r.tracks.setDefault('video1', 't3', true)).toBe(true);
+        expect(await defaults()).toEqual(['t3']);
         expect(await r.tracks.delete('t3')).toBe(true);
         expect(await r.tracks.delete('t3')).toBe(false);
         expect(await r.tracks.get('t3')).toBeUndefined();
@@ -799,6 +891,38 @@ export function describeRepositoriesContract(
         const list = await r.tracks.listForVideo('video1');
         expect(list).toHaveLength(4);
         expect(list.filter((t) => t.default)).toHaveLength(1);
+      });
+    });
+
+    describe('studio sessions', () => {
+      it('answers unexpired sessions, takes a sign-in link once, deletes and sweeps', async () => {
+        const at = Date.now();
+        await r.studioSessions.insert({
+          tokenHash: 'h1',
+          kind: 'session',
+          apiKey: 'k',
+          expiresAt: at + 1000,
+        });
+        await r.studioSessions.insert({ tokenHash: 'h2', kind: 'login', apiKey: 'k', expiresAt: at + 1000 });
+        await r.studioSessions.insert({ tokenHash: 'h3', kind: 'session', apiKey: 'k', expiresAt: at - 1 });
+        const s1 = await r.studioSessions.get('h1', 'session', at);
+        expect(s1).toMatchObject({ tokenHash: 'h1', kind: 'session', apiKey: 'k', expiresAt: at + 1000 });
+        expect(s1!.createdAt).toMatch(ISO);
+        expect(await r.studioSessions.get('h1', 'session', at + 1000)).toBeUndefined();
+        expect(await r.studioSessions.get('h1', 'login', at)).toBeUndefined();
+        expect(await r.studioSessions.get('h3', 'session', at)).toBeUndefined();
+        // A link is taken once, even by two nodes at the same moment.
+        const other = await node();
+        const taken = await Promise.all([
+          r.studioSessions.take('h2', 'login', at),
+          other.studioSessions.take('h2', 'login', at),
+        ]);
+        expect(taken.filter(Boolean)).toHaveLength(1);
+        expect(await r.studioSessions.take('h1', 'login', at)).toBeUndefined();
+        expect(await r.studioSessions.delete('h1')).toBe(true);
+        expect(await r.studioSessions.delete('h1')).toBe(false);
+        expect(await r.studioSessions.sweep(at)).toBe(1);
+        expect(await r.studioSessions.sweep(at)).toBe(0);
       });
     });
 

@@ -1,8 +1,10 @@
 import { VodkitError } from './errors.ts';
 import type {
+  ApiKey,
   CaptionTrack,
   CreateCaptionTrackRequest,
   CreateClipRequest,
+  CreatedApiKey,
   CreatedClip,
   CreatedWebhookEndpoint,
   CreateFileFromUrlRequest,
@@ -12,7 +14,10 @@ import type {
   FileRecord,
   HealthStatus,
   Page,
+  SetChaptersRequest,
   Video,
+  VideoChapters,
+  VideoListQuery,
   WebhookDelivery,
   WebhookEndpoint,
   WebhookSigningSecret,
@@ -93,6 +98,39 @@ export class VodkitClient {
     return this.#request('GET', `/v1/videos/${encodeURIComponent(videoId)}`);
   }
 
+  /** The key's videos, newest first; `q` searches titles, `status` filters (`allow_read`). */
+  listVideos(query: VideoListQuery = {}): Promise<Page<Video>> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') params.set(name, String(value));
+    }
+    const qs = params.toString();
+    return this.#request('GET', `/v1/videos${qs ? `?${qs}` : ''}`);
+  }
+
+  /** Edits a video: its title (null: back to the file's), protection, allowed origins (`allow_encode`). */
+  updateVideo(
+    videoId: string,
+    patch: { title?: string | null; protected?: boolean; allowedOrigins?: string[] | null },
+  ): Promise<Video> {
+    return this.#request('PATCH', `/v1/videos/${encodeURIComponent(videoId)}`, patch);
+  }
+
+  /** This key and the keys it made (`allow_admin`); never their secrets. */
+  listKeys(): Promise<{ data: ApiKey[] }> {
+    return this.#request('GET', '/v1/keys');
+  }
+
+  /** A new key made by this one; the answer is the only time its secret is shown (`allow_admin`). */
+  createKey(name?: string): Promise<CreatedApiKey> {
+    return this.#request('POST', '/v1/keys', name ? { name } : {});
+  }
+
+  /** Revokes a key this one made: its tokens stop working at once (`allow_admin`). */
+  revokeKey(apiKey: string): Promise<ApiKey> {
+    return this.#request('DELETE', `/v1/keys/${encodeURIComponent(apiKey)}`);
+  }
+
   /** Webhook endpoints (`allow_admin`); the answer is the only time the endpoint's secret is shown. */
   createWebhook(body: CreateWebhookRequest): Promise<CreatedWebhookEndpoint> {
     return this.#request('POST', '/v1/webhooks', body);
@@ -141,6 +179,16 @@ export class VodkitClient {
   deleteTrack(videoId: string, trackId: string): Promise<void> {
     const path = `/v1/videos/${encodeURIComponent(videoId)}/tracks/${encodeURIComponent(trackId)}`;
     return this.#request('DELETE', path);
+  }
+
+  /** The video's chapters (`allow_read`). */
+  getChapters(videoId: string): Promise<VideoChapters> {
+    return this.#request('GET', `/v1/videos/${encodeURIComponent(videoId)}/chapters`);
+  }
+
+  /** Replaces the video's chapters (`allow_encode`); `[]` removes them. */
+  setChapters(videoId: string, chapters: SetChaptersRequest['chapters']): Promise<VideoChapters> {
+    return this.#request('PUT', `/v1/videos/${encodeURIComponent(videoId)}/chapters`, { chapters });
   }
 
   async #authHeader(): Promise<Record<string, string>> {

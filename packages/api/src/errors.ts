@@ -65,6 +65,11 @@ export const ERROR_CODES = {
   playback_token_wrong_video: 403,
   origin_not_allowed: 403,
   range_not_satisfiable: 416,
+  // The Studio (issue 16)
+  /** The API key and secret (or the sign-in link) do not sign anyone in; which of them is wrong is not said. */
+  sign_in_failed: 401,
+  /** This client address failed to sign in too often; retry after `Retry-After`. */
+  too_many_sign_ins: 429,
   // clips, watermarks (issue 15)
   /** The job's `fileId` is a still image: it can be a watermark, not a video's source. */
   not_a_video: 400,

@@ -212,7 +212,9 @@ export interface CreateJobRequest {
   watermark?: Watermark;
 }
 
-export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+/** Every status of a job (and so of its video), in the order a job goes through them. */
+export const VIDEO_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof VIDEO_STATUSES)[number];
 
 export interface Rendition {
   /** Ladder name by the short side: `240`, `360`, … */
@@ -296,7 +298,13 @@ export interface Video {
   downloads: Download[];
   /** A clip's span of its source file; null for a whole video. */
   sourceRange: SourceRange | null;
+  /** Chapters set with `PUT /v1/videos/:videoId/chapters`, by start time; empty when none. */
+  chapters: Chapter[];
+  /** The chapters as WebVTT (`kind="chapters"`) at `/stream/:videoId/chapters.vtt`; null when none. */
+  chaptersUrl: string | null;
   createdAt: string;
+  /** The video's own allowed origins (null: its key's list), on `GET` and `PATCH /v1/videos/:videoId`. */
+  allowedOrigins?: string[] | null;
 }
 
 export interface PageInfo {
@@ -435,6 +443,36 @@ export interface CreateCaptionTrackRequest {
   content: string;
 }
 
+/** An API key as `/v1/keys` shows it: never its secret, but once, when it is made. */
+export interface ApiKey {
+  apiKey: string;
+  name: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+  /** True for the key the request was signed with (it is listed, and cannot revoke itself here). */
+  current: boolean;
+}
+
+/** `POST /v1/keys`: the only answer that shows the secret. */
+export interface CreatedApiKey extends ApiKey {
+  secret: string;
+}
+
+/** `GET /v1/videos` query: a key's videos newest first, searched by title, filtered by status. */
+export interface VideoListQuery {
+  q?: string;
+  status?: JobStatus;
+  page?: number;
+  perPage?: number;
+}
+
+/** The signed-in Studio session (`GET /studio/api/session`); the cookie itself is `httpOnly`. */
+export interface StudioSession {
+  apiKey: string;
+  name: string | null;
+  expiresAt: string;
+}
+
 /**
  * One event of a playback session, as a player reports it in `POST /v1/beacons` (issue 16).
  * Unknown `type`s are ignored, so a newer player can talk to an older server.
@@ -504,3 +542,37 @@ export interface KeyStats extends StatsRange {
   /** The key's ten most viewed videos in the range. */
   topVideos: { videoId: string; title: string | null; views: number; watchTimeS: number }[];
 }
+/** Chapter limits: more chapters, or a longer title, is a 400. */
+export const MAX_CHAPTERS = 200;
+export const MAX_CHAPTER_TITLE_CHARS = 100;
+
+/** One chapter: it runs from `start` (seconds) to the next chapter's start, the last to the end. */
+export interface Chapter {
+  start: number;
+  /** Plain text, shown as is (markup and control characters are removed on the way in). */
+  title: string;
+}
+
+/** `PUT /v1/videos/:videoId/chapters`: replaces the video's chapters; `[]` removes them. */
+export interface SetChaptersRequest {
+  /** Starts strictly increasing, each within the video (0 ≤ start < duration). */
+  chapters: Chapter[];
+}
+
+/** `GET`/`PUT /v1/videos/:videoId/chapters`. */
+export interface VideoChapters {
+  videoId: string;
+  chapters: Chapter[];
+  /** The WebVTT chapters file; null when the video has none. */
+  url: string | null;
+}
+
+/** Animated previews (`/stream/:videoId/animated.webp|gif`): defaults and limits. */
+export const ANIMATED_PREVIEW = {
+  defaultDurationS: 3,
+  maxDurationS: 10,
+  defaultWidth: 320,
+  maxWidth: 640,
+  defaultFps: 12,
+  maxFps: 24,
+} as const;

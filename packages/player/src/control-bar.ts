@@ -1,6 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
 import type { CaptionsController } from './captions.ts';
+import type { ChaptersController } from './chapters-controller.ts';
 import type { PlayerStrings } from './i18n.ts';
 import { icons } from './icons.ts';
 import { formatTime } from './time.ts';
@@ -16,6 +17,8 @@ export interface ControlBar {
   duration: number;
   /** The CC menu's controller once the video has tracks and the menu's chunk is in; else null. */
   captions: CaptionsController | null;
+  /** The video's chapters (marks on the seek bar, the menu once its chunk is in); null before any. */
+  chapters: ChaptersController | null;
   view360: View360Controller;
   /** The speed and quality menus (`MenuController`). */
   menus: (TemplateResult | typeof nothing)[];
@@ -49,6 +52,7 @@ export function controlBar(c: ControlBar): TemplateResult {
         label=${t.seek}
         .media=${video}
         .storyboard=${c.storyboard}
+        .chapters=${c.chapters?.list ?? []}
       ></vod-scrubber>
       <div class="bar">
         <button part="play-button" aria-label=${playing ? t.pause : video.ended ? t.replay : t.play} @click=${c.togglePlay}>
@@ -88,6 +92,7 @@ export function controlBar(c: ControlBar): TemplateResult {
               ></vod-captions-menu>`
             : nothing
         }
+        ${c.chapters?.menu(t.chapters) ?? nothing}
         ${
           sphereOn
             ? html`<button part="reset-view-button" aria-label=${t.resetView} @click=${() => c.view360.reset()}>

@@ -13,6 +13,8 @@ export interface HlsControllerCallbacks {
   ready(detail: VodEventDetails['vod-ready']): void;
   levelSwitched(level: number, auto: boolean): void;
   error(detail: VodEventDetails['vod-error']): void;
+  /** hls.js read the master playlist: its `#EXT-X-START` offset, or null (instant clips). */
+  startOffset?(seconds: number | null): void;
   /** A media playlist was loaded or reloaded (live ones are, until they end). */
   playlist?(update: PlaylistUpdate): void;
 }
@@ -390,6 +392,7 @@ export class HlsController implements ReactiveController {
       }
       this.#host.requestUpdate();
     });
+    hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => this.#callbacks.startOffset?.(data.startTimeOffset));
     hls.on(Hls.Events.LEVEL_LOADED, (_e, { details }) => {
       this.#sendReady(details.totalduration, details.live);
       this.#callbacks.playlist?.({

@@ -17,6 +17,8 @@ export interface PlayerActions {
   toggleCaptions(): void;
   /** +1 faster, -1 slower. */
   stepSpeed(direction: 1 | -1): void;
+  /** The next (+1) or previous (-1) chapter; false when there is none (the key is left alone). */
+  jumpChapter(direction: 1 | -1): boolean;
   /** The 360° view takes arrows and +/-; true when it used the key. */
   viewKey(key: string): boolean;
   /** Where the controls live in the render root, to keep them while focus is inside. */
@@ -42,6 +44,7 @@ const JUMP_STEP = 10;
  * | M | mute |
  * | F | fullscreen |
  * | C | captions (fires `vod-captions-toggle`) |
+ * | N, P | next / previous chapter (previous: the current one's start, or the one before within 2 s) |
  * | + - | zoom, in 360° |
  */
 export class HotkeysController implements ReactiveController {
@@ -133,6 +136,10 @@ export class HotkeysController implements ReactiveController {
         case 'c':
         case 'C':
           a.toggleCaptions();
+          break;
+        case 'n':
+        case 'p':
+          if (!a.jumpChapter(key === 'n' ? 1 : -1)) return;
           break;
         default:
           if (!a.viewKey(key)) return;

@@ -29,6 +29,8 @@ export interface PlayerStrings {
   captionsOff: string;
   /** A caption track with neither label nor language: `Track 2`. */
   track: string;
+  /** The chapters button and menu (English, `Chapters`, is the menu's own default). */
+  chapters?: string;
   resetView: string;
   motion: string;
   view360: string;

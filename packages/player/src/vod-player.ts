@@ -1,6 +1,8 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { CaptionsController, cueStyles } from './captions.ts';
+import type { ChaptersController } from './chapters-controller.ts';
+import type { ClipController } from './clip-controller.ts';
 import { controlBar } from './control-bar.ts';
 import { isRetryable } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
@@ -64,7 +66,7 @@ interface PublicInfo {
  * hls.js and three.js are imported only when needed, each as a chunk of its own.
  *
  * Keyboard shortcuts (off with `no-hotkeys`) are listed in `hotkeys-controller.ts`: Space/K, J/L,
- * arrows, 0–9, `<`/`>`, M, F, C.
+ * arrows, 0–9, `<`/`>`, M, F, C, N/P (next/previous chapter).
  *
  * @fires vod-ready - the ladder and the duration are known ({levels, duration, live})
  * @fires vod-error - {code, message, fatal, status?}; codes in `errors.ts`
@@ -95,6 +97,8 @@ interface PublicInfo {
  * @csspart time - current time / duration
  * @csspart captions-button - the CC button (shown when the video has subtitle or caption tracks)
  * @csspart captions-menu - Off and one item per track
+ * @csspart chapters-button - shown when the video has chapters
+ * @csspart chapters-menu - one item per chapter
  * @csspart speed-button
  * @csspart speed-menu
  * @csspart quality-button
@@ -154,6 +158,10 @@ export class VodPlayer extends VodMediaElement {
   @property() projection: Projection = 'auto';
   /** A WebVTT storyboard for seek previews; with `video-id` it defaults to the video's. */
   @property() storyboard = '';
+  /** Instant clip: seconds of the video where playback starts (with `video-id`, the server cuts the playlists). */
+  @property({ type: Number, attribute: 'start' }) clipStart: number | null = null;
+  /** Instant clip: seconds of the video where playback pauses. */
+  @property({ type: Number, attribute: 'end' }) clipEnd: number | null = null;
   /** The text track shown first: a language (`fr`, `pt-BR`) or `off`; empty: the stream's default track. */
   @property() captions = '';
   /**
@@ -226,6 +234,9 @@ export class VodPlayer extends VodMediaElement {
     },
   });
   #processing: ProcessingController | null = null;
+  /** Chapters and instant clips are chunks of their own, imported when a video has them. */
+  #chapters: ChaptersController | null = null;
+  #clip: ClipController | null = null;
   readonly #view360 = new View360Controller(this, this.media);
   readonly #qoe = new QoeController(this, this.media);
   readonly #feedback = new FeedbackController(this, {
@@ -400,7 +411,15 @@ export class VodPlayer extends VodMediaElement {
       video.muted = this.defaultMuted;
     }
     if (changed.has('loop')) video.loop = this.loop;
-    const sourceChanged = ['src', 'videoId', 'apiBase', 'token', 'playbackToken'].some((k) => changed.has(k));
+    const sourceChanged = [
+      'src',
+      'videoId',
+      'apiBase',
+      'token',
+      'playbackToken',
+      'clipStart',
+      'clipEnd',
+    ].some((k) => changed.has(k));
     if (sourceChanged || changed.has('poster') || changed.has('near')) {
       const poster = this.poster || (this.#byId() ? this.#streamUrl('poster.jpg') : '');
       if (poster && this.near) video.poster = poster;
@@ -429,7 +448,14 @@ export class VodPlayer extends VodMediaElement {
         this.#processing?.dispose();
         this.#processing = null;
       }
+      this.#configureClip(source?.url ?? '');
       this.#hls.load(source, this.#effectivePreload());
+    }
+    // Chapters are extras, as seek previews: not before the first frame, nor before play unless the
+    // page asked to preload. Not on a clip: its timeline starts at its first segment, not at the
+    // video's start that chapter times count from.
+    if (this.near && (this.hasPlayed || (this.#effectivePreload() === 'auto' && !this.autoplay))) {
+      this.#loadChapters();
     }
     if (changed.has('autoplay') && this.autoplay && !this.started && !this.#autoplayPending) {
       this.#autoplayPending = true;
@@ -447,8 +473,40 @@ export class VodPlayer extends VodMediaElement {
     return !!this.videoId && !this.src;
   }
 
+  /** The chunk of chapters and clips (`player-extras.ts`), then `use` it. */
+  #extras(use: (m: typeof import('./player-extras.ts')) => void): void {
+    void import('./player-extras.ts').then(use);
+  }
+
+  #loadChapters(): void {
+    const url = this.#byId() && !this.#clipped() ? this.#streamUrl('chapters.vtt') : '';
+    if (this.#chapters || !url) this.#chapters?.load(url);
+    else
+      this.#extras((m) => {
+        this.#chapters ??= new m.ChaptersController(this, this.media);
+        this.#loadChapters();
+      });
+  }
+
+  /** The clip's controller, made the first time a source has `start` or `end`. */
+  #configureClip(url: string): void {
+    const { clipStart: start, clipEnd: end } = this;
+    if (this.#clip || start !== null || end !== null)
+      this.#extras((m) => {
+        this.#clip ??= new m.ClipController(this, this.media);
+        this.#clip.configure(url, start, end, this.#clipped());
+      });
+  }
+
+  /** With `video-id` and `start`/`end`, the server cuts the playlists to the clip (and checks them). */
+  #clipped(): boolean {
+    return this.#byId() && (this.clipStart ?? this.clipEnd) !== null;
+  }
+
   #source(): HlsSource | null {
-    const url = this.src || (this.videoId ? streamUrl(this.apiBase, this.videoId, 'master.m3u8') : '');
+    const end = this.clipEnd === null ? '' : `&end=${this.clipEnd}`;
+    const master = `master.m3u8${this.#clipped() ? `?start=${this.clipStart ?? 0}${end}` : ''}`;
+    const url = this.src || (this.videoId ? streamUrl(this.apiBase, this.videoId, master) : '');
     return url ? this.#tokens.source(url, Math.max(this.startTime || 0, 0)) : null;
   }
 
@@ -530,6 +588,7 @@ export class VodPlayer extends VodMediaElement {
       toggleMute: () => this.#toggleMute(),
       toggleFullscreen: () => this.#toggleFullscreenQuietly(),
       toggleCaptions: () => this.#toggleCaptions(),
+      jumpChapter: (direction) => !!this.#chapters?.jump(direction),
       stepSpeed: (direction) => {
         const at = PLAYBACK_RATES.findIndex((r) => r >= this.media.playbackRate);
         const next =
@@ -722,6 +781,7 @@ export class VodPlayer extends VodMediaElement {
           : '',
       duration: Number.isFinite(video.duration) ? video.duration : this.#playlistDuration,
       captions: captions.tracks.length > 0 && captions.menuReady() ? captions : null,
+      chapters: this.#chapters,
       view360: this.#view360,
       menus: [
         this.#audioMenu(t),

@@ -1,6 +1,7 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
+import type { ChapterCue } from './chapters.ts';
 import { fire } from './events.ts';
 import { StoryboardController } from './storyboard-controller.ts';
 import { formatTime, spokenTime } from './time.ts';
@@ -39,6 +40,7 @@ const DRAG_SEEK_INTERVAL_MS = 120;
  * @csspart handle - the knob
  * @csspart preview - the bubble above the pointer: thumbnail and time
  * @csspart thumbnail - the storyboard frame in the preview, when there is a storyboard
+ * @csspart chapter-marker - a mark on the rail where a chapter starts
  * @cssprop [--vod-scrubber-height=4px] - rail thickness at rest
  * @cssprop [--vod-scrubber-height-active=6px] - rail thickness on hover, focus and drag
  * @cssprop [--vod-scrubber-track-color=rgb(255 255 255 / 0.25)]
@@ -142,6 +144,12 @@ export class VodScrubber extends LitElement {
       white-space: nowrap;
       pointer-events: none;
     }
+    [part='chapter-marker'] {
+      position: absolute;
+      width: 3px;
+      height: 100%;
+      background: #000b;
+    }
     [part='thumbnail'] {
       margin: 1px -4px 0;
       border-radius: 4px;
@@ -164,6 +172,9 @@ export class VodScrubber extends LitElement {
 
   /** A WebVTT storyboard (`sheet.jpg#xywh=x,y,w,h` cues): the preview shows its thumbnails. */
   @property() storyboard = '';
+
+  /** Chapters (`chapters.ts`): marks on the rail, and the title under the pointer in the preview. */
+  @property({ attribute: false }) chapters: ChapterCue[] = [];
 
   @state() private currentTime = 0;
   @state() private duration = 0;
@@ -352,6 +363,7 @@ export class VodScrubber extends LitElement {
               html`<div part="buffered" style=${styleMap({ left: pct(start), width: `calc(${pct(end)} - ${pct(start)})` })}></div>`,
           )}
           <div part="progress" style=${styleMap({ width: pct(shown) })}></div>
+          ${this.chapters.map((c) => (c.start > 0 ? html`<div part="chapter-marker" style=${styleMap({ left: pct(c.start) })}></div>` : nothing))}
         </div>
         <div part="handle" style=${styleMap({ left: pct(shown) })}></div>
         ${preview !== null && duration > 0 ? this.#renderPreview(preview, pct(preview)) : nothing}
@@ -363,7 +375,10 @@ export class VodScrubber extends LitElement {
     const tile = this.#storyboard.at(time);
     // Keep the bubble inside the bar at both ends.
     const half = tile ? tile.w / 2 + 4 : 24;
+    // Chapters do not overlap (each ends where the next starts): the first that holds `time`.
+    const chapter = this.chapters.find((c) => c.start <= time && time < c.end);
     return html`<div part="preview" style=${styleMap({ left: `clamp(${half}px, ${left}, calc(100% - ${half}px))` })}>
+      ${chapter?.title}
       ${
         tile
           ? html`<div

@@ -24,4 +24,15 @@ describe('@vodkit/react', () => {
     expect(html).toContain('<vod-uploader');
     expect(html).toContain('<vod-player');
   });
+
+  it('server-renders the player with its size, so the page does not move when it upgrades', () => {
+    const html = (props: Record<string, unknown>) => renderToString(createElement(VodPlayer, props));
+    expect(html({ videoId: 'v1' })).toContain(
+      'style="display:block;aspect-ratio:16 / 9;--vod-player-aspect-ratio:16 / 9"',
+    );
+    expect(html({ aspectRatio: '9/16' })).toContain('aspect-ratio:9 / 16;--vod-player-aspect-ratio:9 / 16');
+    expect(html({ aspectRatio: 2.35, style: { maxWidth: 640 } })).toContain(
+      'aspect-ratio:2.35;--vod-player-aspect-ratio:2.35;max-width:640px',
+    );
+  });
 });

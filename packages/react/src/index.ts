@@ -45,15 +45,42 @@ const PLAYER_EVENTS = [
   'vod-captions-toggle',
 ] as const satisfies readonly (keyof VodEventDetails)[];
 
-/**
- * `<vod-player>` for React: attributes as camelCase props (`videoId`, `apiBase`, `token`…), events as
- * `onVodReady`, `onVodError`, `onVodTimeUpdate`…, and a ref to the element for its media API.
- */
-export const VodPlayer = createComponent({
+const VodPlayerElementComponent = createComponent({
   tagName: 'vod-player',
   elementClass: VodPlayerElement,
   react: React,
   events: eventProps<Pick<VodEventDetails, (typeof PLAYER_EVENTS)[number]>>(PLAYER_EVENTS),
+});
+
+export type VodPlayerProps = React.ComponentProps<typeof VodPlayerElementComponent> & {
+  /**
+   * The video's width / height (`16 / 9`, `'9 / 16'`, `1.5`), default `16 / 9`. Rendered as inline
+   * style (`display: block; aspect-ratio; --vod-player-aspect-ratio`), so a server-rendered page
+   * reserves the player's box before the element's JavaScript runs, and nothing moves when it upgrades.
+   */
+  aspectRatio?: string | number;
+};
+
+/** `16 / 9` as CSS wants it, from `16 / 9`, `'16/9'` or `1.777`. */
+function ratio(value: string | number | undefined): string {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return String(value);
+  const match =
+    typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(\d+(?:\.\d+)?))?\s*$/.exec(value) : null;
+  return match ? (match[2] ? `${match[1]} / ${match[2]}` : match[1]!) : '16 / 9';
+}
+
+/**
+ * `<vod-player>` for React: attributes as camelCase props (`videoId`, `apiBase`, `token`…), events as
+ * `onVodReady`, `onVodError`, `onVodTimeUpdate`…, a ref to the element for its media API, and
+ * `aspectRatio` (see `VodPlayerProps`) so that server rendering carries the player's size.
+ */
+export const VodPlayer = React.forwardRef<VodPlayerElement, VodPlayerProps>(function VodPlayer(
+  { aspectRatio, style, ...props },
+  ref,
+) {
+  const r = ratio(aspectRatio);
+  const sized = { display: 'block', aspectRatio: r, '--vod-player-aspect-ratio': r } as React.CSSProperties;
+  return React.createElement(VodPlayerElementComponent, { ...props, ref, style: { ...sized, ...style } });
 });
 
 /** `<vod-scrubber>` for React; `onVodSeek` when the user picks a time. */

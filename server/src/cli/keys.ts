@@ -4,12 +4,15 @@ import { type ApiKeyRow, SecretKeyMissingError } from '../db/keys.ts';
 import { openRepositories } from '../db/open.ts';
 import type { Repositories } from '../db/repositories.ts';
 import { AuthService } from '../services/auth.ts';
+import { StudioService } from '../services/studio.ts';
 
 const USAGE = `Manage Vodkit API keys (in VOD_DATABASE_URL, else the database of VOD_DATA_DIR, default ./data).
 
   npm run keys -- create [name]      create a key; prints {apiKey, secret} once, as JSON
   npm run keys -- list [--json]      list keys (never their secrets)
   npm run keys -- revoke <apiKey>    revoke a key: its tokens stop working at once
+  npm run keys -- login [apiKey]     print a one-time Studio sign-in link (10 min) for the key
+                                     (default: the only usable key that is not the demo sandbox)
 `;
 
 export interface CliIo {
@@ -24,6 +27,7 @@ export async function runKeys(
   io: CliIo,
   secretKey: Buffer | null = null,
   scale: Config['scale'] = { role: 'all', databaseUrl: null, s3: null },
+  publicUrl = 'http://localhost:8080',
 ): Promise<number> {
   const [command, ...rest] = args;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
@@ -73,6 +77,29 @@ export async function runKeys(
         io.out(`revoked ${apiKey}`);
         return 0;
       }
+      case 'login': {
+        let apiKey = rest.find((a) => !a.startsWith('--'));
+        if (!apiKey) {
+          const usable = (await keys.list()).filter((k) => !k.revokedAt && !k.sandbox);
+          if (usable.length !== 1) {
+            io.err(`name the key: npm run keys -- login <apiKey> (${usable.length} usable keys)`);
+            return 1;
+          }
+          apiKey = usable[0]!.apiKey;
+        }
+        const studio = new StudioService({ sessions: repos.studioSessions, keys, sessionTtlS: 0 });
+        let link: { token: string; expiresAt: string };
+        try {
+          link = await studio.createLoginLink(apiKey);
+        } catch {
+          io.err(`no usable key ${apiKey}`);
+          return 1;
+        }
+        // In the fragment: it never reaches a server log or a Referer; the page posts it once.
+        io.out(`${publicUrl.replace(/\/+$/, '')}/studio#link=${link.token}`);
+        io.err(`Signs in to the Studio once, as ${apiKey}, until ${link.expiresAt}.`);
+        return 0;
+      }
       default:
         io.err(`unknown command "${command}"\n\n${USAGE}`);
         return 1;
@@ -89,6 +116,7 @@ function publicView(row: ApiKeyRow): Omit<ApiKeyRow, 'secret'> {
     createdAt: row.createdAt,
     revokedAt: row.revokedAt,
     sandbox: row.sandbox,
+    createdBy: row.createdBy,
   };
 }
 
@@ -131,5 +159,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     { out: (line) => console.log(line), err: (line) => console.error(line) },
     config.secretKey,
     config.scale,
+    config.publicUrl,
   );
 }

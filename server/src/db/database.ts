@@ -232,6 +232,32 @@ const MIGRATIONS: string[] = [
     salt TEXT NOT NULL
   );
   `,
+  `
+  -- The Studio (issue 16): a video's own title (PATCH /v1/videos/:id; NULL = its file's), which key
+  -- made a key through /v1/keys, and Studio sessions and one-time sign-in links, stored only as the
+  -- SHA-256 of their token so a copy of the database signs no one in.
+  ALTER TABLE jobs ADD COLUMN title TEXT;
+  ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+  CREATE TABLE studio_sessions (
+    token_hash TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('session', 'login')),
+    api_key    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX studio_sessions_by_expiry ON studio_sessions (expires_at);
+  `,
+  `
+  -- Chapters of a video (a JSON list of {start, title}); a trigger removes them with the job, as tracks.
+  CREATE TABLE chapters (
+    video_id   TEXT PRIMARY KEY,
+    chapters   TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TRIGGER chapters_follow_jobs AFTER DELETE ON jobs BEGIN
+    DELETE FROM chapters WHERE video_id = OLD.video_id;
+  END;
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

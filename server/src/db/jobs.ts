@@ -1,7 +1,12 @@
 import type { CreateJobRequest, Download, JobStatus, Rendition, SourceRange } from '@vodkit/api';
 import type { Db } from './database.ts';
 import { now } from './database.ts';
-import type { JobsRepository } from './repositories.ts';
+import type { JobsRepository, VideoFilter } from './repositories.ts';
+
+/** `%q%` for LIKE with `\` escaping the pattern characters the user typed; null stays null. */
+export function likePattern(q: string | null): string | null {
+  return q === null ? null : `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
 
 /**
  * A job's request as stored: what `POST /v1/encoder/jobs` took, and what a clip adds (the span of the
@@ -34,6 +39,8 @@ export interface JobRow {
   outputDuration: number | null;
   /** MP4 downloads, once completed (`url` relative to the video folder). */
   downloads: Download[];
+  /** The video's own title (edited, or a clip's); null: its file's. */
+  title: string | null;
   leaseOwner: string | null;
   /** Epoch milliseconds. */
   leaseUntil: number | null;
@@ -61,6 +68,7 @@ interface Row {
   encoder_pid: number | null;
   output_duration: number | null;
   downloads?: string;
+  title?: string | null;
   lease_owner: string | null;
   lease_until: number | null;
   created_at: string;
@@ -86,6 +94,7 @@ const toJob = (r: Row): JobRow => ({
   encoderPid: r.encoder_pid ?? null,
   outputDuration: r.output_duration ?? null,
   downloads: r.downloads ? (JSON.parse(r.downloads) as Download[]) : [],
+  title: r.title ?? null,
   leaseOwner: r.lease_owner,
   leaseUntil: r.lease_until,
   createdAt: r.created_at,
@@ -170,6 +179,35 @@ export class JobsRepo implements JobsRepository {
         .all(apiKey, perPage, (page - 1) * perPage) as Row[]
     ).map(toJob);
     return { rows, total };
+  }
+
+  async listVideos(
+    apiKey: string,
+    filter: VideoFilter,
+    page: number,
+    perPage: number,
+  ): Promise<{ rows: JobRow[]; total: number }> {
+    // The title shown is the video's own, else its file's title, else the uploaded name.
+    const where = `j.api_key = @apiKey
+      AND (@status IS NULL OR j.status = @status)
+      AND (@q IS NULL OR coalesce(j.title, json_extract(j.request, '$.title'), f.title, f.filename, '') LIKE @q ESCAPE '\\')`;
+    const from = 'FROM jobs j LEFT JOIN files f ON f.file_id = j.file_id';
+    const params = { apiKey, status: filter.status, q: likePattern(filter.q) };
+    const total = (
+      this.db.prepare(`SELECT count(*) AS n ${from} WHERE ${where}`).get(params) as { n: number }
+    ).n;
+    const rows = (
+      this.db
+        .prepare(
+          `SELECT j.* ${from} WHERE ${where} ORDER BY j.created_at DESC, j.rowid DESC LIMIT @limit OFFSET @offset`,
+        )
+        .all({ ...params, limit: perPage, offset: (page - 1) * perPage }) as Row[]
+    ).map(toJob);
+    return { rows, total };
+  }
+
+  async setTitle(videoId: string, title: string | null): Promise<boolean> {
+    return this.db.prepare('UPDATE jobs SET title = ? WHERE video_id = ?').run(title, videoId).changes === 1;
   }
 
   /**

@@ -11,6 +11,8 @@ export interface ApiKeyRow {
   revokedAt: string | null;
   /** The demo's sandbox key: its files and jobs are swept after a while. */
   sandbox: boolean;
+  /** The key that made this one through `POST /v1/keys`; null for keys of the CLI or the server. */
+  createdBy: string | null;
 }
 
 interface Row {
@@ -20,6 +22,7 @@ interface Row {
   created_at: string;
   revoked_at: string | null;
   sandbox: number;
+  created_by: string | null;
 }
 
 export { SecretKeyMissingError };
@@ -50,13 +53,21 @@ export class KeysRepo implements KeysRepository {
     }
   }
 
-  async insert(apiKey: string, secret: string, name: string | null, sandbox = false): Promise<ApiKeyRow> {
+  async insert(
+    apiKey: string,
+    secret: string,
+    name: string | null,
+    sandbox = false,
+    createdBy: string | null = null,
+  ): Promise<ApiKeyRow> {
     const createdAt = now();
     const stored = sealIfKeyed(this.secretKey, apiKey, secret);
     this.db
-      .prepare('INSERT INTO api_keys (api_key, secret, name, created_at, sandbox) VALUES (?, ?, ?, ?, ?)')
-      .run(apiKey, stored, name, createdAt, sandbox ? 1 : 0);
-    return { apiKey, secret, name, createdAt, revokedAt: null, sandbox };
+      .prepare(
+        'INSERT INTO api_keys (api_key, secret, name, created_at, sandbox, created_by) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(apiKey, stored, name, createdAt, sandbox ? 1 : 0, createdBy);
+    return { apiKey, secret, name, createdAt, revokedAt: null, sandbox, createdBy };
   }
 
   async get(apiKey: string): Promise<ApiKeyRow | undefined> {
@@ -86,6 +97,14 @@ export class KeysRepo implements KeysRepository {
     );
   }
 
+  async listCreatedBy(apiKey: string): Promise<ApiKeyRow[]> {
+    return (
+      this.db
+        .prepare('SELECT * FROM api_keys WHERE created_by = ? ORDER BY created_at, rowid')
+        .all(apiKey) as Row[]
+    ).map((r) => this.#toKey(r));
+  }
+
   async count(): Promise<number> {
     return (this.db.prepare('SELECT count(*) AS n FROM api_keys').get() as { n: number }).n;
   }
@@ -107,6 +126,7 @@ export class KeysRepo implements KeysRepository {
       createdAt: r.created_at,
       revokedAt: r.revoked_at,
       sandbox: r.sandbox === 1,
+      createdBy: r.created_by ?? null,
     };
   }
 }

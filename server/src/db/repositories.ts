@@ -8,12 +8,13 @@
  * Row types stay next to their SQLite implementation, which was first; both implementations map
  * to the same rows.
  */
-import type { Download, JobStatus, MediaMetadata, Rendition } from '@vodkit/api';
+import type { Chapter, Download, JobStatus, MediaMetadata, Rendition } from '@vodkit/api';
 import type { HourlyRow, SessionDelta, StatsScope, TopVideoRow } from './analytics-sql.ts';
 import type { FileRow, NewFile } from './files.ts';
 import type { FinalStatus, JobRow, NewJob } from './jobs.ts';
 import type { ApiKeyRow } from './keys.ts';
 import type { PlaybackAccessRow } from './playback.ts';
+import type { StudioSessionRow } from './studio-sessions.ts';
 import type { NewTrack, TrackRow } from './tracks.ts';
 import type { DeliveryRow, EndpointRow, NewDelivery, NewEvent } from './webhooks.ts';
 
@@ -33,9 +34,17 @@ export type {
   PlaybackAccessRow,
   SessionDelta,
   StatsScope,
+  StudioSessionRow,
   TopVideoRow,
   TrackRow,
 };
+
+/** The Studio's filter of a key's videos (`GET /v1/videos`). */
+export interface VideoFilter {
+  /** Matched, case-insensitively, anywhere in the title (the video's own, else its file's title or name). */
+  q: string | null;
+  status: JobStatus | null;
+}
 
 export interface Page<T> {
   rows: T[];
@@ -96,6 +105,10 @@ export interface JobsRepository {
   getByVideo(videoId: string): Promise<JobRow | undefined>;
   /** Newest first. */
   list(apiKey: string, page: number, perPage: number): Promise<Page<JobRow>>;
+  /** A key's videos (one a job), newest first, by title and status. */
+  listVideos(apiKey: string, filter: VideoFilter, page: number, perPage: number): Promise<Page<JobRow>>;
+  /** The video's own title; null falls back to its file's. False when there is no such video. */
+  setTitle(videoId: string, title: string | null): Promise<boolean>;
   /**
    * Takes the next queued job for `owner` until `leaseMs` from now, atomically, fair across keys
    * (fewest processing first, then the key whose last job started longest ago, then the oldest job).
@@ -145,12 +158,21 @@ export interface JobsRepository {
  * before they reach the database and opened on the way out; callers only ever see plain secrets.
  */
 export interface KeysRepository {
-  insert(apiKey: string, secret: string, name: string | null, sandbox?: boolean): Promise<ApiKeyRow>;
+  /** `createdBy`: the key that made this one through `POST /v1/keys` (null: the CLI or the server). */
+  insert(
+    apiKey: string,
+    secret: string,
+    name: string | null,
+    sandbox?: boolean,
+    createdBy?: string | null,
+  ): Promise<ApiKeyRow>;
   get(apiKey: string): Promise<ApiKeyRow | undefined>;
   /** The newest usable sandbox key, if any. */
   getSandbox(): Promise<ApiKeyRow | undefined>;
   sandboxApiKeys(): Promise<string[]>;
   list(): Promise<ApiKeyRow[]>;
+  /** The keys one key made through `POST /v1/keys`, oldest first. */
+  listCreatedBy(apiKey: string): Promise<ApiKeyRow[]>;
   count(): Promise<number>;
   revoke(apiKey: string): Promise<boolean>;
 }
@@ -174,7 +196,20 @@ export interface TracksRepository {
   /** Oldest first: the order of the playlist's subtitle group and of the player's menu. */
   listForVideo(videoId: string): Promise<TrackRow[]>;
   count(videoId: string): Promise<number>;
+  /**
+   * Makes the track the video's default (clearing the old one in the same transaction) or not;
+   * false when the video has no such track.
+   */
+  setDefault(videoId: string, trackId: string, value: boolean): Promise<boolean>;
   delete(trackId: string): Promise<boolean>;
+}
+
+/** Chapters of videos: the whole list is read and replaced at once. */
+export interface ChaptersRepository {
+  /** In start order; empty when none. */
+  get(videoId: string): Promise<Chapter[]>;
+  /** Replaces the list; an empty one removes it. */
+  set(videoId: string, chapters: readonly Chapter[]): Promise<void>;
 }
 
 /** Unfinished uploads per key (the upload quotas), reserved before tus creates the upload. */
@@ -229,6 +264,25 @@ export interface WebhooksRepository {
   nextDueAt(): Promise<number | null>;
 }
 
+/**
+ * Studio sessions (the cookie) and one-time sign-in links, by the SHA-256 of their token. Expiry is
+ * the caller's clock (`atMs`), so tests and nodes pass the time they judge by.
+ */
+export interface StudioSessionsRepository {
+  insert(row: Omit<StudioSessionRow, 'createdAt'>): Promise<void>;
+  /** The unexpired row of this kind, if any. */
+  get(tokenHash: string, kind: StudioSessionRow['kind'], atMs: number): Promise<StudioSessionRow | undefined>;
+  /** Reads and deletes in one statement: a sign-in link works once, even with two nodes racing. */
+  take(
+    tokenHash: string,
+    kind: StudioSessionRow['kind'],
+    atMs: number,
+  ): Promise<StudioSessionRow | undefined>;
+  delete(tokenHash: string): Promise<boolean>;
+  /** Forgets rows expired at `atMs`; returns how many. */
+  sweep(atMs: number): Promise<number>;
+}
+
 /** Distinct visitors per bucket start (epoch ms) and over the whole range. */
 export interface Uniques {
   total: number;
@@ -266,8 +320,10 @@ export interface Repositories {
   keys: KeysRepository;
   playback: PlaybackRepository;
   tracks: TracksRepository;
+  chapters: ChaptersRepository;
   openUploads: OpenUploadsRepository;
   webhooks: WebhooksRepository;
+  studioSessions: StudioSessionsRepository;
   analytics: AnalyticsRepository;
   close(): Promise<void>;
 }

@@ -1,10 +1,12 @@
 import { AnalyticsRepo } from './analytics.ts';
+import { ChaptersRepo } from './chapters.ts';
 import { type Db, openDatabase } from './database.ts';
 import { FilesRepo } from './files.ts';
 import { JobsRepo } from './jobs.ts';
 import { KeysRepo } from './keys.ts';
 import { PlaybackRepo } from './playback.ts';
 import type { Repositories } from './repositories.ts';
+import { StudioSessionsRepo } from './studio-sessions.ts';
 import { TracksRepo } from './tracks.ts';
 import { OpenUploadsRepo } from './uploads.ts';
 import { WebhooksRepo } from './webhooks.ts';
@@ -30,8 +32,10 @@ export function openSqliteRepositories(dataDir: string, secretKey: Buffer | null
       keys: new KeysRepo(db, secretKey),
       playback: new PlaybackRepo(db),
       tracks: new TracksRepo(db),
+      chapters: new ChaptersRepo(db),
       openUploads: new OpenUploadsRepo(db),
       webhooks: new WebhooksRepo(db, secretKey),
+      studioSessions: new StudioSessionsRepo(db),
       analytics: new AnalyticsRepo(db),
       close: async () => {
         db.close();

@@ -78,6 +78,18 @@ export class TracksRepo implements TracksRepository {
     })();
   }
 
+  async setDefault(videoId: string, trackId: string, value: boolean): Promise<boolean> {
+    return this.db.transaction((): boolean => {
+      const has = this.db
+        .prepare('SELECT 1 FROM tracks WHERE track_id = ? AND video_id = ?')
+        .get(trackId, videoId);
+      if (!has) return false;
+      if (value) this.db.prepare('UPDATE tracks SET is_default = 0 WHERE video_id = ?').run(videoId);
+      this.db.prepare('UPDATE tracks SET is_default = ? WHERE track_id = ?').run(value ? 1 : 0, trackId);
+      return true;
+    })();
+  }
+
   async get(trackId: string): Promise<TrackRow | undefined> {
     const row = this.db.prepare('SELECT * FROM tracks WHERE track_id = ?').get(trackId) as Row | undefined;
     return row && toTrack(row);

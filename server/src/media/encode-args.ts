@@ -22,7 +22,31 @@ export interface EncodeArgsOptions {
    * ffmpeg's choice (about one per core for each of them).
    */
   threads?: number;
+  /** One chunk of the source (chunked encoding, media/chunks.ts): only its frames are encoded. */
+  chunk?: ChunkWindow;
 }
+
+/**
+ * A chunk as its ffmpeg sees it, in ffmpeg's clock (seconds from the format's start: `-copyts
+ * -start_at_zero` keeps the source's timestamps on it, so the init segment's edit list says where the
+ * chunk starts and the publisher's retiming puts it there, as it does for any late-starting track).
+ */
+export interface ChunkWindow {
+  /** The source keyframe the decode starts from (`-ss`, nothing decoded before it). */
+  decodeFromS: number;
+  /** Its frames: those shown from `fromS` (included) to `toS` (excluded; null: the source's end). */
+  fromS: number;
+  toS: number | null;
+  /** Where its encoded rungs force keyframes (its grid cuts): the HLS muxer cuts at each of them. */
+  keyframesS: number[];
+  /** The number of its first segment on the global grid (`-start_number`). */
+  firstSegment: number;
+}
+
+/** How much a chunk reads past its end: frames shown before it whose packets come after (B-frames, open GOPs). */
+const CHUNK_READ_MARGIN_S = 1;
+/** A hair before each chunk instant, so a frame exactly on it is never lost to rounding. */
+const CHUNK_EPSILON_S = 0.001;
 
 /**
  * The renditions one ffmpeg process makes: indices into `plan.rungs` and `plan.audio`, and whether it
@@ -104,7 +128,20 @@ export function buildEncodeArgs(
       'disabled',
       '-f',
       'hls',
-      ...hlsTimingOptions(schedule),
+      ...(o.chunk && stream === 'v:0'
+        ? [
+            // A chunk's muxer cuts at every keyframe (it only has those of the grid), numbering its
+            // segments on the global grid; the edit list in 1/90000 s, not ms, places it exactly.
+            '-hls_time',
+            '0.001',
+            '-hls_list_size',
+            '1',
+            '-start_number',
+            String(o.chunk.firstSegment),
+            '-hls_segment_options',
+            'movie_timescale=90000',
+          ]
+        : hlsTimingOptions(schedule)),
       '-hls_segment_type',
       'fmp4',
       // temp_file: each segment is written to *.tmp and renamed, so what we list is always whole.
@@ -126,6 +163,8 @@ export function buildEncodeArgs(
     // Deinterlaced once, before the split: every rung and the poster get whole frames.
     // A clip's video ends at its `end` on the clip's own clock (media/clip.ts).
     const pre: string[] = [...rangeVideoFilters(plan.sourceRange), ...deinterlaceFilters(plan.deinterlace)];
+    // A chunk's frames only (after the deinterlacer, which reads the neighbours of the first and last).
+    if (o.chunk) pre.push(chunkSelect(o.chunk));
     const lone = encoded.length === 1 && !posterFrame ? encoded[0]!.r : null;
     // A start group's one small rung is scaled before the tone mapping (float, the costly part), not after.
     if (plan.toneMap && lone) pre.push(`scale=${lone.width}:${lone.height}`);
@@ -173,12 +212,14 @@ export function buildEncodeArgs(
         `[sp]select='gte(t\\,${poster.atSeconds})',trim=end_frame=1,scale=${poster.width}:${poster.height},setsar=1[poster]`,
       );
     }
-    const forced = plan.forcedKeyframes
-      ? // A hair early, so rounding to the encoder's time base never pushes a keyframe onto the next frame.
-        plan.forcedKeyframes.times
-          .map((t) => Math.max(0, t + plan.forcedKeyframes!.offsetS - 0.001).toFixed(6))
-          .join(',')
-      : keyframeExpression(schedule);
+    const forced = o.chunk
+      ? o.chunk.keyframesS.map((t) => Math.max(0, t - CHUNK_EPSILON_S).toFixed(6)).join(',')
+      : plan.forcedKeyframes
+        ? // A hair early, so rounding to the encoder's time base never pushes a keyframe onto the next frame.
+          plan.forcedKeyframes.times
+            .map((t) => Math.max(0, t + plan.forcedKeyframes!.offsetS - 0.001).toFixed(6))
+            .join(',')
+        : keyframeExpression(schedule);
     rungs.forEach(({ r, i }) => {
       const out = hls(r.name, 'v:0');
       if (r.copy) {
@@ -271,8 +312,11 @@ export function buildEncodeArgs(
   return {
     inputOptions: [
       ...sourceInputOptions(o.input),
-      // A clip reads only its span (`-ss`, `-t`), and never more than the limit either.
-      ...rangeInputOptions(plan.sourceRange, o.maxDurationS),
+      // A clip reads only its span (`-ss`, `-t`), and never more than the limit either; a chunk its
+      // own (clips are never chunked: services/job-run.ts chunksOf).
+      ...(o.chunk
+        ? [...chunkInputOptions(o.chunk), '-t', String(chunkReadS(o.chunk, o.maxDurationS))]
+        : rangeInputOptions(plan.sourceRange, o.maxDurationS)),
       ...(o.maxPixels ? ['-max_pixels', String(o.maxPixels)] : []),
       // The decoder's threads, and the filter graph's (a global option: ffmpeg takes it anywhere).
       ...(o.threads ? ['-threads', String(o.threads), '-filter_complex_threads', String(o.threads)] : []),
@@ -282,4 +326,29 @@ export function buildEncodeArgs(
     filterComplex: filters.join(';'),
     outputs,
   };
+}
+
+/** A chunk's frames: those shown in [fromS, toS), a hair early so rounding never moves one across. */
+function chunkSelect(c: ChunkWindow): string {
+  const from = Math.max(0, c.fromS - CHUNK_EPSILON_S).toFixed(6);
+  const to = c.toS === null ? null : (c.toS - CHUNK_EPSILON_S).toFixed(6);
+  return to === null ? `select='gte(t\\,${from})'` : `select='gte(t\\,${from})*lt(t\\,${to})'`;
+}
+
+/**
+ * Source timestamps kept (from the format's start, ffmpeg's usual clock), and the decode started at
+ * the chunk's keyframe: `-ss` seeks to the keyframe at or before it and, without accurate seek, keeps
+ * every frame (the select filter picks the chunk's).
+ */
+function chunkInputOptions(c: ChunkWindow): string[] {
+  const keep = ['-copyts', '-start_at_zero'];
+  if (c.decodeFromS <= 0) return keep;
+  return [...keep, '-ss', (c.decodeFromS + CHUNK_EPSILON_S).toFixed(6), '-noaccurate_seek'];
+}
+
+/** How long a chunk reads from its seek point: to its end plus a margin, never past the source's cap. */
+function chunkReadS(c: ChunkWindow, maxDurationS: number): number {
+  const cap = Math.max(0, maxDurationS - c.decodeFromS);
+  if (c.toS === null) return cap;
+  return Math.min(cap, Math.ceil((c.toS - c.decodeFromS + CHUNK_READ_MARGIN_S) * 1000) / 1000);
 }

@@ -326,7 +326,7 @@ describe('startEncode', () => {
     });
     const { metadata } = await probeFile(paths, input, { timeoutMs: 10_000 });
     const keyframes = await probeKeyframes(paths, input, 10_000);
-    expect(keyframes).toEqual({ times: [0, 2, 4, 6, 8], offsetS: 0, interlaced: false });
+    expect(keyframes).toEqual({ times: [0, 2, 4, 6, 8], offsetS: 0, interlaced: false, startS: 0 });
     // Read from the moov's sample tables (no pass over the file), and the same as ffprobe's packet flags,
     // B-frames (veryfast) and an MKV (no sample tables: ffprobe) included.
     expect(await mp4Keyframes(input)).toEqual({ times: [0, 2, 4, 6, 8], offsetS: 0 });

@@ -65,13 +65,13 @@ export interface EncodeHandle {
 }
 
 /** How often the output folder is listed while ffmpeg runs; more often until the video is playable. */
-const PUBLISH_MS = 150;
-const PUBLISH_EARLY_MS = 40;
+export const PUBLISH_MS = 150;
+export const PUBLISH_EARLY_MS = 40;
 /**
  * How far past maxDurationS ffmpeg reads: enough for the output to show the source is longer (a
  * source exactly at the limit ends within a frame or an AAC priming of it), so it fails, not truncates.
  */
-const OVERRUN_S = 1;
+export const OVERRUN_S = 1;
 const OVERRUN_SLACK_S = 0.5;
 /**
  * Niceness of the start group and of the rest: the start group goes first until the video is playable
@@ -79,8 +79,32 @@ const OVERRUN_SLACK_S = 0.5;
  * the rest's level, the usual 10 (below the HTTP server). Only ever lowered: raising a priority back
  * needs privileges, so the rest never starts below 10 (under foreign load it would starve).
  */
-const START_NICE = 5;
-const REST_NICE = 10;
+export const START_NICE = 5;
+export const REST_NICE = 10;
+
+/**
+ * The end of an encode, once every ffmpeg exited cleanly: the playlists closed, and what they hold
+ * checked (some media, not longer than the source may be).
+ */
+export async function closeOutput(
+  publisher: PlaylistPublisher,
+  options: Pick<EncodeOptions, 'maxDurationS' | 'onProgress'>,
+): Promise<EncodeResult> {
+  await publisher.refresh(true);
+  const renditions = publisher.results();
+  if (!publisher.playable || !publisher.complete) {
+    throw new EncodeError('source_truncated', 'ffmpeg wrote no media: the source holds no readable frames');
+  }
+  const durationS = Math.max(0, ...renditions.map((r) => r.durationS));
+  if (durationS > options.maxDurationS + OVERRUN_SLACK_S) {
+    throw new EncodeError(
+      'too_long',
+      `the source holds more than the ${options.maxDurationS} s accepted (its header did not say so)`,
+    );
+  }
+  options.onProgress?.(100);
+  return { durationS, renditions };
+}
 
 /** The renditions a plan produces, in folder terms, for the publisher and the job's renditions. */
 export function renditionSpecs(plan: EncodePlan): RenditionSpec[] {
@@ -118,7 +142,7 @@ export const playlistsOf = (plan: EncodePlan): string[] =>
  * on while encoding: the usual start rung when the start group makes it, else the start group's rung
  * just under it, else its lowest.
  */
-function earlyStart(plan: EncodePlan, groups: readonly EncodeGroup[]) {
+export function earlyStart(plan: EncodePlan, groups: readonly EncodeGroup[]) {
   const first = groups[0]!;
   const renditions = [...first.rungs, ...first.audio.map((a) => plan.rungs.length + a)];
   const below = first.rungs.filter((i) => i <= plan.startRung);
@@ -217,20 +241,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     stopped = true;
     clearTimeout(timer);
     await all;
-    await publisher.refresh(true);
-    const renditions = publisher.results();
-    if (!publisher.playable || !publisher.complete) {
-      throw new EncodeError('source_truncated', 'ffmpeg wrote no media: the source holds no readable frames');
-    }
-    const durationS = Math.max(0, ...renditions.map((r) => r.durationS));
-    if (durationS > options.maxDurationS + OVERRUN_SLACK_S) {
-      throw new EncodeError(
-        'too_long',
-        `the source holds more than the ${options.maxDurationS} s accepted (its header did not say so)`,
-      );
-    }
-    options.onProgress?.(100);
-    return { durationS, renditions };
+    return closeOutput(publisher, options);
   });
   return {
     done,

@@ -17,6 +17,8 @@ export const INIT_FILE = 'init.mp4';
 export const FFMPEG_PLAYLIST = '.ffmpeg.m3u8';
 export const SEGMENT_PATTERN = 'seg_%05d.m4s';
 export const SEGMENT_NAME = /^seg_(\d{5,})\.m4s$/;
+/** Chunked encoding's scratch folder (`.chunks/<k>/<rung>/`): hidden, never served, gone at the end. */
+export const CHUNKS_FOLDER = '.chunks';
 
 /** The folder of the `n`th audio track (0-based, in source order). */
 export const audioFolder = (n: number): string => `audio-${n}`;
@@ -42,6 +44,7 @@ export function isEncoderOutput(entry: string): boolean {
     entry === POSTER_FILE ||
     entry === `${POSTER_FILE}.tmp` ||
     entry === DOWNLOADS_FOLDER ||
+    entry === CHUNKS_FOLDER ||
     RUNG_FOLDER.test(entry) ||
     AUDIO_FOLDER.test(entry)
   );

@@ -90,7 +90,7 @@ export const MAX_QUOTED_LENGTH = 200;
  * surrogates, the Unicode line and paragraph separators, and bidi overrides (a menu label that reads
  * backwards).
  */
-const UNPRINTABLE = /[\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]+/gu;
+export const UNPRINTABLE = /[\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]+/gu;
 
 /**
  * A value from a source file (track titles) or an API caller (track labels) made safe to write as a

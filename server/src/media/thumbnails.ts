@@ -249,6 +249,8 @@ export interface RenderPosterOptions {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   nice?: number | undefined;
+  /** Told the chosen frame's time (seconds from the start), when it is known: animated previews start there. */
+  onChosen?: ((timeS: number) => void) | undefined;
 }
 
 /** Frames whose luma entropy is below this are (near) uniform: black, white, a flat fade colour. */
@@ -281,6 +283,8 @@ export async function renderPoster(options: RenderPosterOptions): Promise<Poster
       'signalstats',
       `metadata=mode=select:key=lavfi.signalstats.YAVG:value=${MIN_LUMA}:function=greater`,
       'thumbnail=n=100',
+      // The chosen frame's time, printed to a file beside the poster (the log level hides showinfo).
+      ...(timeFile ? [`metadata=mode=print:key=lavfi.signalstats.YAVG:file=${timeFile}`] : []),
     ];
     return renderTo(
       options,
@@ -293,10 +297,27 @@ export async function renderPoster(options: RenderPosterOptions): Promise<Poster
       chain,
     );
   };
+  // A path the filter graph takes as is (no `:`, `,`, quotes or brackets to escape); else no time.
+  const timeFile = options.onChosen && /^[\w./-]+$/.test(options.file) ? `${options.file}.time` : null;
+  const chosen = async (): Promise<void> => {
+    if (!timeFile) return;
+    const text = await fs.promises.readFile(timeFile, 'utf8').catch(() => '');
+    await fs.promises.rm(timeFile, { force: true });
+    const m = /pts_time:(\d+(?:\.\d+)?)/.exec(text);
+    if (m) options.onChosen?.(Number(m[1]));
+  };
   const window = Math.max(0.1, Math.min(options.durationS || POSTER_WINDOW_S, POSTER_WINDOW_S));
-  if (await pick(window, true, [])) return 'keyframes';
-  if (await pick(Math.min(window, 20), false, ['fps=2'])) return 'decoded';
+  if (await pick(window, true, [])) {
+    await chosen();
+    return 'keyframes';
+  }
+  if (await pick(Math.min(window, 20), false, ['fps=2'])) {
+    await chosen();
+    return 'decoded';
+  }
+  if (timeFile) await fs.promises.rm(timeFile, { force: true });
   const at = options.durationS > 0 ? options.durationS * 0.1 : 0;
+  options.onChosen?.(at);
   await renderFrames({
     paths: options.paths,
     input: options.input,

@@ -4,6 +4,8 @@
  * spec defines, the WebVTT tags it defines and plain text survives.
  */
 
+import { UNPRINTABLE } from './playlists.ts';
+
 export type CaptionFormat = 'vtt' | 'srt';
 
 export interface SanitizeLimits {
@@ -339,9 +341,8 @@ function cleanCue(lines: string[], limits: SanitizeLimits, used = 0): { text: st
   while (i < raw.length) {
     const ch = raw[i]!;
     if (ch === '<') {
-      const close = raw.indexOf('>', i);
-      // A tag starts with a name, a slash or a timestamp digit, and holds no other `<`.
-      if (close < 0 || !/[A-Za-z0-9/]/.test(raw[i + 1] ?? '') || raw.slice(i + 1, close).includes('<')) {
+      const close = tagEnd(raw, i);
+      if (close < 0) {
         out += '&lt;';
         i++;
         continue;
@@ -363,6 +364,40 @@ function cleanCue(lines: string[], limits: SanitizeLimits, used = 0): { text: st
   for (const name of open.reverse()) out += `</${name}>`;
   return { text: out.replace(/-->/g, '--&gt;'), rawChars: raw.length };
 }
+
+/** Where the tag opened by the `<` at `i` ends (its `>`), or -1 when that `<` is text. */
+function tagEnd(raw: string, i: number): number {
+  const close = raw.indexOf('>', i);
+  // A tag starts with a name, a slash or a timestamp digit, and holds no other `<`.
+  if (close < 0 || !/[A-Za-z0-9/]/.test(raw[i + 1] ?? '') || raw.slice(i + 1, close).includes('<')) return -1;
+  return close;
+}
+
+/**
+ * One line of plain text (a chapter title) cleaned by the rules of cue text: control characters,
+ * line breaks, lone surrogates and bidi overrides become a space, ASS override blocks go, and what a
+ * cue would read as a tag (HTML, WebVTT markup) is dropped with its text kept. The result is shown
+ * as is, never as markup: `escapeCueText` writes it into WebVTT.
+ */
+export function plainCueText(value: string): string {
+  const raw = value.replace(UNPRINTABLE, ' ').replace(/\{\\[^}]*\}/g, '');
+  let out = '';
+  let i = 0;
+  while (i < raw.length) {
+    const close = raw[i] === '<' ? tagEnd(raw, i) : -1;
+    if (close >= 0) {
+      i = close + 1;
+      continue;
+    }
+    out += raw[i];
+    i++;
+  }
+  return out.replace(/\s+/g, ' ').trim();
+}
+
+/** Plain text as WebVTT cue text: every `&`, `<` and `>` an entity, so it shows literally. */
+export const escapeCueText = (text: string): string =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 function cleanTag(body: string, open: string[]): string {
   if (TIMESTAMP_TAG.test(body)) return `<${body}>`;

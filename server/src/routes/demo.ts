@@ -1,8 +1,8 @@
 import { signToken } from '@vodkit/api/sign';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Config } from '../config.ts';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { ownOrigins } from './same-origin.ts';
 
 /** How long a demo token lives: enough for one upload and a watch, short enough to be worth refreshing. */
 const DEMO_TOKEN_TTL_S = 10 * 60;
@@ -47,13 +47,6 @@ export default async function demoRoutes(app: FastifyInstance, ctx: AppContext):
     clearInterval(timer);
     await sweeper.idle();
   });
-}
-
-/** The public URL's origin, and this port on the loopback names (`npm start` opened as localhost or 127.0.0.1). */
-function ownOrigins(config: Config): Set<string> {
-  const origins = new Set([new URL(config.publicUrl).origin]);
-  for (const host of ['localhost', '127.0.0.1', '[::1]']) origins.add(`http://${host}:${config.port}`);
-  return origins;
 }
 
 /**

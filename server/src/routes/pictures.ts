@@ -3,7 +3,6 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import type { OnDemandThumbnail } from '../services/pictures.ts';
 import type { StoredOutput } from '../storage/outputs.ts';
 import { sendObject } from './send-file.ts';
 
@@ -22,6 +21,36 @@ const thumbnailQuery = {
   },
 } as const;
 
+/** Animated previews: types only, as thumbnails; the limits are the service's (400 with the bounds). */
+const animatedQuery = {
+  type: 'object',
+  properties: {
+    start: { type: 'number' },
+    end: { type: 'number' },
+    width: { type: 'integer' },
+    fps: { type: 'integer' },
+  },
+} as const;
+
+interface AnimatedQuery {
+  start?: number;
+  end?: number;
+  width?: number;
+  fps?: number;
+}
+
+/** A busy or over-budget render answers with when to come back (`Retry-After`). */
+async function withRetryAfter<T>(reply: FastifyReply, render: () => Promise<T>): Promise<T> {
+  try {
+    return await render();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 503) reply.header('retry-after', '2');
+    const wait = err instanceof ApiError && (err.details as { retryAfterS?: number })?.retryAfterS;
+    if (wait) reply.header('retry-after', String(wait));
+    throw err;
+  }
+}
+
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** The poster switches from the encode's to the representative one, and a storyboard may appear. */
 const REVALIDATE = 'no-cache';
@@ -30,6 +59,8 @@ const REVALIDATE = 'no-cache';
  * Pictures under /stream/:videoId/ (so the playback-token gate covers them like every stream URL):
  * - `thumbnail.jpg|webp?time=&width=`: one frame, rendered on demand and cached; the time and width
  *   it shows (after snapping) come back in `X-Vodkit-Time` / `X-Vodkit-Width`;
+ * - `animated.webp|gif?start=&end=&width=&fps=`: a few seconds as an animation, cached and bounded
+ *   like the thumbnails (`X-Vodkit-Start` / `-End` / `-Width` say what it shows);
  * - `storyboard.vtt`: the seek-preview storyboard (its sheet is a plain file beside it);
  * - `poster.jpg`: the representative poster, else the encode's.
  * More specific than the stream's `/*` route, which serves every other file.
@@ -68,20 +99,9 @@ export default async function picturesRoutes(app: FastifyInstance, ctx: AppConte
       { schema: { params: videoParams, querystring: thumbnailQuery } },
       async (request, reply) => {
         const { time, width } = request.query;
-        let result: OnDemandThumbnail;
-        try {
-          result = await ctx.pictures.thumbnail(request.params.videoId, {
-            time,
-            width,
-            format,
-            client: request.ip,
-          });
-        } catch (err) {
-          if (err instanceof ApiError && err.status === 503) reply.header('retry-after', '2');
-          const wait = err instanceof ApiError && (err.details as { retryAfterS?: number })?.retryAfterS;
-          if (wait) reply.header('retry-after', String(wait));
-          throw err;
-        }
+        const result = await withRetryAfter(reply, () =>
+          ctx.pictures.thumbnail(request.params.videoId, { time, width, format, client: request.ip }),
+        );
         // What the picture shows, after snapping: a client can ask for exactly that next time.
         reply.header('x-vodkit-cache', result.cache);
         reply.header('x-vodkit-time', result.timeS.toFixed(3));
@@ -89,6 +109,23 @@ export default async function picturesRoutes(app: FastifyInstance, ctx: AppConte
         // A neighbour served while busy must not stand in for the asked frame in any cache.
         const cache = result.cache === 'nearest' ? REVALIDATE : IMMUTABLE;
         return send(reply, result.file, format === 'jpg' ? 'image/jpeg' : 'image/webp', cache);
+      },
+    );
+  }
+
+  for (const format of ['webp', 'gif'] as const) {
+    app.get<{ Params: { videoId: string }; Querystring: AnimatedQuery }>(
+      `/stream/:videoId/animated.${format}`,
+      { schema: { params: videoParams, querystring: animatedQuery } },
+      async (request, reply) => {
+        const preview = await withRetryAfter(reply, () =>
+          ctx.pictures.animated(request.params.videoId, { ...request.query, format, client: request.ip }),
+        );
+        reply.header('x-vodkit-cache', preview.cache);
+        reply.header('x-vodkit-start', preview.startS.toFixed(3));
+        reply.header('x-vodkit-end', preview.endS.toFixed(3));
+        reply.header('x-vodkit-width', String(preview.width));
+        return send(reply, preview.file, format === 'gif' ? 'image/gif' : 'image/webp', IMMUTABLE);
       },
     );
   }

@@ -20,7 +20,12 @@ const patchVideoBody = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { protected: { type: 'boolean' }, allowedOrigins: origins },
+  properties: {
+    protected: { type: 'boolean' },
+    allowedOrigins: origins,
+    // Plain text, one line: shown in the Studio, the embed page's title and oEmbed.
+    title: { type: ['string', 'null'], maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*$' },
+  },
 } as const;
 
 const mintBody = {
@@ -59,16 +64,22 @@ function onlyFields(...allowed: string[]) {
  * key-wide allowed origins (`/v1/playback-settings`) that videos without their own list inherit.
  */
 export default async function playbackRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.patch<{ Params: { videoId: string }; Body: { protected?: boolean; allowedOrigins?: string[] | null } }>(
+  app.patch<{
+    Params: { videoId: string };
+    Body: { protected?: boolean; allowedOrigins?: string[] | null; title?: string | null };
+  }>(
     '/v1/videos/:videoId',
     {
       schema: { params: videoParams, body: patchVideoBody },
-      preValidation: onlyFields('protected', 'allowedOrigins'),
+      preValidation: onlyFields('protected', 'allowedOrigins', 'title'),
       config: { permission: 'allow_encode' },
     },
     async (request) => {
       const { videoId } = request.params;
-      const settings = await ctx.playback.update(request.principal, videoId, request.body);
+      const { title, ...protection } = request.body;
+      // Origins are checked (and refused) before anything is written; the title cannot fail after that.
+      const settings = await ctx.playback.update(request.principal, videoId, protection);
+      if (title !== undefined) await ctx.videos.setTitle(request.principal, videoId, title);
       return {
         ...(await ctx.videos.get(request.principal, videoId)),
         allowedOrigins: settings.allowedOrigins,

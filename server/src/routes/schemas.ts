@@ -14,3 +14,10 @@ export interface PageQuery {
   page: number;
   perPage: number;
 }
+
+/** `:videoId` in a route's path. */
+export const videoParams = {
+  type: 'object',
+  required: ['videoId'],
+  properties: { videoId: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;

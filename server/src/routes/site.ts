@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import { responsiveIframe } from '@vodkit/api';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
 import type { VideoAccess } from '../services/playback.ts';
+import { EmbedPage } from './embed-page.ts';
 
 /** Pages that only make sense with the demo's app server behind them. */
 const DEMO_PAGES = new Set(['/', '/index.html', '/uploader.html', '/uploader']);
@@ -18,6 +20,7 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
   const root = ctx.config.demoDir;
   const built = fs.existsSync(path.join(root, 'index.html')) || fs.existsSync(path.join(root, 'embed.html'));
   const hasEmbed = fs.existsSync(path.join(root, 'embed.html'));
+  const embedPage = new EmbedPage(root);
 
   app.get<{ Params: { videoId: string }; Querystring: { token?: string } }>(
     '/embed/:videoId',
@@ -27,7 +30,8 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'same-origin');
       const access = isValidId(videoId) ? await ctx.playback.access(videoId) : null;
-      if (!access || !(await ctx.videos.publicInfo(videoId))) {
+      const info = access ? await ctx.videos.publicInfo(videoId) : null;
+      if (!access || !info) {
         return reply
           .status(404)
           .type('text/html; charset=utf-8')
@@ -47,7 +51,14 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         reply.header('cache-control', 'private, no-store');
       }
       if (!hasEmbed) return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT);
-      return reply.sendFile('embed.html', root);
+      const token = access.protected ? request.query.token : undefined;
+      const url = `${ctx.config.publicUrl}/embed/${videoId}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+      const html = await embedPage.render({
+        title: info.title ?? 'Video',
+        url,
+        oembedEndpoint: `${ctx.config.publicUrl}/oembed`,
+      });
+      return reply.type('text/html; charset=utf-8').send(html);
     },
   );
 
@@ -78,10 +89,14 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         reply.header('cache-control', 'private, no-store');
       }
       const aspect = info.width && info.height ? info.height / info.width : 9 / 16;
-      const width = Math.min(request.query.maxwidth ?? 640, 1920);
+      let width = Math.min(request.query.maxwidth ?? 640, 1920);
       let height = Math.round(width * aspect);
       const maxHeight = request.query.maxheight;
-      if (maxHeight !== undefined && height > maxHeight) height = maxHeight;
+      // Within both limits, keeping the video's shape (the snippet below is as wide as `width`).
+      if (maxHeight !== undefined && height > maxHeight) {
+        height = maxHeight;
+        width = Math.max(1, Math.round(height / aspect));
+      }
       const src = `${ctx.config.publicUrl}/embed/${videoId}${query}`;
       return {
         version: '1.0',
@@ -96,7 +111,14 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         width,
         height,
         thumbnail_url: `${ctx.config.publicUrl}/stream/${videoId}/poster.jpg${query}`,
-        html: `<iframe src="${src}" width="${width}" height="${height}" frameborder="0" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`,
+        // Responsive: the iframe keeps the video's ratio at any width up to `width`, instead of a
+        // fixed box that squeezes and letterboxes on a phone.
+        html: responsiveIframe(src, {
+          width: info.width,
+          height: info.height,
+          title: info.title ?? 'Video',
+          maxWidth: width,
+        }),
       };
     },
   );
@@ -104,6 +126,24 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
   if (!built) {
     app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT));
     return;
+  }
+  // The Studio is one page for all its paths (/studio, /studio/videos/:id, …), answered here with
+  // headers an admin page wants: never framed (clickjacking), never cached, no Referer out.
+  if (fs.existsSync(path.join(root, 'studio.html'))) {
+    const studioPage = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.url.startsWith('/studio/api/')) {
+        throw new ApiError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
+      }
+      return reply
+        .header('content-security-policy', "frame-ancestors 'none'")
+        .header('x-frame-options', 'DENY')
+        .header('referrer-policy', 'same-origin')
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'no-cache')
+        .sendFile('studio.html', root);
+    };
+    app.get('/studio', studioPage);
+    app.get('/studio/*', studioPage);
   }
   // Only GET/HEAD of paths no API route claims reach the files: `/v1`, `/stream`, `/embed` and
   // `/healthz` are more specific routes and win; a miss falls through to the JSON 404.
@@ -116,7 +156,7 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
     // `.html` optional: /player serves player.html.
     extensions: ['html'],
     cacheControl: false,
-    allowedPath: (pathName) => ctx.config.demo || !DEMO_PAGES.has(pathName),
+    allowedPath: (pathName) => pathName !== '/studio.html' && (ctx.config.demo || !DEMO_PAGES.has(pathName)),
     setHeaders,
   });
   // Scripts and styles: `vite build` wrote .br/.gz beside them, sent as they are to browsers that take

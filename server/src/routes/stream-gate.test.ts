@@ -12,7 +12,7 @@ import { KEY_STATE_TTL_MS, PlaybackService } from '../services/playback.ts';
 
 // Issue 19 #1: the stream gate must follow the route the router matched, not the raw request line.
 // One protected video with every kind of file (HLS, MP4 download, poster, job thumbnail, on-demand
-// thumbnail, storyboard, captions), each asked for under every spelling the router might accept.
+// thumbnail, storyboard, captions, chapters, instant clips, animated previews), each asked for under every spelling the router might accept.
 
 let server: TestServer;
 let token: string;
@@ -56,7 +56,7 @@ function rawGet(target: string, headers: Record<string, string> = {}): Promise<R
 }
 
 /** Whatever a file of the video looks like: none of it may reach a request without a grant. */
-const CONTENT = ['#EXTM3U', 'WEBVTT', 'ftyp', 'moof', '\xff\xd8\xff', 'RIFF'];
+const CONTENT = ['#EXTM3U', 'WEBVTT', 'ftyp', 'moof', '\xff\xd8\xff', 'RIFF', 'GIF8'];
 
 /** Every spelling of `/stream/<id>/<path>` a router, a proxy or a client might turn into the real one. */
 function spellings(videoId: string, file: string): string[] {
@@ -161,6 +161,11 @@ beforeAll(async () => {
     sheet: 'storyboard.jpg',
     captions: captions.slice(`/stream/${job.videoId}/`.length),
     download: relative(video.downloads[0]!.url),
+    chapters: 'chapters.vtt',
+    clip: 'master.m3u8?start=0.5&end=2',
+    clipMedia: `${variant}?start=0.5&end=2`,
+    animatedWebp: 'animated.webp?start=0.5&end=1&width=96&fps=4',
+    animatedGif: 'animated.gif?start=0.5&end=1&width=96&fps=4',
   };
 }, 180_000);
 

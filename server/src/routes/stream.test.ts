@@ -315,7 +315,9 @@ describe('PATCH /v1/videos/:id and domain restrictions', () => {
     for (const json of [
       {},
       { protected: 'yes' },
-      { title: 'x' },
+      { duration: 5 },
+      { title: 'two\nlines' },
+      { title: 'x'.repeat(201) },
       { allowedOrigins: ['javascript:alert(1)'] },
       { allowedOrigins: ['https://a.example/path'] },
     ]) {
@@ -424,9 +426,16 @@ describe('/embed and /oembed of a protected video', () => {
     );
     expect(wrong.status).toBe(403);
 
-    const ok = await fetch(`${server.baseUrl}/embed/${job.videoId}?token=${await playbackToken()}`);
+    const pageToken = await playbackToken();
+    const ok = await fetch(`${server.baseUrl}/embed/${job.videoId}?token=${pageToken}`);
     expect(ok.status).toBe(200);
-    expect(await ok.text()).toContain('<title>embed</title>');
+    // The holder of the token gets the video's title, and oEmbed discovery for this very URL.
+    const html = await ok.text();
+    expect(html).toContain('<title>Secret title</title>');
+    const embedUrl = `${server.baseUrl}/embed/${job.videoId}?token=${pageToken}`;
+    expect(html).toContain(
+      `<link rel="alternate" type="application/json+oembed" href="${server.baseUrl}/oembed?url=${encodeURIComponent(embedUrl)}&amp;format=json" title="Secret title" />`,
+    );
     expect(ok.headers.get('content-security-policy')).toBe('frame-ancestors *');
     expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
     expect(ok.headers.get('referrer-policy')).toBe('same-origin');

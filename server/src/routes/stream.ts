@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { isClipQuery } from '../services/instant-clips.ts';
 import { sendFile, sendObject } from './send-file.ts';
 
 /** Content types players insist on (hls.js is lenient; Safari's native HLS is not). */
@@ -32,6 +33,12 @@ export default async function streamRoutes(app: FastifyInstance, ctx: AppContext
     url: '/stream/:videoId/*',
     handler: async (request, reply) => {
       const { videoId, '*': relative } = request.params;
+      // An instant clip (`?start=&end=`): the playlists cut to the span; segments are served as ever.
+      if (relative.endsWith('.m3u8') && isClipQuery(request.query)) {
+        const clip = await ctx.instantClips.playlist(videoId, relative, request.query);
+        if (clip === null) throw new ApiError('not_found', `no file ${relative} in video ${videoId}`);
+        return reply.type(CONTENT_TYPES['.m3u8']!).header('cache-control', PLAYLIST_CACHE).send(clip);
+      }
       // Caption tracks: the master gains its subtitle group, and track playlists/WebVTT are generated.
       // Playlists among them still pass the gate's onSend, which signs their URIs for a grant.
       const text = await ctx.tracks.streamText(videoId, relative);

@@ -177,6 +177,44 @@ describe('POST /v1/videos/:videoId/tracks', () => {
     });
   });
 
+  it('sets and unsets the default with PATCH; the master playlist follows', async () => {
+    const tracks = async () =>
+      ((await (await api(`/v1/videos/${videoId}/tracks`)).json()) as { data: CaptionTrack[] }).data;
+    const en = (await tracks()).find((t) => t.language === 'en-US')!;
+    const res = await api(`/v1/videos/${videoId}/tracks/${en.trackId}`, {
+      method: 'PATCH',
+      json: { default: true },
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as CaptionTrack).default).toBe(true);
+    expect((await tracks()).filter((t) => t.default).map((t) => t.language)).toEqual(['en-US']);
+    const master = await (await fetch(`${server.baseUrl}/stream/${videoId}/master.m3u8`)).text();
+    expect(master).toMatch(/TYPE=SUBTITLES,[^\n]*LANGUAGE="en-US",[^\n]*DEFAULT=YES/);
+    expect(master).not.toMatch(/LANGUAGE="fr",[^\n]*DEFAULT=YES/);
+    await api(`/v1/videos/${videoId}/tracks/${en.trackId}`, { method: 'PATCH', json: { default: false } });
+    expect((await tracks()).filter((t) => t.default)).toEqual([]);
+    // Refusals: no such track, a bad body, a token without allow_encode.
+    const missing = await api(`/v1/videos/${videoId}/tracks/nosuchtrack`, {
+      method: 'PATCH',
+      json: { default: true },
+    });
+    await expectError(missing, 404, 'not_found');
+    const bad = await api(`/v1/videos/${videoId}/tracks/${en.trackId}`, {
+      method: 'PATCH',
+      json: { default: 'yes' },
+    });
+    await expectError(bad, 400, 'validation_failed');
+    const reader = await server.token(['allow_read']);
+    const denied = await api(`/v1/videos/${videoId}/tracks/${en.trackId}`, {
+      method: 'PATCH',
+      json: { default: true },
+      bearer: reader,
+    });
+    await expectError(denied, 403, 'permission_denied');
+    const fr = (await tracks()).find((t) => t.language === 'fr')!;
+    await api(`/v1/videos/${videoId}/tracks/${fr.trackId}`, { method: 'PATCH', json: { default: true } });
+  });
+
   it('refuses bad fields with validation_failed', async () => {
     for (const body of [
       { content: VTT },

@@ -29,6 +29,7 @@ const FIELDS = new Set(['language', 'label', 'kind', 'default', 'format', 'conte
  *                                                or a raw text/vtt | application/x-subrip | text/plain body with
  *                                                `?language=&label=&kind=&default=&format=`
  *   GET    /v1/videos/:videoId/tracks            allow_read
+ *   PATCH  /v1/videos/:videoId/tracks/:trackId   allow_encode; `{default: boolean}` (one default per video)
  *   DELETE /v1/videos/:videoId/tracks/:trackId   allow_delete
  */
 export default async function tracksRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -54,6 +55,26 @@ export default async function tracksRoutes(app: FastifyInstance, ctx: AppContext
     '/v1/videos/:videoId/tracks',
     { schema: { params: videoParams }, config: { permission: 'allow_read' } },
     async (request) => ctx.tracks.list(request.principal, request.params.videoId),
+  );
+
+  app.patch<{ Params: { videoId: string; trackId: string }; Body: { default: boolean } }>(
+    '/v1/videos/:videoId/tracks/:trackId',
+    {
+      schema: {
+        params: trackParams,
+        body: {
+          type: 'object',
+          required: ['default'],
+          additionalProperties: false,
+          properties: { default: { type: 'boolean' } },
+        },
+      },
+      config: { permission: 'allow_encode' },
+    },
+    async (request) => {
+      const { videoId, trackId } = request.params;
+      return ctx.tracks.setDefault(request.principal, videoId, trackId, request.body.default);
+    },
   );
 
   app.delete<{ Params: { videoId: string; trackId: string } }>(

@@ -39,7 +39,10 @@ export default async function videosRoutes(app: FastifyInstance, ctx: AppContext
   app.get<{ Params: { videoId: string } }>(
     '/v1/videos/:videoId',
     { schema: { params: videoParams }, config: { permission: 'allow_read' } },
-    async (request) => ctx.videos.get(request.principal, request.params.videoId),
+    async (request) => ({
+      ...(await ctx.videos.get(request.principal, request.params.videoId)),
+      allowedOrigins: await ctx.playback.videoOrigins(request.principal, request.params.videoId),
+    }),
   );
 
   const streams = eventStreams(app, ctx);

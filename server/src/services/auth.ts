@@ -38,10 +38,13 @@ export class AuthService {
     this.#maxLifetimeS = options.maxTokenLifetimeS ?? 24 * 3600;
   }
 
-  async createKey(name: string | null = null, options: { sandbox?: boolean } = {}): Promise<DevKey> {
+  async createKey(
+    name: string | null = null,
+    options: { sandbox?: boolean; createdBy?: string } = {},
+  ): Promise<DevKey> {
     const apiKey = newId(24);
     const secret = randomBytes(32).toString('base64url');
-    await this.keys.insert(apiKey, secret, name, options.sandbox ?? false);
+    await this.keys.insert(apiKey, secret, name, options.sandbox ?? false, options.createdBy ?? null);
     return { apiKey, secret };
   }
 

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip, tempDir } from '../../test/fixtures.ts';
+import { readRendition, renditionTimeline, sourceFrames } from '../../test/timeline.ts';
 import { loadConfig } from '../config.ts';
 import { type Db, openDatabase } from '../db/database.ts';
 import { FilesRepo } from '../db/files.ts';
@@ -156,6 +157,24 @@ describe('EncodingService', () => {
     expect(got).toMatchObject({ status: 'completed', progress: 100, error: null });
     expect(got.playback?.poster).toBe(`http://vod.test/stream/${job.videoId}/poster.jpg`);
     expect(got.renditions.map((r) => r.name)).toEqual(['240', '360']);
+  });
+
+  it('encodes a job in chunks with VOD_CHUNK_SECONDS: every frame once, EXTINFs summing to the media', async () => {
+    // 9 s, one keyframe: chunks 0–2, 2–5 and 5–9 s on the 1, 2, 5, 9 s grid, two at a time.
+    const env = setup({}, { VOD_CHUNK_SECONDS: '2', VOD_ENCODE_CONCURRENCY: '2', VOD_ENCODE_THREADS: '1' });
+    env.service.start();
+    const job = await env.service.create(principal, { fileId: await env.addFile(shortClip) });
+    const dir = env.storage.videoDir(job.videoId);
+    await until('chunks being encoded', () => fs.existsSync(path.join(dir, '.chunks')));
+    await until('completed', async () => (await env.jobs.get(job.jobId))?.status === 'completed');
+    expect(fs.existsSync(path.join(dir, '.chunks'))).toBe(false);
+    const frames = await sourceFrames(shortClip);
+    for (const rung of ['240', '360']) {
+      const r = readRendition(dir, rung);
+      expect((await renditionTimeline(dir, r)).frames).toBe(frames);
+      expect(r.extinf.reduce((t, x) => t + x, 0)).toBeCloseTo(frames / 25, 3);
+    }
+    expect((await env.jobs.get(job.jobId))!.outputDuration).toBeCloseTo(9, 1);
   });
 
   it('wakes a worker at once on create, runs one job at a time, oldest first', async () => {
@@ -390,6 +409,7 @@ describe('EncodingService', () => {
     expect(got.downloads).toEqual([
       {
         name: '240',
+        format: 'mp4',
         width: 426,
         height: 240,
         bytes: expect.any(Number),
@@ -500,7 +520,9 @@ describe('EncodingService', () => {
     const bad = (body: unknown) => env.service.create(principal, body as never);
     await expect(bad({})).rejects.toThrow(/fileId/);
     await expect(bad({ fileId: 'x', presets: [{ resolutions: ['999'] }] })).rejects.toThrow(/not one of/);
-    await expect(bad({ fileId: 'x', presets: [{ format: 'dash' }] })).rejects.toThrow(/"hls" or "mp4"/);
+    await expect(bad({ fileId: 'x', presets: [{ format: 'dash' }] })).rejects.toThrow(
+      /"hls", "mp4" or "m4a"/,
+    );
     await expect(bad({ fileId: 'x', thumbnails: [{ timestamp: '00:61:00' }] })).rejects.toThrow(/HH:MM:SS/);
     await expect(bad({ fileId: 'x', webhookUrl: 'javascript:alert(1)' })).rejects.toThrow(/http/);
     await expect(bad({ fileId: 'x', userData: { big: 'x'.repeat(20_000) } })).rejects.toThrow(/userData/);

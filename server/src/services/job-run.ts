@@ -3,12 +3,16 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { FileRow } from '../db/files.ts';
 import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
+import { startChunkedEncode } from '../media/chunked-encode.ts';
+import { type ChunkPlan, planChunks } from '../media/chunks.ts';
 import { makeAudioDownload, makeDownload } from '../media/downloads.ts';
 import { EncodeError, type EncodeHandle, startEncode } from '../media/encode.ts';
+import { scheduleOf } from '../media/encode-args.ts';
 import { probeKeyframes, type SourceKeyframes } from '../media/keyframes.ts';
 import { type AudioTrackInfo, type EncodePlan, planLadder } from '../media/ladder.ts';
 import { AUDIO_DOWNLOAD, audioFolder, downloadFile, variantPlaylist } from '../media/layout.ts';
 import { isPublishedComplete } from '../media/publisher.ts';
+import { gridCut } from '../media/schedule.ts';
 import type { SourceInput } from '../media/source.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
 import type { LocalStorage } from '../storage/local.ts';
@@ -65,6 +69,8 @@ export interface PlannedJob {
   sink: OutputSink;
   plan: EncodePlan;
   renditions: Rendition[];
+  /** The source's keyframes (H.264 sources): where chunks may be cut. */
+  keyframes: SourceKeyframes | undefined;
   /** A clip's span, a watermark (services/job-media.ts): what the job adds to its source. */
   media: JobMedia;
 }
@@ -207,7 +213,16 @@ export class JobRun {
       ...(keyframes ? { keyframes } : {}),
       ...media.ladder,
     });
-    return { file, input, resumed, sink: opened.value, plan, renditions: renditionsOf(plan), media };
+    return {
+      file,
+      input,
+      resumed,
+      sink: opened.value,
+      plan,
+      renditions: renditionsOf(plan),
+      keyframes,
+      media,
+    };
   }
 
   /**
@@ -240,7 +255,7 @@ export class JobRun {
       log.info({ jobId: job.jobId }, 'encoding job: the encode was complete, resuming after it');
       return job.outputDuration!;
     }
-    this.handle = startEncode({
+    const encode = {
       paths: config,
       input: p.input,
       outDir: p.sink.dir,
@@ -252,10 +267,20 @@ export class JobRun {
       threads: config.encodeThreads,
       timeoutMs: config.encodeTimeoutMs,
       ...(p.media.watermarkInput ? { watermarkInput: p.media.watermarkInput } : {}),
-      onSpawn: (pid) => this.#write(() => jobs.setEncoderPid(job.jobId, this.owner, pid)),
-      onProgress: (percent) => this.#onProgress(percent),
+      onSpawn: (pid: number) => this.#write(() => jobs.setEncoderPid(job.jobId, this.owner, pid)),
+      onProgress: (percent: number) => this.#onProgress(percent),
       onPlayable: () => this.startGroupPlayable(p.renditions),
-    });
+    };
+    const chunks = chunksOf(p, config.chunkSeconds);
+    this.handle =
+      chunks && p.keyframes
+        ? startChunkedEncode({
+            ...encode,
+            chunks,
+            originS: p.keyframes.offsetS,
+            parallel: config.encodeConcurrency,
+          })
+        : startEncode(encode);
     let result: { durationS: number };
     try {
       result = await this.handle.done;
@@ -444,6 +469,25 @@ export class JobRun {
       (err: unknown) => this.deps.log.error({ err, jobId: this.job.jobId }, 'encoding job: a write failed'),
     );
   }
+}
+
+/**
+ * Ladder or chunks: the chunks of a planned job's video (media/chunks.ts), or null when it is encoded
+ * whole — chunking off, no keyframes known (only H.264 sources are probed for them), no encoded rung,
+ * or a source not longer than two chunks.
+ */
+export function chunksOf(
+  p: Pick<PlannedJob, 'plan' | 'keyframes' | 'file'>,
+  chunkS: number | null,
+): ChunkPlan[] | null {
+  if (!chunkS || !p.keyframes || p.keyframes.times.length === 0) return null;
+  // A clip's range and a watermark's second input are not carried into chunks (yet): encoded whole.
+  if (p.plan.sourceRange || p.plan.watermark) return null;
+  if (!p.plan.rungs.some((r) => !r.copy)) return null;
+  const { plan } = p;
+  const grid = (n: number) => gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, n);
+  const chunks = planChunks(grid, p.keyframes.times, p.file.metadata?.duration ?? 0, chunkS);
+  return chunks.length > 1 ? chunks : null;
 }
 
 /** The job's renditions as the API shows them, from the plan. */

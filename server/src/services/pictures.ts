@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MediaMetadata, Resolution, Thumbnail, ThumbnailRequest, VideoPictures } from '@vodkit/api';
+import {
+  ANIMATED_PREVIEW,
+  type MediaMetadata,
+  type Resolution,
+  type Thumbnail,
+  type ThumbnailRequest,
+  type VideoPictures,
+} from '@vodkit/api';
 import type { FastifyBaseLogger } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -8,6 +15,7 @@ import type { Config } from '../config.ts';
 import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
+import { type AnimatedFormat, renderAnimated } from '../media/animated.ts';
 import { isInterlaced } from '../media/deinterlace.ts';
 import { POSTER_FILE } from '../media/layout.ts';
 import { planStoryboard, renderStoryboard, STORYBOARD_SHEET, STORYBOARD_VTT } from '../media/storyboard.ts';
@@ -89,6 +97,8 @@ const FINAL = new Set(['failed', 'cancelled']);
 /** What the pipeline has finished for a video, stored beside the outputs (`.pictures.json`). */
 interface Manifest {
   poster: boolean;
+  /** Where the representative poster's frame is (seconds); absent in manifests older than it. */
+  posterTimeS?: number;
   storyboard: boolean;
   thumbnails: StoredThumb[];
 }
@@ -109,6 +119,28 @@ export interface OnDemandRequest {
   format: PictureFormat;
   /** Who asks (the client address): each has a budget of new renders. */
   client?: string | undefined;
+}
+
+export interface AnimatedRequest {
+  /** Seconds; default the poster's time. */
+  start?: number | undefined;
+  /** Seconds; default `start` + 3 s. */
+  end?: number | undefined;
+  width?: number | undefined;
+  fps?: number | undefined;
+  format: AnimatedFormat;
+  client?: string | undefined;
+}
+
+export interface AnimatedPreview {
+  file: string;
+  cache: 'hit' | 'miss';
+  /** What it shows, after snapping. */
+  startS: number;
+  endS: number;
+  width: number;
+  height: number;
+  fps: number;
 }
 
 export interface OnDemandThumbnail {
@@ -320,6 +352,9 @@ export class PictureService {
       manifest.poster = await step('poster', async () => {
         await renderPoster({
           ...common,
+          onChosen: (timeS) => {
+            manifest.posterTimeS = timeS;
+          },
           source,
           durationS: duration,
           file: path.join(outDir, JOB_POSTER),
@@ -525,37 +560,185 @@ export class PictureService {
       timeS: atMs / 1000,
       width,
     });
+    const input = () => this.#sourceInput(job.fileId);
+    const got = await this.#onDemand({
+      file,
+      client: request.client,
+      what: 'thumbnail',
+      nearest: () => this.#nearestCached(dir, ms, width, request.format),
+      make: async (signal, timeoutMs) => {
+        const render = async (at: number) =>
+          renderFrames({
+            paths: this.deps.config,
+            input: await input(),
+            maxPixels: this.deps.config.maxPixels,
+            source,
+            timeS: at,
+            outputs: [{ file, width, height: heightFor(source, width), format: request.format }],
+            timeoutMs,
+            signal,
+          });
+        await render(ms / 1000).catch((err) =>
+          // At (or a hair before) the very end there may be no frame left: the last second has one.
+          err instanceof PictureError && err.code === 'picture_empty'
+            ? render(Math.max(0, Math.min(ms / 1000, duration) - 1))
+            : Promise.reject(err),
+        );
+      },
+    });
+    return got === 'hit' || got === 'miss' ? answer(file, got) : answer(got.file, 'nearest', got.ms);
+  }
+
+  /**
+   * Animated WebP/GIF of `[start, end)` at `width` and `fps` (issue 15 §6), rendered now or from the
+   * on-demand cache, with the thumbnails' slots, queue, client budget, timeout and cache cap. Defaults:
+   * `ANIMATED_PREVIEW.defaultDurationS` from the poster's frame (10% in when not known yet), 320 px
+   * (or the source's width), 12 fps. Past a limit (10 s, 640 px or the source's width, 24 fps), a span
+   * outside the video or `end ≤ start`: 400. Start and end snap to 0.1 s and the width up to
+   * THUMBNAIL_WIDTHS, so neighbouring requests share renders; each new one is charged to the client.
+   */
+  async animated(videoId: string, request: AnimatedRequest): Promise<AnimatedPreview> {
+    const job = isValidId(videoId) ? await this.deps.jobs.getByVideo(videoId) : undefined;
+    if (!job || FINAL.has(job.status)) throw new ApiError('not_found', `no video ${videoId}`);
+    const metadata = (await this.deps.files.get(job.fileId))?.metadata;
+    const source = sourceOf(metadata, job);
+    if (!metadata || !source) throw new ApiError('not_found', `video ${videoId} has no picture`);
+    const duration = durationOf(metadata, job);
+    const limits = ANIMATED_PREVIEW;
+    const invalid = (message: string) => new ApiError('validation_failed', message);
+    const check = (name: string, value: number | undefined, ok: (v: number) => boolean, rule: string) => {
+      if (value !== undefined && (!Number.isFinite(value) || !ok(value))) throw invalid(`"${name}" ${rule}`);
+    };
+    check(
+      'start',
+      request.start,
+      (v) => v >= 0 && v < duration,
+      `must be from 0 to below ${duration.toFixed(3)}`,
+    );
+    check(
+      'end',
+      request.end,
+      (v) => v > 0 && v <= duration,
+      `must be from above 0 to ${duration.toFixed(3)}`,
+    );
+    const maxWidth = Math.min(limits.maxWidth, source.width);
+    check(
+      'width',
+      request.width,
+      (v) => Number.isInteger(v) && v >= MIN_WIDTH && v <= maxWidth,
+      `must be a whole number from ${MIN_WIDTH} to ${maxWidth}`,
+    );
+    check(
+      'fps',
+      request.fps,
+      (v) => Number.isInteger(v) && v >= 1 && v <= limits.maxFps,
+      `must be a whole number from 1 to ${limits.maxFps}`,
+    );
+    const posterAt = (await this.#manifest(videoId))?.posterTimeS ?? duration * 0.1;
+    let start =
+      request.start ??
+      (request.end !== undefined ? Math.max(0, request.end - limits.defaultDurationS) : posterAt);
+    if (request.start === undefined && request.end === undefined)
+      start = Math.min(start, Math.max(0, duration - 0.1));
+    const end = request.end ?? Math.min(duration, start + limits.defaultDurationS);
+    if (end <= start) throw invalid(`"end" (${end}) must be after "start" (${start})`);
+    if (end - start > limits.maxDurationS + 1e-9) {
+      throw invalid(
+        `an animated preview is at most ${limits.maxDurationS} s long, not ${(end - start).toFixed(3)}`,
+      );
+    }
+    const width = snapWidth(request.width ?? Math.min(limits.defaultWidth, source.width), maxWidth);
+    const fps = request.fps ?? limits.defaultFps;
+    // A tenth of a second, not the thumbnails' grid (7 s apart on an hour-long video): a span is short.
+    const lastMs = Math.max(100, Math.floor(duration * 10) * 100);
+    const startMs = Math.min(Math.round(start * 10) * 100, lastMs - 100);
+    const endMs = Math.min(Math.max(startMs + 100, Math.round(end * 10) * 100), lastMs);
+    const dir = this.deps.storage.thumbnailCacheDir(videoId);
+    const file = path.join(dir, `anim-${startMs}-${endMs}-${width}-${fps}.${request.format}`);
+    const height = heightFor(source, width);
+    const got = await this.#onDemand({
+      file,
+      client: request.client,
+      what: 'animated preview',
+      nearest: null,
+      make: async (signal, timeoutMs) =>
+        renderAnimated({
+          paths: this.deps.config,
+          input: await this.#sourceInput(job.fileId),
+          maxPixels: this.deps.config.maxPixels,
+          source,
+          startS: startMs / 1000,
+          durationS: (endMs - startMs) / 1000,
+          width,
+          height,
+          fps,
+          format: request.format,
+          file,
+          timeoutMs,
+          signal,
+        }),
+    });
+    return {
+      file,
+      cache: got === 'hit' ? 'hit' : 'miss',
+      startS: startMs / 1000,
+      endS: endMs / 1000,
+      width,
+      height,
+      fps,
+    };
+  }
+
+  #sourceInput(fileId: string) {
+    return this.deps.uploads
+      ? this.deps.uploads.source(fileId)
+      : Promise.resolve(this.deps.storage.uploadPath(fileId));
+  }
+
+  /**
+   * One on-demand render through the shared machinery: a cached file is a hit; an identical render in
+   * flight is joined; else the client's budget is charged and the render waits for a slot (bounded
+   * queue: 503 `render_busy`; while every slot is busy, `nearest()` may answer with a cached
+   * neighbour instead), with the render timeout (503 `render_timeout`). The file joins the cache,
+   * which is then trimmed to its cap.
+   */
+  async #onDemand(o: {
+    file: string;
+    client: string | undefined;
+    what: string;
+    nearest: (() => { file: string; ms: number } | null) | null;
+    make: (signal: AbortSignal, timeoutMs: number) => Promise<void>;
+  }): Promise<'hit' | 'miss' | { file: string; ms: number }> {
+    const { file } = o;
     await this.#loadCache();
     if (this.#cache!.has(file) && fs.existsSync(file)) {
       this.#touch(file);
-      return answer(file, 'hit');
+      return 'hit';
     }
     let render = this.#renders.get(file);
     if (!render) {
-      this.#checkBudget(request.client);
+      this.#checkBudget(o.client);
       // `limits` is the one knob, changed at run time too (tests): p-limit follows it.
       if (this.slots.concurrency !== this.limits.renderConcurrency) {
         this.slots.concurrency = this.limits.renderConcurrency;
       }
       if (this.slots.activeCount >= this.slots.concurrency) {
-        const near = this.#nearestCached(dir, ms, width, request.format);
+        const near = o.nearest?.();
         if (near) {
           this.#touch(near.file);
-          return answer(near.file, 'nearest', near.ms);
+          return near;
         }
         if (this.slots.pendingCount >= this.limits.renderQueue) {
-          throw new ApiError('render_busy', 'too many thumbnails are being rendered: retry in a moment');
+          throw new ApiError('render_busy', `too many pictures are being rendered: retry in a moment`);
         }
       }
-      this.#charge(request.client);
-      render = this.slots(() =>
-        this.#render(job.fileId, source, duration, ms / 1000, width, request.format, dir, file),
-      );
+      this.#charge(o.client);
+      render = this.slots(() => this.#render(file, o.what, o.make));
       this.#renders.set(file, render);
       void render.catch(() => {}).finally(() => this.#renders.delete(file));
     }
     await render;
-    return answer(file, 'miss');
+    return 'miss';
   }
 
   /** Refuses a client that has started its budget of new renders in this window. */
@@ -601,52 +784,28 @@ export class PictureService {
   }
 
   async #render(
-    fileId: string,
-    source: SourcePicture,
-    duration: number,
-    timeS: number,
-    width: number,
-    format: PictureFormat,
-    dir: string,
     file: string,
+    what: string,
+    make: (signal: AbortSignal, timeoutMs: number) => Promise<void>,
   ): Promise<void> {
     const abort = new AbortController();
     this.#aborts.add(abort);
     try {
-      await fs.promises.mkdir(dir, { recursive: true });
-      const input = this.deps.uploads
-        ? await this.deps.uploads.source(fileId)
-        : this.deps.storage.uploadPath(fileId);
-      const render = (at: number) =>
-        renderFrames({
-          paths: this.deps.config,
-          input,
-          maxPixels: this.deps.config.maxPixels,
-          source,
-          timeS: at,
-          outputs: [{ file, width, height: heightFor(source, width), format }],
-          timeoutMs: this.limits.renderTimeoutMs,
-          signal: abort.signal,
-        });
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
       try {
-        await render(timeS).catch((err) =>
-          // At (or a hair before) the very end there may be no frame left: the last second has one.
-          err instanceof PictureError && err.code === 'picture_empty'
-            ? render(Math.max(0, Math.min(timeS, duration) - 1))
-            : Promise.reject(err),
-        );
+        await make(abort.signal, this.limits.renderTimeoutMs);
       } catch (err) {
         if (err instanceof PictureError && err.code === 'picture_timeout') {
           throw new ApiError(
             'render_timeout',
-            `the thumbnail took longer than ${this.limits.renderTimeoutMs} ms`,
+            `the ${what} took longer than ${this.limits.renderTimeoutMs} ms`,
           );
         }
         if (err instanceof PictureError && err.code === 'picture_aborted') {
           throw new ApiError('unavailable', 'the server is shutting down');
         }
-        this.deps.log.warn({ err, fileId }, 'on-demand thumbnail failed');
-        throw new ApiError('internal', 'the thumbnail could not be rendered');
+        this.deps.log.warn({ err, file }, `on-demand ${what} failed`);
+        throw new ApiError('internal', `the ${what} could not be rendered`);
       }
       const size = (await fs.promises.stat(file)).size;
       // Re-rendered after its file vanished (the video's folder was cleared): count it once.

@@ -106,6 +106,19 @@ export class TracksService {
     return { data: (await this.deps.tracks.listForVideo(videoId)).map((t) => this.#toTrack(t)) };
   }
 
+  /** Makes a track the video's default (the one the player shows at start), or not. */
+  async setDefault(
+    principal: Principal,
+    videoId: string,
+    trackId: string,
+    value: boolean,
+  ): Promise<CaptionTrack> {
+    await this.#owned(principal, videoId);
+    if (!(await this.deps.tracks.setDefault(videoId, trackId, value)))
+      throw new ApiError('not_found', `no track ${trackId} in video ${videoId}`);
+    return this.#toTrack((await this.deps.tracks.get(trackId))!);
+  }
+
   async delete(principal: Principal, videoId: string, trackId: string): Promise<void> {
     await this.#owned(principal, videoId);
     const track = await this.deps.tracks.get(trackId);

@@ -1,6 +1,6 @@
-import type { Download, PlaybackUrls, Video, VideoPictures } from '@vodkit/api';
+import type { Download, Page, PlaybackUrls, Video, VideoPictures } from '@vodkit/api';
 import type { Config } from '../config.ts';
-import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
+import type { FilesRepository, JobRow, JobsRepository, VideoFilter } from '../db/repositories.ts';
 import { ApiError } from '../errors.ts';
 import { MASTER_PLAYLIST, POSTER_FILE } from '../media/layout.ts';
 import type { Principal } from './auth.ts';
@@ -11,6 +11,8 @@ export interface VideoServiceDeps {
   jobs: JobsRepository;
   /** The storyboard and thumbnails on disk (services/pictures.ts). */
   pictures?: { describe(videoId: string): Promise<VideoPictures> };
+  /** The chapters (services/chapters.ts). */
+  chapters?: { list(videoId: string): Promise<Pick<Video, 'chapters' | 'chaptersUrl'>> };
 }
 
 /** Where a video plays. Protected videos will carry a playback token here (a later issue). */
@@ -32,6 +34,12 @@ export function downloadUrls(publicUrl: string, videoId: string, downloads: read
   }));
 }
 
+/** A video's length: what the encode produced once known, else the probe's figure; null when neither is. */
+export async function videoDuration(job: JobRow, files: FilesRepository): Promise<number | null> {
+  if (job.outputDuration) return job.outputDuration;
+  return (await files.get(job.fileId))?.metadata?.duration ?? null;
+}
+
 /** A video with how far its encode is: the first event of the SSE stream. */
 export interface VideoState {
   video: Video;
@@ -45,6 +53,23 @@ export class VideoService {
 
   async get(principal: Principal, videoId: string): Promise<Video> {
     return this.#toVideo(await this.#owned(principal, videoId));
+  }
+
+  /** The key's videos, newest first, by title and status (the Studio's list). */
+  async list(principal: Principal, filter: VideoFilter, page: number, perPage: number): Promise<Page<Video>> {
+    const { rows, total } = await this.deps.jobs.listVideos(principal.apiKey, filter, page, perPage);
+    return {
+      data: await Promise.all(rows.map((job) => this.#toVideo(job))),
+      pageInfo: { page, perPage, total, lastPage: Math.max(1, Math.ceil(total / perPage)) },
+    };
+  }
+
+  /** The video's own title (`PATCH /v1/videos/:id {title}`); null goes back to its file's. */
+  async setTitle(principal: Principal, videoId: string, title: string | null): Promise<void> {
+    await this.#owned(principal, videoId);
+    const clean = title === null ? null : title.trim();
+    if (clean === '') throw new ApiError('validation_failed', 'title must not be blank (null resets it)');
+    await this.deps.jobs.setTitle(videoId, clean);
   }
 
   /**
@@ -89,8 +114,8 @@ export class VideoService {
       fileId: job.fileId,
       jobId: job.jobId,
       status: job.status,
-      // A clip's own title, else the file's.
-      title: job.request.title ?? file?.title ?? file?.filename ?? null,
+      // The video's own title (edited), else a clip's, else the file's.
+      title: job.title ?? job.request.title ?? file?.title ?? file?.filename ?? null,
       // What the encode really produced once known; until then a clip's span, else the probe's (header) figure.
       duration: job.outputDuration ?? clipLength(job) ?? file?.metadata?.duration ?? null,
       width: top?.width ?? null,
@@ -102,6 +127,7 @@ export class VideoService {
       ...((await this.deps.pictures?.describe(job.videoId)) ?? { storyboard: null, thumbnails: [] }),
       downloads: downloadUrls(this.deps.config.publicUrl, job.videoId, job.downloads),
       sourceRange: job.request.sourceRange ?? null,
+      ...((await this.deps.chapters?.list(job.videoId)) ?? { chapters: [], chaptersUrl: null }),
       createdAt: job.createdAt,
     };
   }

@@ -1,12 +1,14 @@
 import pg from 'pg';
 import type { Repositories } from '../repositories.ts';
 import { PgAnalyticsRepository } from './analytics.ts';
+import { PgChaptersRepository } from './chapters.ts';
 import { PgFilesRepository } from './files.ts';
 import { PgJobsRepository } from './jobs.ts';
 import { PgKeysRepository, sealApiSecrets } from './keys.ts';
 import { MIGRATION_LOCK, migratePg } from './migrations.ts';
 import { PgPlaybackRepository } from './playback.ts';
 import { inTransaction } from './sql.ts';
+import { PgStudioSessionsRepository } from './studio-sessions.ts';
 import { PgTracksRepository } from './tracks.ts';
 import { PgOpenUploadsRepository } from './uploads.ts';
 import { PgWebhooksRepository, sealWebhookSecrets } from './webhooks.ts';
@@ -52,8 +54,10 @@ export async function openPgRepositories(opts: {
     keys: new PgKeysRepository(pool, opts.secretKey),
     playback: new PgPlaybackRepository(pool),
     tracks: new PgTracksRepository(pool),
+    chapters: new PgChaptersRepository(pool),
     openUploads: new PgOpenUploadsRepository(pool),
     webhooks: new PgWebhooksRepository(pool, opts.secretKey),
+    studioSessions: new PgStudioSessionsRepository(pool),
     analytics: new PgAnalyticsRepository(pool),
     close: () => pool.end(),
   };

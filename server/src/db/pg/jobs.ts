@@ -1,7 +1,7 @@
 import type { Download, JobStatus, Rendition } from '@vodkit/api';
 import type pg from 'pg';
-import type { FinalStatus, JobRequest, JobRow, NewJob } from '../jobs.ts';
-import type { JobsRepository, Page } from '../repositories.ts';
+import { type FinalStatus, type JobRequest, type JobRow, likePattern, type NewJob } from '../jobs.ts';
+import type { JobsRepository, Page, VideoFilter } from '../repositories.ts';
 import { PgListener } from './listen.ts';
 import { inTransaction, iso, lockFor, NOW, NOW_MS, num } from './sql.ts';
 
@@ -32,6 +32,7 @@ interface Row {
   encoder_pid: number | null;
   output_duration: number | null;
   downloads: Download[] | null;
+  title: string | null;
 }
 
 const toJob = (r: Row): JobRow => ({
@@ -52,6 +53,7 @@ const toJob = (r: Row): JobRow => ({
   encoderPid: r.encoder_pid,
   outputDuration: r.output_duration,
   downloads: r.downloads ?? [],
+  title: r.title,
   leaseOwner: r.lease_owner,
   leaseUntil: num(r.lease_until),
   createdAt: r.created_at.toISOString(),
@@ -62,7 +64,7 @@ const toJob = (r: Row): JobRow => ({
 /** The columns of `Row`, in SQLite's order; `seq` stays inside. */
 const COLUMNS = `job_id, video_id, file_id, api_key, status, progress, request, renditions, playable, protected,
   webhook_url, user_data, error_code, error_message, attempts, lease_owner, lease_until, created_at, started_at,
-  finished_at, encoder_pid, output_duration, downloads`;
+  finished_at, encoder_pid, output_duration, downloads, title`;
 
 /** The lease owner's own transitions: only while it still holds the job. */
 const OWNED = `job_id = $1 AND lease_owner = $2 AND status = 'processing'`;
@@ -136,6 +138,35 @@ export class PgJobsRepository implements JobsRepository {
       ),
     ]);
     return { rows: list.rows.map(toJob), total: Number(count.rows[0]!.n) };
+  }
+
+  async listVideos(
+    apiKey: string,
+    filter: VideoFilter,
+    page: number,
+    perPage: number,
+  ): Promise<Page<JobRow>> {
+    // As SQLite's: the title shown is the video's own, else its file's title, else the uploaded name.
+    const where = `j.api_key = $1 AND ($2::text IS NULL OR j.status = $2)
+      AND ($3::text IS NULL OR coalesce(j.title, j.request->>'title', f.title, f.filename, '') ILIKE $3 ESCAPE '\\')`;
+    const from = 'FROM jobs j LEFT JOIN files f ON f.file_id = j.file_id';
+    const params = [apiKey, filter.status, likePattern(filter.q)];
+    const columns = COLUMNS.split(',')
+      .map((c) => `j.${c.trim()}`)
+      .join(', ');
+    const [count, list] = await Promise.all([
+      this.pool.query<{ n: string }>(`SELECT count(*) AS n ${from} WHERE ${where}`, params),
+      this.pool.query<Row>(
+        `SELECT ${columns} ${from} WHERE ${where} ORDER BY j.created_at DESC, j.seq DESC LIMIT $4 OFFSET $5`,
+        [...params, perPage, (page - 1) * perPage],
+      ),
+    ]);
+    return { rows: list.rows.map(toJob), total: Number(count.rows[0]!.n) };
+  }
+
+  async setTitle(videoId: string, title: string | null): Promise<boolean> {
+    const res = await this.pool.query('UPDATE jobs SET title = $2 WHERE video_id = $1', [videoId, title]);
+    return res.rowCount === 1;
   }
 
   /**

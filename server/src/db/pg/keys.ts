@@ -11,9 +11,10 @@ interface Row {
   created_at: Date;
   revoked_at: Date | null;
   sandbox: boolean;
+  created_by: string | null;
 }
 
-const COLUMNS = 'api_key, secret, name, created_at, revoked_at, sandbox';
+const COLUMNS = 'api_key, secret, name, created_at, revoked_at, sandbox, created_by';
 
 /**
  * At boot, as the SQLite `KeysRepo` constructor: refuses a database whose sealed secrets this key
@@ -46,14 +47,28 @@ export class PgKeysRepository implements KeysRepository {
     private readonly secretKey: Buffer | null,
   ) {}
 
-  async insert(apiKey: string, secret: string, name: string | null, sandbox = false): Promise<ApiKeyRow> {
+  async insert(
+    apiKey: string,
+    secret: string,
+    name: string | null,
+    sandbox = false,
+    createdBy: string | null = null,
+  ): Promise<ApiKeyRow> {
     const stored = sealIfKeyed(this.secretKey, apiKey, secret);
     const { rows } = await this.pool.query<{ created_at: Date }>(
-      `INSERT INTO api_keys (api_key, secret, name, created_at, sandbox) VALUES ($1, $2, $3, ${NOW}, $4)
-       RETURNING created_at`,
-      [apiKey, stored, name, sandbox],
+      `INSERT INTO api_keys (api_key, secret, name, created_at, sandbox, created_by)
+       VALUES ($1, $2, $3, ${NOW}, $4, $5) RETURNING created_at`,
+      [apiKey, stored, name, sandbox, createdBy],
     );
-    return { apiKey, secret, name, createdAt: iso(rows[0]!.created_at)!, revokedAt: null, sandbox };
+    return {
+      apiKey,
+      secret,
+      name,
+      createdAt: iso(rows[0]!.created_at)!,
+      revokedAt: null,
+      sandbox,
+      createdBy,
+    };
   }
 
   async get(apiKey: string): Promise<ApiKeyRow | undefined> {
@@ -83,6 +98,14 @@ export class PgKeysRepository implements KeysRepository {
     return rows.map((r) => this.#toKey(r));
   }
 
+  async listCreatedBy(apiKey: string): Promise<ApiKeyRow[]> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT ${COLUMNS} FROM api_keys WHERE created_by = $1 ORDER BY created_at, seq`,
+      [apiKey],
+    );
+    return rows.map((r) => this.#toKey(r));
+  }
+
   async count(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM api_keys');
     return num(rows[0]!.n)!;
@@ -105,6 +128,7 @@ export class PgKeysRepository implements KeysRepository {
       createdAt: iso(r.created_at)!,
       revokedAt: iso(r.revoked_at),
       sandbox: r.sandbox,
+      createdBy: r.created_by,
     };
   }
 }

@@ -243,6 +243,36 @@ export const PG_MIGRATIONS: string[] = [
     salt TEXT NOT NULL
   );
   `,
+  `
+  -- The Studio (issue 16), as SQLite's: a video's own title, the key that made a key, and Studio
+  -- sessions and one-time sign-in links (SHA-256 of their token only).
+  ALTER TABLE jobs ADD COLUMN title TEXT;
+  ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+  CREATE TABLE studio_sessions (
+    token_hash TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('session', 'login')),
+    api_key    TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX studio_sessions_by_expiry ON studio_sessions (expires_at);
+  `,
+  `
+  -- Chapters of a video, removed with its job as tracks are.
+  CREATE TABLE chapters (
+    video_id   TEXT PRIMARY KEY,
+    chapters   JSONB NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+  );
+  CREATE FUNCTION vodkit_chapters_follow_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    DELETE FROM chapters WHERE video_id = OLD.video_id;
+    RETURN NULL;
+  END
+  $$;
+  CREATE TRIGGER chapters_follow_jobs AFTER DELETE ON jobs
+    FOR EACH ROW EXECUTE FUNCTION vodkit_chapters_follow_jobs();
+  `,
 ];
 
 /**

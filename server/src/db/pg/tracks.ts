@@ -74,6 +74,25 @@ export class PgTracksRepository implements TracksRepository {
     });
   }
 
+  async setDefault(videoId: string, trackId: string, value: boolean): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      // The insert's lock: a track added as the default meanwhile cannot make two.
+      await lockFor(client, `tracks:${videoId}`);
+      const has = await client.query('SELECT 1 FROM tracks WHERE track_id = $1 AND video_id = $2', [
+        trackId,
+        videoId,
+      ]);
+      if (has.rowCount !== 1) return false;
+      if (value) {
+        await client.query('UPDATE tracks SET is_default = false WHERE video_id = $1 AND is_default', [
+          videoId,
+        ]);
+      }
+      await client.query('UPDATE tracks SET is_default = $2 WHERE track_id = $1', [trackId, value]);
+      return true;
+    });
+  }
+
   async get(trackId: string): Promise<TrackRow | undefined> {
     const { rows } = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM tracks WHERE track_id = $1`, [
       trackId,

@@ -7,8 +7,9 @@ const checkIcon = svg`<svg viewBox="0 0 24 24" width="16" height="16" aria-hidde
 
 /**
  * A control-bar button with its pop-up menu, in a shadow root of its own (`<vod-captions-menu>`,
- * `<vod-audio-menu>`, each a lazy chunk): focus goes to the checked item on open, arrows walk the
- * items, Escape and a choice return focus to the button, focus leaving closes.
+ * `<vod-audio-menu>`, `<vod-chapters-menu>`, each a lazy chunk): focus goes to the checked item (else
+ * the first) on open, arrows walk the items, Escape and a choice return focus to the button, focus
+ * leaving closes.
  */
 export abstract class MenuElement extends LitElement {
   static override styles = [
@@ -87,21 +88,27 @@ export abstract class MenuElement extends LitElement {
     `;
   }
 
-  /** One choice of a menu (a radio: one of its group is checked). */
-  protected item(checked: boolean, label: string, choose: () => void, lang = ''): TemplateResult {
+  /**
+   * One choice of a menu (a radio: one of its group is checked). `label` is text, or a template of
+   * its own (spans the element styles) where an item shows more than a name.
+   */
+  protected item(checked: boolean, label: unknown, choose: () => void, lang = ''): TemplateResult {
     return html`<button
       role="menuitemradio"
       lang=${lang || nothing}
       aria-checked=${checked ? 'true' : 'false'}
       @click=${() => this.chosen(choose)}
     >
-      <span>${label}</span>${checkIcon}
+      ${typeof label === 'string' ? html`<span>${label}</span>` : label}${checkIcon}
     </button>`;
   }
 
   protected override updated(changed: PropertyValues): void {
     if (changed.has('open') && this.open) {
-      this.renderRoot.querySelector<HTMLElement>('[role="menuitemradio"][aria-checked="true"]')?.focus();
+      const items = this.renderRoot.querySelectorAll<HTMLElement>('[role="menuitemradio"]');
+      (
+        this.renderRoot.querySelector<HTMLElement>('[role="menuitemradio"][aria-checked="true"]') ?? items[0]
+      )?.focus();
     }
   }
 }

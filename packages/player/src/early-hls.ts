@@ -1,3 +1,4 @@
+import { rememberedAudio } from './audio-choice.ts';
 import { absoluteUrl, importHls, mseSupported, streamUrl } from './hls-controller.ts';
 import { startEarly } from './prefetch.ts';
 
@@ -73,6 +74,7 @@ if (typeof document !== 'undefined' && mseSupported()) {
       segments: el.matches(BUFFERS),
       startPosition: Math.max(Number(el.getAttribute('start-time')) || 0, 0),
       box: () => el.getBoundingClientRect(),
+      audioLanguage: rememberedAudio(),
     });
   }
   if (players.length > 0) {

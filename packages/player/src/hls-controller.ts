@@ -279,6 +279,7 @@ export class HlsController implements ReactiveController {
               startPosition: source.startPosition,
               box: () => this.#video.getBoundingClientRect(),
               level: this.#pendingLevel,
+              audioLanguage: rememberedAudio(),
             }));
       this.#startup = startup;
       this.#openMediaSource();
@@ -405,7 +406,11 @@ export class HlsController implements ReactiveController {
       this.#callbacks.levelSwitched(data.level, hls.autoLevelEnabled);
       this.#host.requestUpdate();
     });
-    for (const e of [Hls.Events.AUDIO_TRACKS_UPDATED, Hls.Events.AUDIO_TRACK_SWITCHED])
+    for (const e of [
+      Hls.Events.AUDIO_TRACKS_UPDATED,
+      Hls.Events.AUDIO_TRACK_SWITCHING,
+      Hls.Events.AUDIO_TRACK_SWITCHED,
+    ])
       hls.on(e, () => this.#host.requestUpdate());
     hls.on(Hls.Events.FRAG_BUFFERED, () => {
       this.#mediaRecoveryUsed = false;

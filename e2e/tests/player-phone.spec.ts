@@ -1,5 +1,7 @@
 import { expect, type Locator, type Page, test } from '@playwright/test';
+import { expectNoSeriousViolations } from '../helpers/axe.ts';
 import { baseUrl } from '../helpers/env.ts';
+import { createHlsFixture } from '../helpers/hls-fixture.ts';
 import { createRichFixture, type RichFixture } from '../helpers/rich-hls.ts';
 
 // <vod-player> on a phone (390×844, touch): menus that fit a small player, 44 px targets, gestures,
@@ -51,6 +53,7 @@ const MENUS = [
   { name: 'speed', button: '[part="speed-button"]', menu: '[part="speed-menu"]' },
   { name: 'quality', button: '[part="quality-button"]', menu: '[part="quality-menu"]' },
   { name: 'captions', button: 'vod-captions-menu [part="button"]', menu: 'vod-captions-menu [part="menu"]' },
+  { name: 'audio', button: 'vod-audio-menu [part="button"]', menu: 'vod-audio-menu [part="menu"]' },
 ] as const;
 
 test('in a 201 px tall player every item of every menu is on screen and can be tapped', async ({ page }) => {
@@ -69,6 +72,7 @@ test('in a 201 px tall player every item of every menu is on screen and can be t
     expect(sheet.y, m.name).toBeGreaterThanOrEqual(box.y - 0.5);
     expect(sheet.y + sheet.height, m.name).toBeLessThanOrEqual(box.y + box.height + 0.5);
     expect(sheet.width, m.name).toBeCloseTo(box.width, 0);
+    if (m.name === 'captions') await expectNoSeriousViolations(page, 'player: captions bottom sheet');
     for (let i = 0; i < count; i++) {
       if (!(await player.locator(m.menu).isVisible())) await player.locator(m.button).tap();
       const item = items.nth(i);
@@ -83,7 +87,8 @@ test('in a 201 px tall player every item of every menu is on screen and can be t
       const itemBox = (await items.nth(i).boundingBox())!;
       expect(itemBox.height).toBeGreaterThanOrEqual(44);
     }
-    await player.locator(`${m.menu} [role="menuitemradio"][aria-checked="true"]`).tap();
+    // Closing it by tapping a checked item again (the captions menu checks one per group).
+    await player.locator(`${m.menu} [role="menuitemradio"][aria-checked="true"]`).first().tap();
     await expect(player.locator(m.menu)).toBeHidden();
   }
   expect(await get(player, (p) => p.playbackRate)).toBe(2);
@@ -95,7 +100,7 @@ test('on a touch screen every control is at least 44 × 44 px, and all fit the b
   const boxes = await player.evaluate((el) => {
     const root = el.shadowRoot!;
     const buttons = [...root.querySelectorAll<HTMLElement>('[part="controls"] button')];
-    for (const menu of root.querySelectorAll('vod-captions-menu'))
+    for (const menu of root.querySelectorAll('vod-captions-menu, vod-audio-menu'))
       buttons.push(...menu.shadowRoot!.querySelectorAll<HTMLElement>('[part="button"]'));
     const targets = [...buttons, root.querySelector<HTMLElement>('[part="scrubber"]')!];
     return targets
@@ -106,6 +111,11 @@ test('on a touch screen every control is at least 44 × 44 px, and all fit the b
       });
   });
   const frame = (await player.boundingBox())!;
+  expect(boxes.map((b) => b.name)).toEqual(
+    expect.arrayContaining(['play-button', 'mute-button', 'button', 'speed-button', 'quality-button']),
+  );
+  // Both menu elements' buttons (captions and audio) were measured.
+  expect(boxes.filter((b) => b.name === 'button')).toHaveLength(2);
   expect(boxes.map((b) => b.name)).toEqual(
     expect.arrayContaining(['play-button', 'mute-button', 'button', 'speed-button', 'quality-button']),
   );
@@ -128,4 +138,123 @@ test('by default (preload="metadata") only playlists are fetched before play', a
   await player.locator('[part="big-play-button"]').tap();
   await expect.poll(() => get(player, (p) => p.currentTime), { timeout: 20_000 }).toBeGreaterThan(0.3);
   expect(fixture.requests.slice(seen).some((u) => /\.m4s(\?|$)/.test(u))).toBe(true);
+});
+
+test('a double tap on the left third seeks back 10 s, on the right third forward 10 s', async ({ page }) => {
+  // Long enough that neither seek is clamped at an end.
+  const long = await createHlsFixture(24);
+  try {
+    const player = await mount(page, { src: long.master, muted: '' });
+    await player.locator('[part="big-play-button"]').tap();
+    await expect.poll(() => get(player, (p) => p.currentTime), { timeout: 20_000 }).toBeGreaterThan(0.3);
+    await player.evaluate((p: PlayerApi) => {
+      p.pause();
+      p.currentTime = 12;
+    });
+    await expect.poll(() => get(player, (p) => p.currentTime)).toBe(12);
+    const box = (await player.boundingBox())!;
+    // Above the control bar, in the side thirds of the picture.
+    const y = box.y + box.height * 0.3;
+    const doubleTap = async (x: number) => {
+      await page.touchscreen.tap(x, y);
+      await page.touchscreen.tap(x, y);
+    };
+    await doubleTap(box.x + box.width * 0.85);
+    await expect.poll(() => get(player, (p) => p.currentTime)).toBe(22);
+    await expect(player.locator('[part="feedback"]')).toHaveText('+10 s');
+    await doubleTap(box.x + box.width * 0.15);
+    await expect.poll(() => get(player, (p) => p.currentTime)).toBe(12);
+    await expect(player.locator('[part="feedback"]')).toHaveText('−10 s');
+    // A double tap is not two single taps: playback stayed paused, and the page stayed inline.
+    expect(await get(player, (p) => p.paused)).toBe(true);
+    expect(await page.evaluate(() => document.fullscreenElement)).toBeNull();
+  } finally {
+    await long.close();
+  }
+});
+
+test('while the video encodes (slower than real time): processing state, no stall at the edge, plays to the end', async ({
+  page,
+}) => {
+  // Each media playlist gains one 1 s segment every 2 s, without an end until the last: an encode
+  // at half real time, published as the server publishes one (an EVENT playlist).
+  const player = await mount(page, {
+    'video-id': fixture.videoId,
+    'api-base': fixture.pacedBase(2000),
+    muted: '',
+  });
+  const processing = player.locator('[part="processing"]');
+  await expect(processing).toHaveText(/^Processing — \d+% ready$/, { timeout: 20_000 });
+  // Stalls, from the media's own events: `waiting` until it plays again (or is paused by the player).
+  await player.locator('video').evaluate((video: HTMLVideoElement) => {
+    const log = { stalls: [] as number[], since: -1, playing: false, ended: false };
+    (window as unknown as { stallLog: typeof log }).stallLog = log;
+    const end = () => {
+      if (log.since >= 0) log.stalls.push(performance.now() - log.since);
+      log.since = -1;
+    };
+    video.addEventListener('waiting', () => {
+      if (log.playing && log.since < 0) log.since = performance.now();
+    });
+    video.addEventListener('playing', () => {
+      log.playing = true;
+      end();
+    });
+    video.addEventListener('pause', end);
+    video.addEventListener('ended', () => {
+      end();
+      log.ended = true;
+    });
+  });
+  await player.locator('[part="big-play-button"]').tap();
+  // Playback soon reaches what is published: the player waits for the encoder, and says so.
+  await expect(processing).toHaveText('Still processing…', { timeout: 20_000 });
+  await expect(processing).toHaveRole('status');
+  await expectNoSeriousViolations(page, 'player: still processing');
+  const log = () =>
+    page.evaluate(
+      () => (window as unknown as { stallLog: { stalls: number[]; since: number; ended: boolean } }).stallLog,
+    );
+  await expect.poll(async () => (await log()).ended, { timeout: 60_000 }).toBe(true);
+  const { stalls } = await log();
+  expect(Math.max(0, ...stalls)).toBeLessThanOrEqual(2000);
+  expect(await get(player, (p) => p.currentTime)).toBeCloseTo(fixture.duration, 0);
+  // Done encoding: the state is gone.
+  await expect(processing).toHaveCount(0);
+});
+
+test.describe('at desktop size', () => {
+  test.use({ viewport: { width: 1280, height: 800 }, hasTouch: false, isMobile: false });
+
+  test('the audio menu lists both languages; the choice is remembered for the next video', async ({
+    page,
+  }) => {
+    const player = await mount(page, { src: fixture.master }, 640);
+    const button = player.locator('vod-audio-menu [part="button"]');
+    // Before play: the languages come from the master playlist.
+    await expect(button).toHaveAttribute('aria-label', 'Audio: English', { timeout: 20_000 });
+    await button.click();
+    const menu = player.getByRole('menu', { name: 'Audio' });
+    await expect(menu.getByRole('menuitemradio')).toHaveText(['English', 'Français']);
+    await expect(menu.getByRole('menuitemradio', { name: 'English' })).toBeFocused();
+    await expectNoSeriousViolations(page, 'player: audio menu open');
+    await menu.getByRole('menuitemradio', { name: 'Français' }).click();
+    await expect(button).toHaveAttribute('aria-label', 'Audio: Français');
+    await expect(button).toBeFocused();
+
+    // Another video (a new page, another URL): it starts in French, and fetches the French audio.
+    const seen = fixture.requests.length;
+    const next = await mount(page, { src: `${fixture.master}?next=1`, preload: 'auto', muted: '' });
+    await expect(next.locator('vod-audio-menu [part="button"]')).toHaveAttribute(
+      'aria-label',
+      'Audio: Français',
+      {
+        timeout: 20_000,
+      },
+    );
+    await expect
+      .poll(() => fixture.requests.slice(seen).some((u) => /\/fr\/seg_\d+\.m4s/.test(u)))
+      .toBe(true);
+    expect(fixture.requests.slice(seen).some((u) => /\/en\/seg_\d+\.m4s/.test(u))).toBe(false);
+  });
 });

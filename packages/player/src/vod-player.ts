@@ -84,6 +84,8 @@ interface PublicInfo {
  * @csspart canvas - the 360° view
  * @csspart title - the video's title, top left
  * @csspart notice - a message over the picture (e.g. no WebGL for 360°)
+ * @csspart processing - "Processing — n% ready" before play, "Still processing…" while waiting for the encoder (a video still encoding)
+ * @csspart feedback - what a shortcut or gesture did ("+10 s", "Volume 40%"), briefly; also announced to screen readers
  * @csspart big-play-button - the centered play button before the first play
  * @csspart spinner - shown while waiting for data
  * @csspart error - the overlay of a fatal error
@@ -96,7 +98,9 @@ interface PublicInfo {
  * @csspart volume - the volume slider
  * @csspart time - current time / duration
  * @csspart captions-button - the CC button (shown when the video has subtitle or caption tracks)
- * @csspart captions-menu - Off and one item per track
+ * @csspart captions-menu - Off, one item per track, then the caption settings (text size, background)
+ * @csspart audio-button - shown when the stream has two or more audio renditions (languages)
+ * @csspart audio-menu - one item per audio rendition; the choice is remembered for the next videos
  * @csspart chapters-button - shown when the video has chapters
  * @csspart chapters-menu - one item per chapter
  * @csspart speed-button
@@ -125,6 +129,7 @@ interface PublicInfo {
  * @cssprop [--vod-cue-font-family=inherit]
  * @cssprop [--vod-cue-text-shadow=none]
  * @cssprop [--vod-cue-lift=64px] - how far cues move up while the control bar shows
+ * @cssprop [--vod-cue-scale=1] - caption text size; the viewer's caption settings set it (stored in this browser)
  */
 export class VodPlayer extends VodMediaElement {
   static override styles = [playerStyles, cueStyles];

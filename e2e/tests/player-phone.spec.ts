@@ -92,6 +92,17 @@ test('in a 201 px tall player every item of every menu is on screen and can be t
     await expect(player.locator(m.menu)).toBeHidden();
   }
   expect(await get(player, (p) => p.playbackRate)).toBe(2);
+  // The caption settings tapped last (200 %, no background) are the viewer's: stored in this browser,
+  // they apply to the next player as soon as its video has captions.
+  const cueStyle = (p: Locator) =>
+    p.evaluate((el) => {
+      const style = getComputedStyle(el);
+      return [style.getPropertyValue('--vod-cue-scale'), style.getPropertyValue('--vod-cue-background')];
+    });
+  await expect.poll(() => cueStyle(player)).toEqual(['2', 'transparent']);
+  const next = await mount(page, { src: `${fixture.master}?next=1` });
+  await expect(next.locator('vod-captions-menu [part="button"]')).toBeVisible({ timeout: 20_000 });
+  await expect.poll(() => cueStyle(next)).toEqual(['2', 'transparent']);
 });
 
 test('on a touch screen every control is at least 44 × 44 px, and all fit the bar', async ({ page }) => {

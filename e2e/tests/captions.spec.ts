@@ -177,7 +177,20 @@ test('the CC menu lists Off and each track, and switches between them', async ({
   const button = player.getByRole('button', { name: 'Captions' });
   await button.click();
   const menu = player.getByRole('menu', { name: 'Captions' });
-  await expect(menu.getByRole('menuitemradio')).toHaveText(['Off', 'English', 'Français']);
+  // The tracks (Off first), then the viewer's caption settings, each a group of its own.
+  await expect(menu.getByRole('menuitemradio')).toHaveText([
+    'Off',
+    'English',
+    'Français',
+    '75%',
+    '100%',
+    '150%',
+    '200%',
+    'Dark',
+    'None',
+  ]);
+  await expect(menu.getByRole('group', { name: 'Text size' }).getByRole('menuitemradio')).toHaveCount(4);
+  await expect(menu.getByRole('group', { name: 'Background' }).getByRole('menuitemradio')).toHaveCount(2);
   await expect(menu.getByRole('menuitemradio', { name: 'English' })).toHaveAttribute('aria-checked', 'true');
   // Focus starts on the checked item; the arrow keys walk the menu.
   await expect(menu.getByRole('menuitemradio', { name: 'English' })).toBeFocused();

@@ -281,6 +281,7 @@ test('loading="lazy" waits until the player nears the viewport', async ({ page }
         el.setAttribute('src', `${master}?${id}`);
         el.setAttribute('poster', `${new URL(master).origin}/stream/fixture/storyboard.jpg?${id}`);
         if (lazy) el.setAttribute('loading', 'lazy');
+        el.setAttribute('preload', 'auto'); // the eager one buffers (the default fetches playlists only)
         return el;
       };
       const spacer = Object.assign(document.createElement('div'), { style: 'height: 5000px' });
@@ -341,7 +342,9 @@ test('the SDK is served precompressed: the entry revalidated, its hashed chunks 
   expect(plain.body.toString()).toBe(source);
 
   // The element's own chunk stays small; hls.js comes as a separate hashed chunk, cached for a year.
-  expect(gz.body.length).toBeLessThanOrEqual(20 * 1024);
+  // 20 KB until issue 18, whose touch targets, gestures, processing and audio wiring cost ~0.95 KB
+  // (20 476 → 21 430 B; their UI and wording are lazy chunks): 21 KB.
+  expect(gz.body.length).toBeLessThanOrEqual(21 * 1024);
   // English is inline; French and German are chunks of their own, fetched only for those languages.
   expect(source).toContain('Video player');
   expect(source).not.toContain('Lecteur vidéo');

@@ -68,6 +68,8 @@ test('hovering the seek bar draws the storyboard tile of that instant, and the p
       el.setAttribute('video-id', videoId);
       el.setAttribute('api-base', origin);
       el.toggleAttribute('muted', true);
+      // Previews before play come with preload="auto" (the default, metadata, fetches playlists only).
+      el.setAttribute('preload', 'auto');
       document.querySelector('main')!.append(el);
     },
     { origin: baseUrl(), videoId: job.videoId },

@@ -25,7 +25,7 @@ export interface ChunkSpec {
 
 /** A chunk is tried this many times (a crash, a timeout, an ffmpeg error) before its job fails. */
 export const MAX_CHUNK_TRIES = 3;
-/** The database is asked at most this often for claims and for other workers' finished chunks. */
+/** The database is asked at most this often when it had no chunk to claim, and for other workers' finished chunks. */
 const ASK_MS = 400;
 
 export interface SharedChunkQueueDeps {
@@ -85,6 +85,8 @@ export class SharedChunkQueue implements ChunkQueue {
     await tasks.requeueExpired(MAX_CHUNK_TRIES);
     const task = await tasks.claim(owner, leaseMs, job.jobId);
     if (!task) return null;
+    // Only an empty answer waits ASK_MS: a lane that just took a chunk takes the next at once.
+    this.#askedClaimAt = 0;
     this.#held.add(task.index);
     return task.index;
   }

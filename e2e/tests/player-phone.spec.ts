@@ -1,7 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect, type Locator, type Page, test } from '@playwright/test';
 import { expectNoSeriousViolations } from '../helpers/axe.ts';
 import { baseUrl } from '../helpers/env.ts';
-import { createHlsFixture } from '../helpers/hls-fixture.ts';
+import { serveStatic, writeHlsLadder } from '../helpers/hls-fixture.ts';
 import { createRichFixture, type RichFixture } from '../helpers/rich-hls.ts';
 
 // <vod-player> on a phone (390×844, touch): menus that fit a small player, 44 px targets, gestures,
@@ -152,10 +155,12 @@ test('by default (preload="metadata") only playlists are fetched before play', a
 });
 
 test('a double tap on the left third seeks back 10 s, on the right third forward 10 s', async ({ page }) => {
-  // Long enough that neither seek is clamped at an end.
-  const long = await createHlsFixture(24);
+  // Long enough that neither seek is clamped at an end (the ladder only: no storyboard, no MP4).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vodkit-long-'));
+  await writeHlsLadder(dir, 'long', 24);
+  const long = await serveStatic(dir);
   try {
-    const player = await mount(page, { src: long.master, muted: '' });
+    const player = await mount(page, { src: `${long.origin}/stream/long/master.m3u8`, muted: '' });
     await player.locator('[part="big-play-button"]').tap();
     await expect.poll(() => get(player, (p) => p.currentTime), { timeout: 20_000 }).toBeGreaterThan(0.3);
     await player.evaluate((p: PlayerApi) => {
@@ -181,6 +186,7 @@ test('a double tap on the left third seeks back 10 s, on the right third forward
     expect(await page.evaluate(() => document.fullscreenElement)).toBeNull();
   } finally {
     await long.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

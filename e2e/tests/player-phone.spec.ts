@@ -238,6 +238,12 @@ test('while the video encodes (slower than real time): processing state, no stal
   expect(await get(player, (p) => p.currentTime)).toBeCloseTo(fixture.duration, 0);
   // Done encoding: the state is gone.
   await expect(processing).toHaveCount(0);
+
+  // Before play, over the poster: how much is published of the oEmbed's duration (1 s of 6 here, with
+  // the encoder this slow).
+  const idle = await mount(page, { 'video-id': fixture.videoId, 'api-base': fixture.pacedBase(60_000) });
+  await expect(idle.locator('[part="processing"]')).toHaveText('Processing — 16% ready', { timeout: 20_000 });
+  await expectNoSeriousViolations(page, 'player: processing, before play');
 });
 
 test.describe('at desktop size', () => {

@@ -335,7 +335,11 @@ function preFilters(plan: EncodePlan): string[] {
   return [...deinterlaceFilters(plan.deinterlace), ...(plan.toneMap ? TONE_MAP_FILTERS : [])];
 }
 
-/** Video bitrate (whole file, bits/s) and SSIM against the source (its `pre` chain) scaled to the rung's size. */
+/**
+ * Video bitrate (whole file, bits/s) and SSIM against the source (its `pre` chain) scaled to the rung's
+ * size, frame by frame from each one's first (the ssim filter pairs frames by timestamp: a rendition
+ * that starts later on its clock, as ours do by the timeline's lead, would be compared a frame off).
+ */
 async function quality(
   paths: Paths,
   rung: string,
@@ -360,7 +364,7 @@ async function quality(
       '-i',
       source,
       '-lavfi',
-      `[1:v]${[...pre, `scale=${w}:${h}:flags=bicubic`, 'format=yuv420p'].join(',')}[ref];[0:v]format=yuv420p[d];[d][ref]ssim`,
+      `[1:v]${[...pre, `scale=${w}:${h}:flags=bicubic`, 'format=yuv420p', 'setpts=PTS-STARTPTS'].join(',')}[ref];[0:v]format=yuv420p,setpts=PTS-STARTPTS[d];[d][ref]ssim`,
       '-f',
       'null',
       '-',

@@ -213,7 +213,7 @@ export async function timeJob(
 }
 
 /** One rung joined into a plain MP4 (init + segments), as a player would see it. */
-function joinRendition(folder: string, out: string): number {
+export function joinRendition(folder: string, out: string): number {
   const playlist = fs.readFileSync(path.join(folder, 'index.m3u8'), 'utf8');
   const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)?.[1] ?? 'init.mp4';
   const parts = [init, ...playlist.split('\n').filter((l) => l && !l.startsWith('#'))];
@@ -222,13 +222,15 @@ function joinRendition(folder: string, out: string): number {
   return buf.length;
 }
 
-interface Quality {
+export interface Quality {
+  /** Video bytes (packets of the video stream). */
+  bytes: number;
   bitrate: number;
   ssim: number;
 }
 
 /** Video bitrate (whole file, bits/s) and SSIM against the source scaled to the rung's size. */
-async function quality(
+export async function quality(
   paths: Paths,
   rung: string,
   source: string,
@@ -259,7 +261,7 @@ async function quality(
     { maxBuffer: 64 << 20 },
   );
   const ssim = Number(/All:([\d.]+)/.exec(stderr)?.[1] ?? Number.NaN);
-  return { bitrate: Math.round((bytes * 8) / durationS), ssim: round(ssim, 5) };
+  return { bytes, bitrate: Math.round((bytes * 8) / durationS), ssim: round(ssim, 5) };
 }
 
 function runFfmpeg(bin: string, args: string[]): Promise<void> {

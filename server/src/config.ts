@@ -39,6 +39,12 @@ export interface Config {
    * that claimed the job.
    */
   chunkSeconds: number | null;
+  /**
+   * Per-title rate control (media/per-title.ts): sources at least `VOD_PER_TITLE_MIN_S` long (default
+   * 10; shorter ones save less than the probe's fixed second or so of CPU) get each rung's CRF and cap
+   * from a complexity probe. `VOD_PER_TITLE=0` turns it off (null): every title gets the fixed ladder.
+   */
+  perTitleMinSeconds: number | null;
   /** `VOD_PROBE_TIMEOUT_MS`, default 15000: ffprobe is killed after this. */
   probeTimeoutMs: number;
   /** `VOD_ENCODE_TIMEOUT_MS`, default 6 hours: an ffmpeg job is killed after this. */
@@ -168,6 +174,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encodeConcurrency: int(env, 'VOD_ENCODE_CONCURRENCY', 1, 1, 64),
     encodeThreads: env.VOD_ENCODE_THREADS ? int(env, 'VOD_ENCODE_THREADS', 0, 1, 64) : null,
     chunkSeconds: env.VOD_CHUNK_SECONDS ? int(env, 'VOD_CHUNK_SECONDS', 0, 1, 3600) : null,
+    perTitleMinSeconds:
+      env.VOD_PER_TITLE === '0' ? null : int(env, 'VOD_PER_TITLE_MIN_S', 10, 0, 7 * 24 * 3600),
     probeTimeoutMs: int(env, 'VOD_PROBE_TIMEOUT_MS', 15_000, 100, 600_000),
     encodeTimeoutMs: int(env, 'VOD_ENCODE_TIMEOUT_MS', 6 * 3600_000, 1000, 7 * 24 * 3600_000),
     jobLeaseMs: int(env, 'VOD_JOB_LEASE_MS', 30_000, 3000, 3600_000),

@@ -3,7 +3,7 @@ import { buildEncodeArgs, type EncodeGroup, encodeGroups, scheduleOf } from './e
 import type { FfmpegPaths } from './ffmpeg.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, variantPlaylist } from './layout.ts';
-import { EncodeError, type RunHandle, renice, runFfmpeg } from './process.ts';
+import { EncodeError, type RunHandle, type RunOptions, renice, runFfmpeg, runFfmpegWhen } from './process.ts';
 import {
   PlaylistPublisher,
   type PublishSink,
@@ -46,6 +46,11 @@ export interface EncodeOptions {
   sink?: PublishSink;
   /** The logo of `plan.watermark`: a local file, or a URL storage/ signed. */
   watermarkInput?: SourceInput;
+  /**
+   * Per-title (media/per-title.ts): the plan of every group after the start group, which start once it
+   * is known (the complexity probe runs beside the start group). Must not reject. Absent: `plan`.
+   */
+  laterPlan?: Promise<EncodePlan>;
 }
 
 export interface EncodeResult {
@@ -158,6 +163,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
   const { plan, outDir } = options;
   const groups = encodeGroups(plan);
   let jobs: ReturnType<typeof buildEncodeArgs>[];
+  let built: Parameters<typeof buildEncodeArgs>[1];
   try {
     const o = {
       input: options.input,
@@ -168,6 +174,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
       ...(options.threads ? { threads: options.threads } : {}),
     };
     jobs = groups.map((g) => buildEncodeArgs(plan, o, g));
+    built = o;
     fs.mkdirSync(outDir, { recursive: true });
   } catch (err) {
     const error = new EncodeError('encode_failed', err instanceof Error ? err.message : String(err));
@@ -190,8 +197,8 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
   const expected = Math.min(options.durationS, options.maxDurationS);
   // Progress is the slowest process's time.
   const times = groups.map(() => 0);
-  const handles: RunHandle[] = jobs.map((job, g) =>
-    runFfmpeg(job, {
+  const handles: RunHandle[] = jobs.map((job, g) => {
+    const run: RunOptions = {
       paths: options.paths,
       timeoutMs: options.timeoutMs,
       nice: g === 0 ? START_NICE : REST_NICE,
@@ -206,8 +213,15 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
         ...(options.watermarkInput ? sourceRedactions(options.watermarkInput) : []),
         [outDir, 'output'],
       ],
-    }),
-  );
+    };
+    // Per-title: the groups after the start group wait for their tuned plan.
+    const { laterPlan } = options;
+    if (g === 0 || !laterPlan) return runFfmpeg(job, run);
+    return runFfmpegWhen(
+      laterPlan.then((p) => buildEncodeArgs(p, built, groups[g])),
+      run,
+    );
+  });
   const cancel = () => {
     for (const h of handles) h.cancel();
   };

@@ -20,6 +20,7 @@ import type { OutputSink, VideoOutputs } from '../storage/outputs.ts';
 import type { UploadsStore } from '../storage/uploads-store.ts';
 import type { VideoEventBus } from './events.ts';
 import { type JobMedia, JobMediaError, prepareJobMedia } from './job-media.ts';
+import { perTitleLaterPlan } from './per-title.ts';
 import { playbackUrls } from './videos.ts';
 
 /*
@@ -272,6 +273,10 @@ export class JobRun {
       onPlayable: () => this.startGroupPlayable(p.renditions),
     };
     const chunks = chunksOf(p, config.chunkSeconds);
+    // Per-title (services/per-title.ts): whole encodes only, for now.
+    const laterPlan = chunks
+      ? undefined
+      : perTitleLaterPlan(config, p.input, p.file.metadata!, p.plan, p.media.durationS, log, job.jobId);
     this.handle =
       chunks && p.keyframes
         ? startChunkedEncode({
@@ -280,7 +285,7 @@ export class JobRun {
             originS: p.keyframes.offsetS,
             parallel: config.encodeConcurrency,
           })
-        : startEncode(encode);
+        : startEncode({ ...encode, ...(laterPlan ? { laterPlan } : {}) });
     let result: { durationS: number };
     try {
       result = await this.handle.done;
@@ -316,6 +321,12 @@ export class JobRun {
       log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
       await this.fail('source_truncated', short);
       return null;
+    }
+    if (laterPlan) {
+      // The renditions' caps are the tuned ones (finish() records them when the video was not playable yet).
+      p.plan = await laterPlan;
+      p.renditions = renditionsOf(p.plan);
+      if (this.playable) await jobs.markPlayable(job.jobId, this.owner, p.renditions);
     }
     await jobs.setOutputDuration(job.jobId, this.owner, round3(result.durationS));
     return result.durationS;

@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClip, tempDir } from '../../test/fixtures.ts';
+import { probeComplexity } from './complexity.ts';
+import { encodeGroups } from './encode-args.ts';
+import { planLadder } from './ladder.ts';
+import { tunePlan } from './per-title.ts';
+import { probeFile } from './probe.ts';
+
+const paths = {
+  ffmpegPath: process.env.FFMPEG_PATH || 'ffmpeg',
+  ffprobePath: process.env.FFPROBE_PATH || 'ffprobe',
+};
+
+let dir: string;
+beforeAll(() => {
+  dir = tempDir('vodkit-complexity-');
+});
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('complexity probe on real sources', () => {
+  it('gives a still source a higher CRF and lower caps than a high-motion one', async () => {
+    const tuned = async (content: 'static' | 'motion') => {
+      const file = await makeClip(path.join(dir, `${content}.mp4`), {
+        content,
+        duration: 1,
+        width: 640,
+        height: 360,
+        fps: 25,
+        audio: null,
+      });
+      const { metadata } = await probeFile(paths, file, { timeoutMs: 30_000 });
+      const plan = planLadder(metadata);
+      const probe = await probeComplexity(paths, file, metadata, { timeoutMs: 30_000, threads: 1, nice: 0 });
+      expect(probe.points.map((p) => p.crfOffset)).toEqual([-3, 0, 3, 6]);
+      return { fixed: plan, ...tunePlan(plan, probe, new Set(encodeGroups(plan)[0]!.rungs)) };
+    };
+    const [still, motion] = await Promise.all([tuned('static'), tuned('motion')]);
+    expect(still.decision.hard).toBe(false);
+    expect(motion.decision.hard).toBe(true);
+    // 640×360: rungs 240 (the start group's, untouched) and 360.
+    const [stillTop, motionTop, fixedTop] = [
+      still.plan.rungs[1]!,
+      motion.plan.rungs[1]!,
+      still.fixed.rungs[1]!,
+    ];
+    expect(still.plan.rungs[0]).toEqual(motion.plan.rungs[0]);
+    expect(stillTop.crf).toBeGreaterThan(fixedTop.crf);
+    expect(motionTop.crf).toBeLessThan(fixedTop.crf);
+    expect(stillTop.maxrate).toBeLessThan(motionTop.maxrate);
+    expect(stillTop.maxrate).toBeLessThanOrEqual(fixedTop.maxrate);
+    expect(motionTop.maxrate).toBeGreaterThan(fixedTop.maxrate);
+  });
+});

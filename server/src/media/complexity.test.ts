@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip, tempDir } from '../../test/fixtures.ts';
+import { h264Metadata } from '../../test/metadata.ts';
 import { probeComplexity } from './complexity.ts';
 import { encodeGroups } from './encode-args.ts';
 import { planLadder } from './ladder.ts';
 import { tunePlan } from './per-title.ts';
 import { probeFile } from './probe.ts';
+import { EncodeError, runFfmpegWhen } from './process.ts';
 
 const paths = {
   ffmpegPath: process.env.FFMPEG_PATH || 'ffmpeg',
@@ -53,5 +55,32 @@ describe('complexity probe on real sources', () => {
     expect(stillTop.maxrate).toBeLessThan(motionTop.maxrate);
     expect(stillTop.maxrate).toBeLessThanOrEqual(fixedTop.maxrate);
     expect(motionTop.maxrate).toBeGreaterThan(fixedTop.maxrate);
+  });
+});
+
+describe('stopping a per-title encode early', () => {
+  it('a later group cancelled while its plan is unknown ends at once and never starts', async () => {
+    const never = new Promise<never>(() => {});
+    const handle = runFfmpegWhen(never, { paths, timeoutMs: 10_000 });
+    handle.cancel();
+    await expect(handle.done).rejects.toEqual(
+      new EncodeError('encode_cancelled', 'the encode was cancelled'),
+    );
+    expect(handle.pid()).toBeNull();
+  });
+
+  it('an aborted probe rejects (its ffmpeg killed), so the job keeps the fixed ladder', async () => {
+    const file = path.join(dir, 'gone.mp4');
+    const metadata = h264Metadata(640, 360);
+    const abort = new AbortController();
+    abort.abort();
+    await expect(
+      probeComplexity(paths, file, metadata, {
+        timeoutMs: 30_000,
+        threads: 1,
+        nice: 0,
+        signal: abort.signal,
+      }),
+    ).rejects.toThrow(/stopped/);
   });
 });

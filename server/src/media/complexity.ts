@@ -206,6 +206,8 @@ export interface ProbeOptions {
   /** Niceness: the probe runs beside the start group and must not slow it. */
   nice: number;
   limits?: ProbeLimits;
+  /** Stops the probe (its ffmpegs are killed; it rejects): a cancelled job's. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -230,6 +232,7 @@ export async function probeComplexity(
     const file = path.join(dir, 'samples.mkv');
     const deadline = started + options.timeoutMs;
     const left = () => Math.max(1, Math.round(deadline - performance.now()));
+    const signal = options.signal ? { signal: options.signal } : {};
     await captureOutput(
       paths.ffmpegPath,
       sampleArgs(input, samples, size, {
@@ -238,14 +241,14 @@ export async function probeComplexity(
         target: file,
         ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
       }),
-      { timeoutMs: left(), nice: options.nice, maxBytes: 1 << 16 },
+      { timeoutMs: left(), nice: options.nice, maxBytes: 1 << 16, ...signal },
     );
     const points = await Promise.all(
       PROBE_OFFSETS.map(async (crfOffset) => {
         const { stderr } = await captureOutput(
           paths.ffmpegPath,
           crfPassArgs(file, PROBE_BASE_CRF + crfOffset, options.threads),
-          { timeoutMs: left(), nice: options.nice, maxBytes: 1 << 16 },
+          { timeoutMs: left(), nice: options.nice, maxBytes: 1 << 16, ...signal },
         );
         const summary = parseX264Summary(stderr);
         if (!summary) throw new Error('x264 printed no summary: the samples hold no frame');

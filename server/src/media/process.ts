@@ -224,23 +224,27 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
  * A cancel before then stops it from ever starting; a job that rejects fails the run (`encode_failed`).
  */
 export function runFfmpegWhen(job: Promise<FfmpegJob>, options: RunOptions): RunHandle {
-  let cancelled = false;
   let started: RunHandle | null = null;
-  const done = job.then(
-    (j) => {
-      if (cancelled) throw new EncodeError('encode_cancelled', 'the encode was cancelled');
-      started = runFfmpeg(j, options);
-      return started.done;
-    },
-    (err: unknown) => {
-      if (cancelled) throw new EncodeError('encode_cancelled', 'the encode was cancelled');
-      throw new EncodeError('encode_failed', err instanceof Error ? err.message : String(err));
-    },
-  );
+  let stop: ((err: EncodeError) => void) | null = null;
+  const cancelled = () => new EncodeError('encode_cancelled', 'the encode was cancelled');
+  const done = new Promise<void>((resolve, reject) => {
+    stop = reject;
+    job.then(
+      (j) => {
+        if (!stop) return;
+        started = runFfmpeg(j, options);
+        started.done.then(resolve, reject);
+      },
+      (err: unknown) =>
+        reject(new EncodeError('encode_failed', err instanceof Error ? err.message : String(err))),
+    );
+  });
   return {
     done,
     cancel: () => {
-      cancelled = true;
+      // Not started: it never will, and the run ends now (not when the job is known).
+      if (!started) stop?.(cancelled());
+      stop = null;
       started?.cancel();
     },
     pid: () => started?.pid() ?? null,
@@ -277,6 +281,8 @@ export interface CaptureOptions {
   maxBytes?: number;
   /** Niceness of the process (default: ours): work done beside an encode must not slow it. */
   nice?: number;
+  /** Kills the process (the promise rejects). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -304,6 +310,9 @@ export function captureOutput(
       () => fail(new Error(`${bin} did not finish within ${options.timeoutMs} ms`)),
       options.timeoutMs,
     );
+    const abort = () => fail(new Error(`${bin} was stopped`));
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > maxBytes) fail(new Error(`${bin} printed more than ${maxBytes} bytes`));
@@ -314,10 +323,12 @@ export function captureOutput(
     });
     child.on('error', (e) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
       reject(e);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
       if (failure) reject(failure);
       else if (code !== 0) reject(new Error(err.trim().split('\n').at(-1) || `${bin} exited with ${code}`));
       else resolve({ stdout: Buffer.concat(out), stderr: err });

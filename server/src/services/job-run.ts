@@ -273,10 +273,20 @@ export class JobRun {
       onPlayable: () => this.startGroupPlayable(p.renditions),
     };
     const chunks = chunksOf(p, config.chunkSeconds);
-    // Per-title (services/per-title.ts): whole encodes only, for now.
+    // Per-title (services/per-title.ts): whole encodes only, for now. Its probe ends with the encode.
+    const probe = new AbortController();
     const laterPlan = chunks
       ? undefined
-      : perTitleLaterPlan(config, p.input, p.file.metadata!, p.plan, p.media.durationS, log, job.jobId);
+      : perTitleLaterPlan(
+          config,
+          p.input,
+          p.file.metadata!,
+          p.plan,
+          p.media.durationS,
+          log,
+          job.jobId,
+          probe.signal,
+        );
     this.handle =
       chunks && p.keyframes
         ? startChunkedEncode({
@@ -288,7 +298,7 @@ export class JobRun {
         : startEncode({ ...encode, ...(laterPlan ? { laterPlan } : {}) });
     let result: { durationS: number };
     try {
-      result = await this.handle.done;
+      result = await this.handle.done.finally(() => probe.abort());
     } catch (err) {
       this.#write(() => jobs.setEncoderPid(job.jobId, this.owner, null));
       await this.#writes;

@@ -29,6 +29,8 @@ export function perTitleLaterPlan(
   durationS: number,
   log: Pick<FastifyBaseLogger, 'info' | 'warn'>,
   jobId: string,
+  /** Stops the probe: the job was cancelled or its encode ended. */
+  signal?: AbortSignal,
 ): Promise<EncodePlan> | undefined {
   if (config.perTitleMinSeconds === null || durationS < config.perTitleMinSeconds) return undefined;
   if (!metadata.video || plan.sourceRange) return undefined;
@@ -40,6 +42,7 @@ export function perTitleLaterPlan(
     maxPixels: config.maxPixels,
     threads: config.encodeThreads,
     nice: REST_NICE,
+    ...(signal ? { signal } : {}),
   }).then(
     (probe) => {
       const tuned = tunePlan(plan, probe, keep);
@@ -55,7 +58,8 @@ export function perTitleLaterPlan(
       return tuned.plan;
     },
     (err: unknown) => {
-      log.warn({ jobId, err }, 'per-title: the complexity probe failed, keeping the fixed ladder');
+      if (!signal?.aborted)
+        log.warn({ jobId, err }, 'per-title: the complexity probe failed, keeping the fixed ladder');
       return plan;
     },
   );

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
-import type { EncoderJob, VideoStats } from '@vodkit/api';
+import type { VideoStats } from '@vodkit/api';
 import { clips, tempDir } from '../../server/test/fixtures.ts';
-import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
-import { apiToken, baseUrl } from '../helpers/env.ts';
+import { api, encode, uploadFile } from '../helpers/api.ts';
+import { baseUrl } from '../helpers/env.ts';
 
 /**
  * Viewer analytics in a real Chromium: `<vod-player video-id>` on a page of another origin
@@ -12,17 +12,6 @@ import { apiToken, baseUrl } from '../helpers/env.ts';
  */
 
 const otherOrigin = () => baseUrl().replace('127.0.0.1', 'localhost');
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${baseUrl()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 let videoId: string;
 
@@ -33,24 +22,11 @@ test.beforeAll(async () => {
 async function encodedVideo(): Promise<string> {
   const dir = tempDir('vodkit-e2e-analytics-');
   const file = await clips.h264Aac(dir, { duration: 3, width: 160, height: 90, fps: 15 });
-  const fileId = fileIdOf(
-    await tusUpload(fs.readFileSync(file), {
-      baseUrl: baseUrl(),
-      bearer: await apiToken(),
-      metadata: { filename: 'watched.mp4', filetype: 'video/mp4', title: 'Watched clip' },
-    }),
-  );
-  fs.rmSync(dir, { recursive: true, force: true });
-  let job = await api<EncoderJob>('POST', '/v1/encoder/jobs', {
-    fileId,
-    presets: [{ resolutions: ['240'], format: 'hls' }],
+  const fileId = await uploadFile(file, {
+    metadata: { filename: 'watched.mp4', filetype: 'video/mp4', title: 'Watched clip' },
   });
-  while (job.status !== 'completed') {
-    if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`job ${job.status}`);
-    await new Promise((r) => setTimeout(r, 250));
-    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
-  }
-  return job.videoId;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return (await encode({ fileId, presets: [{ resolutions: ['240'], format: 'hls' }] })).videoId;
 }
 
 interface Beacon {

@@ -4,10 +4,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, type Page, test } from '@playwright/test';
-import type { EncoderJob } from '@vodkit/api';
 import { tempDir } from '../../server/test/fixtures.ts';
-import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
-import { apiToken, baseUrl } from '../helpers/env.ts';
+import { encode, uploadFile } from '../helpers/api.ts';
+import { baseUrl } from '../helpers/env.ts';
 
 /**
  * A/V sync as Chromium plays it (issue 20): a source whose picture turns white and whose sound clicks at
@@ -30,17 +29,6 @@ const FPS = 30;
 const EVENT_S = 2;
 /** Where the audio is played from: before the event, after any start offset. */
 const T0 = 1;
-
-async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${baseUrl()}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 /**
  * 640×360 at 30 fps, H.264 with B-frames (x264's default preset) and a keyframe every second, so the
@@ -68,19 +56,11 @@ async function flashAndClick(file: string, audioDelayS: number): Promise<string>
   return file;
 }
 
-async function encode(file: string): Promise<string> {
-  const url = await tusUpload(fs.readFileSync(file), {
-    baseUrl: baseUrl(),
-    bearer: await apiToken(),
+async function encodeFile(file: string): Promise<string> {
+  const fileId = await uploadFile(file, {
     metadata: { filename: path.basename(file), filetype: 'video/mp4' },
   });
-  let job = await api<EncoderJob>('POST', '/v1/encoder/jobs', { fileId: fileIdOf(url) });
-  while (job.status !== 'completed') {
-    if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`job ${job.status}`);
-    await new Promise((r) => setTimeout(r, 250));
-    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
-  }
-  return job.playback!.hls;
+  return (await encode({ fileId })).playback!.hls;
 }
 
 /** The x264 settings written in the first segment of a rung (its SEI), e.g. to tell the copy apart. */
@@ -246,7 +226,9 @@ for (const source of SOURCES) {
     page,
   }) => {
     const dir = tempDir('vodkit-e2e-avsync-');
-    const master = await encode(await flashAndClick(path.join(dir, 'flash-click.mp4'), source.audioDelayS));
+    const master = await encodeFile(
+      await flashAndClick(path.join(dir, 'flash-click.mp4'), source.audioDelayS),
+    );
     fs.rmSync(dir, { recursive: true, force: true });
     // 360 is the source's own H.264 (its 1 s GOPs), 240 an encode (the server's GOPs are far longer).
     expect(await x264Settings(master, 360)).toContain(' keyint=30 ');

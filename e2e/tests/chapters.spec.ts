@@ -1,40 +1,21 @@
 import fs from 'node:fs';
 import { expect, type Locator, type Page, test } from '@playwright/test';
-import type { EncoderJob } from '@vodkit/api';
 import { clips, tempDir } from '../../server/test/fixtures.ts';
-import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
-import { apiToken, baseUrl } from '../helpers/env.ts';
+import { api, encode, uploadFile } from '../helpers/api.ts';
+import { baseUrl } from '../helpers/env.ts';
 
 // Chapters and instant clips (issue 15 §2, §4) as a viewer sees them, on one 6 s video encoded by the
 // real server. Its segments are [0, 1), [1, 2), [2, 5), [5, 6): the clip [2.5, 4.5] is one segment
 // that starts 0.5 s before it and ends 0.5 s after.
 
-async function api<T>(method: string, pathname: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${baseUrl()}${pathname}`, {
-    method,
-    headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${pathname}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 let videoId: string;
 
 test.beforeAll(async () => {
   const dir = tempDir('vodkit-e2e-chapters-');
-  const clip = fs.readFileSync(await clips.h264Aac(dir, { duration: 6, width: 320, height: 180 }));
-  const fileId = fileIdOf(await tusUpload(clip, { baseUrl: baseUrl(), bearer: await apiToken() }));
-  let job = await api<EncoderJob>('POST', '/v1/encoder/jobs', {
-    fileId,
-    presets: [{ resolutions: ['240'] }],
-  });
-  while (job.status !== 'completed') {
-    if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`job ${job.status}`);
-    await new Promise((r) => setTimeout(r, 250));
-    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
-  }
+  const clip = await clips.h264Aac(dir, { duration: 6, width: 320, height: 180 });
+  const fileId = await uploadFile(clip);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const job = await encode({ fileId, presets: [{ resolutions: ['240'] }] });
   videoId = job.videoId;
   await api('PUT', `/v1/videos/${videoId}/chapters`, {
     chapters: [

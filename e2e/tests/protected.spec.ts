@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
-import type { EncoderJob } from '@vodkit/api';
 import { signPlaybackToken } from '@vodkit/api/sign';
 import { clips, tempDir } from '../../server/test/fixtures.ts';
-import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
-import { apiToken, baseUrl, devKey } from '../helpers/env.ts';
+import { api, encode, uploadFile } from '../helpers/api.ts';
+import { baseUrl, devKey } from '../helpers/env.ts';
 
 /**
  * Protected playback in a real Chromium: `<vod-player playback-token token-url>` plays a protected video,
@@ -18,42 +17,18 @@ let videoId: string;
 const otherOrigin = () => baseUrl().replace('127.0.0.1', 'localhost');
 const TOKEN_URL = '/app/playback-token';
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${baseUrl()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 const playbackToken = (expiresIn: number) => signPlaybackToken({ ...devKey(), videoId, expiresIn });
 
 test.beforeAll(async () => {
   const dir = tempDir('vodkit-e2e-protected-');
   // 40 s: longer than hls.js' 30 s forward buffer, so a seek fetches segments long after the start.
   const file = await clips.h264Aac(dir, { duration: 40, width: 320, height: 180, fps: 15 });
-  const fileId = fileIdOf(
-    await tusUpload(fs.readFileSync(file), {
-      baseUrl: baseUrl(),
-      bearer: await apiToken(),
-      metadata: { filename: 'protected.mp4', filetype: 'video/mp4', title: 'Protected clip' },
-    }),
-  );
-  fs.rmSync(dir, { recursive: true, force: true });
-  let job = await api<EncoderJob>('POST', '/v1/encoder/jobs', {
-    fileId,
-    presets: [{ resolutions: ['240'], format: 'hls' }],
-    protected: true,
+  const fileId = await uploadFile(file, {
+    metadata: { filename: 'protected.mp4', filetype: 'video/mp4', title: 'Protected clip' },
   });
+  fs.rmSync(dir, { recursive: true, force: true });
+  const job = await encode({ fileId, presets: [{ resolutions: ['240'], format: 'hls' }], protected: true });
   videoId = job.videoId;
-  while (job.status !== 'completed') {
-    if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`job ${job.status}`);
-    await new Promise((r) => setTimeout(r, 500));
-    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
-  }
 });
 
 interface StreamRequest {

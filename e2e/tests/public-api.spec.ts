@@ -1,10 +1,8 @@
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect, type Page, test } from '@playwright/test';
 import type { EncoderJob, FileRecord } from '@vodkit/api';
 import { clips, makeClip, tempDir } from '../../server/test/fixtures.ts';
-import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
-import { apiToken, baseUrl } from '../helpers/env.ts';
+import { api, encode, uploadFile, waitForJob } from '../helpers/api.ts';
 
 /**
  * The API as a customer's code uses it, with no Vodkit code in the loop: the official
@@ -12,48 +10,13 @@ import { apiToken, baseUrl } from '../helpers/env.ts';
  */
 const hlsScript = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${baseUrl()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 /** The official tus-js-client, as a customer's Node backend uploads; resolves with the file id. */
-async function upload(file: string, filetype: string): Promise<string> {
-  const url = await tusUpload(fs.readFileSync(file), {
-    baseUrl: baseUrl(),
-    bearer: await apiToken(),
-    metadata: { filename: file.split('/').pop()!, filetype },
-    chunkSize: 4 * 1024 * 1024,
-  });
-  return fileIdOf(url);
-}
+const upload = (file: string, filetype: string) =>
+  uploadFile(file, { metadata: { filename: file.split('/').pop()!, filetype }, chunkSize: 4 * 1024 * 1024 });
 
-async function encodeUntilPlayable(fileId: string): Promise<EncoderJob> {
-  let job = await api<EncoderJob>('POST', '/v1/encoder/jobs', { fileId });
-  while (!job.playback) {
-    if (job.status === 'failed' || job.status === 'cancelled')
-      throw new Error(`job ${job.status}: ${job.error?.message}`);
-    await new Promise((r) => setTimeout(r, 250));
-    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
-  }
-  return job;
-}
+const encodeUntilPlayable = (fileId: string) => encode({ fileId }, (job) => !!job.playback);
 
-async function waitCompleted(jobId: string): Promise<EncoderJob> {
-  for (;;) {
-    const job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${jobId}`);
-    if (job.status === 'completed') return job;
-    if (job.status === 'failed' || job.status === 'cancelled')
-      throw new Error(`job ${job.status}: ${job.error?.message}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const waitCompleted = (jobId: string) => waitForJob(jobId);
 
 /** Plays an HLS URL with bare hls.js (startPosition 0: EVENT playlists are live to hls.js while encoding). */
 async function playWithHlsJs(

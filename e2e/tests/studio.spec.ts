@@ -6,7 +6,8 @@ import { baseUrl, devKey } from '../helpers/env.ts';
 /**
  * The Studio as an operator walks it (issue 16): sign in with the dev key, upload through the
  * Studio's `<vod-uploader>`, watch the row go live to completed and the video play, edit its title,
- * add captions, make a clip, read the analytics charts of those plays, manage API keys, sign out;
+ * add captions and chapters, make a clip, read the analytics charts of those plays, protect it (the
+ * list's poster still shows), manage API keys, delete it with a confirmation, sign out;
  * axe on every page, and the same pages at phone size.
  */
 
@@ -25,7 +26,7 @@ async function signIn(page: Page, secret: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-test('studio: sign in, upload, watch, edit, captions, keys, sign out — axe on every page, desktop and phone', async ({
+test('studio: sign in, upload, watch, edit, captions, chapters, clip, protect, keys, delete, sign out — axe on every page, desktop and phone', async ({
   page,
   request,
 }) => {
@@ -86,13 +87,32 @@ test('studio: sign in, upload, watch, edit, captions, keys, sign out — axe on 
   await expect(captions.locator('.badge')).toHaveCount(0);
   await expectNoSeriousViolations(page, 'studio: video');
 
-  // A clip: start and end picked on the player, then a new video cut from the source.
   const player = page.locator('#studio-player');
   const seek = (t: number) =>
     player.evaluate((p: HTMLElement & { currentTime: number; pause(): void }, at) => {
       p.pause();
       p.currentTime = at;
     }, t);
+
+  // Chapters: the second one's start taken from the player; saved, they are there after a reload.
+  const chapters = page.locator('studio-chapters');
+  await seek(0);
+  await chapters.getByRole('button', { name: 'Add chapter' }).click();
+  await chapters.getByLabel('Chapter title').fill('Opening');
+  await seek(1.5);
+  await chapters.getByRole('button', { name: 'Add chapter' }).click();
+  await chapters.getByLabel('Chapter title').nth(1).fill('Sunset');
+  await expect(chapters.getByLabel('Start (s)').nth(1)).toHaveValue('1.5');
+  await chapters.getByRole('button', { name: 'Save chapters' }).click();
+  await expect(chapters.getByRole('status')).toHaveText('Chapters saved.');
+  await page.reload();
+  await expect(chapters.getByLabel('Chapter title')).toHaveCount(2);
+  await expect(chapters.getByLabel('Chapter title').nth(0)).toHaveValue('Opening');
+  await expect(chapters.getByLabel('Chapter title').nth(1)).toHaveValue('Sunset');
+  await expect(chapters.getByLabel('Start (s)').nth(1)).toHaveValue('1.5');
+  await expectNoSeriousViolations(page, 'studio: video with chapters');
+
+  // A clip: start and end picked on the player, then a new video cut from the source.
   await seek(0.5);
   await page.getByRole('button', { name: 'Set start here' }).click();
   await seek(2);
@@ -125,11 +145,21 @@ test('studio: sign in, upload, watch, edit, captions, keys, sign out — axe on 
     await expect(stats.locator(`${chart} canvas`)).toHaveCount(1);
   }
 
+  // Protected: the list still shows its poster (with a playback token of its own).
+  await page.getByRole('checkbox', { name: /^Protected: plays only/ }).check();
+  await page.getByRole('button', { name: 'Save protection' }).click();
+  await expect(page.locator('studio-protection').getByRole('status')).not.toBeEmpty();
+
   await page.getByRole('link', { name: '← All videos' }).click();
   await page.getByLabel('Search by title').fill('sunset');
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(page.locator('.video-row')).toHaveCount(1);
   await expect(page.locator('.row-title')).toHaveText('Studio sunset');
+  const poster = page.locator('.video-row .poster img');
+  await expect(poster).toHaveAttribute('src', /\?token=/);
+  await expect
+    .poll(() => poster.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)))
+    .toBeGreaterThan(0);
   await expect(page.locator('.video-row').getByTestId('views')).toHaveText(/^[1-9]\d*$/);
   await page.getByLabel('Search by title').fill('middle');
   await page.getByRole('button', { name: 'Search' }).click();
@@ -157,9 +187,27 @@ test('studio: sign in, upload, watch, edit, captions, keys, sign out — axe on 
   await page.getByRole('link', { name: 'Videos', exact: true }).click();
   await expect(page.locator('.video-row')).not.toHaveCount(0);
   expect(await noSidewaysScroll(page)).toBe(true);
-  await page.locator('.row-title').first().click();
+  await page.getByLabel('Search by title').fill('sunset');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator('.row-title', { hasText: 'Studio sunset' }).click();
   await expect(page.locator('#studio-player')).toBeVisible();
   expect(await noSidewaysScroll(page)).toBe(true);
+
+  // Delete, with a confirmation: Cancel keeps it; "Delete for good" removes the file and both its
+  // videos (the clip was cut from the same file), back to the list, where neither is found.
+  await page.getByRole('button', { name: 'Delete video…' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toContainText('cannot be undone');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toBeHidden();
+  await page.getByRole('button', { name: 'Delete video…' }).click();
+  await dialog.getByRole('button', { name: 'Delete for good' }).click();
+  await expect(page.getByRole('heading', { name: 'Videos', level: 1 })).toBeVisible();
+  for (const title of ['sunset', 'middle']) {
+    await page.getByLabel('Search by title').fill(title);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect(page.locator('.video-row')).toHaveCount(0);
+  }
 
   // Sign out: back to the form, and the old cookie no longer opens the API.
   await page.getByRole('button', { name: 'Sign out' }).click();

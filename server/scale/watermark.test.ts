@@ -4,22 +4,20 @@
  * node into the bucket, and the worker reads both from presigned URLs. The rung it publishes, fetched
  * back through the API's 302s, carries the logo where the plan puts it.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { EncoderJob, FileRecord } from '@vodkit/api';
 import { signToken } from '@vodkit/api/sign';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { watermarkBox } from '../src/media/watermark.ts';
 import { pollFor } from '../test/encode-job.ts';
 import { makeClip, stillImage, tempDir } from '../test/fixtures.ts';
+import { boxCentreRgb, isLogoRed } from '../test/pictures.ts';
 import { apiFetcher } from '../test/server.ts';
 import { fileIdOf, tusUpload } from '../test/upload.ts';
 import { clusterEnv, dropClusterDatabase, type Node, startApi, startWorker } from './cluster.ts';
 
 const scale = inject('scaleEnv');
-const run = promisify(execFile);
 const dir = tempDir('vodkit-scale-watermark-');
 
 let env: Record<string, string>;
@@ -111,28 +109,7 @@ describe('a watermarked encode on a worker', () => {
       rung.width,
       rung.height,
     );
-    const x = (box.x + box.width / 2) & ~1;
-    const y = (box.y + box.height / 2) & ~1;
-    const { stdout } = await run(
-      process.env.FFMPEG_PATH || 'ffmpeg',
-      [
-        '-v',
-        'error',
-        '-i',
-        joined,
-        '-vf',
-        `crop=2:2:${x}:${y}`,
-        '-frames:v',
-        '1',
-        '-f',
-        'rawvideo',
-        '-pix_fmt',
-        'rgb24',
-        '-',
-      ],
-      { encoding: 'buffer' },
-    );
-    const [r, g, b] = [...stdout];
-    expect(r! > 200 && g! < 70 && b! < 70, `rgb ${r} ${g} ${b} at ${x},${y}`).toBe(true);
+    const rgb = await boxCentreRgb(joined, box);
+    expect(isLogoRed(rgb), `rgb ${rgb.join(' ')}`).toBe(true);
   }, 240_000);
 });

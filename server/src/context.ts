@@ -149,6 +149,7 @@ export async function createContext(config: Config, options: ContextOptions): Pr
     const pictures = new PictureService(media);
     const encoding = new EncodingService({
       ...media,
+      chunkTasks: repos.chunkTasks,
       pictures,
       timings: { leaseMs: config.jobLeaseMs, renewMs: Math.round(config.jobLeaseMs / 3) },
       ...(waker ? { waker } : {}),

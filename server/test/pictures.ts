@@ -134,3 +134,16 @@ export function parseVttTiles(vtt: string): VttTile[] {
   }
   return tiles;
 }
+
+/** The mean RGB of a 2×2 crop at the middle of `box` on the first frame of a video (a burnt-in logo). */
+export async function boxCentreRgb(
+  file: string,
+  box: { x: number; y: number; width: number; height: number },
+): Promise<[number, number, number]> {
+  const x = (box.x + box.width / 2) & ~1;
+  const y = (box.y + box.height / 2) & ~1;
+  return (await imageStats(file, { x, y, w: 2, h: 2 })).rgb;
+}
+
+/** The test logos' red, as it survives a 240p encode (per channel). */
+export const isLogoRed = ([r, g, b]: readonly number[]) => r! > 200 && g! < 70 && b! < 70;

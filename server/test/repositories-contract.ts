@@ -635,6 +635,112 @@ export function describeRepositoriesContract(
       );
     });
 
+    describe('chunk tasks', () => {
+      const key = (index: number, attempt = 1) => ({ jobId: 'job1', attempt, index });
+      /** job1 claimed by `owner`, its chunks 0 (held by the owner) to `count - 1` queued. */
+      const planned = async (count = 3, owner = 'own') => {
+        await addJob(1);
+        await r.jobs.claimNext(owner, 10_000);
+        const tasks = Array.from({ length: count }, (_, index) => ({
+          index,
+          spec: { chunk: { index } },
+          ownerRuns: index === 0,
+        }));
+        expect(await r.chunkTasks.plan('job1', 1, owner, 'video1', tasks, 10_000)).toBe(true);
+      };
+
+      it('queues a job’s chunks for its owner only; any worker claims each once, in order', async () => {
+        await addJob(1);
+        await r.jobs.claimNext('own', 10_000);
+        const one = [{ index: 0, spec: {}, ownerRuns: true }];
+        expect(await r.chunkTasks.plan('job1', 1, 'other', 'video1', one, 10_000)).toBe(false);
+        expect(await r.chunkTasks.plan('job1', 2, 'own', 'video1', one, 10_000)).toBe(false);
+        await r.jobs.release('job1', 'own');
+        await r.jobs.claimNext('own', 10_000);
+        const tasks = [0, 1, 2].map((index) => ({
+          index,
+          spec: { chunk: { index } },
+          ownerRuns: index === 0,
+        }));
+        expect(await r.chunkTasks.plan('job1', 2, 'own', 'video1', tasks, 10_000)).toBe(true);
+        const b = await node();
+        const [x, y, z] = await Promise.all([
+          r.chunkTasks.claim('w1', 10_000),
+          b.chunkTasks.claim('w2', 10_000),
+          b.chunkTasks.claim('w3', 10_000),
+        ]);
+        const claimed = [x, y, z].filter((t) => t !== undefined);
+        expect(claimed.map((t) => t.index).sort()).toEqual([1, 2]);
+        expect(claimed[0]).toMatchObject({ videoId: 'video1', attempt: 2, status: 'processing', tries: 1 });
+        expect(claimed.find((t) => t.index === 2)!.spec).toEqual({ chunk: { index: 2 } });
+        const list = await r.chunkTasks.list('job1', 2);
+        expect(list.map((t) => [t.index, t.status, t.leaseOwner])).toEqual([
+          [0, 'processing', 'own'],
+          [1, 'processing', claimed.find((t) => t.index === 1)!.leaseOwner],
+          [2, 'processing', claimed.find((t) => t.index === 2)!.leaseOwner],
+        ]);
+      });
+
+      it('lets only the holder renew and complete; done records who encoded it', async () => {
+        await planned();
+        expect((await r.chunkTasks.claim('w1', 10_000, 'job1'))!.index).toBe(1);
+        expect(await r.chunkTasks.claim('w1', 10_000, 'job9')).toBeUndefined();
+        expect(await r.chunkTasks.renew(key(1), 'w2', 10_000)).toBe(false);
+        expect(await r.chunkTasks.complete(key(1), 'w2')).toBe(false);
+        expect(await r.chunkTasks.renew(key(1), 'w1', 10_000)).toBe(true);
+        expect(await r.chunkTasks.complete(key(1), 'w1')).toBe(true);
+        expect(await r.chunkTasks.complete(key(1), 'w1')).toBe(false);
+        expect(await r.chunkTasks.complete(key(0), 'own')).toBe(true);
+        const list = await r.chunkTasks.list('job1', 1);
+        expect(list.map((t) => [t.status, t.doneBy, t.tries])).toEqual([
+          ['done', 'own', 1],
+          ['done', 'w1', 1],
+          ['queued', null, 0],
+        ]);
+      });
+
+      it('requeues only a dead worker’s chunk, and fails it past its tries', async () => {
+        await planned();
+        await r.chunkTasks.claim('dead', 10_000);
+        await r.chunkTasks.claim('alive', 10_000);
+        await r.chunkTasks.renew(key(2), 'alive', 60_000);
+        await r.chunkTasks.renew(key(0), 'own', 60_000);
+        expect(await r.chunkTasks.requeueExpired(2, Date.now())).toEqual([]);
+        const back = await r.chunkTasks.requeueExpired(2, Date.now() + 20_000);
+        expect(back.map((t) => [t.index, t.status])).toEqual([[1, 'queued']]);
+        expect(await r.chunkTasks.claim('w3', 10_000)).toMatchObject({ index: 1, tries: 2 });
+        const failed = await r.chunkTasks.requeueExpired(2, Date.now() + 20_000);
+        expect(failed.map((t) => [t.index, t.status])).toEqual([[1, 'failed']]);
+        expect(failed[0]!.error).toMatch(/stopped answering 2 times/);
+        expect(await r.chunkTasks.claim('w3', 10_000)).toBeUndefined();
+      });
+
+      it('hands a chunk back: a shutdown returns its try, a failure counts until it fails', async () => {
+        await planned();
+        await r.chunkTasks.claim('w1', 10_000);
+        await r.chunkTasks.giveBack(key(1), 'w1', null, 2);
+        expect(await r.chunkTasks.claim('w1', 10_000)).toMatchObject({ index: 1, tries: 1 });
+        await r.chunkTasks.giveBack(key(1), 'w1', 'boom', 2);
+        expect(await r.chunkTasks.claim('w1', 10_000)).toMatchObject({ index: 1, tries: 2, error: 'boom' });
+        await r.chunkTasks.giveBack(key(1), 'w1', 'boom again', 2);
+        expect((await r.chunkTasks.list('job1', 1))[1]).toMatchObject({
+          status: 'failed',
+          error: 'boom again',
+        });
+      });
+
+      it('stops every chunk of a cancelled job: no claim, no renewal; they go with the job', async () => {
+        await planned();
+        await r.chunkTasks.claim('w1', 10_000);
+        expect(await r.jobs.cancel('job1', 'by request')).toBe(true);
+        expect(await r.chunkTasks.renew(key(1), 'w1', 10_000)).toBe(false);
+        expect(await r.chunkTasks.renew(key(0), 'own', 10_000)).toBe(false);
+        expect(await r.chunkTasks.claim('w2', 10_000)).toBeUndefined();
+        await r.jobs.deleteForFile('file1');
+        expect(await r.chunkTasks.list('job1', 1)).toEqual([]);
+      });
+    });
+
     describe('keys', () => {
       it('inserts, lists, counts and revokes keys; the sandbox is the newest usable one', async () => {
         expect(await r.keys.count()).toBe(0);

@@ -3,7 +3,7 @@ import { type JobStatus, type Page, VIDEO_STATUSES, type Video } from '@vodkit/a
 import { html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { formatDuration } from '../format.ts';
-import { client, describeError } from './api.ts';
+import { client, describeError, request } from './api.ts';
 import { followVideo, isFinal, type LiveStatus } from './live-status.ts';
 import { StudioElement } from './studio-element.ts';
 import { viewsOf } from './video-stats.ts';
@@ -23,6 +23,8 @@ export class StudioVideos extends StudioElement {
   @state() private page: Page<Video> | null = null;
   @state() private live = new Map<string, LiveStatus>();
   @state() private views = new Map<string, number | null>();
+  /** Playback tokens for the protected rows' posters (a poster of a protected video needs one). */
+  @state() private posterTokens = new Map<string, string>();
   @state() private error = '';
   @state() private q = '';
   @state() private status: JobStatus | '' = '';
@@ -55,6 +57,7 @@ export class StudioVideos extends StudioElement {
     }
     this.#follow();
     void this.#loadViews();
+    void this.#loadPosterTokens();
   }
 
   /** Opens event streams for the rows still encoding (a few), and closes those no longer shown. */
@@ -93,6 +96,29 @@ export class StudioVideos extends StudioElement {
     const rows = this.page?.data ?? [];
     const entries = await Promise.all(rows.map(async (v) => [v.videoId, await viewsOf(v)] as const));
     this.views = new Map(entries);
+  }
+
+  /** One short-lived token per protected row shown (at most a page's worth), for its poster only. */
+  async #loadPosterTokens(): Promise<void> {
+    const rows = (this.page?.data ?? []).filter((v) => v.protected && v.playback);
+    const entries = await Promise.all(
+      rows.map(async (v) => {
+        const minted = await request<{ token: string }>(
+          'POST',
+          `/v1/videos/${encodeURIComponent(v.videoId)}/playback-tokens`,
+          { expiresIn: 600 },
+        ).catch(() => null);
+        return minted ? ([[v.videoId, minted.token]] as const) : [];
+      }),
+    );
+    this.posterTokens = new Map(entries.flat());
+  }
+
+  #posterOf(v: Video): string | null {
+    if (!v.playback) return null;
+    if (!v.protected) return v.playback.poster;
+    const token = this.posterTokens.get(v.videoId);
+    return token ? `${v.playback.poster}?token=${encodeURIComponent(token)}` : null;
   }
 
   #search(event: SubmitEvent): void {
@@ -175,7 +201,7 @@ export class StudioVideos extends StudioElement {
     const title = v.title ?? v.videoId;
     return html`<li class="video-row" data-video-id=${v.videoId}>
       <a class="poster" href="/studio/videos/${v.videoId}" tabindex="-1" aria-hidden="true">
-        ${v.playback ? html`<img src=${v.playback.poster} alt="" loading="lazy" />` : html`<span></span>`}
+        ${this.#posterOf(v) ? html`<img src=${this.#posterOf(v)!} alt="" loading="lazy" />` : html`<span></span>`}
       </a>
       <div class="row-main">
         <a class="row-title" href="/studio/videos/${v.videoId}">${title}</a>

@@ -258,6 +258,29 @@ const MIGRATIONS: string[] = [
     DELETE FROM chapters WHERE video_id = OLD.video_id;
   END;
   `,
+  `
+  -- Chunked encoding (issue 17 #2): one row per chunk of one attempt of a job, claimed by any worker
+  -- with a lease of its own (db/chunk-tasks.ts); removed with the job by a trigger, as chapters.
+  CREATE TABLE chunk_tasks (
+    job_id      TEXT NOT NULL,
+    attempt     INTEGER NOT NULL,
+    idx         INTEGER NOT NULL,
+    video_id    TEXT NOT NULL,
+    spec        TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'done', 'failed')),
+    tries       INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    done_by     TEXT,
+    error       TEXT,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (job_id, attempt, idx)
+  );
+  CREATE INDEX chunk_tasks_queue ON chunk_tasks (status, created_at);
+  CREATE TRIGGER chunk_tasks_follow_jobs AFTER DELETE ON jobs BEGIN
+    DELETE FROM chunk_tasks WHERE job_id = OLD.job_id;
+  END;
+  `,
 ];
 
 /** Opens (creating when missing) `<dataDir>/vodkit.sqlite` in WAL mode and brings its schema up to date. */

@@ -10,6 +10,7 @@
  */
 import type { Chapter, Download, JobStatus, MediaMetadata, Rendition } from '@vodkit/api';
 import type { HourlyRow, SessionDelta, StatsScope, TopVideoRow } from './analytics-sql.ts';
+import type { ChunkKey, ChunkTaskRow, NewChunkTask } from './chunk-tasks.ts';
 import type { FileRow, NewFile } from './files.ts';
 import type { FinalStatus, JobRow, NewJob } from './jobs.ts';
 import type { ApiKeyRow } from './keys.ts';
@@ -20,12 +21,15 @@ import type { DeliveryRow, EndpointRow, NewDelivery, NewEvent } from './webhooks
 
 export type {
   ApiKeyRow,
+  ChunkKey,
+  ChunkTaskRow,
   DeliveryRow,
   EndpointRow,
   FileRow,
   FinalStatus,
   HourlyRow,
   JobRow,
+  NewChunkTask,
   NewDelivery,
   NewEvent,
   NewFile,
@@ -177,6 +181,42 @@ export interface KeysRepository {
   revoke(apiKey: string): Promise<boolean>;
 }
 
+/**
+ * Chunked encoding's tasks (issue 17 #2): the chunks of one attempt of a job, each claimed by any
+ * worker with a lease of its own. Every transition is one statement guarded by the lease owner; a
+ * task is claimable and renewable only while its job is `processing` on that attempt, so a cancel
+ * stops every chunk at its worker's next renewal.
+ */
+export interface ChunkTasksRepository {
+  /**
+   * Replaces the job's tasks with this attempt's (queued, or held by `owner` when `ownerRuns`), if
+   * `owner` still holds the job on `attempt`; false (nothing written) otherwise.
+   */
+  plan(
+    jobId: string,
+    attempt: number,
+    owner: string,
+    videoId: string,
+    tasks: readonly NewChunkTask[],
+    leaseMs: number,
+  ): Promise<boolean>;
+  /** Takes the oldest queued task of a live job (of `jobId` only, when given) for `worker`. */
+  claim(worker: string, leaseMs: number, jobId?: string | null): Promise<ChunkTaskRow | undefined>;
+  /** Extends the lease; false when the task or its job is no longer ours (cancelled, failed, requeued). */
+  renew(key: ChunkKey, worker: string, leaseMs: number): Promise<boolean>;
+  /** The chunk is in shared storage: `done`, encoded by `worker`. False when it was not ours any more. */
+  complete(key: ChunkKey, worker: string): Promise<boolean>;
+  /**
+   * Hands a task back: `error` null (a shutdown) returns its try; a failure counts, and the task is
+   * `failed` for good once it was tried `maxTries` times.
+   */
+  giveBack(key: ChunkKey, worker: string, error: string | null, maxTries: number): Promise<void>;
+  /** Tasks whose lease ran out (their worker died) go back to the queue, or fail past `maxTries`. */
+  requeueExpired(maxTries: number, atMs?: number): Promise<ChunkTaskRow[]>;
+  /** One attempt's tasks, by index. */
+  list(jobId: string, attempt: number): Promise<ChunkTaskRow[]>;
+}
+
 /** Protection settings of videos (the job row) and keys. */
 export interface PlaybackRepository {
   access(videoId: string): Promise<PlaybackAccessRow | undefined>;
@@ -317,6 +357,7 @@ export interface Repositories {
   engine: 'sqlite' | 'postgres';
   files: FilesRepository;
   jobs: JobsRepository;
+  chunkTasks: ChunkTasksRepository;
   keys: KeysRepository;
   playback: PlaybackRepository;
   tracks: TracksRepository;

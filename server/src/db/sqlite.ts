@@ -1,5 +1,6 @@
 import { AnalyticsRepo } from './analytics.ts';
 import { ChaptersRepo } from './chapters.ts';
+import { ChunkTasksRepo } from './chunk-tasks.ts';
 import { type Db, openDatabase } from './database.ts';
 import { FilesRepo } from './files.ts';
 import { JobsRepo } from './jobs.ts';
@@ -29,6 +30,7 @@ export function openSqliteRepositories(dataDir: string, secretKey: Buffer | null
       db,
       files: new FilesRepo(db),
       jobs: new JobsRepo(db),
+      chunkTasks: new ChunkTasksRepo(db),
       keys: new KeysRepo(db, secretKey),
       playback: new PlaybackRepo(db),
       tracks: new TracksRepo(db),

@@ -15,7 +15,8 @@ import {
   START_NICE,
 } from './encode.ts';
 import { buildEncodeArgs, type EncodeGroup, scheduleOf } from './encode-args.ts';
-import { CHUNKS_FOLDER, INIT_FILE, SEGMENT_NAME } from './layout.ts';
+import type { EncodePlan } from './ladder.ts';
+import { CHUNKS_FOLDER, INIT_FILE, POSTER_FILE, SEGMENT_NAME } from './layout.ts';
 import { EncodeError, type FfmpegJob, type RunHandle, renice, runFfmpeg } from './process.ts';
 import { PlaylistPublisher, writeAtomic } from './publisher.ts';
 import { type Retiming, retimeSegment, retimingFor, takeEditList } from './retime.ts';
@@ -39,6 +40,98 @@ export interface ChunkedEncodeOptions extends EncodeOptions {
   originS: number;
   /** How many chunk encodes run at once here (each with `threads`). */
   parallel: number;
+  /**
+   * Who encodes the chunks after the first (services/chunk-queue.ts: tasks of the shared queue, any
+   * worker); default: this process, in order. The first chunk is always this process's: it is the
+   * start group.
+   */
+  queue?: ChunkQueue;
+}
+
+/**
+ * The chunks after the first as a queue this process takes from: other workers may take some too,
+ * and their finished chunks are collected into `.chunks/<k>/` for the joiner.
+ */
+export interface ChunkQueue {
+  /** The next chunk for this process to encode (claimed for it), or null when none is waiting now. */
+  claim(): Promise<number | null>;
+  /** This process encoded chunk `k` into `.chunks/<k>/`. */
+  finished(k: number): Promise<void>;
+  /** This process failed on chunk `k`; throws when the encode must fail now (no retry left). */
+  failed(k: number, err: unknown): Promise<void>;
+  /**
+   * Chunks finished by other workers and not `done` here yet, each fetched into `into(k)` before it is
+   * returned; throws an EncodeError when a chunk failed for good.
+   */
+  collect(done: readonly boolean[], into: (k: number) => string): Promise<number[]>;
+  /** The encode is over: nothing more is claimed or renewed. */
+  close(): void;
+}
+
+/** Every chunk after the first, here, in order: no other worker helps. */
+export function localChunkQueue(count: number): ChunkQueue {
+  let next = 1;
+  return {
+    claim: async () => (next < count ? next++ : null),
+    finished: async () => {},
+    failed: async (_k, err) => {
+      throw err;
+    },
+    collect: async () => [],
+    close: () => {},
+  };
+}
+
+/** What a chunk's processes share with a whole encode's (the source, limits, threads). */
+export interface ChunkCommon {
+  input: EncodeOptions['input'];
+  maxDurationS: number;
+  maxPixels?: number;
+  threads?: number;
+}
+
+/**
+ * The ffmpeg processes of one chunk, writing into `dir`: every encoded rung of its frames, keyframes
+ * forced on its grid cuts. The first chunk's lowest rung runs alone (`start`: the start group) when
+ * there are more; a later chunk's rungs share one process. Used by the owner and by any worker that
+ * claimed the chunk (services/chunk-run.ts).
+ */
+export function chunkFfmpegJobs(
+  plan: EncodePlan,
+  common: ChunkCommon,
+  c: ChunkPlan,
+  at: { originS: number; durationS: number; poster: boolean },
+  dir: string,
+): { job: FfmpegJob; start: boolean }[] {
+  const encoded = plan.rungs.flatMap((r, i) => (r.copy ? [] : [i]));
+  const grid = (n: number) => gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, n);
+  const window = {
+    decodeFromS: at.originS + c.decodeFromS,
+    fromS: at.originS + c.fromS,
+    toS: c.toS === null ? null : at.originS + c.toS,
+    keyframesS: chunkCuts(c, grid, at.durationS).map((t) => at.originS + t),
+    firstSegment: c.firstSegment,
+  };
+  const groups: EncodeGroup[] =
+    c.index === 0 && encoded.length > 1
+      ? [
+          { rungs: [encoded[0]!], audio: [], poster: false },
+          { rungs: encoded.slice(1), audio: [], poster: at.poster },
+        ]
+      : [{ rungs: encoded, audio: [], poster: at.poster }];
+  return groups.map((g, i) => ({
+    job: buildEncodeArgs(plan, { ...common, outDir: dir, chunk: window }, g),
+    start: c.index === 0 && groups.length > 1 && i === 0,
+  }));
+}
+
+/** The chunk that renders the encode's poster (the one holding its instant). */
+export function posterChunkOf(plan: EncodePlan, chunks: readonly ChunkPlan[], originS: number): number {
+  const posterAt = plan.poster.kind === 'frame' ? plan.poster.atSeconds - originS : 0;
+  return Math.max(
+    0,
+    chunks.findLastIndex((c) => c.fromS <= posterAt),
+  );
 }
 
 /** One rung being joined: its chunks' segments move into the rung's folder in order. */
@@ -64,17 +157,11 @@ export function startChunkedEncode(options: ChunkedEncodeOptions): EncodeHandle 
     ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
   };
-  const posterAt = plan.poster.kind === 'frame' ? plan.poster.atSeconds - options.originS : 0;
-  const posterChunk = Math.max(
-    0,
-    chunks.findLastIndex((c) => c.fromS <= posterAt),
-  );
+  const posterChunk = posterChunkOf(plan, chunks, options.originS);
 
   // The whole-source process: every audio track and the copied rung; no video decoded.
   const wholeGroup: EncodeGroup = { rungs: copied, audio: plan.audio.map((_, i) => i), poster: false };
-  // Each chunk's processes: the first chunk's lowest rung alone first (the start group), its other
-  // rungs beside it; a later chunk's rungs in one process.
-  const chunkJobs: { chunk: number; job: FfmpegJob; start: boolean }[][] = [];
+  const chunkJobs: { job: FfmpegJob; start: boolean }[][] = [];
   let whole: FfmpegJob | null;
   try {
     whole =
@@ -82,28 +169,14 @@ export function startChunkedEncode(options: ChunkedEncodeOptions): EncodeHandle 
         ? buildEncodeArgs(plan, { ...common, outDir }, wholeGroup)
         : null;
     for (const c of chunks) {
-      const window = {
-        decodeFromS: options.originS + c.decodeFromS,
-        fromS: options.originS + c.fromS,
-        toS: c.toS === null ? null : options.originS + c.toS,
-        keyframesS: chunkCuts(c, grid, options.durationS).map((t) => options.originS + t),
-        firstSegment: c.firstSegment,
-      };
-      const dir = path.join(chunksDir, String(c.index));
-      const poster = c.index === posterChunk;
-      const groups: EncodeGroup[] =
-        c.index === 0 && encoded.length > 1
-          ? [
-              { rungs: [encoded[0]!], audio: [], poster: false },
-              { rungs: encoded.slice(1), audio: [], poster },
-            ]
-          : [{ rungs: encoded, audio: [], poster }];
       chunkJobs.push(
-        groups.map((g, i) => ({
-          chunk: c.index,
-          job: buildEncodeArgs(plan, { ...common, outDir: dir, chunk: window }, g),
-          start: c.index === 0 && groups.length > 1 && i === 0,
-        })),
+        chunkFfmpegJobs(
+          plan,
+          common,
+          c,
+          { originS: options.originS, durationS: options.durationS, poster: c.index === posterChunk },
+          path.join(chunksDir, String(c.index)),
+        ),
       );
     }
     fs.mkdirSync(chunksDir, { recursive: true });
@@ -143,13 +216,25 @@ export function startChunkedEncode(options: ChunkedEncodeOptions): EncodeHandle 
     const audio = whole ? wholeTime / expected : 1;
     options.onProgress?.(Math.min(99.9, Math.max(0, Math.min(video, audio) * 100)));
   };
+  const queue = options.queue ?? localChunkQueue(chunks.length);
+  // Lanes with nothing to claim wait for the next join tick (which collects other workers' chunks).
+  let waiters: (() => void)[] = [];
+  const nextTick = () => new Promise<void>((resolve) => waiters.push(resolve));
+  const wakeLanes = () => {
+    const w = waiters;
+    waiters = [];
+    for (const resolve of w) resolve();
+  };
   let failed: unknown = null;
   let cancelled = false;
   const cancel = () => {
     cancelled = true;
     for (const h of handles) h.cancel();
+    queue.close();
+    wakeLanes();
   };
-  const run = (job: FfmpegJob, nice: number, onTime: (t: number) => void): Promise<void> => {
+  /** Runs one ffmpeg; its failure stops the whole encode unless `abort` is false (a queued chunk's). */
+  const run = (job: FfmpegJob, nice: number, onTime: (t: number) => void, abort = true): Promise<void> => {
     if (cancelled) return Promise.reject(new EncodeError('encode_cancelled', 'the encode was cancelled'));
     const h = runFfmpeg(job, {
       paths: options.paths,
@@ -164,34 +249,69 @@ export function startChunkedEncode(options: ChunkedEncodeOptions): EncodeHandle 
     });
     handles.push(h);
     return h.done.catch((err: unknown) => {
+      if (!abort && !cancelled) throw err;
       failed ??= err;
       cancel();
       throw err;
     });
   };
 
-  // Chunks run `parallel` at a time, in order; the first chunk's two processes count as one slot.
+  // The first chunk runs here at once; the others are claimed from the queue, `parallel` at a time
+  // here (other workers may take some). The first chunk's two processes count as one slot.
   const chunkDone = chunks.map(() => false);
+  const chunkDir = (k: number) => path.join(chunksDir, String(k));
+  const markDone = (k: number) => {
+    chunkTime[k] = lengths[k]!;
+    chunkDone[k] = true;
+    report();
+  };
   const runChunk = async (k: number): Promise<void> => {
     const c = chunks[k]!;
     const fromAbs = options.originS + c.fromS;
-    await Promise.all(
-      chunkJobs[k]!.map(({ job, start }) =>
-        run(job, start ? START_NICE : REST_NICE, (t) => {
+    const jobs = chunkJobs[k]!.map(({ job, start }) =>
+      run(
+        job,
+        start ? START_NICE : REST_NICE,
+        (t) => {
           if (start) return;
           chunkTime[k] = Math.min(lengths[k]!, Math.max(chunkTime[k]!, t - fromAbs));
           report();
-        }),
+        },
+        k === 0,
       ),
     );
-    chunkTime[k] = lengths[k]!;
-    chunkDone[k] = true;
+    if (k === 0) {
+      await Promise.all(jobs);
+    } else {
+      // A later chunk's failure is the queue's to retry (here or on another worker) until it gives up.
+      const outcome = await Promise.allSettled(jobs);
+      const bad = outcome.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (bad) {
+        if (cancelled) throw bad.reason;
+        chunkTime[k] = 0;
+        await fs.promises.rm(chunkDir(k), { recursive: true, force: true });
+        await queue.failed(k, bad.reason);
+        return;
+      }
+    }
+    await queue.finished(k);
+    markDone(k);
   };
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < chunks.length && failed === null && !cancelled) await runChunk(next++);
+  const lane = async (first: number | null): Promise<void> => {
+    if (first !== null) await runChunk(first);
+    while (failed === null && !cancelled && !chunkDone.every(Boolean)) {
+      const k = await queue.claim();
+      if (k === null) await nextTick();
+      else await runChunk(k);
+    }
   };
-  const lanes = Array.from({ length: Math.max(1, Math.min(options.parallel, chunks.length)) }, () => lane());
+  const lanes = Array.from({ length: Math.max(1, Math.min(options.parallel, chunks.length)) }, (_, i) =>
+    lane(i === 0 ? 0 : null).catch((err: unknown) => {
+      failed ??= err;
+      cancel();
+      throw err;
+    }),
+  );
   const wholeDone = whole
     ? run(whole, START_NICE, (t) => {
         wholeTime = t;
@@ -209,11 +329,22 @@ export function startChunkedEncode(options: ChunkedEncodeOptions): EncodeHandle 
   let stopped = false;
   let timer: NodeJS.Timeout;
   const tick = () => {
-    void join
-      .step(chunkDone)
+    void queue
+      .collect(chunkDone, chunkDir)
+      .then(
+        (collected) => {
+          for (const k of collected) markDone(k);
+        },
+        (err: unknown) => {
+          failed ??= err;
+          cancel();
+        },
+      )
+      .then(() => join.step(chunkDone))
       .then(() => publisher.refresh())
       .catch(() => {})
       .then(() => {
+        wakeLanes();
         if (stopped) return;
         timer = setTimeout(tick, publisher.playable ? PUBLISH_MS : PUBLISH_EARLY_MS);
         timer.unref();
@@ -227,8 +358,10 @@ export function startChunkedEncode(options: ChunkedEncodeOptions): EncodeHandle 
   const done = Promise.allSettled([wholeDone, ...lanes]).then(async (): Promise<EncodeResult> => {
     stopped = true;
     clearTimeout(timer);
+    queue.close();
     try {
       await all;
+      if (failed !== null) throw failed;
       await join.step(chunkDone);
       if (!join.complete) throw new EncodeError('encode_failed', 'a chunk of the encode is missing');
       return await closeOutput(publisher, options);
@@ -283,6 +416,13 @@ class Joiner {
       if (this.#head >= this.chunks.length) return;
       for (const rung of this.rungs) await this.#moveRung(this.#head, rung);
       if (!finished) return;
+      // The chunk holding the poster's instant rendered it (media/encode-args.ts `poster`).
+      await fs.promises
+        .rename(
+          path.join(this.chunksDir, String(this.#head), POSTER_FILE),
+          path.join(this.outDir, POSTER_FILE),
+        )
+        .catch(() => {});
       // A chunk must make exactly its grid segments: a gap would stall every playlist there.
       const end = this.chunks[this.#head + 1]?.firstSegment;
       for (const rung of this.rungs) {

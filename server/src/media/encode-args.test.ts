@@ -1,5 +1,6 @@
-import type { MediaMetadata } from '@vodkit/api';
+import type { MediaMetadata, VideoStreamInfo } from '@vodkit/api';
 import { describe, expect, it } from 'vitest';
+import { h264Metadata } from '../../test/metadata.ts';
 import { buildEncodeArgs, encodeGroups } from './encode-args.ts';
 import { parseKeyframes } from './keyframes.ts';
 import { planLadder } from './ladder.ts';
@@ -13,33 +14,8 @@ import {
   targetFor,
 } from './schedule.ts';
 
-const meta = (
-  width: number,
-  height: number,
-  extra: Partial<MediaMetadata['video'] & object> = {},
-): MediaMetadata => ({
-  container: 'mov,mp4,m4a,3gp,3g2,mj2',
-  duration: 30,
-  size: 1,
-  bitrate: 1,
-  video: {
-    codec: 'h264',
-    profile: 'High',
-    width,
-    height,
-    codedWidth: width,
-    codedHeight: height,
-    fps: 30,
-    pixFmt: 'yuv420p',
-    bitDepth: 8,
-    hdr: false,
-    rotation: 0,
-    projection: 'flat',
-    bitrate: null,
-    ...extra,
-  },
-  audio: { codec: 'aac', channels: 2, sampleRate: 48000, bitrate: 128000 },
-});
+const meta = (width: number, height: number, video: Partial<VideoStreamInfo> = {}): MediaMetadata =>
+  h264Metadata(width, height, video, { duration: 30 });
 
 const opts = { input: '/in/src.mp4', outDir: '/out/v', maxDurationS: 14400 };
 const optionValue = (args: readonly string[], flag: string) =>

@@ -1,38 +1,9 @@
 import type { MediaMetadata, VideoStreamInfo } from '@vodkit/api';
 import { describe, expect, it } from 'vitest';
+import { h264Metadata } from '../../test/metadata.ts';
 import { capFps, isStandard, planLadder, posterTime } from './ladder.ts';
 
-function meta(
-  width: number,
-  height: number,
-  video: Partial<VideoStreamInfo> = {},
-  extra: Partial<MediaMetadata> = {},
-): MediaMetadata {
-  return {
-    container: 'mov,mp4,m4a,3gp,3g2,mj2',
-    duration: 60,
-    size: 1_000_000,
-    bitrate: 1_000_000,
-    video: {
-      codec: 'h264',
-      profile: 'High',
-      width,
-      height,
-      codedWidth: width,
-      codedHeight: height,
-      fps: 30,
-      pixFmt: 'yuv420p',
-      bitDepth: 8,
-      hdr: false,
-      rotation: 0,
-      projection: 'flat',
-      bitrate: null,
-      ...video,
-    },
-    audio: { codec: 'aac', channels: 2, sampleRate: 48000, bitrate: 128000 },
-    ...extra,
-  };
-}
+const meta = h264Metadata;
 
 const sizes = (m: MediaMetadata, resolutions?: Parameters<typeof planLadder>[1]) =>
   planLadder(m, resolutions).rungs.map((r) => `${r.name}:${r.width}x${r.height}`);

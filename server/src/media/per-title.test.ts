@@ -86,8 +86,10 @@ describe('per-title: CRF and caps from the measured complexity', () => {
     const d = chooseOffset(still);
     expect(d.hard).toBe(false);
     expect(d.targetSsim).toBeCloseTo(0.9935 - PER_TITLE_RULES.dropBudget, 5);
-    // 0.9885 lies between +3 (0.9907) and +6 (0.9869).
-    expect(d.crfOffset).toBeCloseTo(3 + (3 * (0.9907 - 0.9885)) / (0.9907 - 0.9869), 1);
+    // The target (0.9895) lies between +3 (0.9907) and +6 (0.9869).
+    expect(d.crfOffset).toBeCloseTo(3 + (3 * (0.9907 - d.targetSsim)) / (0.9907 - 0.9869), 1);
+    expect(d.crfOffset).toBeGreaterThan(3);
+    expect(d.crfOffset).toBeLessThan(6);
   });
 
   it('gives a title below the SSIM floor the lowest CRF allowed', () => {
@@ -99,7 +101,7 @@ describe('per-title: CRF and caps from the measured complexity', () => {
     expect(chooseOffset(flat).crfOffset).toBe(6);
     const bumpy = curve([0.99, 0.985, 0.9879, 0.97], [10, 8, 6, 5]);
     // The bump at +3 is read as the 0.985 of 0; the target 0.98 is crossed a third of the way to +6.
-    expect(chooseOffset(bumpy, { ...PER_TITLE_RULES, ssimFloor: 0.9 }).crfOffset).toBe(4);
+    expect(chooseOffset(bumpy, { ...PER_TITLE_RULES, ssimFloor: 0.9, dropBudget: 0.005 }).crfOffset).toBe(4);
   });
 
   it("keeps an easy title's caps within [½, 1] × the fixed cap, a hard one's within [1, 1.5]×", () => {

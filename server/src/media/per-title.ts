@@ -29,7 +29,7 @@ export interface PerTitleRules {
 
 export const PER_TITLE_RULES: PerTitleRules = {
   ssimFloor: 0.98,
-  dropBudget: 0.005,
+  dropBudget: 0.004,
   minOffset: -3,
   maxOffset: 6,
   headroom: 2,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip, stillImage, tempDir, x264 } from '../../test/fixtures.ts';
+import { isLogoRed } from '../../test/pictures.ts';
 import { joined, readRendition } from '../../test/timeline.ts';
 import { startEncode } from './encode.ts';
 import { probeKeyframes } from './keyframes.ts';
@@ -115,8 +116,6 @@ describe('a watermarked ladder', () => {
     const i = (y * width + x) * 3;
     return [buf[i]!, buf[i + 1]!, buf[i + 2]!];
   };
-  const isRed = ([r, g, b]: number[]) => r! > 200 && g! < 70 && b! < 70;
-  // testsrc2's coloured areas survive a 240p encode within this (per channel).
 
   it('copies nothing: the top rung is encoded too', () => {
     expect(plan.rungs.map((r) => r.copy)).toEqual([false, false]);
@@ -136,8 +135,8 @@ describe('a watermarked ladder', () => {
       for (const n of [0, 36]) {
         const pixels = await frame(file, n, rung.width, rung.height);
         const original = await frame(source, n, rung.width, rung.height);
-        expect(isRed(rgb(pixels, rung.width, ...inside)), `${rung.name} frame ${n}`).toBe(true);
-        expect(isRed(rgb(original, rung.width, ...inside)), 'the source is not red there').toBe(false);
+        expect(isLogoRed(rgb(pixels, rung.width, ...inside)), `${rung.name} frame ${n}`).toBe(true);
+        expect(isLogoRed(rgb(original, rung.width, ...inside)), 'the source is not red there').toBe(false);
         for (const p of outside) {
           const [a, b] = [rgb(pixels, rung.width, ...p), rgb(original, rung.width, ...p)];
           expect(

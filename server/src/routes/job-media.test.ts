@@ -6,6 +6,7 @@ import type { EncoderJob, FileRecord } from '@vodkit/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollFor, uploadAndProbe } from '../../test/encode-job.ts';
 import { clips, stillImage, tempDir } from '../../test/fixtures.ts';
+import { boxCentreRgb, isLogoRed } from '../../test/pictures.ts';
 import { apiFetcher, startServer, type TestServer } from '../../test/server.ts';
 import { watermarkBox } from '../media/watermark.ts';
 
@@ -16,7 +17,6 @@ import { watermarkBox } from '../media/watermark.ts';
  */
 
 const run = promisify(execFile);
-const ffmpeg = process.env.FFMPEG_PATH || 'ffmpeg';
 const ffprobe = process.env.FFPROBE_PATH || 'ffprobe';
 
 let server: TestServer;
@@ -145,27 +145,8 @@ describe('a job’s watermark', () => {
       mp4.width!,
       mp4.height!,
     );
-    const { stdout } = await run(
-      ffmpeg,
-      [
-        '-v',
-        'error',
-        '-i',
-        file,
-        '-vf',
-        `crop=2:2:${(box.x + box.width / 2) & ~1}:${(box.y + box.height / 2) & ~1}`,
-        '-frames:v',
-        '1',
-        '-f',
-        'rawvideo',
-        '-pix_fmt',
-        'rgb24',
-        '-',
-      ],
-      { encoding: 'buffer' },
-    );
-    const [r, g, b] = [...stdout];
-    expect(r! > 200 && g! < 70 && b! < 70, `rgb ${r} ${g} ${b}`).toBe(true);
+    const rgb = await boxCentreRgb(file, box);
+    expect(isLogoRed(rgb), `rgb ${rgb.join(' ')}`).toBe(true);
 
     // The m4a: one AAC stream, nothing else; Range like the MP4s.
     const ranged = await fetch(m4a.url, { headers: { range: 'bytes=0-7' } });

@@ -1,7 +1,10 @@
 import os from 'node:os';
-import type { JobRow } from '../db/repositories.ts';
+import type { ChunkTaskRow, JobRow } from '../db/repositories.ts';
 import { newId } from '../ids.ts';
 import { findEncoderProcesses, isEncoderProcess, warmUp } from '../media/process.ts';
+import { chunkStoreFor } from '../storage/chunk-store.ts';
+import { MAX_CHUNK_TRIES } from './chunk-queue.ts';
+import { ChunkRun } from './chunk-run.ts';
 import { JobRun, type RunDeps, type StopReason } from './job-run.ts';
 
 export interface QueueTimings {
@@ -41,9 +44,13 @@ export class EncodingWorker {
   /** Lease owner id: host and pid let a reboot on the same host reclaim a dead process's jobs at once. */
   readonly owner = `${os.hostname()}:${process.pid}:${newId(8)}`;
   readonly #running = new Map<string, JobRun>();
+  /** Chunk tasks this process encodes for any job's owner (issue 17 #2), by `jobId/attempt/index`. */
+  readonly #chunks = new Map<string, ChunkRun>();
   readonly #wakers = new Set<() => void>();
   #workers: Promise<void>[] = [];
   #renewTimer: NodeJS.Timeout | null = null;
+  #chunkTimer: NodeJS.Timeout | null = null;
+  #renewingChunks: Promise<void> | null = null;
   /** The renewal pass under way: a slow database must not stack passes. */
   #renewing: Promise<void> | null = null;
   #stopping = false;
@@ -66,6 +73,18 @@ export class EncodingWorker {
       });
     }, this.deps.timings.renewMs);
     this.#renewTimer.unref();
+    // A chunk's lease is renewed more often than a job's: a refusal is how a cancel reaches the
+    // workers encoding its chunks, and they must stop promptly.
+    const { renewMs, pollMs } = this.deps.timings;
+    this.#chunkTimer = setInterval(
+      () => {
+        this.#renewingChunks ??= this.#renewChunks().finally(() => {
+          this.#renewingChunks = null;
+        });
+      },
+      Math.min(renewMs, pollMs),
+    );
+    this.#chunkTimer.unref();
     for (let i = 0; i < config.encodeConcurrency; i++) {
       this.#workers.push(reclaimed.then(() => this.#work()));
     }
@@ -78,15 +97,20 @@ export class EncodingWorker {
   async stop(): Promise<void> {
     this.#stopping = true;
     if (this.#renewTimer) clearInterval(this.#renewTimer);
+    if (this.#chunkTimer) clearInterval(this.#chunkTimer);
     for (const run of this.#running.values()) run.halt('shutdown');
+    for (const run of this.#chunks.values()) run.halt('shutdown');
     this.wake();
     await Promise.all(this.#workers);
     await this.#renewing;
+    await this.#renewingChunks;
     this.#workers = [];
   }
 
   /** Stops the job's run when this process runs it; resolves once its outcome is recorded. */
   async halt(jobId: string, reason: StopReason): Promise<void> {
+    // Its chunks encoded here stop too (other processes': at their next chunk lease renewal).
+    for (const chunk of this.#chunks.values()) if (chunk.task.jobId === jobId) chunk.halt(reason);
     const run = this.#running.get(jobId);
     if (!run) return;
     run.halt(reason);
@@ -107,25 +131,76 @@ export class EncodingWorker {
     const { jobs, log } = this.deps;
     while (!this.#stopping) {
       let job: JobRow | undefined;
+      let chunk: ChunkTaskRow | undefined;
       try {
         for (const requeued of await jobs.requeueExpired()) {
           log.warn({ jobId: requeued.jobId }, 'encoding job lease expired: requeued');
         }
-        job = await jobs.claimNext(this.owner, this.deps.timings.leaseMs);
+        // A chunk first: it finishes a job already under way (and playable) sooner.
+        chunk = await this.#claimChunk();
+        if (!chunk) job = await jobs.claimNext(this.owner, this.deps.timings.leaseMs);
       } catch (err) {
         log.error({ err }, 'encoding queue: claim failed');
       }
-      if (job) await this.#run(job);
+      if (chunk) await this.#runChunk(chunk);
+      else if (job) await this.#run(job);
       else await this.#sleep(this.deps.timings.pollMs);
     }
   }
 
   async #run(job: JobRow): Promise<void> {
-    const run = new JobRun(job, this.deps, this.owner, this.deps.timings.progressMs, () =>
-      this.#running.delete(job.jobId),
+    const run = new JobRun(
+      job,
+      { ...this.deps, wakeWorkers: () => this.wake() },
+      this.owner,
+      this.deps.timings.progressMs,
+      () => this.#running.delete(job.jobId),
     );
     this.#running.set(job.jobId, run);
     await run.run();
+  }
+
+  async #claimChunk(): Promise<ChunkTaskRow | undefined> {
+    const tasks = this.deps.chunkTasks;
+    if (!tasks) return undefined;
+    for (const t of await tasks.requeueExpired(MAX_CHUNK_TRIES)) {
+      this.deps.log.warn(
+        { jobId: t.jobId, chunk: t.index, status: t.status },
+        'chunk lease expired: requeued (or failed past its tries)',
+      );
+    }
+    return tasks.claim(this.owner, this.deps.timings.leaseMs);
+  }
+
+  async #runChunk(task: ChunkTaskRow): Promise<void> {
+    const chunkTasks = this.deps.chunkTasks!;
+    const run = new ChunkRun(
+      task,
+      { ...this.deps, chunkTasks, chunkStore: chunkStoreFor(this.deps.outputs, this.deps.storage) },
+      this.owner,
+    );
+    const id = `${task.jobId}/${task.attempt}/${task.index}`;
+    this.#chunks.set(id, run);
+    try {
+      await run.run();
+    } finally {
+      this.#chunks.delete(id);
+    }
+  }
+
+  async #renewChunks(): Promise<void> {
+    const tasks = this.deps.chunkTasks;
+    if (!tasks) return;
+    for (const run of [...this.#chunks.values()]) {
+      try {
+        if (await tasks.renew(run.key, this.owner, this.deps.timings.leaseMs)) continue;
+      } catch (err) {
+        this.deps.log.error({ err }, 'encoding queue: chunk lease renewal failed');
+        continue;
+      }
+      // Its job was cancelled or failed, or the chunk was requeued after we stalled.
+      run.halt('lease_lost');
+    }
   }
 
   async #renewLeases(): Promise<void> {

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip, tempDir } from '../../test/fixtures.ts';
 import { readRendition, renditionTimeline, sourceFrames } from '../../test/timeline.ts';
 import { loadConfig } from '../config.ts';
+import { ChunkTasksRepo } from '../db/chunk-tasks.ts';
 import { type Db, openDatabase } from '../db/database.ts';
 import { FilesRepo } from '../db/files.ts';
 import { JobsRepo } from '../db/jobs.ts';
@@ -52,6 +53,7 @@ interface Env {
   db: Db;
   files: FilesRepo;
   jobs: JobsRepo;
+  chunkTasks: ChunkTasksRepo;
   storage: LocalStorage;
   events: EventBus;
   seen: VideoEvent[];
@@ -75,6 +77,7 @@ function setup(timings: Partial<QueueTimings> = {}, envVars: Record<string, stri
   const db = openDatabase(dataDir);
   const files = new FilesRepo(db);
   const jobs = new JobsRepo(db);
+  const chunkTasks = new ChunkTasksRepo(db);
   const storage = new LocalStorage(dataDir);
   const events = new EventBus();
   const seen: VideoEvent[] = [];
@@ -84,6 +87,7 @@ function setup(timings: Partial<QueueTimings> = {}, envVars: Record<string, stri
     storage,
     files,
     jobs,
+    chunkTasks,
     events,
     log: silent,
     timings: { pollMs: 60_000, renewMs: 200, progressMs: 300, ...timings },
@@ -93,6 +97,7 @@ function setup(timings: Partial<QueueTimings> = {}, envVars: Record<string, stri
     db,
     files,
     jobs,
+    chunkTasks,
     storage,
     events,
     seen,
@@ -159,8 +164,9 @@ describe('EncodingService', () => {
     expect(got.renditions.map((r) => r.name)).toEqual(['240', '360']);
   });
 
-  it('encodes a job in chunks with VOD_CHUNK_SECONDS: every frame once, EXTINFs summing to the media', async () => {
-    // 9 s, one keyframe: chunks 0–2, 2–5 and 5–9 s on the 1, 2, 5, 9 s grid, two at a time.
+  it('encodes a job in chunks with VOD_CHUNK_SECONDS: queued tasks, every frame once, EXTINFs summing to the media', async () => {
+    // 9 s, one keyframe: chunks 0–2, 2–5 and 5–9 s on the 1, 2, 5, 9 s grid. The owner runs the
+    // first; the second in-process worker (woken, not polling: pollMs is a minute) claims tasks too.
     const env = setup({}, { VOD_CHUNK_SECONDS: '2', VOD_ENCODE_CONCURRENCY: '2', VOD_ENCODE_THREADS: '1' });
     env.service.start();
     const job = await env.service.create(principal, { fileId: await env.addFile(shortClip) });
@@ -175,6 +181,12 @@ describe('EncodingService', () => {
       expect(r.extinf.reduce((t, x) => t + x, 0)).toBeCloseTo(frames / 25, 3);
     }
     expect((await env.jobs.get(job.jobId))!.outputDuration).toBeCloseTo(9, 1);
+    const tasks = await env.chunkTasks.list(job.jobId, 1);
+    expect(tasks.map((t) => [t.index, t.status, t.tries])).toEqual([
+      [0, 'done', 1],
+      [1, 'done', 1],
+      [2, 'done', 1],
+    ]);
   });
 
   it('wakes a worker at once on create, runs one job at a time, oldest first', async () => {

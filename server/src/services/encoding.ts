@@ -14,7 +14,7 @@ import { downloadUrls, playbackUrls } from './videos.ts';
 
 export type { QueueTimings } from './encoding-worker.ts';
 
-export interface EncodingServiceDeps extends Omit<RunDeps, 'outputs'> {
+export interface EncodingServiceDeps extends Omit<RunDeps, 'outputs' | 'timings'> {
   /** Queue timings; the defaults suit production, tests shorten them. */
   timings?: Partial<QueueTimings>;
   /** Where outputs go (storage/outputs.ts); default the video folders of `storage`. */

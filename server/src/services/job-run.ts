@@ -2,8 +2,8 @@ import type { Download, EncodePreset, JobErrorCode, Rendition, Resolution, Video
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { FileRow } from '../db/files.ts';
-import type { FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
-import { startChunkedEncode } from '../media/chunked-encode.ts';
+import type { ChunkTasksRepository, FilesRepository, JobRow, JobsRepository } from '../db/repositories.ts';
+import { posterChunkOf, startChunkedEncode } from '../media/chunked-encode.ts';
 import { type ChunkPlan, planChunks } from '../media/chunks.ts';
 import { makeAudioDownload, makeDownload } from '../media/downloads.ts';
 import { EncodeError, type EncodeHandle, startEncode } from '../media/encode.ts';
@@ -15,9 +15,11 @@ import { isPublishedComplete } from '../media/publisher.ts';
 import { gridCut } from '../media/schedule.ts';
 import type { SourceInput } from '../media/source.ts';
 import { probeAudioTracks } from '../media/tracks.ts';
+import { chunkStoreFor } from '../storage/chunk-store.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import type { OutputSink, VideoOutputs } from '../storage/outputs.ts';
 import type { UploadsStore } from '../storage/uploads-store.ts';
+import { SharedChunkQueue } from './chunk-queue.ts';
 import type { VideoEventBus } from './events.ts';
 import { type JobMedia, JobMediaError, prepareJobMedia } from './job-media.ts';
 import { perTitleLaterPlan } from './per-title.ts';
@@ -55,6 +57,15 @@ export interface RunDeps {
       }
     | undefined;
   outputs: VideoOutputs;
+  /**
+   * The queue's chunk tasks (issue 17 #2): a chunked job's chunks are encoded by any worker. Absent:
+   * this process encodes them all.
+   */
+  chunkTasks?: ChunkTasksRepository | undefined;
+  /** The queue's leases (services/encoding-worker.ts); chunk tasks are held as jobs are. */
+  timings?: { leaseMs: number; renewMs: number } | undefined;
+  /** Wakes this process's idle workers (chunk tasks were queued). */
+  wakeWorkers?: (() => void) | undefined;
 }
 
 /** Why a run is stopped early: the outcome is then ours to record, not ffmpeg's. */
@@ -287,18 +298,30 @@ export class JobRun {
           job.jobId,
           probe.signal,
         );
+    let queue: SharedChunkQueue | null = null;
+    if (chunks && p.keyframes && deps.chunkTasks) {
+      queue = await this.#queueChunks(p, chunks, p.keyframes.offsetS, deps.chunkTasks);
+      if (!queue) return await this.#stopped(null);
+    }
     this.handle =
       chunks && p.keyframes
         ? startChunkedEncode({
             ...encode,
             chunks,
             originS: p.keyframes.offsetS,
-            parallel: config.encodeConcurrency,
+            // Queued, this process's worker slot is one lane: the other workers claim the rest.
+            parallel: queue ? 1 : config.encodeConcurrency,
+            ...(queue ? { queue } : {}),
           })
         : startEncode({ ...encode, ...(laterPlan ? { laterPlan } : {}) });
     let result: { durationS: number };
     try {
-      result = await this.handle.done.finally(() => probe.abort());
+      result = await this.handle.done.finally(() => {
+        probe.abort();
+        queue?.close();
+        // What other workers stored for us was fetched (or is nobody's now).
+        if (queue) void queue.deps.store.clear(job.videoId, job.attempts).catch(() => {});
+      });
     } catch (err) {
       this.#write(() => jobs.setEncoderPid(job.jobId, this.owner, null));
       await this.#writes;
@@ -340,6 +363,42 @@ export class JobRun {
     }
     await jobs.setOutputDuration(job.jobId, this.owner, round3(result.durationS));
     return result.durationS;
+  }
+
+  /**
+   * Chunks as tasks of the shared queue: every chunk but the first (this process's start group) is
+   * claimable by any worker. Null when the job is no longer ours (recorded as a lost lease).
+   */
+  async #queueChunks(
+    p: PlannedJob,
+    chunks: ChunkPlan[],
+    originS: number,
+    tasks: ChunkTasksRepository,
+  ): Promise<SharedChunkQueue | null> {
+    const { job, deps } = this;
+    const timings = deps.timings ?? { leaseMs: 30_000, renewMs: 10_000 };
+    const queue = new SharedChunkQueue({
+      tasks,
+      store: chunkStoreFor(deps.outputs, deps.storage),
+      owner: this.owner,
+      job: { jobId: job.jobId, videoId: job.videoId, attempt: job.attempts },
+      leaseMs: timings.leaseMs,
+      renewMs: timings.renewMs,
+    });
+    const poster = posterChunkOf(p.plan, chunks, originS);
+    const specs = chunks.map((chunk) => ({
+      plan: p.plan,
+      chunk,
+      originS,
+      durationS: p.media.durationS,
+      poster: chunk.index === poster,
+    }));
+    if (!(await queue.plan(specs))) {
+      this.stop ??= 'lease_lost';
+      return null;
+    }
+    deps.wakeWorkers?.();
+    return queue;
   }
 
   /** Publish: the MP4 and m4a downloads, remuxed from the finished HLS renditions. False when the run ended here. */
@@ -492,6 +551,9 @@ export class JobRun {
   }
 }
 
+/** A job is cut into at most this many chunks (rows of the queue, processes, joins). */
+export const MAX_CHUNKS = 64;
+
 /**
  * Ladder or chunks: the chunks of a planned job's video (media/chunks.ts), or null when it is encoded
  * whole — chunking off, no keyframes known (only H.264 sources are probed for them), no encoded rung,
@@ -507,7 +569,14 @@ export function chunksOf(
   if (!p.plan.rungs.some((r) => !r.copy)) return null;
   const { plan } = p;
   const grid = (n: number) => gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, n);
-  const chunks = planChunks(grid, p.keyframes.times, p.file.metadata?.duration ?? 0, chunkS);
+  const durationS = p.file.metadata?.duration ?? 0;
+  // Bounded: a long source gets longer chunks rather than more tasks than MAX_CHUNKS.
+  let length = Math.max(chunkS, durationS / MAX_CHUNKS);
+  let chunks = planChunks(grid, p.keyframes.times, durationS, length);
+  while (chunks.length > MAX_CHUNKS) {
+    length *= 1.25;
+    chunks = planChunks(grid, p.keyframes.times, durationS, length);
+  }
   return chunks.length > 1 ? chunks : null;
 }
 

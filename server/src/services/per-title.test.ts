@@ -47,7 +47,11 @@ describe('per-title in a job', () => {
 describe('a per-title job, end to end', () => {
   it('plays: the start group keeps the fixed rung, the later one is tuned, every rung decodes whole', async () => {
     const dir = tempDir('vodkit-per-title-job-');
-    const server = await startServer({ VOD_PER_TITLE_MIN_S: '0' }, path.join(dir, 'data'));
+    // A long probe timeout: on a loaded machine the probe (nice 10) would otherwise fall back to the fixed ladder.
+    const server = await startServer(
+      { VOD_PER_TITLE_MIN_S: '0', VOD_PROBE_TIMEOUT_MS: '120000' },
+      path.join(dir, 'data'),
+    );
     try {
       // MPEG-4 Part 2: never copied, so both rungs are encoded, in two groups.
       const file = await makeClip(path.join(dir, 'still.mp4'), {
@@ -86,5 +90,5 @@ describe('a per-title job, end to end', () => {
     } finally {
       await server.close();
     }
-  });
+  }, 300_000);
 });

@@ -410,6 +410,8 @@ export class ObjectStoreOutputs implements VideoOutputs {
 
   async removeVideo(videoId: string): Promise<void> {
     await this.store.deletePrefix(videoPrefix(videoId));
+    // Chunks another worker stored for the job's owner (storage/chunk-store.ts).
+    await this.store.deletePrefix(`chunks/${videoId}/`);
     await this.options.local?.removeVideo(videoId);
   }
 

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Repositories } from '../repositories.ts';
 import { PgAnalyticsRepository } from './analytics.ts';
 import { PgChaptersRepository } from './chapters.ts';
+import { PgChunkTasksRepository } from './chunk-tasks.ts';
 import { PgFilesRepository } from './files.ts';
 import { PgJobsRepository } from './jobs.ts';
 import { PgKeysRepository, sealApiSecrets } from './keys.ts';
@@ -51,6 +52,7 @@ export async function openPgRepositories(opts: {
     engine: 'postgres',
     files: new PgFilesRepository(pool),
     jobs: new PgJobsRepository(pool),
+    chunkTasks: new PgChunkTasksRepository(pool),
     keys: new PgKeysRepository(pool, opts.secretKey),
     playback: new PgPlaybackRepository(pool),
     tracks: new PgTracksRepository(pool),

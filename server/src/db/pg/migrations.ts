@@ -273,6 +273,35 @@ export const PG_MIGRATIONS: string[] = [
   CREATE TRIGGER chapters_follow_jobs AFTER DELETE ON jobs
     FOR EACH ROW EXECUTE FUNCTION vodkit_chapters_follow_jobs();
   `,
+  `
+  -- Chunked encoding (issue 17 #2), as SQLite's chunk_tasks: claimed FOR UPDATE SKIP LOCKED.
+  CREATE TABLE chunk_tasks (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY,
+    job_id      TEXT NOT NULL,
+    attempt     INTEGER NOT NULL,
+    idx         INTEGER NOT NULL,
+    video_id    TEXT NOT NULL,
+    spec        JSONB NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'done', 'failed')),
+    tries       INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until BIGINT,
+    done_by     TEXT,
+    error       TEXT,
+    created_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (job_id, attempt, idx)
+  );
+  CREATE INDEX chunk_tasks_queue ON chunk_tasks (created_at, seq) WHERE status = 'queued';
+  CREATE INDEX chunk_tasks_processing ON chunk_tasks (lease_until) WHERE status = 'processing';
+  CREATE FUNCTION vodkit_chunk_tasks_follow_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    DELETE FROM chunk_tasks WHERE job_id = OLD.job_id;
+    RETURN NULL;
+  END
+  $$;
+  CREATE TRIGGER chunk_tasks_follow_jobs AFTER DELETE ON jobs
+    FOR EACH ROW EXECUTE FUNCTION vodkit_chunk_tasks_follow_jobs();
+  `,
 ];
 
 /**

@@ -17,7 +17,8 @@ import { log, ratio, round } from './stats.ts';
  * the fixed ladder, then per-title (the complexity probe beside the start group, the later groups
  * tuned) — with each rung's video bytes and SSIM against the source (encode-matrix.ts quality()).
  * Goal: ≥ 25% fewer bytes on the static source, no rung's SSIM lower by more than 0.005.
- * Knobs: BENCH_PER_TITLE_SECONDS (7), BENCH_PER_TITLE_HEIGHT (1080; 16:9, 30 fps).
+ * Knobs: BENCH_PER_TITLE_SECONDS (7), BENCH_PER_TITLE_HEIGHT (1080; 16:9, 30 fps),
+ * BENCH_PER_TITLE_SOURCES (static,average,motion).
  */
 
 const GOAL_SAVED = 0.25;
@@ -67,7 +68,12 @@ export async function benchPerTitle(paths: FfmpegPaths, scratch: string) {
   const dir = path.join(scratch, 'per-title');
   fs.mkdirSync(dir, { recursive: true });
   const sources: Record<string, unknown>[] = [];
-  for (const content of ['static', 'average', 'motion'] as Content[]) {
+  const contents = (process.env.BENCH_PER_TITLE_SOURCES ?? 'static,average,motion').split(',') as Content[];
+  for (const c of contents) {
+    if (!['static', 'average', 'motion'].includes(c))
+      throw new Error(`BENCH_PER_TITLE_SOURCES: unknown "${c}"`);
+  }
+  for (const content of contents) {
     const file = path.join(dir, `src-${content}.mp4`);
     log(`perTitle ${content}: making a ${seconds} s ${width}x${height}p30 source`);
     await makeClip(file, { content, duration: seconds, width, height, fps: 30, audio: null });

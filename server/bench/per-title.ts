@@ -8,7 +8,7 @@ import { type EncodePlan, planLadder } from '../src/media/ladder.ts';
 import { type PerTitleDecision, tunePlan } from '../src/media/per-title.ts';
 import { probeFile } from '../src/media/probe.ts';
 import { type Content, makeClip } from '../test/fixtures.ts';
-import { joinRendition, type Quality, quality } from './encode-matrix.ts';
+import { joinRendition, preFilters, type Quality, quality } from './encode-matrix.ts';
 import { log, ratio, round } from './stats.ts';
 
 /*
@@ -113,7 +113,7 @@ export async function benchPerTitle(paths: FfmpegPaths, scratch: string) {
       const measure = (run: string): Promise<Quality> => {
         const mp4 = path.join(dir, `${content}-${run}-${r.name}.mp4`);
         joinRendition(path.join(dir, `${content}-${run}`, r.name), mp4);
-        return quality(paths, mp4, file, r.width, r.height, metadata.duration);
+        return quality(paths, mp4, file, preFilters(plan), r.width, r.height, metadata.duration);
       };
       const [a, b] = await Promise.all([measure('fixed'), measure('tuned')]);
       fixedBytes += a.bytes;

@@ -38,8 +38,16 @@ describe('buildEncodeArgs', () => {
       '-max_pixels',
       '2073600',
     ]);
-    expect(job.filterComplex.split(';')[0]).toBe('[0:V:0]split=5[s0][s1][s2][s3][sp]');
-    expect(job.filterComplex).toContain('[s3]scale=1280:720,setsar=1,format=yuv420p[v3]');
+    // Scaled in steps: only the top rung and the poster read the decoded source; 480 and 360 come
+    // from 720's frames, 240 from 480's (an exact halving each where there is one).
+    expect(job.filterComplex.split(';')).toEqual([
+      '[0:V:0]split=2[s3][sp]',
+      '[s0]scale=426:240,setsar=1,format=yuv420p[v0]',
+      '[s1]scale=640:360,setsar=1,format=yuv420p[v1]',
+      '[s2]scale=854:480,setsar=1,format=yuv420p,split=2[v2][s0]',
+      '[s3]scale=1280:720,setsar=1,format=yuv420p,split=3[v3][s1][s2]',
+      "[sp]select='gte(t\\,3)',trim=end_frame=1,scale=1280:720,setsar=1[poster]",
+    ]);
     expect(job.outputs.map((o) => o.target)).toEqual([
       '/out/v/%v/.ffmpeg.m3u8',
       '/out/v/%v/.ffmpeg.m3u8',
@@ -89,10 +97,12 @@ describe('buildEncodeArgs', () => {
     for (const o of x264) expect(optionValue(o.options, '-threads')).toBe('1');
   });
 
-  it('halves a 60 fps source on the rungs under 720 only', () => {
+  it('halves a 60 fps source on the rungs under 720 only, once where the rate changes down the steps', () => {
     const job = buildEncodeArgs(planLadder(meta(1920, 1080, { fps: 60 })), opts);
-    expect(job.filterComplex).toContain('[s0]fps=30,scale=426:240');
+    // 480 and 360 step down from 720's 60 fps frames: halved there; 240 from 480's, already halved.
     expect(job.filterComplex).toContain('[s2]fps=30,scale=854:480');
+    expect(job.filterComplex).toContain('[s1]fps=30,scale=640:360');
+    expect(job.filterComplex).toContain('[s0]scale=426:240');
     expect(job.filterComplex).toContain('[s3]scale=1280:720');
     expect(job.filterComplex).toContain('[s4]scale=1920:1080');
   });
@@ -108,7 +118,7 @@ describe('buildEncodeArgs', () => {
     const plan = planLadder(meta(1920, 1080, { fieldOrder: 'tt', fps: 25 }));
     const [start, rest] = encodeGroups(plan).map((g) => buildEncodeArgs(plan, opts, g).filterComplex);
     expect(start!.split(';')[0]).toBe(`[0:V:0]${bwdif},split=1[s0]`);
-    expect(rest!.split(';')[0]).toBe(`[0:V:0]${bwdif},split=5[s1][s2][s3][s4][sp]`);
+    expect(rest!.split(';')[0]).toBe(`[0:V:0]${bwdif},split=2[s4][sp]`);
     // An HDR one: deinterlaced before the start group's early scale and the tone mapping.
     const hdr = planLadder(meta(1920, 1080, { fieldOrder: 'bb', hdr: true, bitDepth: 10 }));
     const lone = buildEncodeArgs(hdr, opts, encodeGroups(hdr)[0]).filterComplex;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { scaleParents } from './cascade.ts';
 import { rangeInputOptions, rangeVideoFilters } from './clip.ts';
 import { deinterlaceFilters } from './deinterlace.ts';
 import type { EncodePlan } from './ladder.ts';
@@ -179,7 +180,12 @@ export function buildEncodeArgs(
         'format=yuv420p',
       );
     }
-    const branches = encoded.map(({ i }) => `[s${i}]`);
+    // Scaled in steps (media/cascade.ts): a rung reads the source only when no larger rung can feed it.
+    const parents = scaleParents(encoded.map(({ r }) => r));
+    const children = encoded.map((_, k) =>
+      encoded.filter((__, c) => parents[c] === k).map(({ i }) => `[s${i}]`),
+    );
+    const branches = encoded.filter((_, k) => parents[k] === null).map(({ i }) => `[s${i}]`);
     if (posterFrame) branches.push('[sp]');
     const head = [...pre, `split=${branches.length}`].join(',');
     if (branches.length > 0) filters.push(`[0:V:0]${head}${branches.join('')}`);
@@ -195,16 +201,17 @@ export function buildEncodeArgs(
       extraInputs.push({ input: o.watermarkInput, options: sourceInputOptions(o.watermarkInput) });
       filters.push(...logo.logo);
     }
-    encoded.forEach(({ r, i }) => {
-      const fps = r.fps !== null ? `fps=${r.fps},` : '';
-      const scaled = `[s${i}]${fps}scale=${r.width}:${r.height},setsar=1`;
-      if (!logo) filters.push(`${scaled},format=yuv420p[v${i}]`);
-      else
-        filters.push(
-          `${scaled}[b${i}]`,
-          `${logo.overlay(String(i), `b${i}`, `o${i}`)}`,
-          `[o${i}]format=yuv420p[v${i}]`,
-        );
+    encoded.forEach(({ r, i }, k) => {
+      const parentFps = parents[k] === null ? null : encoded[parents[k]!]!.r.fps;
+      const fps = r.fps !== null && r.fps !== parentFps ? `fps=${r.fps},` : '';
+      // 8-bit 4:2:0 from the first step on: the later steps scale the smallest frames there are.
+      const scaled = `[s${i}]${fps}scale=${r.width}:${r.height},setsar=1,format=yuv420p`;
+      const out = logo ? `[b${i}]` : `[v${i}]`;
+      const feeds = children[k]!;
+      filters.push(
+        feeds.length > 0 ? `${scaled},split=${feeds.length + 1}${out}${feeds.join('')}` : `${scaled}${out}`,
+      );
+      if (logo) filters.push(`${logo.overlay(String(i), `b${i}`, `o${i}`)}`, `[o${i}]format=yuv420p[v${i}]`);
     });
     if (posterFrame && poster.kind === 'frame') {
       // trim ends this branch after one frame so split stops feeding it.

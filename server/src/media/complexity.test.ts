@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip, tempDir } from '../../test/fixtures.ts';
 import { h264Metadata } from '../../test/metadata.ts';
 import { probeComplexity } from './complexity.ts';
+import { startEncode } from './encode.ts';
 import { encodeGroups } from './encode-args.ts';
 import { planLadder } from './ladder.ts';
 import { tunePlan } from './per-title.ts';
@@ -58,7 +59,46 @@ describe('complexity probe on real sources', () => {
   }, 300_000);
 });
 
-describe('stopping a per-title encode early', () => {
+describe('a per-title encode (media/encode.ts laterPlan)', () => {
+  it('is playable from the start group alone, before the later groups know their plan', async () => {
+    const file = await makeClip(path.join(dir, 'mpeg4.mp4'), {
+      duration: 2,
+      audio: null,
+      video: ['-c:v', 'mpeg4', '-q:v', '2'],
+    });
+    const { metadata } = await probeFile(paths, file, { timeoutMs: 30_000 });
+    const plan = planLadder(metadata);
+    expect(encodeGroups(plan)).toHaveLength(2);
+    let release: (p: typeof plan) => void = () => {};
+    const laterPlan = new Promise<typeof plan>((resolve) => {
+      release = resolve;
+    });
+    // The later plan is released by the playable event itself; the bound only keeps a failure from hanging.
+    let bounded = false;
+    const bound = setTimeout(() => {
+      bounded = true;
+      release(plan);
+    }, 60_000);
+    let playableFirst = false;
+    const result = await startEncode({
+      paths,
+      input: file,
+      outDir: path.join(dir, 'later'),
+      plan,
+      durationS: metadata.duration,
+      maxDurationS: 60,
+      timeoutMs: 120_000,
+      laterPlan,
+      onPlayable: () => {
+        playableFirst = !bounded;
+        release(plan);
+      },
+    }).done;
+    clearTimeout(bound);
+    expect(playableFirst).toBe(true);
+    expect(result.renditions.map((r) => r.segments > 0)).toEqual([true, true]);
+  }, 300_000);
+
   it('a later group cancelled while its plan is unknown ends at once and never starts', async () => {
     const never = new Promise<never>(() => {});
     const handle = runFfmpegWhen(never, { paths, timeoutMs: 10_000 });

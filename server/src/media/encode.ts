@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { buildEncodeArgs, type EncodeGroup, encodeGroups, scheduleOf } from './encode-args.ts';
 import type { FfmpegPaths } from './ffmpeg.ts';
 import type { EncodePlan } from './ladder.ts';
@@ -176,6 +177,10 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     jobs = groups.map((g) => buildEncodeArgs(plan, o, g));
     built = o;
     fs.mkdirSync(outDir, { recursive: true });
+    // The first master lists every rendition's (empty) playlist: a later group that starts late (per-title)
+    // has not made its folders yet.
+    for (const spec of renditionSpecs(plan))
+      fs.mkdirSync(path.join(outDir, spec.folder), { recursive: true });
   } catch (err) {
     const error = new EncodeError('encode_failed', err instanceof Error ? err.message : String(err));
     return { done: Promise.reject(error), cancel: () => {}, pid: () => null, pids: () => [] };

@@ -107,6 +107,7 @@ const TYPES: Record<string, string> = {
   '.m4s': 'video/iso.segment',
   '.mp4': 'video/mp4',
   '.jpg': 'image/jpeg',
+  '.json': 'application/json',
   '.vtt': 'text/vtt',
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
@@ -117,8 +118,17 @@ const TYPES: Record<string, string> = {
  * Serves `root` read-only on a free loopback port with permissive CORS, as a CDN in front of any HLS
  * would; the page under test lives on another origin (the Vodkit server).
  */
+/** How `serveStatic` may answer a path other than with the file of that name. */
+export interface StaticRoute {
+  /** The file to serve, relative to the root. */
+  pathname: string;
+  /** Rewrites a text file (a playlist) before it is sent. */
+  text?: (body: string) => string;
+}
+
 export async function serveStatic(
   root: string,
+  route: (pathname: string) => StaticRoute = (pathname) => ({ pathname }),
 ): Promise<{ origin: string; requests: string[]; close(): Promise<void> }> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
@@ -129,15 +139,21 @@ export async function serveStatic(
       res.writeHead(204).end();
       return;
     }
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = path.join(root, pathname);
+    const routed = route(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    const file = path.join(root, routed.pathname);
     if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
+    const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+    if (routed.text) {
+      const body = routed.text(fs.readFileSync(file, 'utf8'));
+      res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+      return;
+    }
     const size = fs.statSync(file).size;
     const headers = {
-      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-type': type,
       'accept-ranges': 'bytes',
       'cache-control': 'no-store',
     };

@@ -89,8 +89,9 @@ test('the player playground: idle, playing, menus, 360°, French, error', async 
   await expect(player.getByRole('menu', { name: 'Playback speed' })).toBeVisible();
   await expectNoSeriousViolations(page, 'speed menu open');
 
+  // preload="auto": the sphere (three.js) comes before play, as it does once played.
   await page.goto(
-    `${baseUrl()}/player.html?${new URLSearchParams({ src: fixture.master, muted: '1', projection: '360', lang: 'fr' })}`,
+    `${baseUrl()}/player.html?${new URLSearchParams({ src: fixture.master, muted: '1', projection: '360', lang: 'fr', preload: 'auto' })}`,
   );
   await expect
     .poll(

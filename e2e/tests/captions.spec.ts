@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import { expect, type Locator, type Page, test } from '@playwright/test';
 import type { CaptionTrack, EncoderJob } from '@vodkit/api';
 import { clips, tempDir } from '../../server/test/fixtures.ts';
-import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
-import { apiToken, baseUrl } from '../helpers/env.ts';
+import { api, uploadFile, waitForJob } from '../helpers/api.ts';
+import { baseUrl } from '../helpers/env.ts';
 
 /**
  * Captions end to end: a real upload and encode, caption tracks added through the API, and the
@@ -26,27 +26,14 @@ const FRENCH_SRT = ['1', '00:00:00,500 --> 00:00:02,000', 'Bonjour des sous-titr
 
 let videoId: string;
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${baseUrl()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 test.beforeAll(async () => {
   const dir = tempDir('vodkit-e2e-captions-');
   const clip = await clips.h264Aac(dir, { duration: 6, width: 640, height: 360 });
-  const url = await tusUpload(fs.readFileSync(clip), {
-    baseUrl: baseUrl(),
-    bearer: await apiToken(),
+  const fileId = await uploadFile(clip, {
     metadata: { filename: 'captions.mp4', filetype: 'video/mp4', title: 'Captions' },
   });
   fs.rmSync(dir, { recursive: true, force: true });
-  let job = await api<EncoderJob>('POST', '/v1/encoder/jobs', { fileId: fileIdOf(url) });
+  const job = await api<EncoderJob>('POST', '/v1/encoder/jobs', { fileId });
   videoId = job.videoId;
   await api<CaptionTrack>('POST', `/v1/videos/${videoId}/tracks`, {
     language: 'en',
@@ -56,11 +43,7 @@ test.beforeAll(async () => {
     content: ENGLISH,
   });
   await api<CaptionTrack>('POST', `/v1/videos/${videoId}/tracks`, { language: 'fr', content: FRENCH_SRT });
-  while (job.status !== 'completed') {
-    if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`job ${job.status}`);
-    await new Promise((r) => setTimeout(r, 250));
-    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
-  }
+  await waitForJob(job.jobId);
 });
 
 interface PlayerLike extends HTMLElement {
@@ -177,7 +160,20 @@ test('the CC menu lists Off and each track, and switches between them', async ({
   const button = player.getByRole('button', { name: 'Captions' });
   await button.click();
   const menu = player.getByRole('menu', { name: 'Captions' });
-  await expect(menu.getByRole('menuitemradio')).toHaveText(['Off', 'English', 'Français']);
+  // The tracks (Off first), then the viewer's caption settings, each a group of its own.
+  await expect(menu.getByRole('menuitemradio')).toHaveText([
+    'Off',
+    'English',
+    'Français',
+    '75%',
+    '100%',
+    '150%',
+    '200%',
+    'Dark',
+    'None',
+  ]);
+  await expect(menu.getByRole('group', { name: 'Text size' }).getByRole('menuitemradio')).toHaveCount(4);
+  await expect(menu.getByRole('group', { name: 'Background' }).getByRole('menuitemradio')).toHaveCount(2);
   await expect(menu.getByRole('menuitemradio', { name: 'English' })).toHaveAttribute('aria-checked', 'true');
   // Focus starts on the checked item; the arrow keys walk the menu.
   await expect(menu.getByRole('menuitemradio', { name: 'English' })).toBeFocused();

@@ -53,7 +53,9 @@ test('chapters: marks on the seek bar, the title in the preview, the menu and th
   page.on('response', (res) => {
     if (res.status() >= 400) failed.push(`${res.status()} ${res.url()}`);
   });
-  const player = await addPlayer(page, {});
+  // Chapters are extras, fetched before play only when the page preloads (`metadata`, the default,
+  // fetches playlists only).
+  const player = await addPlayer(page, { preload: 'auto' });
   const scrubber = player.locator('vod-scrubber');
   // A mark where each chapter but the first starts: 2 s and 4 s of 6 s.
   const marks = scrubber.locator('[part="chapter-marker"]');

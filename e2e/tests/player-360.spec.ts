@@ -45,10 +45,13 @@ function recordScripts(page: Page): string[] {
 
 const view = (player: Locator) => player.evaluate((p: Player360) => p.view360);
 
-/** Plays a moment, then pauses: from then on only a change of the view changes the picture. */
+/**
+ * Plays a moment, then pauses: from then on only a change of the view changes the picture. Playing
+ * is what brings three.js in (with the default `preload="metadata"` the poster stands in until then).
+ */
 async function pausedOnAFrame(player: Locator): Promise<void> {
-  await expect.poll(() => view(player).then((v) => v?.state), { timeout: 20_000 }).toBe('on');
   await player.evaluate((p: Player360) => p.play());
+  await expect.poll(() => view(player).then((v) => v?.state), { timeout: 20_000 }).toBe('on');
   await expect
     .poll(() => player.evaluate((p: Player360) => p.currentTime), { timeout: 20_000 })
     .toBeGreaterThan(0.5);
@@ -74,8 +77,8 @@ async function settled(player: Locator): Promise<number> {
   return frames();
 }
 
-async function open360(page: Page): Promise<Locator> {
-  const q = new URLSearchParams({ src: fixture.master, muted: '1', projection: '360' });
+async function open360(page: Page, extra: Record<string, string> = {}): Promise<Locator> {
+  const q = new URLSearchParams({ src: fixture.master, muted: '1', projection: '360', ...extra });
   await page.goto(`${baseUrl()}/player.html?${q}`);
   return page.locator('vod-player');
 }
@@ -84,9 +87,14 @@ test('projection="360" draws the video on a sphere; dragging turns it and change
   page,
 }, testInfo) => {
   const scripts = recordScripts(page);
-  const player = await open360(page);
+  // preload="none": until play nothing comes, three.js (~130 KB gz) included; the poster stands in.
+  const player = await open360(page, { preload: 'none' });
+  await expect(player.locator('[part="big-play-button"]')).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  expect(scripts.filter(isThreeChunk)).toEqual([]);
+  expect(await view(player)).toBeNull();
   await pausedOnAFrame(player);
-  expect(scripts.some(isThreeChunk)).toBe(true);
+  expect(scripts.filter(isThreeChunk)).toHaveLength(1);
 
   const canvas = player.locator('canvas');
   await expect(canvas).toBeVisible();
@@ -254,9 +262,11 @@ test('without WebGL a 360° video says so and plays flat', async ({ page }) => {
   });
   const scripts = recordScripts(page);
   const player = await open360(page);
-  await expect(player.getByRole('status')).toContainText('cannot show 360° video');
-  expect((await view(player))?.state).toBe('no-webgl');
+  // The sphere is wanted once the video plays (before, the poster stands in whatever the browser).
   await player.evaluate((p: Player360) => p.play());
+  await expect(player.locator('[part="notice"]')).toHaveText(/cannot show 360° video/);
+  await expect(player.locator('[part="notice"]')).toHaveRole('status');
+  expect((await view(player))?.state).toBe('no-webgl');
   await expect
     .poll(() => player.evaluate((p: Player360) => p.currentTime), { timeout: 20_000 })
     .toBeGreaterThan(0.5);
@@ -277,14 +287,21 @@ test('demo: an upload with spherical metadata plays on the sphere, and so does i
 
   const player = page.locator('#player-slot vod-player');
   await expect(player).toBeAttached({ timeout: 90_000 });
+  await expect(player.locator('[part="title"]')).toHaveText('spherical.mp4');
+  // Once encoded the demo sets chapters, and swaps in a fresh player when the first pauses or ends
+  // (a 4 s clip soon does); the fresh one shows the poster until it is played.
+  await expect(page.locator('#chapters')).toBeVisible({ timeout: 60_000 });
+  await expect.poll(() => player.evaluate((p: Player360) => p.paused), { timeout: 30_000 }).toBe(true);
+  await player.evaluate((p: Player360) => p.play());
   // projection="auto": the server's probe said equirectangular, so the player went 360° by itself.
   await expect.poll(() => view(player).then((v) => v?.state), { timeout: 30_000 }).toBe('on');
   await expect(player.locator('canvas')).toBeVisible();
-  await expect(player.locator('[part="title"]')).toHaveText('spherical.mp4');
 
   const iframe = (await page.locator('#embed-iframe').textContent()) ?? '';
   const embedUrl = /src="([^"]+)"/.exec(iframe)![1]!;
   await page.goto(embedUrl);
   const embedded = page.locator('vod-player');
+  // The embed preloads metadata by default: the sphere comes with play.
+  await embedded.locator('[part="big-play-button"]').click();
   await expect.poll(() => view(embedded).then((v) => v?.state), { timeout: 30_000 }).toBe('on');
 });

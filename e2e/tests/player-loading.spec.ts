@@ -3,10 +3,9 @@ import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { expect, type Page, type Response, test } from '@playwright/test';
-import type { EncoderJob } from '@vodkit/api';
 import { clips, tempDir } from '../../server/test/fixtures.ts';
-import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
-import { apiToken, baseUrl } from '../helpers/env.ts';
+import { encode, uploadFile } from '../helpers/api.ts';
+import { baseUrl } from '../helpers/env.ts';
 import { createHlsFixture, type HlsFixture, serveStatic } from '../helpers/hls-fixture.ts';
 
 // What <vod-player> fetches before anyone presses play: `preload`, `loading="lazy"`, hls.js imported on
@@ -21,31 +20,14 @@ interface PlayerApi extends HTMLElement {
 let fixture: HlsFixture;
 let videoId: string;
 
-async function api<T>(method: string, p: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${baseUrl()}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
 test.beforeAll(async () => {
   fixture = await createHlsFixture(6);
   // A real Vodkit video, encoded to the end so that its playlists no longer change.
   const file = await clips.h264Aac(tempDir(), { duration: 8, width: 640, height: 360 });
-  const url = await tusUpload(fs.readFileSync(file), {
-    baseUrl: baseUrl(),
-    bearer: await apiToken(),
+  const fileId = await uploadFile(file, {
     metadata: { filename: 'clip.mp4', filetype: 'video/mp4', title: 'Loading test clip' },
   });
-  let job = await api<EncoderJob>('POST', '/v1/encoder/jobs', { fileId: fileIdOf(url) });
-  while (job.status !== 'completed') {
-    if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`job ${job.status}`);
-    await new Promise((r) => setTimeout(r, 500));
-    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
-  }
+  const job = await encode({ fileId });
   videoId = job.videoId;
 });
 
@@ -281,6 +263,7 @@ test('loading="lazy" waits until the player nears the viewport', async ({ page }
         el.setAttribute('src', `${master}?${id}`);
         el.setAttribute('poster', `${new URL(master).origin}/stream/fixture/storyboard.jpg?${id}`);
         if (lazy) el.setAttribute('loading', 'lazy');
+        el.setAttribute('preload', 'auto'); // the eager one buffers (the default fetches playlists only)
         return el;
       };
       const spacer = Object.assign(document.createElement('div'), { style: 'height: 5000px' });
@@ -341,7 +324,9 @@ test('the SDK is served precompressed: the entry revalidated, its hashed chunks 
   expect(plain.body.toString()).toBe(source);
 
   // The element's own chunk stays small; hls.js comes as a separate hashed chunk, cached for a year.
-  expect(gz.body.length).toBeLessThanOrEqual(20 * 1024);
+  // 20 KB until issue 18, whose touch targets, gestures, processing and audio wiring cost ~0.95 KB
+  // (20 476 → 21 430 B; their UI and wording are lazy chunks): 21 KB.
+  expect(gz.body.length).toBeLessThanOrEqual(21 * 1024);
   // English is inline; French and German are chunks of their own, fetched only for those languages.
   expect(source).toContain('Video player');
   expect(source).not.toContain('Lecteur vidéo');

@@ -4,8 +4,8 @@ import { expect, test } from '@playwright/test';
 import type { EncoderJob } from '@vodkit/api';
 import { tempDir } from '../../server/test/fixtures.ts';
 import { colourSteps, parseVttTiles } from '../../server/test/pictures.ts';
-import { fileIdOf, tusUpload } from '../../server/test/upload.ts';
-import { apiToken, baseUrl } from '../helpers/env.ts';
+import { encode, uploadFile } from '../helpers/api.ts';
+import { baseUrl } from '../helpers/env.ts';
 
 // A video made of flat colour steps, encoded by the real server: the storyboard the server made feeds
 // <vod-player video-id>'s seek preview, and the preview draws the tile of the hovered instant.
@@ -21,32 +21,14 @@ const STEPS = [
 ] as const;
 const hex = (rgb: readonly number[]) => `0x${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 
-async function api<T>(method: string, pathname: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${baseUrl()}${pathname}`, {
-    method,
-    headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${pathname}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 let job: EncoderJob;
 
 test.beforeAll(async () => {
   const dir = tempDir('vodkit-e2e-storyboard-');
   const file = await colourSteps(path.join(dir, 'steps.mp4'), STEPS.map(hex), 2, '640x360');
-  const fileId = fileIdOf(
-    await tusUpload(fs.readFileSync(file), { baseUrl: baseUrl(), bearer: await apiToken() }),
-  );
+  const fileId = await uploadFile(file);
   fs.rmSync(dir, { recursive: true, force: true });
-  job = await api<EncoderJob>('POST', '/v1/encoder/jobs', { fileId });
-  while (job.status !== 'completed') {
-    if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`job ${job.status}`);
-    await new Promise((r) => setTimeout(r, 250));
-    job = await api<EncoderJob>('GET', `/v1/encoder/jobs/${job.jobId}`);
-  }
+  job = await encode({ fileId });
 });
 
 test('hovering the seek bar draws the storyboard tile of that instant, and the page load has no 404', async ({
@@ -68,6 +50,8 @@ test('hovering the seek bar draws the storyboard tile of that instant, and the p
       el.setAttribute('video-id', videoId);
       el.setAttribute('api-base', origin);
       el.toggleAttribute('muted', true);
+      // Previews before play come with preload="auto" (the default, metadata, fetches playlists only).
+      el.setAttribute('preload', 'auto');
       document.querySelector('main')!.append(el);
     },
     { origin: baseUrl(), videoId: job.videoId },

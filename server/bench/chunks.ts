@@ -1,68 +1,116 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { startChunkedEncode } from '../src/media/chunked-encode.ts';
-import { planChunks } from '../src/media/chunks.ts';
-import { scheduleOf } from '../src/media/encode-args.ts';
+import { signToken } from '@vodkit/api/sign';
+import pg from 'pg';
+import { clusterEnv, dropClusterDatabase, type Node, startApi, startWorker } from '../scale/cluster.ts';
 import type { FfmpegPaths } from '../src/media/ffmpeg.ts';
-import { probeKeyframes } from '../src/media/keyframes.ts';
-import { planLadder } from '../src/media/ladder.ts';
-import { probeFile } from '../src/media/probe.ts';
-import { gridCut } from '../src/media/schedule.ts';
 import { makeClip, x264 } from '../test/fixtures.ts';
-import { log, ratio, round, timed } from './stats.ts';
+import type { TestServer } from '../test/server.ts';
+import { vodkitEncode } from './encode.ts';
+import { uploadToReady } from './probe.ts';
+import { services } from './scale.ts';
+import { log, ratio } from './stats.ts';
 
 /**
- * Chunked encoding (issue 17 #2): the whole ladder of one source encoded in chunks by 1, 2 and 4
- * lanes, each ffmpeg held to one thread (`VOD_ENCODE_THREADS=1`, a lane standing in for one
- * machine), in the same run; ratio = the 1-lane time ÷ that lane count's (≥ 1.7 wanted for 2). On a
- * 2-core machine, 4 lanes measure the overhead. Knobs: BENCH_CHUNKS_SOURCE_S (120),
- * BENCH_CHUNKS_SECONDS (20: a 2-minute source must make at least 4 chunks), BENCH_CHUNKS_LANES (1,2,4).
+ * Chunked encoding (issue 17 #2), in one run on one 2-minute 720p source (an API node + N worker
+ * processes on PostgreSQL + radosgw from scripts/services.sh, one job at a time per worker, a fresh
+ * database per run; seconds = POST job → `completed`):
+ * - the curve: 1, 2 and 4 workers, each held to one thread (`VOD_ENCODE_THREADS=1`, standing in for
+ *   one machine), taking the job's chunks from the queue; ratio = the 1-worker time ÷ that count's
+ *   (≥ 1.7 wanted for 2; on a 2-core machine, 4 workers measure the overhead); `chunksBy` counts the
+ *   chunks each worker encoded (chunk_tasks.done_by);
+ * - a lone worker with ffmpeg's own thread count (the embedded default), whole and chunked: what
+ *   turning chunking on by default would cost (or save) a single-machine install.
+ * Knobs: BENCH_CHUNKS_SOURCE_S (120), BENCH_CHUNKS_SECONDS (20: a 2-minute source must make several
+ * chunks), BENCH_CHUNKS_WORKERS (1,2,4), BENCH_CHUNKS_LONE (0; 1 adds the lone-worker pair, about two
+ * more minutes on 2 cores: off by default to keep the section near 6 minutes).
  */
-export async function benchChunks(paths: FfmpegPaths, scratch: string) {
+export async function benchChunks(_paths: FfmpegPaths, scratch: string) {
   const sourceS = Number(process.env.BENCH_CHUNKS_SOURCE_S ?? 120);
   const chunkS = Number(process.env.BENCH_CHUNKS_SECONDS ?? 20);
-  const lanes = (process.env.BENCH_CHUNKS_LANES ?? '1,2,4').split(',').map(Number);
+  const counts = (process.env.BENCH_CHUNKS_WORKERS ?? '1,2,4').split(',').filter(Boolean).map(Number);
   const source = path.join(scratch, `chunks-720p-${sourceS}s.mp4`);
   if (!fs.existsSync(source)) {
     log(`chunks: making a ${sourceS} s 720p30 source (2 s GOPs)`);
     await makeClip(source, { duration: sourceS, width: 1280, height: 720, fps: 30, video: x264('-g', '60') });
   }
-  const { metadata } = await probeFile(paths, source, { timeoutMs: 60_000 });
-  const keyframes = await probeKeyframes(paths, source, 60_000);
-  const plan = planLadder(metadata, { keyframes });
-  const grid = (n: number) => gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, n);
-  const chunks = planChunks(grid, keyframes.times, metadata.duration, chunkS);
-  const curve: { lanes: number; ms: number; ratioVs1: number | null }[] = [];
-  for (const n of lanes) {
-    const outDir = path.join(scratch, `chunks-out-${n}`);
-    fs.rmSync(outDir, { recursive: true, force: true });
-    log(`chunks: ${chunks.length} chunks, ${n} lane(s), one thread each`);
-    const { ms } = await timed(
-      () =>
-        startChunkedEncode({
-          paths,
-          input: source,
-          outDir,
-          plan,
-          durationS: metadata.duration,
-          maxDurationS: 4 * 3600,
-          timeoutMs: 3600_000,
-          threads: 1,
-          chunks,
-          originS: keyframes.offsetS,
-          parallel: n,
-        }).done,
-    );
-    fs.rmSync(outDir, { recursive: true, force: true });
-    const one = curve.find((c) => c.lanes === 1);
-    curve.push({ lanes: n, ms: round(ms), ratioVs1: one ? ratio(one.ms, ms) : null });
+  const bytes = fs.readFileSync(source);
+  const svc = await services();
+  let rungs: string[] = [];
+
+  /** One encode of the source by `workers` fresh worker processes; chunked when `chunked`. */
+  const encodeWith = async (workers: number, chunked: boolean, oneThread: boolean) => {
+    const env = await clusterEnv(svc.env, {
+      ...(chunked ? { VOD_CHUNK_SECONDS: String(chunkS) } : {}),
+      ...(oneThread ? { VOD_ENCODE_THREADS: '1' } : {}),
+      VOD_ENCODE_CONCURRENCY: '1',
+    });
+    const nodes: Node[] = [];
+    try {
+      const api = await startApi('bench-chunks-api', env);
+      nodes.push(api);
+      nodes.push(
+        ...(await Promise.all(Array.from({ length: workers }, (_, i) => startWorker(`bench-w${i}`, env)))),
+      );
+      const devKey = JSON.parse(fs.readFileSync(path.join(api.dataDir, 'dev-key.json'), 'utf8'));
+      const token = await signToken({
+        apiKey: devKey.apiKey,
+        secret: devKey.secret,
+        permissions: ['allow_upload', 'allow_encode', 'allow_read'],
+      });
+      const server = { baseUrl: api.baseUrl! } as TestServer;
+      const { fileId } = await uploadToReady(server, token, bytes, path.basename(source));
+      log(
+        `chunks: ${workers} worker(s), ${oneThread ? 'one thread each' : "ffmpeg's threads"}, ${chunked ? `${chunkS} s chunks` : 'whole'}`,
+      );
+      const run = await vodkitEncode(server, token, fileId);
+      rungs = run.renditions;
+      const db = new pg.Client({ connectionString: env.VOD_DATABASE_URL });
+      await db.connect();
+      const { rows } = await db
+        .query<{ n: number }>('SELECT count(*)::int AS n FROM chunk_tasks GROUP BY done_by ORDER BY n DESC')
+        .finally(() => db.end());
+      return { seconds: run.completedS, playableS: run.playbackS, chunksBy: rows.map((r) => r.n) };
+    } finally {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await dropClusterDatabase(svc.env, env).catch(() => {});
+    }
+  };
+
+  const curve: {
+    workers: number;
+    seconds: number;
+    playableS: number;
+    ratioVs1: number | null;
+    chunksBy: number[];
+  }[] = [];
+  let lone: { whole: unknown; chunked: unknown; chunkedVsWhole: number } | null = null;
+  try {
+    for (const n of counts) {
+      const r = await encodeWith(n, true, true);
+      const one = curve.find((c) => c.workers === 1);
+      curve.push({ workers: n, ...r, ratioVs1: one ? ratio(one.seconds, r.seconds) : null });
+    }
+    if (process.env.BENCH_CHUNKS_LONE === '1') {
+      const whole = await encodeWith(1, false, false);
+      const chunked = await encodeWith(1, true, false);
+      lone = {
+        whole: { seconds: whole.seconds, playableS: whole.playableS },
+        chunked: { seconds: chunked.seconds, playableS: chunked.playableS },
+        chunkedVsWhole: ratio(chunked.seconds, whole.seconds),
+      };
+    }
+  } finally {
+    await svc.stop();
   }
   return {
-    source: { seconds: round(metadata.duration, 3), width: 1280, height: 720, fps: 30 },
-    rungs: plan.rungs.map((r) => `${r.name}${r.copy ? ' (copied)' : ''}`),
+    method:
+      'one API node + N worker processes (VOD_ENCODE_CONCURRENCY=1) on PostgreSQL + radosgw, a fresh database per run; seconds = POST job → completed (API polling)',
+    source: { seconds: sourceS, width: 1280, height: 720, fps: 30, gopS: 2 },
+    rungs,
     chunkSeconds: chunkS,
-    chunks: chunks.map((c) => [c.fromS, c.toS]),
-    threadsPerProcess: 1,
     curve,
+    goal: '2 workers ≥ 1.7 × faster than 1',
+    loneWorker: lone,
   };
 }

@@ -16,7 +16,8 @@ import { type VodkitEncodeRun, vodkitEncode } from './encode.ts';
 import { uploadToReady } from './probe.ts';
 import { log, median, ratio, round } from './stats.ts';
 
-async function services(): Promise<{ env: ScaleEnv; stop(): Promise<void> }> {
+/** PostgreSQL and radosgw: from VOD_TEST_* when set, else started by scripts/services.sh. */
+export async function services(): Promise<{ env: ScaleEnv; stop(): Promise<void> }> {
   if (process.env.VOD_TEST_DATABASE_URL && process.env.VOD_TEST_S3_ENDPOINT) {
     return { env: toScaleEnv(process.env), stop: async () => {} };
   }

@@ -34,9 +34,8 @@ export interface Config {
   encodeThreads: number | null;
   /**
    * `VOD_CHUNK_SECONDS`, default unset (off): an H.264 source longer than two chunks has its video
-   * encoded in chunks of about this length, `VOD_ENCODE_CONCURRENCY` at a time, joined in order
-   * (media/chunked-encode.ts). Chunks are not yet tasks of the shared queue: they run in the worker
-   * that claimed the job.
+   * encoded in chunks of about this length, each a task of the shared queue that any worker claims
+   * (services/chunk-queue.ts), joined in order by the job's owner (media/chunked-encode.ts).
    */
   chunkSeconds: number | null;
   /**

@@ -284,9 +284,13 @@ export class CaptionsController implements ReactiveController {
  * @cssprop [--vod-cue-font-family=inherit]
  * @cssprop [--vod-cue-text-shadow=none]
  * @cssprop [--vod-cue-lift=64px] - how far cues move up while the control bar shows
+ * @cssprop [--vod-cue-scale=1] - multiplies the cue size (set by the viewer's caption settings)
  */
 export const cueStyles = css`
   video::cue {
+    /* 5% of the player's height as browsers do, but never under 14 px (a 320 px wide player) and
+       scaled by the viewer's choice (caption-style.ts). */
+    font-size: calc(var(--vod-cue-scale, 1) * max(14px, 5cqh));
     color: var(--vod-cue-color, #fff);
     background: var(--vod-cue-background, rgb(0 0 0 / 0.75));
     font-family: var(--vod-cue-font-family, inherit);

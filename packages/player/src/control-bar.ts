@@ -88,6 +88,7 @@ export function controlBar(c: ControlBar): TemplateResult {
                 .label=${t.captions}
                 .offLabel=${t.captionsOff}
                 .trackWord=${t.track}
+                .strings=${t}
               ></vod-captions-menu>`
             : nothing
         }

@@ -1,3 +1,4 @@
+import { rememberedAudio } from './audio-choice.ts';
 import { absoluteUrl, importHls, mseSupported, streamUrl } from './hls-controller.ts';
 import { startEarly } from './prefetch.ts';
 
@@ -8,7 +9,7 @@ import { startEarly } from './prefetch.ts';
 const WILL_PLAY =
   'vod-player:is([src]:not([src=""]),[video-id]:not([video-id=""])):not([loading=lazy]):is([autoplay],:not([preload=none]))';
 /** A player that buffers before play, as `VodPlayer` decides: it autoplays or preloads `auto`. */
-const BUFFERS = '[autoplay],:not([preload=none],[preload=metadata])';
+const BUFFERS = '[autoplay],[preload]:not([preload=none],[preload=metadata])';
 /** The URL gets a token, or waits for one from `token-url`: the player makes that request itself. */
 const HAS_TOKEN = '[token],[playback-token],[token-url]';
 
@@ -73,6 +74,7 @@ if (typeof document !== 'undefined' && mseSupported()) {
       segments: el.matches(BUFFERS),
       startPosition: Math.max(Number(el.getAttribute('start-time')) || 0, 0),
       box: () => el.getBoundingClientRect(),
+      audioLanguage: rememberedAudio(),
     });
   }
   if (players.length > 0) {

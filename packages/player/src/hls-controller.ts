@@ -1,5 +1,6 @@
 import type { ErrorData, default as HlsClass, HlsConfig, Level } from 'hls.js';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { rememberedAudio } from './audio-choice.ts';
 import { codeForStatus, type PlayerErrorCode } from './errors.ts';
 import type { QualityLevel, VodEventDetails } from './events.ts';
 import type { LoaderClass } from './playback-token.ts';
@@ -14,6 +15,17 @@ export interface HlsControllerCallbacks {
   error(detail: VodEventDetails['vod-error']): void;
   /** hls.js read the master playlist: its `#EXT-X-START` offset, or null (instant clips). */
   startOffset?(seconds: number | null): void;
+  /** A media playlist was loaded or reloaded (live ones are, until they end). */
+  playlist?(update: PlaylistUpdate): void;
+}
+
+/** What a media playlist says of a video that may still be encoding. */
+export interface PlaylistUpdate {
+  /** Seconds: where the playlist ends. */
+  edge: number;
+  /** No `#EXT-X-ENDLIST` yet: still growing. */
+  live: boolean;
+  targetDuration: number;
 }
 
 export interface HlsSource {
@@ -136,6 +148,8 @@ export class HlsController implements ReactiveController {
   #started: Promise<void> | null = null;
   /** What is being fetched ahead of hls.js for the attached source (`startup.ts`). */
   #startup: Promise<Startup | null> | null = null;
+  /** The MediaSource hls.js took over from us, if it did: `preload="metadata"` sets its duration. */
+  #handedOver: MediaSource | null = null;
   /** A MediaSource opened for the `<video>` before hls.js was there, until hls.js takes it. */
   #mediaSource: { source: MediaSource; url: string } | null = null;
   /** Native HLS: where to resume after a re-authorized source, and whether that was tried already. */
@@ -175,6 +189,19 @@ export class HlsController implements ReactiveController {
     this.#pendingLevel = next;
     // Before the manifest is parsed hls.js has no levels to switch to: MANIFEST_PARSED applies it.
     if (this.#hls && this.#levels.length > 0) this.#hls.currentLevel = next;
+  }
+
+  /** The audio renditions of the current rendition's group (hls.js only; listed before play too). */
+  get audioTracks(): { name: string; language: string }[] {
+    return this.#hls?.audioTracks.map((t) => ({ name: t.name, language: t.lang ?? '' })) ?? [];
+  }
+
+  get audioTrack(): number {
+    return this.#hls?.audioTrack ?? -1;
+  }
+
+  set audioTrack(index: number) {
+    if (this.#hls) this.#hls.audioTrack = index;
   }
 
   /** The rendition being played right now (also while in auto), or -1 when unknown. */
@@ -252,6 +279,7 @@ export class HlsController implements ReactiveController {
               startPosition: source.startPosition,
               box: () => this.#video.getBoundingClientRect(),
               level: this.#pendingLevel,
+              audioLanguage: rememberedAudio(),
             }));
       this.#startup = startup;
       this.#openMediaSource();
@@ -321,6 +349,8 @@ export class HlsController implements ReactiveController {
       // Once loading starts, the first segment is requested as soon as its playlist is in, not at
       // hls.js' next 100 ms tick after the MediaSource has opened.
       startFragPrefetch: true,
+      // The audio language the viewer chose on an earlier video (the audio menu remembers it).
+      ...(rememberedAudio() && { audioPreference: { lang: rememberedAudio() } }),
     };
   }
 
@@ -355,23 +385,40 @@ export class HlsController implements ReactiveController {
         if (start >= 0) hls.startLevel = start;
       }
       if (this.#preload === 'auto') this.#startLoad(hls, source);
-      else void this.#readyFromPlaylist(hls, source, ahead);
+      else {
+        // Choosing the start rung now (nothing loads before startLoad) makes hls.js list its audio
+        // and subtitle renditions: the audio and captions menus are there before play.
+        hls.nextLoadLevel = hls.startLevel >= 0 ? hls.startLevel : hls.firstLevel;
+        void this.#readyFromPlaylist(hls, source, ahead);
+      }
       this.#host.requestUpdate();
     });
     hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => this.#callbacks.startOffset?.(data.startTimeOffset));
-    hls.on(Hls.Events.LEVEL_LOADED, (_e, data) => {
-      this.#sendReady(data.details.totalduration, data.details.live);
+    hls.on(Hls.Events.LEVEL_LOADED, (_e, { details }) => {
+      this.#sendReady(details.totalduration, details.live);
+      this.#callbacks.playlist?.({
+        edge: details.edge,
+        live: details.live,
+        targetDuration: details.targetduration,
+      });
     });
     hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
       this.#callbacks.levelSwitched(data.level, hls.autoLevelEnabled);
       this.#host.requestUpdate();
     });
+    for (const e of [
+      Hls.Events.AUDIO_TRACKS_UPDATED,
+      Hls.Events.AUDIO_TRACK_SWITCHING,
+      Hls.Events.AUDIO_TRACK_SWITCHED,
+    ])
+      hls.on(e, () => this.#host.requestUpdate());
     hls.on(Hls.Events.FRAG_BUFFERED, () => {
       this.#mediaRecoveryUsed = false;
       this.#networkRecoveryUsed = false;
     });
     hls.on(Hls.Events.ERROR, (_e, data) => this.#onHlsError(hls, data));
     const opened = this.#mediaSource;
+    this.#handedOver = opened?.source ?? null;
     this.#mediaSource = null;
     hls.attachMedia(opened ? { media: this.#video, mediaSource: opened.source } : this.#video);
     hls.loadSource(source.url);
@@ -401,7 +448,18 @@ export class HlsController implements ReactiveController {
     if (this.#attached !== source || this.#readySent || !text) return;
     let duration = 0;
     for (const m of text.matchAll(/#EXTINF:([\d.]+)/g)) duration += Number(m[1]);
-    this.#sendReady(duration, !text.includes('#EXT-X-ENDLIST'));
+    const live = !text.includes('#EXT-X-ENDLIST');
+    // The <video> learns the duration too (the seek bar, `duration`, keys that seek to 0–90 %) while
+    // hls.js has loaded nothing: a MediaSource with no SourceBuffer yet may be given one.
+    const ms = this.#handedOver;
+    const setDuration = () => {
+      if (ms?.readyState === 'open' && Number.isNaN(ms.duration)) ms.duration = duration;
+    };
+    if (!live && ms?.readyState === 'closed') ms.addEventListener('sourceopen', setDuration, { once: true });
+    else if (!live) setDuration();
+    this.#sendReady(duration, live);
+    const targetDuration = Number(/#EXT-X-TARGETDURATION:(\d+)/.exec(text)?.[1] ?? 0);
+    this.#callbacks.playlist?.({ edge: duration, live, targetDuration });
   }
 
   #onHlsError(hls: Hls, data: ErrorData): void {
@@ -521,6 +579,7 @@ export class HlsController implements ReactiveController {
   };
 
   #destroyHls(): void {
+    this.#handedOver = null;
     this.#hls?.destroy();
     this.#hls = null;
     this.#loading = false;

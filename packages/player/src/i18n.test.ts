@@ -15,7 +15,10 @@ describe('resolveStrings', () => {
     expect(await loadStrings('fr')).toBe(false);
     expect(await loadStrings('DE-at')).toBe(true);
     const keys = Object.keys(BUILTIN_TRANSLATIONS.en!).sort();
-    for (const lang of ['fr', 'de']) expect(Object.keys(BUILTIN_TRANSLATIONS[lang]!).sort()).toEqual(keys);
+    const frKeys = Object.keys(BUILTIN_TRANSLATIONS.fr!).sort();
+    expect(Object.keys(BUILTIN_TRANSLATIONS.de!).sort()).toEqual(frKeys);
+    // English leaves out the optional strings of lazily loaded UI (their chunks carry the English).
+    expect(frKeys).toEqual(expect.arrayContaining(keys));
   });
 
   it('falls back from a region to its language, then to English', () => {

@@ -37,6 +37,26 @@ export interface PlayerStrings {
   view360Hint: string;
   view360HintTouch: string;
   noWebgl: string;
+  /** Feedback after a shortcut or gesture. */
+  paused: string;
+  playing: string;
+  muted: string;
+  // Strings of lazily loaded UI are optional here: their English text lives in their own chunk, so the
+  // element's first chunk does not carry it (a translation still overrides it).
+  /** A video still encoding, before play; `processingReady` when the share ready is known (`{n}`). */
+  processing?: string;
+  processingReady?: string;
+  /** Playback caught up with the encoder and waits for it. */
+  stillProcessing?: string;
+  /** The audio track menu. */
+  audio?: string;
+  /** A 360° video without the optional `three` package installed. */
+  needsThree: string;
+  /** Caption settings, in the captions menu. */
+  captionSize?: string;
+  captionBackground?: string;
+  backgroundDark?: string;
+  backgroundNone?: string;
   errorGeneric: string;
   errors: Partial<Record<PlayerErrorCode, string>>;
 }
@@ -72,6 +92,10 @@ const en: PlayerStrings = {
   view360Hint: 'Drag or use the arrow keys to look around',
   view360HintTouch: 'Drag or move your phone to look around',
   noWebgl: 'This browser cannot show 360° video (WebGL is off or missing); it plays flat.',
+  paused: 'Paused',
+  playing: 'Playing',
+  muted: 'Muted',
+  needsThree: '360° needs three: this video plays flat.',
   errorGeneric: 'This video could not be played.',
   errors: ERROR_TEXT,
 };

@@ -17,6 +17,23 @@ export const PLAYBACK_RATES = [0.5, 0.75, 1, 1.25, 1.5, 2] as const;
 
 type Host = ReactiveControllerHost & { renderRoot: HTMLElement | DocumentFragment };
 
+/** Render roots that have the menus', tooltips' and feedback's styles. */
+const menuStylesAdded = new WeakSet<HTMLElement | DocumentFragment>();
+
+/**
+ * The menus', tooltips' and feedback's styles are a chunk of their own (menu-styles.ts), added to the
+ * player's shadow root when a pointer or focus first comes into the player, a menu opens, or a
+ * shortcut shows what it did.
+ */
+export async function addMenuStyles(root: HTMLElement | DocumentFragment): Promise<void> {
+  if (menuStylesAdded.has(root)) return;
+  const { addStyles, feedbackStyles, menuStyles, tooltipStyles } = await import('./menu-styles.ts');
+  if (root instanceof ShadowRoot && !menuStylesAdded.has(root)) {
+    for (const styles of [menuStyles, tooltipStyles, feedbackStyles]) addStyles(root, styles);
+  }
+  menuStylesAdded.add(root);
+}
+
 /**
  * Which control-bar menu is open, and the menu behaviour: focus goes to the checked item on open,
  * arrows walk the items, Escape and a choice return focus to the menu's button, focus leaving closes.
@@ -112,6 +129,10 @@ export class MenuController implements ReactiveController {
 
   #set(name: MenuName | null): void {
     if (name === this.#open) return;
+    if (name && !menuStylesAdded.has(this.#host.renderRoot)) {
+      void addMenuStyles(this.#host.renderRoot).then(() => this.#set(name));
+      return;
+    }
     this.#open = name;
     this.#focusOnUpdate = name !== null;
     this.#host.requestUpdate();

@@ -3,6 +3,8 @@ import { css } from 'lit';
 /** The control bar's icon buttons; shared with elements that sit in the bar in a shadow root of their own. */
 export const controlButtonStyles = css`
   button {
+    /* Above the scrubber's taller touch area; the anchor of the tooltips (menu-styles.ts). */
+    position: relative;
     appearance: none;
     display: inline-grid;
     place-items: center;
@@ -23,6 +25,13 @@ export const controlButtonStyles = css`
   button:focus-visible {
     outline: 2px solid var(--vod-focus-color, rgb(255 255 255 / 0.9));
     outline-offset: 1px;
+  }
+  /* Fingers need 44 px targets (WCAG 2.5.5); a mouse keeps the denser 36 px bar. */
+  @media (pointer: coarse) {
+    button {
+      width: 44px;
+      height: 44px;
+    }
   }
 `;
 
@@ -70,6 +79,8 @@ export const playerStyles = css`
   .view {
     position: absolute;
     inset: 0;
+    /* No double-tap zoom: a double tap on a side seeks. */
+    touch-action: manipulation;
   }
   .view.sphere-on video {
     /* Still decoding (the sphere's texture reads it), no longer seen. */
@@ -301,7 +312,8 @@ export const playerStyles = css`
   }
 
   .menu-anchor {
-    position: relative;
+    /* Menus anchor to the bar (menuStyles), not to their button. */
+    position: static;
   }
   .text-button {
     width: auto;
@@ -327,58 +339,44 @@ export const playerStyles = css`
     font-weight: 700;
     line-height: 12px;
   }
-  [part='quality-menu'],
-  .menu {
-    position: absolute;
-    right: 0;
-    bottom: calc(100% + 10px);
-    min-width: 168px;
-    padding: 6px;
-    border-radius: 10px;
-    background: var(--vod-menu-background, rgb(24 24 27 / 0.94));
-    backdrop-filter: blur(8px);
-    box-shadow: 0 8px 24px rgb(0 0 0 / 0.4);
-  }
-  .menu header {
-    padding: 4px 10px 6px;
-    font-size: 11px;
-    font-weight: 600;
-    letter-spacing: 0.06em;
-    text-transform: uppercase;
-    opacity: 0.75;
-  }
-  .menu button {
-    display: flex;
-    justify-content: space-between;
-    gap: 12px;
-    width: 100%;
-    height: 32px;
-    padding: 0 10px;
-    font-size: 13px;
-    text-align: left;
-  }
-  .menu button svg {
-    width: 16px;
-    height: 16px;
-  }
-  .menu button[aria-checked='false'] svg {
-    visibility: hidden;
-  }
   .hint {
     opacity: 0.75;
   }
 
-  @container (max-width: 420px) {
+  @media (pointer: coarse) {
+    .bar {
+      height: 44px;
+      gap: 0;
+    }
+    /* A 44 px tall touch area around the same thin rail, overlapping the picture, not the buttons. */
+    [part='scrubber'] {
+      height: 44px;
+      margin: -13px 6px;
+    }
+    .text-button {
+      min-width: 44px;
+    }
+  }
+  /* A phone-sized player: the time goes above the seek bar, so that every 44 px button fits the row. */
+  @container (max-width: 480px) {
     [part='controls'] {
       padding: 28px 6px 2px;
     }
-    .volume:hover [part='volume'] {
-      width: 0;
-      opacity: 0;
+    [part='volume'],
+    .volume:is(:hover, :focus-within) [part='volume'] {
+      display: none;
     }
     [part='time'] {
-      margin: 0 6px;
+      position: absolute;
+      top: 6px;
+      left: 12px;
+      margin: 0;
       font-size: 12px;
+    }
+  }
+  @container (max-width: 379px) {
+    [part='pip-button'] {
+      display: none;
     }
   }
 `;

@@ -14,7 +14,9 @@ import {
 } from 'three';
 
 // This module is the only importer of three.js, and is itself only reached through `import()` for a
-// 360° video: the bundler gives it (with three) a chunk of its own that flat videos never fetch.
+// 360° video: the bundler gives it (with three, and the input handling) a chunk of its own that flat
+// videos never fetch.
+export { SphereInput } from './sphere-input.ts';
 
 export const MIN_FOV = 30;
 export const MAX_FOV = 100;

@@ -10,7 +10,7 @@ import { startupLoader } from './startup-loader.ts';
 
 const MASTER = `#EXTM3U
 #EXT-X-VERSION:7
-#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Commentary, English",DEFAULT=NO,AUTOSELECT=YES,URI="audio/1/index.m3u8"
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Commentary, English",LANGUAGE="en",DEFAULT=NO,AUTOSELECT=YES,URI="audio/1/index.m3u8"
 #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Main",DEFAULT=YES,AUTOSELECT=YES,URI="audio/0/index.m3u8"
 #EXT-X-STREAM-INF:BANDWIDTH=5200000,CODECS="avc1.640028,mp4a.40.2",RESOLUTION=1920x1080,AUDIO="audio"
 1080/index.m3u8
@@ -210,6 +210,19 @@ describe('Startup', () => {
     await Promise.all(playlists.map((p) => startup.take(`${origin}${p}`)!.answer));
     expect(asked.sort()).toEqual(playlists);
     expect(seen.sort()).toEqual([...playlists, '/v/b/master.m3u8']);
+  });
+
+  it('fetches the audio rendition in the language the viewer chose before, not the default', async () => {
+    seen.length = 0;
+    const playlists = ['/v/d/480/index.m3u8', '/v/d/audio/1/index.m3u8'];
+    const startup = new Startup(
+      prefetch(`${origin}/v/d/master.m3u8`),
+      { segments: false, startPosition: 0, audioLanguage: 'EN' },
+      prefetch,
+    );
+    await until(3);
+    await Promise.all(playlists.map((p) => startup.take(`${origin}${p}`)!.answer));
+    expect(seen.sort()).toEqual([...playlists, '/v/d/master.m3u8']);
   });
 
   it('stops at the master when that was refused, and hls.js then asks for itself', async () => {

@@ -14,6 +14,8 @@ export interface StartupOptions {
   box?: () => { width: number; height: number } | null;
   /** A rendition chosen by hand before the master was in: its index, lowest bitrate first, as hls.js'. */
   level?: number;
+  /** The audio language the viewer chose before (hls.js' `audioPreference`): its rendition, not the default. */
+  audioLanguage?: string;
 }
 
 export interface Variant {
@@ -132,6 +134,8 @@ export class Startup implements Ahead {
   #fromMaster(text: string, base: string): void {
     const variants: Variant[] = [];
     const audio = new Map<string, string>();
+    const preferred = new Map<string, string>();
+    const wanted = this.#options.audioLanguage?.toLowerCase();
     const all = lines(text);
     all.forEach((line, i) => {
       if (line.startsWith('#EXT-X-STREAM-INF:')) {
@@ -148,16 +152,17 @@ export class Startup implements Ahead {
           });
         }
       } else if (line.startsWith('#EXT-X-MEDIA:')) {
-        // The group's default rendition, as hls.js picks one with no audio preference set.
+        // The group's rendition in the viewer's language, else its default, as hls.js picks one.
         const a = attributes(line);
-        if (a.TYPE === 'AUDIO' && a.URI && (a.DEFAULT === 'YES' || !audio.has(a['GROUP-ID']!))) {
-          audio.set(a['GROUP-ID']!, a.URI);
-        }
+        const group = a['GROUP-ID']!;
+        if (a.TYPE !== 'AUDIO' || !a.URI || preferred.has(group)) return;
+        if (wanted && a.LANGUAGE?.toLowerCase() === wanted) preferred.set(group, a.URI);
+        else if (a.DEFAULT === 'YES' || !audio.has(group)) audio.set(group, a.URI);
       }
     });
     const { box, level } = this.#options;
     const start = chooseVariant(variants, box?.() ?? null, globalThis.devicePixelRatio || 1, level);
-    const rendition = start?.audio && audio.get(start.audio);
+    const rendition = start?.audio && (preferred.get(start.audio) ?? audio.get(start.audio));
     this.levelUrl = start ? resolve(start.uri, base) : null;
     for (const url of [this.levelUrl, rendition ? resolve(rendition, base) : null]) {
       if (!url) continue;

@@ -1,7 +1,15 @@
-import { css, html, LitElement, nothing, type PropertyValues, svg } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { html, nothing, svg } from 'lit';
+import { property } from 'lit/decorators.js';
+import {
+  applyCaptionStyle,
+  CAPTION_SCALES,
+  type CaptionStyle,
+  loadCaptionStyle,
+  saveCaptionStyle,
+} from './caption-style.ts';
 import { type CaptionsController, trackName } from './captions.ts';
-import { controlButtonStyles } from './player-styles.ts';
+import type { PlayerStrings } from './i18n.ts';
+import { MenuElement } from './menu-element.ts';
 
 const ccIcon = (on: boolean) =>
   svg`<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2">
@@ -9,67 +17,16 @@ const ccIcon = (on: boolean) =>
     <path d="M10.5 10.2a2.3 2.3 0 1 0 0 3.6M17 10.2a2.3 2.3 0 1 0 0 3.6" stroke=${on ? 'var(--_cc-ink, #000)' : 'currentColor'} stroke-linecap="round"/>
   </svg>`;
 
-const checkIcon = svg`<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"><path d="m5 12.5 4.5 4.5L19 7.5" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
-
 /**
- * The captions button and menu of `<vod-player>`: Off plus one item per subtitle/caption track.
- * Renders nothing when the video has no such track. The player owns the state (a
- * `CaptionsController`); this element only shows it and reports the viewer's choice.
+ * The captions button and menu of `<vod-player>`: Off plus one item per subtitle/caption track, then
+ * the viewer's caption settings (text size, background), stored in this browser and applied to every
+ * player (`caption-style.ts`). Renders nothing when the video has no such track. The player owns the
+ * track state (a `CaptionsController`); this element only shows it and reports the viewer's choice.
  *
- * @csspart button - the CC button (`aria-pressed` while captions show)
- * @csspart menu - the list of tracks
+ * @csspart button - the CC button
+ * @csspart menu - the list of tracks and the caption settings
  */
-export class VodCaptionsMenu extends LitElement {
-  static override styles = [
-    controlButtonStyles,
-    css`
-    :host {
-      position: relative;
-      display: inline-block;
-    }
-    [part='button'] svg {
-      width: 22px;
-      height: 22px;
-    }
-    [part='menu'] {
-      position: absolute;
-      right: 0;
-      bottom: calc(100% + 10px);
-      min-width: 168px;
-      max-height: 60cqh;
-      overflow-y: auto;
-      padding: 6px;
-      border-radius: 10px;
-      background: var(--vod-menu-background, rgb(24 24 27 / 0.94));
-      backdrop-filter: blur(8px);
-      box-shadow: 0 8px 24px rgb(0 0 0 / 0.4);
-    }
-    header {
-      padding: 4px 10px 6px;
-      font-size: 11px;
-      font-weight: 600;
-      letter-spacing: 0.06em;
-      text-transform: uppercase;
-      opacity: 0.7;
-    }
-    [part='menu'] button {
-      display: flex;
-      justify-content: space-between;
-      align-items: center;
-      gap: 12px;
-      width: 100%;
-      height: 32px;
-      padding: 0 10px;
-      font-size: 13px;
-      text-align: left;
-      white-space: nowrap;
-    }
-    [part='menu'] button[aria-checked='false'] svg {
-      visibility: hidden;
-    }
-  `,
-  ];
-
+export class VodCaptionsMenu extends MenuElement {
   /** The player's captions state. */
   @property({ attribute: false }) controller: CaptionsController | null = null;
   /** The caption tracks; a new array whenever they change, so the menu re-renders. */
@@ -82,87 +39,61 @@ export class VodCaptionsMenu extends LitElement {
   @property({ attribute: false }) offLabel = 'Off';
   /** Names a track without label or language: `Track 2`. */
   @property({ attribute: false }) trackWord = 'Track';
+  /** The player's strings, for the caption settings. */
+  @property({ attribute: false }) strings: Partial<PlayerStrings> = {};
 
-  @state() private open = false;
+  #style: CaptionStyle = loadCaptionStyle();
 
-  #choose(track: TextTrack | null): void {
-    this.controller?.select(track);
-    this.open = false;
-    this.#button()?.focus();
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // The stored settings apply as soon as a video has captions (this element comes with them).
+    this.#apply(this.#style);
   }
 
-  #button(): HTMLElement | null {
-    return this.renderRoot.querySelector<HTMLElement>('[part="button"]');
+  #apply(style: CaptionStyle): void {
+    this.#style = style;
+    const player = (this.getRootNode() as ShadowRoot).host;
+    if (player instanceof HTMLElement) applyCaptionStyle(player, style);
   }
 
-  #onFocusOut = (e: FocusEvent): void => {
-    const to = e.relatedTarget as Node | null;
-    if (this.open && to && !this.renderRoot.contains(to)) this.open = false;
-  };
-
-  #onKeyDown = (e: KeyboardEvent): void => {
-    if (!this.open) return;
-    const items = [...this.renderRoot.querySelectorAll<HTMLElement>('[role="menuitemradio"]')];
-    const at = items.indexOf(e.composedPath()[0] as HTMLElement);
-    if (e.key === 'Escape') {
-      this.open = false;
-      this.#button()?.focus();
-    } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && items.length > 0) {
-      const next = (at + (e.key === 'ArrowDown' ? 1 : -1) + items.length) % items.length;
-      items[at < 0 ? 0 : next]?.focus();
-    } else {
-      return;
-    }
-    // The player's own shortcuts (volume on ↑/↓) skip handled keys.
-    e.preventDefault();
-  };
-
-  /** Closes the menu (the player calls this on a click beside it). */
-  close(): void {
-    this.open = false;
+  #set(change: Partial<CaptionStyle>): void {
+    this.#apply({ ...this.#style, ...change });
+    saveCaptionStyle(this.#style);
   }
 
   protected override render() {
     const tracks = this.tracks;
     if (tracks.length === 0) return nothing;
-    const shown = this.shown;
-    const item = (track: TextTrack | null, label: string) => html`
-      <button
-        role="menuitemradio"
-        lang=${track?.language || nothing}
-        aria-checked=${shown === track ? 'true' : 'false'}
-        @click=${() => this.#choose(track)}
-      >
-        <span>${label}</span>${checkIcon}
-      </button>
+    const { shown, strings: t } = this;
+    const style = this.#style;
+    const group = (label: string, items: unknown) =>
+      html`<div role="group" aria-label=${label}><header aria-hidden="true">${label}</header>${items}</div>`;
+    const body = html`
+      ${this.item(shown === null, this.offLabel, () => this.controller?.select(null))}
+      ${tracks.map((track, i) =>
+        this.item(
+          shown === track,
+          trackName(track, i, this.trackWord),
+          () => this.controller?.select(track),
+          track.language,
+        ),
+      )}
+      ${group(
+        t.captionSize ?? 'Text size',
+        CAPTION_SCALES.map((scale) =>
+          this.item(style.scale === scale, `${scale * 100}%`, () => this.#set({ scale })),
+        ),
+      )}
+      ${group(t.captionBackground ?? 'Background', [
+        this.item(style.background === 'dark', t.backgroundDark ?? 'Dark', () =>
+          this.#set({ background: 'dark' }),
+        ),
+        this.item(style.background === 'none', t.backgroundNone ?? 'None', () =>
+          this.#set({ background: 'none' }),
+        ),
+      ])}
     `;
-    return html`
-      <div @focusout=${this.#onFocusOut} @keydown=${this.#onKeyDown}>
-        <button
-          part="button"
-          aria-label=${this.label}
-          aria-haspopup="menu"
-          aria-expanded=${this.open ? 'true' : 'false'}
-          @click=${() => (this.open = !this.open)}
-        >
-          ${ccIcon(shown !== null)}
-        </button>
-        ${
-          this.open
-            ? html`<div part="menu" role="menu" aria-label=${this.label}>
-              <header aria-hidden="true">${this.label}</header>
-              ${item(null, this.offLabel)} ${tracks.map((t, i) => item(t, trackName(t, i, this.trackWord)))}
-            </div>`
-            : nothing
-        }
-      </div>
-    `;
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    if (changed.has('open') && this.open) {
-      this.renderRoot.querySelector<HTMLElement>('[role="menuitemradio"][aria-checked="true"]')?.focus();
-    }
+    return this.menu(this.label, this.label, ccIcon(shown !== null), body);
   }
 }
 

@@ -6,6 +6,7 @@ import type { ClipController } from './clip-controller.ts';
 import { controlBar } from './control-bar.ts';
 import { isRetryable } from './errors.ts';
 import { fire, type QualityLevel, type VodEventDetails } from './events.ts';
+import { FeedbackController, importInteraction } from './feedback-controller.ts';
 import {
   apiBaseUrl,
   HlsController,
@@ -18,12 +19,14 @@ import {
 import { HotkeysController, type PlayerActions } from './hotkeys-controller.ts';
 import { loadStrings, type PlayerStrings, type PlayerTranslations, resolveStrings } from './i18n.ts';
 import { icons } from './icons.ts';
-import { MenuController, PLAYBACK_RATES } from './menu-controller.ts';
+import { addMenuStyles, MenuController, PLAYBACK_RATES } from './menu-controller.ts';
 import { PlaybackTokenController } from './playback-token.ts';
 import { playerStyles } from './player-styles.ts';
+import type { ProcessingController } from './processing-controller.ts';
 import { QoeController, type QoeStats } from './qoe-controller.ts';
 import { RemotePlaybackController } from './remote-playback-controller.ts';
 import { formatTime } from './time.ts';
+import type { TouchGestures } from './touch-gestures.ts';
 import { View360Controller } from './view360-controller.ts';
 import { VodMediaElement } from './vod-media-element.ts';
 
@@ -52,6 +55,8 @@ const RERENDER_ON = [
 interface PublicInfo {
   title?: string;
   projection?: string;
+  /** Seconds of the source: what a video still encoding will last. */
+  duration?: number | null;
 }
 
 /**
@@ -79,6 +84,8 @@ interface PublicInfo {
  * @csspart canvas - the 360° view
  * @csspart title - the video's title, top left
  * @csspart notice - a message over the picture (e.g. no WebGL for 360°)
+ * @csspart processing - "Processing — n% ready" before play, "Still processing…" while waiting for the encoder (a video still encoding)
+ * @csspart feedback - what a shortcut or gesture did ("+10 s", "Volume 40%"), briefly; also announced to screen readers
  * @csspart big-play-button - the centered play button before the first play
  * @csspart spinner - shown while waiting for data
  * @csspart error - the overlay of a fatal error
@@ -91,7 +98,9 @@ interface PublicInfo {
  * @csspart volume - the volume slider
  * @csspart time - current time / duration
  * @csspart captions-button - the CC button (shown when the video has subtitle or caption tracks)
- * @csspart captions-menu - Off and one item per track
+ * @csspart captions-menu - Off, one item per track, then the caption settings (text size, background)
+ * @csspart audio-button - shown when the stream has two or more audio renditions (languages)
+ * @csspart audio-menu - one item per audio rendition; the choice is remembered for the next videos
  * @csspart chapters-button - shown when the video has chapters
  * @csspart chapters-menu - one item per chapter
  * @csspart speed-button
@@ -120,6 +129,7 @@ interface PublicInfo {
  * @cssprop [--vod-cue-font-family=inherit]
  * @cssprop [--vod-cue-text-shadow=none]
  * @cssprop [--vod-cue-lift=64px] - how far cues move up while the control bar shows
+ * @cssprop [--vod-cue-scale=1] - caption text size; the viewer's caption settings set it (stored in this browser)
  */
 export class VodPlayer extends VodMediaElement {
   static override styles = [playerStyles, cueStyles];
@@ -160,10 +170,11 @@ export class VodPlayer extends VodMediaElement {
   /** The text track shown first: a language (`fr`, `pt-BR`) or `off`; empty: the stream's default track. */
   @property() captions = '';
   /**
-   * What to fetch before play, as `<video preload>`: `none` only the poster, `metadata` the playlists,
-   * `auto` playlists and the first segments. `autoplay` implies `auto`.
+   * What to fetch before play, as `<video preload>`: `none` only the poster, `metadata` (the default,
+   * as browsers do) the playlists, `auto` (or an empty attribute) playlists and the first segments.
+   * `autoplay` implies `auto`.
    */
-  @property() preload: Preload = 'auto';
+  @property() preload: Preload = 'metadata';
   /** `lazy`: nothing (not even the poster) loads until the player is about a screen away from view. */
   @property() loading: 'eager' | 'lazy' = 'eager';
   /** Shown top left; with `video-id` it defaults to the upload's title. */
@@ -213,13 +224,34 @@ export class VodPlayer extends VodMediaElement {
       if (detail.fatal) this.fatal = detail;
       fire(this, 'vod-error', detail);
     },
+    playlist: (update) => {
+      // A video still encoding: its controller (a chunk of its own) holds playback back from the edge.
+      if (this.#processing || !update.live) this.#processing?.update(update);
+      else
+        void import('./processing-controller.ts').then((m) => {
+          this.#processing ??= new m.ProcessingController(
+            this,
+            this.media,
+            () => this.info?.duration ?? null,
+          );
+          this.#processing.update(update);
+        });
+    },
   });
+  #processing: ProcessingController | null = null;
   /** Chapters and instant clips are chunks of their own, imported when a video has them. */
   #chapters: ChaptersController | null = null;
   #clip: ClipController | null = null;
   readonly #view360 = new View360Controller(this, this.media);
   readonly #qoe = new QoeController(this, this.media);
-  readonly #actions: PlayerActions = this.#makeActions();
+  readonly #feedback = new FeedbackController(this, {
+    media: this.media,
+    strings: () => this.#strings(),
+    captionsShown: () => this.#captions.shown?.label || this.#captions.shown?.language || '',
+  });
+  readonly #actions: PlayerActions = this.#feedback.announcing(this.#makeActions());
+  /** Double tap to seek: loaded on touch screens (interaction.ts); mouse clicks never need it. */
+  #gestures: TouchGestures | null = null;
   readonly #keys = new HotkeysController(this, this.#actions);
   readonly #menus = new MenuController(this);
   readonly #remote = new RemotePlaybackController(this, this.media);
@@ -339,6 +371,7 @@ export class VodPlayer extends VodMediaElement {
     super.connectedCallback();
     document.addEventListener('fullscreenchange', this.#onFullscreenChange);
     this.#observeNear();
+    if (matchMedia('(pointer: coarse)').matches) this.#loadGestures();
     // Start fetching hls.js now rather than at the first render: it is the long pole of the first frame.
     if (this.near && (this.src || this.videoId) && this.#effectivePreload() !== 'none' && mseSupported()) {
       void importHls();
@@ -417,6 +450,8 @@ export class VodPlayer extends VodMediaElement {
         if (this.barDeferred) this.#barTimer = setTimeout(() => this.#showBar(), 1000);
         this.#playlistDuration = Number.NaN;
         this.#qoe.reset();
+        this.#processing?.dispose();
+        this.#processing = null;
       }
       this.#configureClip(source?.url ?? '');
       this.#hls.load(source, this.#effectivePreload());
@@ -514,6 +549,7 @@ export class VodPlayer extends VodMediaElement {
   #onActivity = (): void => {
     this.#showBar();
     this.#keys.poke();
+    void addMenuStyles(this.renderRoot);
   };
 
   async #maybeAutoplay(): Promise<void> {
@@ -615,17 +651,31 @@ export class VodPlayer extends VodMediaElement {
 
   #onViewPointerDown = (e: PointerEvent): void => {
     this.#tapOnHiddenControls = e.pointerType === 'touch' && this.#keys.idle;
+    if (e.pointerType === 'touch') this.#loadGestures();
+    this.#gestures?.pointerDown(e);
     this.#view360.onPointerDown(e);
   };
 
-  #onViewClick = (): void => {
+  #onViewClick = (e: MouseEvent): void => {
     // A drag of the 360° view is not a click; a click beside an open menu only closes it, as menus do
-    // elsewhere; a tap on hidden controls only shows them (a finger has no hover to do that).
+    // elsewhere; a tap on hidden controls only shows them (a finger has no hover to do that). A touch
+    // tap on a side may be the first of a double tap (touch-gestures.ts).
     if (this.#view360.consumeDrag()) return;
-    if (this.#menus.open) this.#menus.close();
-    else if (this.#tapOnHiddenControls) this.#keys.poke();
-    else this.#togglePlay();
+    const hidden = this.#tapOnHiddenControls;
+    const tap = () => {
+      if (this.#menus.open) this.#menus.close();
+      else if (hidden) this.#keys.poke();
+      else this.#togglePlay();
+    };
+    if (this.#gestures) this.#gestures.click(e, tap);
+    else tap();
   };
+
+  #loadGestures(): void {
+    void importInteraction().then((m) => {
+      this.#gestures ??= new m.TouchGestures((seconds) => this.#actions.seekBy(seconds));
+    });
+  }
 
   /**
    * The clock is written straight into the DOM: a `timeupdate` must not re-render the whole bar. Its
@@ -675,7 +725,7 @@ export class VodPlayer extends VodMediaElement {
         @pointermove=${this.#onActivity}
         @focusin=${this.#onActivity}
       >
-        ${this.#renderView(t)}
+        ${this.#renderView(t)} ${this.#processing?.render(t, this.started)}
         ${title ? html`<div part="title">${title}</div>` : nothing}
         ${this.waiting && !video.paused && !fatal ? html`<div part="spinner" aria-hidden="true"></div>` : nothing}
         ${
@@ -684,12 +734,15 @@ export class VodPlayer extends VodMediaElement {
             : nothing
         }
         ${fatal ? this.#renderError(fatal, t) : nothing} ${bar ? this.#renderControls(t) : nothing}
+        ${this.#feedback.render()}
       </div>
     `;
   }
 
   #renderView(t: PlayerStrings) {
-    const sphere = this.#wants360();
+    // three.js (~130 KB gz) comes once the video is played or buffered before play: the poster
+    // stands in until then.
+    const sphere = this.#wants360() && (this.started || this.#effectivePreload() === 'auto');
     const state = this.#view360.state;
     const on = sphere && (state === 'on' || state === 'loading');
     return html`<div
@@ -700,11 +753,11 @@ export class VodPlayer extends VodMediaElement {
         @pointercancel=${this.#view360.onPointerUp}
         @wheel=${this.#view360.onWheel}
         @click=${this.#onViewClick}
-        @dblclick=${this.#toggleFullscreenQuietly}
+        @dblclick=${() => (this.#gestures ? this.#gestures.dblclick(this.#toggleFullscreenQuietly) : this.#toggleFullscreenQuietly())}
       >
         ${this.media} ${sphere ? html`<div class="sphere" role="img" aria-label="${t.view360}. ${t.view360Hint}"></div>` : nothing}
       </div>
-      ${sphere && state === 'no-webgl' ? html`<div part="notice" role="status">${t.noWebgl}</div>` : nothing}`;
+      ${sphere && (state === 'no-webgl' || state === 'no-three') ? html`<div part="notice" role="status">${state === 'no-three' ? t.needsThree : t.noWebgl}</div>` : nothing}`;
   }
 
   #renderError(error: VodEventDetails['vod-error'], t: PlayerStrings) {
@@ -736,6 +789,7 @@ export class VodPlayer extends VodMediaElement {
       chapters: this.#chapters,
       view360: this.#view360,
       menus: [
+        this.#audioMenu(t),
         this.#menus.speed(t, video.playbackRate, (rate) => (video.playbackRate = rate)),
         this.#menus.quality(
           t,
@@ -755,6 +809,27 @@ export class VodPlayer extends VodMediaElement {
       cast: () => this.#remote.prompt(),
       toggleFullscreen: this.#toggleFullscreenQuietly,
     });
+  }
+
+  /** The audio menu (a chunk of its own) for a stream with two or more audio renditions. */
+  #audioMenu(t: PlayerStrings) {
+    const tracks = this.#hls.audioTracks;
+    if (tracks.length < 2) return nothing;
+    if (!customElements.get('vod-audio-menu')) {
+      // Defined here from the export: the chunk's own registration is a side effect a bundler may drop.
+      void import('./vod-audio-menu.ts').then(({ VodAudioMenu }) => {
+        if (!customElements.get('vod-audio-menu')) customElements.define('vod-audio-menu', VodAudioMenu);
+        this.requestUpdate();
+      });
+      return nothing;
+    }
+    return html`<vod-audio-menu
+      exportparts="button: audio-button, menu: audio-menu"
+      .tracks=${tracks}
+      .current=${this.#hls.audioTrack}
+      .label=${t.audio ?? 'Audio'}
+      .choose=${(i: number) => (this.#hls.audioTrack = i)}
+    ></vod-audio-menu>`;
   }
 
   protected override updated(): void {

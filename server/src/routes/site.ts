@@ -106,6 +106,8 @@ export default async function siteRoutes(app: FastifyInstance, ctx: AppContext):
         title: info.title ?? 'Video',
         // Not an oEmbed field: `<vod-player video-id>` reads it to turn 360° video onto a sphere.
         projection: info.projection,
+        // Nor this: the source's length, so that a player can say how much of a video still encoding is ready.
+        duration: info.duration,
         width,
         height,
         thumbnail_url: `${ctx.config.publicUrl}/stream/${videoId}/poster.jpg${query}`,

@@ -25,8 +25,10 @@ export interface ChunkSpec {
 
 /** A chunk is tried this many times (a crash, a timeout, an ffmpeg error) before its job fails. */
 export const MAX_CHUNK_TRIES = 3;
-/** The database is asked at most this often for claims and for other workers' finished chunks. */
+/** The database is asked at most this often when it had no chunk to claim, and for other workers' finished chunks. */
 const ASK_MS = 400;
+/** A finished chunk that cannot be fetched this many times fails the job. */
+const MAX_FETCH_FAILURES = 5;
 
 export interface SharedChunkQueueDeps {
   tasks: ChunkTasksRepository;
@@ -44,6 +46,7 @@ export class SharedChunkQueue implements ChunkQueue {
   #closed = false;
   #askedClaimAt = 0;
   #askedCollectAt = 0;
+  readonly #fetchFailures = new Map<number, number>();
 
   constructor(readonly deps: SharedChunkQueueDeps) {}
 
@@ -85,6 +88,8 @@ export class SharedChunkQueue implements ChunkQueue {
     await tasks.requeueExpired(MAX_CHUNK_TRIES);
     const task = await tasks.claim(owner, leaseMs, job.jobId);
     if (!task) return null;
+    // Only an empty answer waits ASK_MS: a lane that just took a chunk takes the next at once.
+    this.#askedClaimAt = 0;
     this.#held.add(task.index);
     return task.index;
   }
@@ -115,7 +120,21 @@ export class SharedChunkQueue implements ChunkQueue {
         );
       }
       if (t.status !== 'done' || done[t.index] || this.#held.has(t.index)) continue;
-      await store.fetch(job.videoId, job.attempt, t.index, into(t.index));
+      try {
+        await store.fetch(job.videoId, job.attempt, t.index, into(t.index));
+      } catch (err) {
+        // A store that fails now may answer on the next tick (its client already retried); not forever.
+        const failures = (this.#fetchFailures.get(t.index) ?? 0) + 1;
+        this.#fetchFailures.set(t.index, failures);
+        if (failures >= MAX_FETCH_FAILURES) {
+          const reason = err instanceof Error ? err.message : String(err);
+          throw new EncodeError(
+            'encode_failed',
+            `fetching chunk ${t.index} failed ${failures} times: ${reason}`,
+          );
+        }
+        continue;
+      }
       collected.push(t.index);
     }
     return collected;

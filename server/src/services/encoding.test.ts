@@ -189,6 +189,49 @@ describe('EncodingService', () => {
     ]);
   });
 
+  it("stops a cancelled job's chunk on another worker within its renewal, from the database alone", async () => {
+    // Two workers on one database, as two processes would be: A owns the job, B takes a chunk. The
+    // cancel goes through A, so B hears of it only when its chunk lease renewal (every 100 ms) is refused.
+    const vars = { VOD_CHUNK_SECONDS: '5', VOD_ENCODE_THREADS: '1' };
+    const env = setup({}, vars);
+    env.service.start();
+    const job = await env.service.create(principal, { fileId: await env.addFile(longClip) });
+    await until('chunks queued', async () => (await env.chunkTasks.list(job.jobId, 1)).length > 2);
+    const other = new EncodingService({
+      config: loadConfig({ VOD_DATA_DIR: env.dataDir, VOD_PUBLIC_URL: 'http://vod.test', ...vars }),
+      storage: env.storage,
+      files: env.files,
+      jobs: env.jobs,
+      chunkTasks: env.chunkTasks,
+      events: new EventBus(),
+      log: silent,
+      timings: { pollMs: 100, renewMs: 200 },
+    });
+    other.start();
+    try {
+      const chunks = path.join(env.storage.videoDir(job.videoId), '.chunks');
+      const taken = await until('a chunk encoding on B', async () => {
+        const tasks = await env.chunkTasks.list(job.jobId, 1);
+        const owner = tasks[0]!.leaseOwner;
+        const t = tasks.find((x) => x.status === 'processing' && x.index > 0 && x.leaseOwner !== owner);
+        if (!t) return null;
+        const marker = path.join(chunks, `a1-${t.index}.`);
+        return (await findEncoderProcesses(marker)).length > 0 ? { t, marker } : null;
+      });
+      await env.service.cancel(principal, job.jobId);
+      await until(
+        'B’s ffmpeg gone',
+        async () => (await findEncoderProcesses(taken.marker)).length === 0,
+        5000,
+      );
+      const after = (await env.chunkTasks.list(job.jobId, 1)).find((x) => x.index === taken.t.index)!;
+      expect(after.status).not.toBe('done');
+      expect(await env.chunkTasks.claim('anyone', 10_000)).toBeUndefined();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('wakes a worker at once on create, runs one job at a time, oldest first', async () => {
     // An idle worker would look again only after an hour: a start within `until`'s bound can only
     // be the wake-up on create (the worker's first look, at start, finds the queue empty).

@@ -78,7 +78,7 @@ export class VideoService {
    */
   async publicInfo(
     videoId: string,
-  ): Promise<Pick<Video, 'title' | 'width' | 'height' | 'protected' | 'projection'> | null> {
+  ): Promise<Pick<Video, 'title' | 'width' | 'height' | 'protected' | 'projection' | 'duration'> | null> {
     const job = await this.deps.jobs.getByVideo(videoId);
     if (!job?.playable) return null;
     const video = await this.#toVideo(job);
@@ -88,6 +88,7 @@ export class VideoService {
       height: video.height,
       protected: video.protected,
       projection: video.projection,
+      duration: video.duration,
     };
   }
 

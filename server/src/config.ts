@@ -44,6 +44,11 @@ export interface Config {
    * from a complexity probe. `VOD_PER_TITLE=0` turns it off (null): every title gets the fixed ladder.
    */
   perTitleMinSeconds: number | null;
+  /**
+   * `VOD_PER_TITLE_WAIT_MS`, default 5000: how long the rest of the ladder waits for the probe before it
+   * starts on the fixed ladder (the start group hands its rung over to it after its first segments).
+   */
+  perTitleWaitMs: number;
   /** `VOD_PROBE_TIMEOUT_MS`, default 15000: ffprobe is killed after this. */
   probeTimeoutMs: number;
   /** `VOD_ENCODE_TIMEOUT_MS`, default 6 hours: an ffmpeg job is killed after this. */
@@ -175,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chunkSeconds: env.VOD_CHUNK_SECONDS ? int(env, 'VOD_CHUNK_SECONDS', 0, 1, 3600) : null,
     perTitleMinSeconds:
       env.VOD_PER_TITLE === '0' ? null : int(env, 'VOD_PER_TITLE_MIN_S', 10, 0, 7 * 24 * 3600),
+    perTitleWaitMs: int(env, 'VOD_PER_TITLE_WAIT_MS', 5000, 100, 600_000),
     probeTimeoutMs: int(env, 'VOD_PROBE_TIMEOUT_MS', 15_000, 100, 600_000),
     encodeTimeoutMs: int(env, 'VOD_ENCODE_TIMEOUT_MS', 6 * 3600_000, 1000, 7 * 24 * 3600_000),
     jobLeaseMs: int(env, 'VOD_JOB_LEASE_MS', 30_000, 3000, 3600_000),

@@ -116,12 +116,12 @@ describe('buildEncodeArgs', () => {
   it('deinterlaces first, once before the split, in both processes; a progressive source is untouched', () => {
     const bwdif = 'bwdif=mode=send_frame:parity=auto:deint=interlaced';
     const plan = planLadder(meta(1920, 1080, { fieldOrder: 'tt', fps: 25 }));
-    const [start, rest] = encodeGroups(plan).map((g) => buildEncodeArgs(plan, opts, g).filterComplex);
+    const [start, rest] = encodeGroups(plan, 5).map((g) => buildEncodeArgs(plan, opts, g).filterComplex);
     expect(start!.split(';')[0]).toBe(`[0:V:0]${bwdif},split=1[s0]`);
     expect(rest!.split(';')[0]).toBe(`[0:V:0]${bwdif},split=2[s4][sp]`);
     // An HDR one: deinterlaced before the start group's early scale and the tone mapping.
     const hdr = planLadder(meta(1920, 1080, { fieldOrder: 'bb', hdr: true, bitDepth: 10 }));
-    const lone = buildEncodeArgs(hdr, opts, encodeGroups(hdr)[0]).filterComplex;
+    const lone = buildEncodeArgs(hdr, opts, encodeGroups(hdr, 5)[0]).filterComplex;
     expect(lone).toMatch(new RegExp(`^\\[0:V:0\\]${bwdif},scale=426:240,zscale=t=linear`));
     expect(buildEncodeArgs(planLadder(meta(1920, 1080)), opts).filterComplex).not.toContain('bwdif');
   });
@@ -143,7 +143,8 @@ describe('buildEncodeArgs', () => {
       '720',
       '1080c',
     ]);
-    const groups = encodeGroups(plan);
+    // A source that ends within a second of the handoff cut (the third: 6 s): no handoff.
+    const groups = encodeGroups(plan, 7);
     expect(groups).toEqual([
       { rungs: [0, 4], audio: [0], poster: false },
       { rungs: [1, 2, 3], audio: [], poster: true },
@@ -164,14 +165,55 @@ describe('buildEncodeArgs', () => {
     expect(forced(start, 0)).toBe(forced(rest, 0));
     // One encoded rung (or none): nothing to wait for, one process.
     expect(encodeGroups(planLadder(meta(426, 240)))).toHaveLength(1);
-    expect(encodeGroups(planLadder(meta(640, 360)))).toHaveLength(2);
+    expect(encodeGroups(planLadder(meta(640, 360)), 5)).toHaveLength(2);
+  });
+
+  it('hands the lowest rung over from the start group to the rest at the third cut, audio and copy apart', () => {
+    const times = Array.from({ length: 15 }, (_, i) => i * 2);
+    const plan = planLadder(meta(1920, 1080, { bitrate: 8_000_000 }), {
+      keyframes: { times, offsetS: 0, interlaced: false },
+    });
+    const groups = encodeGroups(plan, 30);
+    expect(groups).toEqual([
+      { rungs: [0], audio: [], poster: false, untilS: 6 },
+      { rungs: [4], audio: [0], poster: false },
+      { rungs: [0, 1, 2, 3], audio: [], poster: true, handoff: [0] },
+    ]);
+    const [start, whole, rest] = groups.map((g) => buildEncodeArgs(plan, opts, g));
+    // The start group's video ends at the cut, counted from its first frame like the forced keyframes
+    // (1 ms early), and so does its copy of the audio: the process exits there, nothing more decoded.
+    expect(start!.filterComplex).toBe(
+      '[0:V:0]trim=duration=5.999000,split=1[s0];[s0]scale=426:240,setsar=1,format=yuv420p[v0]',
+    );
+    expect(start!.outputs[1]!.options).toEqual(['-map', '0:a:0', '-c', 'copy', '-t', '7', '-f', 'null']);
+    // The audio and the copied top rung decode no video.
+    expect(whole!.filterComplex).toBe('');
+    expect(whole!.outputs.map((o) => optionValue(o.options, '-var_stream_map'))).toEqual([
+      'v:0,name:1080',
+      'a:0,name:audio-0',
+    ]);
+    // The rest makes 240 too, from the start, into the hidden handoff folder, on the same keyframes.
+    const seg = (job: typeof start, i: number) =>
+      optionValue(job!.outputs[i]!.options, '-hls_segment_filename');
+    expect(seg(rest, 0)).toBe('/out/v/.handoff/%v/seg_%05d.m4s');
+    expect(seg(rest, 1)).toBe('/out/v/%v/seg_%05d.m4s');
+    expect(seg(start, 0)).toBe('/out/v/%v/seg_%05d.m4s');
+    const forced = (job: typeof start) => optionValue(job!.outputs[0]!.options, '-force_key_frames');
+    expect(forced(start)).toBe(forced(rest));
+    // On the usual schedule the cut is at 5 s (1 + 1 + 3), exactly: keyframes are not forced early there.
+    const scheduled = planLadder(meta(1920, 1080));
+    const [first] = encodeGroups(scheduled, 30).map((g) => buildEncodeArgs(scheduled, opts, g));
+    expect(first!.filterComplex).toMatch(/^\[0:V:0\]trim=duration=5\.000000,/);
+    // A clip reads its own range: no handoff.
+    const clip = planLadder(meta(1920, 1080), { sourceRange: { start: 1, end: 29 } });
+    expect(encodeGroups(clip, 30)).toHaveLength(2);
   });
 
   it('scales an HDR start group down before tone mapping it (the float chain is the costly part)', () => {
     const plan = planLadder(
       meta(1280, 720, { codec: 'hevc', hdr: true, bitDepth: 10, pixFmt: 'yuv420p10le' }),
     );
-    const [start, rest] = encodeGroups(plan).map((g) => buildEncodeArgs(plan, opts, g));
+    const [start, rest] = encodeGroups(plan, 5).map((g) => buildEncodeArgs(plan, opts, g));
     expect(start!.filterComplex).toMatch(/^\[0:V:0\]scale=426:240,zscale=t=linear/);
     expect(rest!.filterComplex).toMatch(/^\[0:V:0\]zscale=t=linear/);
   });

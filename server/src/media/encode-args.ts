@@ -3,9 +3,16 @@ import { scaleParents } from './cascade.ts';
 import { rangeInputOptions, rangeVideoFilters } from './clip.ts';
 import { deinterlaceFilters } from './deinterlace.ts';
 import type { EncodePlan } from './ladder.ts';
-import { audioFolder, FFMPEG_PLAYLIST, INIT_FILE, POSTER_FILE, SEGMENT_PATTERN } from './layout.ts';
+import {
+  audioFolder,
+  FFMPEG_PLAYLIST,
+  HANDOFF_FOLDER,
+  INIT_FILE,
+  POSTER_FILE,
+  SEGMENT_PATTERN,
+} from './layout.ts';
 import type { FfmpegJob } from './process.ts';
-import { hlsTimingOptions, keyframeExpression, type SegmentSchedule } from './schedule.ts';
+import { gridCut, hlsTimingOptions, keyframeExpression, type SegmentSchedule } from './schedule.ts';
 import { type SourceInput, sourceInputOptions } from './source.ts';
 import { watermarkGraph } from './watermark.ts';
 
@@ -57,6 +64,16 @@ export interface EncodeGroup {
   rungs: number[];
   audio: number[];
   poster: boolean;
+  /**
+   * A start group that covers only the first grid segments: its video ends this many seconds after
+   * its first frame (`trim`, which ends the stream, so the process stops decoding there and exits).
+   */
+  untilS?: number;
+  /**
+   * Rungs this process also makes from the start, into the hidden `HANDOFF_FOLDER`: from the start
+   * group's last segment on, theirs are the rung's (media/handoff.ts moves them in).
+   */
+  handoff?: number[];
 }
 
 /** Every rendition and the poster in one process. */
@@ -66,21 +83,50 @@ export const wholePlan = (plan: EncodePlan): EncodeGroup => ({
   poster: true,
 });
 
+/** The start group covers this many grid segments (1 + 1 + 3 s on the usual schedule), then hands over. */
+export const HANDOFF_SEGMENTS = 3;
+
+/**
+ * Where the start group hands over to the rest (seconds from the first frame shown): the grid's
+ * `HANDOFF_SEGMENTS`th cut, or null when there is none, the source ends within a second of it (the
+ * rest would only redo the start group's work), or the plan is a clip (its read range is the clip's).
+ */
+export function handoffCut(plan: EncodePlan, durationS?: number): number | null {
+  if (plan.sourceRange) return null;
+  const cut = gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, HANDOFF_SEGMENTS);
+  if (cut === null || (durationS !== undefined && durationS <= cut + 1)) return null;
+  return cut;
+}
+
 /**
  * Lowest rungs first: the processes a plan runs in. The first (the "start group") makes what a player
- * needs to start: the lowest encoded rung, the copied top rung (a copy costs nothing) and the audio; it
- * decodes the source only to feed one small encode, so its first segments exist within a fraction of a
- * second. The second makes the other encoded rungs and the poster from its own decode, at its own pace;
- * its rungs join the master as they get their first segments. A plan with at most one encoded rung (or
- * none) runs whole in one process: there is nothing to wait for.
+ * needs to start: the lowest encoded rung (and, below, the audio and a copied top rung); it decodes the
+ * source only to feed one small encode, so its first segments exist within a fraction of a second. A
+ * plan with at most one encoded rung (or none) runs whole in one process: there is nothing to wait for.
+ *
+ * Handoff (issue 17 #1): the start group makes only the first `HANDOFF_SEGMENTS` segments of its rung
+ * and stops, so the source is not decoded twice to the end; the rest makes that rung too, from the
+ * start (one more small encode), and its segments from there on are the rung's. The audio and a copied
+ * top rung, which decode no video, run in a process of their own beside them. Without a handoff (short
+ * sources, clips): the start group makes its rung, the copied top rung and the audio to the end, and the
+ * rest the other encoded rungs and the poster.
  */
-export function encodeGroups(plan: EncodePlan): EncodeGroup[] {
+export function encodeGroups(plan: EncodePlan, durationS?: number): EncodeGroup[] {
   const encoded = plan.rungs.flatMap((r, i) => (r.copy ? [] : [i]));
   if (encoded.length < 2) return [wholePlan(plan)];
   const copied = plan.rungs.flatMap((r, i) => (r.copy ? [i] : []));
+  const audio = plan.audio.map((_, i) => i);
+  const untilS = handoffCut(plan, durationS);
+  if (untilS === null) {
+    return [
+      { rungs: [encoded[0]!, ...copied], audio, poster: false },
+      { rungs: encoded.slice(1), audio: [], poster: true },
+    ];
+  }
   return [
-    { rungs: [encoded[0]!, ...copied], audio: plan.audio.map((_, i) => i), poster: false },
-    { rungs: encoded.slice(1), audio: [], poster: true },
+    { rungs: [encoded[0]!], audio: [], poster: false, untilS },
+    ...(copied.length > 0 || audio.length > 0 ? [{ rungs: copied, audio, poster: false }] : []),
+    { rungs: encoded, audio: [], poster: true, handoff: [encoded[0]!] },
   ];
 }
 
@@ -115,7 +161,11 @@ export function buildEncodeArgs(
   const posterFrame = group.poster && poster.kind === 'frame';
   const extraInputs: NonNullable<FfmpegJob['extraInputs']>[number][] = [];
 
-  const hls = (folder: string, stream: 'v:0' | 'a:0'): { options: string[]; target: string } => ({
+  const hls = (
+    folder: string,
+    stream: 'v:0' | 'a:0',
+    base = o.outDir,
+  ): { options: string[]; target: string } => ({
     options: [
       // Location and other tags from phones stay out of what we publish.
       '-map_metadata',
@@ -154,9 +204,9 @@ export function buildEncodeArgs(
       '-var_stream_map',
       `${stream},name:${folder}`,
       '-hls_segment_filename',
-      path.join(o.outDir, '%v', SEGMENT_PATTERN),
+      path.join(base, '%v', SEGMENT_PATTERN),
     ],
-    target: path.join(o.outDir, '%v', FFMPEG_PLAYLIST),
+    target: path.join(base, '%v', FFMPEG_PLAYLIST),
   });
 
   if (hasVideo) {
@@ -166,6 +216,12 @@ export function buildEncodeArgs(
     const pre: string[] = [...rangeVideoFilters(plan.sourceRange), ...deinterlaceFilters(plan.deinterlace)];
     // A chunk's frames only (after the deinterlacer, which reads the neighbours of the first and last).
     if (o.chunk) pre.push(chunkSelect(o.chunk));
+    // A start group that hands over ends its video at the handoff cut, counted like the keyframes: from
+    // its first frame (a copied source's cuts are forced 1 ms early, so it ends 1 ms early too).
+    if (group.untilS !== undefined) {
+      const end = group.untilS - (plan.forcedKeyframes ? 0.001 : 0);
+      pre.push(`trim=duration=${end.toFixed(6)}`);
+    }
     const lone = encoded.length === 1 && !posterFrame ? encoded[0]!.r : null;
     // A start group's one small rung is scaled before the tone mapping (float, the costly part), not after.
     if (plan.toneMap && lone) pre.push(`scale=${lone.width}:${lone.height}`);
@@ -227,8 +283,9 @@ export function buildEncodeArgs(
             .map((t) => Math.max(0, t + plan.forcedKeyframes!.offsetS - 0.001).toFixed(6))
             .join(',')
         : keyframeExpression(schedule);
+    const handoff = new Set(group.handoff ?? []);
     rungs.forEach(({ r, i }) => {
-      const out = hls(r.name, 'v:0');
+      const out = hls(r.name, 'v:0', handoff.has(i) ? path.join(o.outDir, HANDOFF_FOLDER) : o.outDir);
       if (r.copy) {
         // The source's own H.264, cut at its own keyframes: no decode, no encode, no quality lost.
         // A clip's copy stops after its own frames (media/clip.ts).
@@ -305,7 +362,15 @@ export function buildEncodeArgs(
   const unread = plan.audio.filter((_, i) => !group.audio.includes(i));
   if (unread.length > 0) {
     outputs.push({
-      options: [...unread.flatMap((a) => ['-map', `0:a:${a.index}`]), '-c', 'copy', '-f', 'null'],
+      options: [
+        ...unread.flatMap((a) => ['-map', `0:a:${a.index}`]),
+        '-c',
+        'copy',
+        // A start group that hands over exits once its video has ended: this output must end too.
+        ...(group.untilS !== undefined ? ['-t', String(group.untilS + 1)] : []),
+        '-f',
+        'null',
+      ],
       target: '-',
     });
   }

@@ -9,7 +9,7 @@ import { DEINTERLACE_FILTER } from './deinterlace.ts';
 import { EncodeError, type EncodeOptions, type EncodeResult, startEncode } from './encode.ts';
 import { probeKeyframes } from './keyframes.ts';
 import { type EncodePlan, planLadder } from './ladder.ts';
-import { MASTER_PLAYLIST, POSTER_FILE } from './layout.ts';
+import { HANDOFF_FOLDER, MASTER_PLAYLIST, POSTER_FILE } from './layout.ts';
 import { mp4Keyframes } from './mp4-index.ts';
 import { probeFile } from './probe.ts';
 import { probeAudioTracks } from './tracks.ts';
@@ -209,6 +209,39 @@ describe('startEncode', () => {
     expect(fs.readFileSync(poster).subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
     const { stdout } = await run(paths.ffprobePath, ['-v', 'error', '-show_streams', '-of', 'json', poster]);
     expect(JSON.parse(stdout).streams[0]).toMatchObject({ codec_name: 'mjpeg', width: 640, height: 360 });
+
+    // Handoff: 240's first three segments are the start group's, the fourth the rest's. Joined, the
+    // rung holds every frame of the source once (25 fps × 9 s), on one clock without a gap or overlap.
+    const rung240 = path.join(outDir, '240');
+    const whole = path.join(outDir, 'whole-240.mp4');
+    fs.writeFileSync(
+      whole,
+      Buffer.concat(
+        ['init.mp4', ...perRendition[0]!.segments].map((f) => fs.readFileSync(path.join(rung240, f))),
+      ),
+    );
+    const pts = await run(paths.ffprobePath, [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'frame=pts_time',
+      '-of',
+      'csv=p=0',
+      whole,
+    ]);
+    // (A frame's side data adds a line and a trailing comma: the time is each line's first field.)
+    const shown = pts.stdout
+      .split('\n')
+      .map((l) => l.split(',')[0]!)
+      .filter((l) => l !== '')
+      .map(Number);
+    expect(shown).toHaveLength(225);
+    const gaps = shown.slice(1).map((t, i) => Math.round((t - shown[i]!) * 1000));
+    expect(new Set(gaps)).toEqual(new Set([40]));
+    fs.rmSync(whole);
+    expect(fs.existsSync(path.join(outDir, HANDOFF_FOLDER))).toBe(false);
 
     // Nothing half-written is left behind.
     const all = fs.readdirSync(outDir, { recursive: true }) as string[];
@@ -625,9 +658,9 @@ describe('startEncode', () => {
     await started;
     const pid = handle.pid();
     expect(pid).toBeGreaterThan(0);
-    // The start group and the rest: two processes, both killed.
+    // The start group (handing over at 5 s), the audio, and the rest: three processes, all gone.
     const pids = handle.pids();
-    expect(pids).toHaveLength(2);
+    expect(pids).toHaveLength(3);
     handle.cancel();
     const err = await handle.done.then(
       () => null,

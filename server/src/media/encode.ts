@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildEncodeArgs, type EncodeGroup, encodeGroups, scheduleOf } from './encode-args.ts';
+import {
+  buildEncodeArgs,
+  type EncodeGroup,
+  encodeGroups,
+  HANDOFF_SEGMENTS,
+  scheduleOf,
+} from './encode-args.ts';
 import type { FfmpegPaths } from './ffmpeg.ts';
+import { Handoff } from './handoff.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, variantPlaylist } from './layout.ts';
 import { EncodeError, type RunHandle, type RunOptions, renice, runFfmpeg, runFfmpegWhen } from './process.ts';
@@ -48,8 +55,8 @@ export interface EncodeOptions {
   /** The logo of `plan.watermark`: a local file, or a URL storage/ signed. */
   watermarkInput?: SourceInput;
   /**
-   * Per-title (media/per-title.ts): the plan of every group after the start group, which start once it
-   * is known (the complexity probe runs beside the start group). Must not reject. Absent: `plan`.
+   * Per-title (media/per-title.ts): the plan of the last group (the rest of the ladder), which starts once
+   * it is known (the complexity probe runs beside the start group). Must not reject. Absent: `plan`.
    */
   laterPlan?: Promise<EncodePlan>;
 }
@@ -112,6 +119,9 @@ export async function closeOutput(
   return { durationS, renditions };
 }
 
+const handoffFailed = (err: unknown) =>
+  new EncodeError('encode_failed', `handoff: ${err instanceof Error ? err.message : String(err)}`);
+
 /** The renditions a plan produces, in folder terms, for the publisher and the job's renditions. */
 export function renditionSpecs(plan: EncodePlan): RenditionSpec[] {
   return [
@@ -162,7 +172,7 @@ export function earlyStart(plan: EncodePlan, groups: readonly EncodeGroup[]) {
  */
 export function startEncode(options: EncodeOptions): EncodeHandle {
   const { plan, outDir } = options;
-  const groups = encodeGroups(plan);
+  const groups = encodeGroups(plan, options.durationS);
   let jobs: ReturnType<typeof buildEncodeArgs>[];
   let built: Parameters<typeof buildEncodeArgs>[1];
   try {
@@ -185,30 +195,44 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     const error = new EncodeError('encode_failed', err instanceof Error ? err.message : String(err));
     return { done: Promise.reject(error), cancel: () => {}, pid: () => null, pids: () => [] };
   }
+  // Every process but the last is the start group's (its rung, and with a handoff the audio and copy).
+  const starting = groups.slice(0, -1);
+  const startGroup: EncodeGroup = {
+    rungs: starting.flatMap((g) => g.rungs),
+    audio: starting.flatMap((g) => g.audio),
+    poster: false,
+  };
+  const handedOver = groups.at(-1)!.handoff?.[0];
+  const handoff =
+    handedOver !== undefined ? new Handoff(outDir, plan.rungs[handedOver]!.name, HANDOFF_SEGMENTS) : null;
+  let startEnded = false;
   const publisher = new PlaylistPublisher(
     outDir,
     renditionSpecs(plan),
     plan.rungs.length > 0 ? plan.startRung : 0,
     plan.targetDuration,
     () => {
-      const start = handles[0]?.pid();
-      if (handles.length > 1 && start) renice(start, REST_NICE);
+      for (const h of handles.slice(0, -1)) {
+        const pid = h.pid();
+        if (pid) renice(pid, REST_NICE);
+      }
       options.onPlayable?.();
     },
     options.sink ?? null,
-    groups.length > 1 ? earlyStart(plan, groups) : undefined,
+    groups.length > 1 ? earlyStart(plan, [startGroup]) : undefined,
     (n) => gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, n),
   );
   const expected = Math.min(options.durationS, options.maxDurationS);
-  // Progress is the slowest process's time.
-  const times = groups.map(() => 0);
+  // Progress is the slowest process's time (a start group that hands over stops early: not counted).
+  const times = groups.map((g) => (g.untilS !== undefined ? Number.POSITIVE_INFINITY : 0));
   const handles: RunHandle[] = jobs.map((job, g) => {
     const run: RunOptions = {
       paths: options.paths,
       timeoutMs: options.timeoutMs,
-      nice: g === 0 ? START_NICE : REST_NICE,
+      nice: g < groups.length - 1 ? START_NICE : REST_NICE,
       ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
       onTime: (t) => {
+        if (groups[g]!.untilS !== undefined) return;
         times[g] = t;
         const slowest = Math.min(...times);
         if (expected > 0) options.onProgress?.(Math.min(99.9, Math.max(0, (slowest / expected) * 100)));
@@ -219,9 +243,9 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
         [outDir, 'output'],
       ],
     };
-    // Per-title: the groups after the start group wait for their tuned plan.
+    // Per-title: the last group (the rest of the ladder) waits for its tuned plan.
     const { laterPlan } = options;
-    if (g === 0 || !laterPlan) return runFfmpeg(job, run);
+    if (g === 0 || g < groups.length - 1 || !laterPlan) return runFfmpeg(job, run);
     return runFfmpegWhen(
       laterPlan.then((p) => buildEncodeArgs(p, built, groups[g])),
       run,
@@ -231,9 +255,24 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
     for (const h of handles) h.cancel();
   };
   let timer: NodeJS.Timeout;
+  if (handoff) {
+    handles[0]!.done.then(
+      () => {
+        startEnded = true;
+      },
+      () => {},
+    );
+  }
+  // A failed handoff (the processes' segments do not continue each other) fails the encode.
+  let handoffError: unknown = null;
+  const moveHandoff = () =>
+    handoff?.step(startEnded).catch((err: unknown) => {
+      handoffError ??= err;
+      cancel();
+    }) ?? Promise.resolve();
   const tick = () => {
-    void publisher
-      .refresh()
+    void moveHandoff()
+      .then(() => publisher.refresh())
       .catch(() => {})
       .then(() => {
         if (stopped) return;
@@ -259,7 +298,9 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
   const done = Promise.allSettled(handles.map((h) => h.done)).then(async () => {
     stopped = true;
     clearTimeout(timer);
+    if (handoffError) throw handoffFailed(handoffError);
     await all;
+    await handoff?.finish().catch((err: unknown) => Promise.reject(handoffFailed(err)));
     return closeOutput(publisher, options);
   });
   return {

@@ -19,6 +19,8 @@ export const SEGMENT_PATTERN = 'seg_%05d.m4s';
 export const SEGMENT_NAME = /^seg_(\d{5,})\.m4s$/;
 /** Chunked encoding's scratch folder (`.chunks/<k>/<rung>/`): hidden, never served, gone at the end. */
 export const CHUNKS_FOLDER = '.chunks';
+/** The rest process's copy of the start group's rung (`.handoff/<rung>/`): hidden, moved in, gone at the end. */
+export const HANDOFF_FOLDER = '.handoff';
 
 /** The folder of the `n`th audio track (0-based, in source order). */
 export const audioFolder = (n: number): string => `audio-${n}`;
@@ -45,6 +47,7 @@ export function isEncoderOutput(entry: string): boolean {
     entry === `${POSTER_FILE}.tmp` ||
     entry === DOWNLOADS_FOLDER ||
     entry === CHUNKS_FOLDER ||
+    entry === HANDOFF_FOLDER ||
     RUNG_FOLDER.test(entry) ||
     AUDIO_FOLDER.test(entry)
   );

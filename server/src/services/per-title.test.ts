@@ -16,7 +16,7 @@ const config = {
   perTitleMinSeconds: 10,
   ffmpegPath: process.env.FFMPEG_PATH || 'ffmpeg',
   ffprobePath: process.env.FFPROBE_PATH || 'ffprobe',
-  probeTimeoutMs: 10_000,
+  perTitleWaitMs: 10_000,
   maxPixels: 1 << 24,
   encodeThreads: 1,
 };
@@ -49,7 +49,7 @@ describe('a per-title job, end to end', () => {
     const dir = tempDir('vodkit-per-title-job-');
     // A long probe timeout: on a loaded machine the probe (nice 10) would otherwise fall back to the fixed ladder.
     const server = await startServer(
-      { VOD_PER_TITLE_MIN_S: '0', VOD_PROBE_TIMEOUT_MS: '120000' },
+      { VOD_PER_TITLE_MIN_S: '0', VOD_PER_TITLE_WAIT_MS: '120000' },
       path.join(dir, 'data'),
     );
     try {

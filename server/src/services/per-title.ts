@@ -19,7 +19,7 @@ import type { SourceInput } from '../media/source.ts';
 export function perTitleLaterPlan(
   config: Pick<
     Config,
-    'perTitleMinSeconds' | 'ffmpegPath' | 'ffprobePath' | 'probeTimeoutMs' | 'maxPixels'
+    'perTitleMinSeconds' | 'perTitleWaitMs' | 'ffmpegPath' | 'ffprobePath' | 'maxPixels'
   > & {
     encodeThreads: number | null;
   },
@@ -38,7 +38,8 @@ export function perTitleLaterPlan(
   if (groups.length < 2) return undefined;
   const keep = new Set(groups[0]!.rungs);
   return probeComplexity(config, input, metadata, {
-    timeoutMs: config.probeTimeoutMs,
+    // The rest of the ladder waits for it (and continues the start group's rung): bounded tighter than a probe.
+    timeoutMs: config.perTitleWaitMs,
     maxPixels: config.maxPixels,
     threads: config.encodeThreads,
     nice: REST_NICE,

@@ -40,7 +40,7 @@ export interface Config {
   chunkSeconds: number | null;
   /**
    * Per-title rate control (media/per-title.ts): sources at least `VOD_PER_TITLE_MIN_S` long (default
-   * 10; shorter ones save less than the probe's fixed second or so of CPU) get each rung's CRF and cap
+   * 10; shorter ones save less than the probe's fixed 2 s or so of CPU) get each rung's CRF and cap
    * from a complexity probe. `VOD_PER_TITLE=0` turns it off (null): every title gets the fixed ladder.
    */
   perTitleMinSeconds: number | null;

@@ -312,7 +312,7 @@ export async function timeJob(
 }
 
 /** One rung joined into a plain MP4 (init + segments), as a player would see it. */
-function joinRendition(folder: string, out: string): number {
+export function joinRendition(folder: string, out: string): number {
   const playlist = fs.readFileSync(path.join(folder, 'index.m3u8'), 'utf8');
   const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)?.[1] ?? 'init.mp4';
   const parts = [init, ...playlist.split('\n').filter((l) => l && !l.startsWith('#'))];
@@ -321,7 +321,9 @@ function joinRendition(folder: string, out: string): number {
   return buf.length;
 }
 
-interface Quality {
+export interface Quality {
+  /** Video bytes (packets of the video stream). */
+  bytes: number;
   bitrate: number;
   ssim: number;
 }
@@ -331,7 +333,7 @@ interface Quality {
  * as the ladder: deinterlace an interlaced source, tone-map an HDR one (media/encode-args.ts does both
  * once, before its split). The SSIM reference goes through the same chain.
  */
-function preFilters(plan: EncodePlan): string[] {
+export function preFilters(plan: EncodePlan): string[] {
   return [...deinterlaceFilters(plan.deinterlace), ...(plan.toneMap ? TONE_MAP_FILTERS : [])];
 }
 
@@ -340,7 +342,7 @@ function preFilters(plan: EncodePlan): string[] {
  * size, frame by frame from each one's first (the ssim filter pairs frames by timestamp: a rendition
  * that starts later on its clock, as ours do by the timeline's lead, would be compared a frame off).
  */
-async function quality(
+export async function quality(
   paths: Paths,
   rung: string,
   source: string,
@@ -372,7 +374,7 @@ async function quality(
     { maxBuffer: 64 << 20 },
   );
   const ssim = Number(/All:([\d.]+)/.exec(stderr)?.[1] ?? Number.NaN);
-  return { bitrate: Math.round((bytes * 8) / durationS), ssim: round(ssim, 5) };
+  return { bytes, bitrate: Math.round((bytes * 8) / durationS), ssim: round(ssim, 5) };
 }
 
 function runFfmpeg(bin: string, args: string[]): Promise<void> {

@@ -11,8 +11,8 @@
  *
  * Knobs (environment): BENCH_BOOT_RUNS (3), BENCH_PROBE_RUNS (15), BENCH_UPLOAD_RUNS (5; the 1080p
  * clip gets at most 3), BENCH_ENCODE_RUNS (2), BENCH_PICTURES_RUNS (3), BENCH_ONLY (comma list of
- * boot,probe,upload,encode,pictures,uploadThroughput,stream,player,encodeMatrix,scale,beacons,chunks;
- * chunks: see chunks.ts). scale: BENCH_SCALE_RUNS (2;
+ * boot,probe,upload,encode,pictures,uploadThroughput,stream,player,encodeMatrix,scale,beacons,chunks,
+ * perTitle; chunks: see chunks.ts; perTitle: see per-title.ts). scale: BENCH_SCALE_RUNS (2;
  * needs PostgreSQL and radosgw: scripts/services.sh). `pictures`: storyboard, on-demand thumbnail and poster render times.
  * uploadThroughput (tus vs bare @tus/server vs raw PUT): BENCH_UPLOAD_THROUGHPUT_RUNS (5),
  * BENCH_UPLOAD_THROUGHPUT_MIB (64). stream: BENCH_STREAM_ROUNDS (2), BENCH_STREAM_REQUESTS (per level;
@@ -33,6 +33,7 @@ import { benchChunks } from './chunks.ts';
 import { benchEncode } from './encode.ts';
 import { benchEncodeMatrix } from './encode-matrix.ts';
 import { type ForeignCpu, foreignCpuMeter, machineInfo } from './machine.ts';
+import { benchPerTitle } from './per-title.ts';
 import { benchPictures } from './pictures.ts';
 import { benchProbe, benchUpload, uploadToReady } from './probe.ts';
 import { benchScale } from './scale.ts';
@@ -62,6 +63,7 @@ const SECTIONS = [
   'scale',
   'beacons',
   'chunks',
+  'perTitle',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -194,6 +196,9 @@ async function main(): Promise<void> {
 
     if (only.has('chunks')) {
       result.chunks = await section('chunks', () => benchChunks(paths, scratch));
+    }
+    if (only.has('perTitle')) {
+      result.perTitle = await section('perTitle', () => benchPerTitle(paths, scratch));
     }
     if (only.has('uploadThroughput')) {
       // tus (one PATCH, 8 MB chunks) vs bare @tus/server vs a raw streaming PUT, each its own process.

@@ -38,6 +38,17 @@ export interface Config {
    * (services/chunk-queue.ts), joined in order by the job's owner (media/chunked-encode.ts).
    */
   chunkSeconds: number | null;
+  /**
+   * Per-title rate control (media/per-title.ts): sources at least `VOD_PER_TITLE_MIN_S` long (default
+   * 10; shorter ones save less than the probe's fixed 2 s or so of CPU) get each rung's CRF and cap
+   * from a complexity probe. `VOD_PER_TITLE=0` turns it off (null): every title gets the fixed ladder.
+   */
+  perTitleMinSeconds: number | null;
+  /**
+   * `VOD_PER_TITLE_WAIT_MS`, default 5000: how long the rest of the ladder waits for the probe before it
+   * starts on the fixed ladder (the start group hands its rung over to it after its first segments).
+   */
+  perTitleWaitMs: number;
   /** `VOD_PROBE_TIMEOUT_MS`, default 15000: ffprobe is killed after this. */
   probeTimeoutMs: number;
   /** `VOD_ENCODE_TIMEOUT_MS`, default 6 hours: an ffmpeg job is killed after this. */
@@ -167,6 +178,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encodeConcurrency: int(env, 'VOD_ENCODE_CONCURRENCY', 1, 1, 64),
     encodeThreads: env.VOD_ENCODE_THREADS ? int(env, 'VOD_ENCODE_THREADS', 0, 1, 64) : null,
     chunkSeconds: env.VOD_CHUNK_SECONDS ? int(env, 'VOD_CHUNK_SECONDS', 0, 1, 3600) : null,
+    perTitleMinSeconds:
+      env.VOD_PER_TITLE === '0' ? null : int(env, 'VOD_PER_TITLE_MIN_S', 10, 0, 7 * 24 * 3600),
+    perTitleWaitMs: int(env, 'VOD_PER_TITLE_WAIT_MS', 5000, 100, 600_000),
     probeTimeoutMs: int(env, 'VOD_PROBE_TIMEOUT_MS', 15_000, 100, 600_000),
     encodeTimeoutMs: int(env, 'VOD_ENCODE_TIMEOUT_MS', 6 * 3600_000, 1000, 7 * 24 * 3600_000),
     jobLeaseMs: int(env, 'VOD_JOB_LEASE_MS', 30_000, 3000, 3600_000),

@@ -18,6 +18,29 @@ export interface ClipOptions {
   audio?: string[] | null;
   /** Extra output args (e.g. `-metadata:s:v rotate=90`). */
   extra?: string[];
+  /** What the picture shows (contentSource): testsrc2 unless said. */
+  content?: Content;
+}
+
+/**
+ * Pictures of known encoding difficulty (per-title quality, issue 17 #3): `static` is a still detailed
+ * picture (a Mandelbrot frame) with a small moving testsrc2 inset, like a talking head; `average` is
+ * testsrc2 (moving pattern, text, gradients); `motion` is testsrc2 under strong temporal noise, every
+ * pixel changing every frame, like sports under grain.
+ */
+export type Content = 'static' | 'average' | 'motion';
+
+/** The lavfi graph of `content` at a size, rate and duration. */
+export function contentSource(content: Content, w: number, h: number, fps: number, d: number): string {
+  const base = `testsrc2=size=${w}x${h}:rate=${fps}:duration=${d}`;
+  if (content === 'average') return base;
+  if (content === 'motion') return `${base},noise=alls=24:allf=t+u`;
+  const inset = Math.max(16, Math.round(Math.min(w, h) / 3 / 2) * 2);
+  return [
+    `mandelbrot=size=${w}x${h}:rate=${fps}:maxiter=256,trim=end_frame=1,loop=loop=-1:size=1,setpts=N/${fps}/TB[bg]`,
+    `testsrc2=size=${inset}x${inset}:rate=${fps}[fg]`,
+    `[bg][fg]overlay=x='${Math.round(w / 2 - inset / 2)}+${Math.round(w / 40)}*sin(t)':y='${Math.round(h / 2 - inset / 2)}+${Math.round(h / 50)}*cos(1.3*t)',trim=duration=${d}`,
+  ].join(';');
 }
 
 const tempDirs: string[] = [];
@@ -63,7 +86,7 @@ export async function makeClip(file: string, options: ClipOptions = {}): Promise
       : options.video;
   const audio = options.audio === undefined ? ['-c:a', 'aac', '-b:a', '96k'] : options.audio;
   const args = ['-hide_banner', '-loglevel', 'error', '-y'];
-  if (video) args.push('-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=${fps}:duration=${d}`);
+  if (video) args.push('-f', 'lavfi', '-i', contentSource(options.content ?? 'average', w, h, fps, d));
   if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${d}`);
   if (video) args.push(...video);
   if (audio) args.push(...audio);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import {
   buildEncodeArgs,
   type EncodeGroup,
@@ -10,7 +11,7 @@ import type { FfmpegPaths } from './ffmpeg.ts';
 import { Handoff } from './handoff.ts';
 import type { EncodePlan } from './ladder.ts';
 import { audioFolder, variantPlaylist } from './layout.ts';
-import { EncodeError, type RunHandle, renice, runFfmpeg } from './process.ts';
+import { EncodeError, type RunHandle, type RunOptions, renice, runFfmpeg, runFfmpegWhen } from './process.ts';
 import {
   PlaylistPublisher,
   type PublishSink,
@@ -53,6 +54,11 @@ export interface EncodeOptions {
   sink?: PublishSink;
   /** The logo of `plan.watermark`: a local file, or a URL storage/ signed. */
   watermarkInput?: SourceInput;
+  /**
+   * Per-title (media/per-title.ts): the plan of the last group (the rest of the ladder), which starts once
+   * it is known (the complexity probe runs beside the start group). Must not reject. Absent: `plan`.
+   */
+  laterPlan?: Promise<EncodePlan>;
 }
 
 export interface EncodeResult {
@@ -168,6 +174,7 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
   const { plan, outDir } = options;
   const groups = encodeGroups(plan, options.durationS);
   let jobs: ReturnType<typeof buildEncodeArgs>[];
+  let built: Parameters<typeof buildEncodeArgs>[1];
   try {
     const o = {
       input: options.input,
@@ -178,7 +185,12 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
       ...(options.threads ? { threads: options.threads } : {}),
     };
     jobs = groups.map((g) => buildEncodeArgs(plan, o, g));
+    built = o;
     fs.mkdirSync(outDir, { recursive: true });
+    // The first master lists every rendition's (empty) playlist: a later group that starts late (per-title)
+    // has not made its folders yet.
+    for (const spec of renditionSpecs(plan))
+      fs.mkdirSync(path.join(outDir, spec.folder), { recursive: true });
   } catch (err) {
     const error = new EncodeError('encode_failed', err instanceof Error ? err.message : String(err));
     return { done: Promise.reject(error), cancel: () => {}, pid: () => null, pids: () => [] };
@@ -213,8 +225,8 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
   const expected = Math.min(options.durationS, options.maxDurationS);
   // Progress is the slowest process's time (a start group that hands over stops early: not counted).
   const times = groups.map((g) => (g.untilS !== undefined ? Number.POSITIVE_INFINITY : 0));
-  const handles: RunHandle[] = jobs.map((job, g) =>
-    runFfmpeg(job, {
+  const handles: RunHandle[] = jobs.map((job, g) => {
+    const run: RunOptions = {
       paths: options.paths,
       timeoutMs: options.timeoutMs,
       nice: g < groups.length - 1 ? START_NICE : REST_NICE,
@@ -230,8 +242,15 @@ export function startEncode(options: EncodeOptions): EncodeHandle {
         ...(options.watermarkInput ? sourceRedactions(options.watermarkInput) : []),
         [outDir, 'output'],
       ],
-    }),
-  );
+    };
+    // Per-title: the last group (the rest of the ladder) waits for its tuned plan.
+    const { laterPlan } = options;
+    if (g === 0 || g < groups.length - 1 || !laterPlan) return runFfmpeg(job, run);
+    return runFfmpegWhen(
+      laterPlan.then((p) => buildEncodeArgs(p, built, groups[g])),
+      run,
+    );
+  });
   const cancel = () => {
     for (const h of handles) h.cancel();
   };

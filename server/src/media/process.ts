@@ -220,6 +220,38 @@ export function runFfmpeg(job: FfmpegJob, options: RunOptions): RunHandle {
 }
 
 /**
+ * runFfmpeg once `job` is known (the later groups of a per-title encode wait for the complexity probe).
+ * A cancel before then stops it from ever starting; a job that rejects fails the run (`encode_failed`).
+ */
+export function runFfmpegWhen(job: Promise<FfmpegJob>, options: RunOptions): RunHandle {
+  let started: RunHandle | null = null;
+  let stop: ((err: EncodeError) => void) | null = null;
+  const cancelled = () => new EncodeError('encode_cancelled', 'the encode was cancelled');
+  const done = new Promise<void>((resolve, reject) => {
+    stop = reject;
+    job.then(
+      (j) => {
+        if (!stop) return;
+        started = runFfmpeg(j, options);
+        started.done.then(resolve, reject);
+      },
+      (err: unknown) =>
+        reject(new EncodeError('encode_failed', err instanceof Error ? err.message : String(err))),
+    );
+  });
+  return {
+    done,
+    cancel: () => {
+      // Not started: it never will, and the run ends now (not when the job is known).
+      if (!started) stop?.(cancelled());
+      stop = null;
+      started?.cancel();
+    },
+    pid: () => started?.pid() ?? null,
+  };
+}
+
+/**
  * Runs a short ffprobe (or ffmpeg) command and returns its stdout: SIGKILL after `timeoutMs`, output
  * capped. For the quick packet- and stream-level looks the encoder takes before it starts.
  */
@@ -233,14 +265,39 @@ export async function capture(
 }
 
 /** capture's bytes as they are (an elementary stream on stdout). */
-export function captureBytes(
+export async function captureBytes(
   bin: string,
   args: readonly string[],
   timeoutMs: number,
   maxBytes = 8 << 20,
 ): Promise<Buffer> {
+  return (await captureOutput(bin, args, { timeoutMs, maxBytes })).stdout;
+}
+
+export interface CaptureOptions {
+  /** SIGKILL after this; the promise rejects. */
+  timeoutMs: number;
+  /** More stdout than this kills the process; the promise rejects. */
+  maxBytes?: number;
+  /** Niceness of the process (default: ours): work done beside an encode must not slow it. */
+  nice?: number;
+  /** Kills the process (the promise rejects). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A short command's stdout and the end of its stderr (the last 16 KiB: where ffmpeg's encoders print
+ * their summaries). Rejects on a non-zero exit, a timeout or too much output, after the process is gone.
+ */
+export function captureOutput(
+  bin: string,
+  args: readonly string[],
+  options: CaptureOptions,
+): Promise<{ stdout: Buffer; stderr: string }> {
+  const maxBytes = options.maxBytes ?? 8 << 20;
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    if (options.nice !== undefined && child.pid) renice(child.pid, options.nice);
     const out: Buffer[] = [];
     let bytes = 0;
     let err = '';
@@ -250,29 +307,37 @@ export function captureBytes(
       child.kill('SIGKILL');
     };
     const timer = setTimeout(
-      () => fail(new Error(`${bin} did not finish within ${timeoutMs} ms`)),
-      timeoutMs,
+      () => fail(new Error(`${bin} did not finish within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
     );
+    const abort = () => fail(new Error(`${bin} was stopped`));
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > maxBytes) fail(new Error(`${bin} printed more than ${maxBytes} bytes`));
       else out.push(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
-      if (err.length < 4096) err += chunk.toString('utf8');
+      err = (err + chunk.toString('utf8')).slice(-STDERR_KEEP);
     });
     child.on('error', (e) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
       reject(e);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
       if (failure) reject(failure);
       else if (code !== 0) reject(new Error(err.trim().split('\n').at(-1) || `${bin} exited with ${code}`));
-      else resolve(Buffer.concat(out));
+      else resolve({ stdout: Buffer.concat(out), stderr: err });
     });
   });
 }
+
+/** How much of a captured command's stderr is kept (its end). */
+const STDERR_KEEP = 16 << 10;
 
 /**
  * Whether `pid` is a live ffmpeg whose command line mentions `marker` (a job's output folder): the check

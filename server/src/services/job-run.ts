@@ -22,6 +22,7 @@ import type { UploadsStore } from '../storage/uploads-store.ts';
 import { SharedChunkQueue } from './chunk-queue.ts';
 import type { VideoEventBus } from './events.ts';
 import { type JobMedia, JobMediaError, prepareJobMedia } from './job-media.ts';
+import { perTitleLaterPlan } from './per-title.ts';
 import { playbackUrls } from './videos.ts';
 
 /*
@@ -283,6 +284,20 @@ export class JobRun {
       onPlayable: () => this.startGroupPlayable(p.renditions),
     };
     const chunks = chunksOf(p, config.chunkSeconds);
+    // Per-title (services/per-title.ts): whole encodes only, for now. Its probe ends with the encode.
+    const probe = new AbortController();
+    const laterPlan = chunks
+      ? undefined
+      : perTitleLaterPlan(
+          config,
+          p.input,
+          p.file.metadata!,
+          p.plan,
+          p.media.durationS,
+          log,
+          job.jobId,
+          probe.signal,
+        );
     let queue: SharedChunkQueue | null = null;
     if (chunks && p.keyframes && deps.chunkTasks) {
       queue = await this.#queueChunks(p, chunks, p.keyframes.offsetS, deps.chunkTasks);
@@ -298,10 +313,11 @@ export class JobRun {
             parallel: queue ? 1 : config.encodeConcurrency,
             ...(queue ? { queue } : {}),
           })
-        : startEncode(encode);
+        : startEncode({ ...encode, ...(laterPlan ? { laterPlan } : {}) });
     let result: { durationS: number };
     try {
       result = await this.handle.done.finally(() => {
+        probe.abort();
         queue?.close();
         // What other workers stored for us was fetched (or is nobody's now).
         if (queue) void queue.deps.store.clear(job.videoId, job.attempts).catch(() => {});
@@ -338,6 +354,12 @@ export class JobRun {
       log.warn({ jobId: job.jobId, probed, output: result.durationS }, 'encoding job: source truncated');
       await this.fail('source_truncated', short);
       return null;
+    }
+    if (laterPlan) {
+      // The renditions' caps are the tuned ones (finish() records them when the video was not playable yet).
+      p.plan = await laterPlan;
+      p.renditions = renditionsOf(p.plan);
+      if (this.playable) await jobs.markPlayable(job.jobId, this.owner, p.renditions);
     }
     await jobs.setOutputDuration(job.jobId, this.owner, round3(result.durationS));
     return result.durationS;

@@ -158,6 +158,7 @@ describe('built packages', () => {
       }
     }
     expect([...tags.keys()].sort()).toEqual([
+      'vod-audio-menu',
       'vod-captions-menu',
       'vod-chapters-menu',
       'vod-player',

@@ -161,9 +161,10 @@ async function addChapters(job: EncoderJob): Promise<void> {
       if (player.currentTime > 0) fresh.removeAttribute('autoplay');
       player.replaceWith(fresh);
     };
-    // Never cut off a viewer: a playing player is swapped once it pauses or ends.
-    if (player.paused) swap();
-    else player.addEventListener('pause', swap, { once: true });
+    // Never cut off a viewer: an autoplaying or started player is swapped once it ends (a pause may be
+    // the player holding back from the edge of a video still encoding, and resumes on its own).
+    if (player.currentTime === 0 && !player.hasAttribute('autoplay')) swap();
+    else player.addEventListener('ended', swap, { once: true });
   }
   const note = $('chapters');
   note.textContent = `Chapters (set with PUT /v1/videos/${job.videoId}/chapters): ${set.chapters

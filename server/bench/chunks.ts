@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { signToken } from '@vodkit/api/sign';
 import pg from 'pg';
 import { clusterEnv, dropClusterDatabase, type Node, startApi, startWorker } from '../scale/cluster.ts';
 import type { FfmpegPaths } from '../src/media/ffmpeg.ts';
 import { makeClip, x264 } from '../test/fixtures.ts';
-import type { TestServer } from '../test/server.ts';
+import { devKeyToken, type TestServer } from '../test/server.ts';
 import { vodkitEncode } from './encode.ts';
 import { uploadToReady } from './probe.ts';
 import { services } from './scale.ts';
@@ -52,12 +51,7 @@ export async function benchChunks(_paths: FfmpegPaths, scratch: string) {
       nodes.push(
         ...(await Promise.all(Array.from({ length: workers }, (_, i) => startWorker(`bench-w${i}`, env)))),
       );
-      const devKey = JSON.parse(fs.readFileSync(path.join(api.dataDir, 'dev-key.json'), 'utf8'));
-      const token = await signToken({
-        apiKey: devKey.apiKey,
-        secret: devKey.secret,
-        permissions: ['allow_upload', 'allow_encode', 'allow_read'],
-      });
+      const token = await devKeyToken(api.dataDir, ['allow_upload', 'allow_encode', 'allow_read']);
       const server = { baseUrl: api.baseUrl! } as TestServer;
       const { fileId } = await uploadToReady(server, token, bytes, path.basename(source));
       log(

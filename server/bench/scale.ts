@@ -5,13 +5,10 @@
  * presigned GETs, and through the API (`VOD_S3_PROXY=1`). PostgreSQL and radosgw come from
  * scripts/services.sh (or from VOD_TEST_* already in the environment).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { EncoderJob, Page } from '@vodkit/api';
-import { signToken } from '@vodkit/api/sign';
 import { clusterEnv, dropClusterDatabase, type Node, startApi, startWorker } from '../scale/cluster.ts';
 import { type ScaleEnv, startServices, toScaleEnv } from '../scale/global-setup.ts';
-import type { TestServer } from '../test/server.ts';
+import { devKeyToken, type TestServer } from '../test/server.ts';
 import { type VodkitEncodeRun, vodkitEncode } from './encode.ts';
 import { uploadToReady } from './probe.ts';
 import { log, median, ratio, round } from './stats.ts';
@@ -94,12 +91,7 @@ export async function benchScale(
     const api = await startApi('bench-api', env);
     nodes.push(api);
     nodes.push(await startWorker('bench-worker', env));
-    const devKey = JSON.parse(fs.readFileSync(path.join(api.dataDir, 'dev-key.json'), 'utf8'));
-    const scaledToken = await signToken({
-      apiKey: devKey.apiKey,
-      secret: devKey.secret,
-      permissions: ['allow_upload', 'allow_encode', 'allow_read'],
-    });
+    const scaledToken = await devKeyToken(api.dataDir, ['allow_upload', 'allow_encode', 'allow_read']);
     const scaled = { baseUrl: api.baseUrl! } as TestServer;
     const embeddedToken = await embedded.token();
 

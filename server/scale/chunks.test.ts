@@ -8,12 +8,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EncoderJob, FileRecord } from '@vodkit/api';
-import { signToken } from '@vodkit/api/sign';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pollFor } from '../test/encode-job.ts';
 import { makeClip, tempDir, x264 } from '../test/fixtures.ts';
-import { apiFetcher } from '../test/server.ts';
+import { apiFetcher, devKeyToken } from '../test/server.ts';
 import { sourceFrames } from '../test/timeline.ts';
 import { fileIdOf, tusUpload } from '../test/upload.ts';
 import { clusterEnv, dropClusterDatabase, type Node, startApi, startWorker } from './cluster.ts';
@@ -55,12 +54,7 @@ beforeAll(async () => {
     startWorker('worker-c1', env),
     startWorker('worker-c2', env),
   ]);
-  const devKey = JSON.parse(fs.readFileSync(path.join(api.dataDir, 'dev-key.json'), 'utf8'));
-  bearer = await signToken({
-    apiKey: devKey.apiKey,
-    secret: devKey.secret,
-    permissions: ['allow_upload', 'allow_encode', 'allow_read'],
-  });
+  bearer = await devKeyToken(api.dataDir, ['allow_upload', 'allow_encode', 'allow_read']);
   db = new pg.Client({ connectionString: env.VOD_DATABASE_URL });
   await db.connect();
   fileId = fileIdOf(await tusUpload(fs.readFileSync(source), { baseUrl: api.baseUrl!, bearer }));

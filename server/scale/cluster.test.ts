@@ -10,12 +10,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import type { EncoderJob as Job } from '@vodkit/api';
-import { signToken } from '@vodkit/api/sign';
 import pg from 'pg';
 import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chromiumLaunchOptions } from '../test/chromium.ts';
 import { makeClip, tempDir } from '../test/fixtures.ts';
+import { devKeyToken } from '../test/server.ts';
 import { fileIdOf, tusUpload } from '../test/upload.ts';
 import { clusterEnv, dropClusterDatabase, type Node, startApi, startWorker } from './cluster.ts';
 
@@ -117,12 +117,7 @@ beforeAll(async () => {
   env = await clusterEnv(scale, { VOD_JOB_LEASE_MS: '6000', VOD_ENCODE_CONCURRENCY: '1' });
   api = await startApi('api-a', env);
   nodes.push(api);
-  const devKey = JSON.parse(fs.readFileSync(path.join(api.dataDir, 'dev-key.json'), 'utf8'));
-  bearer = await signToken({
-    apiKey: devKey.apiKey,
-    secret: devKey.secret,
-    permissions: ['allow_upload', 'allow_encode', 'allow_read', 'allow_delete'],
-  });
+  bearer = await devKeyToken(api.dataDir, ['allow_upload', 'allow_encode', 'allow_read', 'allow_delete']);
   workers = await Promise.all([startWorker('worker-1', env), startWorker('worker-2', env)]);
   nodes.push(...workers);
 }, 180_000);

@@ -7,13 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EncoderJob, FileRecord } from '@vodkit/api';
-import { signToken } from '@vodkit/api/sign';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { watermarkBox } from '../src/media/watermark.ts';
 import { pollFor } from '../test/encode-job.ts';
 import { makeClip, stillImage, tempDir } from '../test/fixtures.ts';
 import { boxCentreRgb, isLogoRed } from '../test/pictures.ts';
-import { apiFetcher } from '../test/server.ts';
+import { apiFetcher, devKeyToken } from '../test/server.ts';
 import { fileIdOf, tusUpload } from '../test/upload.ts';
 import { clusterEnv, dropClusterDatabase, type Node, startApi, startWorker } from './cluster.ts';
 
@@ -32,12 +31,7 @@ const call = apiFetcher(
 beforeAll(async () => {
   env = await clusterEnv(scale, { VOD_ENCODE_CONCURRENCY: '1' });
   [api, worker] = await Promise.all([startApi('api-wm', env), startWorker('worker-wm', env)]);
-  const devKey = JSON.parse(fs.readFileSync(path.join(api.dataDir, 'dev-key.json'), 'utf8'));
-  bearer = await signToken({
-    apiKey: devKey.apiKey,
-    secret: devKey.secret,
-    permissions: ['allow_upload', 'allow_encode', 'allow_read'],
-  });
+  bearer = await devKeyToken(api.dataDir, ['allow_upload', 'allow_encode', 'allow_read']);
 }, 120_000);
 
 afterAll(async () => {

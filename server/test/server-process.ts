@@ -1,10 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { signToken } from '@vodkit/api/sign';
-import type { DevKey } from '../src/services/auth.ts';
 import { tempDir } from './fixtures.ts';
-import { freePort } from './server.ts';
+import { freePort, readDevKey } from './server.ts';
 
 /**
  * The real server as its own process (`node --import tsx server/src/main.ts`, the `all` role): for
@@ -56,7 +54,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     if (Date.now() > until) throw new Error('the server did not answer /healthz within 60 s');
     await new Promise((r) => setTimeout(r, 200));
   }
-  const devKey = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-key.json'), 'utf8')) as DevKey;
+  const devKey = readDevKey(dataDir);
   return {
     child,
     baseUrl,

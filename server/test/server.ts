@@ -60,7 +60,7 @@ export async function startServer(
   const ffmpegVersion = await detectFfmpeg(config);
   const app = await buildApp(config, { logger: false, ffmpegVersion, ...build });
   await app.listen({ port, host: '127.0.0.1' });
-  const devKey = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-key.json'), 'utf8')) as DevKey;
+  const devKey = readDevKey(dataDir);
   return {
     app,
     config,
@@ -96,4 +96,15 @@ export function apiFetcher(baseUrl: () => string, token: () => string) {
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     });
   };
+}
+
+/** The development key a server wrote into its data folder at its first start. */
+export function readDevKey(dataDir: string): DevKey {
+  return JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-key.json'), 'utf8')) as DevKey;
+}
+
+/** An API JWT of the development key in `dataDir`, as a customer's app server signs one. */
+export function devKeyToken(dataDir: string, permissions: Permission[]): Promise<string> {
+  const { apiKey, secret } = readDevKey(dataDir);
+  return signToken({ apiKey, secret, permissions });
 }

@@ -41,12 +41,13 @@ export interface NewChunkTask {
   ownerRuns: boolean;
 }
 
-interface Row {
+/** A task's columns once each engine has decoded its own types (the spec's JSON, the lease's bigint). */
+export interface ChunkTaskColumns {
   job_id: string;
   attempt: number;
   idx: number;
   video_id: string;
-  spec: string;
+  spec: unknown;
   status: ChunkTaskStatus;
   tries: number;
   lease_owner: string | null;
@@ -55,12 +56,12 @@ interface Row {
   error: string | null;
 }
 
-const toTask = (r: Row): ChunkTaskRow => ({
+export const toChunkTask = (r: ChunkTaskColumns): ChunkTaskRow => ({
   jobId: r.job_id,
   attempt: r.attempt,
   index: r.idx,
   videoId: r.video_id,
-  spec: JSON.parse(r.spec) as unknown,
+  spec: r.spec,
   status: r.status,
   tries: r.tries,
   leaseOwner: r.lease_owner,
@@ -69,8 +70,16 @@ const toTask = (r: Row): ChunkTaskRow => ({
   error: r.error,
 });
 
-/** The task's job still runs this attempt (what makes a task claimable and renewable). */
-const JOB_LIVE = `EXISTS (SELECT 1 FROM jobs j WHERE j.job_id = chunk_tasks.job_id
+/** SQLite stores the spec as JSON text. */
+type Row = Omit<ChunkTaskColumns, 'spec'> & { spec: string };
+
+const toTask = (r: Row): ChunkTaskRow => toChunkTask({ ...r, spec: JSON.parse(r.spec) as unknown });
+
+/**
+ * The task's job still runs this attempt (what makes a task claimable and renewable); the same SQL on
+ * SQLite and PostgreSQL.
+ */
+export const JOB_LIVE = `EXISTS (SELECT 1 FROM jobs j WHERE j.job_id = chunk_tasks.job_id
   AND j.status = 'processing' AND j.attempts = chunk_tasks.attempt)`;
 const KEY = 'job_id = ? AND attempt = ? AND idx = ?';
 

@@ -1,41 +1,23 @@
 import type pg from 'pg';
-import type { ChunkKey, ChunkTaskRow, ChunkTaskStatus, NewChunkTask } from '../chunk-tasks.ts';
+import {
+  type ChunkKey,
+  type ChunkTaskColumns,
+  type ChunkTaskRow,
+  JOB_LIVE,
+  type NewChunkTask,
+  toChunkTask,
+} from '../chunk-tasks.ts';
 import type { ChunkTasksRepository } from '../repositories.ts';
 import { JOBS_CHANNEL } from './jobs.ts';
 import { inTransaction, NOW, NOW_MS, num } from './sql.ts';
 
-interface Row {
-  job_id: string;
-  attempt: number;
-  idx: number;
-  video_id: string;
-  spec: unknown;
-  status: ChunkTaskStatus;
-  tries: number;
-  lease_owner: string | null;
-  lease_until: string | null;
-  done_by: string | null;
-  error: string | null;
-}
+/** PostgreSQL returns the lease (bigint) as a string; the spec is jsonb. */
+type Row = Omit<ChunkTaskColumns, 'lease_until'> & { lease_until: string | null };
 
-const toTask = (r: Row): ChunkTaskRow => ({
-  jobId: r.job_id,
-  attempt: r.attempt,
-  index: r.idx,
-  videoId: r.video_id,
-  spec: r.spec,
-  status: r.status,
-  tries: r.tries,
-  leaseOwner: r.lease_owner,
-  leaseUntil: num(r.lease_until),
-  doneBy: r.done_by,
-  error: r.error,
-});
+const toTask = (r: Row): ChunkTaskRow => toChunkTask({ ...r, lease_until: num(r.lease_until) });
 
 const COLUMNS =
   'job_id, attempt, idx, video_id, spec, status, tries, lease_owner, lease_until, done_by, error';
-const JOB_LIVE = `EXISTS (SELECT 1 FROM jobs j WHERE j.job_id = chunk_tasks.job_id
-  AND j.status = 'processing' AND j.attempts = chunk_tasks.attempt)`;
 const KEY = 'job_id = $1 AND attempt = $2 AND idx = $3';
 
 /**

@@ -37,14 +37,26 @@ export class ProcessingController {
   #live = true;
   #targetDuration = 0;
   #holding = false;
+  /** From `play` to `playing`: a play() may be pending, which a pause would reject (`#mayPause`). */
+  #starting = false;
+  /** The hold's pause after `playing`, on a task of its own. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The next `pause` event is this controller's own; any other is the viewer's or the page's. */
+  #ownPause = false;
+  readonly #listeners: Record<string, () => void> = {
+    timeupdate: () => this.#check(),
+    play: () => this.#onPlay(),
+    playing: () => this.#onPlaying(),
+    pause: () => this.#onPause(),
+    emptied: () => this.#cancel(),
+  };
 
   constructor(host: Host, media: HTMLVideoElement, total: () => number | null) {
     this.#host = host;
     this.#media = media;
     this.#total = total;
     if (host.renderRoot instanceof ShadowRoot) addStyles(host.renderRoot, styles);
-    media.addEventListener('timeupdate', this.#check);
-    media.addEventListener('play', this.#onPlay);
+    for (const [type, listener] of Object.entries(this.#listeners)) media.addEventListener(type, listener);
   }
 
   /** Still encoding: the playlists have no end yet. */
@@ -52,7 +64,7 @@ export class ProcessingController {
     return this.#live;
   }
 
-  /** Paused by this controller, waiting for the encoder. */
+  /** Waiting for the encoder: paused by this controller, or to be once playback has started. */
   get holding(): boolean {
     return this.#holding;
   }
@@ -74,8 +86,10 @@ export class ProcessingController {
   }
 
   dispose(): void {
-    this.#media.removeEventListener('timeupdate', this.#check);
-    this.#media.removeEventListener('play', this.#onPlay);
+    for (const [type, listener] of Object.entries(this.#listeners)) {
+      this.#media.removeEventListener(type, listener);
+    }
+    this.#cancel();
   }
 
   #progress(): EncodeProgress {
@@ -88,25 +102,70 @@ export class ProcessingController {
   }
 
   /** Playback (re)starts: only with enough published ahead, as after a wait. */
-  #onPlay = (): void => {
+  #onPlay(): void {
+    this.#starting = true;
     if (!this.#live || this.#holding) return;
     this.#holding = true;
     this.#check();
-    if (this.#holding) this.#host.requestUpdate();
-  };
+  }
 
-  #check = (): void => {
+  /**
+   * Playback has started, so its play() promises are settled (HTML's "notify about playing" takes
+   * them before it fires `playing`); a hold pauses now, on a later task, as an engine may still be
+   * settling them during this event.
+   */
+  #onPlaying(): void {
+    this.#starting = false;
+    if (this.#holding) {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#check();
+      });
+    }
+  }
+
+  #onPause(): void {
+    this.#cancel();
+    if (this.#ownPause) {
+      this.#ownPause = false;
+    } else if (this.#holding) {
+      // Paused by the viewer or the page before the hold's own pause: theirs stands, no resume.
+      this.#holding = false;
+      this.#host.requestUpdate();
+    }
+  }
+
+  #cancel(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#starting = false;
+  }
+
+  /**
+   * Whether a pause now spares the page's play(): a pause rejects the play() promises still pending
+   * (AbortError). One is pending from `play` to `playing`, and so is one made while the media has no
+   * data to play (even before this chunk arrived): HTML settles those only once it can play.
+   */
+  #mayPause(): boolean {
+    const media = this.#media;
+    return !this.#starting && media.readyState >= media.HAVE_FUTURE_DATA;
+  }
+
+  #check(): void {
     const media = this.#media;
     if (!this.#live || (media.paused && !this.#holding)) return;
     const hold = mustHold(this.#progress(), media.currentTime, this.#holding);
     if (hold && !media.paused) {
+      // Says so at once; without data the media is waiting anyway, and `playing` brings the pause.
       this.#holding = true;
-      media.pause();
       this.#host.requestUpdate();
+      if (!this.#mayPause()) return;
+      this.#ownPause = true;
+      media.pause();
     } else if (!hold && this.#holding) {
       this.#resume();
     }
-  };
+  }
 
   #resume(): void {
     this.#holding = false;

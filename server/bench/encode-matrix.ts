@@ -445,6 +445,13 @@ async function naiveLadder(
       String(r.bufsize),
       '-g',
       String(4 * Math.round(r.fps ?? record.metadata!.video?.fps ?? 30)),
+      // As Vodkit's encode: the source's timestamps kept. With the encoder's default 1/fps time base, a
+      // WebM's millisecond timestamps were rounded onto the frame grid, and the ssim filter, which pairs
+      // frames by timestamp, compared some naive VP9 frames with the source's frame before (0.02 low).
+      '-fps_mode',
+      'vfr',
+      '-enc_time_base:v',
+      '-1',
       ...(plan.toneMap ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'] : []),
       '-c:a',
       'aac',

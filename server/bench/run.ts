@@ -167,7 +167,13 @@ async function main(): Promise<void> {
     }
     if (only.has('upload') || only.has('encode') || only.has('encodeMatrix') || only.has('scale')) {
       log('starting an in-process Vodkit server (test/server.ts startServer)…');
-      server = await startServer({}, path.join(scratch, 'server-data'));
+      // The server's settings from this environment (VOD_PER_TITLE=0, FFMPEG_PATH, …): same knobs as npm start.
+      const serverEnv = Object.fromEntries(
+        Object.entries(process.env).filter(
+          (e): e is [string, string] => /^(VOD_|FFMPEG_PATH$|FFPROBE_PATH$)/.test(e[0]) && e[1] !== undefined,
+        ),
+      );
+      server = await startServer(serverEnv, path.join(scratch, 'server-data'));
       const s = server;
       const token = await s.token();
       if (only.has('upload')) {
@@ -185,7 +191,22 @@ async function main(): Promise<void> {
         );
       }
       if (only.has('encodeMatrix')) {
-        result.encodeMatrix = await section('encodeMatrix', () => benchEncodeMatrix(s, paths, scratch));
+        // Its own server with per-title off (BENCH_MATRIX_PER_TITLE=1 keeps it on): the naive side is
+        // given the fixed ladder's CRF and caps, and the SSIM guard is at equal bitrate. Per-title has
+        // its own section (perTitle).
+        const perTitle = process.env.BENCH_MATRIX_PER_TITLE === '1';
+        const m = await startServer(
+          { ...serverEnv, ...(perTitle ? {} : { VOD_PER_TITLE: '0' }) },
+          path.join(scratch, 'matrix-server-data'),
+        );
+        try {
+          result.encodeMatrix = await section('encodeMatrix', async () => ({
+            perTitle,
+            ...(await benchEncodeMatrix(m, paths, scratch)),
+          }));
+        } finally {
+          await m.close();
+        }
       }
       if (only.has('scale')) {
         const n = runs('BENCH_SCALE_RUNS', 2);

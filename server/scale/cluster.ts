@@ -51,8 +51,17 @@ export async function clusterEnv(scale: ScaleEnv, extra: Record<string, string> 
   };
 }
 
-function launch(name: string, entry: string, env: Record<string, string>, dataDir: string): Node {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+function launch(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  dataDir: string,
+  cpus?: string,
+): Node {
+  const node = [process.execPath, '--import', 'tsx', entry];
+  // taskset execs node in place (same pid), and ffmpeg children inherit the affinity.
+  const [cmd, ...args] = cpus === undefined ? node : ['taskset', '-c', cpus, ...node];
+  const child = spawn(cmd!, args, {
     cwd: root,
     env: { ...process.env, ...env, VOD_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -108,8 +117,15 @@ export async function startApi(name: string, env: Record<string, string>): Promi
   return node;
 }
 
-/** An encoding worker (no HTTP); resolves once its health file has been written. */
-export async function startWorker(name: string, env: Record<string, string>): Promise<Node> {
+/**
+ * An encoding worker (no HTTP); resolves once its health file has been written. `cpus` (taskset's
+ * list, e.g. "1") pins it and every ffmpeg it starts to those CPUs: one machine's share in the bench.
+ */
+export async function startWorker(
+  name: string,
+  env: Record<string, string>,
+  opts: { cpus?: string } = {},
+): Promise<Node> {
   const dataDir = tempDir(`vodkit-${name}-`);
   const health = path.join(dataDir, 'health');
   const node = launch(
@@ -117,6 +133,7 @@ export async function startWorker(name: string, env: Record<string, string>): Pr
     'server/src/worker.ts',
     { ...env, VOD_ROLE: 'worker', VOD_HEALTH_FILE: health },
     dataDir,
+    opts.cpus,
   );
   await waitFor(node, async () => fs.existsSync(health));
   return node;

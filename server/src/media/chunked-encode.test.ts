@@ -51,27 +51,44 @@ const ffmpegOut = async (args: string[]): Promise<string> =>
     })
   ).stderr;
 
-/** Chunks of `source` (every chunk boundary a join) encoded two at a time, one thread each, into `outDir`. */
-async function encodeInChunks(source: string, outDir: string, chunkS: number) {
+/** The ladder of `source` and its chunks of about `chunkS` seconds (every chunk boundary a join). */
+async function planInChunks(source: string, chunkS: number) {
   const { metadata } = await probeFile(paths, source, { timeoutMs: 20_000 });
   const keyframes = await probeKeyframes(paths, source, 20_000);
   const plan: EncodePlan = planLadder(metadata, { keyframes });
   const grid = (n: number) => gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, n);
   const chunks = planChunks(grid, keyframes.times, metadata.duration, chunkS);
-  const result = await startChunkedEncode({
+  return { metadata, keyframes, plan, chunks };
+}
+
+/** Starts the chunks' encode, two at a time, one thread each, into `outDir`. */
+function startInChunks(
+  source: string,
+  outDir: string,
+  planned: Awaited<ReturnType<typeof planInChunks>>,
+  onPlayable?: () => void,
+) {
+  return startChunkedEncode({
     paths,
     input: source,
     outDir,
-    plan,
-    durationS: metadata.duration,
+    plan: planned.plan,
+    durationS: planned.metadata.duration,
     maxDurationS: 3600,
     timeoutMs: 120_000,
     threads: 1,
-    chunks,
-    originS: keyframes.offsetS,
+    chunks: planned.chunks,
+    originS: planned.keyframes.offsetS,
     parallel: 2,
-  }).done;
-  return { plan, chunks, result };
+    ...(onPlayable ? { onPlayable } : {}),
+  });
+}
+
+/** Chunks of `source` encoded into `outDir`. */
+async function encodeInChunks(source: string, outDir: string, chunkS: number) {
+  const planned = await planInChunks(source, chunkS);
+  const result = await startInChunks(source, outDir, planned).done;
+  return { plan: planned.plan, chunks: planned.chunks, result };
 }
 
 /** The first instant a player shows of a rendition (its first segment's tfdt + composition offset). */
@@ -121,31 +138,15 @@ describe('startChunkedEncode', () => {
       fps: 30,
       video: x264('-g', '30', '-bf', '2'),
     });
-    const { metadata } = await probeFile(paths, source, { timeoutMs: 20_000 });
-    const keyframes = await probeKeyframes(paths, source, 20_000);
-    const plan = planLadder(metadata, { keyframes });
+    const planned = await planInChunks(source, 2);
+    const { plan, chunks } = planned;
     expect(plan.rungs.map((r) => `${r.name}${r.copy ? ' copy' : ''}`)).toEqual(['240', '360', '480 copy']);
-    const grid = (n: number) => gridCut(scheduleOf(plan), plan.forcedKeyframes?.times ?? null, n);
-    const chunks = planChunks(grid, keyframes.times, metadata.duration, 2);
     expect(chunks.map((c) => c.fromS)).toEqual([0, 2, 5]);
 
     const outDir = path.join(dir, 'out');
     let playable = false;
-    const handle = startChunkedEncode({
-      paths,
-      input: source,
-      outDir,
-      plan,
-      durationS: metadata.duration,
-      maxDurationS: 3600,
-      timeoutMs: 120_000,
-      threads: 1,
-      chunks,
-      originS: keyframes.offsetS,
-      parallel: 2,
-      onPlayable: () => {
-        playable = true;
-      },
+    const handle = startInChunks(source, outDir, planned, () => {
+      playable = true;
     });
     const result = await handle.done;
     expect(playable).toBe(true);

@@ -108,7 +108,9 @@ describe('per-title: CRF and caps from the measured complexity', () => {
     const plan = planLadder(meta(1920, 1080));
     const top = plan.rungs.at(-1)!;
     const probe = { width: 640, height: 360 };
-    const easy = tuneRung(top, 30, { ...probe, points: still }, chooseOffset(still));
+    // A still picture at a tenth of a bit per pixel: its expected bitrate is under half the fixed cap.
+    const stiller = curve([0.9959, 0.9935, 0.9907, 0.9869], [3, 2.4, 1.9, 1.5]);
+    const easy = tuneRung(top, 30, { ...probe, points: stiller }, chooseOffset(stiller));
     expect(easy.maxrate).toBe(top.maxrate / 2);
     expect(easy.bufsize).toBe(easy.maxrate * 2);
     expect(easy.crf).toBeGreaterThan(top.crf);
@@ -116,7 +118,7 @@ describe('per-title: CRF and caps from the measured complexity', () => {
     expect(hard.maxrate).toBe(top.maxrate * 1.5);
     expect(hard.crf).toBe(top.crf - 3);
     // In between, the cap follows the expected bitrate.
-    const mid = curve([0.995, 0.993, 0.99, 0.985], [20, 15, 11, 8]);
+    const mid = curve([0.995, 0.993, 0.99, 0.985], [10, 7.5, 5.5, 4]);
     const between = tuneRung(top, 30, { ...probe, points: mid }, chooseOffset(mid));
     expect(between.maxrate).toBeGreaterThan(top.maxrate / 2);
     expect(between.maxrate).toBeLessThan(top.maxrate);

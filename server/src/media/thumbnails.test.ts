@@ -101,6 +101,34 @@ describe('renderPoster', () => {
     ).toBe('fallback');
     expect((await imageStats(fallback)).width).toBe(320);
   });
+
+  it('analyses only the keyframes of a VP9 source, whose decoder ignores -skip_frame', async () => {
+    const input = await makeClip(path.join(dir, 'vp9.webm'), {
+      duration: 3,
+      width: 640,
+      height: 360,
+      fps: 30,
+      audio: null,
+      video: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '30', '-b:v', '1M'],
+    });
+    let at: number | null = null;
+    const pass = await renderPoster({
+      paths,
+      input,
+      source,
+      durationS: 3,
+      file: path.join(dir, 'poster-vp9.jpg'),
+      width: 320,
+      height: 180,
+      timeoutMs: 30_000,
+      onChosen: (t) => {
+        at = t;
+      },
+    });
+    expect(pass).toBe('keyframes');
+    // Keyframes every 30 frames: 0, 1 and 2 s. Every frame was a candidate before (the pass's cost).
+    expect([0, 1, 2].some((k) => Math.abs(at! - k) < 0.002)).toBe(true);
+  });
 });
 
 describe('renderFrames', () => {

@@ -332,7 +332,9 @@ export class PictureService {
         log.debug({ videoId: job.videoId, step: name, ms: Date.now() - t0 }, 'picture made');
         return true;
       } catch (err) {
-        if (!(await stopped())) log.warn({ videoId: job.videoId, step: name, err }, 'picture failed');
+        // A folder removed under us (the video deleted while its pictures ran) is not a failure to report.
+        if (!(await stopped()) && fs.existsSync(outDir))
+          log.warn({ videoId: job.videoId, step: name, err }, 'picture failed');
         return false;
       }
     };

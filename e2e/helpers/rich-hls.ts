@@ -19,6 +19,11 @@ export interface RichFixture {
    * `#EXT-X-ENDLIST` until the last. `/oembed` there answers the title and full duration.
    */
   pacedBase(msPerSegment: number): string;
+  /**
+   * As `pacedBase`, but the encode stands at its first segment (1 s published) until `release()`,
+   * from when it gains one segment each `msPerSegment`: a test acts at that edge without racing it.
+   */
+  heldPacedBase(msPerSegment: number): { base: string; release(): void };
   duration: number;
   requests: string[];
   close(): Promise<void>;
@@ -119,6 +124,7 @@ export async function createRichFixture(duration = 6): Promise<RichFixture> {
   const videoId = 'rich';
   await writeRichLadder(dir, videoId, duration);
   const sessions = new Map<string, number>();
+  const held = new Set<string>();
   const server = await serveStatic(dir, (pathname) => {
     const paced = /^\/paced\/(\d+)\/(\w+)(\/.*)$/.exec(pathname);
     if (!paced) return { pathname };
@@ -127,7 +133,7 @@ export async function createRichFixture(duration = 6): Promise<RichFixture> {
     if (!sessions.has(session)) sessions.set(session, Date.now());
     const isMedia = /\/(hi|lo|en|fr)\/index\.m3u8$/.test(rest);
     if (!isMedia) return { pathname: rest };
-    const count = 1 + Math.floor((Date.now() - sessions.get(session)!) / Number(ms));
+    const count = held.has(session) ? 1 : 1 + Math.floor((Date.now() - sessions.get(session)!) / Number(ms));
     return { pathname: rest, text: (body) => truncatePlaylist(body, count) };
   });
   let sessionCount = 0;
@@ -136,6 +142,17 @@ export async function createRichFixture(duration = 6): Promise<RichFixture> {
     videoId,
     master: `${server.origin}/stream/${videoId}/master.m3u8`,
     pacedBase: (ms) => `${server.origin}/paced/${ms}/s${++sessionCount}`,
+    heldPacedBase: (ms) => {
+      const session = `s${++sessionCount}`;
+      held.add(session);
+      return {
+        base: `${server.origin}/paced/${ms}/${session}`,
+        release: () => {
+          held.delete(session);
+          sessions.set(session, Date.now());
+        },
+      };
+    },
     duration,
     requests: server.requests,
     close: async () => {

@@ -193,13 +193,10 @@ test('a double tap on the left third seeks back 10 s, on the right third forward
 test('while the video encodes (slower than real time): processing state, no stall at the edge, plays to the end', async ({
   page,
 }) => {
-  // Each media playlist gains one 1 s segment every 2 s, without an end until the last: an encode
-  // at half real time, published as the server publishes one (an EVENT playlist).
-  const player = await mount(page, {
-    'video-id': fixture.videoId,
-    'api-base': fixture.pacedBase(2000),
-    muted: '',
-  });
+  // Each media playlist gains one 1 s segment every 2 s (once released), without an end until the
+  // last: an encode at half real time, published as the server publishes one (an EVENT playlist).
+  const encode = fixture.heldPacedBase(2000);
+  const player = await mount(page, { 'video-id': fixture.videoId, 'api-base': encode.base, muted: '' });
   const processing = player.locator('[part="processing"]');
   await expect(processing).toHaveText(/^Processing — \d+% ready$/, { timeout: 20_000 });
   // Stalls, from the media's own events: `waiting` until it plays again (or is paused by the player).
@@ -223,8 +220,9 @@ test('while the video encodes (slower than real time): processing state, no stal
       log.ended = true;
     });
   });
-  // The page plays at the edge (1 s published, less than the 1.5 s the player keeps ahead): the player
-  // holds, but not by a pause that would reject this play() (AbortError) while it is pending.
+  // The page plays at the edge (1 s published, held there until this play() settles; less than the
+  // 1.5 s the player keeps ahead): the player holds, but not by a pause that would reject this play()
+  // (AbortError) while it is pending.
   const played = await get(player, (p) =>
     p.play().then(
       () => 'resolved',
@@ -232,6 +230,7 @@ test('while the video encodes (slower than real time): processing state, no stal
     ),
   );
   expect(played).toBe('resolved');
+  encode.release();
   // Playback soon reaches what is published: the player waits for the encoder, and says so.
   await expect(processing).toHaveText('Still processing…', { timeout: 20_000 });
   await expect(processing).toHaveRole('status');
@@ -252,6 +251,59 @@ test('while the video encodes (slower than real time): processing state, no stal
   const idle = await mount(page, { 'video-id': fixture.videoId, 'api-base': fixture.pacedBase(60_000) });
   await expect(idle.locator('[part="processing"]')).toHaveText('Processing — 16% ready', { timeout: 20_000 });
   await expectNoSeriousViolations(page, 'player: processing, before play');
+});
+
+test('while the video encodes: a pause by the viewer during the hold stands once more is published', async ({
+  page,
+}) => {
+  const encode = fixture.heldPacedBase(500);
+  const player = await mount(page, { 'video-id': fixture.videoId, 'api-base': encode.base, muted: '' });
+  const processing = player.locator('[part="processing"]');
+  await expect(processing).toHaveText(/^Processing — \d+% ready$/, { timeout: 20_000 });
+  // Play at the edge (1 s published): the player holds ("Still processing…"), and pauses on a task
+  // after `playing`; the viewer (here the page) pauses first, on `playing` itself, so deterministically
+  // before the hold's own pause. Every later `play` is counted: a resume would show there.
+  const start = await player.locator('video').evaluate(async (video: HTMLVideoElement) => {
+    const log = { plays: 0 };
+    (window as unknown as { playLog: typeof log }).playLog = log;
+    const paused = new Promise<boolean>((resolve) =>
+      video.addEventListener(
+        'playing',
+        () => {
+          const holding = document.getElementById('phone')?.shadowRoot?.querySelector('[part="processing"]');
+          video.pause();
+          video.addEventListener('play', () => log.plays++);
+          resolve(holding?.textContent === 'Still processing…');
+        },
+        { once: true },
+      ),
+    );
+    const player = document.getElementById('phone') as unknown as { play(): Promise<void> };
+    const played = await player.play().then(
+      () => 'resolved',
+      (e: Error) => e.name,
+    );
+    return { played, holding: await paused };
+  });
+  expect(start).toEqual({ played: 'resolved', holding: true });
+  // The viewer's pause ends the hold: the state does not claim to be waiting for the encoder.
+  await expect(processing.filter({ hasText: 'Still processing…' })).toHaveCount(0);
+  // The encode moves on, well past what a hold waits for: the player has loaded it (buffered from
+  // the new playlists) and still stays paused.
+  encode.release();
+  await expect
+    .poll(
+      () => player.locator('video').evaluate((v: HTMLVideoElement) => v.buffered.length && v.buffered.end(0)),
+      {
+        timeout: 20_000,
+      },
+    )
+    .toBeGreaterThanOrEqual(3);
+  expect(await get(player, (p) => p.paused)).toBe(true);
+  expect(await page.evaluate(() => (window as unknown as { playLog: { plays: number } }).playLog.plays)).toBe(
+    0,
+  );
+  await expect(processing.filter({ hasText: 'Still processing…' })).toHaveCount(0);
 });
 
 test.describe('at desktop size', () => {

@@ -42,16 +42,23 @@ export class StudioVideos extends StudioElement {
     this.#followed.clear();
   }
 
+  /** The latest list request: an answer to an earlier one (slower, unfiltered) must not replace it. */
+  #loadSeq = 0;
+
   async #load(): Promise<void> {
+    const seq = ++this.#loadSeq;
     try {
-      this.page = await client.listVideos({
+      const page = await client.listVideos({
         q: this.q,
         ...(this.status ? { status: this.status } : {}),
         page: this.pageNo,
         perPage: PER_PAGE,
       });
+      if (seq !== this.#loadSeq) return;
+      this.page = page;
       this.error = '';
     } catch (err) {
+      if (seq !== this.#loadSeq) return;
       this.error = describeError(err);
       return;
     }

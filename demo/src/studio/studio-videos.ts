@@ -63,8 +63,8 @@ export class StudioVideos extends StudioElement {
       return;
     }
     this.#follow();
-    void this.#loadViews();
-    void this.#loadPosterTokens();
+    void this.#loadViews(seq);
+    void this.#loadPosterTokens(seq);
   }
 
   /** Opens event streams for the rows still encoding (a few), and closes those no longer shown. */
@@ -99,14 +99,14 @@ export class StudioVideos extends StudioElement {
     this.#follow();
   }
 
-  async #loadViews(): Promise<void> {
+  async #loadViews(seq: number): Promise<void> {
     const rows = this.page?.data ?? [];
     const entries = await Promise.all(rows.map(async (v) => [v.videoId, await viewsOf(v)] as const));
-    this.views = new Map(entries);
+    if (seq === this.#loadSeq) this.views = new Map(entries);
   }
 
   /** One short-lived token per protected row shown (at most a page's worth), for its poster only. */
-  async #loadPosterTokens(): Promise<void> {
+  async #loadPosterTokens(seq: number): Promise<void> {
     const rows = (this.page?.data ?? []).filter((v) => v.protected && v.playback);
     const entries = await Promise.all(
       rows.map(async (v) => {
@@ -118,7 +118,7 @@ export class StudioVideos extends StudioElement {
         return minted ? ([[v.videoId, minted.token]] as const) : [];
       }),
     );
-    this.posterTokens = new Map(entries.flat());
+    if (seq === this.#loadSeq) this.posterTokens = new Map(entries.flat());
   }
 
   #posterOf(v: Video): string | null {

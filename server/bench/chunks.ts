@@ -53,7 +53,10 @@ export async function benchChunks(_paths: FfmpegPaths, scratch: string) {
   let rungs: string[] = [];
 
   /** One encode of the source by `workers` fresh worker processes; chunked when `chunked`. */
-  const encodeWith = async (workers: number, chunked: boolean, oneThread: boolean, pinned: boolean) => {
+  const encodeWith = async (
+    workers: number,
+    { chunked, oneThread, pinned }: { chunked: boolean; oneThread: boolean; pinned: boolean },
+  ) => {
     const env = await clusterEnv(svc.env, {
       ...(chunked ? { VOD_CHUNK_SECONDS: String(chunkS) } : {}),
       ...(oneThread ? { VOD_ENCODE_THREADS: '1' } : {}),
@@ -100,13 +103,13 @@ export async function benchChunks(_paths: FfmpegPaths, scratch: string) {
   let lone: { whole: unknown; chunked: unknown; chunkedVsWhole: number } | null = null;
   try {
     for (const n of counts) {
-      const r = await encodeWith(n, true, true, pin);
+      const r = await encodeWith(n, { chunked: true, oneThread: true, pinned: pin });
       const one = curve.find((c) => c.workers === 1);
       curve.push({ workers: n, ...r, ratioVs1: one ? ratio(one.seconds, r.seconds) : null });
     }
     if (process.env.BENCH_CHUNKS_LONE === '1') {
-      const whole = await encodeWith(1, false, false, false);
-      const chunked = await encodeWith(1, true, false, false);
+      const whole = await encodeWith(1, { chunked: false, oneThread: false, pinned: false });
+      const chunked = await encodeWith(1, { chunked: true, oneThread: false, pinned: false });
       lone = {
         whole: { seconds: whole.seconds, playableS: whole.playableS },
         chunked: { seconds: chunked.seconds, playableS: chunked.playableS },
